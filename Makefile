@@ -1,0 +1,168 @@
+# Makefile - build, test, benchmark and install kakou.
+#   make            build build/kakou, build/libkakou.so.$(SOVERSION), build/libkakou.a
+#   make run        de-identify the bundled sample (testdata/sample) and say what happened
+#   make check      unit tests (Check) and end-to-end tests on the real CLI
+#   make check-asan the whole suite under ASan + UBSan (+ LSan)
+#   make bench      benchmarks side by side with cp, gdcmanon, dcmodify, pydicom
+#   make install PREFIX=/usr/local DESTDIR=
+#   make deps       install the Debian packages (apt-get, as root)
+# V=1 shows every command.
+
+SOVERSION  := 0
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BUILD      ?= build
+CC         ?= cc
+CXX        ?= c++
+PKG_CONFIG ?= pkg-config
+PYTHON     ?= /usr/bin/python3
+SHARED     ?= $(abspath ../shared)
+
+ifndef V
+QUIET_CC  = @echo '   CC     ' $@;
+QUIET_CXX = @echo '   CXX    ' $@;
+QUIET_LD  = @echo '   LD     ' $@;
+QUIET_AR  = @echo '   AR     ' $@;
+QUIET_GEN = @echo '   GEN    ' $@;
+endif
+
+# Libraries with a .pc file. DCMTK's dcmtk.pc names every DCMTK library
+# and a private requirement (sndfile) Debian does not install, so its flags
+# are spelled out: only the modules kakou uses, which also keeps process
+# start-up short.
+PKGS        := libsodium sqlite3
+DCMTK_LIBS  := -ldcmdata -loflog -lofstd
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+ifdef SANITIZE
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+OPT        ?= -O2 -g
+WARN       := -Wall -Wextra -Werror
+CPPFLAGS_K := -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
+ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
+ALL_CXXFLAGS= -std=c++17 $(WARN) -Wno-deprecated-copy $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CXXFLAGS)
+LIBS        = $(DCMTK_LIBS) $(PKG_LIBS) -lpthread $(LDLIBS)
+
+LIB_C   := $(sort $(wildcard lib/*/*.c))
+LIB_CXX := $(sort $(wildcard lib/*/*.cc))
+GEN_C   := $(BUILD)/gen/builtin_profiles.c $(BUILD)/gen/iod_types.c
+LIB_OBJ := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o) $(GEN_C:%.c=%.o)
+TOOL_C  := $(sort $(wildcard tools/*.c))
+TOOL_OBJ:= $(TOOL_C:%.c=$(BUILD)/%.o)
+UNIT_C  := $(sort $(wildcard tests/unit/check_*.c))
+UNIT_BIN:= $(UNIT_C:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(filter-out $(UNIT_C),$(wildcard tests/unit/*.c))
+PROFILE_SRC := $(sort $(wildcard profiles/*.kkp))
+
+STATIC  := $(BUILD)/libkakou.a
+SHLIB   := $(BUILD)/libkakou.so.$(SOVERSION)
+CLI     := $(BUILD)/kakou
+
+.PHONY: all deps deps-if-missing run check check-unit check-e2e check-headers \
+        check-asan bench fuzz install clean
+.DEFAULT_GOAL := all
+
+all: $(CLI) $(SHLIB) $(STATIC)
+
+deps:
+	@scripts/deps.sh
+
+deps-if-missing:
+	@scripts/deps.sh --check || scripts/deps.sh
+
+# A stamp that changes when the flags do, so objects follow.
+$(BUILD)/CFLAGS: FORCE
+	@mkdir -p $(@D)
+	@echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' > $@
+FORCE:
+
+$(BUILD)/gen/dicom-basic.kkp: scripts/gen_dicom_basic.awk profiles/reference/ps315_annex_e.tsv profiles/reference/safe_private.tsv
+	@mkdir -p $(@D)
+	$(QUIET_GEN)LC_ALL=C awk -F'\t' -f scripts/gen_dicom_basic.awk profiles/reference/ps315_annex_e.tsv profiles/reference/safe_private.tsv > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/builtin_profiles.c: scripts/embed.sh $(BUILD)/gen/dicom-basic.kkp $(PROFILE_SRC)
+	@mkdir -p $(@D)
+	$(QUIET_GEN)scripts/embed.sh $(BUILD)/gen/dicom-basic.kkp $(PROFILE_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/iod_types.c: scripts/gen_iod_types.sh profiles/reference/iod_types.tsv
+	@mkdir -p $(@D)
+	$(QUIET_GEN)scripts/gen_iod_types.sh profiles/reference/iod_types.tsv > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(BUILD)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.cc $(BUILD)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_CXX)$(CXX) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/CFLAGS
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -w -c -o $@ $<
+
+$(STATIC): $(LIB_OBJ)
+	@rm -f $@
+	$(QUIET_AR)ar rcs $@ $^
+
+$(SHLIB): $(LIB_OBJ)
+	$(QUIET_LD)$(CXX) -shared -Wl,-soname,libkakou.so.$(SOVERSION) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+	@ln -sf libkakou.so.$(SOVERSION) $(BUILD)/libkakou.so
+
+$(CLI): $(TOOL_OBJ) $(STATIC)
+	$(QUIET_LD)$(CXX) $(SAN_FLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC) $(BUILD)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LD)$(CC) $(ALL_CFLAGS) -DTESTDATA='"$(abspath testdata)"' -DREFDATA='"$(abspath profiles/reference)"' \
+	  -o $@ $< $(TEST_SUPPORT) $(STATIC) $(CHECK_LIBS) $(LIBS) -lstdc++ -lm
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+run: deps-if-missing all
+	@scripts/run-sample.sh $(CLI)
+
+check: deps-if-missing all $(UNIT_BIN)
+	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
+	  tests/run.sh $(UNIT_BIN)
+
+check-unit: all $(UNIT_BIN)
+	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
+	  tests/run.sh --unit-only $(UNIT_BIN)
+
+check-e2e: all
+	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
+	  tests/run.sh --e2e-only
+
+check-headers:
+	@for h in include/kakou/*.h; do \
+	  echo "#include \"$$h\"" | $(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -x c -fsyntax-only - || exit 1; \
+	  echo "#include \"$$h\"" | $(CXX) -std=c++17 -pedantic -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only - || exit 1; \
+	done; echo "check-headers: ok"
+
+check-asan: deps-if-missing
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=address,undefined OPT='-O1 -g' check
+
+bench: deps-if-missing all
+	@KAKOU=$(abspath $(CLI)) SHARED=$(SHARED) PYTHON=$(PYTHON) bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/kakou \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/share/kakou/profiles
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/kakou
+	install -m 0644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libkakou.a
+	install -m 0755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/libkakou.so.$(VERSION)
+	ln -sf libkakou.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkakou.so.$(SOVERSION)
+	ln -sf libkakou.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libkakou.so
+	install -m 0644 include/kakou/*.h $(DESTDIR)$(PREFIX)/include/kakou/
+	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 $(BUILD)/gen/dicom-basic.kkp $(PROFILE_SRC) $(DESTDIR)$(PREFIX)/share/kakou/profiles/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(DCMTK_LIBS) $(PKG_LIBS) -lpthread -lstdc++|' \
+	  kakou.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/kakou.pc
+
+clean:
+	rm -rf build

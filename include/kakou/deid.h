@@ -1,0 +1,137 @@
+/*
+ * include/kakou/deid.h - apply a profile to DICOM files.
+ *
+ * A kk_deid is one de-identification run over a set of instances: the
+ * profile, the key behind UIDs and pseudonyms, and (optionally) the store
+ * that keeps the correspondence. Replacement UIDs are consistent across
+ * the whole run, and across runs that share a key.
+ *
+ * Thread safety: one kk_deid may be used by several threads at once for
+ * separate files, each thread with its own kk_ctx; kk_deid_new() and
+ * kk_deid_free() are not to race with other calls on the same run.
+ */
+#ifndef KAKOU_DEID_H
+#define KAKOU_DEID_H
+
+#include "common.h"
+#include "key.h"
+#include "profile.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kk_deid kk_deid;
+typedef struct kk_store kk_store;
+
+/** What happened to one attribute. Never renumbered; add new ones last. */
+typedef enum kk_action {
+    KK_ACTION_KEEP = 0,      /**< K */
+    KK_ACTION_REMOVE,        /**< X */
+    KK_ACTION_EMPTY,         /**< Z */
+    KK_ACTION_DUMMY,         /**< D */
+    KK_ACTION_CLEAN,         /**< C */
+    KK_ACTION_UID,           /**< U: keyed replacement UID */
+    KK_ACTION_PSEUDONYM,     /**< keyed pseudonym, recorded in the store */
+    KK_ACTION_SHIFT_DATE,    /**< per-patient keyed date shift */
+    KK_ACTION_GENERALIZE_AGE, /**< top-code ages */
+    KK_ACTION_TRUNCATE_DATE, /**< reduce a date to year-month */
+    KK_ACTION_GENERALIZE_ADDRESS, /**< reduce an address to prefecture/city */
+    KK_ACTION_SET,           /**< replace with a fixed value */
+    KK_ACTION__COUNT
+} kk_action;
+
+/** Short name of an action as the profile language spells it. */
+KK_API const char *kk_action_name(kk_action action);
+
+/** Options of a run. Initialize with KK_DEID_OPTIONS_INIT. */
+typedef struct kk_deid_options {
+    unsigned version;
+    /** Key for UIDs, pseudonyms and shifts; NULL makes an ephemeral one. */
+    const kk_key *key;
+    /** Store for correspondence and audit; NULL for none. */
+    kk_store *store;
+    /** Largest value kept in memory while reading; larger ones are read
+     *  from the input only when written (0: default 4096). */
+    uint32_t lazy_threshold;
+    /** Per-object memory limit in bytes (0: no limit). */
+    uint64_t max_object_bytes;
+} kk_deid_options;
+
+#define KK_DEID_OPTIONS_VERSION 1
+#define KK_DEID_OPTIONS_INIT { KK_DEID_OPTIONS_VERSION, NULL, NULL, 0, 0 }
+
+/**
+ * Start a run.
+ * @param[out] out  release with kk_deid_free()
+ * @param profile   borrowed; must outlive the run
+ * @param opts      NULL for defaults
+ * @return KK_OK; KK_EKEY when the profile needs a key and none was given;
+ *         KK_ESTORE when it needs a store and none was given
+ */
+KK_API kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx,
+                             const kk_profile *profile,
+                             const kk_deid_options *opts);
+
+/** End a run, wiping its secrets. NULL is a no-op. */
+KK_API void kk_deid_free(kk_deid *deid);
+
+/** What one file gave. Clear with kk_deid_result_clear(). */
+typedef struct kk_deid_result {
+    /** Output path, relative to the output directory. */
+    char *output_path;
+    /** The new SOP Instance UID. */
+    char *sop_instance_uid;
+    /** How many attributes each action was applied to. */
+    unsigned counts[KK_ACTION__COUNT];
+    /** Bytes read and written. */
+    uint64_t bytes_in, bytes_out;
+} kk_deid_result;
+
+#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0 }
+
+/** Free what a result holds and zero it. */
+KK_API void kk_deid_result_clear(kk_deid_result *result);
+
+/**
+ * De-identify one file into out_dir, named from the new UIDs as
+ * STUDY/SERIES/SOP.dcm. The input is never written. The output appears
+ * atomically (temp file in out_dir, then rename) or not at all.
+ *
+ * @param result  may be NULL
+ * @return KK_OK; KK_ENOTDICOM when the input cannot be parsed (the message
+ *         names the file and the problem); KK_EIO when writing fails
+ */
+KK_API kk_status kk_deid_file(kk_deid *deid, kk_ctx *ctx,
+                              const char *in_path, const char *out_dir,
+                              kk_deid_result *result);
+
+/** One attribute as kk_deid_explain() reports it. Borrowed for the call. */
+typedef struct kk_explain_entry {
+    /** Location, e.g. "(0008,1140)[0]>(0008,1155)". */
+    const char *path;
+    int depth;
+    uint32_t tag;
+    const char *keyword; /**< "" when unknown */
+    char vr[3];
+    kk_action action;
+    /** The rule that decided it, "file:line", or "default". */
+    const char *rule;
+    /** Value before, or NULL unless show_values was asked. */
+    const char *value;
+} kk_explain_entry;
+
+typedef void (*kk_explain_fn)(const kk_explain_entry *entry, void *payload);
+
+/**
+ * Report, for every attribute at every depth, the action the profile
+ * decides and the rule behind it. Nothing is written.
+ */
+KK_API kk_status kk_deid_explain(kk_deid *deid, kk_ctx *ctx,
+                                 const char *in_path, int show_values,
+                                 kk_explain_fn fn, void *payload);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAKOU_DEID_H */

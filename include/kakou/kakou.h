@@ -1,0 +1,14 @@
+/*
+ * include/kakou/kakou.h - the whole public API of libkakou.
+ * Anything not declared under include/kakou/ is not a published API.
+ */
+#ifndef KAKOU_KAKOU_H
+#define KAKOU_KAKOU_H
+
+#include "common.h"
+#include "deid.h"
+#include "key.h"
+#include "profile.h"
+#include "store.h"
+
+#endif /* KAKOU_KAKOU_H */

@@ -1,0 +1,57 @@
+/*
+ * include/kakou/key.h - the secret key behind keyed pseudonyms, hashed
+ * UIDs and date shifts.
+ *
+ * A key is 256 bits from the CSPRNG with a key id (a public label derived
+ * from the key). Key bytes live in locked memory, are wiped when the key is
+ * freed and are never written to the store or to a log (R09, R23).
+ */
+#ifndef KAKOU_KEY_H
+#define KAKOU_KEY_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KK_KEY_BYTES 32
+#define KK_KEY_ID_CHARS 16
+
+typedef struct kk_key kk_key;
+
+/** Size of a key in bytes (KK_KEY_BYTES), for bindings. */
+KK_API size_t kk_key_bytes(void);
+
+/**
+ * Write a new random key to path, created with mode 0600. Fails with
+ * KK_EEXISTS rather than overwrite an existing file.
+ */
+KK_API kk_status kk_key_generate_file(kk_ctx *ctx, const char *path);
+
+/**
+ * Load a key file. Refuses (KK_EKEY) a file that group or others may read
+ * or write, or one that is not a kakou key.
+ * @param[out] out  release with kk_key_free()
+ */
+KK_API kk_status kk_key_load(kk_key **out, kk_ctx *ctx, const char *path);
+
+/**
+ * A fresh random key that exists only in memory (for anonymization: it is
+ * destroyed with kk_key_free() and nothing can be restored, R09).
+ */
+KK_API kk_status kk_key_new_ephemeral(kk_key **out, kk_ctx *ctx);
+
+/** Wipe and free a key. NULL is a no-op. */
+KK_API void kk_key_free(kk_key *key);
+
+/** The key id: KK_KEY_ID_CHARS hex characters, public. Borrowed. */
+KK_API const char *kk_key_id(const kk_key *key);
+
+/** True when the key exists only in memory (kk_key_new_ephemeral). */
+KK_API int kk_key_is_ephemeral(const kk_key *key);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAKOU_KEY_H */

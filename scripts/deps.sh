@@ -1,0 +1,56 @@
+#!/bin/sh
+# scripts/deps.sh - install (or, with --check, look for) the Debian 12
+# packages kakou needs to build, test and benchmark.
+#   scripts/deps.sh          install what is missing (apt-get, as root)
+#   scripts/deps.sh --check  exit 0 when everything is present, 1 otherwise
+set -u
+
+PACKAGES="build-essential pkg-config
+ libdcmtk-dev dcmtk libsodium-dev libsqlite3-dev sqlite3 check
+ libopenjp2-7-dev libjpeg62-turbo-dev libpng-dev
+ libtesseract-dev tesseract-ocr-eng tesseract-ocr-jpn
+ libopencv-core-dev libopencv-imgproc-dev
+ libgdcm-tools dicom3tools python3-pydicom python3-numpy python3-pil
+ fonts-dejavu-core fonts-ipafont-gothic"
+
+present() {
+    command -v cc >/dev/null 2>&1 || return 1
+    command -v c++ >/dev/null 2>&1 || return 1
+    command -v pkg-config >/dev/null 2>&1 || return 1
+    pkg-config --exists libsodium sqlite3 check libopenjp2 libjpeg tesseract || return 1
+    [ -f /usr/include/dcmtk/dcmdata/dctk.h ] || return 1
+    [ -f /usr/include/opencv4/opencv2/imgproc.hpp ] || return 1
+    [ -d /usr/share/tesseract-ocr/5/tessdata ] || return 1
+    [ -f /usr/share/tesseract-ocr/5/tessdata/jpn.traineddata ] || return 1
+    for t in dcmdump gdcmdump gdcmanon dciodvfy dcmodify; do
+        command -v "$t" >/dev/null 2>&1 || return 1
+    done
+    /usr/bin/python3 -c 'import pydicom, numpy, PIL' >/dev/null 2>&1 || return 1
+    [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || return 1
+    return 0
+}
+
+if [ "${1:-}" = "--check" ]; then
+    present
+    exit $?
+fi
+
+if present; then
+    echo "deps: all packages present"
+    exit 0
+fi
+
+# shellcheck disable=SC2086
+set -- $PACKAGES
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: some packages are missing; as root, run:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends $*" >&2
+    exit 1
+fi
+echo "deps: installing Debian packages (apt-get)"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null || { echo "deps: apt-get update failed" >&2; exit 1; }
+apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
+    { echo "deps: apt-get install failed" >&2; exit 1; }
+present || { echo "deps: packages installed but something is still missing" >&2; exit 1; }
+echo "deps: done"

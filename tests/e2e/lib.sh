@@ -1,0 +1,28 @@
+# tests/e2e/lib.sh - helpers for the end-to-end tests. Source it first.
+# Each test runs the real CLI ($KAKOU) on real files, asserts exact exit
+# codes, and counts death by a signal as a failure (git's test_must_fail).
+set -u
+: "${KAKOU:?}" "${SHARED:?}" "${PYTHON:=/usr/bin/python3}" "${TESTS:?}"
+CORPUS="$SHARED/corpus"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kakou-e2e.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+fails=0
+
+fail() { echo "not ok: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# expect_exit CODE CMD...: run CMD, which must exit with CODE (not a signal).
+expect_exit() {
+    local want=$1; shift
+    "$@"; local rc=$?
+    if [ $rc -gt 128 ]; then fail "killed by signal $((rc - 128)): $*"; return 1; fi
+    if [ $rc != "$want" ]; then fail "exit $rc, wanted $want: $*"; return 1; fi
+    return 0
+}
+
+skip() { echo "$*"; exit 77; }
+
+finish() {
+    if [ $fails != 0 ]; then echo "$fails failure(s)"; exit 1; fi
+    exit 0
+}

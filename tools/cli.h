@@ -1,0 +1,75 @@
+/*
+ * tools/cli.h - what the subcommands of the kakou tool share: exit codes,
+ * verbosity, messages in one format, and the command table.
+ * Each subcommand lives in tools/cmd_<name>.c and is listed once in
+ * tools/kakou.c. Messages never carry attribute values (R04).
+ */
+#ifndef KK_TOOLS_CLI_H
+#define KK_TOOLS_CLI_H
+
+#include <stdbool.h>
+
+#include "kakou/kakou.h"
+
+/* Exit codes, fixed by issue 2: see man/kakou.1 EXIT STATUS. */
+#define KK_EXIT_OK 0      /* every input was done */
+#define KK_EXIT_FAILED 1  /* some inputs failed; the rest were done */
+#define KK_EXIT_USAGE 2   /* usage, profile, key or configuration error */
+
+/* Log levels, as DCMTK's tools: -q error only, default warn+info summary,
+ * -v info, -v -v (or -d) debug. */
+enum kk_log_level { KK_LOG_ERROR = 0, KK_LOG_WARN, KK_LOG_INFO, KK_LOG_DEBUG };
+
+typedef struct kk_cli {
+    const char *name;       /* "deid", for messages: "kakou deid: ..." */
+    int level;              /* enum kk_log_level */
+    bool show_progress;
+} kk_cli;
+
+/* Common options every subcommand takes: -h/--help, -q, -v, -d and
+ * --log-level LEVEL. Returns true when opt was one of them. */
+bool kk_cli_common_option(kk_cli *cli, int opt, const char *arg);
+
+#define KK_CLI_COMMON_SHORT "hqvd"
+#define KK_CLI_LOG_LEVEL_OPT 0x1001
+#define KK_CLI_COMMON_LONG                                   \
+    { "help", no_argument, NULL, 'h' },                      \
+    { "quiet", no_argument, NULL, 'q' },                     \
+    { "verbose", no_argument, NULL, 'v' },                   \
+    { "debug", no_argument, NULL, 'd' },                     \
+    { "log-level", required_argument, NULL, KK_CLI_LOG_LEVEL_OPT }
+
+void kk_cli_error(const kk_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void kk_cli_warn(const kk_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void kk_cli_info(const kk_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void kk_cli_debug(const kk_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Print "kakou NAME: try 'kakou NAME --help'" and return KK_EXIT_USAGE. */
+int kk_cli_usage_error(const kk_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Load a profile for a subcommand: -p value (default "dicom-basic") and
+ * the -O options gathered so far. Prints the error and returns NULL. */
+kk_profile *kk_cli_load_profile(const kk_cli *cli, kk_ctx *ctx,
+                                const char *name_or_path,
+                                const char **options);
+
+/* A subcommand: main-like entry point. argv[0] is the subcommand name. */
+typedef struct kk_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} kk_command;
+
+int kk_cmd_deid(int argc, char **argv);
+int kk_cmd_explain(int argc, char **argv);
+int kk_cmd_profile(int argc, char **argv);
+int kk_cmd_key(int argc, char **argv);
+int kk_cmd_lookup(int argc, char **argv);
+int kk_cmd_db(int argc, char **argv);
+
+#endif /* KK_TOOLS_CLI_H */
