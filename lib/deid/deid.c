@@ -1,0 +1,691 @@
+/*
+ * lib/deid/deid.c - the de-identification engine: walk every element of a
+ * DICOM object at every depth, ask the profile what to do, do it, and
+ * write the object back atomically under a name made of its new UIDs.
+ *
+ * Invariants:
+ *  (1) the input is only read; the output appears by rename() of a temp
+ *      file in the output directory, or not at all;
+ *  (2) pixel data is never decoded here, so untouched pixels stay byte for
+ *      byte (lib/dicom writes the original transfer syntax);
+ *  (3) private creators live exactly as long as an element of their block;
+ *  (4) an overlay whose data is removed loses its whole 60xx group (Overlay
+ *      Data is Type 1 in the Overlay Plane module);
+ *  (5) nothing here prints; errors name the file and the tag, never a value
+ *      (R04).
+ * The keyed actions (pseudonym, date shift, generalizers) are in
+ * actions_keyed.c; dummy values and UID mapping in actions.c.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/core.h"
+#include "crypto/keyed.h"
+#include "deid/actions.h"
+#include "deid/clean.h"
+#include "dicom/dicom.h"
+#include "profile/profile_internal.h"
+#include "text/charset.h"
+
+#define TAG_SPECIFIC_CHARSET KK_TAG(0x0008, 0x0005)
+#define TAG_SOP_CLASS KK_TAG(0x0008, 0x0016)
+#define TAG_SOP_INSTANCE KK_TAG(0x0008, 0x0018)
+#define TAG_STUDY_UID KK_TAG(0x0020, 0x000D)
+#define TAG_SERIES_UID KK_TAG(0x0020, 0x000E)
+#define TAG_PATIENT_ID KK_TAG(0x0010, 0x0020)
+#define TAG_ISSUER KK_TAG(0x0010, 0x0021)
+#define TAG_DEID_METHOD KK_TAG(0x0012, 0x0063)
+#define TAG_DEID_CODES KK_TAG(0x0012, 0x0064)
+#define TAG_MEDIA_SOP_CLASS KK_TAG(0x0002, 0x0002)
+#define TAG_MEDIA_SOP_INSTANCE KK_TAG(0x0002, 0x0003)
+#define DICOMDIR_CLASS "1.2.840.10008.1.3.10"
+
+struct kk_deid {
+    const kk_profile *profile;
+    kk_key *own_key;     /* ephemeral, when the caller gave none */
+    const kk_key *key;
+    kk_store *store;
+    kk_cleaner *cleaner;
+    uint32_t lazy;
+    uint64_t max_bytes;
+    bool need_ids;
+    char method[4][65];  /* DeidentificationMethod values to append */
+    int nmethod;
+};
+
+kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
+                      const kk_deid_options *opts)
+{
+    *out = NULL;
+    kk_deid_options defaults = KK_DEID_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    if (!profile)
+        return kk__fail(ctx, KK_EINVAL, "no profile");
+    if (kk_profile_needs_key(profile) && !opts->key)
+        return kk__fail(ctx, KK_EKEY, "profile '%s' needs a key: create one with "
+                        "'kakou key new FILE' and pass it with -k FILE",
+                        kk_profile_name(profile));
+    if (kk_profile_needs_store(profile) && !opts->store)
+        return kk__fail(ctx, KK_ESTORE, "profile '%s' keeps a correspondence: give a store "
+                        "with --db FILE", kk_profile_name(profile));
+    kk_deid *d = kk__calloc(1, sizeof *d);
+    if (!d)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    d->profile = profile;
+    d->store = opts->store;
+    d->lazy = opts->lazy_threshold ? opts->lazy_threshold : 4096;
+    d->max_bytes = opts->max_object_bytes;
+    kk_status st = KK_OK;
+    if (opts->key) {
+        d->key = opts->key;
+    } else {
+        st = kk_key_new_ephemeral(&d->own_key, ctx);
+        d->key = d->own_key;
+    }
+    if (st == KK_OK && (kk_profile__uses(profile, KK_ACTION_CLEAN) ||
+                        kk_profile__uses(profile, KK_ACTION_GENERALIZE_ADDRESS))) {
+        d->need_ids = true;
+        st = kk_clean__new(&d->cleaner, ctx);
+    }
+    if (st != KK_OK) {
+        kk_deid_free(d);
+        return st;
+    }
+    /* DeidentificationMethod: who, which profile and rules, which options */
+    snprintf(d->method[d->nmethod++], 65, "kakou %s %s %s", KK_VERSION_STRING,
+             kk_profile_name(profile), kk_profile_version(profile));
+    snprintf(d->method[d->nmethod++], 65, "rules sha256:%.32s", kk_profile_digest(profile));
+    const char *const *en = kk_profile__enabled(profile);
+    kk_buf b = KK_BUF_INIT;
+    for (int i = 0; en[i]; i++)
+        kk__buf_printf(&b, "%s%s", i ? "," : "options: ", en[i]);
+    if (b.len) {
+        /* LO holds 64 characters: long option lists are cut, the codes
+         * in DeidentificationMethodCodeSequence carry them in full */
+        snprintf(d->method[d->nmethod++], 65, "%s", b.data);
+    }
+    kk__buf_free(&b);
+    *out = d;
+    return KK_OK;
+}
+
+void kk_deid_free(kk_deid *d)
+{
+    if (!d)
+        return;
+    kk_key_free(d->own_key);
+    kk_clean__free(d->cleaner);
+    free(d);
+}
+
+void kk_deid_result_clear(kk_deid_result *r)
+{
+    if (!r)
+        return;
+    free(r->output_path);
+    free(r->sop_instance_uid);
+    memset(r, 0, sizeof *r);
+}
+
+/* --- one walk over one object --------------------------------------- */
+
+typedef struct walk {
+    kk_deid *d;
+    kk_ctx *ctx;
+    kk_dcm *dcm;
+    const char *path;         /* input, for messages */
+    char *sop_class;
+    bool dicomdir;
+    kk_idset ids;
+    kk_action_env env;
+    kk_deid_result *res;
+    kk_explain_fn fn;
+    void *payload;
+    bool show_values;
+    kk_buf loc;               /* explain: where we are */
+    kk_status err;
+} walk;
+
+static char *dup_string_of(kk_dcm_item *item, uint32_t tag)
+{
+    kk_dcm_elem *e = kk_dcm__find(item, tag);
+    const char *s;
+    size_t n;
+    if (!e || kk_dcm__get_string(e, &s, &n) != KK_OK)
+        return NULL;
+    return kk__strndup(s, n);
+}
+
+static uint16_t effective_vr(kk_dcm_elem *e, uint32_t tag)
+{
+    uint16_t vr = kk_dcm__vr(e);
+    if (vr == KK_VR('U', 'N') && !(KK_GROUP(tag) & 1)) {
+        uint16_t dvr = kk_dcm__dict_vr(tag);
+        if (dvr)
+            return dvr;
+    }
+    return vr;
+}
+
+/* The raw (0008,0005) in force for an item. */
+typedef struct charset_ref {
+    const char *s;
+    size_t n;
+} charset_ref;
+
+static charset_ref item_charset(kk_dcm_item *item, charset_ref parent)
+{
+    kk_dcm_elem *e = kk_dcm__find(item, TAG_SPECIFIC_CHARSET);
+    charset_ref c = parent;
+    if (e)
+        kk_dcm__get_string(e, &c.s, &c.n);
+    return c;
+}
+
+/* Identifiers of the object, for the clean action: every PN, every date,
+ * every ID-like text attribute, at any depth (issue 2, section 3). */
+static bool id_like_keyword(const char *kw)
+{
+    size_t n = strlen(kw);
+    static const char *const ends[] = { "ID", "IDs", "Number", "Numbers", "Locator",
+                                        "Identifier", "Address", "Telephone",
+                                        "TelephoneNumbers", "InstitutionName",
+                                        "InstitutionalDepartmentName" };
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        size_t l = strlen(ends[i]);
+        if (n >= l && strcmp(kw + n - l, ends[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void collect_ids(walk *w, kk_dcm_item *item, charset_ref cs, int depth)
+{
+    if (depth > 64)
+        return;
+    cs = item_charset(item, cs);
+    for (kk_dcm_elem *e = kk_dcm__next(item, NULL); e; e = kk_dcm__next(item, e)) {
+        uint32_t tag = kk_dcm__tag(e);
+        if (kk_dcm__is_sequence(e)) {
+            for (kk_dcm_item *it = kk_dcm__next_item(e, NULL); it; it = kk_dcm__next_item(e, it))
+                collect_ids(w, it, cs, depth + 1);
+            continue;
+        }
+        if (KK_GROUP(tag) & 1)
+            continue;
+        uint16_t vr = effective_vr(e, tag);
+        if (vr != KK_VR('P', 'N') && vr != KK_VR('D', 'A') && vr != KK_VR('D', 'T') &&
+            vr != KK_VR('L', 'O') && vr != KK_VR('S', 'H'))
+            continue;
+        const char *s;
+        size_t n;
+        if (kk_dcm__get_string(e, &s, &n) != KK_OK || n == 0)
+            continue;
+        if (vr == KK_VR('D', 'A') || vr == KK_VR('D', 'T')) {
+            kk_idset__add_date(&w->ids, s, n);
+            continue;
+        }
+        if (vr != KK_VR('P', 'N') && !id_like_keyword(kk_dcm__keyword(tag)))
+            continue;
+        kk_buf u = KK_BUF_INIT;
+        kk_text__to_utf8(cs.s, cs.n, s, n, &u);
+        if (u.data) {
+            if (vr == KK_VR('P', 'N'))
+                kk_idset__add_name(&w->ids, u.data, u.len);
+            else
+                kk_idset__add_id(&w->ids, u.data, u.len);
+        }
+        kk__buf_free(&u);
+    }
+}
+
+/* Resolve a compound code by the attribute's Type in the IOD
+ * (profiles/reference/README.md). Nested attributes count as Type 3:
+ * the Types known are top-level ones, and PS3.15 Note 13 allows removing
+ * an attribute used outside the IOD that defines it. */
+static kk_action resolve(const walk *w, const kk_rule *r, uint32_t tag, int depth)
+{
+    if (r->compound == KK_COMPOUND_NONE)
+        return r->action;
+    int type = depth == 0 ? kk_iod__type(w->sop_class, tag) : 3;
+    switch (r->compound) {
+    case KK_COMPOUND_XZ: return type == 1 ? KK_ACTION_DUMMY : type == 2 ? KK_ACTION_EMPTY : KK_ACTION_REMOVE;
+    case KK_COMPOUND_XD: return type <= 2 ? KK_ACTION_DUMMY : KK_ACTION_REMOVE;
+    case KK_COMPOUND_ZD: return type == 1 ? KK_ACTION_DUMMY : KK_ACTION_EMPTY;
+    case KK_COMPOUND_XZD: return type == 1 ? KK_ACTION_DUMMY : type == 2 ? KK_ACTION_EMPTY : KK_ACTION_REMOVE;
+    case KK_COMPOUND_XZU: return type == 1 ? KK_ACTION_UID : type == 2 ? KK_ACTION_EMPTY : KK_ACTION_REMOVE;
+    case KK_COMPOUND_NONE: break;
+    }
+    return r->action;
+}
+
+static void report(walk *w, kk_dcm_elem *e, uint32_t tag, int depth, kk_action a,
+                   const char *origin)
+{
+    if (w->res)
+        w->res->counts[a]++;
+    if (!w->fn)
+        return;
+    kk_explain_entry x;
+    memset(&x, 0, sizeof x);
+    size_t mark = w->loc.len;
+    kk__buf_printf(&w->loc, "%s(%04X,%04X)", mark ? ">" : "", KK_GROUP(tag), KK_ELEMENT(tag));
+    x.path = w->loc.data ? w->loc.data : "";
+    x.depth = depth;
+    x.tag = tag;
+    x.keyword = kk_dcm__keyword(tag);
+    uint16_t vr = e ? kk_dcm__vr(e) : 0;
+    x.vr[0] = vr ? (char)(vr >> 8) : '-';
+    x.vr[1] = vr ? (char)(vr & 0xff) : '-';
+    x.action = a;
+    x.rule = origin;
+    char *v = NULL;
+    if (w->show_values && e)
+        v = kk_dcm__value_text(e);
+    x.value = v;
+    w->fn(&x, w->payload);
+    free(v);
+    w->loc.len = mark;
+    if (w->loc.data)
+        w->loc.data[mark] = '\0';
+}
+
+static void process_item(walk *w, kk_dcm_item *item, charset_ref cs, int depth);
+
+static void recurse(walk *w, kk_dcm_elem *seq, uint32_t tag, charset_ref cs, int depth)
+{
+    size_t mark = w->loc.len;
+    int i = 0;
+    for (kk_dcm_item *it = kk_dcm__next_item(seq, NULL); it; it = kk_dcm__next_item(seq, it), i++) {
+        if (w->fn)
+            kk__buf_printf(&w->loc, "%s(%04X,%04X)[%d]", mark ? ">" : "", KK_GROUP(tag),
+                           KK_ELEMENT(tag), i);
+        process_item(w, it, cs, depth + 1);
+        w->loc.len = mark;
+        if (w->loc.data)
+            w->loc.data[mark] = '\0';
+        if (w->err != KK_OK)
+            return;
+    }
+}
+
+/* Private creator of the block a private data element belongs to. */
+static const char *creator_of(kk_dcm_item *item, uint32_t tag, size_t *len)
+{
+    uint16_t el = KK_ELEMENT(tag);
+    if (el < 0x1000)
+        return NULL;
+    kk_dcm_elem *c = kk_dcm__find(item, KK_TAG(KK_GROUP(tag), el >> 8));
+    const char *s;
+    if (!c || kk_dcm__get_string(c, &s, len) != KK_OK)
+        return NULL;
+    return s;
+}
+
+/* Drop creators whose block lost every element; report what stays. */
+static void settle_private_creators(walk *w, kk_dcm_item *item, int depth)
+{
+    for (kk_dcm_elem *e = kk_dcm__next(item, NULL); e;) {
+        uint32_t tag = kk_dcm__tag(e);
+        uint16_t g = KK_GROUP(tag), el = KK_ELEMENT(tag);
+        if (!(g & 1) || el < 0x10 || el > 0xFF) {
+            e = kk_dcm__next(item, e);
+            continue;
+        }
+        bool used = false;
+        for (kk_dcm_elem *f = kk_dcm__next(item, NULL); f; f = kk_dcm__next(item, f)) {
+            uint32_t t = kk_dcm__tag(f);
+            if (KK_GROUP(t) == g && (KK_ELEMENT(t) >> 8) == el) {
+                used = true;
+                break;
+            }
+        }
+        report(w, e, tag, depth, used ? KK_ACTION_KEEP : KK_ACTION_REMOVE,
+               used ? "private creator of kept elements" : "private creator of removed elements");
+        e = used ? kk_dcm__next(item, e) : kk_dcm__remove(item, e);
+    }
+}
+
+static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int depth)
+{
+    if (depth > 200) {
+        w->err = kk__fail(w->ctx, KK_ELIMIT, "cannot read '%s': sequences nested deeper than 200",
+                          w->path);
+        return;
+    }
+    charset_ref cs = item_charset(item, parent_cs);
+    unsigned char overlay_gone[128];
+    memset(overlay_gone, 0, sizeof overlay_gone);
+    bool any_overlay_gone = false;
+    const kk_profile *p = w->d->profile;
+    for (kk_dcm_elem *e = kk_dcm__next(item, NULL); e && w->err == KK_OK;) {
+        uint32_t tag = kk_dcm__tag(e);
+        uint16_t g = KK_GROUP(tag), el = KK_ELEMENT(tag);
+        if (el == 0x0000 && g != 0x0002) {
+            /* group lengths are wrong after any edit; they are retired */
+            report(w, e, tag, depth, KK_ACTION_REMOVE, "group length");
+            e = kk_dcm__remove(item, e);
+            continue;
+        }
+        if (g == 0x0004 && depth == 0 && !w->dicomdir) {
+            report(w, e, tag, depth, KK_ACTION_REMOVE, "group 0004 outside a DICOMDIR (PS3.15 E.1.1)");
+            e = kk_dcm__remove(item, e);
+            continue;
+        }
+        if ((g & 1) && el >= 0x10 && el <= 0xFF) {
+            e = kk_dcm__next(item, e); /* creators: settled after the pass */
+            continue;
+        }
+        size_t clen = 0;
+        const char *creator = (g & 1) ? creator_of(item, tag, &clen) : NULL;
+        char cbuf[80];
+        if (creator) {
+            /* trimmed copy, NUL-terminated, for the profile lookup */
+            while (clen && creator[clen - 1] == ' ')
+                clen--;
+            snprintf(cbuf, sizeof cbuf, "%.*s", (int)clen, creator);
+            creator = cbuf;
+        }
+        uint16_t vr = effective_vr(e, tag);
+        const kk_rule *r = kk_profile__match(p, tag, vr, creator, NULL);
+        kk_action a = resolve(w, r, tag, depth);
+        report(w, e, tag, depth, a, r->origin);
+        if (a == KK_ACTION_REMOVE) {
+            if (el == 0x3000 && g >= 0x6000 && g <= 0x60FF && !(g & 1)) {
+                overlay_gone[(g - 0x6000) / 2] = 1;
+                any_overlay_gone = true;
+            }
+            e = kk_dcm__remove(item, e);
+            continue;
+        }
+        if (kk_dcm__is_sequence(e)) {
+            if (a == KK_ACTION_EMPTY)
+                kk_dcm__clear_items(e);
+            else /* keep, dummy, clean, uid...: keep the items, apply the profile inside */
+                recurse(w, e, tag, cs, depth);
+            e = kk_dcm__next(item, e);
+            continue;
+        }
+        w->env.charset = cs.s;
+        w->env.charset_len = cs.n;
+        kk_status st = kk_action__apply(&w->env, item, &e, tag, vr, a, r);
+        if (st == KK_EINVAL) {
+            /* the action cannot apply to this value: privacy first, drop it */
+            report(w, e, tag, depth, KK_ACTION_REMOVE, "value the action could not handle");
+            e = kk_dcm__remove(item, e);
+            continue;
+        }
+        if (st != KK_OK) {
+            w->err = st;
+            return;
+        }
+        e = kk_dcm__next(item, e);
+    }
+    if (w->err != KK_OK)
+        return;
+    if (any_overlay_gone) {
+        for (kk_dcm_elem *e = kk_dcm__next(item, NULL); e;) {
+            uint32_t tag = kk_dcm__tag(e);
+            uint16_t g = KK_GROUP(tag);
+            if (g >= 0x6000 && g <= 0x60FE && !(g & 1) && overlay_gone[(g - 0x6000) / 2]) {
+                report(w, e, tag, depth, KK_ACTION_REMOVE, "rest of an overlay whose data was removed");
+                e = kk_dcm__remove(item, e);
+            } else {
+                e = kk_dcm__next(item, e);
+            }
+        }
+    }
+    settle_private_creators(w, item, depth);
+}
+
+/* Attributes the profile adds, and the record of what was done. */
+static kk_status add_records(walk *w, kk_dcm_item *ds)
+{
+    int n;
+    const kk_profile_add *adds = kk_profile__adds(w->d->profile, &n);
+    for (int i = 0; i < n; i++) {
+        kk_status st = kk_dcm__put_string(ds, w->ctx, adds[i].tag, adds[i].value);
+        if (st != KK_OK)
+            return st;
+    }
+    /* DeidentificationMethod: append to earlier records, never replace */
+    kk_buf m = KK_BUF_INIT;
+    kk_dcm_elem *old = kk_dcm__find(ds, TAG_DEID_METHOD);
+    const char *s;
+    size_t sl;
+    if (old && kk_dcm__get_string(old, &s, &sl) == KK_OK && sl && kk_text__is_ascii(s, sl)) {
+        kk__buf_add(&m, s, sl);
+        kk__buf_addc(&m, '\\');
+    }
+    for (int i = 0; i < w->d->nmethod; i++)
+        kk__buf_printf(&m, "%s%s", i ? "\\" : "", w->d->method[i]);
+    kk_status st = m.failed ? KK_ENOMEM : kk_dcm__put_string(ds, w->ctx, TAG_DEID_METHOD, m.data);
+    kk__buf_free(&m);
+    if (st != KK_OK)
+        return st;
+    int nc;
+    const kk_profile_code *codes = kk_profile__codes(w->d->profile, &nc);
+    for (int i = 0; i < nc; i++) {
+        kk_dcm_item *it;
+        st = kk_dcm__append_item(ds, w->ctx, TAG_DEID_CODES, &it);
+        if (st == KK_OK)
+            st = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0100), codes[i].value);
+        if (st == KK_OK)
+            st = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0102), "DCM");
+        if (st == KK_OK)
+            st = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0104), codes[i].meaning);
+        if (st != KK_OK)
+            return st;
+    }
+    return KK_OK;
+}
+
+static kk_status check_size(kk_deid *d, kk_ctx *ctx, const char *in_path, uint64_t *size)
+{
+    struct stat sb;
+    if (stat(in_path, &sb) != 0)
+        return kk__fail(ctx, errno == ENOENT ? KK_ENOTFOUND : KK_EIO, "cannot read '%s': %s",
+                        in_path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': not a regular file", in_path);
+    *size = (uint64_t)sb.st_size;
+    if (d->max_bytes && (uint64_t)sb.st_size > d->max_bytes)
+        return kk__fail(ctx, KK_ELIMIT, "cannot read '%s': %llu MiB is above the per-object "
+                        "limit of %llu MiB (raise it with --max-object-size)", in_path,
+                        (unsigned long long)(sb.st_size >> 20),
+                        (unsigned long long)(d->max_bytes >> 20));
+    return KK_OK;
+}
+
+/* Load and de-identify in memory. */
+static kk_status run_walk(walk *w, const char *in_path)
+{
+    kk_deid *d = w->d;
+    uint64_t size = 0;
+    kk_status st = check_size(d, w->ctx, in_path, &size);
+    if (st != KK_OK)
+        return st;
+    if (w->res)
+        w->res->bytes_in = size;
+    st = kk_dcm__load(&w->dcm, w->ctx, in_path, d->lazy);
+    if (st != KK_OK)
+        return st;
+    kk_dcm_item *ds = kk_dcm__dataset(w->dcm);
+    kk_dcm_item *meta = kk_dcm__meta(w->dcm);
+    w->sop_class = dup_string_of(ds, TAG_SOP_CLASS);
+    if (!w->sop_class)
+        w->sop_class = dup_string_of(meta, TAG_MEDIA_SOP_CLASS);
+    w->dicomdir = w->sop_class && strcmp(w->sop_class, DICOMDIR_CLASS) == 0;
+    charset_ref none = { "", 0 };
+    if (d->need_ids)
+        collect_ids(w, ds, none, 0);
+    w->env.ctx = w->ctx;
+    w->env.key = d->key;
+    w->env.store = d->store;
+    w->env.cleaner = d->cleaner;
+    w->env.ids = &w->ids;
+    w->env.profile = d->profile;
+    w->env.path = in_path;
+    w->env.patient = dup_string_of(ds, TAG_PATIENT_ID);
+    w->env.issuer = dup_string_of(ds, TAG_ISSUER);
+    process_item(w, ds, none, 0);
+    if (w->err != KK_OK)
+        return w->err;
+    /* the old meta feeds only Media Storage UIDs of objects without
+     * SOP UIDs (DICOMDIR): map its instance UID like any other */
+    kk_dcm_elem *mi = kk_dcm__find(meta, TAG_MEDIA_SOP_INSTANCE);
+    if (mi) {
+        const kk_rule *r = kk_profile__match(d->profile, TAG_MEDIA_SOP_INSTANCE, KK_VR('U', 'I'), NULL, NULL);
+        kk_action a = resolve(w, r, TAG_MEDIA_SOP_INSTANCE, 0);
+        if (a != KK_ACTION_KEEP)
+            a = KK_ACTION_UID;
+        if (a == KK_ACTION_UID) {
+            st = kk_action__apply(&w->env, meta, &mi, TAG_MEDIA_SOP_INSTANCE, KK_VR('U', 'I'), a, r);
+            if (st != KK_OK)
+                return st;
+        }
+    }
+    return add_records(w, ds);
+}
+
+static void walk_free(walk *w)
+{
+    kk_dcm__free(w->dcm);
+    free(w->sop_class);
+    free(w->env.patient);
+    free(w->env.issuer);
+    kk_idset__free(&w->ids);
+    kk__buf_free(&w->loc);
+}
+
+/* A UID is safe as a path component when it is digits and dots. */
+static void path_part(char *out, size_t outsz, const char *uid, const char *what, const walk *w)
+{
+    bool ok = uid && *uid && strlen(uid) <= 64 && uid[0] != '.';
+    for (const char *s = uid; ok && *s; s++)
+        if (!((*s >= '0' && *s <= '9') || *s == '.'))
+            ok = false;
+    if (ok) {
+        snprintf(out, outsz, "%s", uid);
+        return;
+    }
+    /* none, or not a UID: name it from the input's content instead */
+    char fallback[KK_UID_BUF];
+    kk_keyed__uid(w->d->key, what, fallback);
+    snprintf(out, outsz, "%s", fallback);
+}
+
+static kk_status mkdirs(kk_ctx *ctx, char *path)
+{
+    for (char *s = path + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        int rc = mkdir(path, 0755);
+        *s = '/';
+        if (rc != 0 && errno != EEXIST)
+            return kk__fail(ctx, KK_EIO, "cannot create a folder in the output: %s", strerror(errno));
+    }
+    return KK_OK;
+}
+
+kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *out_dir,
+                       kk_deid_result *res)
+{
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.d = d;
+    w.ctx = ctx;
+    w.path = in_path;
+    w.res = res;
+    if (res)
+        memset(res, 0, sizeof *res);
+    kk_status st = run_walk(&w, in_path);
+    char tmp[PATH_MAX];
+    tmp[0] = '\0';
+    if (st != KK_OK)
+        goto out;
+    kk_dcm_item *ds = kk_dcm__dataset(w.dcm);
+    char *study = dup_string_of(ds, TAG_STUDY_UID);
+    char *series = dup_string_of(ds, TAG_SERIES_UID);
+    char *sop = dup_string_of(ds, TAG_SOP_INSTANCE);
+    if (!sop)
+        sop = dup_string_of(kk_dcm__meta(w.dcm), TAG_MEDIA_SOP_INSTANCE);
+    char p1[72], p2[72], p3[72];
+    path_part(p1, sizeof p1, study, "no-study", &w);
+    path_part(p2, sizeof p2, series, "no-series", &w);
+    path_part(p3, sizeof p3, sop, in_path, &w);
+    free(study);
+    free(series);
+    free(sop);
+    char rel[256], final[PATH_MAX];
+    snprintf(rel, sizeof rel, "%s/%s/%s.dcm", p1, p2, p3);
+    if (snprintf(final, sizeof final, "%s/%s", out_dir, rel) >= (int)sizeof final) {
+        st = kk__fail(ctx, KK_EINVAL, "output folder path is too long");
+        goto out;
+    }
+    if (snprintf(tmp, sizeof tmp, "%s/.kakou-XXXXXX.tmp", out_dir) >= (int)sizeof tmp) {
+        st = kk__fail(ctx, KK_EINVAL, "output folder path is too long");
+        tmp[0] = '\0';
+        goto out;
+    }
+    int fd = mkstemps(tmp, 4);
+    if (fd < 0) {
+        st = kk__fail(ctx, KK_EIO, "cannot write to '%s': %s", out_dir, strerror(errno));
+        tmp[0] = '\0';
+        goto out;
+    }
+    close(fd);
+    st = kk_dcm__save(w.dcm, ctx, tmp);
+    if (st != KK_OK) {
+        kk__fail(ctx, st, "cannot write the output of '%s': %s", in_path,
+                 errno == ENOSPC ? "no space left on the output device" : kk_error_message(ctx));
+        goto out;
+    }
+    st = mkdirs(ctx, final);
+    if (st != KK_OK)
+        goto out;
+    if (rename(tmp, final) != 0) {
+        st = kk__fail(ctx, KK_EIO, "cannot write the output of '%s': %s", in_path, strerror(errno));
+        goto out;
+    }
+    tmp[0] = '\0';
+    if (res) {
+        struct stat sb;
+        if (stat(final, &sb) == 0)
+            res->bytes_out = (uint64_t)sb.st_size;
+        res->output_path = kk__strdup(rel);
+        res->sop_instance_uid = kk__strdup(p3);
+        if (!res->output_path || !res->sop_instance_uid)
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+    }
+out:
+    if (tmp[0])
+        unlink(tmp);
+    walk_free(&w);
+    return st;
+}
+
+kk_status kk_deid_explain(kk_deid *d, kk_ctx *ctx, const char *in_path, int show_values,
+                          kk_explain_fn fn, void *payload)
+{
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.d = d;
+    w.ctx = ctx;
+    w.path = in_path;
+    w.fn = fn;
+    w.payload = payload;
+    w.show_values = show_values != 0;
+    kk_status st = run_walk(&w, in_path);
+    walk_free(&w);
+    return st;
+}

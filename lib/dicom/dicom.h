@@ -1,0 +1,141 @@
+/*
+ * lib/dicom/dicom.h - the C face of the DCMTK adapter (dicom_dcmtk.cc):
+ * load a DICOM file, walk its items and elements at any depth, read and
+ * change values, and write it back in its original transfer syntax.
+ *
+ * kakou never parses DICOM itself: this is the only place that touches
+ * DCMTK. Values larger than the lazy threshold stay in the input file until
+ * written, so pixel data that no action touches is copied byte for byte and
+ * never held twice. String values are raw bytes in the object's declared
+ * character set; lib/text/charset.c decodes them.
+ * All handles are borrowed from their kk_dcm and die with it.
+ * Not a public API.
+ */
+#ifndef KK_DICOM_H
+#define KK_DICOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kakou/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kk_dcm kk_dcm;           /* a loaded file */
+typedef struct kk_dcm_item kk_dcm_item; /* a data set or sequence item */
+typedef struct kk_dcm_elem kk_dcm_elem; /* an element (sequences too) */
+
+/* A VR as two characters packed: KK_VR('P','N'). */
+#define KK_VR(a, b) ((uint16_t)(((unsigned)(a) << 8) | (unsigned)(b)))
+
+#define KK_TAG(g, e) (((uint32_t)(g) << 16) | (uint32_t)(e))
+#define KK_GROUP(t) ((uint16_t)((t) >> 16))
+#define KK_ELEMENT(t) ((uint16_t)((t) & 0xffffu))
+
+/** Set up DCMTK once per process (logging off, dictionary loaded). */
+void kk_dcm__init(void);
+
+/** Load a file. Values longer than lazy_threshold bytes are read when
+ *  needed. Fails with KK_ENOTDICOM and a message naming path. */
+kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path,
+                       uint32_t lazy_threshold);
+/** Parse DICOM bytes held in memory (for gateways and fuzzing). The
+ *  buffer is copied. */
+kk_status kk_dcm__load_buffer(kk_dcm **out, kk_ctx *ctx, const void *data,
+                              size_t len);
+void kk_dcm__free(kk_dcm *dcm);
+
+kk_dcm_item *kk_dcm__dataset(kk_dcm *dcm);
+kk_dcm_item *kk_dcm__meta(kk_dcm *dcm);
+/** UID of the transfer syntax the file was read in; "" when unknown. */
+const char *kk_dcm__transfer_syntax(kk_dcm *dcm);
+
+/**
+ * Write the data set to path in the transfer syntax it was read in, with a
+ * new File Meta Information (zero preamble, kakou's implementation class
+ * UID and version name, Media Storage SOP Class/Instance UIDs from the data
+ * set, no source AE title). Group lengths are dropped.
+ */
+kk_status kk_dcm__save(kk_dcm *dcm, kk_ctx *ctx, const char *path);
+/** The same, into memory; *out is released with kk_free(). */
+kk_status kk_dcm__save_buffer(kk_dcm *dcm, kk_ctx *ctx, void **out,
+                              size_t *len);
+
+/* --- walking ---------------------------------------------------------- */
+
+/** The element after prev in item, or the first when prev is NULL. */
+kk_dcm_elem *kk_dcm__next(kk_dcm_item *item, kk_dcm_elem *prev);
+/** Remove and delete e from item; returns the element that followed it. */
+kk_dcm_elem *kk_dcm__remove(kk_dcm_item *item, kk_dcm_elem *e);
+/** The direct child with this tag, or NULL. */
+kk_dcm_elem *kk_dcm__find(kk_dcm_item *item, uint32_t tag);
+
+uint32_t kk_dcm__tag(const kk_dcm_elem *e);
+/** The VR as stored; see kk_dcm__dict_vr() for what the dictionary says. */
+uint16_t kk_dcm__vr(const kk_dcm_elem *e);
+/** Value length in bytes as read (0xFFFFFFFF for undefined). */
+uint32_t kk_dcm__length(const kk_dcm_elem *e);
+bool kk_dcm__is_sequence(const kk_dcm_elem *e);
+/** Pixel Data stored encapsulated (fragments). */
+bool kk_dcm__is_encapsulated(const kk_dcm_elem *e);
+
+/** The item after prev in a sequence, or the first when prev is NULL. */
+kk_dcm_item *kk_dcm__next_item(kk_dcm_elem *seq, kk_dcm_item *prev);
+/** Delete every item of a sequence. */
+void kk_dcm__clear_items(kk_dcm_elem *seq);
+
+/* --- values ----------------------------------------------------------- */
+
+/**
+ * Raw bytes of a string-VR element (no character set conversion, trailing
+ * padding removed). *out is borrowed until the element changes; *out is
+ * "" and *len 0 for an empty value.
+ * @return KK_OK; KK_EINVAL when the VR is not a string VR
+ */
+kk_status kk_dcm__get_string(kk_dcm_elem *e, const char **out, size_t *len);
+
+/** The value as text, as dcmdump would show it (binary VRs included);
+ *  release with kk_free(). For --show-values only. */
+char *kk_dcm__value_text(kk_dcm_elem *e);
+
+/**
+ * Replace the value with len bytes of s (a string in the element's VR; for
+ * numeric binary VRs, decimal text such as "0"). An element stored as UN
+ * or OB whose dictionary VR is a string VR is re-created with that VR.
+ * The element handle may change: the new one is returned in *e.
+ */
+kk_status kk_dcm__set_string(kk_dcm_item *item, kk_dcm_elem **e, kk_ctx *ctx,
+                             const char *s, size_t len);
+/** Make the value zero length (a sequence loses all its items). */
+kk_status kk_dcm__set_empty(kk_dcm_elem *e, kk_ctx *ctx);
+
+/** Insert or replace a string element in item (VR from the dictionary). */
+kk_status kk_dcm__put_string(kk_dcm_item *item, kk_ctx *ctx, uint32_t tag,
+                             const char *s);
+/** Append a new empty item to the sequence tag in item (creating the
+ *  sequence); *out is the new item. */
+kk_status kk_dcm__append_item(kk_dcm_item *item, kk_ctx *ctx, uint32_t tag,
+                              kk_dcm_item **out);
+
+/* --- dictionary ------------------------------------------------------- */
+
+/** Keyword of a tag ("PatientName"), "" when unknown. Static storage. */
+const char *kk_dcm__keyword(uint32_t tag);
+/** The dictionary VR of a tag (for private tags: unknown), 0 if unknown. */
+uint16_t kk_dcm__dict_vr(uint32_t tag);
+/** Tag of a keyword. @return KK_OK or KK_ENOTFOUND */
+kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag);
+/** True when the VR holds text (AE AS CS DA DS DT IS LO LT PN SH ST TM UC
+ *  UI UR UT). */
+bool kk_dcm__vr_is_string(uint16_t vr);
+
+/** "DCMTK 3.6.7" */
+const char *kk_dcm__library_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KK_DICOM_H */

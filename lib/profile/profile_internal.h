@@ -1,0 +1,91 @@
+/*
+ * lib/profile/profile_internal.h - a loaded profile as the engine sees it:
+ * compiled rules, looked up by tag, private creator, mask, class and VR.
+ *
+ * Options are fixed at load time, so every `when` condition is settled
+ * then: each selector keeps only its winning rule (the last one in file
+ * order, base profiles first, whose condition holds). Lookup order, most
+ * specific first: exact tag or private creator + element, then masks, then
+ * the `private` class, then VR classes, then the default.
+ * Not a public API.
+ */
+#ifndef KK_PROFILE_INTERNAL_H
+#define KK_PROFILE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kakou/deid.h"
+#include "kakou/profile.h"
+
+/* Compound codes of Table E.1-1a, resolved by IOD Type at apply time. */
+typedef enum kk_compound {
+    KK_COMPOUND_NONE = 0,
+    KK_COMPOUND_XZ,
+    KK_COMPOUND_XD,
+    KK_COMPOUND_ZD,
+    KK_COMPOUND_XZD,
+    KK_COMPOUND_XZU
+} kk_compound;
+
+typedef struct kk_rule_arg {
+    char *key;   /* NULL for a bare value */
+    char *value;
+} kk_rule_arg;
+
+typedef struct kk_rule {
+    kk_action action;      /* when compound is KK_COMPOUND_NONE */
+    kk_compound compound;
+    kk_rule_arg *args;
+    int nargs;
+    const char *origin;    /* "file:line", owned by the profile */
+    const char *selector;  /* as written, for `profile show` */
+    const char *code;      /* action as written ("X/Z/D", "keep", ...) */
+} kk_rule;
+
+/* Where a match came from, for kakou explain. */
+typedef enum kk_match_level {
+    KK_MATCH_EXACT, KK_MATCH_PRIVATE, KK_MATCH_MASK, KK_MATCH_PRIVATE_CLASS,
+    KK_MATCH_VR, KK_MATCH_DEFAULT
+} kk_match_level;
+
+/**
+ * The rule for an attribute.
+ * @param creator  Private Creator of a private element's block, or NULL
+ * @param vr       the element's VR (KK_VR), used by VR classes
+ */
+const kk_rule *kk_profile__match(const kk_profile *p, uint32_t tag,
+                                 uint16_t vr, const char *creator,
+                                 kk_match_level *level);
+
+/** A value of the rule's arguments: "key=value" or NULL. */
+const char *kk_rule__arg(const kk_rule *r, const char *key);
+
+/** Attributes to add to the top level after processing. */
+typedef struct kk_profile_add {
+    uint32_t tag;
+    const char *value;
+} kk_profile_add;
+const kk_profile_add *kk_profile__adds(const kk_profile *p, int *n);
+
+/** The profile's own CID 7050 code and the codes of enabled options. */
+typedef struct kk_profile_code {
+    const char *value;
+    const char *meaning;
+} kk_profile_code;
+const kk_profile_code *kk_profile__codes(const kk_profile *p, int *n);
+
+/** Names of the enabled options, NULL-terminated. */
+const char *const *kk_profile__enabled(const kk_profile *p);
+
+/** A `set NAME VALUE` parameter, or def. */
+const char *kk_profile__param(const kk_profile *p, const char *name,
+                              const char *def);
+
+/** Rule with the given action or compound anywhere (e.g. keyed actions). */
+bool kk_profile__uses(const kk_profile *p, kk_action action);
+
+/** IOD Type of tag in a Storage SOP Class: 1, 2 or 3 (absent). */
+int kk_iod__type(const char *sop_class_uid, uint32_t tag);
+
+#endif /* KK_PROFILE_INTERNAL_H */

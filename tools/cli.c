@@ -1,0 +1,108 @@
+/*
+ * tools/cli.c - what the subcommands share: common options, messages in
+ * one format ("kakou NAME: ..."), and loading a profile. Messages never
+ * carry attribute values (R04).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+bool kk_cli_common_option(kk_cli *cli, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'q':
+        cli->level = KK_LOG_ERROR;
+        return true;
+    case 'v':
+        if (cli->level < KK_LOG_DEBUG)
+            cli->level++;
+        return true;
+    case 'd':
+        cli->level = KK_LOG_DEBUG;
+        return true;
+    case KK_CLI_LOG_LEVEL_OPT:
+        if (strcmp(arg, "error") == 0 || strcmp(arg, "fatal") == 0)
+            cli->level = KK_LOG_ERROR;
+        else if (strcmp(arg, "warn") == 0)
+            cli->level = KK_LOG_WARN;
+        else if (strcmp(arg, "info") == 0)
+            cli->level = KK_LOG_INFO;
+        else if (strcmp(arg, "debug") == 0 || strcmp(arg, "trace") == 0)
+            cli->level = KK_LOG_DEBUG;
+        else {
+            fprintf(stderr, "kakou %s: unknown log level '%s' (error, warn, info, debug)\n",
+                    cli->name, arg);
+            exit(KK_EXIT_USAGE);
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void vmsg(const kk_cli *cli, int level, const char *prefix, const char *fmt, va_list ap)
+{
+    if (cli->level < level)
+        return;
+    fprintf(stderr, "kakou %s: %s", cli->name, prefix);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void kk_cli_error(const kk_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(cli, KK_LOG_ERROR, "", fmt, ap);
+    va_end(ap);
+}
+
+void kk_cli_warn(const kk_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(cli, KK_LOG_WARN, "warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void kk_cli_info(const kk_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(cli, KK_LOG_INFO, "", fmt, ap);
+    va_end(ap);
+}
+
+void kk_cli_debug(const kk_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(cli, KK_LOG_DEBUG, "", fmt, ap);
+    va_end(ap);
+}
+
+int kk_cli_usage_error(const kk_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "kakou %s: ", cli->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nkakou %s: try 'kakou %s --help'\n", cli->name, cli->name);
+    return KK_EXIT_USAGE;
+}
+
+kk_profile *kk_cli_load_profile(const kk_cli *cli, kk_ctx *ctx, const char *name_or_path,
+                                const char **options)
+{
+    kk_profile *p = NULL;
+    if (kk_profile_load(&p, ctx, name_or_path ? name_or_path : "dicom-basic", options) != KK_OK) {
+        fprintf(stderr, "kakou %s: %s\n", cli->name, kk_error_message(ctx));
+        return NULL;
+    }
+    return p;
+}

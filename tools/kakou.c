@@ -1,0 +1,54 @@
+/*
+ * tools/kakou.c - the kakou command: dispatch to a subcommand
+ * (tools/cmd_<name>.c), git style. The table below is the one list of
+ * subcommands; `kakou --help` prints it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "cli.h"
+
+static const kk_command commands[] = {
+    { "deid", kk_cmd_deid, "de-identify DICOM files and folders into an output folder" },
+    { "explain", kk_cmd_explain, "show what a profile does to every attribute of a file" },
+    { "profile", kk_cmd_profile, "lint, show or list profiles" },
+    { "key", kk_cmd_key, "create a key file, or print its key id" },
+    { "lookup", kk_cmd_lookup, "re-identify: the original behind a pseudonym or UID (audited)" },
+    { "db", kk_cmd_db, "check, export or merge a store" },
+    { NULL, NULL, NULL }
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: kakou [--version] [--help] COMMAND [ARGS]\n\n"
+                "kakou de-identifies and pseudonymizes DICOM files.\n\ncommands:\n");
+    for (int i = 0; commands[i].name; i++)
+        fprintf(fp, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp, "\n'kakou COMMAND --help' shows a command's options; man kakou-COMMAND has more.\n"
+                "Exit status: 0 all done, 1 some inputs failed, 2 usage or configuration error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return KK_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return KK_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("kakou %s\n%s", kk_version(), kk_version_libraries());
+        return KK_EXIT_OK;
+    }
+    for (int i = 0; commands[i].name; i++)
+        if (strcmp(commands[i].name, cmd) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "kakou: '%s' is not a kakou command; see 'kakou --help'\n", cmd);
+    return KK_EXIT_USAGE;
+}
