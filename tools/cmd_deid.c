@@ -239,6 +239,25 @@ static void help(void)
            "exit status: 0 all done, 1 some inputs failed, 2 usage or configuration error\n");
 }
 
+/* mkdir -p */
+static int mkdir_p(const char *dir)
+{
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s/", dir) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    return 0;
+}
+
 static bool inside(const char *dir, const char *file)
 {
     char rd[PATH_MAX], rf[PATH_MAX];
@@ -343,7 +362,7 @@ int kk_cmd_deid(int argc, char **argv)
                      kk_profile_name(profile));
         goto out;
     }
-    if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
+    if (mkdir_p(out_dir) != 0) {
         kk_cli_error(&cli, "cannot create output folder '%s': %s", out_dir, strerror(errno));
         goto out;
     }

@@ -644,10 +644,13 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
         goto out;
     }
     close(fd);
+    errno = 0;
     st = kk_dcm__save(w.dcm, ctx, tmp);
     if (st != KK_OK) {
-        kk__fail(ctx, st, "cannot write the output of '%s': %s", in_path,
-                 errno == ENOSPC ? "no space left on the output device" : kk_error_message(ctx));
+        char why[512];
+        snprintf(why, sizeof why, "%s", errno == ENOSPC ? "no space left on the output device"
+                                                        : kk_error_message(ctx));
+        kk__fail(ctx, st, "cannot write the output of '%s': %s", in_path, why);
         goto out;
     }
     st = mkdirs(ctx, final);

@@ -81,6 +81,13 @@ static kk_status finish_load(kk_dcm *d, kk_ctx *ctx, const char *what, OFConditi
 {
     if (cond.bad())
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': %s", what, cond.text());
+    /* a transfer syntax newer than this DCMTK (HTJ2K, deflated frames)
+     * would be written back under a wrong name: refuse it, clearly */
+    OFString meta_ts;
+    if (d->ff->getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, meta_ts).good() &&
+        !meta_ts.empty() && DcmXfer(meta_ts.c_str()).getXfer() == EXS_Unknown)
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': transfer syntax %.64s is not "
+                        "supported by DCMTK %s", what, meta_ts.c_str(), OFFIS_DCMTK_VERSION_STRING);
     d->ds = d->ff->getAndRemoveDataset();
     if (!d->ds || d->ds->card() == 0)
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': no data set", what);

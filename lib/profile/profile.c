@@ -400,6 +400,8 @@ static kk_status parse_selector(parse_state *ps, const token *t, raw_rule *r)
         r->kind = mask == 0xffffffffu ? SEL_TAG : SEL_MASK;
         return KK_OK;
     }
+    if (t->text[0] == '(')
+        return perr(ps, t->col, "bad tag '%s': write (gggg,eeee)", t->text);
     if (isupper((unsigned char)s[0])) {
         if (kk_dcm__tag_of_keyword(s, &tag) != KK_OK)
             return perr(ps, t->col, "unknown keyword '%s'", s);
