@@ -84,7 +84,7 @@ int kk_cmd_profile(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         kk_profile *p = NULL;
         if (kk_profile_load(&p, ctx, argv[i], options) != KK_OK) {
-            fprintf(stderr, "%s\n", kk_error_message(ctx));
+            kk_cli_error(&cli, "%s", kk_error_message(ctx));
             rc = KK_EXIT_USAGE;
             continue;
         }

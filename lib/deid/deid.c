@@ -456,6 +456,10 @@ static kk_status add_records(walk *w, kk_dcm_item *ds)
         if (st != KK_OK)
             return st;
     }
+    /* every output says it was de-identified, whatever the profile (R01) */
+    kk_status st0 = kk_dcm__put_string(ds, w->ctx, KK_TAG(0x0012, 0x0062), "YES");
+    if (st0 != KK_OK)
+        return st0;
     /* DeidentificationMethod: append to earlier records, never replace */
     kk_buf m = KK_BUF_INIT;
     kk_dcm_elem *old = kk_dcm__find(ds, TAG_DEID_METHOD);

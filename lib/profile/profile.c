@@ -1165,7 +1165,9 @@ const kk_rule *kk_profile__match(const kk_profile *p, uint32_t tag, uint16_t vr,
             }
     }
     for (int i = p->nmasks - 1; i >= 0; i--)
-        if ((tag & p->masks[i].mask) == p->masks[i].tag) {
+        if ((tag & p->masks[i].mask) == p->masks[i].tag &&
+            /* repeating groups (50xx, 60xx) are even; odd ones are private */
+            (!is_private || (p->masks[i].mask & 0x00010000u))) {
             *level = KK_MATCH_MASK;
             return p->masks[i].rule;
         }

@@ -1,0 +1,743 @@
+/*
+ * tests/unit/check_store.c - lib/store: the encrypted correspondence
+ * tables, batching under threads and processes, the audit chain,
+ * resume, export and merge.
+ *
+ * Proves R07 (lookup returns the original and is audited), R08 (UID map
+ * kept), R23/R24 (the DB bytes hold no planted original; rows carry the
+ * key id; a wrong key cannot read), R25 (chain verifies; any altered,
+ * removed or reordered row is found).
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/core.h"
+#include "crypto/key_internal.h"
+#include "store/store_internal.h"
+
+static char dir[256];
+static char dbpath[300];
+static kk_key *key;
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/kk-check-store.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(dbpath, sizeof dbpath, "%s/map.db", dir);
+    ck_assert_int_eq(kk_key_new_ephemeral(&key, NULL), KK_OK);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    kk_key_free(key);
+    key = NULL;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static kk_store *open_store(const char *path, const kk_key *k)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = NULL;
+    kk_status st = kk_store_open(&s, ctx, path, k);
+    ck_assert_msg(st == KK_OK, "open %s: %s", path, kk_error_message(ctx));
+    kk_ctx_free(ctx);
+    return s;
+}
+
+static void close_store(kk_store *s)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_status st = kk_store_close(s, ctx);
+    ck_assert_msg(st == KK_OK, "close: %s", kk_error_message(ctx));
+    kk_ctx_free(ctx);
+}
+
+static long long sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    long long v = -1;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *err = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, err ? err : "");
+    sqlite3_close(db);
+}
+
+static void audit(kk_store *s, const char *digest, const char *status)
+{
+    kk_audit_entry e = {"pseudo", "1.0", "d0d0", digest, "0f0f",
+                        "2.25.1234", status};
+    kk_ctx *ctx = kk_ctx_new();
+    ck_assert_msg(kk_store_audit(s, ctx, &e) == KK_OK, "audit: %s",
+                  kk_error_message(ctx));
+    kk_ctx_free(ctx);
+}
+
+/* ---- mappings --------------------------------------------------------- */
+
+START_TEST(round_trip)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = open_store(dbpath, key);
+    char *orig = NULL, *dom = NULL;
+
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "P0001",
+                                                "YAMADA-77", 9), KK_OK);
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "accession", "A0001",
+                                                "ACC-555", 7), KK_OK);
+    ck_assert_int_eq(kk_store__record_uid(s, ctx, "2.25.99",
+                                          "1.2.392.1.2.3"), KK_OK);
+    ck_assert_int_eq(kk_store_lookup_pseudonym(s, ctx, "P0001", &orig, &dom),
+                     KK_OK);
+    ck_assert_str_eq(orig, "YAMADA-77");
+    ck_assert_str_eq(dom, "patient");
+    kk_free(orig);
+    kk_free(dom);
+    ck_assert_int_eq(kk_store_lookup_uid(s, ctx, "2.25.99", &orig), KK_OK);
+    ck_assert_str_eq(orig, "1.2.392.1.2.3");
+    kk_free(orig);
+    ck_assert_int_eq(kk_store_lookup_uid(s, ctx, "2.25.100", &orig),
+                     KK_ENOTFOUND);
+    ck_assert_ptr_null(orig);
+    ck_assert_int_eq(kk_store_lookup_pseudonym(s, ctx, "NOPE", &orig, NULL),
+                     KK_ENOTFOUND);
+    close_store(s);
+
+    /* R07: every lookup is audited, found or not; rows name the key. */
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
+                             "status = 'lookup'"), 2);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
+                             "status = 'lookup-failed'"), 2);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
+                             "subject = 'pseudonym:patient:P0001'"), 1);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM pseudonyms WHERE "
+                             "key_id IN (SELECT key_id FROM keys)"), 2);
+
+    /* Reopened: the same key reads, another key does not. */
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store_lookup_pseudonym(s, ctx, "A0001", &orig, NULL),
+                     KK_OK);
+    ck_assert_str_eq(orig, "ACC-555");
+    kk_free(orig);
+    close_store(s);
+    kk_key *other = NULL;
+    ck_assert_int_eq(kk_key_new_ephemeral(&other, NULL), KK_OK);
+    s = open_store(dbpath, other);
+    ck_assert_int_eq(kk_store_lookup_pseudonym(s, ctx, "A0001", &orig, NULL),
+                     KK_EKEY);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), kk_key_id(key)));
+    close_store(s);
+    kk_key_free(other);
+    /* Without a key: audit-only. */
+    s = open_store(dbpath, NULL);
+    ck_assert_int_eq(kk_store__record_uid(s, ctx, "2.25.5", "1.2"), KK_EKEY);
+    ck_assert_int_eq(kk_store_lookup_uid(s, ctx, "2.25.99", &orig), KK_EKEY);
+    close_store(s);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(same_pseudonym_in_two_domains)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = open_store(dbpath, key);
+    char *orig = NULL;
+
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "X1",
+                                                "a", 1), KK_OK);
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "accession", "X1",
+                                                "b", 1), KK_OK);
+    ck_assert_int_eq(kk_store_lookup_pseudonym(s, ctx, "X1", &orig, NULL),
+                     KK_EINVAL);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "name the domain"));
+    ck_assert_int_eq(kk_store__lookup_pseudonym_in(s, ctx, "accession", "X1",
+                                                   &orig), KK_OK);
+    ck_assert_str_eq(orig, "b");
+    kk_free(orig);
+    close_store(s);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, fp);
+    fclose(fp);
+    int hit = memmem(buf, got, needle, strlen(needle)) != NULL;
+    free(buf);
+    return hit;
+}
+
+START_TEST(db_bytes_hold_no_original)
+{
+    static const char *planted[] = {
+        "PLANTED^NAME^9f3a", "PID-PLANTED-0042",
+        "1.2.392.200036.9116.2.5.1.37.2418727839.777",
+        "\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e", /* 山田太郎 */
+    };
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = open_store(dbpath, key);
+    char path[400], p[32];
+    struct stat sb;
+
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "P%d", i);
+        ck_assert_int_eq(kk_store__record_pseudonym(
+                             s, ctx, "patient", p, planted[i],
+                             strlen(planted[i])), KK_OK);
+    }
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "name", "N1",
+                                                planted[3],
+                                                strlen(planted[3])), KK_OK);
+    ck_assert_int_eq(kk_store__record_uid(s, ctx, "2.25.7", planted[2]),
+                     KK_OK);
+    audit(s, "abcd", "ok");
+    ck_assert_int_eq(kk_store__flush(s, ctx), KK_OK);
+    /* While open: the WAL holds the rows. */
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert(!file_contains(dbpath, planted[i]));
+        snprintf(path, sizeof path, "%s-wal", dbpath);
+        ck_assert(!file_contains(path, planted[i]));
+    }
+    close_store(s);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_msg(!file_contains(dbpath, planted[i]),
+                      "planted value %zu found in the DB", i);
+    ck_assert(file_contains(dbpath, "P1")); /* the test can see content */
+    ck_assert_int_eq(stat(dbpath, &sb), 0);
+    ck_assert_int_eq(sb.st_mode & 0777, 0600);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(dedupe_and_collision)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = open_store(dbpath, key);
+
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "P1",
+                                                    "orig-1", 6), KK_OK);
+        ck_assert_int_eq(kk_store__record_uid(s, ctx, "2.25.1", "1.2.3"),
+                         KK_OK);
+    }
+    /* Collision while pending. */
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "P1",
+                                                "orig-2", 6), KK_EEXISTS);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "collision"));
+    ck_assert_int_eq(kk_store__record_uid(s, ctx, "2.25.1", "1.2.4"),
+                     KK_EEXISTS);
+    /* Same pseudonym in another domain is not a collision. */
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "accession", "P1",
+                                                "orig-2", 6), KK_OK);
+    close_store(s);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM pseudonyms"), 2);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM uids"), 1);
+
+    /* Collision against committed rows, from a new handle. */
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "P1",
+                                                "orig-1", 6), KK_OK);
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "P1",
+                                                "orig-X", 6), KK_EEXISTS);
+    close_store(s);
+
+    /* Collision discovered at commit (two handles, both pending). */
+    kk_store *a = open_store(dbpath, key), *b = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store__record_uid(a, ctx, "2.25.9", "9.9.1"), KK_OK);
+    ck_assert_int_eq(kk_store__record_uid(b, ctx, "2.25.9", "9.9.2"), KK_OK);
+    ck_assert_int_eq(kk_store__flush(a, ctx), KK_OK);
+    ck_assert_int_eq(kk_store__flush(b, ctx), KK_EEXISTS);
+    ck_assert_int_eq(kk_store__record_uid(b, ctx, "2.25.9", "9.9.2"),
+                     KK_EEXISTS);
+    close_store(a);
+    close_store(b);
+    s = open_store(dbpath, key);
+    char *orig = NULL;
+    ck_assert_int_eq(kk_store_lookup_uid(s, ctx, "2.25.9", &orig), KK_OK);
+    ck_assert_str_eq(orig, "9.9.1");
+    kk_free(orig);
+    close_store(s);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(moved_ciphertext_refused)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = open_store(dbpath, key);
+    char *orig = NULL;
+
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "PA",
+                                                "alice", 5), KK_OK);
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "PB",
+                                                "bob", 3), KK_OK);
+    close_store(s);
+    /* Give PA the ciphertext of PB. */
+    sql_exec(dbpath, "UPDATE pseudonyms SET (nonce, original_enc) = "
+                     "(SELECT nonce, original_enc FROM pseudonyms WHERE "
+                     "pseudonym = 'PB') WHERE pseudonym = 'PA'");
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store_lookup_pseudonym(s, ctx, "PA", &orig, NULL),
+                     KK_ESTORE);
+    ck_assert_ptr_null(orig);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "altered or moved"));
+    close_store(s);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(refuses_bad_files)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = NULL;
+    char path[400];
+    FILE *fp;
+
+    ck_assert_int_eq(kk_store_open(&s, ctx, dir, key), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "regular file"));
+    ck_assert_int_eq(kk_store_open(&s, ctx, "/nonexistent-dir/x.db", key),
+                     KK_ESTORE);
+    ck_assert_int_eq(kk_store_open(&s, ctx, "/dev/null", key), KK_ESTORE);
+    snprintf(path, sizeof path, "%s/text.db", dir);
+    fp = fopen(path, "w");
+    fputs("this is not a database, just some text that is long enough to "
+          "fill a header page of sqlite......................................"
+          "...............................................................",
+          fp);
+    fclose(fp);
+    ck_assert_int_eq(kk_store_open(&s, ctx, path, key), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "not a kakou store"));
+    /* An SQLite file of someone else. */
+    snprintf(path, sizeof path, "%s/other.db", dir);
+    sql_exec(path, "CREATE TABLE t(x)");
+    ck_assert_int_eq(kk_store_open(&s, ctx, path, key), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "not a kakou store"));
+    /* A newer schema. */
+    s = open_store(dbpath, key);
+    close_store(s);
+    sql_exec(dbpath, "PRAGMA user_version = 99");
+    ck_assert_int_eq(kk_store_open(&s, ctx, dbpath, key), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "schema version 99"));
+    ck_assert_ptr_null(s);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+/* ---- audit ------------------------------------------------------------ */
+
+START_TEST(audit_chain_verifies_and_detects_tamper)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = open_store(dbpath, NULL);
+    int64_t bad = -1;
+    char d[16];
+
+    for (int i = 0; i < 6; i++) {
+        snprintf(d, sizeof d, "d%d", i);
+        audit(s, d, "ok");
+    }
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
+    ck_assert_int_eq(bad, 0);
+    close_store(s);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit"), 6);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
+                             "operator <> '' AND length(run_id) = 32"), 6);
+
+    /* Alter row 3. */
+    sql_exec(dbpath, "UPDATE audit SET status = 'failed' WHERE id = 3");
+    s = open_store(dbpath, NULL);
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 3);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "row 3"));
+    close_store(s);
+    sql_exec(dbpath, "UPDATE audit SET status = 'ok' WHERE id = 3");
+    s = open_store(dbpath, NULL);
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
+    close_store(s);
+
+    /* Remove a middle row. */
+    sql_exec(dbpath, "CREATE TABLE keep AS SELECT * FROM audit;"
+                     "DELETE FROM audit WHERE id = 4");
+    s = open_store(dbpath, NULL);
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 4);
+    close_store(s);
+    /* Remove the last row (the head in meta notices). */
+    sql_exec(dbpath, "INSERT INTO audit SELECT * FROM keep WHERE id = 4;"
+                     "DELETE FROM audit WHERE id = 6");
+    s = open_store(dbpath, NULL);
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 6);
+    close_store(s);
+    /* Replace a stored hash. */
+    sql_exec(dbpath, "INSERT INTO audit SELECT * FROM keep WHERE id = 6;"
+                     "UPDATE audit SET row_hash = printf('%064d', 0) "
+                     "WHERE id = 2");
+    s = open_store(dbpath, NULL);
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 2);
+    close_store(s);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(resume_input_done)
+{
+    kk_store *s = open_store(dbpath, key);
+
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 0);
+    audit(s, "aaaa", "ok");
+    audit(s, "bbbb", "failed");
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1); /* pending */
+    ck_assert_int_eq(kk_store_input_done(s, "bbbb"), 0);
+    close_store(s);
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1); /* committed */
+    ck_assert_int_eq(kk_store_input_done(s, "bbbb"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "cccc"), 0);
+    ck_assert_int_eq(kk_store_input_done(NULL, "cccc"), 0);
+    close_store(s);
+}
+END_TEST
+
+/* ---- concurrency ------------------------------------------------------ */
+
+typedef struct worker {
+    kk_store *s;
+    int id;
+    int failures;
+} worker;
+
+#define THREADS 4
+#define PER_THREAD 1500
+
+static void *thread_main(void *arg)
+{
+    worker *w = arg;
+    kk_ctx *ctx = kk_ctx_new();
+    char uid[64], orig[64], pn[32];
+
+    for (int i = 0; i < PER_THREAD; i++) {
+        /* Half shared by every thread, half its own. */
+        int n = i % 2 ? i : w->id * 100000 + i;
+        snprintf(uid, sizeof uid, "2.25.%d", n);
+        snprintf(orig, sizeof orig, "1.2.392.%d", n);
+        if (kk_store__record_uid(w->s, ctx, uid, orig) != KK_OK)
+            w->failures++;
+        snprintf(pn, sizeof pn, "P%d", n);
+        if (kk_store__record_pseudonym(w->s, ctx, "patient", pn, orig,
+                                       strlen(orig)) != KK_OK)
+            w->failures++;
+        if (i % 10 == 0) {
+            snprintf(pn, sizeof pn, "t%d-%d", w->id, i);
+            kk_audit_entry e = {"p", "1", "x", pn, NULL, NULL, "ok"};
+            if (kk_store_audit(w->s, ctx, &e) != KK_OK)
+                w->failures++;
+        }
+    }
+    kk_ctx_free(ctx);
+    return NULL;
+}
+
+static long long expected_distinct(int workers)
+{
+    /* Odd i are shared: PER_THREAD/2; even i are per worker. */
+    return PER_THREAD / 2 + (long long)workers * (PER_THREAD / 2);
+}
+
+START_TEST(threads_lose_nothing)
+{
+    kk_store *s = open_store(dbpath, key);
+    pthread_t t[THREADS];
+    worker w[THREADS];
+    int64_t bad;
+
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){s, i + 1, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, thread_main, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(w[i].failures, 0);
+    }
+    ck_assert_int_eq(kk_store_verify(s, NULL, &bad), KK_OK);
+    close_store(s);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM uids"),
+                     expected_distinct(THREADS));
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM pseudonyms"),
+                     expected_distinct(THREADS));
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit"),
+                     THREADS * (PER_THREAD / 10));
+}
+END_TEST
+
+START_TEST(processes_lose_nothing)
+{
+    pid_t pids[THREADS];
+    kk_store *s;
+    int64_t bad;
+
+    /* Create the file first, as a run would. */
+    s = open_store(dbpath, key);
+    close_store(s);
+    for (int i = 0; i < THREADS; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            kk_store *cs = NULL;
+            kk_ctx *ctx = kk_ctx_new();
+            worker w;
+            if (kk_store_open(&cs, ctx, dbpath, key) != KK_OK) {
+                fprintf(stderr, "child open: %s\n", kk_error_message(ctx));
+                _exit(2);
+            }
+            w = (worker){cs, i + 1, 0};
+            thread_main(&w);
+            if (kk_store_close(cs, ctx) != KK_OK) {
+                fprintf(stderr, "child close: %s\n", kk_error_message(ctx));
+                _exit(3);
+            }
+            kk_ctx_free(ctx);
+            _exit(w.failures ? 1 : 0);
+        }
+    }
+    for (int i = 0; i < THREADS; i++) {
+        int status = 0;
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+    }
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM uids"),
+                     expected_distinct(THREADS));
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM pseudonyms"),
+                     expected_distinct(THREADS));
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit"),
+                     THREADS * (PER_THREAD / 10));
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(DISTINCT input_digest) "
+                             "FROM audit"), THREADS * (PER_THREAD / 10));
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store_verify(s, NULL, &bad), KK_OK);
+    char *orig = NULL;
+    ck_assert_int_eq(kk_store_lookup_uid(s, NULL, "2.25.300002", &orig),
+                     KK_OK);
+    ck_assert_str_eq(orig, "1.2.392.300002");
+    kk_free(orig);
+    close_store(s);
+}
+END_TEST
+
+/* ---- export and merge ------------------------------------------------- */
+
+START_TEST(export_map_csv)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = open_store(dbpath, key);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+
+    ck_assert_int_eq(kk_store__record_uid(s, ctx, "2.25.2", "1.2.3.2"), KK_OK);
+    ck_assert_int_eq(kk_store__record_uid(s, ctx, "2.25.1", "1.2.3.1"), KK_OK);
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "P9",
+                                                "Doe, \"J\"", 8), KK_OK);
+    ck_assert_int_eq(kk_store_export_map(s, ctx, fp), KK_OK);
+    fclose(fp);
+    ck_assert_str_eq(buf, "id_old,id_new\n"
+                          "1.2.3.1,2.25.1\n"
+                          "1.2.3.2,2.25.2\n"
+                          "\"Doe, \"\"J\"\"\",P9\n");
+    free(buf);
+    close_store(s);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
+                             "status = 'export'"), 1);
+    /* Under another key: refused, nothing written. */
+    kk_key *other = NULL;
+    ck_assert_int_eq(kk_key_new_ephemeral(&other, NULL), KK_OK);
+    s = open_store(dbpath, other);
+    fp = open_memstream(&buf, &len);
+    ck_assert_int_eq(kk_store_export_map(s, ctx, fp), KK_EKEY);
+    fclose(fp);
+    ck_assert_str_eq(buf, "");
+    free(buf);
+    close_store(s);
+    kk_key_free(other);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+static void make_src(const char *path, const char *const *uids,
+                     const char *const *origs, int n, const char *digest)
+{
+    kk_store *s = open_store(path, key);
+    kk_ctx *ctx = kk_ctx_new();
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(kk_store__record_uid(s, ctx, uids[i], origs[i]),
+                         KK_OK);
+    ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "PX",
+                                                "same", 4), KK_OK);
+    audit(s, digest, "ok");
+    close_store(s);
+    kk_ctx_free(ctx);
+}
+
+START_TEST(merge_without_conflict)
+{
+    static const char *const ua[] = {"2.25.1", "2.25.2"};
+    static const char *const oa[] = {"1.1", "1.2"};
+    static const char *const ub[] = {"2.25.2", "2.25.3"};
+    static const char *const ob[] = {"1.2", "1.3"};
+    char a[400], b[400], out[400];
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s;
+    int64_t bad;
+    char *orig = NULL;
+
+    snprintf(a, sizeof a, "%s/a.db", dir);
+    snprintf(b, sizeof b, "%s/b.db", dir);
+    snprintf(out, sizeof out, "%s/out.db", dir);
+    make_src(a, ua, oa, 2, "aaaa");
+    make_src(b, ub, ob, 2, "bbbb");
+    s = open_store(out, NULL);
+    ck_assert_int_eq(kk_store_merge(s, ctx, a), KK_OK);
+    ck_assert_msg(kk_store_merge(s, ctx, b) == KK_OK, "%s",
+                  kk_error_message(ctx));
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
+    /* Merging again adds only the merge row itself. */
+    ck_assert_int_eq(kk_store_merge(s, ctx, a), KK_OK);
+    ck_assert_int_eq(kk_store_merge(s, ctx, out), KK_EINVAL);
+    close_store(s);
+    ck_assert_int_eq(sql_int(out, "SELECT count(*) FROM uids"), 3);
+    ck_assert_int_eq(sql_int(out, "SELECT count(*) FROM pseudonyms"), 1);
+    ck_assert_int_eq(sql_int(out, "SELECT count(*) FROM audit WHERE "
+                             "origin IS NOT NULL"), 2);
+    ck_assert_int_eq(sql_int(out, "SELECT count(*) FROM audit WHERE "
+                             "status = 'merge'"), 3);
+    ck_assert_int_eq(sql_int(out, "SELECT count(*) FROM audit WHERE "
+                             "input_digest = 'bbbb' AND status = 'ok'"), 1);
+    s = open_store(out, key);
+    ck_assert_int_eq(kk_store_lookup_uid(s, ctx, "2.25.3", &orig), KK_OK);
+    ck_assert_str_eq(orig, "1.3");
+    kk_free(orig);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1);
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
+    close_store(s);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(merge_with_conflict)
+{
+    static const char *const ua[] = {"2.25.1", "2.25.2"};
+    static const char *const oa[] = {"1.1", "1.2"};
+    static const char *const ub[] = {"2.25.2"};
+    static const char *const ob[] = {"9.9"}; /* differs from a */
+    char a[400], b[400], out[400];
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s;
+    int64_t bad;
+
+    snprintf(a, sizeof a, "%s/a.db", dir);
+    snprintf(b, sizeof b, "%s/b.db", dir);
+    snprintf(out, sizeof out, "%s/out.db", dir);
+    make_src(a, ua, oa, 2, "aaaa");
+    make_src(b, ub, ob, 1, "bbbb");
+    s = open_store(out, NULL);
+    ck_assert_int_eq(kk_store_merge(s, ctx, a), KK_OK);
+    ck_assert_int_eq(kk_store_merge(s, ctx, b), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "2.25.2"));
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
+    close_store(s);
+    /* Nothing of b went in. */
+    ck_assert_int_eq(sql_int(out, "SELECT count(*) FROM uids"), 2);
+    ck_assert_int_eq(sql_int(out, "SELECT count(*) FROM audit WHERE "
+                             "input_digest = 'bbbb'"), 0);
+
+    /* A tampered source is refused. */
+    sql_exec(b, "UPDATE audit SET status = 'x' WHERE id = 1");
+    sql_exec(b, "DELETE FROM uids");
+    s = open_store(out, NULL);
+    ck_assert_int_eq(kk_store_merge(s, ctx, b), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "refusing"));
+    close_store(s);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc;
+
+    tc = tcase_create("mappings");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, same_pseudonym_in_two_domains);
+    tcase_add_test(tc, db_bytes_hold_no_original);
+    tcase_add_test(tc, dedupe_and_collision);
+    tcase_add_test(tc, moved_ciphertext_refused);
+    tcase_add_test(tc, refuses_bad_files);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("audit");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, audit_chain_verifies_and_detects_tamper);
+    tcase_add_test(tc, resume_input_done);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("concurrency");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, threads_lose_nothing);
+    tcase_add_test(tc, processes_lose_nothing);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("export_merge");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, export_map_csv);
+    tcase_add_test(tc, merge_without_conflict);
+    tcase_add_test(tc, merge_with_conflict);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(store_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
