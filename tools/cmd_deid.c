@@ -352,6 +352,12 @@ int kk_cmd_deid(int argc, char **argv)
     profile = kk_cli_load_profile(&cli, ctx, profile_name, options);
     if (!profile)
         goto out;
+    if (kk_profile_forbids_key(profile) && (key_path || db_path)) {
+        kk_cli_error(&cli, "profile '%s' makes a fresh key for each run and destroys it, and "
+                     "keeps no correspondence (R09): give no -k and no --db",
+                     kk_profile_name(profile));
+        goto out;
+    }
     if (key_path && kk_key_load(&key, ctx, key_path) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;

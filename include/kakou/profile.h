@@ -46,6 +46,11 @@ KK_API const char *kk_profile_version(const kk_profile *profile);
 KK_API const char *kk_profile_digest(const kk_profile *profile);
 /** True when the profile needs a key (it uses keyed actions). */
 KK_API int kk_profile_needs_key(const kk_profile *profile);
+/**
+ * True when the profile must run with a fresh key that is destroyed at the
+ * end, and no store: nothing may link its outputs to its inputs (R09).
+ */
+KK_API int kk_profile_forbids_key(const kk_profile *profile);
 /** True when the profile needs a store (it keeps a correspondence). */
 KK_API int kk_profile_needs_store(const kk_profile *profile);
 

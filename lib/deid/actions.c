@@ -137,8 +137,13 @@ static kk_status apply_shift(kk_action_env *env, kk_dcm_item *item, kk_dcm_elem 
     size_t n;
     if (kk_dcm__get_string(*e, &s, &n) != KK_OK)
         return KK_EINVAL;
-    if (n == 0 || vr == KK_VR('T', 'M'))
-        return KK_OK; /* whole days: the time of day stays (intervals hold) */
+    /* whole days move; the time of day stays (intervals hold) unless the
+     * profile removes times (`set date-shift.time remove`, R11) */
+    bool drop_time = strcmp(kk_profile__param(env->profile, "date-shift.time", "keep"), "remove") == 0;
+    if (vr == KK_VR('T', 'M'))
+        return drop_time && n ? kk_dcm__set_empty(*e, env->ctx) : KK_OK;
+    if (n == 0)
+        return KK_OK;
     const char *range = r ? kk_rule__arg(r, "range") : NULL;
     if (!range)
         range = kk_profile__param(env->profile, "date-shift.range", "-365:-1");
@@ -155,6 +160,8 @@ static kk_status apply_shift(kk_action_env *env, kk_dcm_item *item, kk_dcm_elem 
                                          : kk_date__shift_dt(s, n, days, out, sizeof out);
     if (st != KK_OK)
         return KK_EINVAL;
+    if (drop_time && vr == KK_VR('D', 'T') && !memchr(out, '\\', strlen(out)) && strlen(out) > 8)
+        out[8] = '\0';
     return set_value(env, item, e, out, strlen(out));
 }
 

@@ -8,6 +8,7 @@
  * correspondence, encrypted, when the run has one (R07). A PN pseudonym
  * replaces every component group (R02).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,29 @@ static unsigned vr_max(uint16_t vr)
     }
 }
 
+/* A 12-digit My Number with a valid check digit (番号利用法): it is an
+ * individual identification code, so it is deleted, never pseudonymized and
+ * never stored (R03, R04). */
+static bool is_my_number(const char *s, size_t n)
+{
+    while (n && s[n - 1] == ' ')
+        n--;
+    if (n != 12)
+        return false;
+    for (size_t i = 0; i < 12; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    int sum = 0;
+    for (int k = 1; k <= 11; k++) {
+        int digit = s[11 - k] - '0';
+        int q = k <= 6 ? k + 1 : k - 5;
+        sum += digit * q;
+    }
+    int r = sum % 11;
+    int check = r <= 1 ? 0 : 11 - r;
+    return check == s[11] - '0';
+}
+
 static kk_status apply_pseudonym(kk_action_env *env, kk_dcm_item *item, kk_dcm_elem **e,
                                  uint16_t vr, const kk_rule *r)
 {
@@ -40,6 +64,8 @@ static kk_status apply_pseudonym(kk_action_env *env, kk_dcm_item *item, kk_dcm_e
         return KK_EINVAL;
     if (n == 0)
         return KK_OK;
+    if (is_my_number(s, n))
+        return KK_EINVAL; /* the walker removes it */
     const char *domain = kk_rule__arg(r, "domain");
     if (!domain)
         domain = "default";

@@ -73,6 +73,11 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
         return kk__fail(ctx, KK_EKEY, "profile '%s' needs a key: create one with "
                         "'kakou key new FILE' and pass it with -k FILE",
                         kk_profile_name(profile));
+    if (kk_profile_forbids_key(profile) && (opts->key || opts->store))
+        return kk__fail(ctx, opts->key ? KK_EKEY : KK_ESTORE,
+                        "profile '%s' makes a fresh key for each run and destroys it, and keeps "
+                        "no correspondence (R09): give no key and no store",
+                        kk_profile_name(profile));
     if (kk_profile_needs_store(profile) && !opts->store)
         return kk__fail(ctx, KK_ESTORE, "profile '%s' keeps a correspondence: give a store "
                         "with --db FILE", kk_profile_name(profile));

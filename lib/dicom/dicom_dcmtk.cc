@@ -487,6 +487,8 @@ const char *kk_dcm__keyword(uint32_t tag)
     const DcmDictEntry *ent = dict.findEntry(key, NULL);
     const char *name = ent ? ent->getTagName() : "";
     dcmDataDict.rdunlock();
+    if (name && strncmp(name, "RETIRED_", 8) == 0)
+        name += 8; /* PS3.6 keywords have no prefix */
     /* entries live as long as the process: the name may be kept */
     return name ? name : "";
 }
@@ -513,8 +515,12 @@ kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
 {
     kk_dcm__init();
     DcmTag t;
-    if (DcmTag::findTagFromName(keyword, t).bad())
-        return KK_ENOTFOUND;
+    if (DcmTag::findTagFromName(keyword, t).bad()) {
+        /* DCMTK spells retired keywords RETIRED_X; PS3.6 spells them X */
+        std::string r = std::string("RETIRED_") + keyword;
+        if (strncmp(keyword, "RETIRED_", 8) == 0 || DcmTag::findTagFromName(r.c_str(), t).bad())
+            return KK_ENOTFOUND;
+    }
     *tag = KK_TAG(t.getGroup(), t.getElement());
     return KK_OK;
 }

@@ -86,7 +86,7 @@ struct kk_profile {
     int noptions;
     char *conflicts[KK_MAX_OPTIONS][2];
     int nconflicts;
-    char **enable_names;
+    struct enable_stmt { char *name; uint64_t on, off; } *enables;
     int nenable;
     char **params; /* key, value pairs */
     int nparams;
@@ -783,14 +783,30 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
     }
     if (strcmp(w, "enable") == 0) {
         NEED(1, "an option name");
-        for (int i = 1; i < n; i++) {
+        /* enable A B ... [when COND]: options set by the profile itself */
+        uint64_t on = 0, off = 0;
+        int last = n;
+        for (int i = 1; i < n; i++)
+            if (strcmp(toks[i].text, "when") == 0) {
+                if (i + 2 != n)
+                    return perr(ps, toks[i].col, "expected 'when OPTION'");
+                kk_status st = parse_when(ps, &toks[i + 1], &on, &off);
+                if (st != KK_OK)
+                    return st;
+                last = i;
+                break;
+            }
+        for (int i = 1; i < last; i++) {
             if (option_index(p, toks[i].text) < 0)
                 return perr(ps, toks[i].col, "unknown option '%s'", toks[i].text);
-            char **ne = kk__realloc(p->enable_names, (size_t)(p->nenable + 1) * sizeof *ne);
+            struct enable_stmt *ne = kk__realloc(p->enables, (size_t)(p->nenable + 1) * sizeof *ne);
             if (!ne)
                 return KK_ENOMEM;
-            p->enable_names = ne;
-            p->enable_names[p->nenable++] = kk__strdup(toks[i].text);
+            p->enables = ne;
+            p->enables[p->nenable].name = kk__strdup(toks[i].text);
+            p->enables[p->nenable].on = on;
+            p->enables[p->nenable].off = off;
+            p->nenable++;
         }
         return KK_OK;
     }
@@ -1065,10 +1081,13 @@ kk_status kk_profile_load(kk_profile **out, kk_ctx *ctx, const char *name_or_pat
     }
     if (!p->version)
         p->version = kk__strdup("0");
-    for (int i = 0; i < p->nenable && st == KK_OK; i++)
-        st = enable_option(p, ctx, p->enable_names[i]);
+    /* the caller's options first: a profile's `enable ... when` may
+     * depend on them */
     for (int i = 0; options && options[i] && st == KK_OK; i++)
         st = enable_option(p, ctx, options[i]);
+    for (int i = 0; i < p->nenable && st == KK_OK; i++)
+        if (holds(p, p->enables[i].on, p->enables[i].off))
+            st = enable_option(p, ctx, p->enables[i].name);
     if (st != KK_OK)
         goto fail;
     for (int i = 0; i < p->nconflicts; i++) {
@@ -1118,8 +1137,8 @@ void kk_profile_free(kk_profile *p)
         free(p->conflicts[i][1]);
     }
     for (int i = 0; i < p->nenable; i++)
-        free(p->enable_names[i]);
-    free(p->enable_names);
+        free(p->enables[i].name);
+    free(p->enables);
     for (int i = 0; i < p->nparams; i++)
         free(p->params[i]);
     free(p->params);
@@ -1232,12 +1251,17 @@ const char *kk_profile_digest(const kk_profile *p) { return p->digest; }
 int kk_profile_needs_key(const kk_profile *p)
 {
     return p->uses[KK_ACTION_PSEUDONYM] || p->uses[KK_ACTION_SHIFT_DATE] ||
-           strcmp(kk_profile__param(p, "key", "ephemeral"), "required") == 0;
+           strcmp(kk_profile__param(p, "key", "optional"), "required") == 0;
+}
+
+int kk_profile_forbids_key(const kk_profile *p)
+{
+    return strcmp(kk_profile__param(p, "key", "optional"), "ephemeral") == 0;
 }
 
 int kk_profile_needs_store(const kk_profile *p)
 {
-    return strcmp(kk_profile__param(p, "store", "none"), "required") == 0;
+    return strcmp(kk_profile__param(p, "store", "optional"), "required") == 0;
 }
 
 /* --- showing -------------------------------------------------------- */
