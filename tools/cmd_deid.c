@@ -39,7 +39,7 @@ typedef struct job {
     const char *out_dir;
     file_list *files;
     atomic_size_t next;
-    atomic_size_t written, skipped, failed, done_before;
+    atomic_size_t written, skipped, failed, done_before, duplicates;
 } job;
 
 static int add_path(file_list *l, const char *p)
@@ -186,6 +186,12 @@ static void do_one(job *j, kk_ctx *ctx, const char *path)
     }
     kk_deid_result res = KK_DEID_RESULT_INIT;
     kk_status st = kk_deid_file(j->deid, ctx, path, j->out_dir, &res);
+    if (st == KK_ESKIPPED) {
+        kk_cli_warn(j->cli, "%s", kk_error_message(ctx));
+        atomic_fetch_add(&j->skipped, 1);
+        audit(j, ctx, digest, NULL, NULL, "skipped");
+        return;
+    }
     if (st != KK_OK) {
         kk_cli_error(j->cli, "%s", kk_error_message(ctx));
         atomic_fetch_add(&j->failed, 1);
@@ -196,7 +202,13 @@ static void do_one(job *j, kk_ctx *ctx, const char *path)
     snprintf(out_path, sizeof out_path, "%s/%s", j->out_dir, res.output_path);
     kk_cli_debug(j->cli, "'%s' -> %s", path, res.output_path);
     audit(j, ctx, digest, out_path, res.sop_instance_uid, "ok");
-    atomic_fetch_add(&j->written, 1);
+    if (res.duplicate) {
+        kk_cli_warn(j->cli, "'%s' gives the same object as an earlier input: %s written once",
+                    path, res.output_path);
+        atomic_fetch_add(&j->duplicates, 1);
+    } else {
+        atomic_fetch_add(&j->written, 1);
+    }
     kk_deid_result_clear(&res);
 }
 
@@ -431,6 +443,7 @@ int kk_cmd_deid(int argc, char **argv)
     atomic_init(&j.skipped, 0);
     atomic_init(&j.failed, missing);
     atomic_init(&j.done_before, 0);
+    atomic_init(&j.duplicates, 0);
     size_t nthreads = (size_t)jobs < files.n ? (size_t)jobs : files.n;
     if (nthreads <= 1) {
         worker(&j);
@@ -460,6 +473,8 @@ int kk_cmd_deid(int argc, char **argv)
                 files.n, atomic_load(&j.written), atomic_load(&j.skipped), failed);
         if (before)
             fprintf(stderr, ", done before %zu", before);
+        if (atomic_load(&j.duplicates))
+            fprintf(stderr, ", duplicates %zu", atomic_load(&j.duplicates));
         fprintf(stderr, ", %.2f s\n", secs);
     }
     rc = failed ? KK_EXIT_FAILED : KK_EXIT_OK;

@@ -86,9 +86,12 @@ typedef struct kk_deid_result {
     unsigned counts[KK_ACTION__COUNT];
     /** Bytes read and written. */
     uint64_t bytes_in, bytes_out;
+    /** 1 when the output already existed with the same bytes (the same
+     *  object from another input, or a re-run): nothing new was written. */
+    int duplicate;
 } kk_deid_result;
 
-#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0 }
+#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0, 0 }
 
 /** Free what a result holds and zero it. */
 KK_API void kk_deid_result_clear(kk_deid_result *result);
@@ -100,7 +103,10 @@ KK_API void kk_deid_result_clear(kk_deid_result *result);
  *
  * @param result  may be NULL
  * @return KK_OK; KK_ENOTDICOM when the input cannot be parsed (the message
- *         names the file and the problem); KK_EIO when writing fails
+ *         names the file and the problem); KK_EIO when writing fails;
+ *         KK_ESKIPPED for a DICOMDIR (rebuild it from the outputs);
+ *         KK_EEXISTS when another input already wrote a different object
+ *         under the same SOP Instance UID
  */
 KK_API kk_status kk_deid_file(kk_deid *deid, kk_ctx *ctx,
                               const char *in_path, const char *out_dir,

@@ -76,6 +76,7 @@ const char *kk_status_str(kk_status status)
     case KK_EINTERNAL: return "internal error";
     case KK_ELIMIT: return "resource limit exceeded";
     case KK_EEXISTS: return "already exists";
+    case KK_ESKIPPED: return "input skipped";
     }
     return "unknown status";
 }

@@ -17,6 +17,7 @@
  * actions_keyed.c; dummy values and UID mapping in actions.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ struct kk_deid {
     uint32_t lazy;
     uint64_t max_bytes;
     bool need_ids;
+    bool iod_repair; /* keep Type 1/2 attributes a rule removes, replaced */
     char method[4][65];  /* DeidentificationMethod values to append */
     int nmethod;
 };
@@ -88,6 +90,7 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
     d->store = opts->store;
     d->lazy = opts->lazy_threshold ? opts->lazy_threshold : 4096;
     d->max_bytes = opts->max_object_bytes;
+    d->iod_repair = strcmp(kk_profile__param(profile, "iod-repair", "on"), "off") != 0;
     kk_status st = KK_OK;
     if (opts->key) {
         d->key = opts->key;
@@ -253,20 +256,25 @@ static void collect_ids(walk *w, kk_dcm_item *item, charset_ref cs, int depth)
 }
 
 /* Resolve a compound code by the attribute's Type in the IOD
- * (profiles/reference/README.md). Nested attributes count as Type 3:
- * the Types known are top-level ones, and PS3.15 Note 13 allows removing
- * an attribute used outside the IOD that defines it. */
+ * (profiles/reference/README.md). The Types known are top-level ones: a
+ * nested attribute takes the last alternative, which keeps the object
+ * valid and still leaves no original value (D replaces, U remaps). */
 static kk_action resolve(const walk *w, const kk_rule *r, uint32_t tag, int depth)
 {
     if (r->compound == KK_COMPOUND_NONE)
         return r->action;
-    int type = depth == 0 ? kk_iod__type(w->sop_class, tag) : 3;
+    int type = depth == 0 ? kk_iod__type(w->sop_class, tag) : 1;
+    if (depth > 0 && r->compound == KK_COMPOUND_XZ)
+        type = 2; /* X/Z offers no replacement: empty it */
     switch (r->compound) {
     case KK_COMPOUND_XZ: return type == 1 ? KK_ACTION_DUMMY : type == 2 ? KK_ACTION_EMPTY : KK_ACTION_REMOVE;
     case KK_COMPOUND_XD: return type <= 2 ? KK_ACTION_DUMMY : KK_ACTION_REMOVE;
     case KK_COMPOUND_ZD: return type == 1 ? KK_ACTION_DUMMY : KK_ACTION_EMPTY;
     case KK_COMPOUND_XZD: return type == 1 ? KK_ACTION_DUMMY : type == 2 ? KK_ACTION_EMPTY : KK_ACTION_REMOVE;
-    case KK_COMPOUND_XZU: return type == 1 ? KK_ACTION_UID : type == 2 ? KK_ACTION_EMPTY : KK_ACTION_REMOVE;
+    case KK_COMPOUND_XZU:
+        /* the sequence holds references only: kept with every UID remapped,
+         * referential integrity holds and nothing original remains */
+        return KK_ACTION_UID;
     case KK_COMPOUND_NONE: break;
     }
     return r->action;
@@ -303,9 +311,11 @@ static void report(walk *w, kk_dcm_elem *e, uint32_t tag, int depth, kk_action a
         w->loc.data[mark] = '\0';
 }
 
-static void process_item(walk *w, kk_dcm_item *item, charset_ref cs, int depth);
+static void process_item(walk *w, kk_dcm_item *item, charset_ref cs, int depth, bool dummy);
 
-static void recurse(walk *w, kk_dcm_elem *seq, uint32_t tag, charset_ref cs, int depth)
+/* Items of a sequence the profile replaces (D) keep their structure, but
+ * every text value in them becomes a dummy (dummy is true). */
+static void recurse(walk *w, kk_dcm_elem *seq, uint32_t tag, charset_ref cs, int depth, bool dummy)
 {
     size_t mark = w->loc.len;
     int i = 0;
@@ -313,7 +323,7 @@ static void recurse(walk *w, kk_dcm_elem *seq, uint32_t tag, charset_ref cs, int
         if (w->fn)
             kk__buf_printf(&w->loc, "%s(%04X,%04X)[%d]", mark ? ">" : "", KK_GROUP(tag),
                            KK_ELEMENT(tag), i);
-        process_item(w, it, cs, depth + 1);
+        process_item(w, it, cs, depth + 1, dummy);
         w->loc.len = mark;
         if (w->loc.data)
             w->loc.data[mark] = '\0';
@@ -359,7 +369,22 @@ static void settle_private_creators(walk *w, kk_dcm_item *item, int depth)
     }
 }
 
-static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int depth)
+/* Text VRs a dummy sequence replaces; codes (CS), numbers and UIDs keep
+ * the item's structure valid and identify no one. */
+static bool dummy_text_vr(uint16_t vr)
+{
+    switch (vr) {
+    case KK_VR('S', 'H'): case KK_VR('L', 'O'): case KK_VR('S', 'T'): case KK_VR('L', 'T'):
+    case KK_VR('U', 'T'): case KK_VR('U', 'C'): case KK_VR('P', 'N'): case KK_VR('A', 'E'):
+    case KK_VR('U', 'R'): case KK_VR('D', 'A'): case KK_VR('D', 'T'): case KK_VR('T', 'M'):
+    case KK_VR('A', 'S'):
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int depth, bool dummy)
 {
     if (depth > 200) {
         w->err = kk__fail(w->ctx, KK_ELIMIT, "cannot read '%s': sequences nested deeper than 200",
@@ -400,9 +425,38 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             creator = cbuf;
         }
         uint16_t vr = effective_vr(e, tag);
-        const kk_rule *r = kk_profile__match(p, tag, vr, creator, NULL);
+        kk_match_level level;
+        const kk_rule *r = kk_profile__match(p, tag, vr, creator, &level);
         kk_action a = resolve(w, r, tag, depth);
-        report(w, e, tag, depth, a, r->origin);
+        const char *origin = r->origin;
+        if (a == KK_ACTION_REMOVE && depth > 0 && w->d->iod_repair && !(g & 1) &&
+            level == KK_MATCH_EXACT && !(g >= 0x5000 && g <= 0x60FF) &&
+            (kk_dcm__is_sequence(e) || kk_dcm__vr_is_string(vr))) {
+            /* nested Types are unknown here: an empty value removes as much
+             * and keeps a Type 2 attribute of the item present */
+            a = KK_ACTION_EMPTY;
+            origin = "empty: nested attribute the rule removes (the item may require it)";
+        }
+        if (a == KK_ACTION_REMOVE && depth == 0 && w->d->iod_repair && !(g & 1) &&
+            level == KK_MATCH_EXACT && !(g >= 0x5000 && g <= 0x60FF)) {
+            /* removing what the IOD requires makes the object invalid: a
+             * Type 1 attribute gets a dummy, a Type 2 one is emptied; no
+             * original value stays either way */
+            int type = kk_iod__type(w->sop_class, tag);
+            if (type == 1 && (kk_dcm__is_sequence(e) || kk_action__dummy(vr) || vr == KK_VR('U', 'I'))) {
+                a = KK_ACTION_DUMMY;
+                origin = "dummy: Type 1 in the IOD, where the rule removes";
+            } else if (type == 2) {
+                a = KK_ACTION_EMPTY;
+                origin = "empty: Type 2 in the IOD, where the rule removes";
+            }
+        }
+        if (dummy && (a == KK_ACTION_KEEP || a == KK_ACTION_CLEAN) && dummy_text_vr(vr) &&
+            !kk_dcm__is_sequence(e)) {
+            a = KK_ACTION_DUMMY;
+            origin = "inside a sequence the profile replaces (D)";
+        }
+        report(w, e, tag, depth, a, origin);
         if (a == KK_ACTION_REMOVE) {
             if (el == 0x3000 && g >= 0x6000 && g <= 0x60FF && !(g & 1)) {
                 overlay_gone[(g - 0x6000) / 2] = 1;
@@ -415,7 +469,7 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             if (a == KK_ACTION_EMPTY)
                 kk_dcm__clear_items(e);
             else /* keep, dummy, clean, uid...: keep the items, apply the profile inside */
-                recurse(w, e, tag, cs, depth);
+                recurse(w, e, tag, cs, depth, dummy || a == KK_ACTION_DUMMY);
             e = kk_dcm__next(item, e);
             continue;
         }
@@ -533,6 +587,11 @@ static kk_status run_walk(walk *w, const char *in_path)
     if (!w->sop_class)
         w->sop_class = dup_string_of(meta, TAG_MEDIA_SOP_CLASS);
     w->dicomdir = w->sop_class && strcmp(w->sop_class, DICOMDIR_CLASS) == 0;
+    if (w->dicomdir)
+        /* its records point into the file by offset and name the
+         * original files: rebuild it from the outputs instead (E.1.1) */
+        return kk__fail(w->ctx, KK_ESKIPPED, "skipped '%s': a DICOMDIR is not de-identified; "
+                        "rebuild it from the outputs (e.g. dcmmkdir)", in_path);
     charset_ref none = { "", 0 };
     if (d->need_ids)
         collect_ids(w, ds, none, 0);
@@ -545,7 +604,7 @@ static kk_status run_walk(walk *w, const char *in_path)
     w->env.path = in_path;
     w->env.patient = dup_string_of(ds, TAG_PATIENT_ID);
     w->env.issuer = dup_string_of(ds, TAG_ISSUER);
-    process_item(w, ds, none, 0);
+    process_item(w, ds, none, 0, false);
     if (w->err != KK_OK)
         return w->err;
     /* the old meta feeds only Media Storage UIDs of objects without
@@ -592,6 +651,25 @@ static void path_part(char *out, size_t outsz, const char *uid, const char *what
     snprintf(out, outsz, "%s", fallback);
 }
 
+static bool same_content(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    bool same = fa && fb;
+    char ba[65536], bb[65536];
+    while (same) {
+        size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
+        if (na != nb || memcmp(ba, bb, na) != 0)
+            same = false;
+        if (na == 0)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
 static kk_status mkdirs(kk_ctx *ctx, char *path)
 {
     for (char *s = path + 1; *s; s++) {
@@ -620,6 +698,7 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
     kk_status st = run_walk(&w, in_path);
     char tmp[PATH_MAX];
     tmp[0] = '\0';
+    bool duplicate = false;
     if (st != KK_OK)
         goto out;
     kk_dcm_item *ds = kk_dcm__dataset(w.dcm);
@@ -665,15 +744,28 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
     st = mkdirs(ctx, final);
     if (st != KK_OK)
         goto out;
-    if (rename(tmp, final) != 0) {
-        st = kk__fail(ctx, KK_EIO, "cannot write the output of '%s': %s", in_path, strerror(errno));
-        goto out;
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) != 0) {
+        if (errno == EEXIST && same_content(tmp, final)) {
+            /* the same object again (a re-run, or a duplicate input) */
+            unlink(tmp);
+            duplicate = true;
+        } else if (errno == EEXIST) {
+            st = kk__fail(ctx, KK_EEXISTS, "cannot write the output of '%s': '%s' already exists "
+                          "with other content (another input has the same SOP Instance UID)",
+                          in_path, rel);
+            goto out;
+        } else {
+            st = kk__fail(ctx, KK_EIO, "cannot write the output of '%s': %s", in_path,
+                          strerror(errno));
+            goto out;
+        }
     }
     tmp[0] = '\0';
     if (res) {
         struct stat sb;
         if (stat(final, &sb) == 0)
             res->bytes_out = (uint64_t)sb.st_size;
+        res->duplicate = duplicate;
         res->output_path = kk__strdup(rel);
         res->sop_instance_uid = kk__strdup(p3);
         if (!res->output_path || !res->sop_instance_uid)

@@ -12,6 +12,7 @@
  * (3) values above the lazy threshold are left in the input file until
  * written.
  */
+#include <errno.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -44,6 +45,10 @@ extern "C" {
 
 struct kk_dcm {
     DcmFileFormat *ff;       /* as read; its data set moves to out on save */
+    /* Pixel Data of a transfer syntax newer than DCMTK (HTJ2K, deflated
+     * frames): copied from the input verbatim, after the data set */
+    bool raw_pixels;
+    long long pix_off, pix_end;
     DcmDataset *ds;          /* owned */
     std::string ts_uid;
     std::string path;
@@ -65,6 +70,9 @@ void kk_dcm__init(void)
         OFLog::configure(OFLogger::OFF_LOG_LEVEL);
         dcmEnableAutomaticInputDataCorrection.set(OFTrue);
         dcmAcceptOddAttributeLength.set(OFTrue);
+        /* standard attributes stored as UN get their dictionary VR, so
+         * rules and values see a UID as a UID (PS3.5 6.2.2) */
+        dcmEnableUnknownVRConversion.set(OFTrue);
         (void)dcmDataDict.isDictionaryLoaded();
     });
 }
@@ -77,17 +85,65 @@ static uint16_t vr_code(DcmEVR evr)
     return KK_VR(n[0], n[1]);
 }
 
+/* Find the top-level Pixel Data of an explicit VR little endian file: the
+ * last "(7FE0,0010) OB, undefined length" header, and the sequence
+ * delimiter that ends it. */
+static bool find_raw_pixels(const char *path, long long *off, long long *end)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return false;
+    static const unsigned char head[12] = { 0xE0, 0x7F, 0x10, 0x00, 'O', 'B', 0, 0,
+                                            0xFF, 0xFF, 0xFF, 0xFF };
+    static const unsigned char delim[8] = { 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0 };
+    std::string buf;
+    char chunk[1 << 16];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        buf.append(chunk, n);
+    fclose(fp);
+    size_t h = buf.rfind(std::string(reinterpret_cast<const char *>(head), 12));
+    if (h == std::string::npos)
+        return false;
+    size_t e = buf.rfind(std::string(reinterpret_cast<const char *>(delim), 8));
+    if (e == std::string::npos || e < h)
+        return false;
+    *off = (long long)h;
+    *end = (long long)(e + 8);
+    return true;
+}
+
+/* A transfer syntax newer than this DCMTK (HTJ2K, deflated image frames,
+ * JPEG XL) is explicit VR little endian with encapsulated Pixel Data
+ * (PS3.5 A.4): the header is de-identified as usual and the Pixel Data is
+ * carried over byte for byte, under the original transfer syntax UID. */
+static kk_status adopt_newer_syntax(kk_dcm *d, kk_ctx *ctx, const char *what, const char *uid)
+{
+    bool encapsulated_family = strncmp(uid, "1.2.840.10008.1.2.4.", 20) == 0 ||
+                               strcmp(uid, "1.2.840.10008.1.2.8.1") == 0;
+    if (!encapsulated_family || d->ds->getOriginalXfer() != EXS_LittleEndianExplicit ||
+        d->path == "<memory>")
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': transfer syntax %.64s is not "
+                        "supported by DCMTK %s", what, uid, OFFIS_DCMTK_VERSION_STRING);
+    DcmElement *px = NULL;
+    if (d->ds->findAndGetElement(DCM_PixelData, px, OFFalse).good() && px) {
+        if (!find_raw_pixels(d->path.c_str(), &d->pix_off, &d->pix_end))
+            return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': no encapsulated Pixel Data "
+                            "found for transfer syntax %.64s", what, uid);
+        delete d->ds->remove(px);
+        d->raw_pixels = true;
+    }
+    d->ts_uid = uid;
+    return KK_OK;
+}
+
 static kk_status finish_load(kk_dcm *d, kk_ctx *ctx, const char *what, OFCondition cond)
 {
     if (cond.bad())
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': %s", what, cond.text());
-    /* a transfer syntax newer than this DCMTK (HTJ2K, deflated frames)
-     * would be written back under a wrong name: refuse it, clearly */
     OFString meta_ts;
-    if (d->ff->getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, meta_ts).good() &&
-        !meta_ts.empty() && DcmXfer(meta_ts.c_str()).getXfer() == EXS_Unknown)
-        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': transfer syntax %.64s is not "
-                        "supported by DCMTK %s", what, meta_ts.c_str(), OFFIS_DCMTK_VERSION_STRING);
+    bool newer = d->ff->getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, meta_ts).good() &&
+                 !meta_ts.empty() && DcmXfer(meta_ts.c_str()).getXfer() == EXS_Unknown;
     d->ds = d->ff->getAndRemoveDataset();
     if (!d->ds || d->ds->card() == 0)
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': no data set", what);
@@ -96,6 +152,8 @@ static kk_status finish_load(kk_dcm *d, kk_ctx *ctx, const char *what, OFConditi
     if (xfer == EXS_Unknown)
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': unknown transfer syntax", what);
     d->ts_uid = x.getXferID();
+    if (newer)
+        return adopt_newer_syntax(d, ctx, what, meta_ts.c_str());
     return KK_OK;
 }
 
@@ -230,12 +288,42 @@ static kk_status save_with(kk_dcm *d, kk_ctx *ctx, const char *what, Writer writ
     return st;
 }
 
+static kk_status append_raw_pixels(kk_dcm *d, kk_ctx *ctx, const char *path)
+{
+    /* Pixel Data must stay the last element */
+    DcmObject *last = NULL, *o = NULL;
+    while ((o = d->ds->nextInContainer(o)) != NULL)
+        last = o;
+    if (last && last->getTag() > DCM_PixelData)
+        return kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': elements follow Pixel Data", path);
+    FILE *in = fopen(d->path.c_str(), "rb");
+    FILE *out = fopen(path, "ab");
+    bool ok = in && out && fseeko(in, (off_t)d->pix_off, SEEK_SET) == 0;
+    long long left = d->pix_end - d->pix_off;
+    char chunk[1 << 16];
+    while (ok && left > 0) {
+        size_t want = left < (long long)sizeof chunk ? (size_t)left : sizeof chunk;
+        size_t n = fread(chunk, 1, want, in);
+        if (n == 0 || fwrite(chunk, 1, n, out) != n)
+            ok = false;
+        left -= (long long)n;
+    }
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = false;
+    return ok ? KK_OK : kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
+}
+
 kk_status kk_dcm__save(kk_dcm *d, kk_ctx *ctx, const char *path)
 {
-    return save_with(d, ctx, path, [&](DcmFileFormat *out, E_TransferSyntax xfer) {
+    kk_status st = save_with(d, ctx, path, [&](DcmFileFormat *out, E_TransferSyntax xfer) {
         return out->saveFile(OFFilename(path), xfer, EET_ExplicitLength, EGL_withoutGL,
                              EPD_withoutPadding, 0, 0, EWM_dontUpdateMeta);
     });
+    if (st == KK_OK && d->raw_pixels)
+        st = append_raw_pixels(d, ctx, path);
+    return st;
 }
 
 kk_status kk_dcm__save_buffer(kk_dcm *d, kk_ctx *ctx, void **outbuf, size_t *outlen)

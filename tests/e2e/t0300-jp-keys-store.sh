@@ -8,6 +8,8 @@
 in="$WORK/in"
 mkdir -p "$in"
 cp "$CORPUS"/charset/*.dcm "$CORPUS"/image/pydicom__CT_small.dcm "$CORPUS"/image/pydicom__ExplVR_BigEnd.dcm "$in"/
+# chrFrenMulti is chrFren again under the same SOP Instance UID
+rm -f "$in"/pydicom__chrFrenMulti.dcm
 
 # keys: created at 0600; a readable key is refused
 expect_exit 0 "$KAKOU" key new "$WORK/k1" >/dev/null

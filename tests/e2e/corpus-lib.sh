@@ -1,0 +1,45 @@
+# tests/e2e/corpus-lib.sh - helpers for the corpus tests; source after lib.sh.
+
+MANIFEST="$CORPUS/MANIFEST.tsv"
+
+# manifest PATH COLUMN: a MANIFEST.tsv field of a corpus file (path relative
+# to the corpus, e.g. image/pydicom__CT_small.dcm).
+manifest() {
+    awk -F'\t' -v p="$1" -v c="$2" '
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        $1 == p { print $col[c]; exit }' "$MANIFEST"
+}
+
+# corpus_files DIR...: the .dcm files of corpus folders, sorted, one a line.
+corpus_files() {
+    local d
+    for d in "$@"; do find "$CORPUS/$d" -type f -name '*.dcm'; done | sort
+}
+
+# deid_each OUTROOT ARGS... -- FILE...: run kakou deid on each FILE alone,
+# into OUTROOT/N (N = 1, 2, ...), with the extra ARGS. Writes
+# OUTROOT/index.tsv: N, input, exit status, number of files written, and
+# OUTROOT/N.err (stderr). A run is killed after 60 s (status 124).
+# Maps outputs back to inputs without relying on file names.
+deid_each() {
+    local root=$1; shift
+    local args=() f n=0 rc
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+    shift
+    mkdir -p "$root"
+    : >"$root/index.tsv"
+    for f in "$@"; do
+        n=$((n + 1))
+        timeout -k 5 60 "$KAKOU" deid ${args[@]+"${args[@]}"} -o "$root/$n" "$f" 2>"$root/$n.err" >/dev/null
+        rc=$?
+        printf '%s\t%s\t%s\t%s\n' "$n" "$f" "$rc" \
+            "$(find "$root/$n" -type f 2>/dev/null | wc -l)" >>"$root/index.tsv"
+    done
+}
+
+# the only output file of run N (empty if none or several)
+deid_output() {
+    local files
+    files=$(find "$1/$2" -type f 2>/dev/null)
+    [ "$(printf '%s' "$files" | grep -c .)" = 1 ] && printf '%s\n' "$files"
+}
