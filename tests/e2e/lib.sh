@@ -4,6 +4,7 @@
 set -u
 : "${KAKOU:?}" "${SHARED:?}" "${PYTHON:=/usr/bin/python3}" "${TESTS:?}"
 CORPUS="$SHARED/corpus"
+[ -f "$CORPUS/MANIFEST.tsv" ] || { echo "no corpus at $CORPUS (set SHARED=path/to/shared)"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kakou-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 fails=0

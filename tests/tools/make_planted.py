@@ -55,7 +55,8 @@ from pydicom.tag import Tag
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.environ.get("SHARED") or os.path.normpath(os.path.join(HERE, "../../../shared"))
-TABLE = os.path.join(SHARED, "reference", "ps315_annex_e.tsv")
+# the project keeps its own copy of Table E.1-1
+TABLE = os.path.normpath(os.path.join(HERE, "../../profiles/reference/ps315_annex_e.tsv"))
 
 ROOT = "1.2.999.7731"
 CT_CLASS = "1.2.840.10008.5.1.4.1.1.2"

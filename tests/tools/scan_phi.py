@@ -30,7 +30,7 @@ Allowing values a profile may keep:
                    e.g. --allow date,time,datetime; "uid" also covers the root
   --option OPT     skip values whose tag has K in that option's column of
                    PS3.15 Table E.1-1 (OPT: retain-uids, rtn_uids, ...)
-  --table TSV      the table (default $SHARED/reference/ps315_annex_e.tsv)
+  --table TSV      the table (default profiles/reference/ps315_annex_e.tsv)
 Values of kind "keep" (Basic action K) are always skipped.
 """
 import argparse
@@ -301,7 +301,7 @@ def main():
     ap = argparse.ArgumentParser(description="find planted PHI in de-identified output")
     ap.add_argument("--allow", action="append", default=[], metavar="KIND")
     ap.add_argument("--option", action="append", default=[], metavar="OPT")
-    ap.add_argument("--table", default=os.path.join(SHARED, "reference", "ps315_annex_e.tsv"))
+    ap.add_argument("--table", default=os.path.normpath(os.path.join(HERE, "../../profiles/reference/ps315_annex_e.tsv")))
     ap.add_argument("--allow-empty", action="store_true")
     ap.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     ap.add_argument("planted")
