@@ -44,6 +44,29 @@ bool kk_cli_common_option(kk_cli *cli, int opt, const char *arg)
     }
 }
 
+int kk_cli_profile_option(const kk_cli *cli, kk_cli_profile_args *pa, int opt,
+                          const char *arg)
+{
+    switch (opt) {
+    case 'p':
+        pa->profile = arg;
+        return 1;
+    case 'k':
+        pa->key_path = arg;
+        return 1;
+    case 'O':
+        if (pa->noptions == 64) {
+            kk_cli_usage_error(cli, "too many -O options");
+            return -1;
+        }
+        pa->options[pa->noptions++] = arg;
+        pa->options[pa->noptions] = NULL;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static void vmsg(const kk_cli *cli, int level, const char *prefix, const char *fmt, va_list ap)
 {
     if (cli->level < level)

@@ -39,6 +39,26 @@ bool kk_cli_common_option(kk_cli *cli, int opt, const char *arg);
     { "debug", no_argument, NULL, 'd' },                     \
     { "log-level", required_argument, NULL, KK_CLI_LOG_LEVEL_OPT }
 
+/* -p PROFILE, -O OPTION (repeatable) and -k KEYFILE, as deid and explain
+ * take them. */
+typedef struct kk_cli_profile_args {
+    const char *profile;   /* NULL: dicom-basic */
+    const char *key_path;  /* NULL: none */
+    const char *options[65];
+    int noptions;          /* options[noptions] is NULL */
+} kk_cli_profile_args;
+
+#define KK_CLI_PROFILE_SHORT "p:O:k:"
+#define KK_CLI_PROFILE_LONG                                  \
+    { "profile", required_argument, NULL, 'p' },             \
+    { "option", required_argument, NULL, 'O' },              \
+    { "key", required_argument, NULL, 'k' }
+
+/* Take opt when it is -p, -O or -k: returns 1 when taken, 0 when not
+ * one of them, -1 after printing a usage error. */
+int kk_cli_profile_option(const kk_cli *cli, kk_cli_profile_args *pa, int opt,
+                          const char *arg);
+
 void kk_cli_error(const kk_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void kk_cli_warn(const kk_cli *cli, const char *fmt, ...)

@@ -293,16 +293,13 @@ static bool inside(const char *dir, const char *file)
 int kk_cmd_deid(int argc, char **argv)
 {
     kk_cli cli = { "deid", KK_LOG_WARN, false };
-    const char *profile_name = NULL, *out_dir = NULL, *key_path = NULL, *db_path = NULL;
-    const char *options[65];
-    int nopt = 0;
+    const char *out_dir = NULL, *db_path = NULL;
+    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0 };
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned long long max_mb = 0;
     enum { OPT_DB = 0x2001, OPT_MAXSIZE };
     static const struct option longopts[] = {
-        { "profile", required_argument, NULL, 'p' },
-        { "option", required_argument, NULL, 'O' },
-        { "key", required_argument, NULL, 'k' },
+        KK_CLI_PROFILE_LONG,
         { "db", required_argument, NULL, OPT_DB },
         { "output", required_argument, NULL, 'o' },
         { "jobs", required_argument, NULL, 'j' },
@@ -312,15 +309,14 @@ int kk_cmd_deid(int argc, char **argv)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:O:k:o:j:" KK_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, KK_CLI_PROFILE_SHORT "o:j:" KK_CLI_COMMON_SHORT, longopts,
+                            NULL)) != -1) {
+        int taken = kk_cli_profile_option(&cli, &pa, c, optarg);
+        if (taken < 0)
+            return KK_EXIT_USAGE;
+        if (taken)
+            continue;
         switch (c) {
-        case 'p': profile_name = optarg; break;
-        case 'O':
-            if (nopt == 64)
-                return kk_cli_usage_error(&cli, "too many -O options");
-            options[nopt++] = optarg;
-            break;
-        case 'k': key_path = optarg; break;
         case OPT_DB: db_path = optarg; break;
         case 'o': out_dir = optarg; break;
         case 'j': {
@@ -344,7 +340,7 @@ int kk_cmd_deid(int argc, char **argv)
             return kk_cli_usage_error(&cli, "unknown option");
         }
     }
-    options[nopt] = NULL;
+    const char *key_path = pa.key_path;
     if (!out_dir)
         return kk_cli_usage_error(&cli, "no output folder: give -o OUTDIR");
     if (optind >= argc)
@@ -361,7 +357,7 @@ int kk_cmd_deid(int argc, char **argv)
     int rc = KK_EXIT_USAGE;
     if (!ctx)
         return KK_EXIT_USAGE;
-    profile = kk_cli_load_profile(&cli, ctx, profile_name, options);
+    profile = kk_cli_load_profile(&cli, ctx, pa.profile, pa.options);
     if (!profile)
         goto out;
     if (kk_profile_forbids_key(profile) && (key_path || db_path)) {

@@ -37,29 +37,24 @@ static void print_entry(const kk_explain_entry *e, void *payload)
 int kk_cmd_explain(int argc, char **argv)
 {
     kk_cli cli = { "explain", KK_LOG_WARN, false };
-    const char *profile_name = NULL, *key_path = NULL;
-    const char *options[65];
-    int nopt = 0, show = 0;
+    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0 };
+    int show = 0;
     enum { OPT_SHOW = 0x2001 };
     static const struct option longopts[] = {
-        { "profile", required_argument, NULL, 'p' },
-        { "option", required_argument, NULL, 'O' },
-        { "key", required_argument, NULL, 'k' },
+        KK_CLI_PROFILE_LONG,
         { "show-values", no_argument, NULL, OPT_SHOW },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:O:k:" KK_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, KK_CLI_PROFILE_SHORT KK_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+        int taken = kk_cli_profile_option(&cli, &pa, c, optarg);
+        if (taken < 0)
+            return KK_EXIT_USAGE;
+        if (taken)
+            continue;
         switch (c) {
-        case 'p': profile_name = optarg; break;
-        case 'O':
-            if (nopt == 64)
-                return kk_cli_usage_error(&cli, "too many -O options");
-            options[nopt++] = optarg;
-            break;
-        case 'k': key_path = optarg; break;
         case OPT_SHOW: show = 1; break;
         case 'h': help(); return KK_EXIT_OK;
         default:
@@ -68,17 +63,16 @@ int kk_cmd_explain(int argc, char **argv)
             return kk_cli_usage_error(&cli, "unknown option");
         }
     }
-    options[nopt] = NULL;
     if (optind != argc - 1)
         return kk_cli_usage_error(&cli, "give exactly one FILE");
     kk_ctx *ctx = kk_ctx_new();
     kk_key *key = NULL;
     kk_deid *deid = NULL;
     int rc = KK_EXIT_USAGE;
-    kk_profile *p = kk_cli_load_profile(&cli, ctx, profile_name, options);
+    kk_profile *p = kk_cli_load_profile(&cli, ctx, pa.profile, pa.options);
     if (!p)
         goto out;
-    if (key_path && kk_key_load(&key, ctx, key_path) != KK_OK) {
+    if (pa.key_path && kk_key_load(&key, ctx, pa.key_path) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;
     }
