@@ -26,6 +26,10 @@ grep -q "kakou key new" "$WORK/err" || fail "no advice without -k: $(cat "$WORK/
 expect_exit 2 "$KAKOU" deid -q -p jp-anonymized -k "$WORK/k1" -o "$WORK/x" "$in" 2>/dev/null
 [ ! -e "$WORK/x.db" ] || fail "a refused run created a store"
 
+# the store may not sit inside the output folder (R24)
+expect_exit 2 "$KAKOU" deid -q -p jp-pseudonymized -k "$WORK/k1" --db "$WORK/x/inside.db" -o "$WORK/x" "$in" 2>/dev/null
+[ ! -e "$WORK/x/inside.db" ] || fail "a store was created inside the output folder"
+
 # two runs, same key, separate stores: identical names and pseudonyms
 run() { "$KAKOU" deid -q -p jp-pseudonymized -k "$1" --db "$2" -o "$3" "$in"; }
 expect_exit 0 run "$WORK/k1" "$WORK/a.db" "$WORK/a"
