@@ -49,7 +49,7 @@ LIBS        = $(DCMTK_LIBS) $(PKG_LIBS) -lpthread $(LDLIBS)
 
 LIB_C   := $(sort $(wildcard lib/*/*.c))
 LIB_CXX := $(sort $(wildcard lib/*/*.cc))
-GEN_C   := $(BUILD)/gen/builtin_profiles.c $(BUILD)/gen/iod_types.c
+GEN_C   := $(BUILD)/gen/builtin_profiles.c $(BUILD)/gen/iod_types.c $(BUILD)/gen/sr_concepts.c
 LIB_OBJ := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o) $(GEN_C:%.c=%.o)
 TOOL_C  := $(sort $(wildcard tools/*.c))
 TOOL_OBJ:= $(TOOL_C:%.c=$(BUILD)/%.o)
@@ -91,6 +91,10 @@ $(BUILD)/gen/builtin_profiles.c: scripts/embed.sh $(BUILD)/gen/dicom-basic.kkp $
 $(BUILD)/gen/iod_types.c: scripts/gen_iod_types.sh profiles/reference/iod_types.tsv
 	@mkdir -p $(@D)
 	$(QUIET_GEN)scripts/gen_iod_types.sh profiles/reference/iod_types.tsv > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sr_concepts.c: scripts/gen_sr_concepts.sh profiles/reference/sr_clean_concepts.tsv
+	@mkdir -p $(@D)
+	$(QUIET_GEN)scripts/gen_sr_concepts.sh profiles/reference/sr_clean_concepts.tsv > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.o: %.c $(BUILD)/CFLAGS
 	@mkdir -p $(@D)

@@ -31,6 +31,7 @@
 #include "crypto/keyed.h"
 #include "deid/actions.h"
 #include "deid/clean.h"
+#include "deid/sr_concepts.h"
 #include "dicom/dicom.h"
 #include "profile/profile_internal.h"
 #include "text/charset.h"
@@ -58,6 +59,7 @@ struct kk_deid {
     uint64_t max_bytes;
     bool need_ids;
     bool iod_repair; /* keep Type 1/2 attributes a rule removes, replaced */
+    bool sr_concepts; /* Clean Structured Content: Table E.3.4-1 applies */
     char method[4][65];  /* DeidentificationMethod values to append */
     int nmethod;
 };
@@ -91,6 +93,9 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
     d->lazy = opts->lazy_threshold ? opts->lazy_threshold : 4096;
     d->max_bytes = opts->max_object_bytes;
     d->iod_repair = strcmp(kk_profile__param(profile, "iod-repair", "on"), "off") != 0;
+    for (const char *const *en0 = kk_profile__enabled(profile); *en0; en0++)
+        if (strcmp(*en0, "clean-structured-content") == 0)
+            d->sr_concepts = true;
     kk_status st = KK_OK;
     if (opts->key) {
         d->key = opts->key;
@@ -160,6 +165,10 @@ typedef struct walk {
     bool show_values;
     kk_buf loc;               /* explain: where we are */
     kk_status err;
+    /* set by recurse() for the next item: its value element and the
+     * action Table E.3.4-1 gives it (Clean Structured Content) */
+    uint32_t sr_tag;
+    kk_action sr_action;
 } walk;
 
 static char *dup_string_of(kk_dcm_item *item, uint32_t tag)
@@ -313,22 +322,88 @@ static void report(walk *w, kk_dcm_elem *e, uint32_t tag, int depth, kk_action a
 
 static void process_item(walk *w, kk_dcm_item *item, charset_ref cs, int depth, bool dummy);
 
+static bool sr_content_sequence(uint32_t tag)
+{
+    return tag == KK_TAG(0x0040, 0xA730) ||  /* ContentSequence */
+           tag == KK_TAG(0x0040, 0x0555) ||  /* AcquisitionContextSequence */
+           tag == KK_TAG(0x0040, 0x0612);    /* SpecimenPreparationStepContentItemSequence */
+}
+
+static char *item_string(kk_dcm_item *item, uint32_t tag)
+{
+    kk_dcm_elem *e = kk_dcm__find(item, tag);
+    const char *s;
+    size_t n;
+    if (!e || kk_dcm__get_string(e, &s, &n) != KK_OK)
+        return NULL;
+    return kk__strndup(s, n);
+}
+
+/* Table E.3.4-1 for one content item: 'X' (remove the item), or the
+ * value element's tag and action in *tag / *a. */
+static char sr_item_action(walk *w, kk_dcm_item *item, uint32_t *tag, kk_action *a)
+{
+    *tag = 0;
+    kk_dcm_elem *cn = kk_dcm__find(item, KK_TAG(0x0040, 0xA043));
+    kk_dcm_item *code = cn ? kk_dcm__next_item(cn, NULL) : NULL;
+    if (!code)
+        return 0;
+    char *scheme = item_string(code, KK_TAG(0x0008, 0x0102));
+    char *value = item_string(code, KK_TAG(0x0008, 0x0100));
+    char *vt = item_string(item, KK_TAG(0x0040, 0xA040));
+    const char *act = scheme && value ? kk_sr__concept_action(scheme, value, vt,
+                                                              kk_profile__enabled(w->d->profile))
+                                      : NULL;
+    static const struct { const char *vt; uint32_t tag; } value_of[] = {
+        { "TEXT", KK_TAG(0x0040, 0xA160) }, { "DATE", KK_TAG(0x0040, 0xA121) },
+        { "TIME", KK_TAG(0x0040, 0xA122) }, { "DATETIME", KK_TAG(0x0040, 0xA120) },
+        { "PNAME", KK_TAG(0x0040, 0xA123) }, { "UIDREF", KK_TAG(0x0040, 0xA124) },
+    };
+    char r = 0;
+    if (act) {
+        if (act[0] == 'X' && act[1] == '\0') {
+            r = 'X';
+        } else {
+            for (size_t i = 0; vt && i < sizeof value_of / sizeof value_of[0]; i++)
+                if (strcmp(vt, value_of[i].vt) == 0)
+                    *tag = value_of[i].tag;
+            /* X/D inside a document: the item stays, its value is replaced */
+            *a = act[0] == 'K' ? KK_ACTION_KEEP : act[0] == 'C' ? KK_ACTION_CLEAN : KK_ACTION_DUMMY;
+            r = 'V';
+        }
+    }
+    free(scheme);
+    free(value);
+    free(vt);
+    return r;
+}
+
 /* Items of a sequence the profile replaces (D) keep their structure, but
  * every text value in them becomes a dummy (dummy is true). */
 static void recurse(walk *w, kk_dcm_elem *seq, uint32_t tag, charset_ref cs, int depth, bool dummy)
 {
     size_t mark = w->loc.len;
     int i = 0;
-    for (kk_dcm_item *it = kk_dcm__next_item(seq, NULL); it; it = kk_dcm__next_item(seq, it), i++) {
+    bool concepts = w->d->sr_concepts && sr_content_sequence(tag);
+    kk_dcm_item *it = kk_dcm__next_item(seq, NULL);
+    while (it && w->err == KK_OK) {
         if (w->fn)
             kk__buf_printf(&w->loc, "%s(%04X,%04X)[%d]", mark ? ">" : "", KK_GROUP(tag),
                            KK_ELEMENT(tag), i);
-        process_item(w, it, cs, depth + 1, dummy);
+        w->sr_tag = 0;
+        if (concepts && sr_item_action(w, it, &w->sr_tag, &w->sr_action) == 'X') {
+            /* Table E.3.4-1 removes this content item, with its subtree */
+            report(w, NULL, KK_TAG(0xFFFE, 0xE000), depth + 1, KK_ACTION_REMOVE,
+                   "content item removed by its concept name (PS3.15 Table E.3.4-1)");
+            it = kk_dcm__remove_item(seq, it);
+        } else {
+            process_item(w, it, cs, depth + 1, dummy);
+            it = kk_dcm__next_item(seq, it);
+        }
+        i++;
         w->loc.len = mark;
         if (w->loc.data)
             w->loc.data[mark] = '\0';
-        if (w->err != KK_OK)
-            return;
     }
 }
 
@@ -392,6 +467,9 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
         return;
     }
     charset_ref cs = item_charset(item, parent_cs);
+    uint32_t sr_tag = w->sr_tag;       /* this item's SR value, if any */
+    kk_action sr_action = w->sr_action;
+    w->sr_tag = 0;
     unsigned char overlay_gone[128];
     memset(overlay_gone, 0, sizeof overlay_gone);
     bool any_overlay_gone = false;
@@ -429,6 +507,10 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
         const kk_rule *r = kk_profile__match(p, tag, vr, creator, &level);
         kk_action a = resolve(w, r, tag, depth);
         const char *origin = r->origin;
+        if (sr_tag && tag == sr_tag) {
+            a = sr_action;
+            origin = "content item value, by its concept name (PS3.15 Table E.3.4-1)";
+        }
         if (a == KK_ACTION_REMOVE && depth > 0 && w->d->iod_repair && !(g & 1) &&
             level == KK_MATCH_EXACT && !(g >= 0x5000 && g <= 0x60FF) &&
             (kk_dcm__is_sequence(e) || kk_dcm__vr_is_string(vr))) {

@@ -84,6 +84,8 @@ bool kk_dcm__is_encapsulated(const kk_dcm_elem *e);
 
 /** The item after prev in a sequence, or the first when prev is NULL. */
 kk_dcm_item *kk_dcm__next_item(kk_dcm_elem *seq, kk_dcm_item *prev);
+/** Remove and delete an item of a sequence; returns the item after it. */
+kk_dcm_item *kk_dcm__remove_item(kk_dcm_elem *seq, kk_dcm_item *item);
 /** Delete every item of a sequence. */
 void kk_dcm__clear_items(kk_dcm_elem *seq);
 

@@ -424,6 +424,14 @@ kk_dcm_item *kk_dcm__next_item(kk_dcm_elem *seq, kk_dcm_item *prev)
     return CI(static_cast<DcmItem *>(o));
 }
 
+kk_dcm_item *kk_dcm__remove_item(kk_dcm_elem *seq, kk_dcm_item *item)
+{
+    DcmSequenceOfItems *s = static_cast<DcmSequenceOfItems *>(EL(seq));
+    DcmObject *next = s->nextInContainer(IT(item));
+    delete s->remove(IT(item));
+    return CI(static_cast<DcmItem *>(next));
+}
+
 void kk_dcm__clear_items(kk_dcm_elem *seq)
 {
     EL(seq)->clear();
