@@ -59,6 +59,15 @@ typedef struct kk_cli_profile_args {
 int kk_cli_profile_option(const kk_cli *cli, kk_cli_profile_args *pa, int opt,
                           const char *arg);
 
+/* The --help lines of the common options, the same in every subcommand. */
+#define KK_CLI_COMMON_HELP                                           \
+    "general options:\n"                                             \
+    "  -h, --help          show this help and exit\n"                \
+    "  -q, --quiet         print errors only\n"                      \
+    "  -v, --verbose       say more; twice for debug output\n"       \
+    "  -d, --debug         debug output\n"                           \
+    "      --log-level L   error, warn, info or debug\n"
+
 void kk_cli_error(const kk_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void kk_cli_warn(const kk_cli *cli, const char *fmt, ...)

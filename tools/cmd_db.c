@@ -51,12 +51,7 @@ static void help(void)
            "                      merge: the store to merge into\n"
            "      --format csv    export-map format (csv, the only one)\n"
            "\n"
-           "general options:\n"
-           "  -h, --help          show this help and exit\n"
-           "  -q, --quiet         print errors only\n"
-           "  -v, --verbose       say more; twice for debug output\n"
-           "  -d, --debug         debug output\n"
-           "      --log-level L   error, warn, info or debug\n"
+           KK_CLI_COMMON_HELP
            "\n"
            "Exit status: 0 done, 1 tampered log / failed export / a source not merged,\n"
            "2 usage, key or store error. See kakou-db(1).\n");

@@ -243,11 +243,7 @@ static void help(void)
            "  -o, --output OUTDIR     output folder (created)\n"
            "  -j, --jobs N            worker threads (default: number of cores)\n"
            "      --max-object-size MB  refuse inputs larger than MB (default: no limit)\n"
-           "  -q, --quiet             print errors only\n"
-           "  -v, --verbose           say more (twice: debug)\n"
-           "  -d, --debug             debug output\n"
-           "      --log-level LEVEL   error, warn, info or debug\n"
-           "  -h, --help              this text\n\n"
+           "\n" KK_CLI_COMMON_HELP "\n"
            "exit status: 0 all done, 1 some inputs failed, 2 usage or configuration error\n");
 }
 

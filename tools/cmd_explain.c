@@ -19,7 +19,7 @@ static void help(void)
            "  -O, --option OPTION     enable a profile option (repeatable)\n"
            "  -k, --key KEYFILE       key, for profiles that need one\n"
            "      --show-values       also print each value as it was (may show PHI)\n"
-           "  -q, -v, -d, --log-level LEVEL, -h\n\n"
+           "\n" KK_CLI_COMMON_HELP "\n"
            "output: PATH KEYWORD VR ACTION RULE [= VALUE]\n"
            "exit status: 0 explained, 1 the file could not be read, 2 usage or profile error\n");
 }

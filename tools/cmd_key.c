@@ -26,12 +26,7 @@ static void help(void)
            "                      its key id\n"
            "  id FILE             print the key id of the key in FILE\n"
            "\n"
-           "general options:\n"
-           "  -h, --help          show this help and exit\n"
-           "  -q, --quiet         print errors only\n"
-           "  -v, --verbose       say more; twice for debug output\n"
-           "  -d, --debug         debug output\n"
-           "      --log-level L   error, warn, info or debug\n"
+           KK_CLI_COMMON_HELP
            "\n"
            "The key id is public: it names the key in every store row without\n"
            "revealing it. Keep FILE outside the output and store folders, and back\n"

@@ -40,12 +40,7 @@ static void help(void)
            "                      accession, ...): needed when a pseudonym exists in\n"
            "                      several domains\n"
            "\n"
-           "general options:\n"
-           "  -h, --help          show this help and exit\n"
-           "  -q, --quiet         print errors only\n"
-           "  -v, --verbose       say more; twice for debug output\n"
-           "  -d, --debug         debug output\n"
-           "      --log-level L   error, warn, info or debug\n"
+           KK_CLI_COMMON_HELP
            "\n"
            "Exit status: 0 all found, 1 some not found, 2 usage, key or store error.\n"
            "See kakou-lookup(1).\n");

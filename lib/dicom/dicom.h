@@ -42,10 +42,6 @@ void kk_dcm__init(void);
  *  needed. Fails with KK_ENOTDICOM and a message naming path. */
 kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path,
                        uint32_t lazy_threshold);
-/** Parse DICOM bytes held in memory (for gateways and fuzzing). The
- *  buffer is copied. */
-kk_status kk_dcm__load_buffer(kk_dcm **out, kk_ctx *ctx, const void *data,
-                              size_t len);
 void kk_dcm__free(kk_dcm *dcm);
 
 kk_dcm_item *kk_dcm__dataset(kk_dcm *dcm);
@@ -60,9 +56,6 @@ const char *kk_dcm__transfer_syntax(kk_dcm *dcm);
  * set, no source AE title). Group lengths are dropped.
  */
 kk_status kk_dcm__save(kk_dcm *dcm, kk_ctx *ctx, const char *path);
-/** The same, into memory; *out is released with kk_free(). */
-kk_status kk_dcm__save_buffer(kk_dcm *dcm, kk_ctx *ctx, void **out,
-                              size_t *len);
 
 /* --- walking ---------------------------------------------------------- */
 

@@ -13,7 +13,6 @@
  * written.
  */
 #include <errno.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -25,7 +24,6 @@
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
-#include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcmetinf.h"
 #include "dcmtk/dcmdata/dcpixel.h"
 #include "dcmtk/dcmdata/dcsequen.h"
@@ -52,7 +50,6 @@ struct kk_dcm {
     DcmDataset *ds;          /* owned */
     std::string ts_uid;
     std::string path;
-    char *buffer;            /* for kk_dcm__load_buffer: the bytes parsed */
 };
 
 static inline DcmItem *IT(kk_dcm_item *i) { return reinterpret_cast<DcmItem *>(i); }
@@ -121,8 +118,7 @@ static kk_status adopt_newer_syntax(kk_dcm *d, kk_ctx *ctx, const char *what, co
 {
     bool encapsulated_family = strncmp(uid, "1.2.840.10008.1.2.4.", 20) == 0 ||
                                strcmp(uid, "1.2.840.10008.1.2.8.1") == 0;
-    if (!encapsulated_family || d->ds->getOriginalXfer() != EXS_LittleEndianExplicit ||
-        d->path == "<memory>")
+    if (!encapsulated_family || d->ds->getOriginalXfer() != EXS_LittleEndianExplicit)
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': transfer syntax %.64s is not "
                         "supported by DCMTK %s", what, uid, OFFIS_DCMTK_VERSION_STRING);
     DcmElement *px = NULL;
@@ -186,51 +182,12 @@ kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path, uint32_t laz
     return KK_OK;
 }
 
-kk_status kk_dcm__load_buffer(kk_dcm **out, kk_ctx *ctx, const void *data, size_t len)
-{
-    *out = NULL;
-    kk_dcm__init();
-    kk_dcm *d = new (std::nothrow) kk_dcm();
-    if (!d)
-        return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    try {
-        d->path = "<memory>";
-        d->buffer = static_cast<char *>(kk__malloc(len ? len : 1));
-        if (!d->buffer) {
-            kk_dcm__free(d);
-            return kk__fail(ctx, KK_ENOMEM, "out of memory");
-        }
-        memcpy(d->buffer, data, len);
-        d->ff = new DcmFileFormat();
-        DcmInputBufferStream in;
-        in.setBuffer(d->buffer, (offile_off_t)len);
-        in.setEos();
-        d->ff->transferInit();
-        OFCondition cond = d->ff->read(in, EXS_Unknown, EGL_noChange, 0xffffffffu);
-        d->ff->transferEnd();
-        kk_status st = finish_load(d, ctx, "<memory>", cond);
-        if (st != KK_OK) {
-            kk_dcm__free(d);
-            return st;
-        }
-    } catch (const std::bad_alloc &) {
-        kk_dcm__free(d);
-        return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    } catch (...) {
-        kk_dcm__free(d);
-        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '<memory>': parser failure");
-    }
-    *out = d;
-    return KK_OK;
-}
-
 void kk_dcm__free(kk_dcm *d)
 {
     if (!d)
         return;
     delete d->ds;
     delete d->ff;
-    free(d->buffer);
     delete d;
 }
 
@@ -323,43 +280,6 @@ kk_status kk_dcm__save(kk_dcm *d, kk_ctx *ctx, const char *path)
     });
     if (st == KK_OK && d->raw_pixels)
         st = append_raw_pixels(d, ctx, path);
-    return st;
-}
-
-kk_status kk_dcm__save_buffer(kk_dcm *d, kk_ctx *ctx, void **outbuf, size_t *outlen)
-{
-    *outbuf = NULL;
-    *outlen = 0;
-    char tmpl[] = "/tmp/kakou-buf.XXXXXX";
-    int fd = mkstemp(tmpl);
-    if (fd < 0)
-        return kk__fail(ctx, KK_EIO, "cannot create a temporary file");
-    kk_status st = kk_dcm__save(d, ctx, tmpl);
-    if (st == KK_OK) {
-        FILE *fp = fdopen(fd, "rb");
-        if (!fp) {
-            close(fd);
-            unlink(tmpl);
-            return kk__fail(ctx, KK_EIO, "cannot read back the output");
-        }
-        fd = -1;
-        kk_buf b = KK_BUF_INIT;
-        char chunk[65536];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-            kk__buf_add(&b, chunk, n);
-        fclose(fp);
-        if (b.failed) {
-            kk__buf_free(&b);
-            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
-        } else {
-            *outlen = b.len;
-            *outbuf = kk__buf_detach(&b);
-        }
-    }
-    if (fd >= 0)
-        close(fd);
-    unlink(tmpl);
     return st;
 }
 
