@@ -4,6 +4,7 @@
 #   make check      unit tests (Check) and end-to-end tests on the real CLI
 #   make check-asan the whole suite under ASan + UBSan (+ LSan)
 #   make bench      benchmarks side by side with cp, gdcmanon, dcmodify, pydicom
+#   make fuzz       run each libFuzzer harness in fuzz/ for FUZZ_SECONDS (clang)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages (apt-get, as root)
 # V=1 shows every command.
@@ -30,8 +31,12 @@ endif
 # and a private requirement (sndfile) Debian does not install, so its flags
 # are spelled out: only the modules kakou uses, which also keeps process
 # start-up short.
-PKGS        := libsodium sqlite3
-DCMTK_LIBS  := -ldcmdata -loflog -lofstd
+# OpenCV likewise: only libopencv-core-dev and libopencv-imgproc-dev are
+# installed (opencv4.pc comes with the ~225-package libopencv-dev).
+PKGS        := libsodium libcrypto sqlite3 tesseract lept libopenjp2 libjpeg libpng
+DCMTK_LIBS  := -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle -ldcmdata -loflog -lofstd
+OPENCV_CFLAGS := -I/usr/include/opencv4
+OPENCV_LIBS := -lopencv_imgproc -lopencv_core
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
@@ -44,8 +49,8 @@ OPT        ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 CPPFLAGS_K := -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
 ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
-ALL_CXXFLAGS= -std=c++17 $(WARN) -Wno-deprecated-copy $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CXXFLAGS)
-LIBS        = $(DCMTK_LIBS) $(PKG_LIBS) -lpthread $(LDLIBS)
+ALL_CXXFLAGS= -std=c++17 $(WARN) -Wno-deprecated-copy $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(OPENCV_CFLAGS) $(CXXFLAGS)
+LIBS        = $(DCMTK_LIBS) $(OPENCV_LIBS) $(PKG_LIBS) -lgomp -lpthread $(LDLIBS)
 
 LIB_C   := $(sort $(wildcard lib/*/*.c))
 LIB_CXX := $(sort $(wildcard lib/*/*.cc))
@@ -57,13 +62,16 @@ UNIT_C  := $(sort $(wildcard tests/unit/check_*.c))
 UNIT_BIN:= $(UNIT_C:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(filter-out $(UNIT_C),$(wildcard tests/unit/*.c))
 PROFILE_SRC := $(sort $(wildcard profiles/*.kkp))
+# the fuzzing harnesses, replayed by make check (see "fuzzing" below)
+FUZZ_ALL    := $(sort $(basename $(notdir $(wildcard fuzz/fuzz_*.c))))
+FUZZ_REPLAY := $(FUZZ_ALL:%=$(BUILD)/fuzz/replay_%)
 
 STATIC  := $(BUILD)/libkakou.a
 SHLIB   := $(BUILD)/libkakou.so.$(SOVERSION)
 CLI     := $(BUILD)/kakou
 
 .PHONY: all deps deps-if-missing run check check-unit check-e2e check-headers \
-        check-asan bench fuzz install clean
+        check-asan bench fuzz fuzz-lib install clean
 .DEFAULT_GOAL := all
 
 all: $(CLI) $(SHLIB) $(STATIC)
@@ -79,6 +87,12 @@ $(BUILD)/CFLAGS: FORCE
 	@mkdir -p $(@D)
 	@echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' > $@
 FORCE:
+
+# Another stamp for the list of library objects, so a deleted source
+# leaves the libraries too.
+$(BUILD)/OBJECTS: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LIB_OBJ)' | cmp -s - $@ || echo '$(LIB_OBJ)' > $@
 
 $(BUILD)/gen/dicom-basic.kkp: scripts/gen_dicom_basic.awk profiles/reference/ps315_annex_e.tsv profiles/reference/safe_private.tsv
 	@mkdir -p $(@D)
@@ -107,12 +121,12 @@ $(BUILD)/%.o: %.cc $(BUILD)/CFLAGS
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/CFLAGS
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -w -c -o $@ $<
 
-$(STATIC): $(LIB_OBJ)
+$(STATIC): $(LIB_OBJ) $(BUILD)/OBJECTS
 	@rm -f $@
-	$(QUIET_AR)ar rcs $@ $^
+	$(QUIET_AR)ar rcs $@ $(LIB_OBJ)
 
-$(SHLIB): $(LIB_OBJ)
-	$(QUIET_LD)$(CXX) -shared -Wl,-soname,libkakou.so.$(SOVERSION) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+$(SHLIB): $(LIB_OBJ) $(BUILD)/OBJECTS
+	$(QUIET_LD)$(CXX) -shared -Wl,-soname,libkakou.so.$(SOVERSION) $(SAN_FLAGS) -o $@ $(LIB_OBJ) $(LIBS)
 	@ln -sf libkakou.so.$(SOVERSION) $(BUILD)/libkakou.so
 
 $(CLI): $(TOOL_OBJ) $(STATIC)
@@ -128,7 +142,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC) $(BUILD)/CFLAGS
 run: deps-if-missing all
 	@scripts/run-sample.sh $(CLI)
 
-check: deps-if-missing all $(UNIT_BIN)
+check: deps-if-missing all $(UNIT_BIN) $(FUZZ_REPLAY)
 	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
 	  tests/run.sh $(UNIT_BIN)
 
@@ -152,6 +166,55 @@ check-asan: deps-if-missing
 bench: deps-if-missing all
 	@KAKOU=$(abspath $(CLI)) SHARED=$(SHARED) PYTHON=$(PYTHON) bench/run.sh
 
+# --- fuzzing (fuzz/README.md) -----------------------------------------
+# Each fuzz/fuzz_<parser>.c is a libFuzzer harness. `make fuzz` builds the
+# library again with clang, libFuzzer's coverage and the sanitizers (in
+# build/fuzz, apart from every other build), then runs each harness for
+# FUZZ_SECONDS, seeded from fuzz/corpus/<harness>/ and fuzz/regress/
+# <harness>/; new inputs go to build/fuzz/corpus/<harness>/ and crashers to
+# build/fuzz/artifacts/<harness>/. FUZZ=fuzz_deid runs one harness.
+# `make check` links each harness with fuzz/replay_main.c instead, with the
+# normal compiler (and the sanitizers in check-asan), and replays the
+# committed corpus and every past crasher (tests/e2e/t0600-fuzz-replay.sh).
+FUZZ_SECONDS ?= 600
+FUZZ_CC      ?= clang
+FUZZ_CXX     ?= clang++
+FUZZ_FLAGS   ?= -rss_limit_mb=2048 -timeout=30
+FUZZ_DIR     := build/fuzz
+FUZZ         ?= $(FUZZ_ALL)
+FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# extra read-only seeds: the shared DICOM corpus for the de-identifier
+FUZZ_SEEDS_fuzz_deid := $(wildcard $(SHARED)/corpus/image $(SHARED)/corpus/charset \
+                          $(SHARED)/corpus/sr_rt $(SHARED)/corpus/private $(SHARED)/corpus/malformed)
+FUZZ_MAXLEN_fuzz_deid := -max_len=262144
+
+$(BUILD)/fuzz/replay_%: fuzz/%.c fuzz/replay_main.c $(STATIC) $(BUILD)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LD)$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay_main.c $(STATIC) $(LIBS) -lstdc++ -lm
+
+fuzz-lib:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) \
+	  SANITIZE=address,undefined OPT='-O1 -g' CFLAGS='-fsanitize=fuzzer-no-link -Wno-error' \
+	  CXXFLAGS='-fsanitize=fuzzer-no-link -Wno-error' $(FUZZ_DIR)/libkakou.a
+
+$(FUZZ_DIR)/bin/%: fuzz/%.c fuzz-lib
+	@mkdir -p $(@D)
+	$(QUIET_LD)$(FUZZ_CXX) -x c -std=c11 $(WARN) -O1 -g $(FUZZ_SAN) $(CPPFLAGS_K:$(BUILD)/gen=$(FUZZ_DIR)/gen) \
+	  -c -o $@.o $< && $(FUZZ_CXX) $(FUZZ_SAN) -o $@ $@.o $(FUZZ_DIR)/libkakou.a $(LIBS)
+
+fuzz: $(FUZZ:%=$(FUZZ_DIR)/bin/%)
+	@for h in $(FUZZ); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$h $(FUZZ_DIR)/artifacts/$$h fuzz/regress/$$h; \
+	  echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_DIR)/bin/$$h -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    $$(case $$h in fuzz_deid) echo '$(FUZZ_MAXLEN_fuzz_deid)';; esac) \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$h/ $(FUZZ_DIR)/corpus/$$h \
+	    fuzz/corpus/$$h fuzz/regress/$$h \
+	    $$(case $$h in fuzz_deid) echo '$(FUZZ_SEEDS_fuzz_deid)';; esac) \
+	    2>$(FUZZ_DIR)/$$h.log || { tail -40 $(FUZZ_DIR)/$$h.log; exit 1; }; \
+	  tail -1 $(FUZZ_DIR)/$$h.log; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/kakou \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
@@ -165,7 +228,7 @@ install: all
 	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 $(BUILD)/gen/dicom-basic.kkp $(PROFILE_SRC) $(DESTDIR)$(PREFIX)/share/kakou/profiles/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(DCMTK_LIBS) $(PKG_LIBS) -lpthread -lstdc++|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(DCMTK_LIBS) $(OPENCV_LIBS) $(PKG_LIBS) -lgomp -lpthread -lstdc++|' \
 	  kakou.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/kakou.pc
 
 clean:

@@ -6,7 +6,7 @@
 set -u
 
 PACKAGES="build-essential pkg-config
- libdcmtk-dev dcmtk libsodium-dev libsqlite3-dev sqlite3 check
+ libdcmtk-dev dcmtk libsodium-dev libssl-dev libsqlite3-dev sqlite3 check
  libopenjp2-7-dev libjpeg62-turbo-dev libpng-dev
  libtesseract-dev tesseract-ocr-eng tesseract-ocr-jpn
  libopencv-core-dev libopencv-imgproc-dev

@@ -31,6 +31,8 @@ BEGIN {
     print "option clean-descriptors code=113105 \"Clean Descriptors Option\""
     print "option clean-structured-content code=113104 \"Clean Structured Content Option\""
     print "option clean-graphics code=113103 \"Clean Graphics Option\""
+    print "# Its code (113101) is recorded on each object whose pixels were cleaned."
+    print "option clean-pixel-data \"Clean Pixel Data Option\""
     print "conflict retain-longitudinal-full-dates retain-longitudinal-modified-dates"
     print ""
     print "# Attributes no rule names are kept (Table E.1-1 is a deny list), except"
@@ -99,4 +101,11 @@ FILENAME == ARGV[1] {
     }
     gsub(/"/, "\\\"", $2)
     printf "(%s,\"%s\") K when retain-safe-private\n", $1, $2
+}
+
+END {
+    print ""
+    print "# Burned-in text in the pixels (Clean Pixel Data Option, PS3.15 E.3.1):"
+    print "# the rules are data of their own, in profiles/pixel-text.kkp."
+    print "include pixel-text"
 }

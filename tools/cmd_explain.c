@@ -20,7 +20,8 @@ static void help(void)
            "  -k, --key KEYFILE       key, for profiles that need one\n"
            "      --show-values       also print each value as it was (may show PHI)\n"
            "\n" KK_CLI_COMMON_HELP "\n"
-           "output: PATH KEYWORD VR ACTION RULE [= VALUE]\n"
+           "output: PATH KEYWORD VR ACTION RULE [= VALUE]; burned-in text boxes as\n"
+           "  (7FE0,0010) PixelData OB C RULE box frame=F x=X y=Y w=W h=H source=S class=C\n"
            "exit status: 0 explained, 1 the file could not be read, 2 usage or profile error\n");
 }
 
@@ -29,8 +30,20 @@ static void print_entry(const kk_explain_entry *e, void *payload)
     (void)payload;
     printf("%-40s %-36s %s %-9s %s", e->path, e->keyword[0] ? e->keyword : "-", e->vr,
            kk_action_name(e->action), e->rule);
-    if (e->value)
+    if (e->box) {
+        /* burned-in text painted out of the pixels */
+        const kk_explain_box *b = e->box;
+        if (b->frame < 0)
+            printf(" box frame=all");
+        else
+            printf(" box frame=%d", b->frame);
+        printf(" x=%d y=%d w=%d h=%d source=%s class=%s", b->x, b->y, b->width, b->height,
+               b->source, b->text_class);
+        if (b->text)
+            printf(" = %s", b->text);
+    } else if (e->value) {
         printf(" = %s", e->value);
+    }
     putchar('\n');
 }
 

@@ -1,24 +1,33 @@
 /*
- * tools/cmd_profile.c - `kakou profile lint|show|list`: check a profile
- * file, print the resolved rules of a profile, list the built-in ones.
+ * tools/cmd_profile.c - `kakou profile lint|show|source|list|test|diff`:
+ * check a profile file, print the resolved rules of a profile, list the
+ * built-in ones; regression tests and comparisons are in profile_test.c.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "profile_test.h"
 
 static void help(void)
 {
     printf("usage: kakou profile lint [-O OPTION]... FILE...\n"
            "       kakou profile show [-O OPTION]... NAME|FILE\n"
            "       kakou profile source NAME\n"
-           "       kakou profile list\n\n"
+           "       kakou profile list\n"
+           "       kakou profile test [-O OPTION]... [--update] PROFILE CASES/\n"
+           "       kakou profile diff [-O OPTION]... A B FILE...\n\n"
            "lint    check profile files; errors read FILE:LINE:COLUMN: message\n"
            "show    print the resolved rules, each with the file:line that set it\n"
            "source  print the text of a built-in profile\n"
-           "list    print the names of the built-in profiles\n\n"
-           "exit status: 0 ok, 2 a profile has an error or usage error\n");
+           "list    print the names of the built-in profiles\n"
+           "test    compare what PROFILE does to each CASES/NAME.dcm with CASES/NAME.expected\n"
+           "        and show a diff for each case that changed (--update rewrites them)\n"
+           "diff    list the attributes of FILEs whose action differs between A and B\n\n"
+           "exit status: 0 ok (test: no case changed; diff: no difference), 1 a case\n"
+           "changed or the profiles differ, 2 a profile has an error or usage error\n");
 }
 
 int kk_cmd_profile(int argc, char **argv)
@@ -26,8 +35,11 @@ int kk_cmd_profile(int argc, char **argv)
     kk_cli cli = { "profile", KK_LOG_WARN, false };
     const char *options[65];
     int nopt = 0;
+    bool update = false;
+    enum { OPT_UPDATE = 0x2001 };
     static const struct option longopts[] = {
         { "option", required_argument, NULL, 'O' },
+        { "update", no_argument, NULL, OPT_UPDATE },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -49,6 +61,7 @@ int kk_cmd_profile(int argc, char **argv)
                 return kk_cli_usage_error(&cli, "too many -O options");
             options[nopt++] = optarg;
             break;
+        case OPT_UPDATE: update = true; break;
         case 'h': help(); return KK_EXIT_OK;
         default:
             if (kk_cli_common_option(&cli, c, optarg))
@@ -73,8 +86,21 @@ int kk_cmd_profile(int argc, char **argv)
         fputs(t, stdout);
         return KK_EXIT_OK;
     }
+    if (strcmp(sub, "test") == 0) {
+        if (optind != argc - 2)
+            return kk_cli_usage_error(&cli, "give a profile and a folder of cases");
+        return kk_profile_test(&cli, argv[optind], argv[optind + 1], options, update);
+    }
+    if (update)
+        return kk_cli_usage_error(&cli, "--update goes with 'profile test'");
+    if (strcmp(sub, "diff") == 0) {
+        if (argc - optind < 3)
+            return kk_cli_usage_error(&cli, "give two profiles and the files to compare them on");
+        return kk_profile_diff(&cli, argv[optind], argv[optind + 1], options, argc - optind - 2,
+                               argv + optind + 2);
+    }
     if (strcmp(sub, "lint") != 0 && strcmp(sub, "show") != 0)
-        return kk_cli_usage_error(&cli, "unknown subcommand '%s' (lint, show, source, list)", sub);
+        return kk_cli_usage_error(&cli, "unknown subcommand '%s' (lint, show, source, list, test, diff)", sub);
     if (optind >= argc)
         return kk_cli_usage_error(&cli, "give a profile");
     if (strcmp(sub, "show") == 0 && optind != argc - 1)

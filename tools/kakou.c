@@ -3,6 +3,7 @@
  * (tools/cmd_<name>.c), git style. The table below is the one list of
  * subcommands; `kakou --help` prints it.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +18,9 @@ static const kk_command commands[] = {
     { "profile", kk_cmd_profile, "lint, show or list profiles" },
     { "key", kk_cmd_key, "create a key file, or print its key id" },
     { "lookup", kk_cmd_lookup, "re-identify: the original behind a pseudonym or UID (audited)" },
+    { "verify", kk_cmd_verify, "check de-identified output for anything the profile forbids" },
     { "db", kk_cmd_db, "check, export or merge a store" },
+    { "review", kk_cmd_review, "draw a contact sheet of burned-in text removal, before and after" },
     { NULL, NULL, NULL }
 };
 
@@ -33,6 +36,10 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    /* past a file size limit (ulimit -f) a write must fail with EFBIG,
+     * which names the problem and removes the temporary file, rather
+     * than kill the batch */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return KK_EXIT_USAGE;

@@ -44,7 +44,8 @@ typedef enum kk_status {
     KK_EINTERNAL = 9,  /**< a bug in kakou */
     KK_ELIMIT = 10,    /**< a resource limit was exceeded */
     KK_EEXISTS = 11,   /**< already done or already present */
-    KK_ESKIPPED = 12   /**< an input kakou does not de-identify (a DICOMDIR) */
+    KK_ESKIPPED = 12,  /**< an input kakou does not de-identify (a DICOMDIR) */
+    KK_EUNSUPPORTED = 13 /**< valid input kakou cannot process (pixel encoding) */
 } kk_status;
 
 /** Fixed text for a status code. Never NULL. */

@@ -54,7 +54,9 @@ typedef struct kk_deid_options {
     /** Largest value kept in memory while reading; larger ones are read
      *  from the input only when written (0: default 4096). */
     uint32_t lazy_threshold;
-    /** Per-object memory limit in bytes (0: no limit). */
+    /** Per-object limit in bytes, on the input's size and on the pixel
+     *  data that Rows x Columns x frames claim (0: no limit on the size;
+     *  pixel claims are then held to half of the machine's memory). */
     uint64_t max_object_bytes;
 } kk_deid_options;
 
@@ -89,9 +91,16 @@ typedef struct kk_deid_result {
     /** 1 when the output already existed with the same bytes (the same
      *  object from another input, or a re-run): nothing new was written. */
     int duplicate;
+    /** Burned-in text boxes redacted in the pixels, by where they came
+     *  from: a region rule, text detection, an overlay. */
+    unsigned pixel_boxes_rule, pixel_boxes_detected, pixel_boxes_overlay;
+    /** 1 when the pixel data was decoded, cleaned and re-encoded. */
+    int pixels_cleaned;
+    /** Seconds spent in pixel text detection and redaction. */
+    double seconds_pixels;
 } kk_deid_result;
 
-#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0, 0 }
+#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0, 0, 0, 0, 0, 0, 0.0 }
 
 /** Free what a result holds and zero it. */
 KK_API void kk_deid_result_clear(kk_deid_result *result);
@@ -112,6 +121,20 @@ KK_API kk_status kk_deid_file(kk_deid *deid, kk_ctx *ctx,
                               const char *in_path, const char *out_dir,
                               kk_deid_result *result);
 
+/** A box of burned-in text, as kk_deid_explain() reports it. */
+typedef struct kk_explain_box {
+    int frame; /**< 0-based; -1 for every frame */
+    int x, y, width, height;
+    /** "rule" (a `pixel region`), "detected" (text detection) or
+     *  "overlay" (overlay bits in the pixel data) */
+    const char *source;
+    /** "name", "id", "date", "accession", "institution", "text",
+     *  "region" or "overlay" */
+    const char *text_class;
+    /** What OCR read, or NULL unless show_values was asked. */
+    const char *text;
+} kk_explain_box;
+
 /** One attribute as kk_deid_explain() reports it. Borrowed for the call. */
 typedef struct kk_explain_entry {
     /** Location, e.g. "(0008,1140)[0]>(0008,1155)". */
@@ -125,6 +148,9 @@ typedef struct kk_explain_entry {
     const char *rule;
     /** Value before, or NULL unless show_values was asked. */
     const char *value;
+    /** For burned-in text painted out of the pixels (tag is PixelData,
+     *  action KK_ACTION_CLEAN): the box; NULL for an attribute. */
+    const struct kk_explain_box *box;
 } kk_explain_entry;
 
 typedef void (*kk_explain_fn)(const kk_explain_entry *entry, void *payload);
@@ -136,6 +162,40 @@ typedef void (*kk_explain_fn)(const kk_explain_entry *entry, void *payload);
 KK_API kk_status kk_deid_explain(kk_deid *deid, kk_ctx *ctx,
                                  const char *in_path, int show_values,
                                  kk_explain_fn fn, void *payload);
+
+/** Options of kk_deid_review(). Initialize with KK_REVIEW_OPTIONS_INIT. */
+typedef struct kk_review_options {
+    unsigned version;
+    /** Width of each thumbnail in pixels (0: 320). */
+    int thumb_width;
+    /** Objects per row of the sheet (0: 3). */
+    int columns;
+    /** Leave out the "before" thumbnails, which show the original pixels
+     *  (and so any burned-in PHI). */
+    int after_only;
+    /** Called for each file that cannot be read, with the message (it
+     *  names the file and the problem, never a value); may be NULL. */
+    void (*on_error)(const char *path, const char *message, void *payload);
+    void *payload;
+} kk_review_options;
+
+#define KK_REVIEW_OPTIONS_VERSION 1
+#define KK_REVIEW_OPTIONS_INIT { KK_REVIEW_OPTIONS_VERSION, 0, 0, 0, NULL, NULL }
+
+/**
+ * Write a contact sheet (PNG) for people to check burned-in text removal
+ * at a glance: for each file, its first frame before (with the boxes the
+ * run would paint out drawn in red for detected text, yellow for region
+ * rules) and after. Nothing else is written. A file that cannot be read
+ * gets a crossed-out tile and is counted in *failed.
+ * The sheet shows original pixels unless after_only is set: protect it as
+ * you would the inputs.
+ * @return KK_OK (even with failed files); KK_EIO when the sheet cannot be
+ *         written; KK_EINVAL for no files
+ */
+KK_API kk_status kk_deid_review(kk_deid *deid, kk_ctx *ctx, const char *const *paths,
+                                size_t npaths, const char *png_path,
+                                const kk_review_options *opts, size_t *failed);
 
 #ifdef __cplusplus
 }

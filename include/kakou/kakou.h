@@ -10,5 +10,6 @@
 #include "key.h"
 #include "profile.h"
 #include "store.h"
+#include "verify.h"
 
 #endif /* KAKOU_KAKOU_H */

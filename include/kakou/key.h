@@ -51,6 +51,21 @@ KK_API const char *kk_key_id(const kk_key *key);
 /** True when the key exists only in memory (kk_key_new_ephemeral). */
 KK_API int kk_key_is_ephemeral(const kk_key *key);
 
+#define KK_KEY_DIGEST_BYTES 32
+
+/**
+ * A keyed digest of data: HMAC-SHA-256 under key, separated by domain from
+ * every other use of the key (pseudonyms, UIDs, shifts). Lets a caller
+ * name an input without revealing it (batch journals, reports): only the
+ * key holder can tell which input a digest stands for.
+ * @param domain  required, e.g. "journal"
+ * @param[out] out  KK_KEY_DIGEST_BYTES bytes
+ * @return KK_OK; KK_EINVAL when key, domain or out is NULL
+ */
+KK_API kk_status kk_key_digest(const kk_key *key, const char *domain,
+                               const void *data, size_t len,
+                               unsigned char out[KK_KEY_DIGEST_BYTES]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,6 +77,7 @@ const char *kk_status_str(kk_status status)
     case KK_ELIMIT: return "resource limit exceeded";
     case KK_EEXISTS: return "already exists";
     case KK_ESKIPPED: return "input skipped";
+    case KK_EUNSUPPORTED: return "not supported";
     }
     return "unknown status";
 }

@@ -6,8 +6,9 @@
  * Invariants:
  *  (1) the input is only read; the output appears by rename() of a temp
  *      file in the output directory, or not at all;
- *  (2) pixel data is never decoded here, so untouched pixels stay byte for
- *      byte (lib/dicom writes the original transfer syntax);
+ *  (2) pixel data is decoded only when the profile's `pixel` rules find
+ *      something to paint out (lib/pixel/redact.c); otherwise it stays
+ *      byte for byte (lib/dicom writes the original transfer syntax);
  *  (3) private creators live exactly as long as an element of their block;
  *  (4) an overlay whose data is removed loses its whole 60xx group (Overlay
  *      Data is Type 1 in the Overlay Plane module);
@@ -31,8 +32,12 @@
 #include "crypto/keyed.h"
 #include "deid/actions.h"
 #include "deid/clean.h"
+#include "deid/deid_internal.h"
 #include "deid/sr_concepts.h"
 #include "dicom/dicom.h"
+#include "deid/review.h"
+#include "pixel/image.h"
+#include "pixel/redact.h"
 #include "profile/profile_internal.h"
 #include "text/charset.h"
 
@@ -60,6 +65,7 @@ struct kk_deid {
     bool need_ids;
     bool iod_repair; /* keep Type 1/2 attributes a rule removes, replaced */
     bool sr_concepts; /* Clean Structured Content: Table E.3.4-1 applies */
+    kk_pixel_pool *pixels; /* when the profile has `pixel` rules */
     char method[4][65];  /* DeidentificationMethod values to append */
     int nmethod;
 };
@@ -108,6 +114,11 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
         d->need_ids = true;
         st = kk_clean__new(&d->cleaner, ctx);
     }
+    int npixel;
+    kk_profile__pixel_rules(profile, &npixel);
+    if (st == KK_OK && npixel > 0) {
+        st = kk_pixel__pool_new(&d->pixels, ctx, profile);
+    }
     if (st != KK_OK) {
         kk_deid_free(d);
         return st;
@@ -136,6 +147,7 @@ void kk_deid_free(kk_deid *d)
         return;
     kk_key_free(d->own_key);
     kk_clean__free(d->cleaner);
+    kk_pixel__pool_free(d->pixels);
     free(d);
 }
 
@@ -169,6 +181,8 @@ typedef struct walk {
      * action Table E.3.4-1 gives it (Clean Structured Content) */
     uint32_t sr_tag;
     kk_action sr_action;
+    kk_pixel_plan plan;       /* burned-in text: what the profile asks */
+    kk_pixel_outcome pixels;  /* and what was done */
 } walk;
 
 static char *dup_string_of(kk_dcm_item *item, uint32_t tag)
@@ -407,22 +421,85 @@ static void recurse(walk *w, kk_dcm_elem *seq, uint32_t tag, charset_ref cs, int
     }
 }
 
+/* Private creators of the group being walked, by block (0x10-0xFF), so
+ * that finding one costs nothing: kk_dcm__find() searches the item from
+ * the start, which a file of 1,000,000 private elements makes quadratic.
+ * Elements come in tag order, so a block's creator precedes its data. */
+typedef struct creator_cache {
+    uint16_t group;
+    kk_dcm_elem *by_block[0x100];
+} creator_cache;
+
+static void note_creator(creator_cache *cc, kk_dcm_elem *e, uint32_t tag)
+{
+    if (cc->group != KK_GROUP(tag)) {
+        memset(cc->by_block, 0, sizeof cc->by_block);
+        cc->group = KK_GROUP(tag);
+    }
+    cc->by_block[KK_ELEMENT(tag) & 0xFF] = e;
+}
+
 /* Private creator of the block a private data element belongs to. */
-static const char *creator_of(kk_dcm_item *item, uint32_t tag, size_t *len)
+static const char *creator_of(const creator_cache *cc, uint32_t tag, size_t *len)
 {
     uint16_t el = KK_ELEMENT(tag);
-    if (el < 0x1000)
+    if (el < 0x1000 || cc->group != KK_GROUP(tag))
         return NULL;
-    kk_dcm_elem *c = kk_dcm__find(item, KK_TAG(KK_GROUP(tag), el >> 8));
+    kk_dcm_elem *c = cc->by_block[el >> 8];
     const char *s;
     if (!c || kk_dcm__get_string(c, &s, len) != KK_OK)
         return NULL;
     return s;
 }
 
-/* Drop creators whose block lost every element; report what stays. */
+/* Blocks (group << 8 | block) that still hold a data element, in tag
+ * order, for settle_private_creators(). */
+typedef struct block_set {
+    uint32_t *v;
+    size_t n, cap;
+    bool failed;
+} block_set;
+
+static void block_add(block_set *b, uint32_t key)
+{
+    if (b->n && b->v[b->n - 1] == key)
+        return;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        uint32_t *v = kk__realloc(b->v, cap * sizeof *v);
+        if (!v) {
+            b->failed = true;
+            return;
+        }
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = key;
+}
+
+static bool block_has(const block_set *b, uint32_t key)
+{
+    size_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->v[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->n && b->v[lo] == key;
+}
+
+/* Drop creators whose block lost every element; report what stays. One
+ * pass to list the blocks in use, one to settle: linear in the item. */
 static void settle_private_creators(walk *w, kk_dcm_item *item, int depth)
 {
+    block_set used = { NULL, 0, 0, false };
+    for (kk_dcm_elem *f = kk_dcm__next(item, NULL); f; f = kk_dcm__next(item, f)) {
+        uint32_t t = kk_dcm__tag(f);
+        if ((KK_GROUP(t) & 1) && KK_ELEMENT(t) >= 0x1000)
+            block_add(&used, (uint32_t)KK_GROUP(t) << 8 | (KK_ELEMENT(t) >> 8));
+    }
     for (kk_dcm_elem *e = kk_dcm__next(item, NULL); e;) {
         uint32_t tag = kk_dcm__tag(e);
         uint16_t g = KK_GROUP(tag), el = KK_ELEMENT(tag);
@@ -430,18 +507,13 @@ static void settle_private_creators(walk *w, kk_dcm_item *item, int depth)
             e = kk_dcm__next(item, e);
             continue;
         }
-        bool used = false;
-        for (kk_dcm_elem *f = kk_dcm__next(item, NULL); f; f = kk_dcm__next(item, f)) {
-            uint32_t t = kk_dcm__tag(f);
-            if (KK_GROUP(t) == g && (KK_ELEMENT(t) >> 8) == el) {
-                used = true;
-                break;
-            }
-        }
-        report(w, e, tag, depth, used ? KK_ACTION_KEEP : KK_ACTION_REMOVE,
-               used ? "private creator of kept elements" : "private creator of removed elements");
-        e = used ? kk_dcm__next(item, e) : kk_dcm__remove(item, e);
+        /* out of memory: keep the creator, which names a vendor only */
+        bool keep = used.failed || block_has(&used, (uint32_t)g << 8 | el);
+        report(w, e, tag, depth, keep ? KK_ACTION_KEEP : KK_ACTION_REMOVE,
+               keep ? "private creator of kept elements" : "private creator of removed elements");
+        e = keep ? kk_dcm__next(item, e) : kk_dcm__remove(item, e);
     }
+    free(used.v);
 }
 
 /* Text VRs a dummy sequence replaces; codes (CS), numbers and UIDs keep
@@ -474,6 +546,8 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
     memset(overlay_gone, 0, sizeof overlay_gone);
     bool any_overlay_gone = false;
     const kk_profile *p = w->d->profile;
+    creator_cache creators;
+    memset(&creators, 0, sizeof creators);
     for (kk_dcm_elem *e = kk_dcm__next(item, NULL); e && w->err == KK_OK;) {
         uint32_t tag = kk_dcm__tag(e);
         uint16_t g = KK_GROUP(tag), el = KK_ELEMENT(tag);
@@ -489,11 +563,12 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             continue;
         }
         if ((g & 1) && el >= 0x10 && el <= 0xFF) {
+            note_creator(&creators, e, tag);
             e = kk_dcm__next(item, e); /* creators: settled after the pass */
             continue;
         }
         size_t clen = 0;
-        const char *creator = (g & 1) ? creator_of(item, tag, &clen) : NULL;
+        const char *creator = (g & 1) ? creator_of(&creators, tag, &clen) : NULL;
         char cbuf[80];
         if (creator) {
             /* trimmed copy, NUL-terminated, for the profile lookup */
@@ -597,6 +672,22 @@ static kk_status add_records(walk *w, kk_dcm_item *ds)
         if (st != KK_OK)
             return st;
     }
+    if (w->pixels.cleaned) {
+        /* the text was painted out of the pixels: say so, and only then
+         * (issue 4, R19); a check that found nothing leaves it as it was */
+        kk_status sp = kk_dcm__put_string(ds, w->ctx, KK_TAG(0x0028, 0x0301), "NO");
+        kk_dcm_item *it;
+        if (sp == KK_OK)
+            sp = kk_dcm__append_item(ds, w->ctx, TAG_DEID_CODES, &it);
+        if (sp == KK_OK)
+            sp = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0100), "113101");
+        if (sp == KK_OK)
+            sp = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0102), "DCM");
+        if (sp == KK_OK)
+            sp = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0104), "Clean Pixel Data Option");
+        if (sp != KK_OK)
+            return sp;
+    }
     /* every output says it was de-identified, whatever the profile (R01) */
     kk_status st0 = kk_dcm__put_string(ds, w->ctx, KK_TAG(0x0012, 0x0062), "YES");
     if (st0 != KK_OK)
@@ -650,19 +741,119 @@ static kk_status check_size(kk_deid *d, kk_ctx *ctx, const char *in_path, uint64
     return KK_OK;
 }
 
-/* Load and de-identify in memory. */
-static kk_status run_walk(walk *w, const char *in_path)
+/* Burned-in text boxes: into the result, and to explain one by one. */
+static void report_pixels(walk *w)
+{
+    const kk_pixel_outcome *o = &w->pixels;
+    if (w->res) {
+        w->res->pixel_boxes_rule = o->by_source[KK_PIXEL_SOURCE_RULE];
+        w->res->pixel_boxes_detected = o->by_source[KK_PIXEL_SOURCE_DETECTED];
+        w->res->pixel_boxes_overlay = o->by_source[KK_PIXEL_SOURCE_OVERLAY];
+        w->res->pixels_cleaned = o->cleaned;
+        w->res->seconds_pixels = o->seconds;
+    }
+    if (!w->fn)
+        return;
+    for (size_t i = 0; i < o->nboxes; i++) {
+        const kk_pixel_box *b = &o->boxes[i];
+        kk_explain_box xb;
+        memset(&xb, 0, sizeof xb);
+        xb.frame = b->frame;
+        xb.x = b->x;
+        xb.y = b->y;
+        xb.width = b->w;
+        xb.height = b->h;
+        xb.source = kk_pixel__source_name(b->source);
+        xb.text_class = b->source == KK_PIXEL_SOURCE_DETECTED ? kk_text_class__name((kk_text_class)b->text_class)
+                        : b->source == KK_PIXEL_SOURCE_RULE ? "region" : "overlay";
+        xb.text = w->show_values && b->source == KK_PIXEL_SOURCE_DETECTED ? b->text : NULL;
+        kk_explain_entry x;
+        memset(&x, 0, sizeof x);
+        x.path = "(7FE0,0010)";
+        x.tag = KK_TAG(0x7FE0, 0x0010);
+        x.keyword = "PixelData";
+        x.vr[0] = 'O';
+        x.vr[1] = 'B';
+        x.action = KK_ACTION_CLEAN;
+        x.rule = b->source == KK_PIXEL_SOURCE_RULE || !w->plan.mode_origin ? "pixel region" : w->plan.mode_origin;
+        x.box = &xb;
+        w->fn(&x, w->payload);
+    }
+}
+
+/* An unsigned number held by a top-level element (US, IS...), or def. */
+static uint64_t number_of(kk_dcm_item *ds, uint32_t tag, uint64_t def)
+{
+    kk_dcm_elem *e = kk_dcm__find(ds, tag);
+    char *v = e ? kk_dcm__value_text(e) : NULL;
+    uint64_t n = def;
+    if (v && *v) {
+        char *end;
+        long long x = strtoll(v, &end, 10);
+        n = x < 0 ? 0 : (uint64_t)x;
+    }
+    free(v);
+    return n;
+}
+
+/* Pixel Data must hold what Rows x Columns x frames claim, and what they
+ * claim must fit the per-object limit before anything decodes it: a
+ * 200-byte file may claim petabytes. Without a limit set, half of the
+ * machine's memory is the limit. */
+static kk_status check_pixels(walk *w, kk_dcm_item *ds, const char *in_path)
+{
+    kk_dcm_elem *px = kk_dcm__find(ds, KK_TAG(0x7FE0, 0x0010));
+    if (!px)
+        return KK_OK;
+    uint64_t rows = number_of(ds, KK_TAG(0x0028, 0x0010), 0);
+    uint64_t cols = number_of(ds, KK_TAG(0x0028, 0x0011), 0);
+    uint64_t frames = number_of(ds, KK_TAG(0x0028, 0x0008), 1);
+    uint64_t spp = number_of(ds, KK_TAG(0x0028, 0x0002), 1);
+    uint64_t bits = number_of(ds, KK_TAG(0x0028, 0x0100), 8);
+    uint64_t claim, bytes;
+    bool over = __builtin_mul_overflow(rows, cols, &claim) ||
+                __builtin_mul_overflow(claim, frames ? frames : 1, &claim) ||
+                __builtin_mul_overflow(claim, spp ? spp : 1, &claim) ||
+                __builtin_mul_overflow(claim, bits, &bytes);
+    bytes = over ? UINT64_MAX : bytes / 8;
+    uint64_t limit = w->d->max_bytes;
+    bool user_limit = limit != 0;
+    if (!user_limit) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        limit = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : UINT64_MAX;
+    }
+    if (bytes > limit) {
+        if (user_limit)
+            return kk__fail(w->ctx, KK_ELIMIT, "cannot read '%s': Rows x Columns x frames claim "
+                            "%llu MiB of pixels, above the per-object limit of %llu MiB (raise it "
+                            "with --max-object-size)", in_path, (unsigned long long)(bytes >> 20),
+                            (unsigned long long)(limit >> 20));
+        return kk__fail(w->ctx, KK_ELIMIT, "cannot read '%s': Rows x Columns x frames claim "
+                        "%llu MiB of pixels, more than half of this machine's memory (%llu MiB); "
+                        "to try anyway, set a limit with --max-object-size", in_path,
+                        (unsigned long long)(bytes >> 20), (unsigned long long)(limit >> 20));
+    }
+    uint32_t held = kk_dcm__length(px);
+    char *photometric = dup_string_of(ds, KK_TAG(0x0028, 0x0004));
+    /* 4:2:2 keeps two samples per pixel, not three */
+    if (photometric && strstr(photometric, "_422"))
+        bytes = bytes / 3 * 2;
+    free(photometric);
+    /* an empty Pixel Data claims nothing (some objects carry none) */
+    if (!kk_dcm__is_encapsulated(px) && held != 0xFFFFFFFFu && held != 0 && bytes > held &&
+        !kk_dcm__pixels_carried_raw(w->dcm))
+        return kk__fail(w->ctx, KK_ENOTDICOM, "cannot read '%s': Pixel Data holds %lu bytes, "
+                        "fewer than Rows x Columns x frames need (%llu)", in_path,
+                        (unsigned long)held, (unsigned long long)bytes);
+    return KK_OK;
+}
+
+/* De-identify w->dcm, already loaded, in memory; in_path names it in
+ * messages. */
+static kk_status walk_loaded(walk *w, const char *in_path)
 {
     kk_deid *d = w->d;
-    uint64_t size = 0;
-    kk_status st = check_size(d, w->ctx, in_path, &size);
-    if (st != KK_OK)
-        return st;
-    if (w->res)
-        w->res->bytes_in = size;
-    st = kk_dcm__load(&w->dcm, w->ctx, in_path, d->lazy);
-    if (st != KK_OK)
-        return st;
+    kk_status st;
     kk_dcm_item *ds = kk_dcm__dataset(w->dcm);
     kk_dcm_item *meta = kk_dcm__meta(w->dcm);
     w->sop_class = dup_string_of(ds, TAG_SOP_CLASS);
@@ -674,9 +865,18 @@ static kk_status run_walk(walk *w, const char *in_path)
          * original files: rebuild it from the outputs instead (E.1.1) */
         return kk__fail(w->ctx, KK_ESKIPPED, "skipped '%s': a DICOMDIR is not de-identified; "
                         "rebuild it from the outputs (e.g. dcmmkdir)", in_path);
+    st = check_pixels(w, ds, in_path);
+    if (st != KK_OK)
+        return st;
     charset_ref none = { "", 0 };
     if (d->need_ids)
         collect_ids(w, ds, none, 0);
+    /* the pixel rules' conditions read the header before it changes */
+    if (d->pixels) {
+        st = kk_pixel__plan(&w->plan, w->ctx, d->profile, w->dcm, in_path);
+        if (st != KK_OK)
+            return st;
+    }
     w->env.ctx = w->ctx;
     w->env.key = d->key;
     w->env.store = d->store;
@@ -689,6 +889,13 @@ static kk_status run_walk(walk *w, const char *in_path)
     process_item(w, ds, none, 0, false);
     if (w->err != KK_OK)
         return w->err;
+    if (w->plan.active) {
+        st = kk_pixel__apply(&w->plan, w->ctx, d->pixels, w->dcm, in_path, !w->fn, &w->pixels,
+                             NULL);
+        if (st != KK_OK)
+            return st;
+        report_pixels(w);
+    }
     /* the old meta feeds only Media Storage UIDs of objects without
      * SOP UIDs (DICOMDIR): map its instance UID like any other */
     kk_dcm_elem *mi = kk_dcm__find(meta, TAG_MEDIA_SOP_INSTANCE);
@@ -699,6 +906,12 @@ static kk_status run_walk(walk *w, const char *in_path)
             a = KK_ACTION_UID;
         if (a == KK_ACTION_UID) {
             st = kk_action__apply(&w->env, meta, &mi, TAG_MEDIA_SOP_INSTANCE, KK_VR('U', 'I'), a, r);
+            if (st == KK_EINVAL) {
+                /* not a UID value (a broken meta): drop it, as the walk
+                 * drops any value an action cannot handle */
+                kk_dcm__remove(meta, mi);
+                st = KK_OK;
+            }
             if (st != KK_OK)
                 return st;
         }
@@ -706,8 +919,25 @@ static kk_status run_walk(walk *w, const char *in_path)
     return add_records(w, ds);
 }
 
+/* Load and de-identify in memory. */
+static kk_status run_walk(walk *w, const char *in_path)
+{
+    uint64_t size = 0;
+    kk_status st = check_size(w->d, w->ctx, in_path, &size);
+    if (st != KK_OK)
+        return st;
+    if (w->res)
+        w->res->bytes_in = size;
+    st = kk_dcm__load(&w->dcm, w->ctx, in_path, w->d->lazy);
+    if (st != KK_OK)
+        return st;
+    return walk_loaded(w, in_path);
+}
+
 static void walk_free(walk *w)
 {
+    kk_pixel__plan_free(&w->plan);
+    kk_pixel__outcome_free(&w->pixels);
     kk_dcm__free(w->dcm);
     free(w->sop_class);
     free(w->env.patient);
@@ -802,7 +1032,9 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
         st = kk__fail(ctx, KK_EINVAL, "output folder path is too long");
         goto out;
     }
-    if (snprintf(tmp, sizeof tmp, "%s/.kakou-XXXXXX.tmp", out_dir) >= (int)sizeof tmp) {
+    /* the PID lets a later run remove what a killed one left (kakou deid) */
+    if (snprintf(tmp, sizeof tmp, "%s/.kakou-%ld-XXXXXX.tmp", out_dir, (long)getpid()) >=
+        (int)sizeof tmp) {
         st = kk__fail(ctx, KK_EINVAL, "output folder path is too long");
         tmp[0] = '\0';
         goto out;
@@ -819,6 +1051,9 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
     if (st != KK_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", errno == ENOSPC ? "no space left on the output device"
+                                        : errno == EFBIG ? "file too large for the output (file "
+                                                           "size limit)"
+                                        : errno == EDQUOT ? "disk quota exceeded on the output"
                                                         : kk_error_message(ctx));
         kk__fail(ctx, st, "cannot write the output of '%s': %s", in_path, why);
         goto out;
@@ -872,6 +1107,114 @@ kk_status kk_deid_explain(kk_deid *d, kk_ctx *ctx, const char *in_path, int show
     w.payload = payload;
     w.show_values = show_values != 0;
     kk_status st = run_walk(&w, in_path);
+    walk_free(&w);
+    return st;
+}
+
+/* --- in memory (lib/deid/deid_internal.h) --------------------------- */
+
+kk_status kk_deid__buffer(kk_deid *d, kk_ctx *ctx, const void *data, size_t len, kk_buf *out)
+{
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.d = d;
+    w.ctx = ctx;
+    w.path = "<memory>";
+    kk_status st = KK_OK;
+    if (d->max_bytes && len > d->max_bytes)
+        st = kk__fail(ctx, KK_ELIMIT, "cannot read '<memory>': %llu MiB is above the per-object "
+                      "limit of %llu MiB (raise it with --max-object-size)",
+                      (unsigned long long)(len >> 20), (unsigned long long)(d->max_bytes >> 20));
+    if (st == KK_OK)
+        st = kk_dcm__load_buffer(&w.dcm, ctx, data, len);
+    if (st == KK_OK)
+        st = walk_loaded(&w, "<memory>");
+    if (st == KK_OK && out)
+        st = kk_dcm__save_buffer(w.dcm, ctx, out);
+    walk_free(&w);
+    return st;
+}
+
+/* --- the review contact sheet (lib/deid/review.c) ---------------------- */
+
+kk_status kk_deid__review_one(kk_deid *d, kk_ctx *ctx, const char *path, kk_image **before,
+                              kk_image **after, kk_pixel_outcome *out)
+{
+    *before = *after = NULL;
+    memset(out, 0, sizeof *out);
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.d = d;
+    w.ctx = ctx;
+    w.path = path;
+    uint64_t size;
+    kk_status st = check_size(d, ctx, path, &size);
+    if (st == KK_OK)
+        st = kk_dcm__load(&w.dcm, ctx, path, d->lazy);
+    if (st == KK_OK && d->need_ids) {
+        charset_ref none = { "", 0 };
+        collect_ids(&w, kk_dcm__dataset(w.dcm), none, 0);
+    }
+    if (st == KK_OK && d->pixels)
+        st = kk_pixel__plan(&w.plan, ctx, d->profile, w.dcm, path);
+    if (st == KK_OK)
+        st = kk_image__decode(before, ctx, w.dcm);
+    if (st == KK_OK && w.plan.active)
+        st = kk_pixel__apply(&w.plan, ctx, d->pixels, w.dcm, path, false, out, after);
+    else if (st == KK_OK)
+        st = kk_image__decode(after, ctx, w.dcm);
+    if (st != KK_OK) {
+        kk_image__free(*before);
+        kk_image__free(*after);
+        *before = *after = NULL;
+        kk_pixel__outcome_free(out);
+    }
+    walk_free(&w);
+    return st;
+}
+
+/* --- for lib/deid/verify.c (deid/verify_internal.h) ---------------------- */
+
+kk_status kk_deid__new_dry(kk_deid **out, kk_ctx *ctx, const kk_profile *profile)
+{
+    /* a run that only decides: nothing is written or recorded, so a
+     * profile that keeps a correspondence needs no store here, and a
+     * keyed one gets an ephemeral key (the decisions do not depend on it) */
+    static char placeholder;
+    kk_key *eph = NULL;
+    kk_deid_options o = KK_DEID_OPTIONS_INIT;
+    if (!kk_profile_forbids_key(profile)) {
+        kk_status st = kk_key_new_ephemeral(&eph, ctx);
+        if (st != KK_OK)
+            return st;
+        o.key = eph;
+        if (kk_profile_needs_store(profile))
+            o.store = (kk_store *)(void *)&placeholder; /* never used: cleared below */
+    }
+    kk_status st = kk_deid_new(out, ctx, profile, &o);
+    if (st != KK_OK) {
+        kk_key_free(eph);
+        return st;
+    }
+    (*out)->store = NULL;
+    if (eph)
+        (*out)->own_key = eph; /* kk_deid_new made none: a key was given */
+    return KK_OK;
+}
+
+kk_status kk_deid__apply_loaded(kk_deid *d, kk_ctx *ctx, kk_dcm *dcm, const char *path,
+                                kk_explain_fn fn, void *payload)
+{
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.d = d;
+    w.ctx = ctx;
+    w.path = path;
+    w.fn = fn;
+    w.payload = payload;
+    w.dcm = dcm;
+    kk_status st = walk_loaded(&w, path);
+    w.dcm = NULL; /* the caller's */
     walk_free(&w);
     return st;
 }

@@ -4,7 +4,9 @@
  * change values, and write it back in its original transfer syntax.
  *
  * kakou never parses DICOM itself: this is the only place that touches
- * DCMTK. Values larger than the lazy threshold stay in the input file until
+ * DCMTK. (One exception, before DCMTK reads a file: a scan of element
+ * headers that measures sequence nesting, since DCMTK's recursive reader
+ * has no depth limit and a hostile file overflows the stack.) Values larger than the lazy threshold stay in the input file until
  * written, so pixel data that no action touches is copied byte for byte and
  * never held twice. String values are raw bytes in the object's declared
  * character set; lib/text/charset.c decodes them.
@@ -39,15 +41,34 @@ typedef struct kk_dcm_elem kk_dcm_elem; /* an element (sequences too) */
 void kk_dcm__init(void);
 
 /** Load a file. Values longer than lazy_threshold bytes are read when
- *  needed. Fails with KK_ENOTDICOM and a message naming path. */
+ *  needed. Fails with KK_ENOTDICOM and a message naming path; with
+ *  KK_ELIMIT when sequences nest deeper than 200 levels. */
 kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path,
                        uint32_t lazy_threshold);
+/** Parse DICOM bytes held in memory (fuzzing, gateways) as kk_dcm__load()
+ *  parses a file; the bytes are copied (into a memfd). Messages name the
+ *  input '<memory>'. */
+kk_status kk_dcm__load_buffer(kk_dcm **out, kk_ctx *ctx, const void *data,
+                              size_t len);
 void kk_dcm__free(kk_dcm *dcm);
 
 kk_dcm_item *kk_dcm__dataset(kk_dcm *dcm);
 kk_dcm_item *kk_dcm__meta(kk_dcm *dcm);
 /** UID of the transfer syntax the file was read in; "" when unknown. */
 const char *kk_dcm__transfer_syntax(kk_dcm *dcm);
+
+/** The path dcm was loaded from, for messages. Borrowed. */
+const char *kk_dcm__path(const kk_dcm *dcm);
+/** The DCMTK DcmDataset behind dcm, for the other C++ adapters
+ *  (lib/pixel) only. */
+void *kk_dcm__dcmtk_dataset(kk_dcm *dcm);
+/** True when the Pixel Data is in a transfer syntax DCMTK does not know
+ *  and is carried over from the input byte for byte (it cannot be
+ *  decoded or changed). */
+bool kk_dcm__pixels_carried_raw(const kk_dcm *dcm);
+/** Write in transfer syntax uid from now on: the pixel data set must
+ *  already be in that representation (lib/pixel re-encoded it). */
+kk_status kk_dcm__set_transfer_syntax(kk_dcm *dcm, kk_ctx *ctx, const char *uid);
 
 /**
  * Write the data set to path in the transfer syntax it was read in, with a
@@ -56,6 +77,9 @@ const char *kk_dcm__transfer_syntax(kk_dcm *dcm);
  * set, no source AE title). Group lengths are dropped.
  */
 kk_status kk_dcm__save(kk_dcm *dcm, kk_ctx *ctx, const char *path);
+/** The same, appended to out (a kk_buf from core/core.h). */
+struct kk_buf;
+kk_status kk_dcm__save_buffer(kk_dcm *dcm, kk_ctx *ctx, struct kk_buf *out);
 
 /* --- walking ---------------------------------------------------------- */
 

@@ -10,25 +10,31 @@
  * read in, so untouched pixel data is copied byte for byte; (2) File Meta
  * Information is rebuilt from scratch with a zero preamble (PS3.15 E.1.1);
  * (3) values above the lazy threshold are left in the input file until
- * written.
+ * written; (4) nothing nested deeper than KK_MAX_NESTING reaches DCMTK's
+ * recursive reader (see check_nesting()).
  */
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcmetinf.h"
+#include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmdata/dcpixel.h"
 #include "dcmtk/dcmdata/dcsequen.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcuid.h"
+#include "dcmtk/dcmdata/dcwcache.h"
 #include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/oflog/oflog.h"
 
@@ -48,8 +54,12 @@ struct kk_dcm {
     bool raw_pixels;
     long long pix_off, pix_end;
     DcmDataset *ds;          /* owned */
+    /* what to write: the transfer syntax read, unless lib/pixel re-encoded
+     * the pixels in another one */
+    E_TransferSyntax out_xfer = EXS_Unknown;
     std::string ts_uid;
     std::string path;
+    int memfd = -1;          /* kk_dcm__load_buffer: the file holding the bytes */
 };
 
 static inline DcmItem *IT(kk_dcm_item *i) { return reinterpret_cast<DcmItem *>(i); }
@@ -135,6 +145,8 @@ static kk_status adopt_newer_syntax(kk_dcm *d, kk_ctx *ctx, const char *what, co
 
 static kk_status finish_load(kk_dcm *d, kk_ctx *ctx, const char *what, OFCondition cond)
 {
+    if (cond == EC_MemoryExhausted)
+        return kk__fail(ctx, KK_ENOMEM, "cannot read '%s': out of memory", what);
     if (cond.bad())
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': %s", what, cond.text());
     OFString meta_ts;
@@ -153,10 +165,178 @@ static kk_status finish_load(kk_dcm *d, kk_ctx *ctx, const char *what, OFConditi
     return KK_OK;
 }
 
-kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path, uint32_t lazy_threshold)
+/* --- nesting pre-scan ----------------------------------------------- */
+
+/* DCMTK reads a sequence by recursion, a few stack frames per level, with
+ * no limit: 10,000 nested sequences overflow an 8 MiB stack. So before
+ * DCMTK reads anything, walk the element headers (tag, VR, length; values
+ * are skipped, not read) and count how deep sequences go. The scan only
+ * needs to be right about depth: when it cannot follow the bytes it stops
+ * and lets DCMTK judge them. Deflated data sets are not scanned. */
+#define KK_MAX_NESTING 200
+
+struct header_scan {
+    FILE *fp;
+    bool big_endian, explicit_vr;
+};
+
+static bool rd(FILE *fp, unsigned char *b, size_t n) { return fread(b, 1, n, fp) == n; }
+
+static uint16_t u16(const unsigned char *b, bool be)
+{
+    return be ? (uint16_t)(b[0] << 8 | b[1]) : (uint16_t)(b[1] << 8 | b[0]);
+}
+
+static uint32_t u32(const unsigned char *b, bool be)
+{
+    return be ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]
+              : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+}
+
+static bool long_vr(const unsigned char *vr)
+{
+    static const char *const l[] = { "OB", "OW", "OF", "OD", "OL", "OV", "SQ", "UN",
+                                     "UT", "UC", "UR", "SV", "UV" };
+    for (const char *v : l)
+        if (vr[0] == v[0] && vr[1] == v[1])
+            return true;
+    return false;
+}
+
+/* Read File Meta Information (explicit VR little endian) for the transfer
+ * syntax; leave fp at the data set. Returns false when there is none. */
+static bool scan_meta(FILE *fp, std::string *ts)
+{
+    unsigned char b[12];
+    if (fseeko(fp, 128, SEEK_SET) != 0 || !rd(fp, b, 4) || memcmp(b, "DICM", 4) != 0) {
+        rewind(fp);
+        return false;
+    }
+    for (;;) {
+        off_t at = ftello(fp);
+        if (!rd(fp, b, 8) || u16(b, false) != 0x0002) {
+            fseeko(fp, at, SEEK_SET);
+            return true;
+        }
+        uint32_t len = u16(b + 6, false);
+        if (long_vr(b + 4)) {
+            if (!rd(fp, b + 8, 4))
+                return true;
+            len = u32(b + 8, false);
+        }
+        if (len == 0xFFFFFFFFu)
+            return true; /* DCMTK will refuse it */
+        if (u16(b + 2, false) == 0x0010 && len < 128) {
+            char v[128];
+            if (!rd(fp, (unsigned char *)v, len))
+                return true;
+            std::string t(v, len);
+            while (!t.empty() && (t.back() == '\0' || t.back() == ' '))
+                t.pop_back();
+            *ts = t;
+        } else if (fseeko(fp, (off_t)len, SEEK_CUR) != 0) {
+            return true;
+        }
+    }
+}
+
+/* Deepest sequence nesting of the data set, up to limit + 1. */
+static int nesting_depth(FILE *fp, int limit)
+{
+    std::string ts;
+    bool meta = scan_meta(fp, &ts);
+    header_scan h = { fp, false, true };
+    if (meta) {
+        if (ts == "1.2.840.10008.1.2")
+            h.explicit_vr = false;
+        else if (ts == "1.2.840.10008.1.2.2")
+            h.big_endian = true;
+        else if (ts.compare(0, 22, "1.2.840.10008.1.2.1.99") == 0)
+            return 0; /* deflated */
+    } else {
+        /* no meta: DCMTK guesses from the first element */
+        unsigned char b[6];
+        off_t at = ftello(fp);
+        if (!rd(fp, b, 6))
+            return 0;
+        fseeko(fp, at, SEEK_SET);
+        h.explicit_vr = b[4] >= 'A' && b[4] <= 'Z' && b[5] >= 'A' && b[5] <= 'Z';
+    }
+    /* open containers: where each defined-length one ends (-1: undefined);
+     * sequences and items both count, two per level of nesting */
+    std::vector<long long> open;
+    for (;;) {
+        long long at = (long long)ftello(fp);
+        while (!open.empty() && open.back() >= 0 && at >= open.back())
+            open.pop_back();
+        unsigned char b[12];
+        if (!rd(fp, b, 8))
+            return (int)(open.size() / 2);
+        uint16_t g = u16(b, h.big_endian), e = u16(b + 2, h.big_endian);
+        if (g == 0xFFFE) {
+            uint32_t len = u32(b + 4, h.big_endian);
+            if (e == 0xE000) {
+                open.push_back(len == 0xFFFFFFFFu ? -1 : at + 8 + (long long)len);
+            } else if (!open.empty()) {
+                open.pop_back(); /* item or sequence delimiter */
+            }
+            if ((int)(open.size() / 2) > limit)
+                return limit + 1;
+            continue;
+        }
+        uint32_t len;
+        bool seq = false;
+        long long start;
+        if (h.explicit_vr && b[4] >= 'A' && b[4] <= 'Z' && b[5] >= 'A' && b[5] <= 'Z') {
+            if (long_vr(b + 4)) {
+                if (!rd(fp, b + 8, 4))
+                    return (int)(open.size() / 2);
+                len = u32(b + 8, h.big_endian);
+                start = at + 12;
+            } else {
+                len = u16(b + 6, h.big_endian);
+                start = at + 8;
+            }
+            seq = b[4] == 'S' && b[5] == 'Q';
+        } else {
+            len = u32(b + 4, h.big_endian);
+            start = at + 8;
+            /* the dictionary says; an empty value cannot nest anyway */
+            seq = len != 0 && len != 0xFFFFFFFFu && DcmTag(DcmTagKey(g, e)).getEVR() == EVR_SQ;
+        }
+        if (len == 0xFFFFFFFFu) {
+            /* a sequence, or encapsulated pixel data: items follow */
+            open.push_back(-1);
+        } else if (seq) {
+            open.push_back(start + (long long)len);
+        } else if (fseeko(fp, (off_t)len, SEEK_CUR) != 0) {
+            return (int)(open.size() / 2);
+        }
+    }
+}
+
+/* Refuse, before DCMTK recurses into it, an object nested too deep. */
+static kk_status check_nesting(kk_ctx *ctx, const char *what, FILE *fp)
+{
+    if (!fp)
+        return KK_OK; /* DCMTK reports the open error */
+    int depth = nesting_depth(fp, KK_MAX_NESTING);
+    fclose(fp);
+    if (depth > KK_MAX_NESTING)
+        return kk__fail(ctx, KK_ELIMIT, "cannot read '%s': sequences nested deeper than %d",
+                        what, KK_MAX_NESTING);
+    return KK_OK;
+}
+
+/* Load path; what names it in messages. */
+static kk_status load_as(kk_dcm **out, kk_ctx *ctx, const char *path, const char *what,
+                         uint32_t lazy_threshold)
 {
     *out = NULL;
     kk_dcm__init();
+    kk_status nest = check_nesting(ctx, what, fopen(path, "rb"));
+    if (nest != KK_OK)
+        return nest;
     kk_dcm *d = new (std::nothrow) kk_dcm();
     if (!d)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
@@ -166,20 +346,25 @@ kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path, uint32_t laz
         OFCondition cond = d->ff->loadFile(OFFilename(path), EXS_Unknown, EGL_noChange,
                                            lazy_threshold ? lazy_threshold : 4096,
                                            ERM_autoDetect);
-        kk_status st = finish_load(d, ctx, path, cond);
+        kk_status st = finish_load(d, ctx, what, cond);
         if (st != KK_OK) {
             kk_dcm__free(d);
             return st;
         }
     } catch (const std::bad_alloc &) {
         kk_dcm__free(d);
-        return kk__fail(ctx, KK_ENOMEM, "cannot read '%s': out of memory", path);
+        return kk__fail(ctx, KK_ENOMEM, "cannot read '%s': out of memory", what);
     } catch (...) {
         kk_dcm__free(d);
-        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': parser failure", path);
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': parser failure", what);
     }
     *out = d;
     return KK_OK;
+}
+
+kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path, uint32_t lazy_threshold)
+{
+    return load_as(out, ctx, path, path, lazy_threshold);
 }
 
 void kk_dcm__free(kk_dcm *d)
@@ -188,12 +373,27 @@ void kk_dcm__free(kk_dcm *d)
         return;
     delete d->ds;
     delete d->ff;
+    if (d->memfd >= 0)
+        close(d->memfd);
     delete d;
 }
 
 kk_dcm_item *kk_dcm__dataset(kk_dcm *d) { return CI(d->ds); }
 kk_dcm_item *kk_dcm__meta(kk_dcm *d) { return CI(d->ff->getMetaInfo()); }
 const char *kk_dcm__transfer_syntax(kk_dcm *d) { return d->ts_uid.c_str(); }
+const char *kk_dcm__path(const kk_dcm *d) { return d->path.c_str(); }
+void *kk_dcm__dcmtk_dataset(kk_dcm *d) { return d->ds; }
+bool kk_dcm__pixels_carried_raw(const kk_dcm *d) { return d->raw_pixels; }
+
+kk_status kk_dcm__set_transfer_syntax(kk_dcm *d, kk_ctx *ctx, const char *uid)
+{
+    DcmXfer x(uid);
+    if (x.getXfer() == EXS_Unknown || d->raw_pixels)
+        return kk__fail(ctx, KK_EINVAL, "cannot write '%s' in transfer syntax %s", d->path.c_str(), uid);
+    d->out_xfer = x.getXfer();
+    d->ts_uid = x.getXferID();
+    return KK_OK;
+}
 
 /* Copy a UID from the data set, or else from the (de-identified) old meta. */
 static void meta_uid(DcmMetaInfo *meta, DcmDataset *ds, DcmMetaInfo *old,
@@ -228,7 +428,7 @@ static kk_status save_with(kk_dcm *d, kk_ctx *ctx, const char *what, Writer writ
         /* DCMTK would put its own implementation UID over ours: compute
          * the group length here and write the header as it stands */
         meta->computeGroupLengthAndPadding(EGL_recalcGL, EPD_noChange, EXS_LittleEndianExplicit);
-        OFCondition cond = write(out, d->ds->getOriginalXfer());
+        OFCondition cond = write(out, d->out_xfer != EXS_Unknown ? d->out_xfer : d->ds->getOriginalXfer());
         if (cond.bad())
             st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", what, cond.text());
     } catch (const std::bad_alloc &) {
@@ -290,9 +490,25 @@ kk_dcm_elem *kk_dcm__next(kk_dcm_item *item, kk_dcm_elem *prev)
     return CE(IT(item)->nextInContainer(reinterpret_cast<DcmObject *>(prev)));
 }
 
+/* DcmItem::remove(DcmObject *) searches the list from the start, so
+ * removing every element of a 1,000,000-element item one after the other
+ * takes hours. The element being removed is nearly always the list's
+ * current one (the walk just reached it): take it out of the list
+ * directly. */
+struct ItemList : DcmItem {
+    static DcmList *DcmItem::*member() { return &ItemList::elementList; }
+};
+
 kk_dcm_elem *kk_dcm__remove(kk_dcm_item *item, kk_dcm_elem *e)
 {
     DcmItem *it = IT(item);
+    DcmList *list = it->*ItemList::member();
+    if (list && list->get(ELP_atpos) == EL(e)) {
+        DcmObject *gone = list->remove(); /* the next one becomes current */
+        DcmObject *next = list->get(ELP_atpos);
+        delete gone;
+        return CE(next);
+    }
     DcmObject *next = it->nextInContainer(EL(e));
     DcmElement *gone = it->remove(EL(e));
     delete gone;
@@ -544,4 +760,68 @@ kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
 const char *kk_dcm__library_version(void)
 {
     return "DCMTK " OFFIS_DCMTK_VERSION_STRING;
+}
+
+/* --- in memory (fuzzing, gateways) ------------------------------------ */
+
+/* The bytes go to an anonymous in-memory file that DCMTK reads as it
+ * reads any file: values above the lazy threshold stay unread until
+ * needed. Parsed from a DcmInputBufferStream instead, every value would
+ * be allocated at its declared length first: 13 bytes that claim a 4 GiB
+ * value would take 4 GiB (found by fuzz/fuzz_deid.c). */
+kk_status kk_dcm__load_buffer(kk_dcm **out, kk_ctx *ctx, const void *data, size_t len)
+{
+    *out = NULL;
+    int fd = memfd_create("kakou-buffer", MFD_CLOEXEC);
+    if (fd < 0)
+        return kk__fail(ctx, KK_EIO, "cannot read '<memory>': %s", strerror(errno));
+    const char *p = static_cast<const char *>(data);
+    for (size_t done = 0; done < len;) {
+        ssize_t n = write(fd, p + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = errno;
+            close(fd);
+            return kk__fail(ctx, KK_EIO, "cannot read '<memory>': %s", strerror(e));
+        }
+        done += (size_t)n;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    kk_status st = load_as(out, ctx, path, "<memory>", 4096);
+    if (st != KK_OK) {
+        close(fd);
+        return st;
+    }
+    (*out)->memfd = fd;
+    return KK_OK;
+}
+
+kk_status kk_dcm__save_buffer(kk_dcm *d, kk_ctx *ctx, kk_buf *outbuf)
+{
+    if (d->raw_pixels)
+        return kk__fail(ctx, KK_EINVAL, "cannot write '%s' into memory: its Pixel Data is "
+                        "carried from the input file", d->path.c_str());
+    kk_status st = save_with(d, ctx, "<memory>", [&](DcmFileFormat *ff, E_TransferSyntax xfer) {
+        char chunk[1 << 16];
+        DcmOutputBufferStream os(chunk, sizeof chunk);
+        DcmWriteCache wcache;
+        ff->transferInit();
+        OFCondition c = EC_StreamNotifyClient;
+        while (c == EC_StreamNotifyClient) {
+            c = ff->write(os, xfer, EET_ExplicitLength, &wcache, EGL_withoutGL,
+                          EPD_withoutPadding, 0, 0, 0, EWM_dontUpdateMeta);
+            void *p = NULL;
+            offile_off_t n = 0;
+            os.flushBuffer(p, n);
+            if (n > 0)
+                kk__buf_add(outbuf, p, (size_t)n);
+        }
+        ff->transferEnd();
+        if (c.good() && outbuf->failed)
+            throw std::bad_alloc();
+        return c;
+    });
+    return st;
 }

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,12 @@ typedef struct raw_add {
     char *value;
     uint64_t when_on, when_off;
 } raw_add;
+
+/* A `pixel` statement as read. */
+typedef struct raw_pixel {
+    kk_pixel_rule rule;
+    uint64_t when_on, when_off;
+} raw_pixel;
 
 typedef struct option_decl {
     char *name, *code, *meaning;
@@ -88,6 +95,12 @@ struct kk_profile {
     int nconflicts;
     struct enable_stmt { char *name; uint64_t on, off; } *enables;
     int nenable;
+    raw_pixel *raw_pixels;
+    int nraw_pixels;
+    char **pixel_allow; /* NULL-terminated */
+    int npixel_allow;
+    kk_pixel_rule *pixel_rules; /* compiled: options settled */
+    int npixel_rules;
     char **params; /* key, value pairs */
     int nparams;
     char **strings; /* owned strings: origins, selectors */
@@ -215,6 +228,9 @@ typedef struct parse_state {
     int line;
     const char *stack[KK_MAX_DEPTH + 1]; /* canonical paths being read */
     int depth;
+    /* text given in memory (kk_profile__load_text): it has no folder, so
+     * it may reference built-in profiles only */
+    bool memory;
 } parse_state;
 
 static kk_status perr(parse_state *ps, int col, const char *fmt, ...) KK_PRINTF(3, 4);
@@ -649,6 +665,9 @@ static kk_status parse_reference(parse_state *ps, const token *t)
         snprintf(canon, sizeof canon, "builtin:%s", ref);
     } else {
         char path[PATH_MAX];
+        if (ps->memory)
+            return perr(ps, t->col, "no built-in profile named '%s' (profile text given in "
+                        "memory can only reference built-in profiles)", ref);
         if (ref[0] == '/' || strncmp(ps->file, "builtin:", 8) == 0) {
             snprintf(path, sizeof path, "%s", ref);
         } else {
@@ -700,6 +719,167 @@ static kk_status set_once(parse_state *ps, char **slot, const token *t)
     free(*slot);
     *slot = kk__strdup(t->text);
     return *slot ? KK_OK : kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+}
+
+/* --- pixel statements ------------------------------------------------- */
+
+/* One coordinate of a region: N, -N or N% (kept in hundredths of a
+ * percent, so 12.5% is exact). */
+static bool parse_coord(const char *s, size_t n, int *v, bool *pct)
+{
+    char buf[24];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    *pct = buf[n - 1] == '%';
+    if (*pct)
+        buf[--n] = '\0';
+    char *end;
+    errno = 0;
+    double d = strtod(buf, &end);
+    if (end == buf || *end || errno || d < -100000 || d > 100000)
+        return false;
+    if (*pct && (d < -100 || d > 100))
+        return false;
+    *v = (int)(*pct ? d * 100 + (d < 0 ? -0.5 : 0.5) : d);
+    return *pct || d == (double)*v;
+}
+
+static kk_status parse_region(parse_state *ps, const token *t, kk_pixel_rule *r)
+{
+    const char *s = t->text;
+    for (int i = 0; i < 4; i++) {
+        size_t n = strcspn(s, ",");
+        bool pct;
+        if ((i < 3) != (s[n] == ',') || !parse_coord(s, n, &r->box[i], &pct) ||
+            (i >= 2 && r->box[i] <= 0))
+            return perr(ps, t->col, "a region is X,Y,W,H in pixels or percent (W and H "
+                        "positive), not '%s'", t->text);
+        if (pct)
+            r->pct |= 1u << i;
+        s += n + (s[n] == ',');
+    }
+    return KK_OK;
+}
+
+/* KEY=A|B, KEY!=A|B or KEY~A|B */
+static kk_status parse_cond(parse_state *ps, const token *t, kk_pixel_cond *c)
+{
+    kk_profile *p = ps->p;
+    const char *s = t->text;
+    size_t k = strcspn(s, "=!~");
+    if (k == 0 || !s[k] || (s[k] == '!' && s[k + 1] != '='))
+        return perr(ps, t->col, "a condition is KEYWORD=VALUE, KEYWORD!=VALUE or "
+                    "KEYWORD~TEXT, not '%s'", s);
+    char kw[64];
+    if (k >= sizeof kw)
+        return perr(ps, t->col, "unknown attribute in '%s'", s);
+    memcpy(kw, s, k);
+    kw[k] = '\0';
+    if (kk_dcm__tag_of_keyword(kw, &c->tag) != KK_OK)
+        return perr(ps, t->col, "unknown attribute '%s'", kw);
+    c->op = s[k];
+    const char *v = s + k + (s[k] == '!' ? 2 : 1);
+    if (!*v)
+        return perr(ps, t->col, "'%s' needs a value", s);
+    int nv = 1;
+    for (const char *q = v; *q; q++)
+        nv += *q == '|';
+    const char **vals = kk__calloc((size_t)nv, sizeof *vals);
+    if (!vals || !keep_string(p, (char *)vals))
+        return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+    for (int i = 0; i < nv; i++) {
+        size_t n = strcspn(v, "|");
+        vals[i] = keep_string(p, kk__strndup(v, n));
+        if (!vals[i])
+            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+        v += n + (v[n] == '|');
+    }
+    c->values = vals;
+    c->nvalues = nv;
+    return KK_OK;
+}
+
+/* pixel mode MODE [if COND...] [when OPTIONS]
+ * pixel region X,Y,W,H [if COND...] [when OPTIONS]
+ * pixel allow "REGEX" */
+static kk_status parse_pixel(parse_state *ps, token *toks, int n)
+{
+    kk_profile *p = ps->p;
+    if (n < 3)
+        return perr(ps, toks[0].col, "expected 'pixel mode MODE', 'pixel region X,Y,W,H' "
+                    "or 'pixel allow \"REGEX\"'");
+    const char *what = toks[1].text;
+    if (strcmp(what, "allow") == 0) {
+        if (n != 3)
+            return perr(ps, toks[3].col, "unexpected '%s'", toks[3].text);
+        regex_t re;
+        if (regcomp(&re, toks[2].text, REG_EXTENDED | REG_NOSUB) != 0)
+            return perr(ps, toks[2].col, "not a valid regular expression");
+        regfree(&re);
+        char **na = kk__realloc(p->pixel_allow, (size_t)(p->npixel_allow + 2) * sizeof *na);
+        if (!na)
+            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+        p->pixel_allow = na;
+        na[p->npixel_allow] = kk__strdup(toks[2].text);
+        if (!na[p->npixel_allow])
+            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+        na[++p->npixel_allow] = NULL;
+        return KK_OK;
+    }
+    raw_pixel rp;
+    memset(&rp, 0, sizeof rp);
+    kk_status st;
+    if (strcmp(what, "mode") == 0) {
+        rp.rule.kind = KK_PIXEL_RULE_MODE;
+        const char *m = toks[2].text;
+        if (strcmp(m, "off") == 0)
+            rp.rule.mode = KK_PIXEL_MODE_OFF;
+        else if (strcmp(m, "phi") == 0)
+            rp.rule.mode = KK_PIXEL_MODE_PHI;
+        else if (strcmp(m, "all-text") == 0)
+            rp.rule.mode = KK_PIXEL_MODE_ALL_TEXT;
+        else
+            return perr(ps, toks[2].col, "pixel mode is off, phi or all-text, not '%s'", m);
+    } else if (strcmp(what, "region") == 0) {
+        rp.rule.kind = KK_PIXEL_RULE_REGION;
+        if ((st = parse_region(ps, &toks[2], &rp.rule)) != KK_OK)
+            return st;
+    } else {
+        return perr(ps, toks[1].col, "expected mode, region or allow after 'pixel', not '%s'", what);
+    }
+    int i = 3;
+    if (i < n && strcmp(toks[i].text, "if") == 0) {
+        int first = ++i;
+        while (i < n && strcmp(toks[i].text, "when") != 0)
+            i++;
+        if (i == first)
+            return perr(ps, toks[first - 1].col, "'if' needs a condition");
+        kk_pixel_cond *conds = kk__calloc((size_t)(i - first), sizeof *conds);
+        if (!conds || !keep_string(p, (char *)conds))
+            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+        for (int j = first; j < i; j++)
+            if ((st = parse_cond(ps, &toks[j], &conds[j - first])) != KK_OK)
+                return st;
+        rp.rule.conds = conds;
+        rp.rule.nconds = i - first;
+    }
+    if (i < n) {
+        if (strcmp(toks[i].text, "when") != 0 || i + 2 != n)
+            return perr(ps, toks[i].col, "expected 'if CONDITION...' or 'when OPTION'");
+        if ((st = parse_when(ps, &toks[i + 1], &rp.when_on, &rp.when_off)) != KK_OK)
+            return st;
+    }
+    char origin[PATH_MAX + 32];
+    snprintf(origin, sizeof origin, "%s:%d", ps->file, ps->line);
+    rp.rule.origin = keep_string(p, kk__strdup(origin));
+    raw_pixel *nr = kk__realloc(p->raw_pixels, (size_t)(p->nraw_pixels + 1) * sizeof *nr);
+    if (!nr || !rp.rule.origin)
+        return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+    p->raw_pixels = nr;
+    p->raw_pixels[p->nraw_pixels++] = rp;
+    return KK_OK;
 }
 
 static kk_status parse_line(parse_state *ps, token *toks, int n)
@@ -757,12 +937,18 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
         option_decl *o = &p->options[p->noptions];
         memset(o, 0, sizeof *o);
         for (int i = 2; i < n; i++) {
-            if (!toks[i].quoted && strncmp(toks[i].text, "code=", 5) == 0)
+            if (!toks[i].quoted && strncmp(toks[i].text, "code=", 5) == 0 && !o->code) {
                 o->code = kk__strdup(toks[i].text + 5);
-            else if (toks[i].quoted && !o->meaning)
+            } else if (toks[i].quoted && !o->meaning) {
                 o->meaning = kk__strdup(toks[i].text);
-            else
+            } else {
+                /* not counted in noptions yet: kk_profile_free() would
+                 * not see what this declaration holds */
+                free(o->code);
+                free(o->meaning);
+                memset(o, 0, sizeof *o);
                 return perr(ps, toks[i].col, "unexpected '%s'", toks[i].text);
+            }
         }
         o->name = kk__strdup(toks[1].text);
         p->noptions++;
@@ -861,6 +1047,8 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
         p->raw_adds[p->nraw_adds++] = a;
         return KK_OK;
     }
+    if (strcmp(w, "pixel") == 0)
+        return parse_pixel(ps, toks, n);
     if (strcmp(w, "set") == 0) {
         NEED(2, "a name and a value");
         AT_MOST(2);
@@ -976,6 +1164,12 @@ static kk_status compile(kk_profile *p, kk_ctx *ctx)
             break;
         }
     }
+    p->pixel_rules = kk__calloc((size_t)p->nraw_pixels + 1, sizeof *p->pixel_rules);
+    if (!p->pixel_rules)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    for (int i = 0; i < p->nraw_pixels; i++)
+        if (holds(p, p->raw_pixels[i].when_on, p->raw_pixels[i].when_off))
+            p->pixel_rules[p->npixel_rules++] = p->raw_pixels[i].rule;
     /* adds: the last one for a tag wins */
     p->adds = kk__calloc((size_t)p->nraw_adds + 1, sizeof *p->adds);
     if (!p->adds)
@@ -1032,6 +1226,49 @@ static kk_status enable_option(kk_profile *p, kk_ctx *ctx, const char *name)
 
 static void profile_digest(kk_profile *p);
 
+/* After parsing: name, options, conflicts, compile, digest. Takes p;
+ * on failure frees it. */
+static kk_status finish_load(kk_profile **out, kk_profile *p, kk_ctx *ctx,
+                             const char *name_or_path, const char *const *options)
+{
+    kk_status st = KK_OK;
+    if (!p->name) {
+        const char *base = strrchr(name_or_path, '/');
+        base = base ? base + 1 : name_or_path;
+        p->name = kk__strndup(base, strcspn(base, "."));
+    }
+    if (!p->version)
+        p->version = kk__strdup("0");
+    /* the caller's options first: a profile's `enable ... when` may
+     * depend on them */
+    for (int i = 0; options && options[i] && st == KK_OK; i++)
+        st = enable_option(p, ctx, options[i]);
+    for (int i = 0; i < p->nenable && st == KK_OK; i++)
+        if (holds(p, p->enables[i].on, p->enables[i].off))
+            st = enable_option(p, ctx, p->enables[i].name);
+    if (st != KK_OK)
+        goto fail;
+    for (int i = 0; i < p->nconflicts; i++) {
+        int a = option_index(p, p->conflicts[i][0]), b = option_index(p, p->conflicts[i][1]);
+        if ((p->enabled & (1ULL << a)) && (p->enabled & (1ULL << b))) {
+            st = kk__fail(ctx, KK_EINVAL, "options '%s' and '%s' cannot be used together",
+                          p->conflicts[i][0], p->conflicts[i][1]);
+            goto fail;
+        }
+    }
+    st = compile(p, ctx);
+    if (st != KK_OK)
+        goto fail;
+    profile_digest(p);
+    *out = p;
+    return KK_OK;
+fail:
+    if (st == KK_ENOMEM && kk_error_code(ctx) != KK_ENOMEM)
+        kk__fail(ctx, KK_ENOMEM, "out of memory");
+    kk_profile_free(p);
+    return st;
+}
+
 kk_status kk_profile_load(kk_profile **out, kk_ctx *ctx, const char *name_or_path,
                           const char *const *options)
 {
@@ -1074,41 +1311,45 @@ kk_status kk_profile_load(kk_profile **out, kk_ctx *ctx, const char *name_or_pat
     }
     if (st != KK_OK)
         goto fail;
-    if (!p->name) {
-        const char *base = strrchr(name_or_path, '/');
-        base = base ? base + 1 : name_or_path;
-        p->name = kk__strndup(base, strcspn(base, "."));
-    }
-    if (!p->version)
-        p->version = kk__strdup("0");
-    /* the caller's options first: a profile's `enable ... when` may
-     * depend on them */
-    for (int i = 0; options && options[i] && st == KK_OK; i++)
-        st = enable_option(p, ctx, options[i]);
-    for (int i = 0; i < p->nenable && st == KK_OK; i++)
-        if (holds(p, p->enables[i].on, p->enables[i].off))
-            st = enable_option(p, ctx, p->enables[i].name);
-    if (st != KK_OK)
-        goto fail;
-    for (int i = 0; i < p->nconflicts; i++) {
-        int a = option_index(p, p->conflicts[i][0]), b = option_index(p, p->conflicts[i][1]);
-        if ((p->enabled & (1ULL << a)) && (p->enabled & (1ULL << b))) {
-            st = kk__fail(ctx, KK_EINVAL, "options '%s' and '%s' cannot be used together",
-                          p->conflicts[i][0], p->conflicts[i][1]);
-            goto fail;
-        }
-    }
-    st = compile(p, ctx);
-    if (st != KK_OK)
-        goto fail;
-    profile_digest(p);
-    *out = p;
-    return KK_OK;
+    return finish_load(out, p, ctx, name_or_path, options);
 fail:
     if (st == KK_ENOMEM && kk_error_code(ctx) != KK_ENOMEM)
         kk__fail(ctx, KK_ENOMEM, "out of memory");
     kk_profile_free(p);
     return st;
+}
+
+kk_status kk_profile__load_text(kk_profile **out, kk_ctx *ctx, const char *text, size_t len,
+                                const char *name, const char *const *options)
+{
+    *out = NULL;
+    kk_dcm__init();
+    if (sodium_init() < 0)
+        return kk__fail(ctx, KK_EINTERNAL, "libsodium failed to start");
+    /* the parser reads lines up to a NUL: copy, so text need not end in one */
+    char *copy = kk__strndup(text, len);
+    kk_profile *p = kk__calloc(1, sizeof *p);
+    if (!copy || !p) {
+        free(copy);
+        free(p);
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    }
+    p->default_action = KK_ACTION_KEEP;
+    parse_state ps;
+    memset(&ps, 0, sizeof ps);
+    ps.p = p;
+    ps.ctx = ctx;
+    ps.memory = true;
+    ps.stack[0] = keep_string(p, kk__strdup(name));
+    kk_status st = ps.stack[0] ? parse_text(&ps, copy, name) : KK_ENOMEM;
+    free(copy);
+    if (st != KK_OK) {
+        if (st == KK_ENOMEM && kk_error_code(ctx) != KK_ENOMEM)
+            kk__fail(ctx, KK_ENOMEM, "out of memory");
+        kk_profile_free(p);
+        return st;
+    }
+    return finish_load(out, p, ctx, name, options);
 }
 
 void kk_profile_free(kk_profile *p)
@@ -1139,6 +1380,11 @@ void kk_profile_free(kk_profile *p)
     for (int i = 0; i < p->nenable; i++)
         free(p->enables[i].name);
     free(p->enables);
+    free(p->raw_pixels);
+    free(p->pixel_rules);
+    for (int i = 0; i < p->npixel_allow; i++)
+        free(p->pixel_allow[i]);
+    free(p->pixel_allow);
     for (int i = 0; i < p->nparams; i++)
         free(p->params[i]);
     free(p->params);
@@ -1239,6 +1485,19 @@ const char *kk_profile__param(const kk_profile *p, const char *name, const char 
     return def;
 }
 
+const kk_pixel_rule *kk_profile__pixel_rules(const kk_profile *p, int *n)
+{
+    *n = p->npixel_rules;
+    return p->pixel_rules;
+}
+
+const char *const *kk_profile__pixel_allow(const kk_profile *p, int *n)
+{
+    static const char *const none[] = { NULL };
+    *n = p->npixel_allow;
+    return p->pixel_allow ? (const char *const *)p->pixel_allow : none;
+}
+
 bool kk_profile__uses(const kk_profile *p, kk_action a)
 {
     return a < KK_ACTION__COUNT && p->uses[a];
@@ -1276,6 +1535,39 @@ static void format_rule(kk_buf *b, const char *sel, const kk_rule *r)
             kk__buf_printf(b, " \"%s\"", r->args[i].value);
     }
     kk__buf_printf(b, "    # %s\n", r->origin);
+}
+
+static void format_pixel(const kk_profile *p, kk_buf *b)
+{
+    static const char *const modes[] = { "off", "phi", "all-text" };
+    for (int i = 0; i < p->npixel_rules; i++) {
+        const kk_pixel_rule *r = &p->pixel_rules[i];
+        if (r->kind == KK_PIXEL_RULE_MODE) {
+            kk__buf_printf(b, "pixel mode %s", modes[r->mode]);
+        } else {
+            kk__buf_printf(b, "pixel region ");
+            for (int k = 0; k < 4; k++) {
+                int v = r->box[k];
+                if (r->pct & (1u << k))
+                    kk__buf_printf(b, "%s%d.%02d%%", v < 0 ? "-" : "", abs(v) / 100, abs(v) % 100);
+                else
+                    kk__buf_printf(b, "%d", v);
+                kk__buf_addc(b, k < 3 ? ',' : ' ');
+            }
+        }
+        if (r->nconds)
+            kk__buf_printf(b, "%sif", r->kind == KK_PIXEL_RULE_MODE ? " " : "");
+        for (int c = 0; c < r->nconds; c++) {
+            const kk_pixel_cond *pc = &r->conds[c];
+            kk__buf_printf(b, " \"%s%s", kk_dcm__keyword(pc->tag), pc->op == '!' ? "!=" : pc->op == '~' ? "~" : "=");
+            for (int v = 0; v < pc->nvalues; v++)
+                kk__buf_printf(b, "%s%s", v ? "|" : "", pc->values[v]);
+            kk__buf_addc(b, '"');
+        }
+        kk__buf_printf(b, "    # %s\n", r->origin);
+    }
+    for (int i = 0; i < p->npixel_allow; i++)
+        kk__buf_printf(b, "pixel allow \"%s\"\n", p->pixel_allow[i]);
 }
 
 static void format_all(const kk_profile *p, kk_buf *b)
@@ -1339,6 +1631,7 @@ static void format_all(const kk_profile *p, kk_buf *b)
             snprintf(sel, sizeof sel, "vr:%c%c", 'A' + vi / 26, 'A' + vi % 26);
             format_rule(b, sel, p->vr_rules[vi]);
         }
+    format_pixel(p, b);
 }
 
 kk_status kk_profile_format(char **out, kk_ctx *ctx, const kk_profile *p)

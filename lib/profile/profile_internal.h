@@ -13,6 +13,7 @@
 #define KK_PROFILE_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kakou/deid.h"
@@ -84,6 +85,57 @@ const char *kk_profile__param(const kk_profile *p, const char *name,
 
 /** Rule with the given action or compound anywhere (e.g. keyed actions). */
 bool kk_profile__uses(const kk_profile *p, kk_action action);
+
+/**
+ * Load a profile from len bytes of text in memory (fuzzing, tests). name
+ * stands for the file in messages ("NAME:LINE:COL: ..."). The text may
+ * inherit or include built-in profiles only: it has no folder for
+ * relative paths. Otherwise as kk_profile_load().
+ */
+kk_status kk_profile__load_text(kk_profile **out, kk_ctx *ctx, const char *text,
+                                size_t len, const char *name,
+                                const char *const *options);
+
+/* --- burned-in text in the pixels (`pixel` statements) ---------------- */
+
+typedef enum kk_pixel_mode {
+    KK_PIXEL_MODE_OFF = 0,  /* no text detection (region rules still apply) */
+    KK_PIXEL_MODE_PHI,      /* redact detected text that matches the object's identifiers */
+    KK_PIXEL_MODE_ALL_TEXT  /* redact all detected text but the allowlisted */
+} kk_pixel_mode;
+
+/* A condition on an original header value: KEY=A|B (equal to one, case
+ * and padding ignored), KEY!=A|B (none), KEY~A|B (contains one). A
+ * multi-valued attribute (ImageType) holds when any value does. */
+typedef struct kk_pixel_cond {
+    uint32_t tag;
+    char op; /* '=', '!', '~' */
+    const char **values;
+    int nvalues;
+} kk_pixel_cond;
+
+typedef enum kk_pixel_rule_kind { KK_PIXEL_RULE_MODE, KK_PIXEL_RULE_REGION } kk_pixel_rule_kind;
+
+typedef struct kk_pixel_rule {
+    kk_pixel_rule_kind kind;
+    kk_pixel_mode mode;     /* KK_PIXEL_RULE_MODE */
+    /* KK_PIXEL_RULE_REGION: x, y, w, h; in pixels, or in hundredths of a
+     * percent of the columns (x, w) or rows (y, h) when bit i of pct is
+     * set; a negative x or y counts from the right or bottom edge */
+    int box[4];
+    unsigned pct;
+    const kk_pixel_cond *conds;
+    int nconds;
+    const char *origin; /* "file:line" */
+} kk_pixel_rule;
+
+/** The `pixel mode` and `pixel region` statements whose options hold, in
+ *  file order (base profiles first): the last mode that matches wins;
+ *  every region that matches applies. */
+const kk_pixel_rule *kk_profile__pixel_rules(const kk_profile *p, int *n);
+/** `pixel allow` patterns (POSIX extended regular expressions): text the
+ *  all-text mode leaves alone. NULL-terminated. */
+const char *const *kk_profile__pixel_allow(const kk_profile *p, int *n);
 
 /** IOD Type of tag in a Storage SOP Class: 1, 2 or 3 (absent). */
 int kk_iod__type(const char *sop_class_uid, uint32_t tag);

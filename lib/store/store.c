@@ -105,8 +105,24 @@ char *kk_store__now(void)
     return kk__strdup(buf);
 }
 
+/* Another process holding the store past the busy timeout: say so, and
+ * how long kakou waited, rather than SQLite's bare "database is locked". */
+static kk_status busy_fail(kk_store *s, kk_ctx *ctx)
+{
+    return kk__fail(ctx, KK_ESTORE, "store '%s' is locked by another process (waited %d s); "
+                    "try again when it is done", s->path, KK_STORE_BUSY_MS / 1000);
+}
+
+static bool is_busy(kk_store *s)
+{
+    int rc = sqlite3_errcode(s->db) & 0xff;
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
 kk_status kk_store__sql_fail(kk_store *s, kk_ctx *ctx, const char *what)
 {
+    if (is_busy(s))
+        return busy_fail(s, ctx);
     return kk__fail(ctx, KK_ESTORE, "store '%s': %s: %s", s->path, what,
                     sqlite3_errmsg(s->db));
 }
@@ -115,6 +131,10 @@ kk_status kk_store__exec(kk_store *s, kk_ctx *ctx, const char *sql)
 {
     char *err = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        if (is_busy(s)) {
+            sqlite3_free(err);
+            return busy_fail(s, ctx);
+        }
         kk_status st = kk__fail(ctx, KK_ESTORE, "store '%s': %s", s->path,
                                 err ? err : sqlite3_errmsg(s->db));
         sqlite3_free(err);
@@ -1210,6 +1230,62 @@ kk_status kk_store_export_map(kk_store *s, kk_ctx *ctx, FILE *fp)
     if (st == KK_OK && (fflush(fp) != 0 || ferror(fp)))
         st = kk__fail(ctx, KK_EIO, "cannot write the map: %s",
                       strerror(errno));
+out:
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+/* ---- verify: every mapping, decrypted ----------------------------------- */
+
+kk_status kk_store__each_mapping(kk_store *s, kk_ctx *ctx, const char *why,
+                                 kk_store_mapping_fn fn, void *payload)
+{
+    static const char *const sql[2] = {
+        "SELECT NULL, new_uid, key_id, nonce, original_enc FROM uids",
+        "SELECT domain, pseudonym, key_id, nonce, original_enc FROM "
+        "pseudonyms",
+    };
+    sqlite3_stmt *q = NULL;
+    kk_status st;
+
+    if (!s || !fn || !why)
+        return kk__fail(ctx, KK_EINVAL, "each_mapping: missing argument");
+    if (!s->key)
+        return kk__fail(ctx, KK_EKEY, "reading the originals needs the key");
+    pthread_mutex_lock(&s->mu);
+    if ((st = kk_store__flush_locked(s, ctx)) != KK_OK)
+        goto out;
+    /* reading every original is logged before it happens (R24) */
+    if ((st = audit_now(s, ctx, why, why, NULL)) != KK_OK)
+        goto out;
+    for (int t = 0; t < 2 && st == KK_OK; t++) {
+        int rc;
+        if (sqlite3_prepare_v2(s->db, sql[t], -1, &q, NULL) != SQLITE_OK) {
+            st = kk_store__sql_fail(s, ctx, "cannot read the mappings");
+            break;
+        }
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            const char *dom = (const char *)sqlite3_column_text(q, 0);
+            const char *id = (const char *)sqlite3_column_text(q, 1);
+            char *orig = NULL;
+            st = decrypt_row(s, ctx, t ? 'p' : 'u', dom, id ? id : "",
+                             (const char *)sqlite3_column_text(q, 2),
+                             sqlite3_column_blob(q, 3),
+                             sqlite3_column_bytes(q, 3),
+                             sqlite3_column_blob(q, 4),
+                             sqlite3_column_bytes(q, 4), &orig);
+            if (st != KK_OK)
+                break;
+            fn(t ? 'p' : 'u', id ? id : "", orig, payload);
+            sodium_memzero(orig, strlen(orig));
+            kk_free(orig);
+        }
+        if (st == KK_OK && rc != SQLITE_DONE)
+            st = kk_store__sql_fail(s, ctx, "cannot read the mappings");
+        sqlite3_finalize(q);
+        q = NULL;
+    }
 out:
     sqlite3_finalize(q);
     pthread_mutex_unlock(&s->mu);

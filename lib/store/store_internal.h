@@ -64,6 +64,18 @@ kk_status kk_store__lookup_pseudonym_in(kk_store *s, kk_ctx *ctx,
 /** The run id of this open store: 32 hex characters. Borrowed. */
 const char *kk_store__run_id(const kk_store *s);
 
+/**
+ * Call fn for every mapping in the store: kind 'u' (new UID) or 'p'
+ * (pseudonym), the new value, and the original, decrypted (wiped after
+ * fn returns). For kakou verify; writes an audit row with status why
+ * first (R24).
+ * @return KK_OK; KK_EKEY without the key or for rows of another key
+ */
+typedef void (*kk_store_mapping_fn)(char kind, const char *new_id,
+                                    const char *original, void *payload);
+kk_status kk_store__each_mapping(kk_store *s, kk_ctx *ctx, const char *why,
+                                 kk_store_mapping_fn fn, void *payload);
+
 /* ---- private to lib/store -------------------------------------------- */
 
 #define KK_STORE_SCHEMA_VERSION 1

@@ -256,7 +256,82 @@ static void iso2022_to_utf8(const iso2022_state *initial, const char *in, size_t
     kk__buf_free(&run);
 }
 
+/* Length of the valid UTF-8 sequence at s (strict: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t k;
+    unsigned min, cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0) {
+        k = 1; min = 0x80; cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        k = 2; min = 0x800; cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        k = 3; min = 0x10000; cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (k >= n)
+        return 0;
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[j] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[j] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return k + 1;
+}
+
+/* Make out[from..] valid UTF-8: glibc's iconv passes some invalid input
+ * through from UTF-8 (5- and 6-byte forms), and what is decoded here is
+ * compared and re-encoded, so every bad byte becomes U+FFFD. */
+static void utf8_repair(kk_buf *out, size_t from)
+{
+    const unsigned char *s = (const unsigned char *)out->data;
+    size_t i = from;
+    while (i < out->len) {
+        size_t k = utf8_seq(s + i, out->len - i);
+        if (!k)
+            break;
+        i += k;
+    }
+    if (i >= out->len)
+        return;
+    kk_buf fixed = KK_BUF_INIT;
+    kk__buf_add(&fixed, out->data + i, out->len - i);
+    out->len = i;
+    out->data[i] = '\0';
+    s = (const unsigned char *)fixed.data;
+    for (size_t j = 0; j < fixed.len;) {
+        size_t k = utf8_seq(s + j, fixed.len - j);
+        if (k) {
+            kk__buf_add(out, s + j, k);
+            j += k;
+        } else {
+            kk__buf_adds(out, "\xEF\xBF\xBD"); /* U+FFFD */
+            j++;
+        }
+    }
+    if (fixed.failed)
+        out->failed = true;
+    kk__buf_free(&fixed);
+}
+
+static void to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out);
+
 void kk_text__to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out)
+{
+    size_t from = out->len;
+    to_utf8(cs, cslen, in, len, out);
+    if (!out->failed && out->data)
+        utf8_repair(out, from);
+}
+
+static void to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out)
 {
     const char *v0;
     size_t n0 = cs_value(cs ? cs : "", cs ? cslen : 0, 0, &v0);

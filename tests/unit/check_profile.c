@@ -135,6 +135,16 @@ static const struct {
     { "PatientName X\ninherit dicom-basic\n", "p.kkp:2:1: 'inherit' must come before the rules" },
     { "include p.kkp\n", "p.kkp:1:9: 'p.kkp' includes itself" },
     { "include missing.kkp\n", "p.kkp:1:9: cannot open 'missing.kkp': No such file or directory" },
+    { "pixel mode some\n", "p.kkp:1:12: pixel mode is off, phi or all-text, not 'some'" },
+    { "pixel region 0,0,10\n", "p.kkp:1:14: a region is X,Y,W,H in pixels or percent (W and H positive), not '0,0,10'" },
+    { "pixel region 0,0,-5,10\n", "p.kkp:1:14: a region is X,Y,W,H in pixels or percent (W and H positive), not '0,0,-5,10'" },
+    { "pixel region 0,0,200%,10\n", "p.kkp:1:14: a region is X,Y,W,H in pixels or percent (W and H positive), not '0,0,200%,10'" },
+    { "pixel mode phi if NoSuchThing=1\n", "p.kkp:1:19: unknown attribute 'NoSuchThing'" },
+    { "pixel mode phi if Modality\n", "p.kkp:1:19: a condition is KEYWORD=VALUE, KEYWORD!=VALUE or KEYWORD~TEXT, not 'Modality'" },
+    { "pixel mode phi if\n", "p.kkp:1:16: 'if' needs a condition" },
+    { "pixel mode phi when no-such\n", "p.kkp:1:21: unknown option 'no-such' (declare it with 'option no-such')" },
+    { "pixel allow \"([\"\n", "p.kkp:1:13: not a valid regular expression" },
+    { "pixel frame 1\n", "p.kkp:1:7: expected mode, region or allow after 'pixel', not 'frame'" },
 };
 
 START_TEST(parse_bad_profile)
@@ -312,6 +322,80 @@ START_TEST(conformance_row)
     }
 }
 END_TEST
+/* pixel statements: settled by options, kept in file order, regions in
+ * pixels or hundredths of a percent */
+START_TEST(pixel_statements)
+{
+    char msg[512];
+    kk_profile *p = NULL;
+    kk_status st = load_text("option px\n"
+                             "pixel mode all-text if Modality=US|SC \"Manufacturer~GE Med\" when px\n"
+                             "pixel mode phi if ImageType!=LOCALIZER\n"
+                             "pixel region 0,0,100%,7.5% if Rows=768\n"
+                             "pixel region -200,-40,200,40 when !px\n"
+                             "pixel allow \"^MI [0-9.]+$\"\n",
+                             msg, sizeof msg, &p);
+    ck_assert_msg(st == KK_OK, "%s", msg);
+    int n;
+    const kk_pixel_rule *r = kk_profile__pixel_rules(p, &n);
+    ck_assert_int_eq(n, 3); /* px is off: the first goes; !px holds */
+    ck_assert_int_eq(r[0].kind, KK_PIXEL_RULE_MODE);
+    ck_assert_int_eq(r[0].mode, KK_PIXEL_MODE_PHI);
+    ck_assert_int_eq(r[0].nconds, 1);
+    ck_assert_int_eq(r[0].conds[0].op, '!');
+    ck_assert_int_eq(r[1].kind, KK_PIXEL_RULE_REGION);
+    ck_assert_int_eq(r[1].box[2], 10000);
+    ck_assert_int_eq(r[1].box[3], 750);
+    ck_assert_uint_eq(r[1].pct, 0xcu);
+    ck_assert_int_eq(r[2].box[0], -200);
+    ck_assert_uint_eq(r[2].pct, 0u);
+    const char *const *allow = kk_profile__pixel_allow(p, &n);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(allow[0], "^MI [0-9.]+$");
+    ck_assert_ptr_null(allow[1]);
+    kk_profile_free(p);
+
+    /* with the option on, the all-text mode and its two conditions */
+    const char *path = write_profile("q.kkp", "option px\n"
+                                     "pixel mode all-text if Modality=US|SC \"Manufacturer~GE Med\" when px\n");
+    const char *opts[] = { "px", NULL };
+    kk_ctx *ctx = kk_ctx_new();
+    ck_assert_int_eq(kk_profile_load(&p, ctx, path, opts), KK_OK);
+    r = kk_profile__pixel_rules(p, &n);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(r[0].mode, KK_PIXEL_MODE_ALL_TEXT);
+    ck_assert_int_eq(r[0].nconds, 2);
+    ck_assert_int_eq(r[0].conds[0].nvalues, 2);
+    ck_assert_str_eq(r[0].conds[0].values[1], "SC");
+    ck_assert_int_eq(r[0].conds[1].op, '~');
+    ck_assert_str_eq(r[0].conds[1].values[0], "GE Med");
+    kk_profile_free(p);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+/* the built-in pixel rules hold only with clean-pixel-data */
+START_TEST(pixel_rules_builtin)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_profile *p = NULL;
+    int n;
+    ck_assert_int_eq(kk_profile_load(&p, ctx, "dicom-basic", NULL), KK_OK);
+    kk_profile__pixel_rules(p, &n);
+    ck_assert_int_eq(n, 0);
+    kk_profile_free(p);
+    const char *opts[] = { "clean-pixel-data", NULL };
+    ck_assert_int_eq(kk_profile_load(&p, ctx, "dicom-basic", opts), KK_OK);
+    kk_profile__pixel_rules(p, &n);
+    ck_assert_int_gt(n, 5);
+    kk_profile_free(p);
+    ck_assert_int_eq(kk_profile_load(&p, ctx, "jp-anonymized", NULL), KK_OK);
+    kk_profile__pixel_rules(p, &n);
+    ck_assert_int_gt(n, 5);
+    kk_profile_free(p);
+    kk_ctx_free(ctx);
+}
+END_TEST
 
 Suite *profile_suite(void)
 {
@@ -322,6 +406,8 @@ Suite *profile_suite(void)
     tcase_add_loop_test(tc, parse_bad_profile, 0, (int)(sizeof bad_profiles / sizeof bad_profiles[0]));
     tcase_add_test(tc, inherit_and_override);
     tcase_add_test(tc, options_unknown_and_conflicting);
+    tcase_add_test(tc, pixel_statements);
+    tcase_add_test(tc, pixel_rules_builtin);
     suite_add_tcase(s, tc);
     tc = tcase_create("iod");
     tcase_add_test(tc, iod_types_resolve);

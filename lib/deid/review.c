@@ -1,0 +1,138 @@
+/*
+ * lib/deid/review.c - kk_deid_review(): a contact sheet (PNG) of what a
+ * run would paint out of each object's pixels, for people to check a batch
+ * at a glance. The first frame of each object is shown before, with the
+ * boxes drawn, and after. Labels are running numbers, never file names or
+ * values; the "before" half shows original pixels (see deid.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <png.h>
+
+#include "deid/review.h"
+#include "pixel/sheet.h"
+
+/* Write RGB pixels as PNG, atomically (temp file, then rename). */
+static kk_status write_png(kk_ctx *ctx, const char *path, const uint8_t *rgb, int w, int h)
+{
+    size_t n = strlen(path);
+    char *tmp = kk__malloc(n + 16);
+    if (!tmp)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    snprintf(tmp, n + 16, "%s.tmp%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        kk_status st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    volatile bool ok = png && info;
+    if (ok && setjmp(png_jmpbuf(png)) == 0) {
+        png_init_io(png, fp);
+        png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB,
+                     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        png_write_info(png, info);
+        for (int y = 0; y < h; y++)
+            png_write_row(png, (png_const_bytep)(rgb + (size_t)y * (size_t)w * 3));
+        png_write_end(png, NULL);
+    } else {
+        ok = false;
+    }
+    png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
+    if (fclose(fp) != 0)
+        ok = false;
+    kk_status st = KK_OK;
+    if (!ok || rename(tmp, path) != 0) {
+        st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, ok ? strerror(errno) : "PNG encoder failed");
+        unlink(tmp);
+    }
+    free(tmp);
+    return st;
+}
+
+static kk_status add_object(kk_deid *d, kk_ctx *ctx, kk_sheet *sheet, const char *path,
+                            size_t index, const kk_review_options *opts, bool *failed)
+{
+    kk_image *before = NULL, *after = NULL;
+    kk_pixel_outcome out;
+    char label[64];
+    *failed = false;
+    kk_status st = kk_deid__review_one(d, ctx, path, &before, &after, &out);
+    if (st != KK_OK) {
+        *failed = true;
+        if (opts->on_error)
+            opts->on_error(path, kk_error_message(ctx), opts->payload);
+        snprintf(label, sizeof label, "#%zu: cannot read", index + 1);
+        return kk_sheet__add(sheet, ctx, NULL, NULL, 4, 3, NULL, 0, label);
+    }
+    int w = kk_image__columns(before), h = kk_image__rows(before);
+    size_t px = (size_t)w * (size_t)h * 3;
+    uint8_t *rb = kk__malloc(px), *ra = kk__malloc(px);
+    kk_sheet_box *boxes = kk__calloc(out.nboxes + 1, sizeof *boxes);
+    size_t nb = 0;
+    if (!rb || !ra || !boxes)
+        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+    if (st == KK_OK)
+        st = kk_image__rgb8(before, ctx, 0, rb);
+    if (st == KK_OK)
+        st = kk_image__rgb8(after, ctx, 0, ra);
+    for (size_t i = 0; st == KK_OK && i < out.nboxes; i++) {
+        const kk_pixel_box *b = &out.boxes[i];
+        if (b->frame > 0)
+            continue; /* the sheet shows the first frame */
+        boxes[nb].x = b->x;
+        boxes[nb].y = b->y;
+        boxes[nb].w = b->w;
+        boxes[nb].h = b->h;
+        boxes[nb].kind = b->source == KK_PIXEL_SOURCE_DETECTED ? 0 : b->source == KK_PIXEL_SOURCE_RULE ? 1 : 2;
+        nb++;
+    }
+    if (st == KK_OK) {
+        snprintf(label, sizeof label, "#%zu: %u text, %u region%s", index + 1,
+                 out.by_source[KK_PIXEL_SOURCE_DETECTED], out.by_source[KK_PIXEL_SOURCE_RULE],
+                 kk_image__frames(before) > 1 ? ", frame 1" : "");
+        st = kk_sheet__add(sheet, ctx, rb, ra, w, h, boxes, nb, label);
+    }
+    free(rb);
+    free(ra);
+    free(boxes);
+    kk_image__free(before);
+    kk_image__free(after);
+    kk_pixel__outcome_free(&out);
+    return st;
+}
+
+kk_status kk_deid_review(kk_deid *d, kk_ctx *ctx, const char *const *paths, size_t npaths,
+                         const char *png_path, const kk_review_options *opts, size_t *failed)
+{
+    kk_review_options defaults = KK_REVIEW_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    if (failed)
+        *failed = 0;
+    if (!d || !paths || npaths == 0 || !png_path)
+        return kk__fail(ctx, KK_EINVAL, "no files to review");
+    kk_sheet *sheet = NULL;
+    kk_status st = kk_sheet__new(&sheet, ctx, opts->thumb_width, opts->columns, opts->after_only);
+    for (size_t i = 0; st == KK_OK && i < npaths; i++) {
+        bool bad;
+        st = add_object(d, ctx, sheet, paths[i], i, opts, &bad);
+        if (bad && failed)
+            (*failed)++;
+    }
+    uint8_t *rgb = NULL;
+    int w = 0, h = 0;
+    if (st == KK_OK)
+        st = kk_sheet__render(sheet, ctx, &rgb, &w, &h);
+    if (st == KK_OK)
+        st = write_png(ctx, png_path, rgb, w, h);
+    free(rgb);
+    kk_sheet__free(sheet);
+    return st;
+}

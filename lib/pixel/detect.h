@@ -1,0 +1,64 @@
+/*
+ * lib/pixel/detect.h - find lines of burned-in text in an 8-bit image, and
+ * prepare a line for OCR (OpenCV, in detect_opencv.cc).
+ *
+ * Detection only: nothing here reads text. Both polarities are searched
+ * (light text on dark, dark text on light). A line is a group of glyph-like
+ * connected components of similar height on one baseline; speckle, anatomy
+ * and scale ticks are rejected by size, contrast, sharpness and by how the
+ * components line up. The C++ behind this header catches every exception:
+ * callers see a kk_status only. Pure: no global state, thread-safe.
+ * Not a public API.
+ */
+#ifndef KK_PIXEL_DETECT_H
+#define KK_PIXEL_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One candidate line of text, in frame pixels. */
+typedef struct kk_detect_line {
+    int x, y, w, h;      /* bounding box of its glyph pixels */
+    int polarity;        /* +1 text lighter than background, -1 darker */
+    int glyph_h;         /* median height of its components */
+    int ncomp;           /* connected components grouped into it */
+    int text_level;      /* median grey of its glyph pixels (0..255) */
+    int bg_level;        /* median grey around them (0..255) */
+    float score;         /* 0..1, how text-like; for ordering and tests */
+} kk_detect_line;
+
+/**
+ * Find candidate text lines.
+ * @param[out] out  array of *n lines (kk_free); NULL when none
+ * @param gray      width*height bytes, row-major, no padding
+ * @return KK_OK; KK_EINVAL for a bad size; KK_ENOMEM; KK_EINTERNAL when
+ *         OpenCV throws (the message names the stage, not pixel values)
+ */
+kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int width, int height,
+                           kk_detect_line **out, size_t *n);
+
+/**
+ * Cut a line out of the frame, with a margin, scaled so its glyphs are
+ * about target_h pixels high and binarized as black text on white, with a
+ * white border: what Tesseract reads best.
+ * @param[out] out     the image (kk_free), *ow by *oh bytes, no padding
+ * @param[out] scale   output pixels per frame pixel
+ * @param[out] ox, oy  frame coordinates of the output's (border-free) origin;
+ *                     frame x = ox + (out x - border) / scale
+ * @param[out] border  width of the white border added on each side
+ */
+kk_status kk_detect__ocr_image(kk_ctx *ctx, const uint8_t *gray, int width, int height,
+                               const kk_detect_line *line, int target_h,
+                               uint8_t **out, int *ow, int *oh, double *scale,
+                               int *ox, int *oy, int *border);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KK_PIXEL_DETECT_H */

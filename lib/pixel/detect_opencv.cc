@@ -1,0 +1,394 @@
+/*
+ * lib/pixel/detect_opencv.cc - candidate text lines with OpenCV (see
+ * detect.h). C++17 behind a C header: every entry point catches all
+ * exceptions and returns a kk_status.
+ *
+ * Per polarity: (1) a top-hat (black-hat for dark text) with a kernel wider
+ * than any stroke keeps thin structures and drops smooth background and
+ * anatomy; (2) a threshold on it, the larger of a floor and Otsu's level;
+ * (3) connected components, filtered by size and shape; (4) components
+ * of similar height that overlap vertically and sit close horizontally
+ * are chained into lines; (5) a line is kept when it is line-shaped (not
+ * a heap of blobs), and its glyphs stand out from the top-hat around them
+ * ("saliency": peak / 90th percentile of a ring around the line). That
+ * last test is what rejects speckle: a cluster of grains is no brighter
+ * than the grains beside it, while text over black or over speckle is.
+ * Lines that pass only the weaker saliency bar get a score below 0.8, and
+ * the caller drops them unless OCR reads them. Edge sharpness and the
+ * plateau of flat glyph interiors add to the score. Lines of both
+ * polarities may overlap; the caller merges.
+ *
+ * Tuned on tests/tools/make_burned.py (seeds 4, 7, 11); known misses:
+ * text crossed by a bright tissue line (glyphs merge with it) and
+ * low-contrast dark text on a textured picture.
+ */
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <numeric>
+#include <vector>
+
+#include "pixel/detect.h"
+
+namespace {
+
+/* Tunables, in frame pixels and grey levels. Glyphs of 6..64 px high are
+ * searched: 8 px fonts render capitals about 6 px high. */
+constexpr int kMinGlyphH = 4;
+constexpr int kMaxGlyphH = 72;
+constexpr int kMinContrast = 40;  /* top-hat floor */
+
+struct Comp {
+    int x, y, w, h, area;
+    int maxth;      /* peak top-hat value */
+    float sharp;    /* peak gradient / peak top-hat: ~1 for step edges */
+    float plateau;  /* fraction of pixels within 25% of the peak grey */
+    int maxsrc;     /* peak grey (in the polarity's orientation) */
+    int group;
+};
+
+struct Dsu {
+    std::vector<int> p;
+    explicit Dsu(size_t n) : p(n) { std::iota(p.begin(), p.end(), 0); }
+    int find(int a) { while (p[a] != a) a = p[a] = p[p[a]]; return a; }
+    void join(int a, int b) { a = find(a); b = find(b); if (a != b) p[std::max(a, b)] = std::min(a, b); }
+};
+
+int median_of(std::vector<int> &v)
+{
+    if (v.empty())
+        return 0;
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+}
+
+/* Components of one polarity with their features. src is oriented so that
+ * text is brighter than its background. */
+void find_components(const cv::Mat &src, std::vector<Comp> &comps, cv::Mat &labels, cv::Mat &th)
+{
+    cv::Mat bin, stats, cent;
+    int k = 15;
+    cv::morphologyEx(src, th, cv::MORPH_TOPHAT, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)));
+    double otsu = cv::threshold(th, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+    /* Otsu splits glyphs from noise; capped so that text of modest
+     * contrast on a bright structure still passes */
+    double t = std::max<double>(kMinContrast, std::min(otsu, 70.0));
+    cv::threshold(th, bin, t - 1, 255, cv::THRESH_BINARY);
+    int n = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
+
+    cv::Mat gx, gy;
+    cv::Sobel(src, gx, CV_16S, 1, 0, 3);
+    cv::Sobel(src, gy, CV_16S, 0, 1, 3);
+
+    comps.assign(n, Comp{});
+    std::vector<int> maxg(n, 0);
+    for (int i = 1; i < n; i++) {
+        Comp &c = comps[i];
+        c.x = stats.at<int>(i, cv::CC_STAT_LEFT);
+        c.y = stats.at<int>(i, cv::CC_STAT_TOP);
+        c.w = stats.at<int>(i, cv::CC_STAT_WIDTH);
+        c.h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+        c.area = stats.at<int>(i, cv::CC_STAT_AREA);
+        c.group = -1;
+    }
+    for (int y = 0; y < src.rows; y++) {
+        const int *lr = labels.ptr<int>(y);
+        const uint8_t *tr = th.ptr<uint8_t>(y);
+        const uint8_t *sr = src.ptr<uint8_t>(y);
+        const int16_t *xr = gx.ptr<int16_t>(y), *yr = gy.ptr<int16_t>(y);
+        for (int x = 0; x < src.cols; x++) {
+            int l = lr[x];
+            if (!l)
+                continue;
+            Comp &c = comps[l];
+            c.maxth = std::max<int>(c.maxth, tr[x]);
+            c.maxsrc = std::max<int>(c.maxsrc, sr[x]);
+            maxg[l] = std::max(maxg[l], std::abs(xr[x]) + std::abs(yr[x]));
+        }
+    }
+    std::vector<int> top(n, 0);
+    for (int y = 0; y < src.rows; y++) {
+        const int *lr = labels.ptr<int>(y);
+        const uint8_t *sr = src.ptr<uint8_t>(y);
+        const uint8_t *tr = th.ptr<uint8_t>(y);
+        for (int x = 0; x < src.cols; x++) {
+            int l = lr[x];
+            if (l && sr[x] >= comps[l].maxsrc - comps[l].maxth / 4 && tr[x] > 0)
+                top[l]++;
+        }
+    }
+    for (int i = 1; i < n; i++) {
+        Comp &c = comps[i];
+        /* |gx|+|gy| of a 3x3 Sobel across a one-pixel step of height A is 4A */
+        c.sharp = c.maxth > 0 ? (float)maxg[i] / (4.0f * (float)c.maxth) : 0.0f;
+        c.plateau = c.area > 0 ? (float)top[i] / (float)c.area : 0.0f;
+    }
+}
+
+bool glyph_like(const Comp &c)
+{
+    if (c.h < 2 || c.h > kMaxGlyphH || c.w > 4 * kMaxGlyphH)
+        return false;
+    if (c.area < 3)
+        return false;
+    /* a long thin thing: a tick, a line, the edge of the sector */
+    if (c.w > 12 * c.h && c.h <= 4)
+        return false;
+    if (c.h > 8 * c.w && c.w <= 3 && c.h > 20)
+        return false;
+    return true;
+}
+
+void group_lines(std::vector<Comp> &comps, std::vector<std::vector<int>> &lines)
+{
+    std::vector<int> idx;
+    for (size_t i = 1; i < comps.size(); i++)
+        if (glyph_like(comps[i]))
+            idx.push_back((int)i);
+    std::sort(idx.begin(), idx.end(), [&](int a, int b) { return comps[a].x < comps[b].x; });
+    Dsu dsu(comps.size());
+    for (size_t ii = 0; ii < idx.size(); ii++) {
+        const Comp &a = comps[idx[ii]];
+        for (size_t jj = ii + 1; jj < idx.size(); jj++) {
+            const Comp &b = comps[idx[jj]];
+            int hmax = std::max(a.h, b.h), hmin = std::min(a.h, b.h);
+            int gap = b.x - (a.x + a.w);
+            if (gap > hmax)
+                break; /* sorted by x: no later b is closer */
+            if (gap > hmax * 0.9 + 1)
+                continue;
+            int ov = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
+            if (ov <= 0)
+                continue;
+            bool similar = hmax <= 2 * hmin + 2 && ov * 2 >= hmin;
+            /* a small part inside a taller glyph's span: punctuation,
+             * dakuten, the pieces of a kanji */
+            bool inside = ov >= hmin - 1 && hmin * 4 >= hmax;
+            if (similar || inside)
+                dsu.join(idx[ii], idx[jj]);
+        }
+    }
+    std::vector<int> root_to_line(comps.size(), -1);
+    for (int i : idx) {
+        int r = dsu.find(i);
+        if (root_to_line[r] < 0) {
+            root_to_line[r] = (int)lines.size();
+            lines.emplace_back();
+        }
+        lines[root_to_line[r]].push_back(i);
+        comps[i].group = root_to_line[r];
+    }
+}
+
+/* Judge one grouped line; fill *out and return true when it is text. */
+/* How far the line's glyphs stand out from the top-hat around them: text
+ * over black or over speckle stands out; a cluster of speckle does not. */
+float saliency(const cv::Mat &th, int x0, int y0, int x1, int y1, int gh, int peak)
+{
+    int m = std::max(6, gh);
+    int xa = std::max(0, x0 - m), xb = std::min(th.cols, x1 + m);
+    int ya = std::max(0, y0 - m / 2), yb = std::min(th.rows, y1 + m / 2);
+    int hist[256] = { 0 }, cnt = 0;
+    for (int y = ya; y < yb; y++) {
+        const uint8_t *r = th.ptr<uint8_t>(y);
+        for (int x = xa; x < xb; x++)
+            if (y < y0 || y >= y1 || x < x0 || x >= x1) {
+                hist[r[x]]++;
+                cnt++;
+            }
+    }
+    int want = cnt - cnt / 10, acc = 0, p90 = 0;
+    for (int v = 0; v < 256; v++) {
+        acc += hist[v];
+        if (acc >= want) {
+            p90 = v;
+            break;
+        }
+    }
+    return (float)peak / (float)std::max(12, p90);
+}
+
+bool judge_line(const std::vector<Comp> &comps, const std::vector<int> &members, int polarity,
+                const cv::Mat &th, kk_detect_line *out)
+{
+    int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
+    std::vector<int> hs, levels;
+    float sharp = 0, plateau = 0;
+    int area = 0, maxth = 0;
+    for (int i : members) {
+        const Comp &c = comps[i];
+        x0 = std::min(x0, c.x);
+        y0 = std::min(y0, c.y);
+        x1 = std::max(x1, c.x + c.w);
+        y1 = std::max(y1, c.y + c.h);
+        hs.push_back(c.h);
+        levels.push_back(c.maxsrc);
+        sharp += c.sharp * c.area;
+        plateau += c.plateau * c.area;
+        area += c.area;
+        maxth = std::max(maxth, c.maxth);
+    }
+    sharp /= (float)area;
+    std::vector<int> peaks;
+    for (int i : members)
+        peaks.push_back(comps[i].maxth);
+    float sal = saliency(th, x0, y0, x1, y1, median_of(hs), median_of(peaks));
+    plateau /= (float)area;
+    int gh = median_of(hs);
+    int n = (int)members.size();
+    int bw = x1 - x0, bh = y1 - y0;
+    float fill = (float)area / (float)(bw * bh);
+
+    if (gh < kMinGlyphH && bh < kMinGlyphH + 1)
+        return false;
+    if (bh > kMaxGlyphH || bh > 2 * gh + 6)
+        return false; /* a heap of blobs, not a line */
+    if (fill < 0.08f || fill > 0.85f)
+        return false;
+    /* speckle clusters barely stand out from the speckle around them */
+    bool weak = sal < 2.5f;
+    if (weak && !(sal >= 1.8f && n >= 3 && plateau >= 0.6f && sharp >= 1.0f))
+        return false;
+    /* a lone component: a small one is a speckle grain or a tick; a big
+     * one must be solid like a glyph, not a thin arc of tissue */
+    if (n == 1 && (gh <= 7 || plateau < 0.5f || fill < 0.25f))
+        return false;
+    float score = 0.4f * std::min(1.0f, sharp) + 0.2f * std::min(1.0f, plateau * 1.5f) +
+                  0.4f * std::min(1.0f, sal / 8.0f);
+    if (score < 0.45f)
+        return false;
+    if (weak)
+        score = std::min(score, 0.6f); /* OCR must confirm it */
+    out->x = x0;
+    out->y = y0;
+    out->w = bw;
+    out->h = bh;
+    out->polarity = polarity;
+    out->glyph_h = gh;
+    out->ncomp = n;
+    out->score = score;
+    out->text_level = polarity > 0 ? median_of(levels) : 255 - median_of(levels);
+    out->bg_level = -1; /* filled by the caller from the frame */
+    return true;
+}
+
+void background_level(const cv::Mat &g, kk_detect_line *l)
+{
+    /* the median of a ring of pixels just outside the box */
+    std::vector<int> v;
+    int m = std::max(2, l->glyph_h / 3);
+    int xa = std::max(0, l->x - m), xb = std::min(g.cols, l->x + l->w + m);
+    int ya = std::max(0, l->y - m), yb = std::min(g.rows, l->y + l->h + m);
+    for (int y = ya; y < yb; y++)
+        for (int x = xa; x < xb; x++)
+            if (y < l->y || y >= l->y + l->h || x < l->x || x >= l->x + l->w)
+                v.push_back(g.at<uint8_t>(y, x));
+    l->bg_level = v.empty() ? (l->polarity > 0 ? 0 : 255) : median_of(v);
+}
+
+} // namespace
+
+extern "C" kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int width, int height,
+                                      kk_detect_line **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!gray || width <= 0 || height <= 0 || width > 65536 || height > 65536)
+        return kk__fail(ctx, KK_EINVAL, "text detection: bad image size");
+    try {
+        cv::Mat g(height, width, CV_8U, const_cast<uint8_t *>(gray));
+        std::vector<kk_detect_line> found;
+        for (int polarity : { 1, -1 }) {
+            cv::Mat src;
+            if (polarity > 0)
+                src = g;
+            else
+                cv::bitwise_not(g, src);
+            std::vector<Comp> comps;
+            cv::Mat labels, th;
+            find_components(src, comps, labels, th);
+            std::vector<std::vector<int>> lines;
+            group_lines(comps, lines);
+            for (const auto &members : lines) {
+                kk_detect_line l{};
+                if (judge_line(comps, members, polarity, th, &l)) {
+                    background_level(g, &l);
+                    found.push_back(l);
+                }
+            }
+        }
+        if (found.empty())
+            return KK_OK;
+        kk_detect_line *arr = (kk_detect_line *)kk__malloc(found.size() * sizeof *arr);
+        if (!arr)
+            return kk__fail(ctx, KK_ENOMEM, "out of memory");
+        std::memcpy(arr, found.data(), found.size() * sizeof *arr);
+        *out = arr;
+        *n = found.size();
+        return KK_OK;
+    } catch (const std::bad_alloc &) {
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    } catch (...) {
+        return kk__fail(ctx, KK_EINTERNAL, "text detection failed (OpenCV)");
+    }
+}
+
+extern "C" kk_status kk_detect__ocr_image(kk_ctx *ctx, const uint8_t *gray, int width, int height,
+                                          const kk_detect_line *line, int target_h,
+                                          uint8_t **out, int *ow, int *oh, double *scale,
+                                          int *ox, int *oy, int *border)
+{
+    *out = NULL;
+    if (!gray || width <= 0 || height <= 0 || !line || target_h <= 0)
+        return kk__fail(ctx, KK_EINVAL, "text detection: bad OCR crop request");
+    try {
+        cv::Mat g(height, width, CV_8U, const_cast<uint8_t *>(gray));
+        int m = std::max(2, line->glyph_h / 4);
+        int xa = std::max(0, line->x - m), xb = std::min(width, line->x + line->w + m);
+        int ya = std::max(0, line->y - m), yb = std::min(height, line->y + line->h + m);
+        if (xb <= xa || yb <= ya)
+            return kk__fail(ctx, KK_EINVAL, "text detection: empty OCR crop");
+        cv::Mat crop = g(cv::Rect(xa, ya, xb - xa, yb - ya));
+        double s = (double)target_h / std::max(1, line->glyph_h);
+        s = std::min(8.0, std::max(1.0, s));
+        /* keep Tesseract's input bounded whatever the line's length */
+        if ((xb - xa) * s > 4000)
+            s = std::max(1.0, 4000.0 / (xb - xa));
+        cv::Mat big;
+        cv::resize(crop, big, cv::Size(), s, s, s > 1.0 ? cv::INTER_CUBIC : cv::INTER_AREA);
+        /* black text on white: threshold midway between text and background */
+        int thr = (line->text_level + line->bg_level) / 2;
+        cv::Mat bin;
+        if (line->polarity > 0)
+            cv::threshold(big, bin, thr, 255, cv::THRESH_BINARY_INV);
+        else
+            cv::threshold(big, bin, thr, 255, cv::THRESH_BINARY);
+        int b = 10;
+        cv::Mat framed;
+        cv::copyMakeBorder(bin, framed, b, b, b, b, cv::BORDER_CONSTANT, cv::Scalar(255));
+        size_t bytes = (size_t)framed.cols * framed.rows;
+        uint8_t *buf = (uint8_t *)kk__malloc(bytes);
+        if (!buf)
+            return kk__fail(ctx, KK_ENOMEM, "out of memory");
+        for (int y = 0; y < framed.rows; y++)
+            std::memcpy(buf + (size_t)y * framed.cols, framed.ptr<uint8_t>(y), framed.cols);
+        *out = buf;
+        *ow = framed.cols;
+        *oh = framed.rows;
+        *scale = s;
+        *ox = xa;
+        *oy = ya;
+        *border = b;
+        return KK_OK;
+    } catch (const std::bad_alloc &) {
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    } catch (...) {
+        return kk__fail(ctx, KK_EINTERNAL, "text detection failed (OpenCV)");
+    }
+}

@@ -1,0 +1,332 @@
+/*
+ * lib/pixel/image.c - what is done to decoded pixels without a codec: the
+ * 8-bit views text detection and review sheets look at, painting boxes
+ * black as displayed, clearing overlay bits hidden above HighBit, and the
+ * small getters. Decoding and encoding live in image_dcmtk.cc.
+ *
+ * "Black as displayed" is the end of the stored range a viewer shows as
+ * black whatever its window (MONOCHROME2 minimum, MONOCHROME1 maximum), so
+ * a painted box cannot be brought back by windowing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "pixel/image_internal.h"
+
+static uint64_t mask_of(int bits)
+{
+    return bits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << bits) - 1);
+}
+
+void kk_image__range(const kk_image *img, int64_t *lo, int64_t *hi)
+{
+    int bs = img->bits_stored;
+    if (img->is_signed) {
+        *lo = -((int64_t)1 << (bs - 1));
+        *hi = ((int64_t)1 << (bs - 1)) - 1;
+    } else {
+        *lo = 0;
+        *hi = (int64_t)mask_of(bs);
+    }
+}
+
+int64_t kk_image__value(const kk_image *img, size_t i)
+{
+    int bs = img->bits_stored;
+    uint64_t v = ((uint64_t)kk_image__raw(img, i) >> kk_image__low_bit(img)) & mask_of(bs);
+    if (img->is_signed && (v >> (bs - 1)) & 1)
+        return (int64_t)v - ((int64_t)1 << bs);
+    return (int64_t)v;
+}
+
+uint32_t kk_image__pattern(const kk_image *img, int64_t v)
+{
+    int64_t lo, hi;
+    kk_image__range(img, &lo, &hi);
+    if (v < lo)
+        v = lo;
+    if (v > hi)
+        v = hi;
+    int lb = kk_image__low_bit(img);
+    uint64_t raw = ((uint64_t)v & mask_of(img->bits_stored)) << lb;
+    if (img->is_signed && v < 0) /* sign-extend above HighBit */
+        raw |= mask_of(img->bytes * 8) & ~mask_of(img->high_bit + 1);
+    return (uint32_t)(raw & mask_of(img->bytes * 8));
+}
+
+void kk_image__free(kk_image *img)
+{
+    if (!img)
+        return;
+    kk_free(img->path);
+    kk_free(img->data);
+    for (int k = 0; k < 3; k++)
+        kk_free(img->lut[k]);
+    kk_free(img);
+}
+
+int kk_image__frames(const kk_image *img) { return img->frames; }
+int kk_image__rows(const kk_image *img) { return img->rows; }
+int kk_image__columns(const kk_image *img) { return img->cols; }
+int kk_image__samples(const kk_image *img) { return img->spp; }
+bool kk_image__input_lossy(const kk_image *img) { return img->lossy_in; }
+
+const char *kk_image__photometric(const kk_image *img)
+{
+    switch (img->pi) {
+    case KK_PI_MONO1: return "MONOCHROME1";
+    case KK_PI_MONO2: return "MONOCHROME2";
+    case KK_PI_RGB: return "RGB";
+    case KK_PI_YBR_FULL: return "YBR_FULL";
+    case KK_PI_PALETTE: return "PALETTE COLOR";
+    }
+    return "";
+}
+
+static size_t index_of(const kk_image *img, int frame, int x, int y, int s)
+{
+    return (((size_t)frame * (size_t)img->rows + (size_t)y) * (size_t)img->cols + (size_t)x) *
+               (size_t)img->spp + (size_t)s;
+}
+
+int64_t kk_image__sample(const kk_image *img, int frame, int x, int y, int s)
+{
+    return kk_image__value(img, index_of(img, frame, x, y, s));
+}
+
+/* --- views ---------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The 0.5th and 99.5th percentiles of a monochrome frame. */
+static kk_status robust_range(const kk_image *img, size_t first, size_t n, int64_t *plo,
+                              int64_t *phi)
+{
+    size_t klo = (size_t)(0.005 * (double)(n - 1) + 0.5);
+    size_t khi = (size_t)(0.995 * (double)(n - 1) + 0.5);
+    int64_t lo, hi;
+    kk_image__range(img, &lo, &hi);
+    if (img->bits_stored <= 16) {
+        size_t span = (size_t)(hi - lo) + 1;
+        uint32_t *hist = kk__calloc(span, sizeof *hist);
+        if (!hist)
+            return KK_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            hist[kk_image__value(img, first + i) - lo]++;
+        size_t seen = 0;
+        bool got_lo = false;
+        for (size_t b = 0; b < span; b++) {
+            seen += hist[b];
+            if (!got_lo && seen > klo) {
+                *plo = lo + (int64_t)b;
+                got_lo = true;
+            }
+            if (seen > khi) {
+                *phi = lo + (int64_t)b;
+                break;
+            }
+        }
+        kk_free(hist);
+        return KK_OK;
+    }
+    int64_t *v = kk__malloc(n * sizeof *v);
+    if (!v)
+        return KK_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        v[i] = kk_image__value(img, first + i);
+    qsort(v, n, sizeof *v, cmp_i64);
+    *plo = v[klo];
+    *phi = v[khi];
+    kk_free(v);
+    return KK_OK;
+}
+
+static uint8_t to8(const kk_image *img, int64_t v)
+{
+    int bs = img->bits_stored;
+    if (img->is_signed)
+        v += (int64_t)1 << (bs - 1);
+    if (v < 0)
+        v = 0;
+    if (bs > 8)
+        v >>= bs - 8;
+    else if (bs < 8)
+        v = v * 255 / (int64_t)mask_of(bs);
+    return (uint8_t)(v > 255 ? 255 : v);
+}
+
+static uint8_t clamp8(double v)
+{
+    return v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)(v + 0.5);
+}
+
+static uint8_t luma(uint8_t r, uint8_t g, uint8_t b)
+{
+    return clamp8(0.299 * r + 0.587 * g + 0.114 * b);
+}
+
+static void palette_rgb(const kk_image *img, int64_t v, uint8_t rgb[3])
+{
+    int64_t i = v - img->lut_first;
+    if (i < 0)
+        i = 0;
+    if (i >= img->lut_n)
+        i = img->lut_n - 1;
+    for (int k = 0; k < 3; k++)
+        rgb[k] = (uint8_t)(img->lut[k][i] >> 8);
+}
+
+/* One pixel of a colour frame as 8-bit RGB. */
+static void colour_rgb(const kk_image *img, size_t i, uint8_t rgb[3])
+{
+    if (img->pi == KK_PI_PALETTE) {
+        palette_rgb(img, kk_image__value(img, i), rgb);
+        return;
+    }
+    uint8_t a = to8(img, kk_image__value(img, i)), b = to8(img, kk_image__value(img, i + 1)),
+            c = to8(img, kk_image__value(img, i + 2));
+    if (img->pi == KK_PI_YBR_FULL) { /* PS3.3 C.7.6.3.1.2 */
+        double y = a, cb = b - 128.0, cr = c - 128.0;
+        rgb[0] = clamp8(y + 1.402 * cr);
+        rgb[1] = clamp8(y - 0.344136 * cb - 0.714136 * cr);
+        rgb[2] = clamp8(y + 1.772 * cb);
+        return;
+    }
+    rgb[0] = a;
+    rgb[1] = b;
+    rgb[2] = c;
+}
+
+static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out, bool rgb)
+{
+    if (frame < 0 || frame >= img->frames)
+        return kk__fail(ctx, KK_EINVAL, "cannot view frame %d of '%s': it has %d", frame + 1,
+                        img->path, img->frames);
+    size_t n = (size_t)img->rows * (size_t)img->cols;
+    size_t first = (size_t)frame * n * (size_t)img->spp;
+    if (img->pi == KK_PI_MONO1 || img->pi == KK_PI_MONO2) {
+        int64_t lo = 0, hi = 0;
+        if (robust_range(img, first, n, &lo, &hi) != KK_OK)
+            return kk__fail(ctx, KK_ENOMEM, "cannot view '%s': out of memory", img->path);
+        double scale = hi > lo ? 255.0 / (double)(hi - lo) : 0.0;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t g = clamp8((double)(kk_image__value(img, first + i) - lo) * scale);
+            if (img->pi == KK_PI_MONO1)
+                g = (uint8_t)(255 - g);
+            if (rgb)
+                out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = g;
+            else
+                out[i] = g;
+        }
+        return KK_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c[3];
+        colour_rgb(img, first + i * (size_t)img->spp, c);
+        if (rgb)
+            memcpy(out + 3 * i, c, 3);
+        else
+            out[i] = img->pi == KK_PI_YBR_FULL ? to8(img, kk_image__value(img, first + i * 3))
+                                               : luma(c[0], c[1], c[2]);
+    }
+    return KK_OK;
+}
+
+kk_status kk_image__gray8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out)
+{
+    return view(img, ctx, frame, out, false);
+}
+
+kk_status kk_image__rgb8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out)
+{
+    return view(img, ctx, frame, out, true);
+}
+
+/* --- painting ------------------------------------------------------- */
+
+/* The raw sample values of black as displayed, one per sample. */
+static void black(const kk_image *img, uint32_t px[3])
+{
+    int64_t lo, hi;
+    kk_image__range(img, &lo, &hi);
+    switch (img->pi) {
+    case KK_PI_MONO1:
+        px[0] = kk_image__pattern(img, hi);
+        break;
+    case KK_PI_MONO2:
+        px[0] = kk_image__pattern(img, lo);
+        break;
+    case KK_PI_RGB:
+        px[0] = px[1] = px[2] = kk_image__pattern(img, img->is_signed ? lo : 0);
+        break;
+    case KK_PI_YBR_FULL:
+        px[0] = kk_image__pattern(img, img->is_signed ? lo : 0);
+        px[1] = px[2] = kk_image__pattern(img, img->is_signed ? 0 : ((int64_t)1 << (img->bits_stored - 1)));
+        break;
+    case KK_PI_PALETTE: {
+        long best = -1, bi = 0;
+        for (int i = 0; i < img->lut_n; i++) {
+            long r = img->lut[0][i] >> 8, g = img->lut[1][i] >> 8, b = img->lut[2][i] >> 8;
+            long d = r * r + g * g + b * b;
+            if (best < 0 || d < best) {
+                best = d;
+                bi = i;
+            }
+        }
+        int64_t v = img->lut_first + bi;
+        px[0] = kk_image__pattern(img, v < lo ? lo : v > hi ? hi : v);
+        break;
+    }
+    }
+}
+
+void kk_image__fill(kk_image *img, int frame, int x, int y, int w, int h)
+{
+    if (!img || w <= 0 || h <= 0)
+        return;
+    long x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+    long x1 = (long)x + w, y1 = (long)y + h;
+    if (x1 > img->cols)
+        x1 = img->cols;
+    if (y1 > img->rows)
+        y1 = img->rows;
+    if (x0 >= x1 || y0 >= y1 || frame >= img->frames)
+        return;
+    uint32_t px[3] = { 0, 0, 0 };
+    black(img, px);
+    int f0 = frame < 0 ? 0 : frame, f1 = frame < 0 ? img->frames : frame + 1;
+    for (int f = f0; f < f1; f++)
+        for (long r = y0; r < y1; r++)
+            for (long c = x0; c < x1; c++) {
+                size_t i = index_of(img, f, (int)c, (int)r, 0);
+                for (int s = 0; s < img->spp; s++)
+                    kk_image__set_raw(img, i + (size_t)s, px[s]);
+            }
+}
+
+size_t kk_image__clear_high_bits(kk_image *img)
+{
+    if (!img)
+        return 0;
+    int width = img->bytes * 8;
+    if (img->bits_alloc == 1 || (img->bits_stored >= width && kk_image__low_bit(img) == 0))
+        return 0;
+    uint64_t above = mask_of(width) & ~mask_of(img->high_bit + 1);
+    size_t changed = 0;
+    for (size_t i = 0; i < img->nsamples; i++) {
+        uint32_t raw = kk_image__raw(img, i);
+        uint32_t want = kk_image__pattern(img, kk_image__value(img, i));
+        /* signed samples may carry zeros or the sign above HighBit */
+        if (raw != want && !(img->is_signed && (raw | (uint32_t)above) == want &&
+                             (raw & (uint32_t)above) == 0)) {
+            kk_image__set_raw(img, i, want);
+            changed++;
+        }
+    }
+    return changed;
+}

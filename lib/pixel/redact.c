@@ -1,0 +1,560 @@
+/*
+ * lib/pixel/redact.c - burned-in text: the profile's `pixel` rules against
+ * the original header, text detection over every frame, painting out and
+ * re-encoding. See redact.h for the two steps and why.
+ *
+ * Multi-frame objects (ultrasound cine): text that stays put is found once
+ * on composites of sampled frames (the per-pixel minimum keeps static
+ * bright text and drops moving speckle; the maximum does the same for dark
+ * text) and painted out of every frame. When a sampled frame shows text
+ * the composites missed, the text moves, and every frame is searched on
+ * its own.
+ */
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "pixel/image.h"
+#include "text/charset.h"
+#include "pixel/redact.h"
+#include "pixel/textfind.h"
+
+#define TAG_ROWS KK_TAG(0x0028, 0x0010)
+#define TAG_COLUMNS KK_TAG(0x0028, 0x0011)
+#define TAG_FRAMES KK_TAG(0x0028, 0x0008)
+#define TAG_BITS_ALLOCATED KK_TAG(0x0028, 0x0100)
+#define TAG_BITS_STORED KK_TAG(0x0028, 0x0101)
+#define TAG_PIXEL_DATA KK_TAG(0x7FE0, 0x0010)
+
+/* frames sampled for the composites and the moving-text check */
+#define KK_SAMPLED_FRAMES 8
+
+const char *kk_pixel__source_name(kk_pixel_source s)
+{
+    switch (s) {
+    case KK_PIXEL_SOURCE_RULE: return "rule";
+    case KK_PIXEL_SOURCE_DETECTED: return "detected";
+    case KK_PIXEL_SOURCE_OVERLAY: return "overlay";
+    }
+    return "?";
+}
+
+/* --- reading the original header --------------------------------------- */
+
+/* The value of a top-level attribute as text (binary VRs as dcmdump
+ * shows them), or NULL. */
+static char *value_of(kk_dcm *dcm, uint32_t tag)
+{
+    kk_dcm_elem *e = kk_dcm__find(kk_dcm__dataset(dcm), tag);
+    if (!e)
+        return NULL;
+    const char *s;
+    size_t n;
+    if (kk_dcm__get_string(e, &s, &n) == KK_OK)
+        return kk__strndup(s, n);
+    return kk_dcm__value_text(e);
+}
+
+static long number_of(kk_dcm *dcm, uint32_t tag, long def)
+{
+    char *v = value_of(dcm, tag);
+    if (!v)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (end == v)
+        n = def;
+    free(v);
+    return n;
+}
+
+/* Trim spaces, then compare one value of a condition. */
+static bool value_holds(char op, const char *have, size_t n, const char *want)
+{
+    while (n && (*have == ' '))
+        have++, n--;
+    while (n && (have[n - 1] == ' ' || have[n - 1] == '\0'))
+        n--;
+    if (op == '~') {
+        size_t wl = strlen(want);
+        for (size_t i = 0; i + wl <= n; i++)
+            if (strncasecmp(have + i, want, wl) == 0)
+                return true;
+        return false;
+    }
+    return strlen(want) == n && strncasecmp(have, want, n) == 0;
+}
+
+static bool cond_holds(kk_dcm *dcm, const kk_pixel_cond *c)
+{
+    char *v = value_of(dcm, c->tag);
+    bool any = false;
+    if (v) {
+        /* any of the attribute's values against any of the rule's */
+        for (const char *s = v;;) {
+            size_t n = strcspn(s, "\\");
+            for (int i = 0; i < c->nvalues && !any; i++)
+                any = value_holds(c->op == '!' ? '=' : c->op, s, n, c->values[i]);
+            if (!s[n] || any)
+                break;
+            s += n + 1;
+        }
+        free(v);
+    }
+    return c->op == '!' ? !any : any;
+}
+
+static bool rule_holds(kk_dcm *dcm, const kk_pixel_rule *r)
+{
+    for (int i = 0; i < r->nconds; i++)
+        if (!cond_holds(dcm, &r->conds[i]))
+            return false;
+    return true;
+}
+
+/* A region in pixels, clipped to the image; false when nothing is left. */
+static bool resolve_region(const kk_pixel_rule *r, int rows, int cols, kk_pixel_box *b)
+{
+    int v[4];
+    for (int i = 0; i < 4; i++) {
+        int size = (i % 2 == 0) ? cols : rows;
+        v[i] = (r->pct & (1u << i)) ? (int)((long long)r->box[i] * size / 10000) : r->box[i];
+    }
+    if (v[0] < 0)
+        v[0] += cols;
+    if (v[1] < 0)
+        v[1] += rows;
+    int x0 = v[0] < 0 ? 0 : v[0], y0 = v[1] < 0 ? 0 : v[1];
+    int x1 = v[0] + v[2] > cols ? cols : v[0] + v[2];
+    int y1 = v[1] + v[3] > rows ? rows : v[1] + v[3];
+    if (x1 <= x0 || y1 <= y0)
+        return false;
+    memset(b, 0, sizeof *b);
+    b->frame = -1;
+    b->x = x0;
+    b->y = y0;
+    b->w = x1 - x0;
+    b->h = y1 - y0;
+    b->source = KK_PIXEL_SOURCE_RULE;
+    return true;
+}
+
+/* --- the identifiers text detection matches (mode phi) ------------------ */
+
+static const uint32_t id_names[] = {
+    KK_TAG(0x0010, 0x0010), KK_TAG(0x0010, 0x1001), KK_TAG(0x0010, 0x1060),
+    KK_TAG(0x0008, 0x0090), KK_TAG(0x0008, 0x1050), KK_TAG(0x0008, 0x1060),
+    KK_TAG(0x0008, 0x1070), KK_TAG(0x0032, 0x1032), KK_TAG(0x0010, 0x2297), 0 };
+static const uint32_t id_ids[] = {
+    KK_TAG(0x0010, 0x0020), KK_TAG(0x0010, 0x1000), KK_TAG(0x0010, 0x1040),
+    KK_TAG(0x0010, 0x2154), KK_TAG(0x0038, 0x0010), 0 };
+static const uint32_t id_dates[] = {
+    KK_TAG(0x0010, 0x0030), KK_TAG(0x0008, 0x0020), KK_TAG(0x0008, 0x0021),
+    KK_TAG(0x0008, 0x0022), KK_TAG(0x0008, 0x0023), KK_TAG(0x0008, 0x0012), 0 };
+static const uint32_t id_accessions[] = {
+    KK_TAG(0x0008, 0x0050), KK_TAG(0x0040, 0x1001), KK_TAG(0x0020, 0x0010),
+    KK_TAG(0x0040, 0x0009), 0 };
+static const uint32_t id_institutions[] = {
+    KK_TAG(0x0008, 0x0080), KK_TAG(0x0008, 0x1010), KK_TAG(0x0008, 0x1040),
+    KK_TAG(0x0008, 0x0081), 0 };
+
+/* UTF-8 values of the listed top-level attributes, into plan->texts. */
+static kk_status collect(kk_pixel_plan *plan, kk_ctx *ctx, kk_dcm *dcm, const uint32_t *tags,
+                         const char *const **list, size_t *n)
+{
+    kk_dcm_item *ds = kk_dcm__dataset(dcm);
+    const char *cs = "";
+    size_t csn = 0;
+    kk_dcm_elem *ce = kk_dcm__find(ds, KK_TAG(0x0008, 0x0005));
+    if (ce)
+        kk_dcm__get_string(ce, &cs, &csn);
+    size_t first = plan->ntexts;
+    for (int i = 0; tags[i]; i++) {
+        kk_dcm_elem *e = kk_dcm__find(ds, tags[i]);
+        const char *s;
+        size_t len;
+        if (!e || kk_dcm__get_string(e, &s, &len) != KK_OK || len == 0)
+            continue;
+        kk_buf u = KK_BUF_INIT;
+        kk_text__to_utf8(cs, csn, s, len, &u);
+        char **nt = kk__realloc(plan->texts, (plan->ntexts + 1) * sizeof *nt);
+        if (!nt || u.failed) {
+            kk__buf_free(&u);
+            return kk__fail(ctx, KK_ENOMEM, "out of memory");
+        }
+        plan->texts = nt;
+        plan->texts[plan->ntexts++] = kk__buf_detach(&u);
+    }
+    *list = (const char *const *)plan->texts + first;
+    *n = plan->ntexts - first;
+    return KK_OK;
+}
+
+static kk_status collect_ids(kk_pixel_plan *plan, kk_ctx *ctx, kk_dcm *dcm)
+{
+    /* the pointers into plan->texts are set once it stops growing */
+    size_t at[6];
+    const char *const *unused;
+    size_t n;
+    at[0] = plan->ntexts;
+    kk_status st = collect(plan, ctx, dcm, id_names, &unused, &n);
+    at[1] = plan->ntexts;
+    if (st == KK_OK)
+        st = collect(plan, ctx, dcm, id_ids, &unused, &n);
+    at[2] = plan->ntexts;
+    if (st == KK_OK)
+        st = collect(plan, ctx, dcm, id_dates, &unused, &n);
+    at[3] = plan->ntexts;
+    if (st == KK_OK)
+        st = collect(plan, ctx, dcm, id_accessions, &unused, &n);
+    at[4] = plan->ntexts;
+    if (st == KK_OK)
+        st = collect(plan, ctx, dcm, id_institutions, &unused, &n);
+    at[5] = plan->ntexts;
+    if (st != KK_OK)
+        return st;
+    const char *const *t = (const char *const *)plan->texts;
+    plan->ids.names = t ? t + at[0] : NULL;
+    plan->ids.nnames = at[1] - at[0];
+    plan->ids.ids = t ? t + at[1] : NULL;
+    plan->ids.nids = at[2] - at[1];
+    plan->ids.dates = t ? t + at[2] : NULL;
+    plan->ids.ndates = at[3] - at[2];
+    plan->ids.accessions = t ? t + at[3] : NULL;
+    plan->ids.naccessions = at[4] - at[3];
+    plan->ids.institutions = t ? t + at[4] : NULL;
+    plan->ids.ninstitutions = at[5] - at[4];
+    return KK_OK;
+}
+
+void kk_pixel__plan_free(kk_pixel_plan *plan)
+{
+    for (size_t i = 0; i < plan->ntexts; i++)
+        free(plan->texts[i]);
+    free(plan->texts);
+    free(plan->regions);
+    memset(plan, 0, sizeof *plan);
+}
+
+kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *profile,
+                         kk_dcm *dcm, const char *path)
+{
+    (void)path;
+    memset(plan, 0, sizeof *plan);
+    int nrules;
+    const kk_pixel_rule *rules = kk_profile__pixel_rules(profile, &nrules);
+    if (nrules == 0 || !kk_dcm__find(kk_dcm__dataset(dcm), TAG_PIXEL_DATA))
+        return KK_OK;
+    plan->rows = (int)number_of(dcm, TAG_ROWS, 0);
+    plan->columns = (int)number_of(dcm, TAG_COLUMNS, 0);
+    plan->frames = (int)number_of(dcm, TAG_FRAMES, 1);
+    if (plan->frames < 1)
+        plan->frames = 1;
+    if (plan->rows <= 0 || plan->columns <= 0)
+        return KK_OK;
+    plan->regions = kk__calloc((size_t)nrules, sizeof *plan->regions);
+    if (!plan->regions)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    for (int i = 0; i < nrules; i++) {
+        const kk_pixel_rule *r = &rules[i];
+        if (!rule_holds(dcm, r))
+            continue;
+        if (r->kind == KK_PIXEL_RULE_MODE) {
+            plan->mode = r->mode;
+            plan->mode_origin = r->origin;
+        } else if (resolve_region(r, plan->rows, plan->columns, &plan->regions[plan->nregions])) {
+            plan->nregions++;
+        }
+    }
+    plan->lossy_reencode = strcmp(kk_profile__param(profile, "pixel.lossy", "lossless"), "reencode") == 0;
+    plan->quality = atoi(kk_profile__param(profile, "pixel.quality", "95"));
+    if (plan->quality < 50 || plan->quality > 100)
+        plan->quality = 95;
+    long alloc = number_of(dcm, TAG_BITS_ALLOCATED, 0), stored = number_of(dcm, TAG_BITS_STORED, 0);
+    plan->active = plan->mode != KK_PIXEL_MODE_OFF || plan->nregions > 0;
+    /* overlays kept in the unused high bits (PS3.5 8.1.2, retired) go
+     * with the rest of the burned-in text */
+    plan->clear_high_bits = plan->active && stored > 0 && alloc > stored;
+    if (plan->mode == KK_PIXEL_MODE_PHI)
+        return collect_ids(plan, ctx, dcm);
+    return KK_OK;
+}
+
+/* --- the pool of text finders ----------------------------------------- */
+
+struct kk_pixel_pool {
+    pthread_mutex_t lock;
+    kk_textfind **free;
+    int nfree, cap;
+    const char *const *allow;
+    size_t nallow;
+};
+
+kk_status kk_pixel__pool_new(kk_pixel_pool **out, kk_ctx *ctx, const kk_profile *profile)
+{
+    kk_pixel_pool *p = kk__calloc(1, sizeof *p);
+    if (!p)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    pthread_mutex_init(&p->lock, NULL);
+    int n;
+    p->allow = kk_profile__pixel_allow(profile, &n);
+    p->nallow = (size_t)n;
+    *out = p;
+    return KK_OK;
+}
+
+void kk_pixel__pool_free(kk_pixel_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nfree; i++)
+        kk_textfind__free(p->free[i]);
+    free(p->free);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+static kk_status pool_take(kk_pixel_pool *p, kk_ctx *ctx, kk_textfind **tf)
+{
+    *tf = NULL;
+    pthread_mutex_lock(&p->lock);
+    if (p->nfree > 0)
+        *tf = p->free[--p->nfree];
+    pthread_mutex_unlock(&p->lock);
+    return *tf ? KK_OK : kk_textfind__new(tf, ctx);
+}
+
+static void pool_give(kk_pixel_pool *p, kk_textfind *tf)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->nfree == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 4;
+        kk_textfind **nf = kk__realloc(p->free, (size_t)cap * sizeof *nf);
+        if (!nf) {
+            pthread_mutex_unlock(&p->lock);
+            kk_textfind__free(tf);
+            return;
+        }
+        p->free = nf;
+        p->cap = cap;
+    }
+    p->free[p->nfree++] = tf;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* --- finding and painting ----------------------------------------------- */
+
+typedef struct boxlist {
+    kk_pixel_box *v;
+    size_t n, cap;
+    bool failed;
+} boxlist;
+
+static void box_add(boxlist *l, const kk_pixel_box *b)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        kk_pixel_box *nv = kk__realloc(l->v, cap * sizeof *nv);
+        if (!nv) {
+            l->failed = true;
+            return;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *b;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Text boxes of one 8-bit image, appended with the given frame. */
+static kk_status find_text(kk_textfind *tf, kk_ctx *ctx, const kk_pixel_pool *pool,
+                           const uint8_t *gray, int cols, int rows, kk_pixel_mode mode,
+                           const kk_text_ids *ids, int frame, boxlist *out)
+{
+    kk_textbox *tb = NULL;
+    size_t nb = 0;
+    /* Tesseract's OpenMP teams spin on idle cores: with one object per
+     * worker thread they cost more than they give (3x slower measured
+     * on 2 cores). This sets the calling thread's team size only. */
+    omp_set_num_threads(1);
+    kk_status st = kk_textfind__run(tf, ctx, gray, cols, rows,
+                                    mode == KK_PIXEL_MODE_PHI ? KK_TEXT_MODE_PHI : KK_TEXT_MODE_ALL,
+                                    ids, pool->allow, pool->nallow, &tb, &nb);
+    if (st != KK_OK)
+        return st;
+    for (size_t i = 0; i < nb; i++) {
+        /* a "line" over a quarter of the frame is the detector failing
+         * on a textured picture, not text */
+        if ((long long)tb[i].w * tb[i].h * 4 > (long long)cols * rows)
+            continue;
+        kk_pixel_box b;
+        memset(&b, 0, sizeof b);
+        b.frame = frame;
+        b.x = tb[i].x;
+        b.y = tb[i].y;
+        b.w = tb[i].w;
+        b.h = tb[i].h;
+        b.source = KK_PIXEL_SOURCE_DETECTED;
+        b.text_class = (int)tb[i].cls;
+        snprintf(b.text, sizeof b.text, "%s", tb[i].text);
+        box_add(out, &b);
+    }
+    free(tb);
+    return out->failed ? kk__fail(ctx, KK_ENOMEM, "out of memory") : KK_OK;
+}
+
+/* Is most of b inside one of the boxes of l? */
+static bool covered(const kk_pixel_box *b, const boxlist *l, size_t from)
+{
+    long area = (long)b->w * b->h;
+    for (size_t i = from; i < l->n; i++) {
+        const kk_pixel_box *c = &l->v[i];
+        int x0 = b->x > c->x ? b->x : c->x, y0 = b->y > c->y ? b->y : c->y;
+        int x1 = b->x + b->w < c->x + c->w ? b->x + b->w : c->x + c->w;
+        int y1 = b->y + b->h < c->y + c->h ? b->y + b->h : c->y + c->h;
+        if (x1 > x0 && y1 > y0 && (long)(x1 - x0) * (y1 - y0) * 10 >= area * 8)
+            return true;
+    }
+    return false;
+}
+
+static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
+                        kk_image *img, boxlist *out)
+{
+    int rows = kk_image__rows(img), cols = kk_image__columns(img), frames = kk_image__frames(img);
+    size_t px = (size_t)rows * (size_t)cols;
+    kk_textfind *tf = NULL;
+    kk_status st = pool_take(pool, ctx, &tf);
+    if (st != KK_OK)
+        return st;
+    uint8_t *g = kk__malloc(px * 3);
+    if (!g) {
+        pool_give(pool, tf);
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    }
+    if (frames == 1) {
+        st = kk_image__gray8(img, ctx, 0, g);
+        if (st == KK_OK)
+            st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, -1, out);
+        goto done;
+    }
+    /* static text: composites of sampled frames */
+    uint8_t *lo = g + px, *hi = g + 2 * px;
+    int ns = frames < KK_SAMPLED_FRAMES ? frames : KK_SAMPLED_FRAMES;
+    for (int s = 0; s < ns && st == KK_OK; s++) {
+        int f = (int)((long long)s * (frames - 1) / (ns - 1));
+        st = kk_image__gray8(img, ctx, f, g);
+        for (size_t i = 0; i < px && st == KK_OK; i++) {
+            lo[i] = s == 0 || g[i] < lo[i] ? g[i] : lo[i];
+            hi[i] = s == 0 || g[i] > hi[i] ? g[i] : hi[i];
+        }
+    }
+    size_t static_from = out->n;
+    if (st == KK_OK)
+        st = find_text(tf, ctx, pool, lo, cols, rows, plan->mode, &plan->ids, -1, out);
+    if (st == KK_OK)
+        st = find_text(tf, ctx, pool, hi, cols, rows, plan->mode, &plan->ids, -1, out);
+    /* moving text: a sampled frame with text the composites missed */
+    bool moving = false;
+    for (int s = 0; s < ns && st == KK_OK && !moving; s++) {
+        int f = (int)((long long)s * (frames - 1) / (ns - 1));
+        boxlist one = { NULL, 0, 0, false };
+        st = kk_image__gray8(img, ctx, f, g);
+        if (st == KK_OK)
+            st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, f, &one);
+        for (size_t i = 0; i < one.n && st == KK_OK; i++)
+            if (!covered(&one.v[i], out, static_from))
+                moving = true;
+        free(one.v);
+    }
+    for (int f = 0; f < frames && st == KK_OK && moving; f++) {
+        st = kk_image__gray8(img, ctx, f, g);
+        if (st == KK_OK)
+            st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, f, out);
+    }
+done:
+    free(g);
+    pool_give(pool, tf);
+    return st;
+}
+
+void kk_pixel__outcome_free(kk_pixel_outcome *o)
+{
+    free(o->boxes);
+    memset(o, 0, sizeof *o);
+}
+
+kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
+                          kk_dcm *dcm, const char *path, bool write,
+                          kk_pixel_outcome *out, kk_image **keep)
+{
+    memset(out, 0, sizeof *out);
+    if (keep)
+        *keep = NULL;
+    if (!plan->active)
+        return KK_OK;
+    double t0 = now();
+    kk_image *img = NULL;
+    kk_status st = kk_image__decode(&img, ctx, dcm);
+    if (st != KK_OK) {
+        /* fail closed: text we cannot look for may be there */
+        char why[400];
+        snprintf(why, sizeof why, "%s", kk_error_message(ctx));
+        return kk__fail(ctx, st, "cannot clean burned-in text in '%s': %s", path, why);
+    }
+    boxlist l = { NULL, 0, 0, false };
+    for (size_t i = 0; i < plan->nregions; i++)
+        box_add(&l, &plan->regions[i]);
+    if (plan->mode != KK_PIXEL_MODE_OFF) {
+        st = detect(plan, ctx, pool, img, &l);
+        out->burned_in_checked = st == KK_OK;
+    }
+    if (st == KK_OK && plan->clear_high_bits && kk_image__clear_high_bits(img) > 0) {
+        kk_pixel_box b;
+        memset(&b, 0, sizeof b);
+        b.frame = -1;
+        b.w = kk_image__columns(img);
+        b.h = kk_image__rows(img);
+        b.source = KK_PIXEL_SOURCE_OVERLAY;
+        box_add(&l, &b);
+    }
+    if (st == KK_OK && l.failed)
+        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < l.n && st == KK_OK; i++) {
+        out->by_source[l.v[i].source]++;
+        if (l.v[i].source != KK_PIXEL_SOURCE_OVERLAY)
+            kk_image__fill(img, l.v[i].frame, l.v[i].x, l.v[i].y, l.v[i].w, l.v[i].h);
+    }
+    if (st == KK_OK && l.n > 0 && write) {
+        st = kk_image__encode(img, ctx, dcm, plan->lossy_reencode ? KK_LOSSY_REENCODE : KK_LOSSY_TO_LOSSLESS,
+                              plan->quality);
+        if (st != KK_OK) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", kk_error_message(ctx));
+            st = kk__fail(ctx, st, "cannot write the cleaned pixels of '%s': %s", path, why);
+        }
+    }
+    out->cleaned = st == KK_OK && l.n > 0 && write;
+    if (st == KK_OK && keep && !write)
+        *keep = img;
+    else
+        kk_image__free(img);
+    if (st != KK_OK) {
+        free(l.v);
+        return st;
+    }
+    out->boxes = l.v;
+    out->nboxes = l.n;
+    out->seconds = now() - t0;
+    return KK_OK;
+}

@@ -1,0 +1,451 @@
+/*
+ * lib/pixel/textfind.c - burned-in text: detect, read, decide (see
+ * textfind.h).
+ *
+ * Steps for one frame: (1) candidate lines of both polarities
+ * (detect_opencv.cc); where a light and a dark line cover the same place,
+ * the one with the stronger contrast is kept and takes the other's extent;
+ * (2) each line is cut out, scaled to ~32 px glyphs, binarized and read
+ * with Tesseract eng, and again with jpn when eng is unsure (Japanese text
+ * reads as low-confidence Latin); readings are cached by the crop's hash,
+ * so a static banner in a cine is read once; (3) each reading is
+ * classified (textmatch.c); (4) the mode decides; in PHI mode a matching
+ * piece takes the rest of its row with it, as a name or ID is often split
+ * by a wide gap; (5) boxes are padded to cover anti-aliased edges and
+ * merged.
+ *
+ * Safe defaults: a line that looks like text but that OCR cannot read is
+ * redacted in both modes; out of memory while classifying means redact.
+ * Weak candidates (a detection score below kStrong) that OCR does not
+ * read either are dropped: that is speckle, not text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pixel/detect.h"
+#include "pixel/ocr.h"
+#include "pixel/textfind.h"
+#include "pixel/textmatch.h"
+
+#define TARGET_GLYPH_H 32   /* glyph height Tesseract reads best, px */
+#define CONF_READ 60.0f     /* below this a reading counts as unread */
+#define SMALL_GLYPH 9       /* glyphs this high or less are small text */
+#define CONF_SMALL 80.0f    /* ...whose readings must be this confident */
+#define CONF_ENG_SURE 85.0f /* eng readings below this are tried in jpn too */
+#define CONF_TECH 60.0f     /* a technical line must be read at least this well */
+#define STRONG_SCORE 0.80f  /* detection score that makes an unread line text */
+#define CACHE_SLOTS 64
+
+typedef struct reading {
+    char eng[160], jpn[160];
+    float eng_conf, jpn_conf;
+    int eng_words, jpn_words;
+    int has_jpn;
+    /* word boxes (frame pixels) from either reading, as one extent */
+    int wx0, wy0, wx1, wy1;
+} reading;
+
+typedef struct cache_slot {
+    uint64_t hash;
+    int w, h, used;
+    reading r;
+} cache_slot;
+
+struct kk_textfind {
+    kk_ocr *ocr;
+    cache_slot cache[CACHE_SLOTS];
+    unsigned next_slot;
+};
+
+const char *kk_text_class__name(kk_text_class cls)
+{
+    switch (cls) {
+    case KK_TEXT_OTHER: return "other";
+    case KK_TEXT_NAME: return "name";
+    case KK_TEXT_ID: return "id";
+    case KK_TEXT_DATE: return "date";
+    case KK_TEXT_ACCESSION: return "accession";
+    case KK_TEXT_INSTITUTION: return "institution";
+    case KK_TEXT_TECHNICAL: return "technical";
+    }
+    return "?";
+}
+
+kk_status kk_textfind__new(kk_textfind **out, kk_ctx *ctx)
+{
+    *out = NULL;
+    kk_textfind *tf = kk__calloc(1, sizeof *tf);
+    if (!tf)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    kk_status st = kk_ocr__new(&tf->ocr, ctx, NULL);
+    if (st != KK_OK) {
+        free(tf);
+        return st;
+    }
+    *out = tf;
+    return KK_OK;
+}
+
+void kk_textfind__free(kk_textfind *tf)
+{
+    if (!tf)
+        return;
+    kk_ocr__free(tf->ocr);
+    /* the cache holds text read from images: PHI */
+    memset(tf->cache, 0, sizeof tf->cache);
+    free(tf);
+}
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int overlap_1d(int a0, int a1, int b0, int b1)
+{
+    int lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+    return hi > lo ? hi - lo : 0;
+}
+
+static void join_words(char *dst, size_t cap, const kk_ocr_word *w, size_t n)
+{
+    size_t len = 0;
+    dst[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t wl = strlen(w[i].text);
+        if (len + wl + 2 > cap)
+            break;
+        if (len)
+            dst[len++] = ' ';
+        memcpy(dst + len, w[i].text, wl);
+        len += wl;
+        dst[len] = '\0';
+    }
+}
+
+/* Read one line with lang into text/conf; widen the word extent. */
+static kk_status read_lang(kk_textfind *tf, kk_ctx *ctx, kk_ocr_lang lang, const uint8_t *img,
+                           int w, int h, double scale, int ox, int oy, int border, char *text,
+                           size_t cap, float *conf, int *nwords, reading *r)
+{
+    kk_ocr_word *words = NULL;
+    size_t n = 0;
+    kk_status st = kk_ocr__line(tf->ocr, ctx, lang, img, w, h, &words, &n, conf);
+    if (st != KK_OK)
+        return st;
+    join_words(text, cap, words, n);
+    *nwords = (int)n;
+    for (size_t i = 0; i < n; i++) {
+        int x0 = ox + (int)((words[i].x - border) / scale);
+        int y0 = oy + (int)((words[i].y - border) / scale);
+        int x1 = ox + (int)((words[i].x + words[i].w - border) / scale + 0.999);
+        int y1 = oy + (int)((words[i].y + words[i].h - border) / scale + 0.999);
+        if (x0 < r->wx0) r->wx0 = x0;
+        if (y0 < r->wy0) r->wy0 = y0;
+        if (x1 > r->wx1) r->wx1 = x1;
+        if (y1 > r->wy1) r->wy1 = y1;
+    }
+    free(words);
+    return KK_OK;
+}
+
+static kk_status read_line(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
+                           int height, const kk_detect_line *l, reading *r)
+{
+    uint8_t *img = NULL;
+    int w = 0, h = 0, ox = 0, oy = 0, border = 0;
+    double scale = 1;
+    memset(r, 0, sizeof *r);
+    r->wx0 = r->wy0 = 1 << 30;
+    r->wx1 = r->wy1 = -1;
+    kk_status st = kk_detect__ocr_image(ctx, gray, width, height, l, TARGET_GLYPH_H, &img, &w,
+                                        &h, &scale, &ox, &oy, &border);
+    if (st != KK_OK)
+        return st;
+    uint64_t hash = fnv1a(img, (size_t)w * h) ^ ((uint64_t)ox << 32) ^ (uint64_t)oy;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        cache_slot *s = &tf->cache[i];
+        if (s->used && s->hash == hash && s->w == w && s->h == h) {
+            *r = s->r;
+            free(img);
+            return KK_OK;
+        }
+    }
+    st = read_lang(tf, ctx, KK_OCR_ENG, img, w, h, scale, ox, oy, border, r->eng, sizeof r->eng,
+                   &r->eng_conf, &r->eng_words, r);
+    if (st == KK_OK && (r->eng_words == 0 || r->eng_conf < CONF_ENG_SURE)) {
+        r->has_jpn = 1;
+        st = read_lang(tf, ctx, KK_OCR_JPN, img, w, h, scale, ox, oy, border, r->jpn,
+                       sizeof r->jpn, &r->jpn_conf, &r->jpn_words, r);
+    }
+    free(img);
+    if (st != KK_OK)
+        return st;
+    cache_slot *s = &tf->cache[tf->next_slot++ % CACHE_SLOTS];
+    s->hash = hash;
+    s->w = w;
+    s->h = h;
+    s->used = 1;
+    s->r = *r;
+    return KK_OK;
+}
+
+/* Keep one of two lines of opposite polarity that cover the same place. */
+static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            if (dead[i] || dead[j] || l[i].polarity == l[j].polarity)
+                continue;
+            long ov = (long)overlap_1d(l[i].x, l[i].x + l[i].w, l[j].x, l[j].x + l[j].w) *
+                      overlap_1d(l[i].y, l[i].y + l[i].h, l[j].y, l[j].y + l[j].h);
+            long ai = (long)l[i].w * l[i].h, aj = (long)l[j].w * l[j].h;
+            long amin = ai < aj ? ai : aj;
+            if (ov * 2 < amin)
+                continue;
+            int ci = abs(l[i].text_level - l[i].bg_level), cj = abs(l[j].text_level - l[j].bg_level);
+            size_t keep = ci >= cj ? i : j, drop = ci >= cj ? j : i;
+            int x0 = l[keep].x < l[drop].x ? l[keep].x : l[drop].x;
+            int y0 = l[keep].y < l[drop].y ? l[keep].y : l[drop].y;
+            int x1 = l[keep].x + l[keep].w > l[drop].x + l[drop].w ? l[keep].x + l[keep].w
+                                                                    : l[drop].x + l[drop].w;
+            int y1 = l[keep].y + l[keep].h > l[drop].y + l[drop].h ? l[keep].y + l[keep].h
+                                                                    : l[drop].y + l[drop].h;
+            l[keep].x = x0;
+            l[keep].y = y0;
+            l[keep].w = x1 - x0;
+            l[keep].h = y1 - y0;
+            if (l[drop].score > l[keep].score)
+                l[keep].score = l[drop].score;
+            dead[drop] = 1;
+        }
+}
+
+typedef struct decision {
+    int redact;
+    int propagate; /* an identifier or a label: takes its row along */
+    int technical;
+    kk_text_class cls;
+    float conf;
+} decision;
+
+static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect_line *l,
+                       const reading *r)
+{
+    decision d = { 0, 0, 0, KK_TEXT_OTHER, 0 };
+    float best = r->eng_conf > r->jpn_conf ? r->eng_conf : r->jpn_conf;
+    int words = r->eng_words + r->jpn_words;
+    d.conf = words ? best : 0;
+    kk_text_class c = kk_textmatch__identifier(m, r->eng);
+    if (c == KK_TEXT_OTHER && r->has_jpn)
+        c = kk_textmatch__identifier(m, r->jpn);
+    kk_text_class lc = KK_TEXT_OTHER;
+    int label = kk_textmatch__label(r->eng, &lc) || (r->has_jpn && kk_textmatch__label(r->jpn, &lc));
+    /* small text is misread with confidence: ask more of it */
+    int unread = words == 0 || best < CONF_READ || (l->glyph_h <= SMALL_GLYPH && best < CONF_SMALL);
+    d.technical = c == KK_TEXT_OTHER &&
+                  ((r->eng_words > 0 && r->eng_conf >= CONF_TECH && kk_textmatch__technical(m, r->eng)) ||
+                   (r->jpn_words > 0 && r->jpn_conf >= CONF_SMALL && kk_textmatch__technical(m, r->jpn)));
+    if (c != KK_TEXT_OTHER) {
+        d.redact = d.propagate = 1;
+        d.cls = c;
+        return d;
+    }
+    if (label && !d.technical) {
+        d.redact = d.propagate = 1;
+        d.cls = lc;
+        return d;
+    }
+    if (d.technical) {
+        d.cls = KK_TEXT_TECHNICAL;
+        return d;
+    }
+    if (unread) {
+        /* speckle reads as nothing too: only a strong candidate is text */
+        d.redact = l->score >= STRONG_SCORE || words > 0;
+        d.cls = KK_TEXT_OTHER;
+        return d;
+    }
+    d.redact = mode == KK_TEXT_MODE_ALL;
+    d.cls = KK_TEXT_OTHER;
+    return d;
+}
+
+/* In the same row: overlapping vertically, of similar size, close by. */
+static int same_row(const kk_detect_line *a, const kk_detect_line *b, int tight)
+{
+    int hmin = a->h < b->h ? a->h : b->h, hmax = a->h > b->h ? a->h : b->h;
+    if (overlap_1d(a->y, a->y + a->h, b->y, b->y + b->h) * 2 < hmin || hmax > 2 * hmin + 4)
+        return 0;
+    int gh = a->glyph_h > b->glyph_h ? a->glyph_h : b->glyph_h;
+    int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+    return tight ? 2 * gap <= 3 * gh : gap <= 4 * gh;
+}
+
+static int box_touch(const kk_textbox *a, const kk_textbox *b)
+{
+    return a->x <= b->x + b->w && b->x <= a->x + a->w && a->y <= b->y + b->h &&
+           b->y <= a->y + a->h;
+}
+
+static int precedence(kk_text_class c)
+{
+    /* identifiers first, then other text, then technical */
+    return c == KK_TEXT_OTHER ? 10 : c == KK_TEXT_TECHNICAL ? 11 : (int)c;
+}
+
+static void merge_boxes(kk_textbox *b, size_t *n)
+{
+    int changed = 1;
+    while (changed) {
+        changed = 0;
+        for (size_t i = 0; i < *n; i++)
+            for (size_t j = i + 1; j < *n; j++) {
+                if (!box_touch(&b[i], &b[j]))
+                    continue;
+                int x0 = b[i].x < b[j].x ? b[i].x : b[j].x;
+                int y0 = b[i].y < b[j].y ? b[i].y : b[j].y;
+                int x1 = b[i].x + b[i].w > b[j].x + b[j].w ? b[i].x + b[i].w : b[j].x + b[j].w;
+                int y1 = b[i].y + b[i].h > b[j].y + b[j].h ? b[i].y + b[i].h : b[j].y + b[j].h;
+                b[i].x = x0;
+                b[i].y = y0;
+                b[i].w = x1 - x0;
+                b[i].h = y1 - y0;
+                if (precedence(b[j].cls) < precedence(b[i].cls))
+                    b[i].cls = b[j].cls;
+                if (b[j].confidence < b[i].confidence)
+                    b[i].confidence = b[j].confidence;
+                size_t len = strlen(b[i].text);
+                if (b[j].text[0] && len + 2 < sizeof b[i].text) {
+                    /* keep whole UTF-8 characters only */
+                    size_t room = sizeof b[i].text - len - 2, tl = strlen(b[j].text);
+                    if (tl > room) {
+                        tl = room;
+                        while (tl > 0 && ((unsigned char)b[j].text[tl] & 0xC0) == 0x80)
+                            tl--;
+                    }
+                    if (len)
+                        b[i].text[len++] = ' ';
+                    memcpy(b[i].text + len, b[j].text, tl);
+                    b[i].text[len + tl] = '\0';
+                }
+                b[j] = b[--*n];
+                changed = 1;
+                j--;
+            }
+    }
+}
+
+kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
+                           int height, kk_text_mode mode, const kk_text_ids *ids,
+                           const char *const *allow, size_t nallow, kk_textbox **boxes,
+                           size_t *nboxes)
+{
+    *boxes = NULL;
+    *nboxes = 0;
+    if (!tf || !gray || width <= 0 || height <= 0 || (nallow && !allow) ||
+        (mode != KK_TEXT_MODE_ALL && mode != KK_TEXT_MODE_PHI))
+        return kk__fail(ctx, KK_EINVAL, "text finding: bad arguments");
+    kk_textmatch *m = NULL;
+    kk_detect_line *lines = NULL;
+    size_t nlines = 0;
+    char *dead = NULL;
+    reading *rd = NULL;
+    decision *dec = NULL;
+    kk_textbox *out = NULL;
+    kk_status st = kk_textmatch__new(&m, ctx, ids, allow, nallow);
+    if (st != KK_OK)
+        goto out;
+    st = kk_detect__lines(ctx, gray, width, height, &lines, &nlines);
+    if (st != KK_OK || nlines == 0)
+        goto out;
+    dead = kk__calloc(nlines, 1);
+    rd = kk__calloc(nlines, sizeof *rd);
+    dec = kk__calloc(nlines, sizeof *dec);
+    out = kk__calloc(nlines, sizeof *out);
+    if (!dead || !rd || !dec || !out) {
+        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+        goto out;
+    }
+    dedupe_polarity(lines, nlines, dead);
+    for (size_t i = 0; i < nlines; i++) {
+        if (dead[i])
+            continue;
+        st = read_line(tf, ctx, gray, width, height, &lines[i], &rd[i]);
+        if (st != KK_OK)
+            goto out;
+        dec[i] = decide(m, mode, &lines[i], &rd[i]);
+    }
+    /* a matching piece takes the rest of its row (PHI; ALL has it already) */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < nlines; i++) {
+            if (dead[i] || !dec[i].propagate)
+                continue;
+            for (size_t j = 0; j < nlines; j++) {
+                /* a technical token only when it touches: "190430" "-77" */
+                if (dead[j] || dec[j].propagate ||
+                    !same_row(&lines[i], &lines[j], dec[j].technical))
+                    continue;
+                dec[j].redact = dec[j].propagate = 1;
+                if (dec[j].cls == KK_TEXT_OTHER)
+                    dec[j].cls = dec[i].cls;
+                changed = 1;
+            }
+        }
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nlines; i++) {
+        if (dead[i] || !dec[i].redact)
+            continue;
+        const kk_detect_line *l = &lines[i];
+        int x0 = l->x, y0 = l->y, x1 = l->x + l->w, y1 = l->y + l->h;
+        /* glyphs OCR saw beyond the components (a faint dot, an accent) */
+        if (rd[i].wx1 > rd[i].wx0) {
+            x0 = rd[i].wx0 < x0 ? rd[i].wx0 : x0;
+            y0 = rd[i].wy0 < y0 ? rd[i].wy0 : y0;
+            x1 = rd[i].wx1 > x1 ? rd[i].wx1 : x1;
+            y1 = rd[i].wy1 > y1 ? rd[i].wy1 : y1;
+        }
+        /* anti-aliased fringes lie outside the thresholded glyphs */
+        int pad = 2 + l->glyph_h / 8;
+        x0 = x0 - pad < 0 ? 0 : x0 - pad;
+        y0 = y0 - pad < 0 ? 0 : y0 - pad;
+        x1 = x1 + pad > width ? width : x1 + pad;
+        y1 = y1 + pad > height ? height : y1 + pad;
+        kk_textbox *b = &out[n++];
+        b->x = x0;
+        b->y = y0;
+        b->w = x1 - x0;
+        b->h = y1 - y0;
+        b->cls = dec[i].cls;
+        b->confidence = dec[i].conf;
+        const char *t = rd[i].eng_conf >= rd[i].jpn_conf || !rd[i].has_jpn ? rd[i].eng : rd[i].jpn;
+        size_t tl = strlen(t);
+        if (tl >= sizeof b->text)
+            tl = sizeof b->text - 1;
+        memcpy(b->text, t, tl);
+        b->text[tl] = '\0';
+    }
+    merge_boxes(out, &n);
+    if (n) {
+        *boxes = out;
+        *nboxes = n;
+        out = NULL;
+    }
+out:
+    if (rd)
+        memset(rd, 0, nlines * sizeof *rd); /* OCR'd text is PHI */
+    free(rd);
+    free(dec);
+    free(dead);
+    free(lines);
+    free(out);
+    kk_textmatch__free(m);
+    return st;
+}

@@ -1,0 +1,113 @@
+/*
+ * lib/pixel/textfind.h - find burned-in text in one 8-bit frame and decide
+ * which boxes to redact (issue 4).
+ *
+ * Detection decides where text is (lib/pixel/detect.h); OCR (ocr.h) reads
+ * each candidate line only to decide whether to spare it: Tesseract reads
+ * Latin well once a line is cut out, binarized and scaled, but confuses
+ * kanji (山田 太郎 -> 山曰 太民), so identifiers are matched fuzzily
+ * (textmatch.h) and an unreadable line is redacted, not kept.
+ *
+ * This file does not decode pixels, paint boxes or log: the codec gives a
+ * luminance view, lib/pixel/redact.c paints what comes back. OCR'd text
+ * (kk_textbox.text) may be PHI and is never logged or put into an error
+ * message (R04). A kk_textfind holds Tesseract engines: use one per thread.
+ * Not a public API.
+ */
+#ifndef KK_PIXEL_TEXTFIND_H
+#define KK_PIXEL_TEXTFIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a box holds. The identifier classes are in order of precedence. */
+typedef enum kk_text_class {
+    KK_TEXT_OTHER = 0,   /* text that is none of the below, or unreadable */
+    KK_TEXT_NAME,        /* a name of the object, or a line labelled as one */
+    KK_TEXT_ID,          /* PatientID or another ID */
+    KK_TEXT_DATE,        /* a birth or study date, any spelling, era forms too */
+    KK_TEXT_ACCESSION,
+    KK_TEXT_INSTITUTION,
+    KK_TEXT_TECHNICAL    /* wholly allowlisted: MI 1.2, TIs 0.4, FR 30Hz... */
+} kk_text_class;
+
+typedef enum kk_text_mode {
+    KK_TEXT_MODE_ALL, /* redact all text but wholly technical lines */
+    KK_TEXT_MODE_PHI  /* redact lines that match an identifier or carry a
+                         label cue (Name, ID, DOB, 氏名...), and lines OCR
+                         cannot read */
+} kk_text_mode;
+
+/** A box to redact, in frame pixels (already padded and merged). */
+typedef struct kk_textbox {
+    int x, y, w, h;
+    kk_text_class cls;
+    float confidence; /* OCR confidence 0..100 of the line; 0: unread */
+    char text[160];   /* UTF-8 as OCR read it; never logged */
+} kk_textbox;
+
+/**
+ * The identifiers of one object, UTF-8, as the header carries them. Any
+ * array may be NULL with its count 0; NULL or empty strings are skipped.
+ */
+typedef struct kk_text_ids {
+    const char *const *names;        /* PN values: "Fam^Given=漢字^名=かな^めい" */
+    size_t nnames;
+    const char *const *ids;          /* PatientID, other patient IDs */
+    size_t nids;
+    const char *const *dates;        /* DA values YYYYMMDD (birth, study...) */
+    size_t ndates;
+    const char *const *accessions;   /* AccessionNumber, RequestedProcedureID */
+    size_t naccessions;
+    const char *const *institutions; /* InstitutionName, station names */
+    size_t ninstitutions;
+} kk_text_ids;
+
+typedef struct kk_textfind kk_textfind;
+
+/**
+ * Start text finding: Tesseract with eng and jpn (TESSDATA_PREFIX or the
+ * system tessdata).
+ * @return KK_OK; KK_ENOTFOUND when a traineddata file is missing; KK_ENOMEM
+ */
+kk_status kk_textfind__new(kk_textfind **out, kk_ctx *ctx);
+void kk_textfind__free(kk_textfind *tf); /* NULL is a no-op */
+
+/**
+ * Find the text boxes to redact in one frame.
+ *
+ * Lines are detected in both polarities; each is read (eng, then jpn when
+ * the line looks Japanese or eng is unsure) and classified. In
+ * KK_TEXT_MODE_ALL every line is returned except those wholly made of
+ * technical tokens (built-in list plus allow[]). In KK_TEXT_MODE_PHI a
+ * line is returned when a word matches an identifier in ids, when it
+ * carries a label cue, or when OCR cannot read it; the other pieces of
+ * the same row (split by wide gaps) follow a matching piece.
+ *
+ * @param gray    width*height bytes, row-major, no padding
+ * @param ids     the object's identifiers (may be NULL: nothing to match)
+ * @param allow   extra POSIX extended regexes for technical tokens, matched
+ *                case-insensitively against each whole word or the whole
+ *                line; may be NULL when nallow is 0
+ * @param[out] boxes  array of *nboxes boxes (kk_free); NULL when none
+ * @return KK_OK; KK_EINVAL for a bad image or a bad allow regex (the
+ *         message gives its index); KK_ENOMEM; KK_EINTERNAL
+ */
+kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
+                           int height, kk_text_mode mode, const kk_text_ids *ids,
+                           const char *const *allow, size_t nallow, kk_textbox **boxes,
+                           size_t *nboxes);
+
+/** Fixed name of a class ("name", "id", "date", ...). */
+const char *kk_text_class__name(kk_text_class cls);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KK_PIXEL_TEXTFIND_H */

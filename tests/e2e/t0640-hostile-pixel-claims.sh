@@ -1,0 +1,34 @@
+#!/bin/bash
+# t0640-hostile-pixel-claims: Rows x Columns x frames far larger than the
+# data (a 650-byte file claiming 8 PB of pixels; a claim that overflows 64
+# bits; encapsulated frames). Nothing may decode or allocate on the
+# claim's word: native Pixel Data shorter than the claim is refused; a
+# claim above the per-object limit (--max-object-size, else half of the
+# machine's memory) is refused with a message saying how to raise it.
+# Outside ASan, the batch also runs under `ulimit -v` (1.5 GiB) to prove
+# that memory stays bounded.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hostile-lib.sh"
+[ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
+"$PYTHON" "$TESTS/tools/make_hostile.py" pixels "$H" || { fail "make_hostile.py"; finish; }
+files=("$H/pix-native-huge.dcm" "$H/pix-native-4g.dcm" "$H/pix-encaps-huge.dcm" "$H/pix-overflow.dcm")
+
+hostile_batch pixels -- "${files[@]}"
+names "$H/pix-native-huge.dcm" 'claim .* MiB of pixels.*--max-object-size' pixels
+names "$H/pix-overflow.dcm" 'claim .* MiB of pixels.*--max-object-size' pixels
+names "$H/pix-encaps-huge.dcm" 'claim .* MiB of pixels.*--max-object-size' pixels
+names "$H/pix-native-4g.dcm" 'Pixel Data holds 128 bytes, fewer than' pixels
+
+hostile_batch pixels-limit --max-object-size 100 -- "${files[@]}"
+for f in "${files[@]}"; do
+    names "$f" 'above the per-object limit of 100 MiB \(raise it with --max-object-size\)' pixels-limit
+done
+
+# bounded memory: sanitizers reserve terabytes of address space, so only
+# without them
+if ldd "$KAKOU" 2>/dev/null | grep -q 'libasan\|libtsan' || nm "$KAKOU" 2>/dev/null | grep -q __asan_init; then
+    echo "note: ASan build: no ulimit -v check"
+else
+    ( ulimit -v 1572864; hostile_batch pixels-ulimit -- "${files[@]}"; exit $fails ) || fails=$((fails + 1))
+fi
+finish

@@ -1,0 +1,461 @@
+#!/usr/bin/python3
+"""tests/tools/make_burned.py - synthetic images with burned-in text (issue 4).
+
+Usage: make_burned.py OUTDIR [--seed N] [--no-dicom]
+
+Writes, for a few dozen synthetic ultrasound (US), secondary-capture (SC)
+and other (OT) images:
+
+  OUTDIR/dicom/NAME.dcm       the DICOM file (8-bit MONOCHROME2 or RGB;
+                              multi-frame for the two cines)
+  OUTDIR/pgm/NAME_fNN.pgm     each frame's 8-bit luminance (what the codec
+                              hands to text detection; RGB -> Y, BT.601)
+  OUTDIR/pgm/NAME_fNN.mask.pgm  per-pixel ground truth: 0 background, else
+                              the class code of the text item whose glyph
+                              covers the pixel (1 name, 2 id, 3 date,
+                              4 accession, 5 institution, 6 technical,
+                              7 other text)
+  OUTDIR/truth.json           per file: the identifiers the header carries
+                              and, per frame, the ground-truth boxes with
+                              class and text
+  OUTDIR/truth.txt            the same for C tests, one "key<TAB>value" a
+                              line: "image NAME_fNN" starts a frame, then
+                              "notext 0|1" and the identifiers ("name",
+                              "id", "date", "accession", "institution")
+
+Identifiers are fictitious. Japanese names carry romaji=kanji=kana groups
+and are stored as ISO 2022 IR 87 (SpecificCharacterSet
+"ISO 2022 IR 6\\ISO 2022 IR 87"). Text is DejaVu Sans (Latin) or IPA
+Gothic (Japanese), 8-32 px, light-on-dark and dark-on-light, in corners,
+banners and scattered over speckle; technical tokens (MI 1.2, TIs 0.4, cm
+scales, FR 30Hz) sit beside them. Some images carry no text at all (for the
+false-positive target). The output depends only on the seed.
+"""
+import json
+import math
+import os
+import sys
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+CLASSES = {"name": 1, "id": 2, "date": 3, "accession": 4, "institution": 5,
+           "technical": 6, "other": 7}
+
+LATIN_FONTS = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+               "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+               "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"]
+JP_FONTS = ["/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
+            "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+            "/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf"]
+
+ERAS = [(2019, 5, 1, "令和", "R"), (1989, 1, 8, "平成", "H"),
+        (1926, 12, 25, "昭和", "S"), (1912, 7, 30, "大正", "T")]
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP",
+          "OCT", "NOV", "DEC"]
+
+PATIENTS = [
+    dict(pn="Yamada^Taro=山田^太郎=やまだ^たろう", id="12345678", birth="19700312",
+         study="20240401", acc="A24040101", inst="Sakura General Hospital", jp=True),
+    dict(pn="Suzuki^Hanako=鈴木^花子=すずき^はなこ", id="00981234", birth="19850705",
+         study="20190430", acc="190430-77", inst="東京中央病院", jp=True),
+    dict(pn="Smith^John", id="MRN4471902", birth="19581121", study="20231015",
+         acc="ACC99817", inst="Riverside Clinic", jp=False),
+    dict(pn="Tanaka^Kenji=田中^健二=たなか^けんじ", id="556677", birth="19450815",
+         study="20250110", acc="RAD-2025-0042", inst="北山記念病院", jp=True),
+    dict(pn="Kobayashi^Yuki=小林^由紀=こばやし^ゆき", id="P0033917", birth="19921203",
+         study="20220722", acc="X7720221", inst="Minami Clinic", jp=True),
+]
+
+TECHNICAL = ["MI 1.2", "MI 0.8", "TIs 0.4", "TIb 0.3", "TIc 0.1", "FR 30Hz",
+             "FR 24 Hz", "G 50", "Gn 62", "C5-1", "L12-5", "DR 60", "2D",
+             "PWR 100%", "cm", "R", "L", "5.0MHz", "Depth 16cm", "THI",
+             "D 14.5cm", "P 100%", "Z 1.0"]
+OTHER = ["LIVER", "ABDOMEN", "KIDNEY RT", "腹部", "肝臓", "TRANS", "SAG",
+         "Thyroid", "右腎", "CAROTID L"]
+
+
+def hira_to_kata(s):
+    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in s)
+
+
+def era_of(y, m, d):
+    for (ys, ms, ds, kanji, letter) in ERAS:
+        if (y, m, d) >= (ys, ms, ds):
+            return kanji, letter, y - ys + 1
+    return None
+
+
+def date_text(rng, da, kind):
+    """One spelling of a DA value as a device might burn it in."""
+    y, m, d = int(da[:4]), int(da[4:6]), int(da[6:8])
+    era = era_of(y, m, d)
+    forms = ["%04d/%02d/%02d" % (y, m, d), "%04d-%02d-%02d" % (y, m, d),
+             "%02d.%02d.%04d" % (d, m, y), "%02d %s %04d" % (d, MONTHS[m - 1], y),
+             "%04d%02d%02d" % (y, m, d)]
+    if era:
+        kanji, letter, ey = era
+        forms += ["%s%d.%d.%d" % (letter, ey, m, d), "%s%d/%d/%d" % (letter, ey, m, d),
+                  "%s%d年%d月%d日" % (kanji, ey, m, d)]
+    f = forms[rng.integers(len(forms))]
+    if kind == "birth":
+        label = ["DOB ", "Birth: ", "生年月日 ", ""][rng.integers(4)]
+    else:
+        label = ["", "Date ", "検査日 ", ""][rng.integers(4)]
+        if rng.random() < 0.5 and "年" not in f:
+            f += " %02d:%02d" % (rng.integers(8, 19), rng.integers(60))
+    return label + f
+
+
+def name_text(rng, p):
+    groups = p["pn"].split("=")
+    fam, giv = groups[0].split("^")
+    choices = [("latin", "%s %s" % (fam.upper(), giv.upper())),
+               ("latin", "Name: %s^%s" % (fam, giv)),
+               ("latin", "%s, %s" % (fam, giv)),
+               ("latin", "%s %s" % (giv, fam))]
+    if len(groups) == 3:
+        kf, kg = groups[1].split("^")
+        hf, hg = groups[2].split("^")
+        choices += [("jp", "%s %s" % (kf, kg)), ("jp", "氏名 %s %s" % (kf, kg)),
+                    ("jp", "患者名: %s%s" % (kf, kg)),
+                    ("jp", "%s %s" % (hira_to_kata(hf), hira_to_kata(hg))),
+                    ("jp", "%s %s" % (hf, hg))]
+    return choices[rng.integers(len(choices))]
+
+
+def id_text(rng, p):
+    return ["ID: %s", "%s", "Patient ID %s", "患者ID %s", "PID:%s"][rng.integers(5)] % p["id"]
+
+
+def acc_text(rng, p):
+    return ["Acc: %s", "%s", "ACC# %s", "受付番号 %s"][rng.integers(4)] % p["acc"]
+
+
+class Frame:
+    """One frame: background, text items drawn with their glyph mask."""
+
+    def __init__(self, w, h, rgb):
+        self.w, self.h, self.rgb = w, h, rgb
+        self.img = np.zeros((h, w, 3), np.float32)
+        self.mask = np.zeros((h, w), np.uint8)
+        self.boxes = []
+        self.occupied = []
+
+    def fits(self, x, y, bw, bh, margin=6):
+        if x < 1 or y < 1 or x + bw >= self.w - 1 or y + bh >= self.h - 1:
+            return False
+        for (ox, oy, ow, oh) in self.occupied:
+            if x < ox + ow + margin and ox < x + bw + margin and \
+               y < oy + oh + margin and oy < y + bh + margin:
+                return False
+        return True
+
+    def text(self, rng, s, cls, size, color, region, script="latin", tries=60):
+        """Draw s somewhere in region (x0, y0, x1, y1); False if no room."""
+        fonts = JP_FONTS if (script == "jp" or any(ord(c) > 0x2FFF for c in s)) else LATIN_FONTS
+        font = ImageFont.truetype(fonts[rng.integers(len(fonts))], int(size))
+        l, t, r, b = font.getbbox(s)
+        bw, bh = r - l, b - t
+        x0, y0, x1, y1 = region
+        for _ in range(tries):
+            if x1 - bw <= x0 or y1 - bh <= y0:
+                return False
+            x = int(rng.integers(x0, x1 - bw))
+            y = int(rng.integers(y0, y1 - bh))
+            if self.fits(x, y, bw, bh):
+                break
+        else:
+            return False
+        self.draw_at(s, cls, font, x - l, y - t, color)
+        return True
+
+    def draw_at(self, s, cls, font, ox, oy, color):
+        layer = Image.new("L", (self.w, self.h), 0)
+        ImageDraw.Draw(layer).text((ox, oy), s, font=font, fill=255)
+        a = np.asarray(layer, np.float32) / 255.0
+        ys, xs = np.nonzero(a)
+        if len(xs) == 0:
+            return
+        col = np.asarray(color, np.float32)
+        self.img = self.img * (1 - a[..., None]) + col[None, None, :] * a[..., None]
+        self.mask[a > 0] = CLASSES[cls]
+        box = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+        self.occupied.append(box)
+        self.boxes.append(dict(box=box, cls=cls, text=s))
+
+    def luminance(self):
+        im = np.clip(self.img + 0.5, 0, 255).astype(np.uint8)
+        if not self.rgb:
+            return im[..., 0]
+        y = 0.299 * im[..., 0] + 0.587 * im[..., 1] + 0.114 * im[..., 2]
+        return np.clip(y + 0.5, 0, 255).astype(np.uint8)
+
+    def pixels(self):
+        im = np.clip(self.img + 0.5, 0, 255).astype(np.uint8)
+        return im if self.rgb else im[..., 0]
+
+
+def blur(a, radius):
+    im = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+    return np.asarray(im.filter(ImageFilter.GaussianBlur(radius)), np.float32)
+
+
+def us_background(rng, f, apex=None, phase=0.0):
+    """Speckle in a fan-shaped sector, with a few anatomical structures."""
+    w, h = f.w, f.h
+    ax, ay = apex or (w // 2, int(h * 0.09))
+    r0, r1 = h * 0.08, h * 0.9
+    half = math.radians(rng.uniform(32, 40))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx, dy = xx - ax, yy - ay
+    r = np.hypot(dx, dy)
+    th = np.arctan2(dx, dy)
+    sector = (r > r0) & (r < r1) & (np.abs(th) < half)
+    speck = rng.rayleigh(1.0, (h, w)).astype(np.float32) * 60
+    speck = blur(speck, rng.uniform(0.8, 1.6))
+    # tissue layers and a dark cyst
+    tissue = 0.6 + 0.4 * np.sin(r / rng.uniform(25, 60) + phase)
+    for _ in range(int(rng.integers(1, 4))):
+        cx, cy = rng.uniform(w * 0.35, w * 0.65), rng.uniform(h * 0.35, h * 0.8)
+        rr = rng.uniform(15, 50)
+        tissue = tissue * np.where(np.hypot(xx - cx, yy - cy) < rr, 0.15, 1.0)
+    bright = np.abs(r - rng.uniform(r0 + 60, r1 - 40)) < rng.uniform(2, 6)
+    tissue = tissue + bright * 1.2
+    gain = np.clip(1.4 - r / (r1 * 1.3), 0.3, 1.4)
+    val = np.where(sector, speck * tissue * gain, 0) + rng.normal(0, 2, (h, w))
+    val = np.clip(val, 0, 235)
+    f.img[...] = val[..., None]
+    # the scale: ticks down the right edge of the sector
+    return dict(ax=ax, ay=ay, r0=r0, r1=r1, half=half)
+
+
+def sc_background(rng, f):
+    """Dark-on-light: a light page with a darker picture in the middle."""
+    w, h = f.w, f.h
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = rng.uniform(190, 235) + (xx / w - 0.5) * rng.uniform(-20, 20)
+    pic = blur(rng.normal(110, 40, (h, w)), 3.0)
+    inside = (xx > w * 0.2) & (xx < w * 0.8) & (yy > h * 0.22) & (yy < h * 0.82)
+    val = np.where(inside, pic, base) + rng.normal(0, 3, (h, w))
+    f.img[...] = np.clip(val, 0, 255)[..., None]
+
+
+def ot_background(rng, f):
+    """A mid-grey smooth picture (CT/XA-like body) with mild noise."""
+    w, h = f.w, f.h
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    body = ((xx - w / 2) / (w * 0.38)) ** 2 + ((yy - h / 2) / (h * 0.36)) ** 2 < 1
+    val = np.where(body, 120 + 25 * np.sin(xx / 17.0) * np.cos(yy / 23.0), 15)
+    val = blur(val, 2.0) + rng.normal(0, 4, (h, w))
+    f.img[...] = np.clip(val, 0, 255)[..., None]
+
+
+def pick_color(rng, rgb, dark_bg=True):
+    if not dark_bg:
+        return (rng.uniform(0, 50),) * 3
+    if rgb and rng.random() < 0.5:
+        return [(255, 255, 0), (0, 255, 0), (0, 255, 255), (255, 255, 255)][rng.integers(4)]
+    g = rng.uniform(200, 255)
+    return (g, g, g)
+
+
+def size_of(rng):
+    return int([8, 9, 10, 12, 14, 16, 18, 20, 24, 28, 32][rng.integers(11)])
+
+
+def identifier_items(rng, p):
+    script, nm = name_text(rng, p)
+    items = [("name", nm), ("id", id_text(rng, p)),
+             ("date", date_text(rng, p["birth"], "birth")),
+             ("date", date_text(rng, p["study"], "study"))]
+    if rng.random() < 0.6:
+        items.append(("accession", acc_text(rng, p)))
+    if rng.random() < 0.7:
+        items.append(("institution", p["inst"]))
+    return items
+
+
+def layout(rng, f, p, kind, with_text=True, identifiers=True):
+    """Backgrounds plus text for one still frame."""
+    w, h = f.w, f.h
+    if kind == "US":
+        geo = us_background(rng, f)
+    elif kind == "SC":
+        sc_background(rng, f)
+    else:
+        ot_background(rng, f)
+    if not with_text:
+        return
+    dark = kind != "SC"
+    banner = (0, 0, w, int(h * 0.2))
+    left = (0, int(h * 0.15), int(w * 0.25), h)
+    right = (int(w * 0.75), int(h * 0.15), w, h)
+    bottom = (0, int(h * 0.82), w, h)
+    anywhere = (0, 0, w, h)
+    if identifiers:
+        for i, (cls, s) in enumerate(identifier_items(rng, p)):
+            size = size_of(rng)
+            region = [banner, banner, left, right, bottom, anywhere][i % 6] \
+                if rng.random() < 0.85 else anywhere
+            for attempt in range(4):
+                if f.text(rng, s, cls, size, pick_color(rng, f.rgb, dark), region):
+                    break
+                size, region = max(8, size - 4), anywhere
+    for _ in range(int(rng.integers(2, 7))):
+        s = TECHNICAL[rng.integers(len(TECHNICAL))]
+        f.text(rng, s, "technical", size_of(rng), pick_color(rng, f.rgb, dark),
+               [left, right, bottom][rng.integers(3)])
+    if rng.random() < 0.5:
+        s = OTHER[rng.integers(len(OTHER))]
+        f.text(rng, s, "other", size_of(rng), pick_color(rng, f.rgb, dark), anywhere)
+    if kind == "US" and rng.random() < 0.7:
+        # depth scale: numbers beside the sector's right edge
+        x = int(geo["ax"] + math.sin(geo["half"]) * geo["r1"] * 0.55 + 60)
+        font = ImageFont.truetype(LATIN_FONTS[0], int(rng.integers(9, 14)))
+        for k, depth in enumerate(range(0, 20, 5)):
+            y = int(geo["ay"] + geo["r0"] + k * (geo["r1"] - geo["r0"]) / 4.2)
+            if x + 20 < w and y + 14 < h and f.fits(x, y, 20, 14):
+                f.draw_at(str(depth), "technical", font, x, y, (200, 200, 200))
+
+
+def to_dicom(path, frames, p, kind, rgb, jp):
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    sop_class = {"US": "1.2.840.10008.5.1.4.1.1.6.1", "SC": "1.2.840.10008.5.1.4.1.1.7",
+                 "OT": "1.2.840.10008.5.1.4.1.1.7"}[kind]
+    if len(frames) > 1:
+        sop_class = "1.2.840.10008.5.1.4.1.1.3.1" if kind == "US" else "1.2.840.10008.5.1.4.1.1.7.2"
+    ds = Dataset()
+    name = os.path.basename(path)
+    # deterministic UIDs from the file name, under a test root
+    uid = "2.25.%d" % (int.from_bytes(name.encode("utf-8")[:14].ljust(14, b"\0"), "big"))
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPInstanceUID = uid + ".3"
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.ImplementationClassUID = "2.25.1"
+    if jp:
+        ds.SpecificCharacterSet = ["ISO 2022 IR 6", "ISO 2022 IR 87"]
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, uid + ".3"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = uid + ".1", uid + ".2"
+    ds.Modality = kind
+    ds.StudyDate, ds.AccessionNumber = p["study"], p["acc"]
+    ds.InstitutionName = p["inst"]
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate = p["pn"], p["id"], p["birth"]
+    ds.BurnedInAnnotation = "YES"
+    h, w = frames[0].h, frames[0].w
+    ds.Rows, ds.Columns = h, w
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    if rgb:
+        ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
+    else:
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    if len(frames) > 1:
+        ds.NumberOfFrames = len(frames)
+    ds.PixelData = b"".join(fr.pixels().tobytes() for fr in frames)
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    pydicom.dcmwrite(path, ds, write_like_original=False)
+
+
+def write_pgm(path, a):
+    with open(path, "wb") as fh:
+        fh.write(b"P5\n%d %d\n255\n" % (a.shape[1], a.shape[0]))
+        fh.write(np.ascontiguousarray(a, np.uint8).tobytes())
+
+
+def main(argv):
+    args = list(argv[1:])
+    seed, dicom = 4, True
+    if "--seed" in args:
+        i = args.index("--seed")
+        seed = int(args[i + 1])
+        del args[i:i + 2]
+    if "--no-dicom" in args:
+        args.remove("--no-dicom")
+        dicom = False
+    if len(args) != 1:
+        sys.stderr.write(__doc__)
+        return 2
+    out = args[0]
+    os.makedirs(os.path.join(out, "pgm"), exist_ok=True)
+    if dicom:
+        os.makedirs(os.path.join(out, "dicom"), exist_ok=True)
+    rng = np.random.default_rng(seed)
+
+    # (name, kind, size, rgb, with_text, frames, moving)
+    specs = []
+    for i in range(12):
+        specs.append(("us%02d" % i, "US", (640, 480), i % 3 == 2, True, 1, False))
+    specs += [("us_big", "US", (800, 600), False, True, 1, False),
+              ("us_xl", "US", (1024, 768), True, True, 1, False),
+              ("us_small", "US", (320, 240), False, True, 1, False)]
+    for i in range(5):
+        specs.append(("sc%02d" % i, "SC", [(640, 480), (800, 600)][i % 2], i == 1, True, 1, False))
+    for i in range(3):
+        specs.append(("ot%02d" % i, "OT", (512, 512), False, True, 1, False))
+    for i in range(6):
+        specs.append(("notext_us%02d" % i, "US", [(640, 480), (800, 600), (1024, 768)][i % 3],
+                      i % 2 == 1, False, 1, False))
+    specs += [("notext_sc", "SC", (640, 480), False, False, 1, False),
+              ("notext_ot", "OT", (512, 512), False, False, 1, False)]
+    specs += [("cine_static", "US", (640, 480), False, True, 4, False),
+              ("cine_moving", "US", (640, 480), True, True, 4, True)]
+
+    truth, lines = {}, []
+    for n, (name, kind, (w, h), rgb, with_text, nframes, moving) in enumerate(specs):
+        p = PATIENTS[n % len(PATIENTS)]
+        jp = "=" in p["pn"]
+        frames = []
+        if nframes == 1:
+            f = Frame(w, h, rgb)
+            layout(rng, f, p, kind, with_text)
+            frames.append(f)
+        else:
+            # the banner is drawn once, onto fresh speckle in every frame
+            proto = Frame(w, h, rgb)
+            layout(rng, proto, p, kind, True, identifiers=not moving)
+            brng_seed = int(rng.integers(1 << 30))
+            script, nm = name_text(rng, p)
+            for k in range(nframes):
+                f = Frame(w, h, rgb)
+                us_background(np.random.default_rng(brng_seed + k), f, phase=k * 0.7)
+                f.img = np.where(proto.mask[..., None] > 0, proto.img, f.img)
+                f.mask[...] = proto.mask
+                f.boxes = [dict(b) for b in proto.boxes]
+                f.occupied = [b["box"] for b in proto.boxes]
+                if moving:
+                    font = ImageFont.truetype(JP_FONTS[0] if script == "jp" else LATIN_FONTS[0], 18)
+                    f.draw_at(nm, "name", font, 150 + 40 * k, 200 + 25 * k, (255, 255, 0))
+                    f.draw_at(id_text(rng, p), "id", font, 170 + 40 * k, 230 + 25 * k, (255, 255, 255))
+                frames.append(f)
+        entry = dict(kind=kind, rgb=rgb, width=w, height=h, frames=[],
+                     identifiers=dict(PatientName=p["pn"], PatientID=p["id"],
+                                      PatientBirthDate=p["birth"], StudyDate=p["study"],
+                                      AccessionNumber=p["acc"], InstitutionName=p["inst"]))
+        for k, f in enumerate(frames):
+            stem = "%s_f%02d" % (name, k)
+            write_pgm(os.path.join(out, "pgm", stem + ".pgm"), f.luminance())
+            write_pgm(os.path.join(out, "pgm", stem + ".mask.pgm"), f.mask)
+            entry["frames"].append(dict(pgm=stem + ".pgm", boxes=f.boxes))
+            lines.append("image\t%s" % stem)
+            lines.append("notext\t%d" % (0 if with_text else 1))
+            lines.append("name\t%s" % p["pn"])
+            lines.append("id\t%s" % p["id"])
+            lines.append("date\t%s" % p["birth"])
+            lines.append("date\t%s" % p["study"])
+            lines.append("accession\t%s" % p["acc"])
+            lines.append("institution\t%s" % p["inst"])
+        if dicom:
+            to_dicom(os.path.join(out, "dicom", name + ".dcm"), frames, p, kind, rgb, jp)
+        truth[name + ".dcm"] = entry
+    with open(os.path.join(out, "truth.json"), "w", encoding="utf-8") as fh:
+        json.dump(truth, fh, ensure_ascii=False, indent=1)
+    with open(os.path.join(out, "truth.txt"), "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
