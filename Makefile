@@ -33,12 +33,18 @@ endif
 # start-up short.
 # OpenCV likewise: only libopencv-core-dev and libopencv-imgproc-dev are
 # installed (opencv4.pc comes with the ~225-package libopencv-dev).
-PKGS        := libsodium libcrypto sqlite3 tesseract lept libopenjp2 libjpeg libpng
-DCMTK_LIBS  := -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle -ldcmdata -loflog -lofstd
+# The core (headers, keys, store) needs the first set; the pixel module
+# (kakou-pixel.so: burned-in text, codecs) the second as well.
+PKGS_CORE   := libsodium libcrypto sqlite3
+PKGS_PIXEL  := tesseract lept libopenjp2 libjpeg libpng
+PKGS        := $(PKGS_CORE) $(PKGS_PIXEL)
+DCMTK_CORE  := -ldcmdata -loflog -lofstd
+DCMTK_LIBS  := -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle $(DCMTK_CORE)
 OPENCV_CFLAGS := -I/usr/include/opencv4
 OPENCV_LIBS := -lopencv_imgproc -lopencv_core
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS_CORE := $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null)
 CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 ifdef SANITIZE
@@ -51,11 +57,20 @@ CPPFLAGS_K := -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
 ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
 ALL_CXXFLAGS= -std=c++17 $(WARN) -Wno-deprecated-copy $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(OPENCV_CFLAGS) $(CXXFLAGS)
 LIBS        = $(DCMTK_LIBS) $(OPENCV_LIBS) $(PKG_LIBS) -lgomp -lpthread $(LDLIBS)
+LIBS_CORE   = $(DCMTK_CORE) $(PKG_LIBS_CORE) -ldl -lpthread $(LDLIBS)
 
 LIB_C   := $(sort $(wildcard lib/*/*.c))
 LIB_CXX := $(sort $(wildcard lib/*/*.cc))
 GEN_C   := $(BUILD)/gen/builtin_profiles.c $(BUILD)/gen/iod_types.c $(BUILD)/gen/sr_concepts.c
 LIB_OBJ := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o) $(GEN_C:%.c=%.o)
+# Three ways to put the library together (lib/pixel/module.h says why):
+#   libkakou.a      core + lib/pixel, called directly;
+#   libkakou.so and the kakou command: core + the loader, which opens
+#   kakou-pixel.so (core + lib/pixel + its entry table) when first needed.
+LOADER_OBJ := $(BUILD)/lib/deid/pixel_loader.o
+MODULE_OBJ := $(BUILD)/lib/pixel/module.o
+PIXEL_OBJ  := $(filter-out $(MODULE_OBJ),$(filter $(BUILD)/lib/pixel/%,$(LIB_OBJ)))
+CORE_OBJ   := $(filter-out $(LOADER_OBJ) $(MODULE_OBJ) $(PIXEL_OBJ),$(LIB_OBJ))
 TOOL_C  := $(sort $(wildcard tools/*.c))
 TOOL_OBJ:= $(TOOL_C:%.c=$(BUILD)/%.o)
 UNIT_C  := $(sort $(wildcard tests/unit/check_*.c))
@@ -68,13 +83,14 @@ FUZZ_REPLAY := $(FUZZ_ALL:%=$(BUILD)/fuzz/replay_%)
 
 STATIC  := $(BUILD)/libkakou.a
 SHLIB   := $(BUILD)/libkakou.so.$(SOVERSION)
+MODULE  := $(BUILD)/kakou-pixel.so
 CLI     := $(BUILD)/kakou
 
 .PHONY: all deps deps-if-missing run check check-unit check-e2e check-headers \
         check-asan bench fuzz fuzz-lib install clean
 .DEFAULT_GOAL := all
 
-all: $(CLI) $(SHLIB) $(STATIC)
+all: $(CLI) $(SHLIB) $(STATIC) $(MODULE)
 
 deps:
 	@scripts/deps.sh
@@ -121,16 +137,25 @@ $(BUILD)/%.o: %.cc $(BUILD)/CFLAGS
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/CFLAGS
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -w -c -o $@ $<
 
-$(STATIC): $(LIB_OBJ) $(BUILD)/OBJECTS
+$(STATIC): $(CORE_OBJ) $(PIXEL_OBJ) $(BUILD)/OBJECTS
 	@rm -f $@
-	$(QUIET_AR)ar rcs $@ $(LIB_OBJ)
+	$(QUIET_AR)ar rcs $@ $(CORE_OBJ) $(PIXEL_OBJ)
 
-$(SHLIB): $(LIB_OBJ) $(BUILD)/OBJECTS
-	$(QUIET_LD)$(CXX) -shared -Wl,-soname,libkakou.so.$(SOVERSION) $(SAN_FLAGS) -o $@ $(LIB_OBJ) $(LIBS)
+$(SHLIB): $(CORE_OBJ) $(LOADER_OBJ) $(BUILD)/OBJECTS
+	$(QUIET_LD)$(CXX) -shared -Wl,-soname,libkakou.so.$(SOVERSION) $(SAN_FLAGS) -o $@ $(CORE_OBJ) $(LOADER_OBJ) $(LIBS_CORE)
 	@ln -sf libkakou.so.$(SOVERSION) $(BUILD)/libkakou.so
 
-$(CLI): $(TOOL_OBJ) $(STATIC)
-	$(QUIET_LD)$(CXX) $(SAN_FLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(LIBS)
+# The module binds its own copy of the core to itself (-Bsymbolic) and
+# exports nothing but its entry table.
+$(MODULE): $(CORE_OBJ) $(PIXEL_OBJ) $(MODULE_OBJ) lib/pixel/module.map $(BUILD)/OBJECTS
+	$(QUIET_LD)$(CXX) -shared -Wl,-Bsymbolic -Wl,--version-script=lib/pixel/module.map $(SAN_FLAGS) \
+	  -o $@ $(MODULE_OBJ) $(PIXEL_OBJ) $(CORE_OBJ) $(LIBS)
+
+# where an installed kakou looks for its module (pixel_loader.c says where else)
+$(LOADER_OBJ): CFLAGS += -DKK_PIXEL_MODULE_DIR='"$(PREFIX)/lib/kakou"'
+
+$(CLI): $(TOOL_OBJ) $(CORE_OBJ) $(LOADER_OBJ) $(MODULE)
+	$(QUIET_LD)$(CXX) $(SAN_FLAGS) -o $@ $(TOOL_OBJ) $(CORE_OBJ) $(LOADER_OBJ) $(LIBS_CORE)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC) $(BUILD)/CFLAGS
 	@mkdir -p $(@D)
@@ -160,8 +185,10 @@ check-headers:
 	  echo "#include \"$$h\"" | $(CXX) -std=c++17 -pedantic -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only - || exit 1; \
 	done; echo "check-headers: ok"
 
+# tests/lsan.supp: leaks inside Tesseract, never kakou's own
 check-asan: deps-if-missing
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=address,undefined OPT='-O1 -g' check
+	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	  $(MAKE) --no-print-directory BUILD=build/asan SANITIZE=address,undefined OPT='-O1 -g' check
 
 bench: deps-if-missing all
 	@KAKOU=$(abspath $(CLI)) SHARED=$(SHARED) PYTHON=$(PYTHON) bench/run.sh
@@ -218,8 +245,9 @@ fuzz: $(FUZZ:%=$(FUZZ_DIR)/bin/%)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/kakou \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-	  $(DESTDIR)$(PREFIX)/share/kakou/profiles
+	  $(DESTDIR)$(PREFIX)/share/kakou/profiles $(DESTDIR)$(PREFIX)/lib/kakou
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/kakou
+	install -m 0755 $(MODULE) $(DESTDIR)$(PREFIX)/lib/kakou/kakou-pixel.so
 	install -m 0644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libkakou.a
 	install -m 0755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/libkakou.so.$(VERSION)
 	ln -sf libkakou.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkakou.so.$(SOVERSION)

@@ -107,6 +107,7 @@ int kk_cmd_review(int argc, char **argv)
     ro.payload = &cli;
     kk_deid_options o = KK_DEID_OPTIONS_INIT;
     o.key = key;
+    o.decide_only = 1; /* nothing is written: no store needed */
     if (kk_deid_new(&deid, ctx, p, &o) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;

@@ -58,10 +58,14 @@ typedef struct kk_deid_options {
      *  data that Rows x Columns x frames claim (0: no limit on the size;
      *  pixel claims are then held to half of the machine's memory). */
     uint64_t max_object_bytes;
+    /** 1 for a run that only decides (kk_deid_explain(), kk_deid_review()):
+     *  a profile that keeps a correspondence needs no store, and
+     *  kk_deid_file() refuses to run. */
+    int decide_only;
 } kk_deid_options;
 
 #define KK_DEID_OPTIONS_VERSION 1
-#define KK_DEID_OPTIONS_INIT { KK_DEID_OPTIONS_VERSION, NULL, NULL, 0, 0 }
+#define KK_DEID_OPTIONS_INIT { KK_DEID_OPTIONS_VERSION, NULL, NULL, 0, 0, 0 }
 
 /**
  * Start a run.

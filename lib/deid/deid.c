@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,12 @@ struct kk_deid {
     bool need_ids;
     bool iod_repair; /* keep Type 1/2 attributes a rule removes, replaced */
     bool sr_concepts; /* Clean Structured Content: Table E.3.4-1 applies */
-    kk_pixel_pool *pixels; /* when the profile has `pixel` rules */
+    bool pixel_rules;      /* the profile has `pixel` rules */
+    /* text finders, made when an object first needs one: a run whose
+     * objects need none never loads the pixel module */
+    pthread_mutex_t pixels_lock;
+    kk_pixel_pool *pixels;
+    bool decide_only;      /* explain and review only: may lack a store */
     char method[4][65];  /* DeidentificationMethod values to append */
     int nmethod;
 };
@@ -88,16 +94,18 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
                         "profile '%s' makes a fresh key for each run and destroys it, and keeps "
                         "no correspondence (R09): give no key and no store",
                         kk_profile_name(profile));
-    if (kk_profile_needs_store(profile) && !opts->store)
+    if (kk_profile_needs_store(profile) && !opts->store && !opts->decide_only)
         return kk__fail(ctx, KK_ESTORE, "profile '%s' keeps a correspondence: give a store "
                         "with --db FILE", kk_profile_name(profile));
     kk_deid *d = kk__calloc(1, sizeof *d);
     if (!d)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     d->profile = profile;
+    pthread_mutex_init(&d->pixels_lock, NULL);
     d->store = opts->store;
     d->lazy = opts->lazy_threshold ? opts->lazy_threshold : 4096;
     d->max_bytes = opts->max_object_bytes;
+    d->decide_only = opts->decide_only != 0;
     d->iod_repair = strcmp(kk_profile__param(profile, "iod-repair", "on"), "off") != 0;
     for (const char *const *en0 = kk_profile__enabled(profile); *en0; en0++)
         if (strcmp(*en0, "clean-structured-content") == 0)
@@ -116,9 +124,7 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
     }
     int npixel;
     kk_profile__pixel_rules(profile, &npixel);
-    if (st == KK_OK && npixel > 0) {
-        st = kk_pixel__pool_new(&d->pixels, ctx, profile);
-    }
+    d->pixel_rules = npixel > 0;
     if (st != KK_OK) {
         kk_deid_free(d);
         return st;
@@ -148,6 +154,7 @@ void kk_deid_free(kk_deid *d)
     kk_key_free(d->own_key);
     kk_clean__free(d->cleaner);
     kk_pixel__pool_free(d->pixels);
+    pthread_mutex_destroy(&d->pixels_lock);
     free(d);
 }
 
@@ -741,6 +748,18 @@ static kk_status check_size(kk_deid *d, kk_ctx *ctx, const char *in_path, uint64
     return KK_OK;
 }
 
+/* The run's text finders, made on first use. */
+static kk_status pixel_pool(kk_deid *d, kk_ctx *ctx, kk_pixel_pool **out)
+{
+    kk_status st = KK_OK;
+    pthread_mutex_lock(&d->pixels_lock);
+    if (!d->pixels)
+        st = kk_pixel__pool_new(&d->pixels, ctx, d->profile);
+    *out = d->pixels;
+    pthread_mutex_unlock(&d->pixels_lock);
+    return st;
+}
+
 /* Burned-in text boxes: into the result, and to explain one by one. */
 static void report_pixels(walk *w)
 {
@@ -764,7 +783,7 @@ static void report_pixels(walk *w)
         xb.width = b->w;
         xb.height = b->h;
         xb.source = kk_pixel__source_name(b->source);
-        xb.text_class = b->source == KK_PIXEL_SOURCE_DETECTED ? kk_text_class__name((kk_text_class)b->text_class)
+        xb.text_class = b->source == KK_PIXEL_SOURCE_DETECTED ? kk_pixel__class_name(b->text_class)
                         : b->source == KK_PIXEL_SOURCE_RULE ? "region" : "overlay";
         xb.text = w->show_values && b->source == KK_PIXEL_SOURCE_DETECTED ? b->text : NULL;
         kk_explain_entry x;
@@ -872,7 +891,7 @@ static kk_status walk_loaded(walk *w, const char *in_path)
     if (d->need_ids)
         collect_ids(w, ds, none, 0);
     /* the pixel rules' conditions read the header before it changes */
-    if (d->pixels) {
+    if (d->pixel_rules) {
         st = kk_pixel__plan(&w->plan, w->ctx, d->profile, w->dcm, in_path);
         if (st != KK_OK)
             return st;
@@ -890,7 +909,14 @@ static kk_status walk_loaded(walk *w, const char *in_path)
     if (w->err != KK_OK)
         return w->err;
     if (w->plan.active) {
-        st = kk_pixel__apply(&w->plan, w->ctx, d->pixels, w->dcm, in_path, !w->fn, &w->pixels,
+        kk_pixel_pool *pool = NULL;
+        st = pixel_pool(d, w->ctx, &pool);
+        if (st != KK_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", kk_error_message(w->ctx));
+            return kk__fail(w->ctx, st, "cannot clean burned-in text in '%s': %s", in_path, why);
+        }
+            st = kk_pixel__apply(&w->plan, w->ctx, pool, w->dcm, in_path, !w->fn, &w->pixels,
                              NULL);
         if (st != KK_OK)
             return st;
@@ -1007,6 +1033,8 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
     w.res = res;
     if (res)
         memset(res, 0, sizeof *res);
+    if (d->decide_only)
+        return kk__fail(ctx, KK_EINVAL, "this run only explains: it was started with decide_only");
     kk_status st = run_walk(&w, in_path);
     char tmp[PATH_MAX];
     tmp[0] = '\0';
@@ -1135,7 +1163,7 @@ kk_status kk_deid__buffer(kk_deid *d, kk_ctx *ctx, const void *data, size_t len,
     return st;
 }
 
-/* --- the review contact sheet (lib/deid/review.c) ---------------------- */
+/* --- the review contact sheet (lib/pixel/review.c) ---------------------- */
 
 kk_status kk_deid__review_one(kk_deid *d, kk_ctx *ctx, const char *path, kk_image **before,
                               kk_image **after, kk_pixel_outcome *out)
@@ -1155,12 +1183,15 @@ kk_status kk_deid__review_one(kk_deid *d, kk_ctx *ctx, const char *path, kk_imag
         charset_ref none = { "", 0 };
         collect_ids(&w, kk_dcm__dataset(w.dcm), none, 0);
     }
-    if (st == KK_OK && d->pixels)
+    if (st == KK_OK && d->pixel_rules)
         st = kk_pixel__plan(&w.plan, ctx, d->profile, w.dcm, path);
     if (st == KK_OK)
         st = kk_image__decode(before, ctx, w.dcm);
+    kk_pixel_pool *pool = NULL;
     if (st == KK_OK && w.plan.active)
-        st = kk_pixel__apply(&w.plan, ctx, d->pixels, w.dcm, path, false, out, after);
+        st = pixel_pool(d, ctx, &pool);
+    if (st == KK_OK && w.plan.active)
+        st = kk_pixel__apply(&w.plan, ctx, pool, w.dcm, path, false, out, after);
     else if (st == KK_OK)
         st = kk_image__decode(after, ctx, w.dcm);
     if (st != KK_OK) {
@@ -1180,23 +1211,20 @@ kk_status kk_deid__new_dry(kk_deid **out, kk_ctx *ctx, const kk_profile *profile
     /* a run that only decides: nothing is written or recorded, so a
      * profile that keeps a correspondence needs no store here, and a
      * keyed one gets an ephemeral key (the decisions do not depend on it) */
-    static char placeholder;
     kk_key *eph = NULL;
     kk_deid_options o = KK_DEID_OPTIONS_INIT;
+    o.decide_only = 1;
     if (!kk_profile_forbids_key(profile)) {
         kk_status st = kk_key_new_ephemeral(&eph, ctx);
         if (st != KK_OK)
             return st;
         o.key = eph;
-        if (kk_profile_needs_store(profile))
-            o.store = (kk_store *)(void *)&placeholder; /* never used: cleared below */
     }
     kk_status st = kk_deid_new(out, ctx, profile, &o);
     if (st != KK_OK) {
         kk_key_free(eph);
         return st;
     }
-    (*out)->store = NULL;
     if (eph)
         (*out)->own_key = eph; /* kk_deid_new made none: a key was given */
     return KK_OK;

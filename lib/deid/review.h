@@ -1,5 +1,5 @@
 /*
- * lib/deid/review.h - what the review contact sheet (review.c) needs from
+ * lib/deid/review.h - what the review contact sheet (lib/pixel/review.c) needs from
  * the engine (deid.c): one object's pixels before and after, and the boxes.
  * Not a public API.
  */

@@ -29,7 +29,9 @@ typedef struct kk_ocr_word {
 } kk_ocr_word;
 
 /**
- * Start Tesseract with eng and jpn.
+ * Start Tesseract with eng and jpn. Also calls omp_set_max_active_levels(0)
+ * when libgomp is loaded: Debian's Tesseract otherwise runs each LSTM step
+ * on an OpenMP team, which on line crops triples CPU time (measured).
  * @param datapath  tessdata folder; NULL: TESSDATA_PREFIX or Tesseract's
  *                  built-in default
  * @return KK_OK; KK_ENOTFOUND when either traineddata cannot be loaded;

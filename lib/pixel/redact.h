@@ -19,6 +19,7 @@
 
 #include "core/core.h"
 #include "dicom/dicom.h"
+#include "pixel/image.h"
 #include "pixel/textfind.h"
 #include "profile/profile_internal.h"
 
@@ -86,7 +87,11 @@ void kk_pixel__pool_free(kk_pixel_pool *pool);
  */
 kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
                           kk_dcm *dcm, const char *path, bool write,
-                          kk_pixel_outcome *out, struct kk_image **keep);
+                          kk_pixel_outcome *out, kk_image **keep);
+
+/** "name", "id", "date", "accession", "institution", "technical" or
+ *  "text", for a kk_text_class. */
+const char *kk_pixel__class_name(int text_class);
 
 /** "rule", "detected", "overlay" */
 const char *kk_pixel__source_name(kk_pixel_source s);

@@ -39,9 +39,9 @@ typedef enum kk_text_class {
 
 typedef enum kk_text_mode {
     KK_TEXT_MODE_ALL, /* redact all text but wholly technical lines */
-    KK_TEXT_MODE_PHI  /* redact lines that match an identifier or carry a
-                         label cue (Name, ID, DOB, 氏名...), and lines OCR
-                         cannot read */
+    KK_TEXT_MODE_PHI  /* redact lines that match an identifier, carry a
+                         label cue (Name, ID, DOB, 氏名...) or look like a
+                         date, and lines OCR cannot read */
 } kk_text_mode;
 
 /** A box to redact, in frame pixels (already padded and merged). */
@@ -73,7 +73,9 @@ typedef struct kk_textfind kk_textfind;
 
 /**
  * Start text finding: Tesseract with eng and jpn (TESSDATA_PREFIX or the
- * system tessdata).
+ * system tessdata). Takes ~0.3 s; reuse the object for every frame of the
+ * thread. Side effect: OpenMP parallel regions are made inactive process-
+ * wide (Debian's Tesseract spins OpenMP threads per line; see ocr.h).
  * @return KK_OK; KK_ENOTFOUND when a traineddata file is missing; KK_ENOMEM
  */
 kk_status kk_textfind__new(kk_textfind **out, kk_ctx *ctx);

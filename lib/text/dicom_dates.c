@@ -762,6 +762,11 @@ static void era_forms_one(wbuf *w, kk_era e, const kk_date *d, size_t *count)
     const struct era_info *ei = &eras[e];
     int ey = d->y - ei->start.y + 1;
     char line[160], a[40], b[40], c[40];
+    /* era years are written with one or two digits, and that is what
+     * kk_date__parse_era reads: a form for Reiwa 6662 would be a
+     * spelling no one writes and the parser refuses (fuzz_dates) */
+    if (ey > 99)
+        return;
     static const char seps[] = "./-";
 
     /* Letter forms: upper and lower case, each separator, plain and

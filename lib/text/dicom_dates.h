@@ -156,7 +156,8 @@ kk_status kk_date__parse_era(const char *s, size_t len, kk_date *out,
  * lowercase and zero-padded), kanji forms ("昭和45年3月12日",
  * "昭和45年03月12日", "昭45.3.12", full-width digits, "元年" for year 1),
  * one per line, each line ending in '\n'. On an era-change day the forms
- * of both eras are given.
+ * of both eras are given. An era year above 99 (Reiwa after 2117) has no
+ * form: *count is then 0.
  * @param[out] count  number of forms written, or NULL
  * @return KK_OK; KK_EINVAL for a date before 1868 or out too small
  */

@@ -345,6 +345,15 @@ def to_dicom(path, frames, p, kind, rgb, jp):
     ds.InstitutionName = p["inst"]
     ds.PatientName, ds.PatientID, ds.PatientBirthDate = p["pn"], p["id"], p["birth"]
     ds.BurnedInAnnotation = "YES"
+    # Type 1 and 2 attributes of the Patient, Study, Series and Equipment
+    # modules, so validators look at what matters
+    ds.PatientSex, ds.StudyTime, ds.ReferringPhysicianName = "", "101500", ""
+    ds.StudyID, ds.SeriesNumber, ds.InstanceNumber = "1", "1", "1"
+    ds.Manufacturer, ds.PatientOrientation = "kakou-test", ""
+    ds.ConversionType = "WSD"
+    ds.ContentDate, ds.ContentTime = p["study"], "101500"
+    if kind == "US":
+        ds.ImageType = ["ORIGINAL", "PRIMARY"]
     h, w = frames[0].h, frames[0].w
     ds.Rows, ds.Columns = h, w
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
@@ -352,8 +361,11 @@ def to_dicom(path, frames, p, kind, rgb, jp):
         ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
     else:
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.Laterality = ""
     if len(frames) > 1:
         ds.NumberOfFrames = len(frames)
+        ds.FrameTime = "33.3"
+        ds.FrameIncrementPointer = 0x00181063  # FrameTime
     ds.PixelData = b"".join(fr.pixels().tobytes() for fr in frames)
     ds.is_little_endian, ds.is_implicit_VR = True, False
     pydicom.dcmwrite(path, ds, write_like_original=False)

@@ -1,5 +1,5 @@
 /*
- * lib/deid/review.c - kk_deid_review(): a contact sheet (PNG) of what a
+ * lib/pixel/review.c - kk_deid_review(): a contact sheet (PNG) of what a
  * run would paint out of each object's pixels, for people to check a batch
  * at a glance. The first frame of each object is shown before, with the
  * boxes drawn, and after. Labels are running numbers, never file names or

@@ -1,0 +1,34 @@
+/*
+ * lib/pixel/module.h - the table of entry points that the pixel module
+ * (kakou-pixel.so: lib/pixel with OpenCV, Tesseract and the image codecs)
+ * hands to the core library, which loads it only when a profile's
+ * burned-in text rules find something to do (lib/deid/pixel_loader.c).
+ * Keeping those libraries out of the core keeps process start and memory
+ * small for header-only runs. Bump KK_PIXEL_MODULE_ABI on any change here
+ * or to a type these functions take.
+ * Not a public API.
+ */
+#ifndef KK_PIXEL_MODULE_H
+#define KK_PIXEL_MODULE_H
+
+#include "kakou/deid.h"
+#include "pixel/image.h"
+#include "pixel/redact.h"
+
+#define KK_PIXEL_MODULE_ABI 1
+#define KK_PIXEL_MODULE_SYMBOL "kk_pixel_module_v1"
+
+typedef struct kk_pixel_module {
+    int abi;                          /* KK_PIXEL_MODULE_ABI */
+    const char *version;              /* KK_VERSION_STRING it was built from */
+    kk_status (*pool_new)(kk_pixel_pool **out, kk_ctx *ctx, const kk_profile *profile);
+    void (*pool_free)(kk_pixel_pool *pool);
+    kk_status (*apply)(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm,
+                       const char *path, bool write, kk_pixel_outcome *out, kk_image **keep);
+    kk_status (*image_decode)(kk_image **out, kk_ctx *ctx, kk_dcm *dcm);
+    void (*image_free)(kk_image *img);
+    kk_status (*review)(kk_deid *deid, kk_ctx *ctx, const char *const *paths, size_t npaths,
+                        const char *png_path, const kk_review_options *opts, size_t *failed);
+} kk_pixel_module;
+
+#endif /* KK_PIXEL_MODULE_H */
