@@ -17,7 +17,7 @@
 #   BENCH_LATENCY_RUNS  single-file runs per tool (default 30; 5 with BENCH_QUICK)
 #   BENCH_QUICK=1       smoke test: 2 patients x 1 study x 1 series x 10 images, 1 round
 #   BENCH_ONLY          comma-separated row keys (cp, kakou-basic, kakou-jp, kakou-jp-j1,
-#                       gdcmanon-e, gdcmanon-dumb, dcmodify, pydicom, ...)
+#                       gdcmanon-e, gdcmanon-dumb, dcmodify, pydicom, ..., pixel)
 #   BENCH_KAKOU_KEY     an existing kakou key file (otherwise one is made per run)
 #   BENCH_RESULTS       report file (default bench/results/latest.txt, or quick.txt)
 #
@@ -110,3 +110,9 @@ args=(--data "$data" --work "$BENCH_WORK" --kakou "$KAKOU" --python "$PYTHON"
 echo "bench: $(basename "$data"): ${BENCH_WARMUP} warm-up + ${BENCH_ROUNDS} round(s), " \
      "${BENCH_LATENCY_RUNS} single-file runs per tool" >&2
 "$PYTHON" "$here/bench.py" "${args[@]}"
+
+# 5. Burned-in text (issue 4): frames per second with the pixel rules on.
+if [ -z "$BENCH_ONLY" ] || [[ ",$BENCH_ONLY," == *,pixel,* ]]; then
+    "$PYTHON" "$here/pixel.py" "$KAKOU" "$BENCH_WORK/pixel" "$([ -n "$BENCH_QUICK" ] && echo 1 || echo 3)" |
+        tee -a "$BENCH_RESULTS"
+fi

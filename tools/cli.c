@@ -129,3 +129,37 @@ kk_profile *kk_cli_load_profile(const kk_cli *cli, kk_ctx *ctx, const char *name
     }
     return p;
 }
+
+kk_status kk_cli_open_deciding_run(const kk_cli *cli, kk_ctx *ctx, const kk_cli_profile_args *pa,
+                                   kk_cli_run *run)
+{
+    memset(run, 0, sizeof *run);
+    run->profile = kk_cli_load_profile(cli, ctx, pa->profile, (const char **)pa->options);
+    if (!run->profile)
+        return KK_EINVAL;
+    kk_status st = KK_OK;
+    if (pa->key_path)
+        st = kk_key_load(&run->key, ctx, pa->key_path);
+    /* deciding needs no key of the project: an ephemeral one shows the
+     * same decisions */
+    else if (kk_profile_needs_key(run->profile))
+        st = kk_key_new_ephemeral(&run->key, ctx);
+    kk_deid_options o = KK_DEID_OPTIONS_INIT;
+    o.key = run->key;
+    o.decide_only = 1; /* nothing is written: no store needed */
+    if (st == KK_OK)
+        st = kk_deid_new(&run->deid, ctx, run->profile, &o);
+    if (st != KK_OK) {
+        kk_cli_error(cli, "%s", kk_error_message(ctx));
+        kk_cli_close_run(run);
+    }
+    return st;
+}
+
+void kk_cli_close_run(kk_cli_run *run)
+{
+    kk_deid_free(run->deid);
+    kk_key_free(run->key);
+    kk_profile_free(run->profile);
+    memset(run, 0, sizeof *run);
+}

@@ -87,6 +87,18 @@ kk_profile *kk_cli_load_profile(const kk_cli *cli, kk_ctx *ctx,
                                 const char *name_or_path,
                                 const char **options);
 
+/* A run that only decides (explain, review): the -p/-O profile, the -k key
+ * or an ephemeral one when the profile needs a key, and a kk_deid started
+ * with decide_only. Errors are printed; kk_cli_close_run() frees it all. */
+typedef struct kk_cli_run {
+    kk_profile *profile;
+    kk_key *key;
+    kk_deid *deid;
+} kk_cli_run;
+kk_status kk_cli_open_deciding_run(const kk_cli *cli, kk_ctx *ctx, const kk_cli_profile_args *pa,
+                                   kk_cli_run *run);
+void kk_cli_close_run(kk_cli_run *run);
+
 /* A subcommand: main-like entry point. argv[0] is the subcommand name. */
 typedef struct kk_command {
     const char *name;

@@ -79,37 +79,16 @@ int kk_cmd_explain(int argc, char **argv)
     if (optind != argc - 1)
         return kk_cli_usage_error(&cli, "give exactly one FILE");
     kk_ctx *ctx = kk_ctx_new();
-    kk_key *key = NULL;
-    kk_deid *deid = NULL;
+    kk_cli_run run;
     int rc = KK_EXIT_USAGE;
-    kk_profile *p = kk_cli_load_profile(&cli, ctx, pa.profile, pa.options);
-    if (!p)
-        goto out;
-    if (pa.key_path && kk_key_load(&key, ctx, pa.key_path) != KK_OK) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
-        goto out;
+    if (kk_cli_open_deciding_run(&cli, ctx, &pa, &run) == KK_OK) {
+        rc = KK_EXIT_OK;
+        if (kk_deid_explain(run.deid, ctx, argv[optind], show, print_entry, NULL) != KK_OK) {
+            kk_cli_error(&cli, "%s", kk_error_message(ctx));
+            rc = KK_EXIT_FAILED;
+        }
     }
-    /* explaining needs no key: an ephemeral one shows the same decisions */
-    kk_key *eph = NULL;
-    if (!key && kk_profile_needs_key(p) && kk_key_new_ephemeral(&eph, ctx) == KK_OK)
-        key = eph;
-    kk_deid_options o = KK_DEID_OPTIONS_INIT;
-    o.key = key;
-    o.decide_only = 1; /* nothing is written: no store needed */
-    if (kk_deid_new(&deid, ctx, p, &o) != KK_OK) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
-        goto out;
-    }
-    if (kk_deid_explain(deid, ctx, argv[optind], show, print_entry, NULL) != KK_OK) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
-        rc = KK_EXIT_FAILED;
-        goto out;
-    }
-    rc = KK_EXIT_OK;
-out:
-    kk_deid_free(deid);
-    kk_key_free(key);
-    kk_profile_free(p);
+    kk_cli_close_run(&run);
     kk_ctx_free(ctx);
     return rc;
 }

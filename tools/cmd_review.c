@@ -89,32 +89,15 @@ int kk_cmd_review(int argc, char **argv)
         pa.options[pa.noptions] = NULL;
     }
     kk_ctx *ctx = kk_ctx_new();
-    kk_key *key = NULL;
-    kk_deid *deid = NULL;
+    kk_cli_run run;
     int rc = KK_EXIT_USAGE;
-    kk_profile *p = kk_cli_load_profile(&cli, ctx, pa.profile, pa.options);
-    if (!p)
-        goto out;
-    if (pa.key_path && kk_key_load(&key, ctx, pa.key_path) != KK_OK) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
-        goto out;
-    }
-    if (!key && kk_profile_needs_key(p) && kk_key_new_ephemeral(&key, ctx) != KK_OK) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
-        goto out;
-    }
+    size_t failed = 0;
     ro.on_error = on_error;
     ro.payload = &cli;
-    kk_deid_options o = KK_DEID_OPTIONS_INIT;
-    o.key = key;
-    o.decide_only = 1; /* nothing is written: no store needed */
-    if (kk_deid_new(&deid, ctx, p, &o) != KK_OK) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
+    if (kk_cli_open_deciding_run(&cli, ctx, &pa, &run) != KK_OK)
         goto out;
-    }
-    size_t failed = 0;
-    if (kk_deid_review(deid, ctx, (const char *const *)argv + optind, (size_t)(argc - optind), out,
-                       &ro, &failed) != KK_OK) {
+    if (kk_deid_review(run.deid, ctx, (const char *const *)argv + optind, (size_t)(argc - optind),
+                       out, &ro, &failed) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;
     }
@@ -124,9 +107,7 @@ int kk_cmd_review(int argc, char **argv)
     kk_cli_info(&cli, "wrote %s", out);
     rc = failed ? KK_EXIT_FAILED : KK_EXIT_OK;
 out:
-    kk_deid_free(deid);
-    kk_key_free(key);
-    kk_profile_free(p);
+    kk_cli_close_run(&run);
     kk_ctx_free(ctx);
     return rc;
 }

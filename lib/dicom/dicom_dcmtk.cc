@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -323,8 +324,8 @@ static int nesting_depth(FILE *fp, int limit, uint64_t *elements)
 
 /* Refuse, before DCMTK reads it, an object nested too deep for its
  * recursive reader, or with so many elements that holding them would
- * take more than half of the machine's memory (a 2 GB file of empty
- * elements would need 50 GB). */
+ * take more than half of the memory this process may use (the machine's,
+ * or ulimit -v): a 2 GB file of empty elements would need 50 GB. */
 static kk_status check_nesting(kk_ctx *ctx, const char *what, FILE *fp)
 {
     if (!fp)
@@ -337,9 +338,12 @@ static kk_status check_nesting(kk_ctx *ctx, const char *what, FILE *fp)
                         what, KK_MAX_NESTING);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     uint64_t half = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : UINT64_MAX;
+    struct rlimit rl; /* ulimit -v, when set, is the machine */
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < half)
+        half = (uint64_t)rl.rlim_cur / 2;
     if (n > half / KK_BYTES_PER_ELEMENT)
         return kk__fail(ctx, KK_ELIMIT, "cannot read '%s': %llu elements would take about %llu "
-                        "MiB of memory, more than half of this machine's", what,
+                        "MiB of memory, more than half of what this process may use", what,
                         (unsigned long long)n,
                         (unsigned long long)(n * KK_BYTES_PER_ELEMENT >> 20));
     return KK_OK;

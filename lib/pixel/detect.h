@@ -31,6 +31,15 @@ typedef struct kk_detect_line {
     int text_level;      /* median grey of its glyph pixels (0..255) */
     int bg_level;        /* median grey around them (0..255) */
     float score;         /* 0..1, how text-like; for ordering and tests */
+    /* shape of the line, for the caller to weigh OCR's verdict against */
+    float saliency;      /* glyph peak / 90th percentile of the ring around */
+    float sharp;         /* edge steepness, ~1 for rendered glyphs */
+    float plateau;       /* flat glyph interiors, 0..1 */
+    float fill;          /* component pixels / box area */
+    float h_spread;      /* mean |h - median h| / median h of the components */
+    float base_spread;   /* mean |bottom - median bottom| / median h */
+    float stroke;        /* median stroke width / median h */
+    float regularity;    /* 0..1: glyphs of one height on one baseline */
 } kk_detect_line;
 
 /**

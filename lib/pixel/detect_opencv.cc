@@ -214,8 +214,57 @@ float saliency(const cv::Mat &th, int x0, int y0, int x1, int y1, int gh, int pe
     return (float)peak / (float)std::max(12, p90);
 }
 
+/* Shape of a line: how alike its components' heights are, how well their
+ * bottoms line up (descenders and punctuation aside: means of absolute
+ * deviations from the medians, over the components at least half the
+ * median height), and the stroke width from a distance transform of its
+ * pixels (a stroke of width s has a mean distance of about s/4). */
+void line_shape(const std::vector<Comp> &comps, const std::vector<int> &members,
+                const cv::Mat &labels, int x0, int y0, int x1, int y1, int gh, kk_detect_line *out)
+{
+    std::vector<int> bottoms;
+    for (int i : members)
+        if (comps[i].h * 2 >= gh)
+            bottoms.push_back(comps[i].y + comps[i].h);
+    int mb = median_of(bottoms);
+    float hs = 0, bs = 0;
+    int nb = 0;
+    for (int i : members) {
+        const Comp &c = comps[i];
+        hs += (float)std::abs(c.h - gh);
+        if (c.h * 2 >= gh) {
+            bs += (float)std::abs(c.y + c.h - mb);
+            nb++;
+        }
+    }
+    out->h_spread = hs / (float)members.size() / (float)std::max(1, gh);
+    out->base_spread = nb ? bs / (float)nb / (float)std::max(1, gh) : 0.0f;
+    int g = comps[members[0]].group;
+    cv::Mat mask(y1 - y0, x1 - x0, CV_8U);
+    for (int y = y0; y < y1; y++) {
+        const int *lr = labels.ptr<int>(y);
+        uint8_t *mr = mask.ptr<uint8_t>(y - y0);
+        for (int x = x0; x < x1; x++)
+            mr[x - x0] = lr[x] && comps[lr[x]].group == g ? 255 : 0;
+    }
+    cv::Mat dt;
+    cv::distanceTransform(mask, dt, cv::DIST_L2, 3);
+    double sum = 0;
+    int cnt = 0;
+    for (int y = 0; y < dt.rows; y++) {
+        const float *dr = dt.ptr<float>(y);
+        const uint8_t *mr = mask.ptr<uint8_t>(y);
+        for (int x = 0; x < dt.cols; x++)
+            if (mr[x]) {
+                sum += dr[x];
+                cnt++;
+            }
+    }
+    out->stroke = cnt ? (float)(4.0 * sum / cnt) / (float)std::max(1, gh) : 0.0f;
+}
+
 bool judge_line(const std::vector<Comp> &comps, const std::vector<int> &members, int polarity,
-                const cv::Mat &th, kk_detect_line *out)
+                const cv::Mat &th, const cv::Mat &labels, kk_detect_line *out)
 {
     int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
     std::vector<int> hs, levels;
@@ -275,6 +324,12 @@ bool judge_line(const std::vector<Comp> &comps, const std::vector<int> &members,
     out->score = score;
     out->text_level = polarity > 0 ? median_of(levels) : 255 - median_of(levels);
     out->bg_level = -1; /* filled by the caller from the frame */
+    out->saliency = sal;
+    out->sharp = sharp;
+    out->plateau = plateau;
+    out->fill = fill;
+    line_shape(comps, members, labels, x0, y0, x1, y1, gh, out);
+    out->regularity = 0;
     return true;
 }
 
@@ -317,7 +372,7 @@ extern "C" kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int widt
             group_lines(comps, lines);
             for (const auto &members : lines) {
                 kk_detect_line l{};
-                if (judge_line(comps, members, polarity, th, &l)) {
+                if (judge_line(comps, members, polarity, th, labels, &l)) {
                     background_level(g, &l);
                     found.push_back(l);
                 }

@@ -35,6 +35,12 @@
 #define CONF_TECH 60.0f     /* a technical line must be read at least this well */
 #define STRONG_SCORE 0.80f  /* detection score that makes an unread line text */
 #define CACHE_SLOTS 64
+/* telling text from pictures (anatomy, Doppler colour, calipers) */
+#define CONF_WORDS 75.0f    /* a reading this sure, of 2+ characters, is text */
+#define PICTURE_SAL 6.0f    /* glyphs standing out less than this from their
+                               surroundings sit on a textured picture */
+#define BIG_GLYPH 40        /* components this high are rarely lone glyphs */
+#define MIN_CONTRAST 24     /* |text - background| of visible text */
 
 typedef struct reading {
     char eng[160], jpn[160];
@@ -210,6 +216,13 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
                 continue;
             int ci = abs(l[i].text_level - l[i].bg_level), cj = abs(l[j].text_level - l[j].bg_level);
             size_t keep = ci >= cj ? i : j, drop = ci >= cj ? j : i;
+            if ((ci < cj ? ci : cj) < MIN_CONTRAST && 2 * l[drop].h > 3 * l[keep].h + 4) {
+                /* the gaps between light glyphs (seen as dark ones) of
+                 * several rows: their extent is the background's. The
+                 * gaps of one row do join its pieces (11-05-25). */
+                dead[drop] = 1;
+                continue;
+            }
             int x0 = l[keep].x < l[drop].x ? l[keep].x : l[drop].x;
             int y0 = l[keep].y < l[drop].y ? l[keep].y : l[drop].y;
             int x1 = l[keep].x + l[keep].w > l[drop].x + l[drop].w ? l[keep].x + l[keep].w
@@ -226,8 +239,62 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
         }
 }
 
+/* Glyphs of one height on one baseline with thin strokes: a line that
+ * looks like text whatever OCR makes of it (and is redacted unread). */
+static int looks_like_text(const kk_detect_line *l)
+{
+    return l->ncomp >= 3 && l->glyph_h < BIG_GLYPH && l->h_spread <= 0.35f &&
+           l->base_spread <= 0.15f && l->stroke <= 0.75f;
+}
+
+/* OCR read characters, not guesses at a picture: two letters or digits
+ * read with confidence (kana and kanji: two, with more confidence, as
+ * jpn reads any blob as a kanji). */
+static int reads_as_text(const reading *r)
+{
+    int a = 0, c = 0;
+    if (r->eng_words > 0 && r->eng_conf >= CONF_WORDS) {
+        kk_textmatch__chars(r->eng, &a, NULL, NULL);
+        if (a >= 2)
+            return 1;
+    }
+    if (r->has_jpn && r->jpn_words > 0 && r->jpn_conf >= CONF_SMALL) {
+        kk_textmatch__chars(r->jpn, &a, &c, NULL);
+        if (a + c >= 2)
+            return 1;
+    }
+    return 0;
+}
+
+/* OCR saw only symbols (a caliper's cross, an arrow, a bracket). */
+static int reads_as_symbols(const reading *r)
+{
+    int a = 0, c = 0, o = 0, a2 = 0, c2 = 0, o2 = 0;
+    kk_textmatch__chars(r->eng, &a, &c, &o);
+    if (r->has_jpn)
+        kk_textmatch__chars(r->jpn, &a2, &c2, &o2);
+    return a + c + a2 + c2 == 0 && o + o2 > 0;
+}
+
+/* A candidate that is more likely part of the picture than text: neither
+ * laid out like text nor read as text, and one of: no contrast with its
+ * surroundings (the gaps between light glyphs, seen as dark ones); barely
+ * standing out from a textured background (tissue, Doppler colour,
+ * speckle); bigger than glyphs come (bone on film); a lone symbol. */
+static int picture_like(const kk_detect_line *l, const reading *r)
+{
+    if (looks_like_text(l) || reads_as_text(r))
+        return 0;
+    if (abs(l->text_level - l->bg_level) < MIN_CONTRAST)
+        return 1;
+    if (l->saliency < PICTURE_SAL || l->glyph_h >= BIG_GLYPH)
+        return 1;
+    return l->ncomp <= 2 && reads_as_symbols(r);
+}
+
 typedef struct decision {
     int redact;
+    int picture;   /* spared as part of the picture, unless its row is text */
     int propagate; /* an identifier or a label: takes its row along */
     int technical;
     kk_text_class cls;
@@ -237,7 +304,7 @@ typedef struct decision {
 static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect_line *l,
                        const reading *r)
 {
-    decision d = { 0, 0, 0, KK_TEXT_OTHER, 0 };
+    decision d = { 0, 0, 0, 0, KK_TEXT_OTHER, 0 };
     float best = r->eng_conf > r->jpn_conf ? r->eng_conf : r->jpn_conf;
     int words = r->eng_words + r->jpn_words;
     d.conf = words ? best : 0;
@@ -263,6 +330,10 @@ static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect
     }
     if (d.technical) {
         d.cls = KK_TEXT_TECHNICAL;
+        return d;
+    }
+    if (picture_like(l, r)) {
+        d.picture = 1;
         return d;
     }
     if (unread) {
@@ -380,6 +451,21 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         if (st != KK_OK)
             goto out;
         dec[i] = decide(m, mode, &lines[i], &rd[i]);
+    }
+    /* a piece spared as picture beside text that goes is text after all
+     * (a glyph split off a name): ALL mode; PHI mode propagates below */
+    for (int changed = mode == KK_TEXT_MODE_ALL; changed;) {
+        changed = 0;
+        for (size_t j = 0; j < nlines; j++) {
+            if (dead[j] || !dec[j].picture || dec[j].redact)
+                continue;
+            for (size_t i = 0; i < nlines; i++)
+                if (i != j && !dead[i] && dec[i].redact && same_row(&lines[i], &lines[j], 1)) {
+                    dec[j].redact = 1;
+                    changed = 1;
+                    break;
+                }
+        }
     }
     /* a matching piece takes the rest of its row (PHI; ALL has it already) */
     for (int changed = 1; changed;) {

@@ -863,3 +863,26 @@ bool kk_textmatch__technical(const kk_textmatch *m, const char *line)
     free(s);
     return ok;
 }
+
+void kk_textmatch__chars(const char *line, int *alnum, int *cjk, int *other)
+{
+    int a = 0, c = 0, o = 0;
+    size_t len = line ? strlen(line) : 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i = utf8_next((const unsigned char *)line, len, i, &cp);
+        cp = norm_cp(cp);
+        if (is_alpha(cp) || is_digit(cp))
+            a++;
+        else if (is_cjk(cp))
+            c++;
+        else if (cp != ' ')
+            o++;
+    }
+    if (alnum)
+        *alnum = a;
+    if (cjk)
+        *cjk = c;
+    if (other)
+        *other = o;
+}

@@ -46,4 +46,10 @@ bool kk_textmatch__label(const char *line, kk_text_class *cls);
  *  technical token; false for an empty line. */
 bool kk_textmatch__technical(const kk_textmatch *m, const char *line);
 
+/** Count the characters of a line by kind, full-width forms folded:
+ *  *alnum ASCII letters and digits, *cjk kana and kanji, *other the rest
+ *  but spaces (punctuation, symbols, undecodable bytes). Any pointer may
+ *  be NULL. Used to tell a reading from OCR's guesses at a picture. */
+void kk_textmatch__chars(const char *line, int *alnum, int *cjk, int *other);
+
 #endif /* KK_PIXEL_TEXTMATCH_H */
