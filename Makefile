@@ -233,6 +233,7 @@ fuzz: $(FUZZ:%=$(FUZZ_DIR)/bin/%)
 	@for h in $(FUZZ); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$h $(FUZZ_DIR)/artifacts/$$h fuzz/regress/$$h; \
 	  echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+	  LSAN_OPTIONS=suppressions=$(abspath fuzz/lsan.supp) \
 	  $(FUZZ_DIR)/bin/$$h -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	    $$(case $$h in fuzz_deid) echo '$(FUZZ_MAXLEN_fuzz_deid)';; esac) \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$h/ $(FUZZ_DIR)/corpus/$$h \

@@ -24,6 +24,7 @@
 
 #include "pixel/detect.h"
 #include "pixel/ocr.h"
+#include "pixel/redact.h"
 #include "pixel/textfind.h"
 #include "pixel/textmatch.h"
 
@@ -65,16 +66,7 @@ struct kk_textfind {
 
 const char *kk_text_class__name(kk_text_class cls)
 {
-    switch (cls) {
-    case KK_TEXT_OTHER: return "other";
-    case KK_TEXT_NAME: return "name";
-    case KK_TEXT_ID: return "id";
-    case KK_TEXT_DATE: return "date";
-    case KK_TEXT_ACCESSION: return "accession";
-    case KK_TEXT_INSTITUTION: return "institution";
-    case KK_TEXT_TECHNICAL: return "technical";
-    }
-    return "?";
+    return kk_pixel__class_name((int)cls); /* one spelling, shared with explain */
 }
 
 kk_status kk_textfind__new(kk_textfind **out, kk_ctx *ctx)
@@ -201,40 +193,66 @@ static kk_status read_line(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     return KK_OK;
 }
 
-/* Keep one of two lines of opposite polarity that cover the same place. */
+static int contrast(const kk_detect_line *l)
+{
+    return abs(l->text_level - l->bg_level);
+}
+
+/* Do two lines cover the same place (half of the smaller one)? */
+static int same_place(const kk_detect_line *a, const kk_detect_line *b)
+{
+    long ov = (long)overlap_1d(a->x, a->x + a->w, b->x, b->x + b->w) *
+              overlap_1d(a->y, a->y + a->h, b->y, b->y + b->h);
+    long aa = (long)a->w * a->h, ab = (long)b->w * b->h;
+    return ov * 2 >= (aa < ab ? aa : ab);
+}
+
+/* k takes the extent of d, which it replaces; only its width when d is a
+ * solid block of background much taller than k (the black between rows,
+ * seen as one dark glyph): a row of gaps over several rows of text does
+ * tell where their glyphs are. */
+static void take_extent(kk_detect_line *k, const kk_detect_line *d)
+{
+    int x0 = k->x < d->x ? k->x : d->x;
+    int y0 = k->y < d->y ? k->y : d->y;
+    int x1 = k->x + k->w > d->x + d->w ? k->x + k->w : d->x + d->w;
+    int y1 = k->y + k->h > d->y + d->h ? k->y + k->h : d->y + d->h;
+    if (contrast(d) < MIN_CONTRAST && d->ncomp <= 2 && 2 * d->h > 3 * k->h + 4) {
+        y0 = k->y;
+        y1 = k->y + k->h;
+    }
+    k->x = x0;
+    k->y = y0;
+    k->w = x1 - x0;
+    k->h = y1 - y0;
+    if (d->score > k->score)
+        k->score = d->score;
+}
+
+/* Keep one of two lines of opposite polarity that cover the same place.
+ * A dark "line" with no contrast to its surroundings is the gaps between
+ * light glyphs: it tells how far their row runs (pieces the light pass
+ * split, or merged into a tissue line), so every light line it covers
+ * takes its extent before it goes. */
 static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
 {
+    for (size_t d = 0; d < n; d++) {
+        if (contrast(&l[d]) >= MIN_CONTRAST)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (k != d && !dead[k] && l[k].polarity != l[d].polarity &&
+                contrast(&l[k]) >= MIN_CONTRAST && same_place(&l[k], &l[d])) {
+                take_extent(&l[k], &l[d]);
+                dead[d] = 1;
+            }
+    }
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
-            if (dead[i] || dead[j] || l[i].polarity == l[j].polarity)
+            if (dead[i] || dead[j] || l[i].polarity == l[j].polarity ||
+                !same_place(&l[i], &l[j]))
                 continue;
-            long ov = (long)overlap_1d(l[i].x, l[i].x + l[i].w, l[j].x, l[j].x + l[j].w) *
-                      overlap_1d(l[i].y, l[i].y + l[i].h, l[j].y, l[j].y + l[j].h);
-            long ai = (long)l[i].w * l[i].h, aj = (long)l[j].w * l[j].h;
-            long amin = ai < aj ? ai : aj;
-            if (ov * 2 < amin)
-                continue;
-            int ci = abs(l[i].text_level - l[i].bg_level), cj = abs(l[j].text_level - l[j].bg_level);
-            size_t keep = ci >= cj ? i : j, drop = ci >= cj ? j : i;
-            if ((ci < cj ? ci : cj) < MIN_CONTRAST && 2 * l[drop].h > 3 * l[keep].h + 4) {
-                /* the gaps between light glyphs (seen as dark ones) of
-                 * several rows: their extent is the background's. The
-                 * gaps of one row do join its pieces (11-05-25). */
-                dead[drop] = 1;
-                continue;
-            }
-            int x0 = l[keep].x < l[drop].x ? l[keep].x : l[drop].x;
-            int y0 = l[keep].y < l[drop].y ? l[keep].y : l[drop].y;
-            int x1 = l[keep].x + l[keep].w > l[drop].x + l[drop].w ? l[keep].x + l[keep].w
-                                                                    : l[drop].x + l[drop].w;
-            int y1 = l[keep].y + l[keep].h > l[drop].y + l[drop].h ? l[keep].y + l[keep].h
-                                                                    : l[drop].y + l[drop].h;
-            l[keep].x = x0;
-            l[keep].y = y0;
-            l[keep].w = x1 - x0;
-            l[keep].h = y1 - y0;
-            if (l[drop].score > l[keep].score)
-                l[keep].score = l[drop].score;
+            size_t keep = contrast(&l[i]) >= contrast(&l[j]) ? i : j, drop = keep == i ? j : i;
+            take_extent(&l[keep], &l[drop]);
             dead[drop] = 1;
         }
 }
@@ -243,8 +261,16 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
  * looks like text whatever OCR makes of it (and is redacted unread). */
 static int looks_like_text(const kk_detect_line *l)
 {
-    return l->ncomp >= 3 && l->glyph_h < BIG_GLYPH && l->h_spread <= 0.35f &&
-           l->base_spread <= 0.15f && l->stroke <= 0.75f;
+    /* a pixel of slack: small glyphs sit a pixel off the baseline, and
+     * the stroke estimate has a floor of about 2 px (granted to crisp
+     * edges only: a row of speckle grains is as thick as it is high) */
+    float px = 1.0f / (float)(l->glyph_h > 0 ? l->glyph_h : 1);
+    float max_stroke = l->sharp >= 1.0f ? 0.6f + 2 * px : 0.75f;
+    if (l->ncomp < 3 || l->glyph_h >= BIG_GLYPH || l->stroke > max_stroke)
+        return 0;
+    /* a long row of small glyphs lines up less well, but is a long row */
+    return (l->h_spread <= 0.35f && l->base_spread <= 0.15f + px) ||
+           (l->ncomp >= 6 && l->h_spread <= 0.45f && l->base_spread <= 0.25f + px);
 }
 
 /* OCR read characters, not guesses at a picture: two letters or digits
@@ -277,16 +303,16 @@ static int reads_as_symbols(const reading *r)
 }
 
 /* A candidate that is more likely part of the picture than text: neither
- * laid out like text nor read as text, and one of: no contrast with its
- * surroundings (the gaps between light glyphs, seen as dark ones); barely
- * standing out from a textured background (tissue, Doppler colour,
- * speckle); bigger than glyphs come (bone on film); a lone symbol. */
+ * laid out like text nor read as text, and one of: barely standing out
+ * from a textured background (tissue, Doppler colour, speckle); bigger
+ * than glyphs come (bone on film, the background between rows); a lone
+ * symbol. (A dark line with no contrast to its surroundings is not one:
+ * it is the gaps between light glyphs, which may be all that is left of
+ * a row of text crossed by a bright tissue line.) */
 static int picture_like(const kk_detect_line *l, const reading *r)
 {
     if (looks_like_text(l) || reads_as_text(r))
         return 0;
-    if (abs(l->text_level - l->bg_level) < MIN_CONTRAST)
-        return 1;
     if (l->saliency < PICTURE_SAL || l->glyph_h >= BIG_GLYPH)
         return 1;
     return l->ncomp <= 2 && reads_as_symbols(r);
