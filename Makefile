@@ -226,14 +226,14 @@ fuzz-lib:
 
 $(FUZZ_DIR)/bin/%: fuzz/%.c fuzz-lib
 	@mkdir -p $(@D)
-	$(QUIET_LD)$(FUZZ_CXX) -x c -std=c11 $(WARN) -O1 -g $(FUZZ_SAN) $(CPPFLAGS_K:$(BUILD)/gen=$(FUZZ_DIR)/gen) \
+	$(QUIET_LD)$(FUZZ_CXX) -x c -std=c11 $(WARN) -O1 -g $(FUZZ_SAN) -Iinclude -Ilib -D_GNU_SOURCE \
 	  -c -o $@.o $< && $(FUZZ_CXX) $(FUZZ_SAN) -o $@ $@.o $(FUZZ_DIR)/libkakou.a $(LIBS)
 
 fuzz: $(FUZZ:%=$(FUZZ_DIR)/bin/%)
 	@for h in $(FUZZ); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$h $(FUZZ_DIR)/artifacts/$$h fuzz/regress/$$h; \
 	  echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
-	  LSAN_OPTIONS=suppressions=$(abspath fuzz/lsan.supp) \
+	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	  $(FUZZ_DIR)/bin/$$h -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	    $$(case $$h in fuzz_deid) echo '$(FUZZ_MAXLEN_fuzz_deid)';; esac) \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$h/ $(FUZZ_DIR)/corpus/$$h \

@@ -18,7 +18,7 @@ if ! nm "$BUILD/fuzz/replay_fuzz_deid" 2>/dev/null | grep -q __asan_init; then
     vlimit=2097152
 fi
 # leaks inside third-party libraries (Tesseract) are not kakou's
-export LSAN_OPTIONS="suppressions=$src/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$TESTS/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 n=0
 for h in "$src"/fuzz_*.c; do
     h=$(basename "$h" .c)
