@@ -87,7 +87,7 @@ MODULE  := $(BUILD)/kakou-pixel.so
 CLI     := $(BUILD)/kakou
 
 .PHONY: all deps deps-if-missing run check check-unit check-e2e check-headers \
-        check-asan bench fuzz fuzz-lib install clean
+        check-asan bench fuzz fuzz-lib deps-fuzz install clean
 .DEFAULT_GOAL := all
 
 all: $(CLI) $(SHLIB) $(STATIC) $(MODULE)
@@ -229,7 +229,10 @@ $(FUZZ_DIR)/bin/%: fuzz/%.c fuzz-lib
 	$(QUIET_LD)$(FUZZ_CXX) -x c -std=c11 $(WARN) -O1 -g $(FUZZ_SAN) -Iinclude -Ilib -D_GNU_SOURCE \
 	  -c -o $@.o $< && $(FUZZ_CXX) $(FUZZ_SAN) -o $@ $@.o $(FUZZ_DIR)/libkakou.a $(LIBS)
 
-fuzz: $(FUZZ:%=$(FUZZ_DIR)/bin/%)
+deps-fuzz:
+	@scripts/deps.sh --fuzz --check || scripts/deps.sh --fuzz
+
+fuzz: deps-fuzz $(FUZZ:%=$(FUZZ_DIR)/bin/%)
 	@for h in $(FUZZ); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$h $(FUZZ_DIR)/artifacts/$$h fuzz/regress/$$h; \
 	  echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \

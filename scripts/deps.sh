@@ -3,7 +3,10 @@
 # packages kakou needs to build, test and benchmark.
 #   scripts/deps.sh          install what is missing (apt-get, as root)
 #   scripts/deps.sh --check  exit 0 when everything is present, 1 otherwise
+#   scripts/deps.sh --fuzz   also clang and its libFuzzer runtime (make fuzz)
 set -u
+
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 PACKAGES="build-essential pkg-config
  libdcmtk-dev dcmtk libsodium-dev libssl-dev libsqlite3-dev sqlite3 check
@@ -17,7 +20,7 @@ present() {
     command -v cc >/dev/null 2>&1 || return 1
     command -v c++ >/dev/null 2>&1 || return 1
     command -v pkg-config >/dev/null 2>&1 || return 1
-    pkg-config --exists libsodium sqlite3 check libopenjp2 libjpeg tesseract || return 1
+    pkg-config --exists libsodium libcrypto sqlite3 check libopenjp2 libjpeg libpng tesseract lept || return 1
     [ -f /usr/include/dcmtk/dcmdata/dctk.h ] || return 1
     [ -f /usr/include/opencv4/opencv2/imgproc.hpp ] || return 1
     [ -d /usr/share/tesseract-ocr/5/tessdata ] || return 1
@@ -27,8 +30,19 @@ present() {
     done
     /usr/bin/python3 -c 'import pydicom, numpy, PIL' >/dev/null 2>&1 || return 1
     [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || return 1
+    [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || return 1
+    if [ -n "${WANT_FUZZ:-}" ]; then
+        command -v clang >/dev/null 2>&1 || return 1
+        ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || return 1
+    fi
     return 0
 }
+
+if [ "${1:-}" = "--fuzz" ]; then
+    WANT_FUZZ=1
+    PACKAGES="$PACKAGES $FUZZ_PACKAGES"
+    shift
+fi
 
 if [ "${1:-}" = "--check" ]; then
     present
