@@ -960,6 +960,14 @@ static kk_status run_walk(walk *w, const char *in_path)
     return walk_loaded(w, in_path);
 }
 
+static void walk_init(walk *w, kk_deid *d, kk_ctx *ctx, const char *path)
+{
+    memset(w, 0, sizeof *w);
+    w->d = d;
+    w->ctx = ctx;
+    w->path = path;
+}
+
 static void walk_free(walk *w)
 {
     kk_pixel__plan_free(&w->plan);
@@ -1026,10 +1034,7 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
                        kk_deid_result *res)
 {
     walk w;
-    memset(&w, 0, sizeof w);
-    w.d = d;
-    w.ctx = ctx;
-    w.path = in_path;
+    walk_init(&w, d, ctx, in_path);
     w.res = res;
     if (res)
         memset(res, 0, sizeof *res);
@@ -1127,10 +1132,7 @@ kk_status kk_deid_explain(kk_deid *d, kk_ctx *ctx, const char *in_path, int show
                           kk_explain_fn fn, void *payload)
 {
     walk w;
-    memset(&w, 0, sizeof w);
-    w.d = d;
-    w.ctx = ctx;
-    w.path = in_path;
+    walk_init(&w, d, ctx, in_path);
     w.fn = fn;
     w.payload = payload;
     w.show_values = show_values != 0;
@@ -1144,10 +1146,7 @@ kk_status kk_deid_explain(kk_deid *d, kk_ctx *ctx, const char *in_path, int show
 kk_status kk_deid__buffer(kk_deid *d, kk_ctx *ctx, const void *data, size_t len, kk_buf *out)
 {
     walk w;
-    memset(&w, 0, sizeof w);
-    w.d = d;
-    w.ctx = ctx;
-    w.path = "<memory>";
+    walk_init(&w, d, ctx, "<memory>");
     kk_status st = KK_OK;
     if (d->max_bytes && len > d->max_bytes)
         st = kk__fail(ctx, KK_ELIMIT, "cannot read '<memory>': %llu MiB is above the per-object "
@@ -1171,10 +1170,7 @@ kk_status kk_deid__review_one(kk_deid *d, kk_ctx *ctx, const char *path, kk_imag
     *before = *after = NULL;
     memset(out, 0, sizeof *out);
     walk w;
-    memset(&w, 0, sizeof w);
-    w.d = d;
-    w.ctx = ctx;
-    w.path = path;
+    walk_init(&w, d, ctx, path);
     uint64_t size;
     kk_status st = check_size(d, ctx, path, &size);
     if (st == KK_OK)
@@ -1234,10 +1230,7 @@ kk_status kk_deid__apply_loaded(kk_deid *d, kk_ctx *ctx, kk_dcm *dcm, const char
                                 kk_explain_fn fn, void *payload)
 {
     walk w;
-    memset(&w, 0, sizeof w);
-    w.d = d;
-    w.ctx = ctx;
-    w.path = path;
+    walk_init(&w, d, ctx, path);
     w.fn = fn;
     w.payload = payload;
     w.dcm = dcm;

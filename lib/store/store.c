@@ -1155,7 +1155,11 @@ static void csv_field(FILE *fp, const char *v)
     fputc('"', fp);
 }
 
-kk_status kk_store_export_map(kk_store *s, kk_ctx *ctx, FILE *fp)
+/* Every mapping, decrypted, to fn: UIDs by new UID, then pseudonyms by
+ * domain and pseudonym. Holds s->mu; the caller has logged why (R24).
+ * Each original is wiped once fn returns. */
+static kk_status each_mapping_locked(kk_store *s, kk_ctx *ctx, const char *what,
+                                     kk_store_mapping_fn fn, void *payload)
 {
     static const char *const sql[2] = {
         "SELECT NULL, new_uid, key_id, nonce, original_enc FROM uids "
@@ -1163,6 +1167,47 @@ kk_status kk_store_export_map(kk_store *s, kk_ctx *ctx, FILE *fp)
         "SELECT domain, pseudonym, key_id, nonce, original_enc FROM "
         "pseudonyms ORDER BY domain, pseudonym",
     };
+    kk_status st = KK_OK;
+    for (int t = 0; t < 2 && st == KK_OK; t++) {
+        sqlite3_stmt *q = NULL;
+        int rc;
+        if (sqlite3_prepare_v2(s->db, sql[t], -1, &q, NULL) != SQLITE_OK)
+            return kk_store__sql_fail(s, ctx, what);
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            const char *dom = (const char *)sqlite3_column_text(q, 0);
+            const char *id = (const char *)sqlite3_column_text(q, 1);
+            char *orig = NULL;
+            st = decrypt_row(s, ctx, t ? 'p' : 'u', dom, id ? id : "",
+                             (const char *)sqlite3_column_text(q, 2),
+                             sqlite3_column_blob(q, 3),
+                             sqlite3_column_bytes(q, 3),
+                             sqlite3_column_blob(q, 4),
+                             sqlite3_column_bytes(q, 4), &orig);
+            if (st != KK_OK)
+                break;
+            fn(t ? 'p' : 'u', id ? id : "", orig, payload);
+            sodium_memzero(orig, strlen(orig));
+            kk_free(orig);
+        }
+        if (st == KK_OK && rc != SQLITE_DONE)
+            st = kk_store__sql_fail(s, ctx, what);
+        sqlite3_finalize(q);
+    }
+    return st;
+}
+
+static void csv_row(char kind, const char *new_id, const char *original, void *payload)
+{
+    FILE *fp = payload;
+    (void)kind;
+    csv_field(fp, original);
+    fputc(',', fp);
+    csv_field(fp, new_id);
+    fputc('\n', fp);
+}
+
+kk_status kk_store_export_map(kk_store *s, kk_ctx *ctx, FILE *fp)
+{
     sqlite3_stmt *q = NULL;
     kk_status st;
     int other = 0;
@@ -1197,36 +1242,7 @@ kk_status kk_store_export_map(kk_store *s, kk_ctx *ctx, FILE *fp)
     if ((st = audit_now(s, ctx, "export", "export-map", NULL)) != KK_OK)
         goto out;
     fputs("id_old,id_new\n", fp);
-    for (int t = 0; t < 2 && st == KK_OK; t++) {
-        int rc;
-        if (sqlite3_prepare_v2(s->db, sql[t], -1, &q, NULL) != SQLITE_OK) {
-            st = kk_store__sql_fail(s, ctx, "cannot export");
-            break;
-        }
-        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-            const char *dom = (const char *)sqlite3_column_text(q, 0);
-            const char *id = (const char *)sqlite3_column_text(q, 1);
-            char *orig = NULL;
-            st = decrypt_row(s, ctx, t ? 'p' : 'u', dom, id ? id : "",
-                             (const char *)sqlite3_column_text(q, 2),
-                             sqlite3_column_blob(q, 3),
-                             sqlite3_column_bytes(q, 3),
-                             sqlite3_column_blob(q, 4),
-                             sqlite3_column_bytes(q, 4), &orig);
-            if (st != KK_OK)
-                break;
-            csv_field(fp, orig);
-            fputc(',', fp);
-            csv_field(fp, id ? id : "");
-            fputc('\n', fp);
-            sodium_memzero(orig, strlen(orig));
-            kk_free(orig);
-        }
-        if (st == KK_OK && rc != SQLITE_DONE)
-            st = kk_store__sql_fail(s, ctx, "cannot export");
-        sqlite3_finalize(q);
-        q = NULL;
-    }
+    st = each_mapping_locked(s, ctx, "cannot export", csv_row, fp);
     if (st == KK_OK && (fflush(fp) != 0 || ferror(fp)))
         st = kk__fail(ctx, KK_EIO, "cannot write the map: %s",
                       strerror(errno));
@@ -1241,53 +1257,18 @@ out:
 kk_status kk_store__each_mapping(kk_store *s, kk_ctx *ctx, const char *why,
                                  kk_store_mapping_fn fn, void *payload)
 {
-    static const char *const sql[2] = {
-        "SELECT NULL, new_uid, key_id, nonce, original_enc FROM uids",
-        "SELECT domain, pseudonym, key_id, nonce, original_enc FROM "
-        "pseudonyms",
-    };
-    sqlite3_stmt *q = NULL;
     kk_status st;
-
     if (!s || !fn || !why)
         return kk__fail(ctx, KK_EINVAL, "each_mapping: missing argument");
     if (!s->key)
         return kk__fail(ctx, KK_EKEY, "reading the originals needs the key");
     pthread_mutex_lock(&s->mu);
-    if ((st = kk_store__flush_locked(s, ctx)) != KK_OK)
-        goto out;
+    st = kk_store__flush_locked(s, ctx);
     /* reading every original is logged before it happens (R24) */
-    if ((st = audit_now(s, ctx, why, why, NULL)) != KK_OK)
-        goto out;
-    for (int t = 0; t < 2 && st == KK_OK; t++) {
-        int rc;
-        if (sqlite3_prepare_v2(s->db, sql[t], -1, &q, NULL) != SQLITE_OK) {
-            st = kk_store__sql_fail(s, ctx, "cannot read the mappings");
-            break;
-        }
-        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-            const char *dom = (const char *)sqlite3_column_text(q, 0);
-            const char *id = (const char *)sqlite3_column_text(q, 1);
-            char *orig = NULL;
-            st = decrypt_row(s, ctx, t ? 'p' : 'u', dom, id ? id : "",
-                             (const char *)sqlite3_column_text(q, 2),
-                             sqlite3_column_blob(q, 3),
-                             sqlite3_column_bytes(q, 3),
-                             sqlite3_column_blob(q, 4),
-                             sqlite3_column_bytes(q, 4), &orig);
-            if (st != KK_OK)
-                break;
-            fn(t ? 'p' : 'u', id ? id : "", orig, payload);
-            sodium_memzero(orig, strlen(orig));
-            kk_free(orig);
-        }
-        if (st == KK_OK && rc != SQLITE_DONE)
-            st = kk_store__sql_fail(s, ctx, "cannot read the mappings");
-        sqlite3_finalize(q);
-        q = NULL;
-    }
-out:
-    sqlite3_finalize(q);
+    if (st == KK_OK)
+        st = audit_now(s, ctx, why, why, NULL);
+    if (st == KK_OK)
+        st = each_mapping_locked(s, ctx, "cannot read the mappings", fn, payload);
     pthread_mutex_unlock(&s->mu);
     return st;
 }
