@@ -76,6 +76,8 @@ TOOL_OBJ:= $(TOOL_C:%.c=$(BUILD)/%.o)
 UNIT_C  := $(sort $(wildcard tests/unit/check_*.c))
 UNIT_BIN:= $(UNIT_C:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(filter-out $(UNIT_C),$(wildcard tests/unit/*.c))
+# C++ test programs the e2e scripts run (tests/tools/*.cc)
+TEST_TOOLS  := $(patsubst tests/tools/%.cc,$(BUILD)/tests/%,$(sort $(wildcard tests/tools/*.cc)))
 PROFILE_SRC := $(sort $(wildcard profiles/*.kkp))
 # the fuzzing harnesses, replayed by make check (see "fuzzing" below)
 FUZZ_ALL    := $(sort $(basename $(notdir $(wildcard fuzz/fuzz_*.c))))
@@ -126,6 +128,19 @@ $(BUILD)/gen/sr_concepts.c: scripts/gen_sr_concepts.sh profiles/reference/sr_cle
 	@mkdir -p $(@D)
 	$(QUIET_GEN)scripts/gen_sr_concepts.sh profiles/reference/sr_clean_concepts.tsv > $@.tmp && mv $@.tmp $@
 
+# DCMTK's data dictionary, compiled in (lib/dicom/dict_dcmtk.cc): DCMTK
+# itself loads its text files here, once, and the table is what it loaded
+# (scripts/gen_dcm_dict.cc). The generator writes dcm_dict.d, which names
+# those files, so a new dictionary regenerates the table.
+$(BUILD)/gen/gen_dcm_dict: scripts/gen_dcm_dict.cc $(BUILD)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LD)$(CXX) -std=c++17 $(WARN) -Wno-deprecated-copy -O1 -MMD -MP -o $@ $< $(DCMTK_CORE)
+
+$(BUILD)/gen/dcm_dict.inc: $(BUILD)/gen/gen_dcm_dict
+	$(QUIET_GEN)$(BUILD)/gen/gen_dcm_dict $@ $(BUILD)/gen/dcm_dict.d > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/dicom/dict_dcmtk.o: $(BUILD)/gen/dcm_dict.inc
+
 $(BUILD)/%.o: %.c $(BUILD)/CFLAGS
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -141,14 +156,17 @@ $(STATIC): $(CORE_OBJ) $(PIXEL_OBJ) $(BUILD)/OBJECTS
 	@rm -f $@
 	$(QUIET_AR)ar rcs $@ $(CORE_OBJ) $(PIXEL_OBJ)
 
+# -z nodelete, here and on the module: DCMTK's dictionary may point into
+# their compiled-in table (lib/dicom/dict_dcmtk.cc), so dlclose() must
+# not unmap them.
 $(SHLIB): $(CORE_OBJ) $(LOADER_OBJ) $(BUILD)/OBJECTS
-	$(QUIET_LD)$(CXX) -shared -Wl,-soname,libkakou.so.$(SOVERSION) $(SAN_FLAGS) -o $@ $(CORE_OBJ) $(LOADER_OBJ) $(LIBS_CORE)
+	$(QUIET_LD)$(CXX) -shared -Wl,-soname,libkakou.so.$(SOVERSION) -Wl,-z,nodelete $(SAN_FLAGS) -o $@ $(CORE_OBJ) $(LOADER_OBJ) $(LIBS_CORE)
 	@ln -sf libkakou.so.$(SOVERSION) $(BUILD)/libkakou.so
 
 # The module binds its own copy of the core to itself (-Bsymbolic) and
 # exports nothing but its entry table.
 $(MODULE): $(CORE_OBJ) $(PIXEL_OBJ) $(MODULE_OBJ) lib/pixel/module.map $(BUILD)/OBJECTS
-	$(QUIET_LD)$(CXX) -shared -Wl,-Bsymbolic -Wl,--version-script=lib/pixel/module.map $(SAN_FLAGS) \
+	$(QUIET_LD)$(CXX) -shared -Wl,-Bsymbolic -Wl,--version-script=lib/pixel/module.map -Wl,-z,nodelete $(SAN_FLAGS) \
 	  -o $@ $(MODULE_OBJ) $(PIXEL_OBJ) $(CORE_OBJ) $(LIBS)
 
 # where an installed kakou looks for its module (pixel_loader.c says where else)
@@ -162,12 +180,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC) $(BUILD)/CFLAGS
 	$(QUIET_LD)$(CC) $(ALL_CFLAGS) -DTESTDATA='"$(abspath testdata)"' -DREFDATA='"$(abspath profiles/reference)"' \
 	  -o $@ $< $(TEST_SUPPORT) $(STATIC) $(CHECK_LIBS) $(LIBS) -lstdc++ -lm
 
+$(BUILD)/tests/%: tests/tools/%.cc $(STATIC) $(BUILD)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LD)$(CXX) $(ALL_CXXFLAGS) -o $@ $< $(STATIC) $(LIBS) -lm
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 run: deps-if-missing all
 	@scripts/run-sample.sh $(CLI)
 
-check: deps-if-missing all $(UNIT_BIN) $(FUZZ_REPLAY)
+check: deps-if-missing all $(UNIT_BIN) $(TEST_TOOLS) $(FUZZ_REPLAY)
 	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
 	  tests/run.sh $(UNIT_BIN)
 
@@ -175,7 +197,7 @@ check-unit: all $(UNIT_BIN)
 	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
 	  tests/run.sh --unit-only $(UNIT_BIN)
 
-check-e2e: all
+check-e2e: all $(UNIT_BIN) $(TEST_TOOLS)
 	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
 	  tests/run.sh --e2e-only
 

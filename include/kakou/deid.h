@@ -9,6 +9,15 @@
  * Thread safety: one kk_deid may be used by several threads at once for
  * separate files, each thread with its own kk_ctx; kk_deid_new() and
  * kk_deid_free() are not to race with other calls on the same run.
+ *
+ * Data dictionary: the first call that needs DCMTK (kk_profile_load())
+ * has it create its dictionary, and DCMTK reads its text files, which
+ * takes milliseconds, unless DCMDICTPATH says otherwise. Set
+ * DCMDICTPATH=/dev/null (before that call and before threads start), as
+ * the kakou command does, and libkakou adds its compiled-in copy of
+ * DCMTK's dictionary, the same entries, read from no file. libkakou does
+ * this whenever DCMTK's dictionary has no entries, and leaves one that has
+ * entries (loaded by the application, or from DCMDICTPATH's files) alone.
  */
 #ifndef KAKOU_DEID_H
 #define KAKOU_DEID_H

@@ -39,6 +39,12 @@ typedef struct kk_dcm_elem kk_dcm_elem; /* an element (sequences too) */
 
 /** Set up DCMTK once per process (logging off, dictionary loaded). */
 void kk_dcm__init(void);
+/** Create DCMTK's dictionary and, when it holds nothing but the skeleton
+ *  (DCMDICTPATH=/dev/null), add the compiled-in copy of DCMTK's own
+ *  (dict_dcmtk.cc). Called once, by kk_dcm__init(), after logging is off. */
+void kk_dcm__dict_init(void);
+/** True when the compiled-in dictionary is the one in use. */
+bool kk_dcm__dict_builtin(void);
 
 /** Load a file. Values longer than lazy_threshold bytes are read when
  *  needed. Fails with KK_ENOTDICOM and a message naming path; with
@@ -66,6 +72,10 @@ void *kk_dcm__dcmtk_dataset(kk_dcm *dcm);
  *  and is carried over from the input byte for byte (it cannot be
  *  decoded or changed). */
 bool kk_dcm__pixels_carried_raw(const kk_dcm *dcm);
+/** True when the last kk_dcm__save() copied the Pixel Data element from
+ *  the input file (nothing had changed it) instead of writing it through
+ *  DCMTK: the bytes are the same either way, only the cost differs. */
+bool kk_dcm__pixels_copied(const kk_dcm *dcm);
 /** Write in transfer syntax uid from now on: the pixel data set must
  *  already be in that representation (lib/pixel re-encoded it). */
 kk_status kk_dcm__set_transfer_syntax(kk_dcm *dcm, kk_ctx *ctx, const char *uid);

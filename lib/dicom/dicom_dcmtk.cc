@@ -14,10 +14,12 @@
  * recursive reader (see check_nesting()).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -50,10 +52,19 @@ extern "C" {
 
 struct kk_dcm {
     DcmFileFormat *ff;       /* as read; its data set moves to out on save */
-    /* Pixel Data of a transfer syntax newer than DCMTK (HTJ2K, deflated
-     * frames): copied from the input verbatim, after the data set */
-    bool raw_pixels;
-    long long pix_off, pix_end;
+    /* The top-level Pixel Data element as it lies in the input file,
+     * [pix_off, pix_end) with its length field, found by scan_object().
+     * On save it is copied from the input byte for byte (copy_file_range,
+     * no pass through user space) when nothing can have changed it; always
+     * for a transfer syntax newer than DCMTK (raw_pixels), whose Pixel Data
+     * DCMTK cannot hold. */
+    long long pix_off = -1, pix_end = -1;
+    uint32_t pix_len = 0;
+    char pix_vr[3] = "";
+    bool pix_even = false;
+    bool raw_pixels = false;
+    bool pixels_exposed = false; /* lib/pixel had the DCMTK data set */
+    bool pixels_copied = false;  /* the last save copied them */
     DcmDataset *ds;          /* owned */
     /* what to write: the transfer syntax read, unless lib/pixel re-encoded
      * the pixels in another one */
@@ -81,7 +92,10 @@ void kk_dcm__init(void)
         /* standard attributes stored as UN get their dictionary VR, so
          * rules and values see a UID as a UID (PS3.5 6.2.2) */
         dcmEnableUnknownVRConversion.set(OFTrue);
-        (void)dcmDataDict.isDictionaryLoaded();
+        /* create the dictionary, with logging already off (a bad
+         * DCMDICTPATH is reported through it); add the compiled-in one
+         * when it came up empty (dict_dcmtk.cc) */
+        kk_dcm__dict_init();
     });
 }
 
@@ -91,34 +105,6 @@ static uint16_t vr_code(DcmEVR evr)
     if (!n || strlen(n) < 2)
         return KK_VR('U', 'N');
     return KK_VR(n[0], n[1]);
-}
-
-/* Find the top-level Pixel Data of an explicit VR little endian file: the
- * last "(7FE0,0010) OB, undefined length" header, and the sequence
- * delimiter that ends it. */
-static bool find_raw_pixels(const char *path, long long *off, long long *end)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return false;
-    static const unsigned char head[12] = { 0xE0, 0x7F, 0x10, 0x00, 'O', 'B', 0, 0,
-                                            0xFF, 0xFF, 0xFF, 0xFF };
-    static const unsigned char delim[8] = { 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0 };
-    std::string buf;
-    char chunk[1 << 16];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-        buf.append(chunk, n);
-    fclose(fp);
-    size_t h = buf.rfind(std::string(reinterpret_cast<const char *>(head), 12));
-    if (h == std::string::npos)
-        return false;
-    size_t e = buf.rfind(std::string(reinterpret_cast<const char *>(delim), 8));
-    if (e == std::string::npos || e < h)
-        return false;
-    *off = (long long)h;
-    *end = (long long)(e + 8);
-    return true;
 }
 
 /* A transfer syntax newer than this DCMTK (HTJ2K, deflated image frames,
@@ -134,7 +120,7 @@ static kk_status adopt_newer_syntax(kk_dcm *d, kk_ctx *ctx, const char *what, co
                         "supported by DCMTK %s", what, uid, OFFIS_DCMTK_VERSION_STRING);
     DcmElement *px = NULL;
     if (d->ds->findAndGetElement(DCM_PixelData, px, OFFalse).good() && px) {
-        if (!find_raw_pixels(d->path.c_str(), &d->pix_off, &d->pix_end))
+        if (d->pix_off < 0 || d->pix_len != 0xFFFFFFFFu)
             return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': no encapsulated Pixel Data "
                             "found for transfer syntax %.64s", what, uid);
         delete d->ds->remove(px);
@@ -176,12 +162,47 @@ static kk_status finish_load(kk_dcm *d, kk_ctx *ctx, const char *what, OFConditi
  * and lets DCMTK judge them. Deflated data sets are not scanned. */
 #define KK_MAX_NESTING 200
 
-struct header_scan {
-    FILE *fp;
-    bool big_endian, explicit_vr;
+/* Reads a file through one buffer with pread: the scan hops from header
+ * to header, and stdio would make a system call for every hop. */
+class byte_reader {
+  public:
+    explicit byte_reader(int fd) : fd_(fd) {}
+    bool read(unsigned char *b, size_t n)
+    {
+        if (pos_ < base_ || pos_ + (long long)n > base_ + (long long)len_) {
+            ssize_t got;
+            do
+                got = pread(fd_, buf_, sizeof buf_, (off_t)pos_);
+            while (got < 0 && errno == EINTR);
+            base_ = pos_;
+            len_ = got > 0 ? (size_t)got : 0;
+            if (len_ < n)
+                return false;
+        }
+        memcpy(b, buf_ + (pos_ - base_), n);
+        pos_ += (long long)n;
+        return true;
+    }
+    bool skip(uint64_t n)
+    {
+        if (n > (uint64_t)(INT64_MAX - pos_))
+            return false;
+        pos_ += (long long)n;
+        return true;
+    }
+    void seek(long long at) { pos_ = at; }
+    long long tell() const { return pos_; }
+
+  private:
+    int fd_;
+    long long pos_ = 0, base_ = 0;
+    size_t len_ = 0;
+    unsigned char buf_[1 << 16];
 };
 
-static bool rd(FILE *fp, unsigned char *b, size_t n) { return fread(b, 1, n, fp) == n; }
+struct header_scan {
+    bool big_endian, explicit_vr;
+};
 
 static uint16_t u16(const unsigned char *b, bool be)
 {
@@ -206,22 +227,22 @@ static bool long_vr(const unsigned char *vr)
 
 /* Read File Meta Information (explicit VR little endian) for the transfer
  * syntax; leave fp at the data set. Returns false when there is none. */
-static bool scan_meta(FILE *fp, std::string *ts)
+static bool scan_meta(byte_reader &fp, std::string *ts)
 {
     unsigned char b[12];
-    if (fseeko(fp, 128, SEEK_SET) != 0 || !rd(fp, b, 4) || memcmp(b, "DICM", 4) != 0) {
-        rewind(fp);
+    if ((fp.seek(128), false) || !fp.read(b, 4) || memcmp(b, "DICM", 4) != 0) {
+        fp.seek(0);
         return false;
     }
     for (;;) {
-        off_t at = ftello(fp);
-        if (!rd(fp, b, 8) || u16(b, false) != 0x0002) {
-            fseeko(fp, at, SEEK_SET);
+        long long at = fp.tell();
+        if (!fp.read(b, 8) || u16(b, false) != 0x0002) {
+            fp.seek(at);
             return true;
         }
         uint32_t len = u16(b + 6, false);
         if (long_vr(b + 4)) {
-            if (!rd(fp, b + 8, 4))
+            if (!fp.read(b + 8, 4))
                 return true;
             len = u32(b + 8, false);
         }
@@ -229,53 +250,84 @@ static bool scan_meta(FILE *fp, std::string *ts)
             return true; /* DCMTK will refuse it */
         if (u16(b + 2, false) == 0x0010 && len < 128) {
             char v[128];
-            if (!rd(fp, (unsigned char *)v, len))
+            if (!fp.read((unsigned char *)v, len))
                 return true;
             std::string t(v, len);
             while (!t.empty() && (t.back() == '\0' || t.back() == ' '))
                 t.pop_back();
             *ts = t;
-        } else if (fseeko(fp, (off_t)len, SEEK_CUR) != 0) {
+        } else if (!fp.skip(len)) {
             return true;
         }
     }
 }
 
-/* Deepest sequence nesting of the data set, up to limit + 1. */
-static int nesting_depth(FILE *fp, int limit, uint64_t *elements)
+/* What scan_object() learns about a file before DCMTK reads it. */
+struct scan_result {
+    int depth;            /* deepest sequence nesting, up to limit + 1 */
+    uint64_t elements;
+    long long pix_off, pix_end; /* the top-level Pixel Data element, or -1 */
+    uint32_t pix_len;
+    char pix_vr[3];       /* as written; "" in implicit VR */
+    bool pix_even;        /* its value, or every fragment, has an even length */
+};
+
+/* Encapsulated Pixel Data: step over the items to the sequence
+ * delimiter. Returns the offset just past it, or -1. */
+static long long skip_fragments(byte_reader &fp, bool be, bool *even)
 {
-    *elements = 0;
+    unsigned char b[8];
+    for (;;) {
+        if (!fp.read(b, 8) || u16(b, be) != 0xFFFE)
+            return -1;
+        uint16_t e = u16(b + 2, be);
+        uint32_t len = u32(b + 4, be);
+        if (e == 0xE0DD)
+            return fp.tell();
+        if (e != 0xE000 || len == 0xFFFFFFFFu || !fp.skip(len))
+            return -1;
+        *even = *even && len % 2 == 0;
+    }
+}
+
+/* Walk the element headers of the data set (values are skipped, not
+ * read): how deep sequences nest, how many elements there are, and where
+ * the top-level Pixel Data lies. */
+static void scan_object(byte_reader &fp, int limit, scan_result *r)
+{
+    *r = scan_result{ 0, 0, -1, -1, 0, "", false };
     std::string ts;
     bool meta = scan_meta(fp, &ts);
-    header_scan h = { fp, false, true };
+    header_scan h = { false, true };
     if (meta) {
         if (ts == "1.2.840.10008.1.2")
             h.explicit_vr = false;
         else if (ts == "1.2.840.10008.1.2.2")
             h.big_endian = true;
         else if (ts.compare(0, 22, "1.2.840.10008.1.2.1.99") == 0)
-            return 0; /* deflated */
+            return; /* deflated */
     } else {
         /* no meta: DCMTK guesses from the first element */
         unsigned char b[6];
-        off_t at = ftello(fp);
-        if (!rd(fp, b, 6))
-            return 0;
-        fseeko(fp, at, SEEK_SET);
+        long long at = fp.tell();
+        if (!fp.read(b, 6))
+            return;
+        fp.seek(at);
         h.explicit_vr = b[4] >= 'A' && b[4] <= 'Z' && b[5] >= 'A' && b[5] <= 'Z';
     }
     /* open containers: where each defined-length one ends (-1: undefined);
      * sequences and items both count, two per level of nesting */
     std::vector<long long> open;
     for (;;) {
-        long long at = (long long)ftello(fp);
+        long long at = fp.tell();
         while (!open.empty() && open.back() >= 0 && at >= open.back())
             open.pop_back();
+        r->depth = (int)(open.size() / 2);
         unsigned char b[12];
-        if (!rd(fp, b, 8))
-            return (int)(open.size() / 2);
+        if (!fp.read(b, 8))
+            return;
         uint16_t g = u16(b, h.big_endian), e = u16(b + 2, h.big_endian);
-        ++*elements;
+        ++r->elements;
         if (g == 0xFFFE) {
             uint32_t len = u32(b + 4, h.big_endian);
             if (e == 0xE000) {
@@ -283,8 +335,10 @@ static int nesting_depth(FILE *fp, int limit, uint64_t *elements)
             } else if (!open.empty()) {
                 open.pop_back(); /* item or sequence delimiter */
             }
-            if ((int)(open.size() / 2) > limit)
-                return limit + 1;
+            if ((int)(open.size() / 2) > limit) {
+                r->depth = limit + 1;
+                return;
+            }
             continue;
         }
         uint32_t len;
@@ -292,8 +346,8 @@ static int nesting_depth(FILE *fp, int limit, uint64_t *elements)
         long long start;
         if (h.explicit_vr && b[4] >= 'A' && b[4] <= 'Z' && b[5] >= 'A' && b[5] <= 'Z') {
             if (long_vr(b + 4)) {
-                if (!rd(fp, b + 8, 4))
-                    return (int)(open.size() / 2);
+                if (!fp.read(b + 8, 4))
+                    return;
                 len = u32(b + 8, h.big_endian);
                 start = at + 12;
             } else {
@@ -307,13 +361,31 @@ static int nesting_depth(FILE *fp, int limit, uint64_t *elements)
             /* the dictionary says; an empty value cannot nest anyway */
             seq = len != 0 && len != 0xFFFFFFFFu && DcmTag(DcmTagKey(g, e)).getEVR() == EVR_SQ;
         }
+        if (open.empty() && g == 0x7FE0 && e == 0x0010 && !seq) {
+            /* a later one (a second header) makes the first unusable */
+            r->pix_off = r->pix_end = -1;
+            bool even = len % 2 == 0 || len == 0xFFFFFFFFu;
+            long long end = len == 0xFFFFFFFFu ? skip_fragments(fp, h.big_endian, &even)
+                            : fp.skip(len) ? start + (long long)len : -1;
+            if (end < 0)
+                return;
+            r->pix_off = at;
+            r->pix_end = end;
+            r->pix_len = len;
+            r->pix_even = even;
+            bool explicit_vr = start - at == 12;
+            r->pix_vr[0] = explicit_vr ? (char)b[4] : '\0';
+            r->pix_vr[1] = explicit_vr ? (char)b[5] : '\0';
+            r->pix_vr[2] = '\0';
+            continue;
+        }
         if (len == 0xFFFFFFFFu) {
             /* a sequence, or encapsulated pixel data: items follow */
             open.push_back(-1);
         } else if (seq) {
             open.push_back(start + (long long)len);
-        } else if (fseeko(fp, (off_t)len, SEEK_CUR) != 0) {
-            return (int)(open.size() / 2);
+        } else if (!fp.skip(len)) {
+            return;
         }
     }
 }
@@ -326,16 +398,22 @@ static int nesting_depth(FILE *fp, int limit, uint64_t *elements)
  * recursive reader, or with so many elements that holding them would
  * take more than half of the memory this process may use (the machine's,
  * or ulimit -v): a 2 GB file of empty elements would need 50 GB. */
-static kk_status check_nesting(kk_ctx *ctx, const char *what, FILE *fp)
+static kk_status check_nesting(kk_ctx *ctx, const char *what, int fd, scan_result *r)
 {
-    if (!fp)
+    *r = scan_result{ 0, 0, -1, -1, 0, "", false };
+    if (fd < 0)
         return KK_OK; /* DCMTK reports the open error */
-    uint64_t n = 0;
-    int depth = nesting_depth(fp, KK_MAX_NESTING, &n);
-    fclose(fp);
-    if (depth > KK_MAX_NESTING)
+    {
+        byte_reader in(fd);
+        scan_object(in, KK_MAX_NESTING, r);
+    }
+    close(fd);
+    uint64_t n = r->elements;
+    if (r->depth > KK_MAX_NESTING)
         return kk__fail(ctx, KK_ELIMIT, "cannot read '%s': sequences nested deeper than %d",
                         what, KK_MAX_NESTING);
+    if (n < 4096)
+        return KK_OK; /* under 1 MB of DCMTK objects: no machine is that small */
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     uint64_t half = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : UINT64_MAX;
     struct rlimit rl; /* ulimit -v, when set, is the machine */
@@ -355,12 +433,18 @@ static kk_status load_as(kk_dcm **out, kk_ctx *ctx, const char *path, const char
 {
     *out = NULL;
     kk_dcm__init();
-    kk_status nest = check_nesting(ctx, what, fopen(path, "rb"));
+    scan_result scan;
+    kk_status nest = check_nesting(ctx, what, open(path, O_RDONLY | O_CLOEXEC), &scan);
     if (nest != KK_OK)
         return nest;
     kk_dcm *d = new (std::nothrow) kk_dcm();
     if (!d)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    d->pix_off = scan.pix_off;
+    d->pix_end = scan.pix_end;
+    d->pix_len = scan.pix_len;
+    d->pix_even = scan.pix_even;
+    memcpy(d->pix_vr, scan.pix_vr, sizeof d->pix_vr);
     try {
         d->path = path;
         d->ff = new DcmFileFormat();
@@ -403,8 +487,14 @@ kk_dcm_item *kk_dcm__dataset(kk_dcm *d) { return CI(d->ds); }
 kk_dcm_item *kk_dcm__meta(kk_dcm *d) { return CI(d->ff->getMetaInfo()); }
 const char *kk_dcm__transfer_syntax(kk_dcm *d) { return d->ts_uid.c_str(); }
 const char *kk_dcm__path(const kk_dcm *d) { return d->path.c_str(); }
-void *kk_dcm__dcmtk_dataset(kk_dcm *d) { return d->ds; }
+void *kk_dcm__dcmtk_dataset(kk_dcm *d)
+{
+    /* whoever holds the DCMTK data set may change the pixels */
+    d->pixels_exposed = true;
+    return d->ds;
+}
 bool kk_dcm__pixels_carried_raw(const kk_dcm *d) { return d->raw_pixels; }
+bool kk_dcm__pixels_copied(const kk_dcm *d) { return d->pixels_copied; }
 
 kk_status kk_dcm__set_transfer_syntax(kk_dcm *d, kk_ctx *ctx, const char *uid)
 {
@@ -466,41 +556,118 @@ static kk_status save_with(kk_dcm *d, kk_ctx *ctx, const char *what, Writer writ
     return st;
 }
 
+/* Copy [off, end) of in to the end of out: in the kernel when it can
+ * (copy_file_range: no copy through user space, a reflink where the file
+ * system shares blocks), else through a buffer. */
+static bool copy_range(int in, int out, long long off, long long end)
+{
+    if (lseek(out, 0, SEEK_END) < 0)
+        return false;
+    loff_t from = (loff_t)off;
+    bool kernel = true;
+    while (from < end) {
+        size_t want = (size_t)std::min<long long>(end - from, 1LL << 30);
+        ssize_t n;
+        if (kernel) {
+            n = copy_file_range(in, &from, out, NULL, want, 0);
+            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+                          errno == EINVAL || errno == EBADF)) {
+                kernel = false;
+                continue;
+            }
+        } else {
+            char chunk[1 << 16];
+            n = pread(in, chunk, std::min(want, sizeof chunk), (off_t)from);
+            for (ssize_t w = 0; n > 0 && w < n;) {
+                ssize_t k = write(out, chunk + w, (size_t)(n - w));
+                if (k < 0 && errno == EINTR)
+                    continue;
+                if (k <= 0)
+                    return false;
+                w += k;
+            }
+            if (n > 0)
+                from += n;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* the input got shorter */
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Append the input's Pixel Data element to what DCMTK wrote. */
 static kk_status append_raw_pixels(kk_dcm *d, kk_ctx *ctx, const char *path)
 {
-    /* Pixel Data must stay the last element */
+    int in = open(d->path.c_str(), O_RDONLY | O_CLOEXEC);
+    int out = open(path, O_WRONLY | O_CLOEXEC);
+    bool ok = in >= 0 && out >= 0 && copy_range(in, out, d->pix_off, d->pix_end);
+    int saved = errno;
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    errno = saved;
+    return ok ? KK_OK : kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
+}
+
+/* The top-level Pixel Data, when it may be carried from the input byte
+ * for byte: nothing can have changed it (lib/pixel never had the data set,
+ * its length is as read, a native value was never loaded), it is the last
+ * element to write, the transfer syntax stays, and DCMTK would have
+ * written the same bytes (it pads odd lengths, and writes encapsulated
+ * Pixel Data as OB whatever the input said). */
+static DcmElement *carried_pixels(kk_dcm *d)
+{
+    if (d->raw_pixels || d->pix_off < 0 || d->pixels_exposed || !d->pix_even)
+        return NULL;
+    if (d->out_xfer != EXS_Unknown && d->out_xfer != d->ds->getOriginalXfer())
+        return NULL;
     DcmObject *last = NULL, *o = NULL;
     while ((o = d->ds->nextInContainer(o)) != NULL)
         last = o;
-    if (last && last->getTag() > DCM_PixelData)
-        return kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': elements follow Pixel Data", path);
-    FILE *in = fopen(d->path.c_str(), "rb");
-    FILE *out = fopen(path, "ab");
-    bool ok = in && out && fseeko(in, (off_t)d->pix_off, SEEK_SET) == 0;
-    long long left = d->pix_end - d->pix_off;
-    char chunk[1 << 16];
-    while (ok && left > 0) {
-        size_t want = left < (long long)sizeof chunk ? (size_t)left : sizeof chunk;
-        size_t n = fread(chunk, 1, want, in);
-        if (n == 0 || fwrite(chunk, 1, n, out) != n)
-            ok = false;
-        left -= (long long)n;
-    }
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        ok = false;
-    return ok ? KK_OK : kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
+    if (!last || last->getTag() != DCM_PixelData || !last->isLeaf())
+        return NULL;
+    DcmElement *px = static_cast<DcmElement *>(last);
+    if (px->getLengthField() != d->pix_len)
+        return NULL;
+    if (d->pix_len != 0xFFFFFFFFu && px->valueLoaded())
+        return NULL;
+    const char *vr = d->pix_len == 0xFFFFFFFFu ? "OB" : DcmVR(px->getVR()).getVRName();
+    if (d->pix_vr[0] && strcmp(d->pix_vr, vr) != 0)
+        return NULL;
+    return px;
 }
 
 kk_status kk_dcm__save(kk_dcm *d, kk_ctx *ctx, const char *path)
 {
+    if (d->raw_pixels) {
+        /* Pixel Data must stay the last element */
+        DcmObject *last = NULL, *o = NULL;
+        while ((o = d->ds->nextInContainer(o)) != NULL)
+            last = o;
+        if (last && last->getTag() > DCM_PixelData)
+            return kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': elements follow Pixel Data",
+                            path);
+    }
+    DcmElement *px = carried_pixels(d);
+    if (px)
+        d->ds->remove(px);
     kk_status st = save_with(d, ctx, path, [&](DcmFileFormat *out, E_TransferSyntax xfer) {
         return out->saveFile(OFFilename(path), xfer, EET_ExplicitLength, EGL_withoutGL,
                              EPD_withoutPadding, 0, 0, EWM_dontUpdateMeta);
     });
-    if (st == KK_OK && d->raw_pixels)
+    if (px && d->ds->insert(px).bad())
+        delete px; /* cannot happen: its place was just freed */
+    if (st == KK_OK && (d->raw_pixels || px))
         st = append_raw_pixels(d, ctx, path);
+    d->pixels_copied = st == KK_OK && px;
     return st;
 }
 
@@ -742,53 +909,7 @@ kk_status kk_dcm__append_item(kk_dcm_item *item, kk_ctx *ctx, uint32_t tag, kk_d
     return KK_OK;
 }
 
-/* --- dictionary ----------------------------------------------------- */
-
-const char *kk_dcm__keyword(uint32_t tag)
-{
-    kk_dcm__init();
-    DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
-    const DcmDataDictionary &dict = dcmDataDict.rdlock();
-    const DcmDictEntry *ent = dict.findEntry(key, NULL);
-    const char *name = ent ? ent->getTagName() : "";
-    dcmDataDict.rdunlock();
-    if (name && strncmp(name, "RETIRED_", 8) == 0)
-        name += 8; /* PS3.6 keywords have no prefix */
-    /* entries live as long as the process: the name may be kept */
-    return name ? name : "";
-}
-
-uint16_t kk_dcm__dict_vr(uint32_t tag)
-{
-    kk_dcm__init();
-    DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
-    const DcmDataDictionary &dict = dcmDataDict.rdlock();
-    const DcmDictEntry *ent = dict.findEntry(key, NULL);
-    uint16_t vr = 0;
-    if (ent) {
-        DcmEVR evr = ent->getEVR();
-        /* "xs", "ox" and friends are ambiguous: report them as unknown */
-        const char *n = DcmVR(evr).getVRName();
-        if (n && strlen(n) == 2 && n[0] >= 'A' && n[0] <= 'Z' && n[1] >= 'A' && n[1] <= 'Z')
-            vr = KK_VR(n[0], n[1]);
-    }
-    dcmDataDict.rdunlock();
-    return vr;
-}
-
-kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
-{
-    kk_dcm__init();
-    DcmTag t;
-    if (DcmTag::findTagFromName(keyword, t).bad()) {
-        /* DCMTK spells retired keywords RETIRED_X; PS3.6 spells them X */
-        std::string r = std::string("RETIRED_") + keyword;
-        if (strncmp(keyword, "RETIRED_", 8) == 0 || DcmTag::findTagFromName(r.c_str(), t).bad())
-            return KK_ENOTFOUND;
-    }
-    *tag = KK_TAG(t.getGroup(), t.getElement());
-    return KK_OK;
-}
+/* --- version (the dictionary is in dict_dcmtk.cc) ------------------- */
 
 const char *kk_dcm__library_version(void)
 {

@@ -1,0 +1,213 @@
+/*
+ * lib/dicom/dict_dcmtk.cc - the data dictionary behind lib/dicom/dicom.h:
+ * keyword and VR of a tag, tag of a keyword, and the compiled-in copy of
+ * DCMTK's dictionary.
+ *
+ * Debian's DCMTK has no built-in dictionary; by default each process
+ * parses dicom.dic and private.dic, a quarter of a one-file run. The build
+ * has DCMTK load them once and writes every entry out as a table
+ * ($(BUILD)/gen/dcm_dict.inc, by scripts/gen_dcm_dict.cc). When the global
+ * dictionary holds nothing but DCMTK's skeleton after it is created (the
+ * kakou command sets DCMDICTPATH=/dev/null when it is unset; a library
+ * user may do the same), kk_dcm__dict_init() adds the table's entries, so
+ * DCMTK ends up with the same dictionary, built the same way, without
+ * reading a file. A dictionary that has entries (a host application's, or
+ * files named by the user's DCMDICTPATH) is left as it is.
+ *
+ * Invariants: (1) with the table in place, DCMTK's dictionary equals the
+ * text one entry for entry, in the same order (tests/tools/dict_compare.cc);
+ * (2) kk_dcm__tag_of_keyword() gives what DcmTag::findTagFromName() gives
+ * for the keyword, or else for "RETIRED_" + keyword (a public retired
+ * attribute also over a private namesake), whichever dictionary
+ * is loaded: from the table's sorted index when the table is the
+ * dictionary, by DCMTK's linear scan otherwise; (3) names handed out point
+ * into the dictionary's entries, which live as long as the process (the
+ * table's strings are not copied: libkakou.so and kakou-pixel.so are
+ * linked -z nodelete, so they are never unmapped).
+ */
+#include <stdint.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dcdict.h"
+#include "dcmtk/dcmdata/dcdicent.h"
+#include "dcmtk/dcmdata/dctag.h"
+#include "dcmtk/dcmdata/dcvr.h"
+
+extern "C" {
+#include "core/core.h"
+#include "dicom/dicom.h"
+}
+
+/* one DcmDictEntry, all of its fields; strings are offsets into
+ * kk_dict_strings, KK_DICT_NONE for NULL */
+struct kk_dict_entry {
+    uint16_t group, element, upper_group, upper_element;
+    uint8_t group_range, element_range; /* DcmDictRangeRestriction */
+    uint8_t evr;                        /* DcmEVR */
+    int16_t vm_min, vm_max;             /* DcmVariableVM (-1): n */
+    uint32_t name, version, creator;
+};
+
+/* a tag name and the tag DCMTK's findEntry(name) gives for it */
+struct kk_dict_keyword {
+    uint32_t name;
+    uint32_t tag;
+};
+
+#define KK_DICT_NONE UINT32_MAX
+
+#include "dcm_dict.inc"
+
+static_assert(EVR_UNKNOWN2B < 256, "DcmEVR no longer fits the table's uint8_t");
+
+/* set once, inside kk_dcm__init()'s call_once: read after it only */
+static bool builtin_in_use;
+
+static const char *dict_string(uint32_t off)
+{
+    return off == KK_DICT_NONE ? NULL : kk_dict_strings + off;
+}
+
+/* Add the table to dict. False if memory ran out part way (the entries
+ * added stay: each is complete, and DCMTK owns it). */
+static bool add_table(DcmDataDictionary &dict)
+{
+    for (size_t i = 0; i < KK_DICT_NORMAL + KK_DICT_REPEATING; i++) {
+        const kk_dict_entry &t = kk_dict_entries[i];
+        DcmDictEntry *e = new (std::nothrow)
+            DcmDictEntry(t.group, t.element, t.upper_group, t.upper_element,
+                         DcmVR((DcmEVR)t.evr), dict_string(t.name), t.vm_min, t.vm_max,
+                         dict_string(t.version), OFFalse /* strings are static */,
+                         dict_string(t.creator));
+        if (!e)
+            return false;
+        e->setGroupRangeRestriction((DcmDictRangeRestriction)t.group_range);
+        e->setElementRangeRestriction((DcmDictRangeRestriction)t.element_range);
+        dict.addEntry(e); /* DCMTK owns it now, even if this throws */
+    }
+    return true;
+}
+
+void kk_dcm__dict_init(void)
+{
+    /* the first lock creates the dictionary: from DCMDICTPATH's files, or
+     * from none (DCMDICTPATH=/dev/null), or from the default path */
+    DcmDataDictionary &dict = dcmDataDict.wrlock();
+    try {
+        /* numberOfEntries() leaves the skeleton out (Item and friends) */
+        if (dict.numberOfEntries() <= 0)
+            builtin_in_use = add_table(dict);
+    } catch (...) {
+        builtin_in_use = false; /* DCMTK's lists ran out of memory */
+    }
+    dcmDataDict.wrunlock();
+}
+
+bool kk_dcm__dict_builtin(void)
+{
+    kk_dcm__init();
+    return builtin_in_use;
+}
+
+const char *kk_dcm__keyword(uint32_t tag)
+{
+    kk_dcm__init();
+    DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
+    const DcmDataDictionary &dict = dcmDataDict.rdlock();
+    const DcmDictEntry *ent = dict.findEntry(key, NULL);
+    const char *name = ent ? ent->getTagName() : "";
+    dcmDataDict.rdunlock();
+    if (name && strncmp(name, "RETIRED_", 8) == 0)
+        name += 8; /* PS3.6 keywords have no prefix */
+    /* entries live as long as the process: the name may be kept */
+    return name ? name : "";
+}
+
+uint16_t kk_dcm__dict_vr(uint32_t tag)
+{
+    kk_dcm__init();
+    DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
+    const DcmDataDictionary &dict = dcmDataDict.rdlock();
+    const DcmDictEntry *ent = dict.findEntry(key, NULL);
+    uint16_t vr = 0;
+    if (ent) {
+        DcmEVR evr = ent->getEVR();
+        /* "xs", "ox" and friends are ambiguous: report them as unknown */
+        const char *n = DcmVR(evr).getVRName();
+        if (n && strlen(n) == 2 && n[0] >= 'A' && n[0] <= 'Z' && n[1] >= 'A' && n[1] <= 'Z')
+            vr = KK_VR(n[0], n[1]);
+    }
+    dcmDataDict.rdunlock();
+    return vr;
+}
+
+/* strcmp(prefix followed by key, name), without building the string */
+static int compare_joined(const char *prefix, const char *key, const char *name)
+{
+    for (; *prefix; prefix++, name++)
+        if (*prefix != *name)
+            return (unsigned char)*prefix - (unsigned char)*name;
+    return strcmp(key, name);
+}
+
+/* the table's answer for prefix + key; false if no entry has that name */
+static bool index_lookup(const char *prefix, const char *key, uint32_t *tag)
+{
+    size_t lo = 0, hi = KK_DICT_KEYWORDS;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = compare_joined(prefix, key, kk_dict_strings + kk_dict_keywords[mid].name);
+        if (c == 0) {
+            *tag = kk_dict_keywords[mid].tag;
+            return true;
+        }
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+/* PS3.6 keywords name public attributes: where a private dictionary entry
+ * shares the bare name of a retired public one (StudyComments is both
+ * (0013,0026) and RETIRED_StudyComments (0032,4000)), the public one wins. */
+static bool pick(bool found, uint32_t tag, bool found_retired, uint32_t retired, uint32_t *out)
+{
+    if (found && (!found_retired || !(KK_GROUP(tag) & 1)))
+        *out = tag;
+    else if (found_retired)
+        *out = retired;
+    return found || found_retired;
+}
+
+kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
+{
+    kk_dcm__init();
+    bool bare = strncmp(keyword, "RETIRED_", 8) != 0;
+    uint32_t t1 = 0, t2 = 0;
+    bool f1, f2;
+    /* A comma may make DCMTK read the name as "gggg,eeee" (sscanf): only
+     * DCMTK's own lookup gives its answer then. An empty name is refused
+     * by DCMTK, and then "RETIRED_" is looked up, which no entry is. */
+    if (builtin_in_use && !strchr(keyword, ',')) {
+        /* DCMTK spells retired keywords RETIRED_X; PS3.6 spells them X */
+        f1 = *keyword && index_lookup("", keyword, &t1);
+        f2 = bare && index_lookup("RETIRED_", keyword, &t2);
+    } else {
+        DcmTag t;
+        f1 = DcmTag::findTagFromName(keyword, t).good();
+        if (f1)
+            t1 = KK_TAG(t.getGroup(), t.getElement());
+        std::string r = std::string("RETIRED_") + keyword;
+        f2 = bare && DcmTag::findTagFromName(r.c_str(), t).good();
+        if (f2)
+            t2 = KK_TAG(t.getGroup(), t.getElement());
+    }
+    return pick(f1, t1, f2, t2, tag) ? KK_OK : KK_ENOTFOUND;
+}

@@ -1,0 +1,207 @@
+/*
+ * tests/tools/dict_compare.cc - proves the compiled-in data dictionary
+ * (lib/dicom/dict_dcmtk.cc) is the one DCMTK loads from its text files.
+ * Run by tests/e2e/t0700-dict-builtin.sh.
+ *
+ *   dict_compare             load the text dictionary the way DCMTK does
+ *                            by default (DCMDICTPATH unset) into a private
+ *                            DcmDataDictionary; then start libkakou with
+ *                            DCMDICTPATH=/dev/null, so that DCMTK's global
+ *                            dictionary is the compiled-in one, and compare
+ *                            the two: the normal entries in hash iteration
+ *                            order and the repeating ones in list order,
+ *                            every field of every entry. Then check, for
+ *                            every tag name, that kk_dcm__tag_of_keyword()
+ *                            gives the tag DCMTK's findEntry(name) gives in
+ *                            the text dictionary. Exit 0 if all agree.
+ *   dict_compare --keywords  print "keyword<TAB>tag or -" for every name
+ *                            of the text dictionary, the same without its
+ *                            RETIRED_ prefix, and a few probes, through
+ *                            kk_dcm__tag_of_keyword() with the environment
+ *                            as given; and "builtin 0|1" first. Two runs,
+ *                            one with DCMDICTPATH naming the text files (the
+ *                            code of before: DCMTK's findTagFromName) and
+ *                            one without, must print the same lookups.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <set>
+#include <string>
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dcdict.h"
+#include "dcmtk/dcmdata/dcdicent.h"
+
+#include "dicom/dicom.h"
+
+static int failures;
+
+#define FAIL(...)                                                                   \
+    do {                                                                            \
+        if (failures++ < 20) {                                                      \
+            fprintf(stderr, "dict_compare: " __VA_ARGS__);                          \
+            fputc('\n', stderr);                                                    \
+        }                                                                           \
+    } while (0)
+
+static bool same_string(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static const char *show(const char *s)
+{
+    return s ? s : "(null)";
+}
+
+static void compare_entry(const char *what, size_t i, const DcmDictEntry *t, const DcmDictEntry *b)
+{
+    if (t->getGroup() != b->getGroup() || t->getElement() != b->getElement() ||
+        t->getUpperGroup() != b->getUpperGroup() || t->getUpperElement() != b->getUpperElement() ||
+        t->getGroupRangeRestriction() != b->getGroupRangeRestriction() ||
+        t->getElementRangeRestriction() != b->getElementRangeRestriction() ||
+        t->getEVR() != b->getEVR() || t->getVMMin() != b->getVMMin() ||
+        t->getVMMax() != b->getVMMax() || !same_string(t->getTagName(), b->getTagName()) ||
+        !same_string(t->getStandardVersion(), b->getStandardVersion()) ||
+        !same_string(t->getPrivateCreator(), b->getPrivateCreator()))
+        FAIL("%s entry %zu differs: text (%04X-%04X,%04X-%04X) %d %d VR %d VM %d-%d %s %s %s; "
+             "compiled-in (%04X-%04X,%04X-%04X) %d %d VR %d VM %d-%d %s %s %s", what, i,
+             t->getGroup(), t->getUpperGroup(), t->getElement(), t->getUpperElement(),
+             (int)t->getGroupRangeRestriction(), (int)t->getElementRangeRestriction(),
+             (int)t->getEVR(), t->getVMMin(), t->getVMMax(), show(t->getTagName()),
+             show(t->getStandardVersion()), show(t->getPrivateCreator()), b->getGroup(),
+             b->getUpperGroup(), b->getElement(), b->getUpperElement(),
+             (int)b->getGroupRangeRestriction(), (int)b->getElementRangeRestriction(),
+             (int)b->getEVR(), b->getVMMin(), b->getVMMax(), show(b->getTagName()),
+             show(b->getStandardVersion()), show(b->getPrivateCreator()));
+}
+
+/* every tag name of the text dictionary DCMTK loads by default */
+static void text_names(DcmDataDictionary &text, std::set<std::string> &names)
+{
+    for (DcmHashDictIterator it = text.normalBegin(); it != text.normalEnd(); ++it)
+        names.insert((*it)->getTagName());
+    for (DcmDictEntryListIterator it = text.repeatingBegin(); it != text.repeatingEnd(); ++it)
+        names.insert((*it)->getTagName());
+}
+
+static int print_keywords(DcmDataDictionary &text)
+{
+    std::set<std::string> names;
+    text_names(text, names);
+    std::set<std::string> probes = names;
+    for (const std::string &n : names)
+        if (n.compare(0, 8, "RETIRED_") == 0)
+            probes.insert(n.substr(8));
+    for (const char *p : { "", "RETIRED_", "NoSuchKeyword", "RETIRED_NoSuchKeyword",
+                           "RETIRED_PatientName", "patientname", "PatientName ", "0010,0010",
+                           "10,20", "PatientName,", "Item", "GenericGroupLength" })
+        probes.insert(p);
+    printf("builtin %d\n", kk_dcm__dict_builtin() ? 1 : 0);
+    for (const std::string &p : probes) {
+        uint32_t tag = 0;
+        if (kk_dcm__tag_of_keyword(p.c_str(), &tag) == KK_OK)
+            printf("%s\t%08X\n", p.c_str(), tag);
+        else
+            printf("%s\t-\n", p.c_str());
+    }
+    return ferror(stdout) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    bool keywords = argc == 2 && strcmp(argv[1], "--keywords") == 0;
+    if (argc > 1 && !keywords) {
+        fprintf(stderr, "usage: dict_compare [--keywords]\n");
+        return 2;
+    }
+
+    /* the text dictionary, as DCMTK loads it when DCMDICTPATH is unset */
+    const char *env = getenv("DCMDICTPATH");
+    std::string saved = env ? env : "";
+    unsetenv("DCMDICTPATH");
+    DcmDataDictionary text(OFFalse, OFTrue);
+    if (!text.isDictionaryLoaded() || text.numberOfEntries() <= 0) {
+        fprintf(stderr, "dict_compare: DCMTK loaded no text dictionary\n");
+        return 1;
+    }
+    if (keywords) {
+        if (env)
+            setenv("DCMDICTPATH", saved.c_str(), 1);
+        return print_keywords(text);
+    }
+
+    /* DCMTK's global dictionary, the compiled-in one */
+    setenv("DCMDICTPATH", "/dev/null", 1);
+    kk_dcm__init();
+    if (!kk_dcm__dict_builtin()) {
+        fprintf(stderr, "dict_compare: with DCMDICTPATH=/dev/null the compiled-in dictionary "
+                        "is not in use\n");
+        return 1;
+    }
+    DcmDataDictionary &built = dcmDataDict.wrlock();
+    if (built.numberOfNormalTagEntries() != text.numberOfNormalTagEntries() ||
+        built.numberOfRepeatingTagEntries() != text.numberOfRepeatingTagEntries() ||
+        built.numberOfSkeletonEntries() != text.numberOfSkeletonEntries() ||
+        built.isDictionaryLoaded() != text.isDictionaryLoaded())
+        FAIL("counts differ: text %d normal, %d repeating, %d skeleton, loaded %d; compiled-in "
+             "%d, %d, %d, %d", text.numberOfNormalTagEntries(), text.numberOfRepeatingTagEntries(),
+             text.numberOfSkeletonEntries(), (int)text.isDictionaryLoaded(),
+             built.numberOfNormalTagEntries(), built.numberOfRepeatingTagEntries(),
+             built.numberOfSkeletonEntries(), (int)built.isDictionaryLoaded());
+    size_t n = 0;
+    DcmHashDictIterator ti = text.normalBegin(), bi = built.normalBegin();
+    for (; ti != text.normalEnd() && bi != built.normalEnd(); ++ti, ++bi, ++n)
+        compare_entry("normal", n, *ti, *bi);
+    if (ti != text.normalEnd() || bi != built.normalEnd())
+        FAIL("normal entries: one dictionary ends after %zu", n);
+    size_t normal = n;
+    n = 0;
+    DcmDictEntryListIterator tr = text.repeatingBegin(), br = built.repeatingBegin();
+    for (; tr != text.repeatingEnd() && br != built.repeatingEnd(); ++tr, ++br, ++n)
+        compare_entry("repeating", n, *tr, *br);
+    if (tr != text.repeatingEnd() || br != built.repeatingEnd())
+        FAIL("repeating entries: one dictionary ends after %zu", n);
+    dcmDataDict.wrunlock();
+
+    /* keyword -> tag: the index against DCMTK's lookup in the text */
+    std::set<std::string> names;
+    text_names(text, names);
+    size_t retired = 0;
+    for (const std::string &name : names) {
+        const DcmDictEntry *e = text.findEntry(name.c_str());
+        uint32_t want = e ? KK_TAG(e->getGroup(), e->getElement()) : 0, got = 0;
+        /* a private namesake of a retired public attribute: the public one */
+        const DcmDictEntry *pub = e && (e->getGroup() & 1) && name.compare(0, 8, "RETIRED_") != 0
+                                      ? text.findEntry(("RETIRED_" + name).c_str()) : NULL;
+        if (pub)
+            want = KK_TAG(pub->getGroup(), pub->getElement());
+        if (kk_dcm__tag_of_keyword(name.c_str(), &got) != KK_OK)
+            FAIL("keyword %s: not found, DCMTK says %08X", name.c_str(), want);
+        else if (!e || got != want)
+            FAIL("keyword %s: %08X, DCMTK says %08X", name.c_str(), got, want);
+        if (name.compare(0, 8, "RETIRED_") != 0)
+            continue;
+        /* PS3.6 spelling: DCMTK's answer for the bare name, if any and
+         * public, else for the RETIRED_ one */
+        std::string bare = name.substr(8);
+        const DcmDictEntry *b = text.findEntry(bare.c_str());
+        if (b && !(b->getGroup() & 1))
+            want = KK_TAG(b->getGroup(), b->getElement());
+        got = 0;
+        if (kk_dcm__tag_of_keyword(bare.c_str(), &got) != KK_OK)
+            FAIL("keyword %s: not found, DCMTK says %08X", bare.c_str(), want);
+        else if (got != want)
+            FAIL("keyword %s: %08X, DCMTK says %08X", bare.c_str(), got, want);
+        retired++;
+    }
+    if (failures)
+        fprintf(stderr, "dict_compare: %d difference(s)\n", failures);
+    else
+        printf("dict_compare: %zu normal and %zu repeating entries equal; %zu keywords and %zu "
+               "retired ones resolve as DCMTK does\n", normal, n, names.size(), retired);
+    return failures ? 1 : 0;
+}
