@@ -229,25 +229,56 @@ static bool ascii_only(const char *s, size_t n)
     return true;
 }
 
+static void mark_at(const char *in, size_t len, const char *id, size_t il, bool ascii, size_t i,
+                    unsigned char *mark)
+{
+    /* ASCII identifiers only on word boundaries: "Li" is not in "Lipid" */
+    if (ascii && ((i > 0 && isalnum((unsigned char)in[i - 1]) && isalnum((unsigned char)id[0])) ||
+                  (i + il < len && isalnum((unsigned char)in[i + il]) &&
+                   isalnum((unsigned char)id[il - 1]))))
+        return;
+    memset(mark + i, 1, il);
+}
+
+/* Every place an identifier occurs: ASCII ones without regard to case
+ * (searched in an ASCII-lowercased copy), others byte for byte. This runs
+ * on every cleaned text, for every identifier of the object. */
 static void mark_identifiers(const kk_idset *ids, const char *in, size_t len, unsigned char *mark)
 {
+    char small[512], lid[256];
+    char *low = NULL;
     for (int k = 0; k < ids->n; k++) {
         const char *id = ids->items[k];
         size_t il = ids->lens[k];
-        if (il > len)
+        if (il == 0 || il > len)
             continue;
-        bool ascii = ascii_only(id, il);
-        for (size_t i = 0; i + il <= len; i++) {
-            if (ascii ? strncasecmp(in + i, id, il) != 0 : memcmp(in + i, id, il) != 0)
-                continue;
-            /* ASCII identifiers only on word boundaries: "Li" is not in "Lipid" */
-            if (ascii && ((i > 0 && isalnum((unsigned char)in[i - 1]) && isalnum((unsigned char)id[0])) ||
-                          (i + il < len && isalnum((unsigned char)in[i + il]) &&
-                           isalnum((unsigned char)id[il - 1]))))
-                continue;
-            memset(mark + i, 1, il);
+        bool ascii = ascii_only(id, il) && il <= sizeof lid;
+        const char *hay = in, *needle = id;
+        if (ascii) {
+            if (!low) {
+                low = len <= sizeof small ? small : malloc(len);
+                if (!low)
+                    return;
+                for (size_t i = 0; i < len; i++)
+                    low[i] = (char)tolower((unsigned char)in[i]);
+            }
+            for (size_t i = 0; i < il; i++)
+                lid[i] = (char)tolower((unsigned char)id[i]);
+            hay = low;
+            needle = lid;
+        }
+        /* texts are short: memchr for the first byte beats memmem's setup */
+        const char *end = hay + len - il + 1;
+        for (const char *p = hay; p < end; p++) {
+            p = memchr(p, needle[0], (size_t)(end - p));
+            if (!p)
+                break;
+            if (memcmp(p + 1, needle + 1, il - 1) == 0)
+                mark_at(in, len, id, il, ascii, (size_t)(p - hay), mark);
         }
     }
+    if (low && low != small)
+        free(low);
 }
 
 static void mark_patterns(const kk_cleaner *cl, const char *in, size_t len, unsigned char *mark)

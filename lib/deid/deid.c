@@ -1091,10 +1091,16 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
         kk__fail(ctx, st, "cannot write the output of '%s': %s", in_path, why);
         goto out;
     }
-    st = mkdirs(ctx, final);
-    if (st != KK_OK)
-        goto out;
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) != 0) {
+    /* the study and series folders usually exist already: make them only
+     * when the rename says they do not */
+    int moved = renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE);
+    if (moved != 0 && errno == ENOENT) {
+        st = mkdirs(ctx, final);
+        if (st != KK_OK)
+            goto out;
+        moved = renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE);
+    }
+    if (moved != 0) {
         if (errno == EEXIST && same_content(tmp, final)) {
             /* the same object again (a re-run, or a duplicate input) */
             unlink(tmp);

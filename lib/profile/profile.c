@@ -1570,6 +1570,12 @@ static void format_pixel(const kk_profile *p, kk_buf *b)
         kk__buf_printf(b, "pixel allow \"%s\"\n", p->pixel_allow[i]);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void format_all(const kk_profile *p, kk_buf *b)
 {
     kk__buf_printf(b, "profile %s\nversion %s\n", p->name, p->version);
@@ -1592,12 +1598,8 @@ static void format_all(const kk_profile *p, kk_buf *b)
     for (size_t i = 0; tags && i < p->exact.cap; i++)
         if (p->exact.vals[i])
             tags[nt++] = p->exact.keys[i];
-    for (size_t i = 1; i < nt; i++) /* insertion sort: small n, once */
-        for (size_t j = i; j > 0 && tags[j - 1] > tags[j]; j--) {
-            uint64_t t = tags[j];
-            tags[j] = tags[j - 1];
-            tags[j - 1] = t;
-        }
+    if (nt > 1)
+        qsort(tags, nt, sizeof *tags, cmp_u64);
     for (size_t i = 0; i < nt; i++) {
         char sel[64];
         uint32_t t = (uint32_t)tags[i];
