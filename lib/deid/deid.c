@@ -4,8 +4,9 @@
  * write the object back atomically under a name made of its new UIDs.
  *
  * Invariants:
- *  (1) the input is only read; the output appears by rename() of a temp
- *      file in the output directory, or not at all;
+ *  (1) the input is only read; the output appears whole under its name
+ *      (linkat() of an O_TMPFILE, or rename() of a temp file), or not at
+ *      all (open_output());
  *  (2) pixel data is decoded only when the profile's `pixel` rules find
  *      something to paint out (lib/pixel/redact.c); otherwise it stays
  *      byte for byte (lib/dicom writes the original transfer syntax);
@@ -1030,6 +1031,85 @@ static kk_status mkdirs(kk_ctx *ctx, char *path)
     return KK_OK;
 }
 
+/* Where an output is written before it appears under its name: an
+ * unnamed file in its final folder (O_TMPFILE, written through
+ * /proc/self/fd), linked in whole, so a killed run leaves nothing behind
+ * and the file's inode is made beside its siblings. Where the file system
+ * has no O_TMPFILE, a named .kakou-PID-XXXXXX.tmp in the output folder,
+ * renamed into place (kakou deid removes those a killed run left). */
+typedef struct output_file {
+    int fd;          /* the unnamed file, or -1 */
+    bool named;      /* path is a named temporary file to unlink */
+    char path[PATH_MAX];
+} output_file;
+
+static kk_status open_output(kk_ctx *ctx, const char *out_dir, char *final,
+                             output_file *of)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", final);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        /* the study and series folders usually exist: made only when not */
+        kk_status st = mkdirs(ctx, final);
+        if (st != KK_OK)
+            return st;
+        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    }
+    if (fd >= 0) {
+        of->fd = fd;
+        snprintf(of->path, sizeof of->path, "/proc/self/fd/%d", fd);
+        if (access(of->path, W_OK) == 0)
+            return KK_OK;
+        close(fd); /* no /proc: a named file after all */
+        of->fd = -1;
+    }
+    /* the PID lets a later run remove what a killed one left (kakou deid) */
+    if (snprintf(of->path, sizeof of->path, "%s/.kakou-%ld-XXXXXX.tmp", out_dir,
+                 (long)getpid()) >= (int)sizeof of->path) {
+        of->path[0] = '\0';
+        return kk__fail(ctx, KK_EINVAL, "output folder path is too long");
+    }
+    fd = mkstemps(of->path, 4);
+    if (fd < 0) {
+        of->path[0] = '\0';
+        return kk__fail(ctx, KK_EIO, "cannot write to '%s': %s", out_dir, strerror(errno));
+    }
+    close(fd);
+    of->named = true;
+    return KK_OK;
+}
+
+/* Give the written file its name, never over an existing one: 0, or -1
+ * with errno (EEXIST: the name is taken). */
+static int place_output(kk_ctx *ctx, output_file *of, char *final)
+{
+    if (!of->named)
+        return linkat(AT_FDCWD, of->path, AT_FDCWD, final, AT_SYMLINK_FOLLOW);
+    int rc = renameat2(AT_FDCWD, of->path, AT_FDCWD, final, RENAME_NOREPLACE);
+    if (rc != 0 && errno == ENOENT) {
+        if (mkdirs(ctx, final) != KK_OK) {
+            errno = EIO;
+            return -1;
+        }
+        rc = renameat2(AT_FDCWD, of->path, AT_FDCWD, final, RENAME_NOREPLACE);
+    }
+    if (rc == 0)
+        of->path[0] = '\0'; /* nothing left to remove */
+    return rc;
+}
+
+static void close_output(output_file *of)
+{
+    if (of->fd >= 0)
+        close(of->fd);
+    if (of->named && of->path[0])
+        unlink(of->path);
+}
+
 kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *out_dir,
                        kk_deid_result *res)
 {
@@ -1041,8 +1121,7 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
     if (d->decide_only)
         return kk__fail(ctx, KK_EINVAL, "this run only explains: it was started with decide_only");
     kk_status st = run_walk(&w, in_path);
-    char tmp[PATH_MAX];
-    tmp[0] = '\0';
+    output_file of = { -1, false, "" };
     bool duplicate = false;
     if (st != KK_OK)
         goto out;
@@ -1065,22 +1144,11 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
         st = kk__fail(ctx, KK_EINVAL, "output folder path is too long");
         goto out;
     }
-    /* the PID lets a later run remove what a killed one left (kakou deid) */
-    if (snprintf(tmp, sizeof tmp, "%s/.kakou-%ld-XXXXXX.tmp", out_dir, (long)getpid()) >=
-        (int)sizeof tmp) {
-        st = kk__fail(ctx, KK_EINVAL, "output folder path is too long");
-        tmp[0] = '\0';
+    st = open_output(ctx, out_dir, final, &of);
+    if (st != KK_OK)
         goto out;
-    }
-    int fd = mkstemps(tmp, 4);
-    if (fd < 0) {
-        st = kk__fail(ctx, KK_EIO, "cannot write to '%s': %s", out_dir, strerror(errno));
-        tmp[0] = '\0';
-        goto out;
-    }
-    close(fd);
     errno = 0;
-    st = kk_dcm__save(w.dcm, ctx, tmp);
+    st = kk_dcm__save(w.dcm, ctx, of.path);
     if (st != KK_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", errno == ENOSPC ? "no space left on the output device"
@@ -1091,19 +1159,9 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
         kk__fail(ctx, st, "cannot write the output of '%s': %s", in_path, why);
         goto out;
     }
-    /* the study and series folders usually exist already: make them only
-     * when the rename says they do not */
-    int moved = renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE);
-    if (moved != 0 && errno == ENOENT) {
-        st = mkdirs(ctx, final);
-        if (st != KK_OK)
-            goto out;
-        moved = renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE);
-    }
-    if (moved != 0) {
-        if (errno == EEXIST && same_content(tmp, final)) {
+    if (place_output(ctx, &of, final) != 0) {
+        if (errno == EEXIST && same_content(of.path, final)) {
             /* the same object again (a re-run, or a duplicate input) */
-            unlink(tmp);
             duplicate = true;
         } else if (errno == EEXIST) {
             st = kk__fail(ctx, KK_EEXISTS, "cannot write the output of '%s': '%s' already exists "
@@ -1116,7 +1174,6 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
             goto out;
         }
     }
-    tmp[0] = '\0';
     if (res) {
         struct stat sb;
         if (stat(final, &sb) == 0)
@@ -1128,8 +1185,7 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
             st = kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
 out:
-    if (tmp[0])
-        unlink(tmp);
+    close_output(&of);
     walk_free(&w);
     return st;
 }

@@ -31,6 +31,12 @@ for delay in 0.2 0.5 0.9; do
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
 done
+# outputs are written as unnamed files (O_TMPFILE) where the file system
+# has them: a killed run leaves no temporary file even before a re-run
+if "$PYTHON" -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_TMPFILE | os.O_WRONLY, 0o600))' \
+        "$WORK/r" 2>/dev/null; then
+    [ -z "$(find "$WORK/r" -name '*.tmp')" ] || fail "a killed run left temporary files"
+fi
 run -j2 -o "$WORK/r"; rc=$?
 [ $rc = $ref_rc ] || fail "resumed run exit $rc, clean run $ref_rc"
 (cd "$WORK/r" && find . -name '*.dcm' | sort) > "$WORK/r.list"
