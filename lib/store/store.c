@@ -534,6 +534,43 @@ fail:
     return st;
 }
 
+/* ---- statements ------------------------------------------------------- */
+
+static const char *const stmt_sql[KK_STMT__COUNT] = {
+    [KK_STMT_INPUT_DONE] = "SELECT 1 FROM audit WHERE input_digest = ? AND status = 'ok' LIMIT 1",
+    [KK_STMT_LOOKUP_PSEUDONYM] = "SELECT lookup FROM pseudonyms WHERE domain = ?2 AND pseudonym = ?1",
+    [KK_STMT_LOOKUP_UID] = "SELECT lookup FROM uids WHERE new_uid = ?1",
+    [KK_STMT_INSERT_PSEUDONYM] = "INSERT OR IGNORE INTO pseudonyms(domain, pseudonym, key_id, "
+                                 "lookup, nonce, original_enc) VALUES (?,?,?,?,?,?)",
+    [KK_STMT_INSERT_UID] = "INSERT OR IGNORE INTO uids(new_uid, key_id, lookup, nonce, "
+                           "original_enc) VALUES (?,?,?,?,?)",
+};
+
+sqlite3_stmt *kk_store__stmt(kk_store *s, enum kk_store_stmt which)
+{
+    sqlite3_stmt *q = s->stmt[which];
+    if (q) {
+        sqlite3_reset(q);
+        sqlite3_clear_bindings(q);
+        return q;
+    }
+    if (sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(q);
+        return NULL;
+    }
+    s->stmt[which] = q;
+    return q;
+}
+
+static void finalize_stmts(kk_store *s)
+{
+    for (int i = 0; i < KK_STMT__COUNT; i++) {
+        sqlite3_finalize(s->stmt[i]);
+        s->stmt[i] = NULL;
+    }
+}
+
 static void free_rows(kk_store *s)
 {
     for (size_t i = 0; i < s->nrows; i++) {
@@ -559,6 +596,7 @@ kk_status kk_store_close(kk_store *s, kk_ctx *ctx)
     kk_store__free_pending_audits(s);
     kk_free(s->audits);
     seen_clear(s);
+    finalize_stmts(s);
     if (sqlite3_close(s->db) != SQLITE_OK && st == KK_OK)
         st = kk_store__sql_fail(s, ctx, "cannot close");
     sodium_free(s->subkeys);
@@ -580,14 +618,11 @@ const char *kk_store__run_id(const kk_store *s)
 static int stored_lookup(kk_store *s, char kind, const char *domain,
                          const char *id, unsigned char lk[32], int *err)
 {
-    sqlite3_stmt *q = NULL;
     int found = 0, rc;
-    const char *sql = kind == 'p'
-        ? "SELECT lookup FROM pseudonyms WHERE domain = ?2 AND pseudonym = ?1"
-        : "SELECT lookup FROM uids WHERE new_uid = ?1";
+    sqlite3_stmt *q = kk_store__stmt(s, kind == 'p' ? KK_STMT_LOOKUP_PSEUDONYM : KK_STMT_LOOKUP_UID);
 
     *err = 0;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+    if (!q) {
         *err = 1;
         return 0;
     }
@@ -605,7 +640,7 @@ static int stored_lookup(kk_store *s, char kind, const char *domain,
     } else if (rc != SQLITE_DONE) {
         *err = 1;
     }
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return found;
 }
 
@@ -623,27 +658,19 @@ static kk_status collision(kk_ctx *ctx, char kind, const char *domain,
 
 static kk_status write_rows(kk_store *s, kk_ctx *ctx, kk_status *soft)
 {
-    sqlite3_stmt *qp = NULL, *qu = NULL;
     kk_status st = KK_OK;
 
     if (s->nrows == 0)
         return KK_OK;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO pseudonyms(domain, "
-                           "pseudonym, key_id, lookup, nonce, original_enc) "
-                           "VALUES (?,?,?,?,?,?)", -1, &qp, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO uids(new_uid, key_id, "
-                           "lookup, nonce, original_enc) VALUES (?,?,?,?,?)",
-                           -1, &qu, NULL) != SQLITE_OK) {
-        st = kk_store__sql_fail(s, ctx, "cannot prepare an insert");
-        goto out;
-    }
     for (size_t i = 0; i < s->nrows; i++) {
         kk_store_pending_row *r = &s->rows[i];
-        sqlite3_stmt *q = r->kind == 'p' ? qp : qu;
+        sqlite3_stmt *q = kk_store__stmt(s, r->kind == 'p' ? KK_STMT_INSERT_PSEUDONYM
+                                                           : KK_STMT_INSERT_UID);
         int c = 1;
-        sqlite3_reset(q);
+        if (!q) {
+            st = kk_store__sql_fail(s, ctx, "cannot prepare an insert");
+            goto out;
+        }
         if (r->kind == 'p')
             sqlite3_bind_text(q, c++, r->domain, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, c++, r->id, -1, SQLITE_STATIC);
@@ -679,8 +706,9 @@ static kk_status write_rows(kk_store *s, kk_ctx *ctx, kk_status *soft)
         }
     }
 out:
-    sqlite3_finalize(qp);
-    sqlite3_finalize(qu);
+    for (int k = KK_STMT_INSERT_PSEUDONYM; k <= KK_STMT_INSERT_UID; k++)
+        if (s->stmt[k])
+            sqlite3_reset(s->stmt[k]);
     return st;
 }
 
@@ -890,14 +918,11 @@ int kk_store_input_done(kk_store *s, const char *input_digest)
         done = d && stt && strcmp(d, input_digest) == 0 &&
                strcmp(stt, "ok") == 0;
     }
-    if (!done &&
-        sqlite3_prepare_v2(s->db,
-                           "SELECT 1 FROM audit WHERE input_digest = ? AND "
-                           "status = 'ok' LIMIT 1", -1, &q, NULL) == SQLITE_OK) {
+    if (!done && (q = kk_store__stmt(s, KK_STMT_INPUT_DONE)) != NULL) {
         sqlite3_bind_text(q, 1, input_digest, -1, SQLITE_STATIC);
         done = sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_reset(q);
     }
-    sqlite3_finalize(q);
     pthread_mutex_unlock(&s->mu);
     return done;
 }

@@ -118,8 +118,19 @@ typedef struct kk_store_seen {
     unsigned char lookup[KK_STORE_LOOKUP_BYTES];
 } kk_store_seen;
 
+/* Statements run for every object, prepared once (kk_store__stmt()). */
+enum kk_store_stmt {
+    KK_STMT_INPUT_DONE,
+    KK_STMT_LOOKUP_PSEUDONYM,
+    KK_STMT_LOOKUP_UID,
+    KK_STMT_INSERT_PSEUDONYM,
+    KK_STMT_INSERT_UID,
+    KK_STMT__COUNT
+};
+
 struct kk_store {
     sqlite3 *db;
+    sqlite3_stmt *stmt[KK_STMT__COUNT]; /* prepared on first use */
     pthread_mutex_t mu;
     char *path;
     const kk_key *key;       /* borrowed; NULL: audit-only */
@@ -139,6 +150,9 @@ struct kk_store {
 };
 
 /* store.c */
+/* The statement, reset and unbound, ready to bind; NULL when SQLite cannot
+ * prepare it. Under the store's mutex; finalized by kk_store_close(). */
+sqlite3_stmt *kk_store__stmt(kk_store *s, enum kk_store_stmt which);
 kk_status kk_store__flush_locked(kk_store *s, kk_ctx *ctx);
 kk_status kk_store__sql_fail(kk_store *s, kk_ctx *ctx, const char *what);
 kk_status kk_store__exec(kk_store *s, kk_ctx *ctx, const char *sql);
