@@ -11,7 +11,7 @@
  * the copy (the rest: odd lengths, and encapsulated Pixel Data written as
  * OW, which DCMTK mends). A Pixel Data value that was emptied, or followed by another
  * element, or an output in another transfer syntax, is never copied.
- * SHARED (default ../shared) locates the corpus; KK_DICOM_VERBOSE=1 lists
+ * SHARED (default ../shared) locates the cp.dir; KK_DICOM_VERBOSE=1 lists
  * the objects whose Pixel Data was not copied.
  */
 #include <check.h>
@@ -22,35 +22,13 @@
 
 #include "core/core.h"
 #include "dicom/dicom.h"
+#include "corpus.h"
 
 #define TAG_PIXEL_DATA KK_TAG(0x7FE0, 0x0010)
 
-static char corpus[1024];
-static char *files[512];
-static int nfiles;
+static kk_test_corpus cp;
 static char tmpdir[] = "/tmp/kakou-check-dicom-XXXXXX";
 
-static void load_manifest(void)
-{
-    const char *shared = getenv("SHARED");
-    snprintf(corpus, sizeof corpus, "%s/corpus", shared && *shared ? shared : "../shared");
-    char mf[1100];
-    snprintf(mf, sizeof mf, "%s/MANIFEST.tsv", corpus);
-    FILE *fp = fopen(mf, "r");
-    if (!fp)
-        return;
-    char line[8192];
-    bool header = true;
-    while (fgets(line, sizeof line, fp) && nfiles < 512) {
-        char *tab = strchr(line, '\t');
-        if (header || !tab) {
-            header = false;
-            continue;
-        }
-        files[nfiles++] = kk__strndup(line, (size_t)(tab - line));
-    }
-    fclose(fp);
-}
 
 static unsigned char *slurp(const char *path, size_t *len)
 {
@@ -92,21 +70,21 @@ static int save_one(const char *path, const char *out, bool expose, bool *copied
 START_TEST(corpus_copy_equals_dcmtk)
 {
     char in[1200], a[1100], b[1100];
-    snprintf(in, sizeof in, "%s/%s", corpus, files[_i]);
+    snprintf(in, sizeof in, "%s/%s", cp.dir, cp.files[_i]);
     snprintf(a, sizeof a, "%s/a.dcm", tmpdir);
     snprintf(b, sizeof b, "%s/b.dcm", tmpdir);
     bool copied = false, never = false;
     if (save_one(in, a, false, &copied) != 0)
         return; /* unreadable or unwritable either way: t0110 judges those */
-    ck_assert_msg(save_one(in, b, true, &never) == 0, "%s: saved once, not twice", files[_i]);
-    ck_assert_msg(!never, "%s: copied after lib/pixel had the data set", files[_i]);
+    ck_assert_msg(save_one(in, b, true, &never) == 0, "%s: saved once, not twice", cp.files[_i]);
+    ck_assert_msg(!never, "%s: copied after lib/pixel had the data set", cp.files[_i]);
     size_t la = 0, lb = 0;
     unsigned char *ba = slurp(a, &la), *bb = slurp(b, &lb);
     ck_assert_ptr_nonnull(ba);
     ck_assert_ptr_nonnull(bb);
     ck_assert_msg(la == lb && memcmp(ba, bb, la) == 0,
                   "%s: copying Pixel Data gave other bytes than DCMTK (%zu vs %zu bytes)",
-                  files[_i], la, lb);
+                  cp.files[_i], la, lb);
     free(ba);
     free(bb);
 }
@@ -115,9 +93,9 @@ END_TEST
 START_TEST(most_pixels_are_copied)
 {
     int with_pixels = 0, copied_native = 0, copied_encapsulated = 0;
-    for (int i = 0; i < nfiles; i++) {
+    for (int i = 0; i < cp.nfiles; i++) {
         char in[1200], a[1100];
-        snprintf(in, sizeof in, "%s/%s", corpus, files[i]);
+        snprintf(in, sizeof in, "%s/%s", cp.dir, cp.files[i]);
         snprintf(a, sizeof a, "%s/c.dcm", tmpdir);
         kk_ctx *ctx = kk_ctx_new();
         kk_dcm *d = NULL;
@@ -130,7 +108,7 @@ START_TEST(most_pixels_are_copied)
                 if (kk_dcm__pixels_copied(d))
                     *(enc ? &copied_encapsulated : &copied_native) += 1;
                 else if (getenv("KK_DICOM_VERBOSE"))
-                    fprintf(stderr, "not copied: %s (%s, %u bytes)\n", files[i],
+                    fprintf(stderr, "not copied: %s (%s, %u bytes)\n", cp.files[i],
                             kk_dcm__transfer_syntax(d), kk_dcm__length(px));
             }
         }
@@ -155,13 +133,13 @@ END_TEST
 /* A corpus object with native, explicit VR little endian Pixel Data. */
 static const char *native_file(char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/image/pydicomdata__CT_small.dcm", corpus);
+    snprintf(buf, n, "%s/image/pydicomdata__CT_small.dcm", cp.dir);
     if (access(buf, R_OK) == 0)
         return buf;
-    for (int i = 0; i < nfiles; i++) {
-        if (strncmp(files[i], "image/", 6) != 0)
+    for (int i = 0; i < cp.nfiles; i++) {
+        if (strncmp(cp.files[i], "image/", 6) != 0)
             continue;
-        snprintf(buf, n, "%s/%s", corpus, files[i]);
+        snprintf(buf, n, "%s/%s", cp.dir, cp.files[i]);
         kk_ctx *ctx = kk_ctx_new();
         kk_dcm *d = NULL;
         bool ok = kk_dcm__load(&d, ctx, buf, 0) == KK_OK &&
@@ -257,7 +235,7 @@ static Suite *dicom_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("corpus");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, corpus_copy_equals_dcmtk, 0, nfiles);
+    tcase_add_loop_test(tc, corpus_copy_equals_dcmtk, 0, cp.nfiles);
     tcase_add_test(tc, most_pixels_are_copied);
     suite_add_tcase(s, tc);
     return s;
@@ -265,9 +243,9 @@ static Suite *dicom_suite(void)
 
 int main(void)
 {
-    load_manifest();
-    if (nfiles == 0) {
-        fprintf(stderr, "check_dicom: no corpus at %s (set SHARED)\n", corpus);
+    kk_test_corpus_load(&cp);
+    if (cp.nfiles == 0) {
+        fprintf(stderr, "check_dicom: no corpus at %s (set SHARED)\n", cp.dir);
         return EXIT_FAILURE;
     }
     if (!mkdtemp(tmpdir)) {
@@ -278,8 +256,7 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    for (int i = 0; i < nfiles; i++)
-        kk_free(files[i]);
+    kk_test_corpus_free(&cp);
     const char *n[] = { "a", "b", "c", "e", "f", "g" };
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) {
         char p[1100];

@@ -20,6 +20,7 @@
 
 #include "core/core.h"
 #include "dicom/dicom.h"
+#include "corpus.h"
 #include "pixel/image_internal.h"
 
 #define EXPLICIT_LE "1.2.840.10008.1.2.1"
@@ -50,31 +51,8 @@ static const struct {
     { "ts/pydicomdata__HTJ2K_08_RGB.dcm", "transfer syntax" },
 };
 
-static char corpus[1024];
-static char *files[512];
-static int nfiles;
+static kk_test_corpus cp;
 
-static void load_manifest(void)
-{
-    const char *shared = getenv("SHARED");
-    snprintf(corpus, sizeof corpus, "%s/corpus", shared && *shared ? shared : "../shared");
-    char mf[1100];
-    snprintf(mf, sizeof mf, "%s/MANIFEST.tsv", corpus);
-    FILE *fp = fopen(mf, "r");
-    if (!fp)
-        return;
-    char line[8192];
-    bool header = true;
-    while (fgets(line, sizeof line, fp) && nfiles < 512) {
-        char *tab = strchr(line, '\t');
-        if (header || !tab) {
-            header = false;
-            continue;
-        }
-        files[nfiles++] = kk__strndup(line, (size_t)(tab - line));
-    }
-    fclose(fp);
-}
 
 static const char *known_reason(const char *rel)
 {
@@ -205,9 +183,9 @@ static void round_trip(const char *rel, const char *path, kk_lossy_policy policy
 
 START_TEST(corpus_round_trip)
 {
-    const char *rel = files[_i];
+    const char *rel = cp.files[_i];
     char path[1700];
-    snprintf(path, sizeof path, "%s/%s", corpus, rel);
+    snprintf(path, sizeof path, "%s/%s", cp.dir, rel);
     kk_ctx *ctx = kk_ctx_new();
     kk_dcm *d = NULL;
     const char *known = known_reason(rel);
@@ -329,7 +307,7 @@ START_TEST(gray8_monochrome1_corpus)
 {
     /* highdicom's DX is MONOCHROME1: dark in gray8 where stored values are high */
     char path[1200];
-    snprintf(path, sizeof path, "%s/image/highdicom__dx_image.dcm", corpus);
+    snprintf(path, sizeof path, "%s/image/highdicom__dx_image.dcm", cp.dir);
     kk_ctx *ctx = kk_ctx_new();
     kk_dcm *d = NULL;
     kk_image *img = NULL;
@@ -406,7 +384,7 @@ START_TEST(unsupported_is_clean)
     kk_dcm *d = NULL;
     kk_image *img = NULL;
     char path[1200];
-    snprintf(path, sizeof path, "%s/image/pydicomdata__parametric_map_float.dcm", corpus);
+    snprintf(path, sizeof path, "%s/image/pydicomdata__parametric_map_float.dcm", cp.dir);
     ck_assert_int_eq(kk_dcm__load(&d, ctx, path, 4096), KK_OK);
     ck_assert_int_eq(kk_image__decode(&img, ctx, d), KK_EUNSUPPORTED);
     ck_assert_ptr_null(img);
@@ -414,7 +392,7 @@ START_TEST(unsupported_is_clean)
     ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "float Pixel Data"));
     kk_dcm__free(d);
 
-    snprintf(path, sizeof path, "%s/ts/pydicomdata__HTJ2K_08_RGB.dcm", corpus);
+    snprintf(path, sizeof path, "%s/ts/pydicomdata__HTJ2K_08_RGB.dcm", cp.dir);
     ck_assert_int_eq(kk_dcm__load(&d, ctx, path, 4096), KK_OK);
     ck_assert_int_eq(kk_image__decode(&img, ctx, d), KK_EUNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), path));
@@ -438,23 +416,22 @@ static Suite *image_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("corpus");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, corpus_round_trip, 0, nfiles);
+    tcase_add_loop_test(tc, corpus_round_trip, 0, cp.nfiles);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    load_manifest();
-    if (nfiles == 0) {
-        fprintf(stderr, "check_image: no corpus at %s (set SHARED)\n", corpus);
+    kk_test_corpus_load(&cp);
+    if (cp.nfiles == 0) {
+        fprintf(stderr, "check_image: no corpus at %s (set SHARED)\n", cp.dir);
         return EXIT_FAILURE;
     }
     SRunner *sr = srunner_create(image_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    for (int i = 0; i < nfiles; i++)
-        kk_free(files[i]);
+    kk_test_corpus_free(&cp);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
