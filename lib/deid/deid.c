@@ -73,6 +73,7 @@ struct kk_deid {
     pthread_mutex_t pixels_lock;
     kk_pixel_pool *pixels;
     bool decide_only;      /* explain and review only: may lack a store */
+    bool unnamed_outputs;  /* /proc/self/fd reopens an O_TMPFILE (open_output()) */
     char method[4][65];  /* DeidentificationMethod values to append */
     int nmethod;
 };
@@ -102,6 +103,7 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
     if (!d)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     d->profile = profile;
+    d->unnamed_outputs = access("/proc/self/fd", X_OK) == 0;
     pthread_mutex_init(&d->pixels_lock, NULL);
     d->store = opts->store;
     d->lazy = opts->lazy_threshold ? opts->lazy_threshold : 4096;
@@ -1043,8 +1045,9 @@ typedef struct output_file {
     char path[PATH_MAX];
 } output_file;
 
-static kk_status open_output(kk_ctx *ctx, const char *out_dir, char *final,
-                             output_file *of)
+/* An unnamed file in final's folder, made when missing; of->fd stays -1
+ * where the file system has no O_TMPFILE. */
+static kk_status open_unnamed(kk_ctx *ctx, char *final, output_file *of)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", final);
@@ -1062,10 +1065,17 @@ static kk_status open_output(kk_ctx *ctx, const char *out_dir, char *final,
     if (fd >= 0) {
         of->fd = fd;
         snprintf(of->path, sizeof of->path, "/proc/self/fd/%d", fd);
-        if (access(of->path, W_OK) == 0)
-            return KK_OK;
-        close(fd); /* no /proc: a named file after all */
-        of->fd = -1;
+    }
+    return KK_OK;
+}
+
+static kk_status open_output(const kk_deid *d, kk_ctx *ctx, const char *out_dir, char *final,
+                             output_file *of)
+{
+    if (d->unnamed_outputs) {
+        kk_status st = open_unnamed(ctx, final, of);
+        if (st != KK_OK || of->fd >= 0)
+            return st;
     }
     /* the PID lets a later run remove what a killed one left (kakou deid) */
     if (snprintf(of->path, sizeof of->path, "%s/.kakou-%ld-XXXXXX.tmp", out_dir,
@@ -1073,7 +1083,7 @@ static kk_status open_output(kk_ctx *ctx, const char *out_dir, char *final,
         of->path[0] = '\0';
         return kk__fail(ctx, KK_EINVAL, "output folder path is too long");
     }
-    fd = mkstemps(of->path, 4);
+    int fd = mkstemps(of->path, 4);
     if (fd < 0) {
         of->path[0] = '\0';
         return kk__fail(ctx, KK_EIO, "cannot write to '%s': %s", out_dir, strerror(errno));
@@ -1144,7 +1154,7 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
         st = kk__fail(ctx, KK_EINVAL, "output folder path is too long");
         goto out;
     }
-    st = open_output(ctx, out_dir, final, &of);
+    st = open_output(d, ctx, out_dir, final, &of);
     if (st != KK_OK)
         goto out;
     errno = 0;
