@@ -617,6 +617,15 @@ static kk_status append_raw_pixels(kk_dcm *d, kk_ctx *ctx, const char *path)
     return ok ? KK_OK : kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
 }
 
+/* The data set's last element (the list has no tail pointer to ask). */
+static DcmObject *last_element(DcmDataset *ds)
+{
+    DcmObject *last = NULL, *o = NULL;
+    while ((o = ds->nextInContainer(o)) != NULL)
+        last = o;
+    return last;
+}
+
 /* The top-level Pixel Data, when it may be carried from the input byte
  * for byte: nothing can have changed it (lib/pixel never had the data set,
  * its length is as read, a native value was never loaded), it is the last
@@ -629,9 +638,7 @@ static DcmElement *carried_pixels(kk_dcm *d)
         return NULL;
     if (d->out_xfer != EXS_Unknown && d->out_xfer != d->ds->getOriginalXfer())
         return NULL;
-    DcmObject *last = NULL, *o = NULL;
-    while ((o = d->ds->nextInContainer(o)) != NULL)
-        last = o;
+    DcmObject *last = last_element(d->ds);
     if (!last || last->getTag() != DCM_PixelData || !last->isLeaf())
         return NULL;
     DcmElement *px = static_cast<DcmElement *>(last);
@@ -649,9 +656,7 @@ kk_status kk_dcm__save(kk_dcm *d, kk_ctx *ctx, const char *path)
 {
     if (d->raw_pixels) {
         /* Pixel Data must stay the last element */
-        DcmObject *last = NULL, *o = NULL;
-        while ((o = d->ds->nextInContainer(o)) != NULL)
-            last = o;
+        DcmObject *last = last_element(d->ds);
         if (last && last->getTag() > DCM_PixelData)
             return kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': elements follow Pixel Data",
                             path);
