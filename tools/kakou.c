@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -24,6 +25,22 @@ static const kk_command commands[] = {
     { "review", kk_cmd_review, "draw a contact sheet of burned-in text removal, before and after" },
     { NULL, NULL, NULL }
 };
+
+/* Leave without running exit handlers: every file, the store and the
+ * report are closed by now, and what is left is the process's own memory,
+ * which the kernel takes back faster than the destructors of DCMTK's
+ * dictionary and the other libraries hand it back (a millisecond of a
+ * one-file run). Sanitizer builds exit normally, so the leak check runs. */
+static int finish(int rc)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return rc;
+#else
+    if (fflush(NULL) != 0)
+        rc = rc ? rc : KK_EXIT_FAILED;
+    _exit(rc);
+#endif
+}
 
 static void usage(FILE *fp)
 {
@@ -64,7 +81,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; commands[i].name; i++)
         if (strcmp(commands[i].name, cmd) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return finish(commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "kakou: '%s' is not a kakou command; see 'kakou --help'\n", cmd);
     return KK_EXIT_USAGE;
 }
