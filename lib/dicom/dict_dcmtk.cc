@@ -20,17 +20,22 @@
  * for the keyword, or else for "RETIRED_" + keyword (a public retired
  * attribute also over a private namesake), whichever dictionary
  * is loaded: from the table's sorted index when the table is the
- * dictionary, by DCMTK's linear scan otherwise; (3) names handed out point
+ * dictionary, else from an index built from the loaded dictionary (DCMTK
+ * itself would scan every entry per lookup); only a name with a comma,
+ * which DCMTK may read as "gggg,eeee", goes to DCMTK; (3) names handed out point
  * into the dictionary's entries, which live as long as the process (the
  * table's strings are not copied: libkakou.so and kakou-pixel.so are
  * linked -z nodelete, so they are never unmapped).
  */
 #include <stdint.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdict.h"
@@ -186,20 +191,85 @@ static bool pick(bool found, uint32_t tag, bool found_retired, uint32_t retired,
     return found || found_retired;
 }
 
+/* --- keywords of a dictionary that is not the table -------------------
+ *
+ * With the table, keywords come from its sorted index. A dictionary read
+ * from files (a library user's default) has no index, and DCMTK's
+ * findEntry(name) scans every entry: a profile of 700 keywords took 13 ms
+ * to load. So the first lookup builds the index findEntry() implies: for
+ * each name, the first public entry in hash order, else the first
+ * repeating one, else the first private one. It is rebuilt when the
+ * dictionary's entry counts change (a host that adds entries later). */
+
+struct runtime_keyword {
+    std::string name;
+    uint32_t tag;
+    int rank; /* 0 public, 1 repeating, 2 private: lower wins */
+};
+
+static std::mutex runtime_mu;
+static std::vector<runtime_keyword> runtime_index; /* sorted by name */
+static int runtime_normal = -1, runtime_repeating = -1;
+
+static void add_runtime(std::vector<runtime_keyword> &v, const DcmDictEntry *e, int rank)
+{
+    const char *n = e ? e->getTagName() : NULL;
+    if (n && *n)
+        v.push_back({ n, KK_TAG(e->getGroup(), e->getElement()), rank });
+}
+
+/* Rebuild from dict (read-locked by the caller) if it changed. */
+static void refresh_runtime_index(DcmDataDictionary &dict)
+{
+    int normal = dict.numberOfNormalTagEntries();
+    int repeating = dict.numberOfRepeatingTagEntries();
+    if (normal == runtime_normal && repeating == runtime_repeating)
+        return;
+    std::vector<runtime_keyword> v;
+    v.reserve((size_t)normal + (size_t)repeating);
+    for (DcmHashDictIterator it = dict.normalBegin(); it != dict.normalEnd(); ++it)
+        add_runtime(v, *it, ((*it)->getGroup() & 1) ? 2 : 0);
+    for (DcmDictEntryListIterator it = dict.repeatingBegin(); it != dict.repeatingEnd(); ++it)
+        add_runtime(v, *it, 1);
+    /* stable: among equal names and ranks, the first in DCMTK's order */
+    std::stable_sort(v.begin(), v.end(), [](const runtime_keyword &a, const runtime_keyword &b) {
+        int c = a.name.compare(b.name);
+        return c != 0 ? c < 0 : a.rank < b.rank;
+    });
+    v.erase(std::unique(v.begin(), v.end(),
+                        [](const runtime_keyword &a, const runtime_keyword &b) {
+                            return a.name == b.name;
+                        }),
+            v.end());
+    runtime_index.swap(v);
+    runtime_normal = normal;
+    runtime_repeating = repeating;
+}
+
+/* findEntry(name)'s answer for prefix + key, from the runtime index */
+static bool runtime_lookup(const char *prefix, const char *key, uint32_t *tag)
+{
+    std::string name = std::string(prefix) + key;
+    auto it = std::lower_bound(runtime_index.begin(), runtime_index.end(), name,
+                               [](const runtime_keyword &a, const std::string &n) {
+                                   return a.name < n;
+                               });
+    if (it == runtime_index.end() || it->name != name)
+        return false;
+    *tag = it->tag;
+    return true;
+}
+
 kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
 {
     kk_dcm__init();
     bool bare = strncmp(keyword, "RETIRED_", 8) != 0;
     uint32_t t1 = 0, t2 = 0;
-    bool f1, f2;
+    bool f1 = false, f2 = false;
     /* A comma may make DCMTK read the name as "gggg,eeee" (sscanf): only
      * DCMTK's own lookup gives its answer then. An empty name is refused
      * by DCMTK, and then "RETIRED_" is looked up, which no entry is. */
-    if (builtin_in_use && !strchr(keyword, ',')) {
-        /* DCMTK spells retired keywords RETIRED_X; PS3.6 spells them X */
-        f1 = *keyword && index_lookup("", keyword, &t1);
-        f2 = bare && index_lookup("RETIRED_", keyword, &t2);
-    } else {
+    if (strchr(keyword, ',')) {
         DcmTag t;
         f1 = DcmTag::findTagFromName(keyword, t).good();
         if (f1)
@@ -208,6 +278,26 @@ kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
         f2 = bare && DcmTag::findTagFromName(r.c_str(), t).good();
         if (f2)
             t2 = KK_TAG(t.getGroup(), t.getElement());
+    } else if (builtin_in_use) {
+        /* DCMTK spells retired keywords RETIRED_X; PS3.6 spells them X */
+        f1 = *keyword && index_lookup("", keyword, &t1);
+        f2 = bare && index_lookup("RETIRED_", keyword, &t2);
+    } else {
+        try {
+            std::lock_guard<std::mutex> g(runtime_mu);
+            DcmDataDictionary &dict = const_cast<DcmDataDictionary &>(dcmDataDict.rdlock());
+            try {
+                refresh_runtime_index(dict);
+            } catch (...) {
+                dcmDataDict.rdunlock();
+                throw;
+            }
+            dcmDataDict.rdunlock();
+            f1 = *keyword && runtime_lookup("", keyword, &t1);
+            f2 = bare && runtime_lookup("RETIRED_", keyword, &t2);
+        } catch (...) {
+            return KK_ENOMEM;
+        }
     }
     return pick(f1, t1, f2, t2, tag) ? KK_OK : KK_ENOTFOUND;
 }

@@ -3,8 +3,9 @@
 # dict_dcmtk.cc) is DCMTK's text dictionary, and nothing kakou does
 # depends on which one is loaded. (1) Entry for entry, and every keyword
 # (tests/tools/dict_compare.cc). (2) Keyword lookups print the same with
-# DCMDICTPATH naming the text files (DCMTK's own lookup, the code of
-# before) as without. (3) check_dict's cases hold with the text files too.
+# DCMDICTPATH naming the text files (kakou's index of the loaded
+# dictionary, which dict_compare checks against DCMTK's own scan, and
+# against an entry added after the first lookup) as without. (3) check_dict's cases hold with the text files too.
 # (4) kakou deid writes the same bytes, and kakou explain prints the same
 # lines, on corpus files (implicit VR ones included, whose VRs come from
 # the dictionary) with DCMDICTPATH unset and naming the text files.

@@ -34,6 +34,7 @@
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcdicent.h"
+#include "dcmtk/dcmdata/dctag.h"
 
 #include "dicom/dicom.h"
 
@@ -88,6 +89,39 @@ static void text_names(DcmDataDictionary &text, std::set<std::string> &names)
         names.insert((*it)->getTagName());
 }
 
+/* kk_dcm__tag_of_keyword()'s answer computed with DCMTK's own lookup (a
+ * scan of the global dictionary): the keyword, or else RETIRED_ + it, a
+ * public retired attribute winning over a private namesake */
+static bool before(const std::string &kw, uint32_t *tag)
+{
+    DcmTag t;
+    bool bare = kw.compare(0, 8, "RETIRED_") != 0;
+    bool f1 = DcmTag::findTagFromName(kw.c_str(), t).good();
+    uint32_t t1 = f1 ? ((uint32_t)t.getGroup() << 16 | t.getElement()) : 0;
+    std::string r = "RETIRED_" + kw;
+    bool f2 = bare && DcmTag::findTagFromName(r.c_str(), t).good();
+    uint32_t t2 = f2 ? ((uint32_t)t.getGroup() << 16 | t.getElement()) : 0;
+    if (f1 && (!f2 || !((t1 >> 16) & 1)))
+        *tag = t1;
+    else if (f2)
+        *tag = t2;
+    return f1 || f2;
+}
+
+/* An entry a host adds after kakou's first lookup is found too. */
+static bool added_later_found(void)
+{
+    DcmDataDictionary &d = dcmDataDict.wrlock();
+    d.addEntry(new DcmDictEntry(0x7fe1, 0x0099, DcmVR(EVR_LO), "KakouAddedLater", 1, 1, "private",
+                                OFTrue, NULL));
+    dcmDataDict.wrunlock();
+    uint32_t tag = 0;
+    if (kk_dcm__tag_of_keyword("KakouAddedLater", &tag) == KK_OK && tag == 0x7fe10099)
+        return true;
+    fprintf(stderr, "dict_compare: an entry added after the first lookup is not found\n");
+    return false;
+}
+
 static int print_keywords(DcmDataDictionary &text)
 {
     std::set<std::string> names;
@@ -100,15 +134,30 @@ static int print_keywords(DcmDataDictionary &text)
                            "RETIRED_PatientName", "patientname", "PatientName ", "0010,0010",
                            "10,20", "PatientName,", "Item", "GenericGroupLength" })
         probes.insert(p);
-    printf("builtin %d\n", kk_dcm__dict_builtin() ? 1 : 0);
+    bool builtin = kk_dcm__dict_builtin();
+    printf("builtin %d\n", builtin ? 1 : 0);
+    int wrong = 0;
     for (const std::string &p : probes) {
         uint32_t tag = 0;
-        if (kk_dcm__tag_of_keyword(p.c_str(), &tag) == KK_OK)
+        bool found = kk_dcm__tag_of_keyword(p.c_str(), &tag) == KK_OK;
+        if (found)
             printf("%s\t%08X\n", p.c_str(), tag);
         else
             printf("%s\t-\n", p.c_str());
+        /* a dictionary from files is looked up through kakou's own index:
+         * it must answer what DCMTK's scan of that dictionary answers */
+        uint32_t want = 0;
+        if (!builtin) {
+            bool had = before(p, &want);
+            if ((had != found || (found && want != tag)) && wrong++ < 5)
+                fprintf(stderr, "dict_compare: '%s': index %08X (%s), DCMTK %08X (%s)\n",
+                        p.c_str(), tag, found ? "found" : "not found", want,
+                        had ? "found" : "not found");
+        }
     }
-    return ferror(stdout) ? 1 : 0;
+    if (!builtin && !added_later_found())
+        wrong++;
+    return ferror(stdout) || wrong ? 1 : 0;
 }
 
 int main(int argc, char **argv)
