@@ -694,6 +694,13 @@ out:
     kk_deid_result_clear(&res);
 }
 
+static void *preload(void *arg)
+{
+    (void)arg;
+    kk_preload();
+    return NULL;
+}
+
 static void *worker(void *arg)
 {
     job *j = arg;
@@ -964,6 +971,10 @@ int kk_cmd_deid(int argc, char **argv)
     int rc = KK_EXIT_USAGE;
     if (!ctx)
         return KK_EXIT_USAGE;
+    /* DCMTK's dictionary is made on the second core while the profile
+     * loads and the store opens (neither needs it) */
+    pthread_t pre;
+    bool have_pre = pthread_create(&pre, NULL, preload, NULL) == 0;
     profile = kk_cli_load_profile(&cli, ctx, pa.profile, pa.options);
     if (!profile)
         goto out;
@@ -1064,6 +1075,10 @@ int kk_cmd_deid(int argc, char **argv)
         goto out;
     }
 
+    if (have_pre) {
+        pthread_join(pre, NULL);
+        have_pre = false;
+    }
     double t0 = now_s();
     size_t nthreads = (size_t)jobs;
     pthread_t *tids = calloc(nthreads, sizeof *tids);
@@ -1138,6 +1153,8 @@ int kk_cmd_deid(int argc, char **argv)
     free(j.fly);
     rc = failed ? KK_EXIT_FAILED : KK_EXIT_OK;
 out:
+    if (have_pre)
+        pthread_join(pre, NULL);
     journal_close(jn);
     if (report)
         fclose(report);

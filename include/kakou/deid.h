@@ -18,6 +18,7 @@
  * DCMTK's dictionary, the same entries, read from no file. libkakou does
  * this whenever DCMTK's dictionary has no entries, and leaves one that has
  * entries (loaded by the application, or from DCMDICTPATH's files) alone.
+ * kk_preload() does this set-up at a time the application chooses.
  */
 #ifndef KAKOU_DEID_H
 #define KAKOU_DEID_H
@@ -32,6 +33,17 @@ extern "C" {
 
 typedef struct kk_deid kk_deid;
 typedef struct kk_store kk_store;
+
+/**
+ * Do now the one-time set-up that the first file would otherwise wait
+ * for: DCMTK's settings and data dictionary (about a millisecond with the
+ * compiled-in dictionary, more when DCMTK reads its text files). Optional,
+ * thread-safe, and done once however often it is called. With the
+ * compiled-in dictionary, loading a profile does not wait for it, so an
+ * application may call it from a thread of its own while it loads its
+ * profile and opens its store, as the kakou command does.
+ */
+KK_API void kk_preload(void);
 
 /** What happened to one attribute. Never renumbered; add new ones last. */
 typedef enum kk_action {

@@ -78,6 +78,11 @@ struct kk_deid {
     int nmethod;
 };
 
+void kk_preload(void)
+{
+    kk_dcm__init();
+}
+
 kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
                       const kk_deid_options *opts)
 {

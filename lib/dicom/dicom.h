@@ -37,12 +37,22 @@ typedef struct kk_dcm_elem kk_dcm_elem; /* an element (sequences too) */
 #define KK_GROUP(t) ((uint16_t)((t) >> 16))
 #define KK_ELEMENT(t) ((uint16_t)((t) & 0xffffu))
 
-/** Set up DCMTK once per process (logging off, dictionary loaded). */
+/** Set up DCMTK once per process (logging off, dictionary complete).
+ *  Every call into DCMTK comes after it. */
 void kk_dcm__init(void);
-/** Create DCMTK's dictionary and, when it holds nothing but the skeleton
- *  (DCMDICTPATH=/dev/null), add the compiled-in copy of DCMTK's own
- *  (dict_dcmtk.cc). Called once, by kk_dcm__init(), after logging is off. */
-void kk_dcm__dict_init(void);
+/** The part of kk_dcm__init() that the lookups of dict_dcmtk.cc need
+ *  when the compiled-in table is the dictionary: DCMTK's settings, and
+ *  its dictionary created (not yet filled), so they do not wait for the
+ *  table to be added to DCMTK's (a millisecond). */
+void kk_dcm__init_settings(void);
+/** Create DCMTK's dictionary and note whether it holds nothing but the
+ *  skeleton (DCMDICTPATH=/dev/null): then the compiled-in copy of DCMTK's
+ *  own (dict_dcmtk.cc) is to be the dictionary. Called once, by
+ *  kk_dcm__init_settings(), after logging is off. */
+void kk_dcm__dict_create(void);
+/** Add the compiled-in copy to DCMTK's dictionary when it is to be the
+ *  dictionary. Called once, by kk_dcm__init(). */
+void kk_dcm__dict_fill(void);
 /** True when the compiled-in dictionary is the one in use. */
 bool kk_dcm__dict_builtin(void);
 

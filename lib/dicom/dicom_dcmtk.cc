@@ -80,11 +80,11 @@ static inline DcmElement *EL(kk_dcm_elem *e) { return reinterpret_cast<DcmElemen
 static inline const DcmElement *EL(const kk_dcm_elem *e) { return reinterpret_cast<const DcmElement *>(e); }
 static inline kk_dcm_elem *CE(DcmObject *e) { return reinterpret_cast<kk_dcm_elem *>(e); }
 
-static std::once_flag kk_dcm_once;
+static std::once_flag settings_once, init_once;
 
-void kk_dcm__init(void)
+void kk_dcm__init_settings(void)
 {
-    std::call_once(kk_dcm_once, [] {
+    std::call_once(settings_once, [] {
         /* DCMTK's warnings may quote values; kakou reports errors itself. */
         OFLog::configure(OFLogger::OFF_LOG_LEVEL);
         dcmEnableAutomaticInputDataCorrection.set(OFTrue);
@@ -93,9 +93,17 @@ void kk_dcm__init(void)
          * rules and values see a UID as a UID (PS3.5 6.2.2) */
         dcmEnableUnknownVRConversion.set(OFTrue);
         /* create the dictionary, with logging already off (a bad
-         * DCMDICTPATH is reported through it); add the compiled-in one
-         * when it came up empty (dict_dcmtk.cc) */
-        kk_dcm__dict_init();
+         * DCMDICTPATH is reported through it) */
+        kk_dcm__dict_create();
+    });
+}
+
+void kk_dcm__init(void)
+{
+    std::call_once(init_once, [] {
+        kk_dcm__init_settings();
+        /* the compiled-in entries, when the dictionary came up empty */
+        kk_dcm__dict_fill();
     });
 }
 

@@ -9,10 +9,12 @@
  * ($(BUILD)/gen/dcm_dict.inc, by scripts/gen_dcm_dict.cc). When the global
  * dictionary holds nothing but DCMTK's skeleton after it is created (the
  * kakou command sets DCMDICTPATH=/dev/null when it is unset; a library
- * user may do the same), kk_dcm__dict_init() adds the table's entries, so
+ * user may do the same), kk_dcm__dict_fill() adds the table's entries, so
  * DCMTK ends up with the same dictionary, built the same way, without
  * reading a file. A dictionary that has entries (a host application's, or
- * files named by the user's DCMDICTPATH) is left as it is.
+ * files named by the user's DCMDICTPATH) is left as it is. Adding the
+ * entries takes a millisecond; lookups by tag or keyword answer from the
+ * table meanwhile, so loading a profile need not wait for it.
  *
  * Invariants: (1) with the table in place, DCMTK's dictionary equals the
  * text one entry for entry, in the same order (tests/tools/dict_compare.cc);
@@ -70,7 +72,8 @@ struct kk_dict_keyword {
 
 static_assert(EVR_UNKNOWN2B < 256, "DcmEVR no longer fits the table's uint8_t");
 
-/* set once, inside kk_dcm__init()'s call_once: read after it only */
+/* set once, by kk_dcm__dict_create() inside kk_dcm__init_settings()'s
+ * call_once: read after it only */
 static bool builtin_in_use;
 
 static const char *dict_string(uint32_t off)
@@ -98,55 +101,116 @@ static bool add_table(DcmDataDictionary &dict)
     return true;
 }
 
-void kk_dcm__dict_init(void)
+void kk_dcm__dict_create(void)
 {
     /* the first lock creates the dictionary: from DCMDICTPATH's files, or
-     * from none (DCMDICTPATH=/dev/null), or from the default path */
+     * from none (DCMDICTPATH=/dev/null), or from the default path;
+     * numberOfEntries() leaves the skeleton out (Item and friends) */
+    const DcmDataDictionary &dict = dcmDataDict.rdlock();
+    builtin_in_use = dict.numberOfEntries() <= 0;
+    dcmDataDict.rdunlock();
+}
+
+void kk_dcm__dict_fill(void)
+{
+    if (!builtin_in_use)
+        return;
     DcmDataDictionary &dict = dcmDataDict.wrlock();
     try {
-        /* numberOfEntries() leaves the skeleton out (Item and friends) */
-        if (dict.numberOfEntries() <= 0)
-            builtin_in_use = add_table(dict);
+        add_table(dict);
     } catch (...) {
-        builtin_in_use = false; /* DCMTK's lists ran out of memory */
+        /* DCMTK's lists ran out of memory: the entries added stay, and
+         * lookups still answer from the table */
     }
     dcmDataDict.wrunlock();
 }
 
 bool kk_dcm__dict_builtin(void)
 {
-    kk_dcm__init();
+    kk_dcm__init_settings();
     return builtin_in_use;
 }
 
+/* What DcmDataDictionary::findEntry(tag, NULL) finds in the table: the
+ * normal entry with that tag and no private creator, else the first
+ * repeating entry without one whose ranges hold the tag
+ * (DcmDictEntry::contains). */
+static const kk_dict_entry *table_entry(uint32_t tag)
+{
+    size_t lo = 0, hi = KK_DICT_BY_TAG;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const kk_dict_entry &e = kk_dict_entries[kk_dict_by_tag[mid]];
+        uint32_t t = KK_TAG(e.group, e.element);
+        if (t == tag)
+            return &e;
+        if (t < tag)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint16_t g = KK_GROUP(tag), el = KK_ELEMENT(tag);
+    for (size_t i = KK_DICT_NORMAL; i < KK_DICT_NORMAL + KK_DICT_REPEATING; i++) {
+        const kk_dict_entry &e = kk_dict_entries[i];
+        if (e.creator != KK_DICT_NONE ||
+            (e.group_range == DcmDictRange_Even && (g & 1)) ||
+            (e.group_range == DcmDictRange_Odd && !(g & 1)) ||
+            (e.element_range == DcmDictRange_Even && (el & 1)) ||
+            (e.element_range == DcmDictRange_Odd && !(el & 1)))
+            continue;
+        if (e.group <= g && g <= e.upper_group && e.element <= el && el <= e.upper_element)
+            return &e;
+    }
+    return NULL;
+}
+
+/* "xs", "ox" and friends are ambiguous: 0 for unknown */
+static uint16_t plain_vr(DcmEVR evr)
+{
+    const char *n = DcmVR(evr).getVRName();
+    if (n && strlen(n) == 2 && n[0] >= 'A' && n[0] <= 'Z' && n[1] >= 'A' && n[1] <= 'Z')
+        return KK_VR(n[0], n[1]);
+    return 0;
+}
+
+static const char *keyword_of_name(const char *name)
+{
+    if (name && strncmp(name, "RETIRED_", 8) == 0)
+        name += 8; /* PS3.6 keywords have no prefix */
+    return name ? name : "";
+}
+
+/* With the table as the dictionary, tag lookups answer from it without
+ * DCMTK, so they need not wait for the table to be in DCMTK's
+ * dictionary (kk_dcm__dict_fill(), which may be running on another
+ * thread: kk_preload()). */
 const char *kk_dcm__keyword(uint32_t tag)
 {
-    kk_dcm__init();
+    kk_dcm__init_settings();
+    if (builtin_in_use) {
+        const kk_dict_entry *e = table_entry(tag);
+        return keyword_of_name(e ? dict_string(e->name) : "");
+    }
     DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
     const DcmDataDictionary &dict = dcmDataDict.rdlock();
     const DcmDictEntry *ent = dict.findEntry(key, NULL);
     const char *name = ent ? ent->getTagName() : "";
     dcmDataDict.rdunlock();
-    if (name && strncmp(name, "RETIRED_", 8) == 0)
-        name += 8; /* PS3.6 keywords have no prefix */
     /* entries live as long as the process: the name may be kept */
-    return name ? name : "";
+    return keyword_of_name(name);
 }
 
 uint16_t kk_dcm__dict_vr(uint32_t tag)
 {
-    kk_dcm__init();
+    kk_dcm__init_settings();
+    if (builtin_in_use) {
+        const kk_dict_entry *e = table_entry(tag);
+        return e ? plain_vr((DcmEVR)e->evr) : 0;
+    }
     DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
     const DcmDataDictionary &dict = dcmDataDict.rdlock();
     const DcmDictEntry *ent = dict.findEntry(key, NULL);
-    uint16_t vr = 0;
-    if (ent) {
-        DcmEVR evr = ent->getEVR();
-        /* "xs", "ox" and friends are ambiguous: report them as unknown */
-        const char *n = DcmVR(evr).getVRName();
-        if (n && strlen(n) == 2 && n[0] >= 'A' && n[0] <= 'Z' && n[1] >= 'A' && n[1] <= 'Z')
-            vr = KK_VR(n[0], n[1]);
-    }
+    uint16_t vr = ent ? plain_vr(ent->getEVR()) : 0;
     dcmDataDict.rdunlock();
     return vr;
 }
@@ -262,7 +326,7 @@ static bool runtime_lookup(const char *prefix, const char *key, uint32_t *tag)
 
 kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
 {
-    kk_dcm__init();
+    kk_dcm__init_settings();
     bool bare = strncmp(keyword, "RETIRED_", 8) != 0;
     uint32_t t1 = 0, t2 = 0;
     bool f1 = false, f2 = false;
@@ -270,6 +334,7 @@ kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
      * DCMTK's own lookup gives its answer then. An empty name is refused
      * by DCMTK, and then "RETIRED_" is looked up, which no entry is. */
     if (strchr(keyword, ',')) {
+        kk_dcm__init(); /* DCMTK's lookup needs the whole dictionary */
         DcmTag t;
         f1 = DcmTag::findTagFromName(keyword, t).good();
         if (f1)

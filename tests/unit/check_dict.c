@@ -13,11 +13,13 @@
  * DCMTK's "gggg,eeee" form and names that are not there.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dicom/dicom.h"
+#include "kakou/kakou.h"
 
 static const struct {
     const char *keyword;
@@ -95,6 +97,40 @@ START_TEST(vr_of_tag)
 }
 END_TEST
 
+static void *preload(void *arg)
+{
+    (void)arg;
+    kk_preload();
+    return NULL;
+}
+
+/* kk_preload() on one thread while a profile loads on another (what the
+ * kakou command does): both finish, lookups answer, and DCMTK's own
+ * dictionary has its entries (an implicit VR element gets its VR). */
+START_TEST(preload_beside_profile_load)
+{
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, preload, NULL), 0);
+    kk_ctx *ctx = kk_ctx_new();
+    kk_profile *p = NULL;
+    ck_assert_int_eq(kk_profile_load(&p, ctx, "dicom-basic", NULL), KK_OK);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    kk_preload(); /* again: nothing more to do */
+    ck_assert_str_eq(kk_dcm__keyword(0x00100010), "PatientName");
+    static const unsigned char implicit_le[] = {
+        0x10, 0x00, 0x10, 0x00, 8, 0, 0, 0, 'D', 'O', 'E', '^', 'J', 'O', 'H', 'N',
+    };
+    kk_dcm *d = NULL;
+    ck_assert_int_eq(kk_dcm__load_buffer(&d, ctx, implicit_le, sizeof implicit_le), KK_OK);
+    kk_dcm_elem *e = kk_dcm__find(kk_dcm__dataset(d), 0x00100010);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(kk_dcm__vr(e), KK_VR('P', 'N'));
+    kk_dcm__free(d);
+    kk_profile_free(p);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
 /* /dev/null: the compiled-in table; files named: DCMTK's own load */
 START_TEST(builtin_when_no_files)
 {
@@ -114,6 +150,7 @@ static Suite *dict_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("source");
     tcase_add_test(tc, builtin_when_no_files);
+    tcase_add_test(tc, preload_beside_profile_load);
     suite_add_tcase(s, tc);
     return s;
 }
