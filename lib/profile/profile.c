@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,16 +39,16 @@ typedef struct raw_rule {
     uint32_t tag, mask;      /* SEL_TAG, SEL_MASK (mask: 1 bits must match) */
     uint16_t group;          /* SEL_PRIVATE */
     uint8_t low;             /* SEL_PRIVATE: element low byte */
-    char *creator;           /* SEL_PRIVATE */
-    uint16_t vrs[24];        /* SEL_VR */
-    int nvrs;
+    uint8_t nvrs;            /* SEL_VR */
+    const char *creator;     /* SEL_PRIVATE */
+    const uint16_t *vrs;     /* SEL_VR: nvrs of them */
     uint64_t when_on, when_off;
     kk_rule rule;
 } raw_rule;
 
 typedef struct raw_add {
     uint32_t tag;
-    char *value;
+    const char *value;
     uint64_t when_on, when_off;
 } raw_add;
 
@@ -58,7 +59,8 @@ typedef struct raw_pixel {
 } raw_pixel;
 
 typedef struct option_decl {
-    char *name, *code, *meaning;
+    const char *name, *code, *meaning;
+    size_t name_len;
 } option_decl;
 
 /* Open-addressing map from a 64-bit key to a rule. */
@@ -71,7 +73,7 @@ typedef struct rule_map {
 typedef struct priv_rule {
     uint16_t group;
     uint8_t low;
-    char *creator;
+    const char *creator;
     const kk_rule *rule;
 } priv_rule;
 
@@ -80,8 +82,18 @@ typedef struct mask_rule {
     const kk_rule *rule;
 } mask_rule;
 
+/* The strings and small arrays a profile keeps (names, selectors,
+ * origins, arguments, conditions) live in blocks freed with the profile:
+ * a load keeps thousands of them, and a malloc and a free for each cost
+ * as much as the parsing did. */
+typedef struct pool_block {
+    struct pool_block *next;
+    size_t used, cap;
+    max_align_t data[]; /* cap bytes */
+} pool_block;
+
 struct kk_profile {
-    char *name, *version, *description;
+    const char *name, *version, *description;
     kk_profile_code own_code;
     bool has_code;
     /* everything read */
@@ -91,21 +103,20 @@ struct kk_profile {
     int nraw_adds, capraw_adds;
     option_decl options[KK_MAX_OPTIONS];
     int noptions;
-    char *conflicts[KK_MAX_OPTIONS][2];
+    const char *conflicts[KK_MAX_OPTIONS][2];
     int nconflicts;
-    struct enable_stmt { char *name; uint64_t on, off; } *enables;
+    struct enable_stmt { const char *name; uint64_t on, off; } *enables;
     int nenable;
     raw_pixel *raw_pixels;
     int nraw_pixels;
-    char **pixel_allow; /* NULL-terminated */
+    const char **pixel_allow; /* NULL-terminated */
     int npixel_allow;
     kk_pixel_rule *pixel_rules; /* compiled: options settled */
     int npixel_rules;
-    char **params; /* key, value pairs */
+    const char **params; /* key, value pairs */
     int nparams;
-    char **strings; /* owned strings: origins, selectors */
-    int nstrings, capstrings;
-    char *default_origin;
+    pool_block *pool;
+    const char *default_origin;
     kk_action default_action;
     /* compiled */
     uint64_t enabled;
@@ -128,22 +139,55 @@ struct kk_profile {
 
 /* --- small helpers -------------------------------------------------- */
 
-static const char *keep_string(kk_profile *p, char *s)
+/* n bytes of the profile's storage, aligned to align (a power of two);
+ * NULL when memory runs out. */
+static void *pool_alloc(kk_profile *p, size_t n, size_t align)
 {
-    if (!s)
-        return NULL;
-    if (p->nstrings == p->capstrings) {
-        int cap = p->capstrings ? p->capstrings * 2 : 256;
-        char **n = kk__realloc(p->strings, (size_t)cap * sizeof *n);
-        if (!n) {
-            free(s);
+    pool_block *b = p->pool;
+    size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (!b || at > b->cap || n > b->cap - at) {
+        /* blocks double up to 256 KiB; a bigger request gets its own */
+        size_t cap = b ? b->cap * 2 : 16384;
+        if (cap > 262144)
+            cap = 262144;
+        if (cap < n)
+            cap = n;
+        b = kk__malloc(sizeof *b + cap);
+        if (!b)
             return NULL;
-        }
-        p->strings = n;
-        p->capstrings = cap;
+        b->next = p->pool;
+        b->cap = cap;
+        p->pool = b;
+        at = 0;
     }
-    p->strings[p->nstrings++] = s;
-    return s;
+    b->used = at + n;
+    return (char *)b->data + at;
+}
+
+/* An array of n zeroed elements of size bytes. */
+static void *pool_calloc(kk_profile *p, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *a = pool_alloc(p, n * size, _Alignof(max_align_t));
+    if (a)
+        memset(a, 0, n * size);
+    return a;
+}
+
+static char *pool_strndup(kk_profile *p, const char *s, size_t n)
+{
+    char *d = pool_alloc(p, n + 1, 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static char *pool_strdup(kk_profile *p, const char *s)
+{
+    return pool_strndup(p, s, strlen(s));
 }
 
 static uint64_t hash64(uint64_t x)
@@ -216,8 +260,9 @@ static int vr_index(uint16_t vr)
 /* --- the lexer -------------------------------------------------------- */
 
 typedef struct token {
-    char *text;   /* unquoted, unescaped */
-    int col;      /* 1-based */
+    const char *text; /* unquoted, unescaped, NUL-terminated */
+    size_t len;
+    int col;          /* 1-based */
     bool quoted;
 } token;
 
@@ -225,6 +270,7 @@ typedef struct parse_state {
     kk_profile *p;
     kk_ctx *ctx;
     const char *file;   /* for messages */
+    size_t file_len;
     int line;
     const char *stack[KK_MAX_DEPTH + 1]; /* canonical paths being read */
     int depth;
@@ -244,70 +290,84 @@ static kk_status perr(parse_state *ps, int col, const char *fmt, ...)
     return kk__fail(ps->ctx, KK_ESYNTAX, "%s:%d:%d: %s", ps->file, ps->line, col, msg);
 }
 
-/* Split one line into tokens. A token starting with '(' runs to the
- * matching ')' (quotes inside are kept); "..." is a quoted token. */
-static kk_status tokenize(parse_state *ps, const char *line, token *toks, int *ntok)
+/* Split the line [line, end) into tokens. A token starting with '(' runs
+ * to the matching ')' (quotes inside are kept); "..." is a quoted token.
+ * The texts go to out, which has room for the line and a NUL per token:
+ * no text is longer than its source. */
+static kk_status tokenize(parse_state *ps, const char *line, const char *end, char *out,
+                          token *toks, int *ntok)
 {
     *ntok = 0;
     const char *s = line;
-    while (*s) {
-        while (*s == ' ' || *s == '\t' || *s == '\r')
+    while (s < end) {
+        while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
             s++;
-        if (!*s || *s == '#')
+        if (s == end || *s == '#')
             break;
         if (*ntok == KK_MAX_TOKENS)
             return perr(ps, (int)(s - line) + 1, "too many words on one line");
-        token *t = &toks[(*ntok)++];
+        token *t = &toks[*ntok];
+        t->text = out;
         t->col = (int)(s - line) + 1;
         t->quoted = false;
-        kk_buf b = KK_BUF_INIT;
         if (*s == '"') {
             t->quoted = true;
             s++;
-            while (*s && *s != '"') {
-                if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+            while (s < end && *s != '"') {
+                if (*s == '\\' && end - s > 1 && (s[1] == '"' || s[1] == '\\'))
                     s++;
-                kk__buf_addc(&b, *s++);
+                *out++ = *s++;
             }
-            if (*s != '"') {
-                kk__buf_free(&b);
-                (*ntok)--;
+            if (s == end)
                 return perr(ps, t->col, "unterminated string");
-            }
             s++;
         } else if (*s == '(') {
             bool inq = false;
-            while (*s) {
-                if (*s == '"')
+            while (s < end) {
+                char c = *s++;
+                *out++ = c;
+                if (c == '"')
                     inq = !inq;
-                kk__buf_addc(&b, *s);
-                if (!inq && *s == ')') {
-                    s++;
+                else if (!inq && c == ')')
                     break;
-                }
-                s++;
             }
-            if (b.len == 0 || b.data[b.len - 1] != ')') {
-                kk__buf_free(&b);
-                (*ntok)--;
+            if (out[-1] != ')')
                 return perr(ps, t->col, "missing ')'");
-            }
         } else {
-            while (*s && *s != ' ' && *s != '\t' && *s != '\r' && *s != '#')
-                kk__buf_addc(&b, *s++);
+            while (s < end && *s != ' ' && *s != '\t' && *s != '\r' && *s != '#')
+                *out++ = *s++;
         }
-        if (b.failed) {
-            kk__buf_free(&b);
-            (*ntok)--;
-            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
-        }
-        t->text = kk__buf_detach(&b);
-        if (!t->text) {
-            (*ntok)--;
-            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
-        }
+        t->len = (size_t)(out - t->text);
+        *out++ = '\0';
+        (*ntok)++;
     }
     return KK_OK;
+}
+
+/* "FILE:LINE" for the current line, in the profile's storage. It was
+ * written to a PATH_MAX + 32 byte buffer once, and is cut there still. */
+static const char *origin_of(parse_state *ps)
+{
+    char digits[16], *d = digits + sizeof digits;
+    int line = ps->line;
+    do
+        *--d = (char)('0' + line % 10);
+    while ((line /= 10) > 0);
+    size_t nd = (size_t)(digits + sizeof digits - d);
+    size_t n = ps->file_len + 1 + nd;
+    if (n > PATH_MAX + 31)
+        n = PATH_MAX + 31;
+    char *o = pool_alloc(ps->p, n + 1, 1);
+    if (!o)
+        return NULL;
+    size_t f = ps->file_len < n ? ps->file_len : n;
+    memcpy(o, ps->file, f);
+    if (f < n) {
+        o[f] = ':';
+        memcpy(o + f + 1, d, n - f - 1);
+    }
+    o[n] = '\0';
+    return o;
 }
 
 /* --- selectors ------------------------------------------------------ */
@@ -356,8 +416,8 @@ static const struct { const char *name; const char *vrs; } vr_classes[] = {
 static kk_status parse_selector(parse_state *ps, const token *t, raw_rule *r)
 {
     const char *s = t->text;
-    size_t n = strlen(s);
-    if (strcmp(s, "private") == 0) {
+    size_t n = t->len;
+    if (s[0] == 'p' && strcmp(s, "private") == 0) {
         r->kind = SEL_PRIVATE_CLASS;
         return KK_OK;
     }
@@ -367,17 +427,25 @@ static kk_status parse_selector(parse_state *ps, const token *t, raw_rule *r)
         for (int i = 0; vr_classes[i].name; i++)
             if (strcmp(v, vr_classes[i].name) == 0)
                 v = vr_classes[i].vrs;
+        uint16_t vrs[24];
+        size_t nvrs = 0;
         while (*v) {
             if (!isupper((unsigned char)v[0]) || !isupper((unsigned char)v[1]) ||
                 (v[2] != ',' && v[2] != '\0'))
                 return perr(ps, t->col, "bad VR list '%s': write vr:PN or vr:DA,DT,TM", s + 3);
-            if (r->nvrs == (int)(sizeof r->vrs / sizeof r->vrs[0]))
+            if (nvrs == sizeof vrs / sizeof vrs[0])
                 return perr(ps, t->col, "too many VRs");
-            r->vrs[r->nvrs++] = KK_VR(v[0], v[1]);
+            vrs[nvrs++] = KK_VR(v[0], v[1]);
             v += v[2] ? 3 : 2;
         }
-        if (!r->nvrs)
+        if (!nvrs)
             return perr(ps, t->col, "empty VR list");
+        uint16_t *kept = pool_alloc(ps->p, nvrs * sizeof *kept, _Alignof(uint16_t));
+        if (!kept)
+            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+        memcpy(kept, vrs, nvrs * sizeof *kept);
+        r->vrs = kept;
+        r->nvrs = (uint8_t)nvrs;
         return KK_OK;
     }
     if (s[0] == '(') {
@@ -401,7 +469,7 @@ static kk_status parse_selector(parse_state *ps, const token *t, raw_rule *r)
             r->kind = SEL_PRIVATE;
             r->group = KK_GROUP(tag);
             r->low = (uint8_t)(tag & 0xff);
-            r->creator = kk__strndup(q + 1, ql - 2);
+            r->creator = pool_strndup(ps->p, q + 1, ql - 2);
             if (!r->creator)
                 return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
             return KK_OK;
@@ -478,36 +546,34 @@ const char *kk_action_name(kk_action a)
     return "?";
 }
 
-static int option_index(const kk_profile *p, const char *name)
+/* The option named by the n bytes at name, or -1. */
+static int option_index(const kk_profile *p, const char *name, size_t n)
 {
     for (int i = 0; i < p->noptions; i++)
-        if (strcmp(p->options[i].name, name) == 0)
+        if (p->options[i].name_len == n && memcmp(p->options[i].name, name, n) == 0)
             return i;
     return -1;
 }
 
-/* "when a,!b,c": every named option on, every !option off. */
+/* "when a,!b,c": every named option on, every !option off. Words are
+ * separated by ',' or '+'; empty ones are skipped. */
 static kk_status parse_when(parse_state *ps, const token *t, uint64_t *on, uint64_t *off)
 {
-    char *list = t->text, *save = NULL;
-    char *copy = kk__strdup(list);
-    if (!copy)
-        return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
-    for (char *w = strtok_r(copy, ",+", &save); w; w = strtok_r(NULL, ",+", &save)) {
-        bool neg = w[0] == '!';
-        int i = option_index(ps->p, w + neg);
-        if (i < 0) {
-            kk_status st = perr(ps, t->col, "unknown option '%s' (declare it with 'option %s')",
-                                w + neg, w + neg);
-            free(copy);
-            return st;
+    for (const char *w = t->text; *w;) {
+        size_t n = strcspn(w, ",+");
+        if (n) {
+            bool neg = w[0] == '!';
+            int i = option_index(ps->p, w + neg, n - neg);
+            if (i < 0)
+                return perr(ps, t->col, "unknown option '%.*s' (declare it with 'option %.*s')",
+                            (int)(n - neg), w + neg, (int)(n - neg), w + neg);
+            if (neg)
+                *off |= 1ULL << i;
+            else
+                *on |= 1ULL << i;
         }
-        if (neg)
-            *off |= 1ULL << i;
-        else
-            *on |= 1ULL << i;
+        w += n + (w[n] != '\0');
     }
-    free(copy);
     return KK_OK;
 }
 
@@ -515,7 +581,7 @@ static kk_status parse_rule(parse_state *ps, token *toks, int n)
 {
     kk_profile *p = ps->p;
     if (n < 2)
-        return perr(ps, toks[0].col + (int)strlen(toks[0].text), "missing action after '%s'",
+        return perr(ps, toks[0].col + (int)toks[0].len, "missing action after '%s'",
                     toks[0].text);
     if (p->nraw == p->capraw) {
         int cap = p->capraw ? p->capraw * 2 : 1024;
@@ -528,77 +594,59 @@ static kk_status parse_rule(parse_state *ps, token *toks, int n)
     raw_rule *r = &p->raw[p->nraw];
     memset(r, 0, sizeof *r);
     kk_status st = parse_selector(ps, &toks[0], r);
-    if (st != KK_OK) {
-        free(r->creator);
+    if (st != KK_OK)
         return st;
-    }
+    const char *word = toks[1].text;
     int i;
     for (i = 0; action_words[i].word; i++)
-        if (strcmp(action_words[i].word, toks[1].text) == 0)
+        if (action_words[i].word[0] == word[0] && strcmp(action_words[i].word, word) == 0)
             break;
-    if (!action_words[i].word) {
-        free(r->creator);
-        return perr(ps, toks[1].col, "unknown action '%s'", toks[1].text);
-    }
+    if (!action_words[i].word)
+        return perr(ps, toks[1].col, "unknown action '%s'", word);
     r->rule.action = action_words[i].action;
     r->rule.compound = action_words[i].compound;
+    r->rule.code = action_words[i].word; /* the same text, in static storage */
     int k = 2;
     int nargs = 0;
     for (int j = 2; j < n && strcmp(toks[j].text, "when") != 0; j++)
         nargs++;
     if (nargs) {
-        r->rule.args = kk__calloc((size_t)nargs, sizeof *r->rule.args);
-        if (!r->rule.args) {
-            free(r->creator);
+        r->rule.args = pool_calloc(p, (size_t)nargs, sizeof *r->rule.args);
+        if (!r->rule.args)
             return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
-        }
     }
     for (; k < n && strcmp(toks[k].text, "when") != 0; k++) {
+        const token *t = &toks[k];
         kk_rule_arg *a = &r->rule.args[r->rule.nargs++];
-        char *eq = toks[k].quoted ? NULL : strchr(toks[k].text, '=');
+        const char *eq = t->quoted ? NULL : strchr(t->text, '=');
         if (eq) {
-            a->key = kk__strndup(toks[k].text, (size_t)(eq - toks[k].text));
-            a->value = kk__strdup(eq + 1);
+            size_t kl = (size_t)(eq - t->text);
+            a->key = pool_strndup(p, t->text, kl);
+            a->value = pool_strndup(p, eq + 1, t->len - kl - 1);
         } else {
-            a->value = kk__strdup(toks[k].text);
+            a->value = pool_strndup(p, t->text, t->len);
         }
+        if (!a->value || (eq && !a->key))
+            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
     }
     if (k < n) {
-        if (k + 1 >= n) {
-            st = perr(ps, toks[k].col + 4, "missing option name after 'when'");
-            goto bad;
-        }
-        if (k + 2 < n) {
-            st = perr(ps, toks[k + 2].col, "unexpected '%s' after the condition", toks[k + 2].text);
-            goto bad;
-        }
+        if (k + 1 >= n)
+            return perr(ps, toks[k].col + 4, "missing option name after 'when'");
+        if (k + 2 < n)
+            return perr(ps, toks[k + 2].col, "unexpected '%s' after the condition",
+                        toks[k + 2].text);
         st = parse_when(ps, &toks[k + 1], &r->when_on, &r->when_off);
         if (st != KK_OK)
-            goto bad;
+            return st;
     }
-    if (r->rule.action == KK_ACTION_SET && kk_rule__arg(&r->rule, NULL) == NULL) {
-        st = perr(ps, toks[1].col, "'set' needs a value, e.g. set \"ANONYMOUS\"");
-        goto bad;
-    }
-    char origin[PATH_MAX + 32];
-    snprintf(origin, sizeof origin, "%s:%d", ps->file, ps->line);
-    r->rule.origin = keep_string(p, kk__strdup(origin));
-    r->rule.selector = keep_string(p, kk__strdup(toks[0].text));
-    r->rule.code = keep_string(p, kk__strdup(toks[1].text));
-    if (!r->rule.origin || !r->rule.selector || !r->rule.code) {
-        st = kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
-        goto bad;
-    }
+    if (r->rule.action == KK_ACTION_SET && kk_rule__arg(&r->rule, NULL) == NULL)
+        return perr(ps, toks[1].col, "'set' needs a value, e.g. set \"ANONYMOUS\"");
+    r->rule.origin = origin_of(ps);
+    r->rule.selector = pool_strndup(p, toks[0].text, toks[0].len);
+    if (!r->rule.origin || !r->rule.selector)
+        return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
     p->nraw++;
     return KK_OK;
-bad:
-    for (int j = 0; j < r->rule.nargs; j++) {
-        free(r->rule.args[j].key);
-        free(r->rule.args[j].value);
-    }
-    free(r->rule.args);
-    free(r->creator);
-    return st;
 }
 
 /* --- statements ----------------------------------------------------- */
@@ -689,35 +737,34 @@ static kk_status parse_reference(parse_state *ps, const token *t)
     kk_status st;
     if (!builtin) {
         st = read_file(ps->ctx, canon, &text);
+        if (st == KK_ENOMEM)
+            return st;
         if (st != KK_OK)
             return perr(ps, t->col, "cannot open '%s'", ref);
     }
-    const char *name = keep_string(ps->p, kk__strdup(builtin ? canon : canon));
-    if (!name) {
+    const char *name = pool_strdup(ps->p, canon);
+    /* messages inside a built-in name it; inside a file, the path as given */
+    const char *shown = builtin ? pool_strdup(ps->p, ref) : name;
+    if (!name || !shown) {
         free(text);
         return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
     }
-    /* messages inside a built-in name it; inside a file, the path as given */
-    const char *shown = builtin ? canon : name;
     parse_state sub = *ps;
     sub.depth = ps->depth + 1;
     sub.stack[sub.depth] = name;
-    st = parse_text(&sub, builtin ? builtin : text, builtin ? keep_string(ps->p, kk__strdup(ref)) : shown);
+    st = parse_text(&sub, builtin ? builtin : text, shown);
     free(text);
-    if (st == KK_OK)
-        return KK_OK;
     return st;
 }
 
-static kk_status set_once(parse_state *ps, char **slot, const token *t)
+static kk_status set_once(parse_state *ps, const char **slot, const token *t)
 {
     /* the profile being loaded names itself; included files do not */
     if (ps->depth > 0 && *slot)
         return KK_OK;
     if (ps->depth > 0 && ps->p->name && slot != &ps->p->name)
         return KK_OK;
-    free(*slot);
-    *slot = kk__strdup(t->text);
+    *slot = pool_strndup(ps->p, t->text, t->len);
     return *slot ? KK_OK : kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
 }
 
@@ -786,12 +833,12 @@ static kk_status parse_cond(parse_state *ps, const token *t, kk_pixel_cond *c)
     int nv = 1;
     for (const char *q = v; *q; q++)
         nv += *q == '|';
-    const char **vals = kk__calloc((size_t)nv, sizeof *vals);
-    if (!vals || !keep_string(p, (char *)vals))
+    const char **vals = pool_calloc(p, (size_t)nv, sizeof *vals);
+    if (!vals)
         return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
     for (int i = 0; i < nv; i++) {
         size_t n = strcspn(v, "|");
-        vals[i] = keep_string(p, kk__strndup(v, n));
+        vals[i] = pool_strndup(p, v, n);
         if (!vals[i])
             return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
         v += n + (v[n] == '|');
@@ -818,11 +865,11 @@ static kk_status parse_pixel(parse_state *ps, token *toks, int n)
         if (regcomp(&re, toks[2].text, REG_EXTENDED | REG_NOSUB) != 0)
             return perr(ps, toks[2].col, "not a valid regular expression");
         regfree(&re);
-        char **na = kk__realloc(p->pixel_allow, (size_t)(p->npixel_allow + 2) * sizeof *na);
+        const char **na = kk__realloc(p->pixel_allow, (size_t)(p->npixel_allow + 2) * sizeof *na);
         if (!na)
             return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
         p->pixel_allow = na;
-        na[p->npixel_allow] = kk__strdup(toks[2].text);
+        na[p->npixel_allow] = pool_strndup(p, toks[2].text, toks[2].len);
         if (!na[p->npixel_allow])
             return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
         na[++p->npixel_allow] = NULL;
@@ -856,8 +903,8 @@ static kk_status parse_pixel(parse_state *ps, token *toks, int n)
             i++;
         if (i == first)
             return perr(ps, toks[first - 1].col, "'if' needs a condition");
-        kk_pixel_cond *conds = kk__calloc((size_t)(i - first), sizeof *conds);
-        if (!conds || !keep_string(p, (char *)conds))
+        kk_pixel_cond *conds = pool_calloc(p, (size_t)(i - first), sizeof *conds);
+        if (!conds)
             return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
         for (int j = first; j < i; j++)
             if ((st = parse_cond(ps, &toks[j], &conds[j - first])) != KK_OK)
@@ -871,11 +918,11 @@ static kk_status parse_pixel(parse_state *ps, token *toks, int n)
         if ((st = parse_when(ps, &toks[i + 1], &rp.when_on, &rp.when_off)) != KK_OK)
             return st;
     }
-    char origin[PATH_MAX + 32];
-    snprintf(origin, sizeof origin, "%s:%d", ps->file, ps->line);
-    rp.rule.origin = keep_string(p, kk__strdup(origin));
+    rp.rule.origin = origin_of(ps);
+    if (!rp.rule.origin)
+        return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
     raw_pixel *nr = kk__realloc(p->raw_pixels, (size_t)(p->nraw_pixels + 1) * sizeof *nr);
-    if (!nr || !rp.rule.origin)
+    if (!nr)
         return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
     p->raw_pixels = nr;
     p->raw_pixels[p->nraw_pixels++] = rp;
@@ -897,13 +944,16 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
         if (n > (k) + 1)                                                     \
             return perr(ps, toks[(k) + 1].col, "unexpected '%s'", toks[(k) + 1].text); \
     } while (0)
+    /* most lines are rules, whose selectors start with '(' or a keyword's
+     * capital: only a lowercase word can be a statement */
+    if (w[0] < 'a' || w[0] > 'z')
+        return parse_rule(ps, toks, n);
     if (strcmp(w, "profile") == 0) {
         NEED(1, "a name");
         AT_MOST(1);
         if (ps->depth > 0)
             return KK_OK;
-        free(p->name);
-        p->name = kk__strdup(toks[1].text);
+        p->name = pool_strndup(p, toks[1].text, toks[1].len);
         return p->name ? KK_OK : KK_ENOMEM;
     }
     if (strcmp(w, "version") == 0) {
@@ -923,34 +973,35 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
     if (strcmp(w, "code") == 0) {
         NEED(2, "a CID 7050 code value and its meaning");
         AT_MOST(2);
-        p->own_code.value = keep_string(p, kk__strdup(toks[1].text));
-        p->own_code.meaning = keep_string(p, kk__strdup(toks[2].text));
+        p->own_code.value = pool_strndup(p, toks[1].text, toks[1].len);
+        p->own_code.meaning = pool_strndup(p, toks[2].text, toks[2].len);
         p->has_code = true;
-        return KK_OK;
+        return p->own_code.value && p->own_code.meaning ? KK_OK : KK_ENOMEM;
     }
     if (strcmp(w, "option") == 0) {
         NEED(1, "a name");
-        if (option_index(p, toks[1].text) >= 0)
+        if (option_index(p, toks[1].text, toks[1].len) >= 0)
             return perr(ps, toks[1].col, "option '%s' is declared twice", toks[1].text);
         if (p->noptions == KK_MAX_OPTIONS)
             return perr(ps, toks[1].col, "more than %d options", KK_MAX_OPTIONS);
         option_decl *o = &p->options[p->noptions];
         memset(o, 0, sizeof *o);
         for (int i = 2; i < n; i++) {
-            if (!toks[i].quoted && strncmp(toks[i].text, "code=", 5) == 0 && !o->code) {
-                o->code = kk__strdup(toks[i].text + 5);
-            } else if (toks[i].quoted && !o->meaning) {
-                o->meaning = kk__strdup(toks[i].text);
+            const token *t = &toks[i];
+            if (!t->quoted && strncmp(t->text, "code=", 5) == 0 && !o->code) {
+                if (!(o->code = pool_strndup(p, t->text + 5, t->len - 5)))
+                    return KK_ENOMEM;
+            } else if (t->quoted && !o->meaning) {
+                if (!(o->meaning = pool_strndup(p, t->text, t->len)))
+                    return KK_ENOMEM;
             } else {
-                /* not counted in noptions yet: kk_profile_free() would
-                 * not see what this declaration holds */
-                free(o->code);
-                free(o->meaning);
-                memset(o, 0, sizeof *o);
-                return perr(ps, toks[i].col, "unexpected '%s'", toks[i].text);
+                return perr(ps, t->col, "unexpected '%s'", t->text);
             }
         }
-        o->name = kk__strdup(toks[1].text);
+        o->name = pool_strndup(p, toks[1].text, toks[1].len);
+        o->name_len = toks[1].len;
+        if (!o->name)
+            return KK_ENOMEM;
         p->noptions++;
         return KK_OK;
     }
@@ -958,12 +1009,13 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
         NEED(2, "two option names");
         AT_MOST(2);
         for (int i = 1; i <= 2; i++)
-            if (option_index(p, toks[i].text) < 0)
+            if (option_index(p, toks[i].text, toks[i].len) < 0)
                 return perr(ps, toks[i].col, "unknown option '%s'", toks[i].text);
         if (p->nconflicts == KK_MAX_OPTIONS)
             return perr(ps, toks[1].col, "too many conflicts");
-        p->conflicts[p->nconflicts][0] = kk__strdup(toks[1].text);
-        p->conflicts[p->nconflicts][1] = kk__strdup(toks[2].text);
+        for (int i = 0; i < 2; i++)
+            if (!(p->conflicts[p->nconflicts][i] = pool_strndup(p, toks[i + 1].text, toks[i + 1].len)))
+                return KK_ENOMEM;
         p->nconflicts++;
         return KK_OK;
     }
@@ -983,13 +1035,15 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
                 break;
             }
         for (int i = 1; i < last; i++) {
-            if (option_index(p, toks[i].text) < 0)
+            if (option_index(p, toks[i].text, toks[i].len) < 0)
                 return perr(ps, toks[i].col, "unknown option '%s'", toks[i].text);
             struct enable_stmt *ne = kk__realloc(p->enables, (size_t)(p->nenable + 1) * sizeof *ne);
             if (!ne)
                 return KK_ENOMEM;
             p->enables = ne;
-            p->enables[p->nenable].name = kk__strdup(toks[i].text);
+            p->enables[p->nenable].name = pool_strndup(p, toks[i].text, toks[i].len);
+            if (!p->enables[p->nenable].name)
+                return KK_ENOMEM;
             p->enables[p->nenable].on = on;
             p->enables[p->nenable].off = off;
             p->nenable++;
@@ -1013,18 +1067,14 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
         else
             return perr(ps, toks[1].col, "default must be 'keep' or 'remove', not '%s'",
                         toks[1].text);
-        char origin[PATH_MAX + 32];
-        snprintf(origin, sizeof origin, "%s:%d", ps->file, ps->line);
-        free(p->default_origin);
-        p->default_origin = kk__strdup(origin);
-        return KK_OK;
+        p->default_origin = origin_of(ps);
+        return p->default_origin ? KK_OK : KK_ENOMEM;
     }
     if (strcmp(w, "add") == 0) {
         NEED(2, "an attribute and a value");
         raw_rule tmp;
         memset(&tmp, 0, sizeof tmp);
         kk_status st = parse_selector(ps, &toks[1], &tmp);
-        free(tmp.creator);
         if (st != KK_OK)
             return st;
         if (tmp.kind != SEL_TAG)
@@ -1037,12 +1087,12 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
             if (st != KK_OK)
                 return st;
         }
-        a.value = kk__strdup(toks[2].text);
-        raw_add *na = kk__realloc(p->raw_adds, (size_t)(p->nraw_adds + 1) * sizeof *na);
-        if (!na || !a.value) {
-            free(a.value);
+        a.value = pool_strndup(p, toks[2].text, toks[2].len);
+        if (!a.value)
             return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
-        }
+        raw_add *na = kk__realloc(p->raw_adds, (size_t)(p->nraw_adds + 1) * sizeof *na);
+        if (!na)
+            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
         p->raw_adds = na;
         p->raw_adds[p->nraw_adds++] = a;
         return KK_OK;
@@ -1052,12 +1102,13 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
     if (strcmp(w, "set") == 0) {
         NEED(2, "a name and a value");
         AT_MOST(2);
-        char **np = kk__realloc(p->params, (size_t)(p->nparams + 2) * sizeof *np);
+        const char **np = kk__realloc(p->params, (size_t)(p->nparams + 2) * sizeof *np);
         if (!np)
             return KK_ENOMEM;
         p->params = np;
-        p->params[p->nparams++] = kk__strdup(toks[1].text);
-        p->params[p->nparams++] = kk__strdup(toks[2].text);
+        for (int i = 1; i <= 2; i++)
+            if (!(p->params[p->nparams++] = pool_strndup(p, toks[i].text, toks[i].len)))
+                return KK_ENOMEM;
         return KK_OK;
     }
 #undef NEED
@@ -1069,26 +1120,31 @@ static kk_status parse_text(parse_state *ps, const char *text, const char *file)
 {
     parse_state st = *ps;
     st.file = file;
+    st.file_len = strlen(file);
     st.line = 0;
-    const char *s = text;
+    char *words = NULL; /* the texts of the current line's tokens */
+    size_t cap = 0;
     kk_status rc = KK_OK;
-    while (*s && rc == KK_OK) {
-        const char *e = strchr(s, '\n');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
+    /* a line ends at '\n'; the text, at its first NUL */
+    for (const char *s = text; *s && rc == KK_OK;) {
+        const char *e = strchrnul(s, '\n');
+        size_t need = (size_t)(e - s) + KK_MAX_TOKENS + 1;
         st.line++;
-        char *line = kk__strndup(s, n);
-        if (!line)
-            return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+        if (need > cap) {
+            cap = need > 2 * cap ? need : 2 * cap;
+            free(words);
+            words = kk__malloc(cap);
+            if (!words)
+                return kk__fail(ps->ctx, KK_ENOMEM, "out of memory");
+        }
         token toks[KK_MAX_TOKENS];
         int ntok = 0;
-        rc = tokenize(&st, line, toks, &ntok);
+        rc = tokenize(&st, s, e, words, toks, &ntok);
         if (rc == KK_OK && ntok > 0)
             rc = parse_line(&st, toks, ntok);
-        for (int i = 0; i < ntok; i++)
-            free(toks[i].text);
-        free(line);
-        s = e ? e + 1 : s + n;
+        s = *e ? e + 1 : e;
     }
+    free(words);
     return rc;
 }
 
@@ -1099,6 +1155,24 @@ static bool holds(const kk_profile *p, uint64_t on, uint64_t off)
     return (p->enabled & on) == on && (p->enabled & off) == 0;
 }
 
+/* The slot of a table of indexes into p->priv (a power of two, -1 for
+ * empty) for the group, low byte and creator of r: the safe private list
+ * has hundreds of entries, too many to search one by one. */
+static int *priv_slot(const kk_profile *p, int *slots, size_t nslots, const raw_rule *r)
+{
+    uint64_t h = (uint64_t)r->group << 8 | r->low;
+    for (const char *c = r->creator; *c; c++)
+        h = (h ^ (unsigned char)*c) * 0x100000001b3ULL; /* FNV-1a */
+    size_t j = hash64(h) & (nslots - 1);
+    while (slots[j] >= 0) {
+        const priv_rule *e = &p->priv[slots[j]];
+        if (e->group == r->group && e->low == r->low && strcmp(e->creator, r->creator) == 0)
+            break;
+        j = (j + 1) & (nslots - 1);
+    }
+    return &slots[j];
+}
+
 static kk_status compile(kk_profile *p, kk_ctx *ctx)
 {
     p->default_rule.action = p->default_action;
@@ -1106,10 +1180,21 @@ static kk_status compile(kk_profile *p, kk_ctx *ctx)
     p->default_rule.selector = "default";
     p->default_rule.code = kk_action_name(p->default_action);
     p->uses[p->default_action] = true;
-    p->priv = kk__calloc((size_t)p->nraw + 1, sizeof *p->priv);
-    p->masks = kk__calloc((size_t)p->nraw + 1, sizeof *p->masks);
-    if (!p->priv || !p->masks)
+    size_t npriv = 0, nmasks = 0, nslots = 16;
+    for (int i = 0; i < p->nraw; i++) {
+        npriv += p->raw[i].kind == SEL_PRIVATE;
+        nmasks += p->raw[i].kind == SEL_MASK;
+    }
+    while (nslots < 2 * npriv)
+        nslots *= 2;
+    int *slots = kk__malloc(nslots * sizeof *slots);
+    p->priv = kk__calloc(npriv + 1, sizeof *p->priv);
+    p->masks = kk__calloc(nmasks + 1, sizeof *p->masks);
+    if (!slots || !p->priv || !p->masks) {
+        free(slots);
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    }
+    memset(slots, 0xff, nslots * sizeof *slots);
     for (int i = 0; i < p->nraw; i++) {
         raw_rule *r = &p->raw[i];
         if (!holds(p, r->when_on, r->when_off))
@@ -1123,21 +1208,20 @@ static kk_status compile(kk_profile *p, kk_ctx *ctx)
             p->uses[KK_ACTION_DUMMY] = true;
         switch (r->kind) {
         case SEL_TAG:
-            if (!map_put(&p->exact, r->tag, rule))
+            if (!map_put(&p->exact, r->tag, rule)) {
+                free(slots);
                 return kk__fail(ctx, KK_ENOMEM, "out of memory");
+            }
             break;
         case SEL_PRIVATE: {
-            int j;
-            for (j = 0; j < p->npriv; j++)
-                if (p->priv[j].group == r->group && p->priv[j].low == r->low &&
-                    strcmp(p->priv[j].creator, r->creator) == 0)
-                    break;
-            p->priv[j].group = r->group;
-            p->priv[j].low = r->low;
-            p->priv[j].creator = r->creator;
-            p->priv[j].rule = rule;
-            if (j == p->npriv)
-                p->npriv++;
+            int *slot = priv_slot(p, slots, nslots, r);
+            if (*slot < 0)
+                *slot = p->npriv++;
+            priv_rule *e = &p->priv[*slot];
+            e->group = r->group;
+            e->low = r->low;
+            e->creator = r->creator;
+            e->rule = rule;
             break;
         }
         case SEL_MASK: {
@@ -1164,6 +1248,7 @@ static kk_status compile(kk_profile *p, kk_ctx *ctx)
             break;
         }
     }
+    free(slots);
     p->pixel_rules = kk__calloc((size_t)p->nraw_pixels + 1, sizeof *p->pixel_rules);
     if (!p->pixel_rules)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
@@ -1209,7 +1294,7 @@ static kk_status compile(kk_profile *p, kk_ctx *ctx)
 
 static kk_status enable_option(kk_profile *p, kk_ctx *ctx, const char *name)
 {
-    int i = option_index(p, name);
+    int i = option_index(p, name, strlen(name));
     if (i < 0) {
         kk_buf b = KK_BUF_INIT;
         for (int j = 0; j < p->noptions; j++)
@@ -1224,7 +1309,7 @@ static kk_status enable_option(kk_profile *p, kk_ctx *ctx, const char *name)
     return KK_OK;
 }
 
-static void profile_digest(kk_profile *p);
+static kk_status profile_digest(kk_profile *p, kk_ctx *ctx);
 
 /* After parsing: name, options, conflicts, compile, digest. Takes p;
  * on failure frees it. */
@@ -1235,10 +1320,14 @@ static kk_status finish_load(kk_profile **out, kk_profile *p, kk_ctx *ctx,
     if (!p->name) {
         const char *base = strrchr(name_or_path, '/');
         base = base ? base + 1 : name_or_path;
-        p->name = kk__strndup(base, strcspn(base, "."));
+        p->name = pool_strndup(p, base, strcspn(base, "."));
     }
     if (!p->version)
-        p->version = kk__strdup("0");
+        p->version = "0";
+    if (!p->name) {
+        st = KK_ENOMEM;
+        goto fail;
+    }
     /* the caller's options first: a profile's `enable ... when` may
      * depend on them */
     for (int i = 0; options && options[i] && st == KK_OK; i++)
@@ -1249,7 +1338,8 @@ static kk_status finish_load(kk_profile **out, kk_profile *p, kk_ctx *ctx,
     if (st != KK_OK)
         goto fail;
     for (int i = 0; i < p->nconflicts; i++) {
-        int a = option_index(p, p->conflicts[i][0]), b = option_index(p, p->conflicts[i][1]);
+        const char *const *c = p->conflicts[i];
+        int a = option_index(p, c[0], strlen(c[0])), b = option_index(p, c[1], strlen(c[1]));
         if ((p->enabled & (1ULL << a)) && (p->enabled & (1ULL << b))) {
             st = kk__fail(ctx, KK_EINVAL, "options '%s' and '%s' cannot be used together",
                           p->conflicts[i][0], p->conflicts[i][1]);
@@ -1257,9 +1347,10 @@ static kk_status finish_load(kk_profile **out, kk_profile *p, kk_ctx *ctx,
         }
     }
     st = compile(p, ctx);
+    if (st == KK_OK)
+        st = profile_digest(p, ctx);
     if (st != KK_OK)
         goto fail;
-    profile_digest(p);
     *out = p;
     return KK_OK;
 fail:
@@ -1275,7 +1366,7 @@ kk_status kk_profile_load(kk_profile **out, kk_ctx *ctx, const char *name_or_pat
     *out = NULL;
     if (!name_or_path || !*name_or_path)
         return kk__fail(ctx, KK_EINVAL, "no profile given");
-    kk_dcm__init();
+    kk_dcm__init_settings(); /* not the whole dictionary: kk_preload() */
     if (sodium_init() < 0)
         return kk__fail(ctx, KK_EINTERNAL, "libsodium failed to start");
     kk_profile *p = kk__calloc(1, sizeof *p);
@@ -1291,8 +1382,8 @@ kk_status kk_profile_load(kk_profile **out, kk_ctx *ctx, const char *name_or_pat
     if (builtin) {
         char canon[300];
         snprintf(canon, sizeof canon, "builtin:%s", name_or_path);
-        ps.stack[0] = keep_string(p, kk__strdup(canon));
-        st = parse_text(&ps, builtin, name_or_path);
+        ps.stack[0] = pool_strdup(p, canon);
+        st = ps.stack[0] ? parse_text(&ps, builtin, name_or_path) : KK_ENOMEM;
     } else {
         char *text = NULL;
         char canon[PATH_MAX];
@@ -1305,8 +1396,8 @@ kk_status kk_profile_load(kk_profile **out, kk_ctx *ctx, const char *name_or_pat
         st = read_file(ctx, canon, &text);
         if (st != KK_OK)
             goto fail;
-        ps.stack[0] = keep_string(p, kk__strdup(canon));
-        st = parse_text(&ps, text, name_or_path);
+        ps.stack[0] = pool_strdup(p, canon);
+        st = ps.stack[0] ? parse_text(&ps, text, name_or_path) : KK_ENOMEM;
         free(text);
     }
     if (st != KK_OK)
@@ -1323,7 +1414,7 @@ kk_status kk_profile__load_text(kk_profile **out, kk_ctx *ctx, const char *text,
                                 const char *name, const char *const *options)
 {
     *out = NULL;
-    kk_dcm__init();
+    kk_dcm__init_settings();
     if (sodium_init() < 0)
         return kk__fail(ctx, KK_EINTERNAL, "libsodium failed to start");
     /* the parser reads lines up to a NUL: copy, so text need not end in one */
@@ -1340,7 +1431,7 @@ kk_status kk_profile__load_text(kk_profile **out, kk_ctx *ctx, const char *text,
     ps.p = p;
     ps.ctx = ctx;
     ps.memory = true;
-    ps.stack[0] = keep_string(p, kk__strdup(name));
+    ps.stack[0] = pool_strdup(p, name);
     kk_status st = ps.stack[0] ? parse_text(&ps, copy, name) : KK_ENOMEM;
     free(copy);
     if (st != KK_OK) {
@@ -1356,42 +1447,18 @@ void kk_profile_free(kk_profile *p)
 {
     if (!p)
         return;
-    for (int i = 0; i < p->nraw; i++) {
-        free(p->raw[i].creator);
-        for (int j = 0; j < p->raw[i].rule.nargs; j++) {
-            free(p->raw[i].rule.args[j].key);
-            free(p->raw[i].rule.args[j].value);
-        }
-        free(p->raw[i].rule.args);
-    }
     free(p->raw);
-    for (int i = 0; i < p->nraw_adds; i++)
-        free(p->raw_adds[i].value);
     free(p->raw_adds);
-    for (int i = 0; i < p->noptions; i++) {
-        free(p->options[i].name);
-        free(p->options[i].code);
-        free(p->options[i].meaning);
-    }
-    for (int i = 0; i < p->nconflicts; i++) {
-        free(p->conflicts[i][0]);
-        free(p->conflicts[i][1]);
-    }
-    for (int i = 0; i < p->nenable; i++)
-        free(p->enables[i].name);
     free(p->enables);
     free(p->raw_pixels);
     free(p->pixel_rules);
-    for (int i = 0; i < p->npixel_allow; i++)
-        free(p->pixel_allow[i]);
     free(p->pixel_allow);
-    for (int i = 0; i < p->nparams; i++)
-        free(p->params[i]);
     free(p->params);
-    for (int i = 0; i < p->nstrings; i++)
-        free(p->strings[i]);
-    free(p->strings);
-    free(p->default_origin);
+    while (p->pool) {
+        pool_block *next = p->pool->next;
+        free(p->pool);
+        p->pool = next;
+    }
     free(p->exact.keys);
     free(p->exact.vals);
     free(p->priv);
@@ -1399,9 +1466,6 @@ void kk_profile_free(kk_profile *p)
     free(p->adds);
     free(p->codes);
     free(p->enabled_names);
-    free(p->name);
-    free(p->version);
-    free(p->description);
     free(p);
 }
 
@@ -1525,21 +1589,126 @@ int kk_profile_needs_store(const kk_profile *p)
 
 /* --- showing -------------------------------------------------------- */
 
-static void format_rule(kk_buf *b, const char *sel, const kk_rule *r)
+/* `profile show` (kk_profile_format()) and the digest write the same
+ * lines. The digest covers each line up to its first "    # ": the origin
+ * comment, or an earlier "    # " inside a value. So the same rules give
+ * the same digest wherever their files live. */
+typedef struct show {
+    kk_buf b;    /* the text; for the digest, the current line only */
+    crypto_hash_sha256_state *digest; /* NULL for the text */
+} show;
+
+/* The origin comment. The digest cuts the line where it starts, if not
+ * before: there, only the comment's first six bytes need writing. */
+static void show_origin(show *w, const char *origin)
 {
-    kk__buf_printf(b, "%-34s %s", sel, r->code);
-    for (int i = 0; i < r->nargs; i++) {
-        if (r->args[i].key)
-            kk__buf_printf(b, " %s=%s", r->args[i].key, r->args[i].value);
-        else
-            kk__buf_printf(b, " \"%s\"", r->args[i].value);
-    }
-    kk__buf_printf(b, "    # %s\n", r->origin);
+    kk__buf_add(&w->b, "    # ", 6);
+    if (!w->digest)
+        kk__buf_adds(&w->b, origin);
 }
 
-static void format_pixel(const kk_profile *p, kk_buf *b)
+/* The first "    # " in [s, end), or NULL. As memmem, but faster here:
+ * memchr skips to the few '#'s of a line. */
+static const char *find_comment(const char *s, const char *end)
+{
+    while (end - s >= 6) {
+        const char *h = memchr(s + 4, '#', (size_t)(end - s - 5));
+        if (!h)
+            return NULL;
+        if (h[1] == ' ' && memcmp(h - 4, "    ", 4) == 0)
+            return h - 4;
+        s = h - 3;
+    }
+    return NULL;
+}
+
+/* End the line. The digest hashes it, cut, and writes the next line in
+ * the same space. */
+static void show_end(show *w)
+{
+    kk_buf *b = &w->b;
+    if (!w->digest) {
+        kk__buf_addc(b, '\n');
+        return;
+    }
+    if (b->failed)
+        return; /* the digest fails */
+    char *cut = (char *)find_comment(b->data, b->data + b->len);
+    if (cut) {
+        *cut = '\n';
+        b->len = (size_t)(cut - b->data) + 1;
+    } else {
+        kk__buf_addc(b, '\n');
+    }
+    crypto_hash_sha256_update(w->digest, (const unsigned char *)b->data, b->len);
+    b->len = 0; /* the next line, in the same space */
+    b->data[0] = '\0';
+}
+
+/* A selector. Selectors were once written with snprintf to buffers of
+ * fixed sizes, and the digest covers them: each kind keeps its buffer's
+ * size, and so the place where a long one is cut. */
+typedef struct sel_text {
+    char s[160];
+    size_t len, max; /* max: the buffer's size - 1 */
+} sel_text;
+
+static void sel_init(sel_text *t, size_t size)
+{
+    t->len = 0;
+    t->max = size - 1;
+}
+
+static void sel_add(sel_text *t, const char *s, size_t n)
+{
+    if (n > t->max - t->len)
+        n = t->max - t->len;
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+}
+
+/* v in digits upper-case hex digits, as %0*X writes it */
+static void sel_hex(sel_text *t, unsigned v, int digits)
+{
+    char h[8];
+    for (int i = digits - 1; i >= 0; i--, v >>= 4)
+        h[i] = "0123456789ABCDEF"[v & 0xf];
+    sel_add(t, h, (size_t)digits);
+}
+
+/* A rule's line: the selector padded to 34 columns (%-34s), the action as
+ * written, the arguments, the origin. Written by hand, not with printf:
+ * there is a line per rule, and the digest writes them on every load. */
+static void show_rule(show *w, const sel_text *sel, const kk_rule *r)
+{
+    static const char pad[] = "                                  ";
+    kk_buf *b = &w->b;
+    kk__buf_add(b, sel->s, sel->len);
+    if (sel->len < sizeof pad - 1)
+        kk__buf_add(b, pad, sizeof pad - 1 - sel->len);
+    kk__buf_addc(b, ' ');
+    kk__buf_adds(b, r->code);
+    for (int i = 0; i < r->nargs; i++) {
+        const kk_rule_arg *a = &r->args[i];
+        kk__buf_addc(b, ' ');
+        if (a->key) {
+            kk__buf_adds(b, a->key);
+            kk__buf_addc(b, '=');
+            kk__buf_adds(b, a->value);
+        } else {
+            kk__buf_addc(b, '"');
+            kk__buf_adds(b, a->value);
+            kk__buf_addc(b, '"');
+        }
+    }
+    show_origin(w, r->origin);
+    show_end(w);
+}
+
+static void show_pixel(const kk_profile *p, show *w)
 {
     static const char *const modes[] = { "off", "phi", "all-text" };
+    kk_buf *b = &w->b;
     for (int i = 0; i < p->npixel_rules; i++) {
         const kk_pixel_rule *r = &p->pixel_rules[i];
         if (r->kind == KK_PIXEL_RULE_MODE) {
@@ -1564,111 +1733,159 @@ static void format_pixel(const kk_profile *p, kk_buf *b)
                 kk__buf_printf(b, "%s%s", v ? "|" : "", pc->values[v]);
             kk__buf_addc(b, '"');
         }
-        kk__buf_printf(b, "    # %s\n", r->origin);
+        show_origin(w, r->origin);
+        show_end(w);
     }
-    for (int i = 0; i < p->npixel_allow; i++)
-        kk__buf_printf(b, "pixel allow \"%s\"\n", p->pixel_allow[i]);
+    for (int i = 0; i < p->npixel_allow; i++) {
+        kk__buf_printf(b, "pixel allow \"%s\"", p->pixel_allow[i]);
+        show_end(w);
+    }
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Sort n tags, a byte at a time (radix sort; tmp has room for n): qsort's
+ * calls to a comparison function were a noticeable part of a load. */
+static void sort_tags(uint32_t *tags, uint32_t *tmp, size_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    uint32_t *from = tags, *to = tmp;
+    for (int shift = 0; shift < 32; shift += 8) {
+        size_t start[257] = { 0 };
+        for (size_t i = 0; i < n; i++)
+            start[((from[i] >> shift) & 0xff) + 1]++;
+        for (int d = 0; d < 256; d++)
+            start[d + 1] += start[d];
+        for (size_t i = 0; i < n; i++)
+            to[start[(from[i] >> shift) & 0xff]++] = from[i];
+        uint32_t *t = from;
+        from = to;
+        to = t;
+    }
+    /* four passes: the result is back in tags */
 }
 
-static void format_all(const kk_profile *p, kk_buf *b)
+static void show_all(const kk_profile *p, show *w)
 {
-    kk__buf_printf(b, "profile %s\nversion %s\n", p->name, p->version);
-    if (p->description)
-        kk__buf_printf(b, "description \"%s\"\n", p->description);
-    for (int i = 0; i < p->ncodes; i++)
-        kk__buf_printf(b, "# code DCM %s \"%s\"\n", p->codes[i].value, p->codes[i].meaning);
-    for (int i = 0; p->enabled_names[i]; i++)
-        kk__buf_printf(b, "enable %s\n", p->enabled_names[i]);
-    kk__buf_printf(b, "default %s    # %s\n", kk_action_name(p->default_action),
-                   p->default_rule.origin);
-    for (int i = 0; i < p->nadds; i++)
-        kk__buf_printf(b, "add (%04X,%04X) \"%s\"\n", KK_GROUP(p->adds[i].tag),
+    kk_buf *b = &w->b;
+    kk__buf_printf(b, "profile %s", p->name);
+    show_end(w);
+    kk__buf_printf(b, "version %s", p->version);
+    show_end(w);
+    if (p->description) {
+        kk__buf_printf(b, "description \"%s\"", p->description);
+        show_end(w);
+    }
+    for (int i = 0; i < p->ncodes; i++) {
+        kk__buf_printf(b, "# code DCM %s \"%s\"", p->codes[i].value, p->codes[i].meaning);
+        show_end(w);
+    }
+    for (int i = 0; p->enabled_names[i]; i++) {
+        kk__buf_printf(b, "enable %s", p->enabled_names[i]);
+        show_end(w);
+    }
+    kk__buf_printf(b, "default %s", kk_action_name(p->default_action));
+    show_origin(w, p->default_rule.origin);
+    show_end(w);
+    for (int i = 0; i < p->nadds; i++) {
+        kk__buf_printf(b, "add (%04X,%04X) \"%s\"", KK_GROUP(p->adds[i].tag),
                        KK_ELEMENT(p->adds[i].tag), p->adds[i].value);
-    for (int i = 0; i < p->nparams; i += 2)
-        kk__buf_printf(b, "set %s \"%s\"\n", p->params[i], p->params[i + 1]);
+        show_end(w);
+    }
+    for (int i = 0; i < p->nparams; i += 2) {
+        kk__buf_printf(b, "set %s \"%s\"", p->params[i], p->params[i + 1]);
+        show_end(w);
+    }
     /* exact rules in tag order */
-    uint64_t *tags = kk__malloc((p->exact.n + 1) * sizeof *tags);
+    uint32_t *tags = kk__malloc(2 * (p->exact.n + 1) * sizeof *tags);
+    if (!tags) {
+        b->failed = true;
+        return;
+    }
     size_t nt = 0;
-    for (size_t i = 0; tags && i < p->exact.cap; i++)
+    for (size_t i = 0; i < p->exact.cap; i++)
         if (p->exact.vals[i])
-            tags[nt++] = p->exact.keys[i];
-    if (nt > 1)
-        qsort(tags, nt, sizeof *tags, cmp_u64);
+            tags[nt++] = (uint32_t)p->exact.keys[i];
+    sort_tags(tags, tags + nt, nt);
+    sel_text sel;
     for (size_t i = 0; i < nt; i++) {
-        char sel[64];
-        uint32_t t = (uint32_t)tags[i];
+        uint32_t t = tags[i];
         const char *kw = kk_dcm__keyword(t);
-        snprintf(sel, sizeof sel, "(%04X,%04X) %s", KK_GROUP(t), KK_ELEMENT(t), kw);
-        format_rule(b, sel, map_get(&p->exact, tags[i]));
+        sel_init(&sel, 64);
+        sel_add(&sel, "(", 1);
+        sel_hex(&sel, KK_GROUP(t), 4);
+        sel_add(&sel, ",", 1);
+        sel_hex(&sel, KK_ELEMENT(t), 4);
+        sel_add(&sel, ") ", 2);
+        sel_add(&sel, kw, strlen(kw));
+        show_rule(w, &sel, map_get(&p->exact, t));
     }
     free(tags);
     for (int i = 0; i < p->nmasks; i++) {
-        char sel[32];
         uint32_t t = p->masks[i].tag, m = p->masks[i].mask;
-        char hex[9];
+        sel_init(&sel, 32);
+        sel_add(&sel, "(", 1);
         for (int k = 0; k < 8; k++) {
             int sh = 28 - 4 * k;
-            hex[k] = ((m >> sh) & 0xf) ? "0123456789ABCDEF"[(t >> sh) & 0xf] : 'x';
+            if (k == 4)
+                sel_add(&sel, ",", 1);
+            if ((m >> sh) & 0xf)
+                sel_hex(&sel, t >> sh, 1);
+            else
+                sel_add(&sel, "x", 1);
         }
-        snprintf(sel, sizeof sel, "(%.4s,%.4s)", hex, hex + 4);
-        format_rule(b, sel, p->masks[i].rule);
+        sel_add(&sel, ")", 1);
+        show_rule(w, &sel, p->masks[i].rule);
     }
     for (int i = 0; i < p->npriv; i++) {
-        char sel[160];
-        snprintf(sel, sizeof sel, "(%04X,xx%02X,\"%s\")", p->priv[i].group, p->priv[i].low,
-                 p->priv[i].creator);
-        format_rule(b, sel, p->priv[i].rule);
+        sel_init(&sel, 160);
+        sel_add(&sel, "(", 1);
+        sel_hex(&sel, p->priv[i].group, 4);
+        sel_add(&sel, ",xx", 3);
+        sel_hex(&sel, p->priv[i].low, 2);
+        sel_add(&sel, ",\"", 2);
+        sel_add(&sel, p->priv[i].creator, strlen(p->priv[i].creator));
+        sel_add(&sel, "\")", 2);
+        show_rule(w, &sel, p->priv[i].rule);
     }
-    if (p->private_class)
-        format_rule(b, "private", p->private_class);
+    if (p->private_class) {
+        sel_init(&sel, 8);
+        sel_add(&sel, "private", 7);
+        show_rule(w, &sel, p->private_class);
+    }
     for (int vi = 0; vi < 26 * 26; vi++)
         if (p->vr_rules[vi]) {
-            char sel[8];
-            snprintf(sel, sizeof sel, "vr:%c%c", 'A' + vi / 26, 'A' + vi % 26);
-            format_rule(b, sel, p->vr_rules[vi]);
+            char vr[5] = { 'v', 'r', ':', (char)('A' + vi / 26), (char)('A' + vi % 26) };
+            sel_init(&sel, 8);
+            sel_add(&sel, vr, sizeof vr);
+            show_rule(w, &sel, p->vr_rules[vi]);
         }
-    format_pixel(p, b);
+    show_pixel(p, w);
 }
 
 kk_status kk_profile_format(char **out, kk_ctx *ctx, const kk_profile *p)
 {
-    kk_buf b = KK_BUF_INIT;
-    format_all(p, &b);
-    if (b.failed) {
-        kk__buf_free(&b);
+    show w = { KK_BUF_INIT, NULL };
+    show_all(p, &w);
+    if (w.b.failed) {
+        kk__buf_free(&w.b);
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
-    *out = kk__buf_detach(&b);
+    *out = kk__buf_detach(&w.b);
     return *out ? KK_OK : KK_ENOMEM;
 }
 
-/* The digest covers the resolved rules, not where they came from, so the
- * same rules give the same digest wherever the files live. */
-static void profile_digest(kk_profile *p)
+static kk_status profile_digest(kk_profile *p, kk_ctx *ctx)
 {
-    kk_buf b = KK_BUF_INIT;
-    format_all(p, &b);
-    /* drop the "# origin" comments */
-    kk_buf c = KK_BUF_INIT;
-    for (char *s = b.data; s && *s;) {
-        char *e = strchr(s, '\n');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        char *hash = memmem(s, n, "    # ", 6);
-        kk__buf_add(&c, s, hash ? (size_t)(hash - s) : n);
-        kk__buf_addc(&c, '\n');
-        s = e ? e + 1 : s + n;
-    }
+    crypto_hash_sha256_state sha;
+    crypto_hash_sha256_init(&sha);
+    show w = { KK_BUF_INIT, &sha };
+    show_all(p, &w);
+    bool failed = w.b.failed;
+    kk__buf_free(&w.b);
+    if (failed)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
     unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)(c.data ? c.data : ""), c.len);
+    crypto_hash_sha256_final(&sha, h);
     sodium_bin2hex(p->digest, sizeof p->digest, h, sizeof h);
-    kk__buf_free(&b);
-    kk__buf_free(&c);
+    return KK_OK;
 }
 
 /* --- IOD Types ------------------------------------------------------ */

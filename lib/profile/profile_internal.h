@@ -30,8 +30,8 @@ typedef enum kk_compound {
 } kk_compound;
 
 typedef struct kk_rule_arg {
-    char *key;   /* NULL for a bare value */
-    char *value;
+    const char *key;   /* NULL for a bare value; owned by the profile */
+    const char *value;
 } kk_rule_arg;
 
 typedef struct kk_rule {

@@ -4,12 +4,14 @@
  *
  * Cases: the parser on good and bad profiles with their exact messages;
  * inheritance, includes and self-inclusion; masks and private matching;
+ * `profile show` and the digest, pinned;
  * compound codes resolved by IOD Type; and conformance: for every row of
  * PS3.15 Table E.1-1 and every option, the action the engine resolves is
  * the table's. The conformance cases are generated from the table file
  * (REFDATA/ps315_annex_e.tsv), not listed by hand.
  */
 #include <check.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +399,95 @@ START_TEST(pixel_rules_builtin)
 }
 END_TEST
 
+/* `profile show`, and the digest over it, must not change: outputs
+ * record the digest (DeidentificationMethod). The text covers each kind of
+ * line; values that hold "    # ", which the digest cuts at; a keyword and
+ * a creator long enough to be cut (selectors keep the 63 and 159 bytes
+ * they always had). */
+static const char pinned_text[] =
+    "profile pinned    # its name\n"
+    "version \"7    # seven\"\n"
+    "description \"rules    # and values\"\n"
+    "code 99 \"Pinned\"\n"
+    "option on code=1 \"On\"\n"
+    "option off\n"
+    "enable on\n"
+    "default remove\n"
+    "add PatientIdentityRemoved \"YES\"\n"
+    "set key required\n"
+    "PatientName set \"x    # y\" when on\n"
+    "PatientName keep when off\n"
+    "PatientID pseudonym domain=patient length=12 \"bare\"\n"
+    "(0008,0050) X/Z/D\n"
+    "(0010,ABCD) K\n"
+    "FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix X\n"
+    "(60xx,3000) Z\n"
+    "(0029,xx10,\"SIEMENS CSA HEADER\") K\n"
+    "(0029,xx11,\"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+    "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC\") X\n"
+    "private X\n"
+    "vr:DA,TM U\n"
+    "pixel mode phi if Modality=US|SC \"Manufacturer~GE    # Med\"\n"
+    "pixel region -200,0,12.5%,7 when on\n"
+    "pixel allow \"^MI [0-9.]+$\"\n";
+
+static const char pinned_show[] =
+    "profile pinned\n"
+    "version 7    # seven\n"
+    "description \"rules    # and values\"\n"
+    "# code DCM 99 \"Pinned\"\n"
+    "# code DCM 1 \"On\"\n"
+    "enable on\n"
+    "default remove    # pinned.kkp:8\n"
+    "add (0012,0062) \"YES\"\n"
+    "set key \"required\"\n"
+    "(0008,0050) AccessionNumber        X/Z/D    # pinned.kkp:14\n"
+    "(0010,0010) PatientName            set \"x    # y\"    # pinned.kkp:11\n"
+    "(0010,0020) PatientID              pseudonym domain=patient length=12 \"bare\"    # pinned.kkp:13\n"
+    "(0010,ABCD)                        K    # pinned.kkp:15\n"
+    "(0070,030B) FrameOfReferenceToDisplayedCoordinateSystemTransfor X    # pinned.kkp:16\n"
+    "(60xx,3000)                        Z    # pinned.kkp:17\n"
+    "(0029,xx10,\"SIEMENS CSA HEADER\")   K    # pinned.kkp:18\n"
+    "(0029,xx11,\"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+    "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC X    # pinned.kkp:19\n"
+    "private                            X    # pinned.kkp:20\n"
+    "vr:DA                              U    # pinned.kkp:21\n"
+    "vr:TM                              U    # pinned.kkp:21\n"
+    "pixel mode phi if \"Modality=US|SC\" \"Manufacturer~GE    # Med\"    # pinned.kkp:22\n"
+    "pixel region -200,0,12.50%,7     # pinned.kkp:23\n"
+    "pixel allow \"^MI [0-9.]+$\"\n";
+
+START_TEST(show_and_digest_pinned)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_profile *p = NULL;
+    ck_assert_int_eq(kk_profile__load_text(&p, ctx, pinned_text, strlen(pinned_text), "pinned.kkp",
+                                           NULL), KK_OK);
+    char *text = NULL;
+    ck_assert_int_eq(kk_profile_format(&text, ctx, p), KK_OK);
+    ck_assert_str_eq(text, pinned_show);
+    /* the digest: SHA-256 of the lines, each cut at its first "    # " */
+    crypto_hash_sha256_state sha;
+    crypto_hash_sha256_init(&sha);
+    for (const char *s = text; *s;) {
+        const char *e = strchr(s, '\n');
+        const char *cut = memmem(s, (size_t)(e - s), "    # ", 6);
+        crypto_hash_sha256_update(&sha, (const unsigned char *)s, (size_t)((cut ? cut : e) - s));
+        crypto_hash_sha256_update(&sha, (const unsigned char *)"\n", 1);
+        s = e + 1;
+    }
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&sha, h);
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    ck_assert_str_eq(kk_profile_digest(p), hex);
+    ck_assert_str_eq(hex, "6602339d4f16387b35809a5a7ffeee30f238f2561613566832c8ff7490594d86");
+    kk_free(text);
+    kk_profile_free(p);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
 Suite *profile_suite(void)
 {
     Suite *s = suite_create("profile");
@@ -408,6 +499,9 @@ Suite *profile_suite(void)
     tcase_add_test(tc, options_unknown_and_conflicting);
     tcase_add_test(tc, pixel_statements);
     tcase_add_test(tc, pixel_rules_builtin);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("show");
+    tcase_add_test(tc, show_and_digest_pinned);
     suite_add_tcase(s, tc);
     tc = tcase_create("iod");
     tcase_add_test(tc, iod_types_resolve);
