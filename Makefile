@@ -89,7 +89,7 @@ MODULE  := $(BUILD)/kakou-pixel.so
 CLI     := $(BUILD)/kakou
 
 .PHONY: all deps deps-if-missing run check check-unit check-e2e check-headers \
-        check-asan bench fuzz fuzz-lib deps-fuzz install clean
+        check-asan check-oom bench fuzz fuzz-lib deps-fuzz install clean
 .DEFAULT_GOAL := all
 
 all: $(CLI) $(SHLIB) $(STATIC) $(MODULE)
@@ -211,6 +211,13 @@ check-headers:
 check-asan: deps-if-missing
 	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	  $(MAKE) --no-print-directory BUILD=build/asan SANITIZE=address,undefined OPT='-O1 -g' check
+
+# allocation failures: a build whose library fails its Nth allocation on
+# request (KK_FAIL_ALLOC=N, lib/core/ctx.c), for check_profile_oom
+check-oom: deps-if-missing
+	@$(MAKE) --no-print-directory BUILD=build/oom CFLAGS=-DKK_FAULT_INJECTION \
+	  build/oom/tests/check_profile_oom
+	@build/oom/tests/check_profile_oom
 
 bench: deps-if-missing all
 	@KAKOU=$(abspath $(CLI)) SHARED=$(SHARED) PYTHON=$(PYTHON) bench/run.sh
