@@ -64,6 +64,7 @@ struct kk_deid {
     kk_cleaner *cleaner;
     uint32_t lazy;
     uint64_t max_bytes;
+    uint64_t half_memory; /* the pixel claim limit when max_bytes is 0 */
     bool need_ids;
     bool iod_repair; /* keep Type 1/2 attributes a rule removes, replaced */
     bool sr_concepts; /* Clean Structured Content: Table E.3.4-1 applies */
@@ -113,6 +114,9 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
     d->store = opts->store;
     d->lazy = opts->lazy_threshold ? opts->lazy_threshold : 4096;
     d->max_bytes = opts->max_object_bytes;
+    /* the machine's memory does not change during a run: ask once */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    d->half_memory = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : UINT64_MAX;
     d->decide_only = opts->decide_only != 0;
     d->iod_repair = strcmp(kk_profile__param(profile, "iod-repair", "on"), "off") != 0;
     for (const char *const *en0 = kk_profile__enabled(profile); *en0; en0++)
@@ -843,12 +847,8 @@ static kk_status check_pixels(walk *w, kk_dcm_item *ds, const char *in_path)
                 __builtin_mul_overflow(claim, spp ? spp : 1, &claim) ||
                 __builtin_mul_overflow(claim, bits, &bytes);
     bytes = over ? UINT64_MAX : bytes / 8;
-    uint64_t limit = w->d->max_bytes;
-    bool user_limit = limit != 0;
-    if (!user_limit) {
-        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        limit = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : UINT64_MAX;
-    }
+    bool user_limit = w->d->max_bytes != 0;
+    uint64_t limit = user_limit ? w->d->max_bytes : w->d->half_memory;
     if (bytes > limit) {
         if (user_limit)
             return kk__fail(w->ctx, KK_ELIMIT, "cannot read '%s': Rows x Columns x frames claim "

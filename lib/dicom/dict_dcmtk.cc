@@ -81,9 +81,9 @@ static const char *dict_string(uint32_t off)
     return off == KK_DICT_NONE ? NULL : kk_dict_strings + off;
 }
 
-/* Add the table to dict. False if memory ran out part way (the entries
- * added stay: each is complete, and DCMTK owns it). */
-static bool add_table(DcmDataDictionary &dict)
+/* Add the table to dict. If memory runs out part way, the entries added
+ * stay (each is complete, and DCMTK owns it). */
+static void add_table(DcmDataDictionary &dict)
 {
     for (size_t i = 0; i < KK_DICT_NORMAL + KK_DICT_REPEATING; i++) {
         const kk_dict_entry &t = kk_dict_entries[i];
@@ -93,12 +93,11 @@ static bool add_table(DcmDataDictionary &dict)
                          dict_string(t.version), OFFalse /* strings are static */,
                          dict_string(t.creator));
         if (!e)
-            return false;
+            return;
         e->setGroupRangeRestriction((DcmDictRangeRestriction)t.group_range);
         e->setElementRangeRestriction((DcmDictRangeRestriction)t.element_range);
         dict.addEntry(e); /* DCMTK owns it now, even if this throws */
     }
-    return true;
 }
 
 void kk_dcm__dict_create(void)
