@@ -42,10 +42,15 @@ DCMTK_CORE  := -ldcmdata -loflog -lofstd
 DCMTK_LIBS  := -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle $(DCMTK_CORE)
 OPENCV_CFLAGS := -I/usr/include/opencv4
 OPENCV_LIBS := -lopencv_imgproc -lopencv_core
-PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-PKG_LIBS_CORE := $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null)
-CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+# Asked of pkg-config when first used, not when the Makefile is read: on a
+# bare machine `make run` and `make check` install the packages first
+# (scripts/deps.sh) and build in a second make, which asks after that.
+# Each is computed once ($(eval) turns it into a simple variable).
+lazy = $(eval $1 := $$(shell $(PKG_CONFIG) $2 2>/dev/null))$($1)
+PKG_CFLAGS    = $(call lazy,PKG_CFLAGS,--cflags $(PKGS))
+PKG_LIBS      = $(call lazy,PKG_LIBS,--libs $(PKGS))
+PKG_LIBS_CORE = $(call lazy,PKG_LIBS_CORE,--libs $(PKGS_CORE))
+CHECK_LIBS    = $(call lazy,CHECK_LIBS,--libs check)
 
 ifdef SANITIZE
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -53,7 +58,7 @@ endif
 
 OPT        ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
-CPPFLAGS_K := -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
+CPPFLAGS_K  = -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
 ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
 ALL_CXXFLAGS= -std=c++17 $(WARN) -Wno-deprecated-copy $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(OPENCV_CFLAGS) $(CXXFLAGS)
 LIBS        = $(DCMTK_LIBS) $(OPENCV_LIBS) $(PKG_LIBS) -lgomp -lpthread $(LDLIBS)
@@ -88,7 +93,7 @@ SHLIB   := $(BUILD)/libkakou.so.$(SOVERSION)
 MODULE  := $(BUILD)/kakou-pixel.so
 CLI     := $(BUILD)/kakou
 
-.PHONY: all deps deps-if-missing run check check-unit check-e2e check-headers \
+.PHONY: all deps deps-if-missing run check check-build check-unit check-e2e check-headers \
         check-asan check-oom bench fuzz fuzz-lib deps-fuzz install clean
 .DEFAULT_GOAL := all
 
@@ -102,6 +107,7 @@ deps-if-missing:
 
 # A stamp that changes when the flags do, so objects follow.
 $(BUILD)/CFLAGS: FORCE
+	@$(PKG_CONFIG) --exists $(PKGS) check 2>/dev/null || { echo "kakou: the Debian packages to build with are missing: run 'make deps' as root (or 'make run', which does it)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	@echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' > $@
 FORCE:
@@ -186,12 +192,18 @@ $(BUILD)/tests/%: tests/tools/%.cc $(STATIC) $(BUILD)/CFLAGS
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-run: deps-if-missing all
+# run, check and bench install what is missing first, then build in a
+# second make, whose flags come from the packages just installed.
+run: deps-if-missing
+	@$(MAKE) --no-print-directory all
 	@scripts/run-sample.sh $(CLI)
 
-check: deps-if-missing all $(UNIT_BIN) $(TEST_TOOLS) $(FUZZ_REPLAY)
+check: deps-if-missing
+	@$(MAKE) --no-print-directory check-build
 	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
 	  tests/run.sh $(UNIT_BIN)
+
+check-build: all $(UNIT_BIN) $(TEST_TOOLS) $(FUZZ_REPLAY)
 
 check-unit: all $(UNIT_BIN)
 	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
@@ -219,7 +231,8 @@ check-oom: deps-if-missing
 	  build/oom/tests/check_profile_oom
 	@build/oom/tests/check_profile_oom
 
-bench: deps-if-missing all
+bench: deps-if-missing
+	@$(MAKE) --no-print-directory all
 	@KAKOU=$(abspath $(CLI)) SHARED=$(SHARED) PYTHON=$(PYTHON) bench/run.sh
 
 # --- fuzzing (fuzz/README.md) -----------------------------------------

@@ -4,9 +4,15 @@
 #   scripts/deps.sh          install what is missing (apt-get, as root)
 #   scripts/deps.sh --check  exit 0 when everything is present, 1 otherwise
 #   scripts/deps.sh --fuzz   also clang and its libFuzzer runtime (make fuzz)
+#   scripts/deps.sh --ci     also mmdebstrap, which .ci/run builds a bare
+#                            Debian 12 root with
+# A bare Debian 12 root (mmdebstrap --variant=apt, plus make and git) has
+# only the Essential packages; everything any build step, test, script or
+# benchmark calls beyond those is in PACKAGES and checked by present().
 set -u
 
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
+CI_PACKAGES="mmdebstrap"
 
 PACKAGES="build-essential pkg-config
  libdcmtk-dev dcmtk libsodium-dev libgcrypt20-dev libsqlite3-dev sqlite3 check
@@ -14,7 +20,8 @@ PACKAGES="build-essential pkg-config
  libtesseract-dev tesseract-ocr-eng tesseract-ocr-jpn
  libopencv-core-dev libopencv-imgproc-dev
  libgdcm-tools dicom3tools python3-pydicom python3-numpy python3-pil
- fonts-dejavu-core fonts-ipafont-gothic"
+ fonts-dejavu-core fonts-ipafont-gothic
+ mawk procps mount strace valgrind openssl"
 
 present() {
     command -v cc >/dev/null 2>&1 || return 1
@@ -25,7 +32,10 @@ present() {
     [ -f /usr/include/opencv4/opencv2/imgproc.hpp ] || return 1
     [ -d /usr/share/tesseract-ocr/5/tessdata ] || return 1
     [ -f /usr/share/tesseract-ocr/5/tessdata/jpn.traineddata ] || return 1
-    for t in dcmdump gdcmdump gdcmanon dciodvfy dcmodify; do
+    # tests and benchmarks: the DICOM tools, pgrep (procps), mount (t0670
+    # and the read-only store test), strace (t0700), valgrind (make
+    # check-valgrind), openssl (bench: gdcmanon -e's certificate)
+    for t in dcmdump gdcmdump gdcmanon dciodvfy dcmodify awk pgrep mount strace valgrind openssl; do
         command -v "$t" >/dev/null 2>&1 || return 1
     done
     /usr/bin/python3 -c 'import pydicom, numpy, PIL' >/dev/null 2>&1 || return 1
@@ -35,14 +45,19 @@ present() {
         command -v clang >/dev/null 2>&1 || return 1
         ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || return 1
     fi
+    if [ -n "${WANT_CI:-}" ]; then
+        command -v mmdebstrap >/dev/null 2>&1 || return 1
+    fi
     return 0
 }
 
-if [ "${1:-}" = "--fuzz" ]; then
-    WANT_FUZZ=1
-    PACKAGES="$PACKAGES $FUZZ_PACKAGES"
-    shift
-fi
+while :; do
+    case "${1:-}" in
+    --fuzz) WANT_FUZZ=1; PACKAGES="$PACKAGES $FUZZ_PACKAGES"; shift ;;
+    --ci) WANT_CI=1; PACKAGES="$PACKAGES $CI_PACKAGES"; shift ;;
+    *) break ;;
+    esac
+done
 
 if [ "${1:-}" = "--check" ]; then
     present
