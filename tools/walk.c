@@ -1,7 +1,11 @@
 /*
  * tools/walk.c - lazy sorted folder walk, DICOM sniffing, mkdir -p
  * (see walk.h). Sorted so that runs, reports and journals are
- * reproducible; recursive with a depth limit of 64.
+ * reproducible; recursive with a depth limit of 64 (deeper folders are
+ * failures, named). Symlinked folders are followed unless they lead back
+ * to a folder on the way down (a loop: a warning). Only regular files go
+ * to the callback; anything else (FIFO, socket, device) is a failure, so
+ * nothing ever blocks on an open.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,19 +51,50 @@ typedef struct walker {
     size_t root_len; /* strlen of the argument, to cut rel from path */
 } walker;
 
-static int walk_dir(walker *w, const char *dir, int depth)
+/* The folders from the argument down to the one being read, by device
+ * and inode: a symlinked folder that is one of them would loop. */
+typedef struct chain {
+    const struct chain *up;
+    dev_t dev;
+    ino_t ino;
+} chain;
+
+#define KK_WALK_MAX_DEPTH 64
+
+static const char *file_kind(mode_t m)
 {
-    if (depth > 64) {
-        if (!w->quiet)
-            kk_cli_warn(w->cli, "'%s': folders nested too deep, not read", dir);
+    return S_ISFIFO(m) ? "a FIFO (named pipe)" : S_ISSOCK(m) ? "a socket"
+         : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+         : "a special file";
+}
+
+static void walk_fail(walker *w, const char *fmt, const char *path, const char *what)
+{
+    if (!w->quiet)
+        kk_cli_error(w->cli, fmt, path, what);
+    (*w->errors)++;
+}
+
+static int walk_dir(walker *w, const char *dir, int depth, const chain *up)
+{
+    if (depth > KK_WALK_MAX_DEPTH) {
+        /* not read, so a failure: the batch must not look complete */
+        char lim[16];
+        snprintf(lim, sizeof lim, "%d", KK_WALK_MAX_DEPTH);
+        walk_fail(w, "cannot read folder '%s': nested more than %s folders deep below the "
+                  "input, not read", dir, lim);
         return 0;
     }
     DIR *d = opendir(dir);
     if (!d) {
-        if (!w->quiet)
-            kk_cli_error(w->cli, "cannot read folder '%s': %s", dir, strerror(errno));
-        (*w->errors)++;
+        walk_fail(w, "cannot read folder '%s': %s", dir, strerror(errno));
         return 0;
+    }
+    struct stat self;
+    chain here_link = { up, 0, 0 };
+    if (fstat(dirfd(d), &self) == 0) {
+        here_link.dev = self.st_dev;
+        here_link.ino = self.st_ino;
     }
     /* one folder's names at a time: sorted, then visited */
     names here = { NULL, 0, 0 };
@@ -79,15 +114,28 @@ static int walk_dir(walker *w, const char *dir, int depth)
         struct stat sb;
         if (!stop && snprintf(p, sizeof p, "%s/%s", dir, here.v[i]) < (int)sizeof p &&
             lstat(p, &sb) == 0) {
+            bool link = S_ISLNK(sb.st_mode);
+            if (link && stat(p, &sb) != 0)
+                sb.st_mode = S_IFLNK; /* dangling: fails when read, named */
             if (S_ISDIR(sb.st_mode)) {
-                stop = walk_dir(w, p, depth + 1);
+                const chain *c = &here_link;
+                while (c && !(c->dev == sb.st_dev && c->ino == sb.st_ino))
+                    c = c->up;
+                if (c) { /* a symlink back to a folder above: a loop */
+                    if (!w->quiet)
+                        kk_cli_warn(w->cli, "'%s' links to a folder it is in: not followed "
+                                    "again", p);
+                } else {
+                    stop = walk_dir(w, p, depth + 1, &here_link);
+                }
             } else if (S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode)) {
-                if (S_ISLNK(sb.st_mode))
-                    stat(p, &sb); /* size of the target; a dangling link fails later */
                 const char *rel = p + w->root_len;
                 while (*rel == '/')
                     rel++;
                 stop = w->fn(p, rel, &sb, w->payload);
+            } else {
+                walk_fail(w, "cannot read '%s': not a regular file but %s", p,
+                          file_kind(sb.st_mode));
             }
         }
         free(here.v[i]);
@@ -108,16 +156,27 @@ int kk_walk(const kk_cli *cli, const char *arg, bool quiet, kk_walk_fn fn, void 
         return 0;
     }
     if (S_ISDIR(sb.st_mode))
-        return walk_dir(&w, arg, 0);
+        return walk_dir(&w, arg, 0, NULL);
+    if (!S_ISREG(sb.st_mode)) {
+        walk_fail(&w, "cannot read '%s': not a regular file but %s", arg, file_kind(sb.st_mode));
+        return 0;
+    }
     const char *base = strrchr(arg, '/');
     return fn(arg, base ? base + 1 : arg, &sb, payload);
 }
 
 int kk_sniff_dicom(const char *path)
 {
-    int fd = open(path, O_RDONLY);
+    /* without blocking: a FIFO put in place of a file is refused here */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        errno = EINVAL; /* "Invalid argument": only regular files are read */
+        return -1;
+    }
     unsigned char b[132];
     ssize_t n = read(fd, b, sizeof b);
     int saved = errno;

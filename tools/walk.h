@@ -20,14 +20,18 @@ typedef int (*kk_walk_fn)(const char *path, const char *rel, const struct stat *
                           void *payload);
 
 /* Walk one input argument: a file, or a folder walked recursively in
- * sorted order (symlinked folders are not followed, so no loops). Errors
- * are printed unless quiet; *errors counts them. Returns nonzero when fn
+ * sorted order. Symlinked folders are followed, except one that leads
+ * back to a folder above it (a loop, skipped with a warning). Folders
+ * more than 64 below the argument, and anything that is not a regular
+ * file (FIFO, socket, device), are errors with their path. Errors are
+ * printed unless quiet; *errors counts them. Returns nonzero when fn
  * stopped the walk. */
 int kk_walk(const kk_cli *cli, const char *arg, bool quiet, kk_walk_fn fn, void *payload,
             size_t *errors);
 
 /* 1 when path looks like DICOM ("DICM" at 128, or a bare data set that
- * starts with a low group), 0 when not, -1 when it cannot be read. */
+ * starts with a low group), 0 when not, -1 when it cannot be read (errno
+ * EINVAL: not a regular file). Never blocks. */
 int kk_sniff_dicom(const char *path);
 
 /* mkdir -p; 0 or -1 with errno. */

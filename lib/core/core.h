@@ -35,6 +35,10 @@ void *kk__malloc(size_t n);
 void *kk__calloc(size_t n, size_t size);
 void *kk__realloc(void *p, size_t n);
 char *kk__strdup(const char *s);
+
+/* What a file that is not a regular file is, for messages ("a FIFO
+ * (named pipe)", "a socket", "a character device", ...); mode as st_mode. */
+const char *kk__file_kind(unsigned mode);
 char *kk__strndup(const char *s, size_t n);
 
 /** A growable byte buffer, always NUL-terminated. */

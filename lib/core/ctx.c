@@ -4,6 +4,7 @@
  * counter of test builds.
  */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,14 @@ char *kk__strndup(const char *s, size_t n)
         d[n] = '\0';
     }
     return d;
+}
+
+const char *kk__file_kind(unsigned mode)
+{
+    mode_t m = (mode_t)mode;
+    return S_ISFIFO(m) ? "a FIFO (named pipe)" : S_ISSOCK(m) ? "a socket"
+         : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+         : S_ISDIR(m) ? "a folder" : S_ISLNK(m) ? "a symbolic link" : "a special file";
 }
 
 char *kk__strdup(const char *s)

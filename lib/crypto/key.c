@@ -303,8 +303,11 @@ kk_status kk_key_load(kk_key **out, kk_ctx *ctx, const char *path)
     if (st != KK_OK)
         return st;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO given as key file is refused below, not waited on */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
+        if (errno == ENXIO) /* a socket */
+            return kk__fail(ctx, KK_EKEY, "key file '%s' is not a regular file", path);
         if (errno == ENOENT)
             return kk__fail(ctx, KK_ENOTFOUND,
                             "cannot open key file '%s': no such file", path);

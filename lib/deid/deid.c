@@ -750,7 +750,8 @@ static kk_status check_size(kk_deid *d, kk_ctx *ctx, const char *in_path, uint64
         return kk__fail(ctx, errno == ENOENT ? KK_ENOTFOUND : KK_EIO, "cannot read '%s': %s",
                         in_path, strerror(errno));
     if (!S_ISREG(sb.st_mode))
-        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': not a regular file", in_path);
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': not a regular file but %s",
+                        in_path, kk__file_kind(sb.st_mode));
     *size = (uint64_t)sb.st_size;
     if (d->max_bytes && (uint64_t)sb.st_size > d->max_bytes)
         return kk__fail(ctx, KK_ELIMIT, "cannot read '%s': %llu MiB is above the per-object "

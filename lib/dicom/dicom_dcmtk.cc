@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,6 +73,7 @@ struct kk_dcm {
     std::string ts_uid;
     std::string path;
     int memfd = -1;          /* kk_dcm__load_buffer: the file holding the bytes */
+    int srcfd = -1;          /* the input, open while DCMTK may read it (lazily) */
 };
 
 static inline DcmItem *IT(kk_dcm_item *i) { return reinterpret_cast<DcmItem *>(i); }
@@ -435,16 +437,56 @@ static kk_status check_nesting(kk_ctx *ctx, const char *what, int fd, scan_resul
     return KK_OK;
 }
 
+static kk_status load_open(kk_dcm **out, kk_ctx *ctx, const char *open_as, const char *path,
+                           const char *what, uint32_t lazy_threshold, const scan_result &scan,
+                           int fd);
+
 /* Load path; what names it in messages. */
 static kk_status load_as(kk_dcm **out, kk_ctx *ctx, const char *path, const char *what,
                          uint32_t lazy_threshold)
 {
     *out = NULL;
     kk_dcm__init();
+    /* Only a regular file is read: a FIFO, socket or device would block
+     * (or never end), so the type is checked on the open descriptor,
+     * opened without waiting, and DCMTK reads that same file through it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0) {
+        int e = errno; /* a socket cannot be opened at all (ENXIO) */
+        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+            return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': not a regular file but %s",
+                            what, kk__file_kind(sb.st_mode));
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': %s", what, strerror(e));
+    }
+    if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': not a regular file but %s", what,
+                        kk__file_kind(sb.st_mode));
+    }
+    char via[64] = "";
+    if (fcntl(fd, F_SETFL, O_RDONLY) == 0)
+        snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
+    if (via[0] && access(via, R_OK) != 0)
+        via[0] = '\0'; /* no /proc: DCMTK opens the path again */
     scan_result scan;
-    kk_status nest = check_nesting(ctx, what, open(path, O_RDONLY | O_CLOEXEC), &scan);
-    if (nest != KK_OK)
+    kk_status nest = check_nesting(ctx, what, fcntl(fd, F_DUPFD_CLOEXEC, 0), &scan);
+    if (nest != KK_OK) {
+        close(fd);
         return nest;
+    }
+    kk_status st = load_open(out, ctx, via[0] ? via : path, path, what, lazy_threshold, scan, fd);
+    if (st != KK_OK)
+        close(fd);
+    return st;
+}
+
+/* Load the input DCMTK opens as open_as (path, or /proc/self/fd/N for
+ * fd); the result keeps fd. */
+static kk_status load_open(kk_dcm **out, kk_ctx *ctx, const char *open_as, const char *path,
+                           const char *what, uint32_t lazy_threshold, const scan_result &scan,
+                           int fd)
+{
     kk_dcm *d = new (std::nothrow) kk_dcm();
     if (!d)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
@@ -456,7 +498,7 @@ static kk_status load_as(kk_dcm **out, kk_ctx *ctx, const char *path, const char
     try {
         d->path = path;
         d->ff = new DcmFileFormat();
-        OFCondition cond = d->ff->loadFile(OFFilename(path), EXS_Unknown, EGL_noChange,
+        OFCondition cond = d->ff->loadFile(OFFilename(open_as), EXS_Unknown, EGL_noChange,
                                            lazy_threshold ? lazy_threshold : 4096,
                                            ERM_autoDetect);
         kk_status st = finish_load(d, ctx, what, cond);
@@ -471,6 +513,7 @@ static kk_status load_as(kk_dcm **out, kk_ctx *ctx, const char *path, const char
         kk_dcm__free(d);
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': parser failure", what);
     }
+    d->srcfd = fd;
     *out = d;
     return KK_OK;
 }
@@ -488,6 +531,8 @@ void kk_dcm__free(kk_dcm *d)
     delete d->ff;
     if (d->memfd >= 0)
         close(d->memfd);
+    if (d->srcfd >= 0)
+        close(d->srcfd);
     delete d;
 }
 
@@ -611,7 +656,7 @@ static bool copy_range(int in, int out, long long off, long long end)
 /* Append the input's Pixel Data element to what DCMTK wrote. */
 static kk_status append_raw_pixels(kk_dcm *d, kk_ctx *ctx, const char *path)
 {
-    int in = open(d->path.c_str(), O_RDONLY | O_CLOEXEC);
+    int in = d->srcfd >= 0 ? fcntl(d->srcfd, F_DUPFD_CLOEXEC, 0) : open(d->path.c_str(), O_RDONLY | O_CLOEXEC);
     int out = open(path, O_WRONLY | O_CLOEXEC);
     bool ok = in >= 0 && out >= 0 && copy_range(in, out, d->pix_off, d->pix_end);
     int saved = errno;
