@@ -63,7 +63,7 @@ static int do_verify(kk_cli *cli, kk_ctx *ctx, const char *db_path)
     int64_t bad = 0;
     int rc = KK_EXIT_OK;
 
-    if (kk_store_open(&store, ctx, db_path, NULL) != KK_OK) {
+    if (kk_store_open_readonly(&store, ctx, db_path, NULL) != KK_OK) {
         kk_cli_error(cli, "%s", kk_error_message(ctx));
         return KK_EXIT_USAGE;
     }

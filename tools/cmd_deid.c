@@ -995,7 +995,10 @@ int kk_cmd_deid(int argc, char **argv)
         goto out;
     }
     if (kk_mkdir_p(out_dir) != 0) {
-        kk_cli_error(&cli, "cannot create output folder '%s': %s", out_dir, strerror(errno));
+        if (errno == ENOTDIR)
+            kk_cli_error(&cli, "output folder '%s' is not a folder (-o names a folder)", out_dir);
+        else
+            kk_cli_error(&cli, "cannot create output folder '%s': %s", out_dir, strerror(errno));
         goto out;
     }
     if (access(out_dir, W_OK) != 0) {

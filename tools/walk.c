@@ -211,5 +211,13 @@ int kk_mkdir_p(const char *dir)
             return -1;
         *s = '/';
     }
+    /* there already, but as a file (or a link to one): not a folder */
+    struct stat sb;
+    if (stat(dir, &sb) != 0)
+        return -1;
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
     return 0;
 }

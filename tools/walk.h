@@ -34,7 +34,8 @@ int kk_walk(const kk_cli *cli, const char *arg, bool quiet, kk_walk_fn fn, void 
  * EINVAL: not a regular file). Never blocks. */
 int kk_sniff_dicom(const char *path);
 
-/* mkdir -p; 0 or -1 with errno. */
+/* mkdir -p; 0 or -1 with errno (ENOTDIR when dir is there but is not a
+ * folder). */
 int kk_mkdir_p(const char *dir);
 
 #endif /* KK_TOOLS_WALK_H */

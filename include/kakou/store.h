@@ -32,6 +32,16 @@ typedef struct kk_store kk_store;
 KK_API kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
                                const kk_key *key);
 
+/**
+ * Open an existing store read-only (SQLITE_OPEN_READONLY): nothing is
+ * created, migrated or written, so it works on read-only media, where a
+ * store closed cleanly (no unfinished -wal beside it) is opened immutable.
+ * For reading only: kk_store_verify(), kk_store_export_map(). A lookup
+ * writes its audit row (R07) and needs kk_store_open().
+ */
+KK_API kk_status kk_store_open_readonly(kk_store **out, kk_ctx *ctx, const char *path,
+                                        const kk_key *key);
+
 /** Commit what is pending and close. NULL is a no-op. */
 KK_API kk_status kk_store_close(kk_store *store, kk_ctx *ctx);
 

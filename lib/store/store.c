@@ -423,6 +423,13 @@ kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
         return st;
     if ((st = check_file(ctx, path)) != KK_OK)
         return st;
+    {
+        char why[256];
+        if (kk_store__why_readonly(path, why, sizeof why))
+            return kk__fail(ctx, KK_ESTORE, "store '%s' is read-only: %s. kakou records in a "
+                            "store (a lookup too, R07); 'kakou db verify' reads a read-only one",
+                            path, why);
+    }
 
     s = kk__calloc(1, sizeof *s);
     if (!s || !(s->path = kk__strdup(path))) {

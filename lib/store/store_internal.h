@@ -64,6 +64,10 @@ kk_status kk_store__lookup_pseudonym_in(kk_store *s, kk_ctx *ctx,
 /** The run id of this open store: 32 hex characters. Borrowed. */
 const char *kk_store__run_id(const kk_store *s);
 
+/* Why path or its folder cannot be written (store_ro.c), in words for a
+ * message, or NULL when both can. buf holds the words. */
+const char *kk_store__why_readonly(const char *path, char *buf, size_t cap);
+
 /**
  * Call fn for every mapping in the store: kind 'u' (new UID) or 'p'
  * (pseudonym), the new value, and the original, decrypted (wiped after
