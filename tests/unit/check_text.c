@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "text/charset.h"
+#include "text/normalize.h"
 
 #define IR87 "ISO 2022 IR 6\\ISO 2022 IR 87"
 #define IR13_87 "ISO 2022 IR 13\\ISO 2022 IR 87"
@@ -171,6 +172,69 @@ START_TEST(misdeclared_text_is_detected)
 }
 END_TEST
 
+START_TEST(fold_width_case_kana)
+{
+    kk_ftext t;
+    const char *in = "ＡＢＣ１２３ ﾔﾏﾀﾞ ヤマダ Dr.SMITH";
+    ck_assert_int_eq(kk_text__fold(in, strlen(in), &t), KK_OK);
+    ck_assert_str_eq(t.s, "abc123 やまだ やまだ dr.smith");
+    /* "a" came from the three bytes of Ａ */
+    ck_assert_uint_eq(t.from[0], 0);
+    ck_assert_uint_eq(t.to[0], 3);
+    /* だ came from ﾀﾞ: two half-width characters, six bytes */
+    const char *da = strstr(t.s, "だ");
+    size_t k = (size_t)(da - t.s);
+    ck_assert_int_eq(memcmp(in + t.from[k], "ﾀﾞ", 6), 0);
+    ck_assert_uint_eq(t.to[k] - t.from[k], 6);
+    kk_text__ftext_free(&t);
+    size_t n;
+    char *f = kk_text__fold_str("０３－１２３４－５６７８", strlen("０３－１２３４－５６７８"), &n);
+    ck_assert_str_eq(f, "03-1234-5678");
+    free(f);
+}
+END_TEST
+
+static const struct { const char *a, *b; } same_reading[] = {
+    { "Satou", "Sato" }, { "Satoh", "SATŌ" }, { "Satō", "さとう" }, { "Shinji", "Sinzi" },
+    { "Tsuchiya", "Tutiya" }, { "Ōno", "Ohno" }, { "Oono", "オオノ" }, { "Honma", "Homma" },
+    { "Yuuki", "ゆうき" }, { "Yūki", "Yuki" }, { "Jun'ichi", "じゅんいち" }, { "Kyouko", "キョウコ" },
+    { "Shōta", "しょうた" }, { "Hattori", "はっとり" }, { "Fujita", "Huzita" }, { "Chiba", "ちば" },
+    { "Matchida", "まっちだ" }, { "Tarō", "タロー" },
+};
+
+static size_t key_of(const char *w, char *out, size_t cap)
+{
+    if ((unsigned char)w[0] >= 0xE3)
+        return kk_text__kana_key(w, strlen(w), out, cap);
+    return kk_text__romaji_key(w, strlen(w), out, cap);
+}
+
+START_TEST(readings_have_one_key)
+{
+    char ka[64], kb[64];
+    size_t la = key_of(same_reading[_i].a, ka, sizeof ka);
+    size_t lb = key_of(same_reading[_i].b, kb, sizeof kb);
+    ck_assert_msg(la && lb && strcmp(ka, kb) == 0, "%s -> '%s', %s -> '%s'", same_reading[_i].a,
+                  la ? ka : "", same_reading[_i].b, lb ? kb : "");
+}
+END_TEST
+
+START_TEST(readings_differ_and_fail)
+{
+    char ka[64], kb[64];
+    ck_assert_uint_gt(kk_text__romaji_key("Sato", 4, ka, sizeof ka), 0);
+    ck_assert_uint_gt(kk_text__romaji_key("Saito", 5, kb, sizeof kb), 0);
+    ck_assert_str_ne(ka, kb);
+    /* not romaji: no key */
+    ck_assert_uint_eq(kk_text__romaji_key("CT", 2, ka, sizeof ka), 0);
+    ck_assert_uint_eq(kk_text__romaji_key("scan", 4, ka, sizeof ka), 0);
+    ck_assert_uint_eq(kk_text__kana_key("山田", strlen("山田"), ka, sizeof ka), 0);
+    char kana[64];
+    ck_assert_uint_gt(kk_text__romaji_to_kana("Yamada", 6, kana, sizeof kana), 0);
+    ck_assert_str_eq(kana, "やまだ");
+}
+END_TEST
+
 Suite *text_suite(void)
 {
     Suite *s = suite_create("text");
@@ -181,6 +245,11 @@ Suite *text_suite(void)
     tcase_add_test(tc, ir13_returns_to_jis_roman);
     tcase_add_test(tc, jisx0212_under_ir159);
     tcase_add_test(tc, misdeclared_text_is_detected);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("normalize");
+    tcase_add_test(tc, fold_width_case_kana);
+    tcase_add_loop_test(tc, readings_have_one_key, 0, (int)(sizeof same_reading / sizeof same_reading[0]));
+    tcase_add_test(tc, readings_differ_and_fail);
     suite_add_tcase(s, tc);
     return s;
 }
