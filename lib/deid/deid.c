@@ -133,7 +133,7 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
     if (st == KK_OK && (kk_profile__uses(profile, KK_ACTION_CLEAN) ||
                         kk_profile__uses(profile, KK_ACTION_GENERALIZE_ADDRESS))) {
         d->need_ids = true;
-        st = kk_clean__new(&d->cleaner, ctx);
+        st = kk_clean__new_for(&d->cleaner, ctx, profile);
     }
     int npixel;
     kk_profile__pixel_rules(profile, &npixel);
