@@ -634,6 +634,13 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             a = KK_ACTION_DUMMY;
             origin = "inside a sequence the profile replaces (D)";
         }
+        if ((g & 1) && a == KK_ACTION_KEEP && w->d->cleaner &&
+            (vr == KK_VR('L', 'O') || vr == KK_VR('S', 'H') || vr == KK_VR('S', 'T') ||
+             vr == KK_VR('L', 'T') || vr == KK_VR('U', 'T') || vr == KK_VR('U', 'C'))) {
+            /* a safe-list private element may hold any text (issue 13) */
+            a = KK_ACTION_CLEAN;
+            origin = "safe-list private text, cleaned like any kept text";
+        }
         report(w, e, tag, depth, a, origin);
         if (a == KK_ACTION_REMOVE) {
             if (el == 0x3000 && g >= 0x6000 && g <= 0x60FF && !(g & 1)) {
