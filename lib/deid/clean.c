@@ -289,14 +289,18 @@ static void add_component(kk_idset *ids, const char *s, size_t len)
         key_push(ids, key);
         /* the kana spellings of the reading: short and long vowels */
         char var[128];
-        for (int v = 0; v < 4; v++) {
+        for (int v = 0; v < 8; v++) {
+            /* bit 0: o as ou, bit 1: u as uu, bit 2: written with ー */
+            char lv = (v & 4) ? '-' : 'u';
+            if ((v & 4) && !(v & 3))
+                continue;
             size_t o = 0;
             for (size_t i = 0; i < kl && o + 3 < sizeof var; i++) {
                 var[o++] = key[i];
                 if ((v & 1) && key[i] == 'o' && (i + 1 == kl || key[i + 1] != 'u'))
-                    var[o++] = 'u';
+                    var[o++] = lv;
                 if ((v & 2) && key[i] == 'u' && i > 0 && key[i - 1] != 'u')
-                    var[o++] = 'u';
+                    var[o++] = lv;
             }
             var[o] = '\0';
             size_t nk = kk_text__romaji_to_kana(var, o, kana, sizeof kana);

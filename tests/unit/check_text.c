@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text/address.h"
 #include "text/charset.h"
+#include "text/idnum.h"
 #include "text/normalize.h"
 
 #define IR87 "ISO 2022 IR 6\\ISO 2022 IR 87"
@@ -176,7 +178,7 @@ START_TEST(fold_width_case_kana)
 {
     kk_ftext t;
     const char *in = "ＡＢＣ１２３ ﾔﾏﾀﾞ ヤマダ Dr.SMITH";
-    ck_assert_int_eq(kk_text__fold(in, strlen(in), &t), KK_OK);
+    ck_assert_int_eq(kk_text__fold(in, strlen(in), KK_FOLD_ALL, &t), KK_OK);
     ck_assert_str_eq(t.s, "abc123 やまだ やまだ dr.smith");
     /* "a" came from the three bytes of Ａ */
     ck_assert_uint_eq(t.from[0], 0);
@@ -235,6 +237,135 @@ START_TEST(readings_differ_and_fail)
 }
 END_TEST
 
+/* A valid My Number from 11 digits. */
+static void my_number(const char *d11, char out[13])
+{
+    memcpy(out, d11, 11);
+    int sum = 0;
+    for (int k = 1; k <= 11; k++)
+        sum += (out[11 - k] - '0') * (k <= 6 ? k + 1 : k - 5);
+    int r = sum % 11;
+    out[11] = (char)('0' + (r <= 1 ? 0 : 11 - r));
+    out[12] = '\0';
+}
+
+START_TEST(my_number_check_digit)
+{
+    char mn[13];
+    srand(13);
+    for (int i = 0; i < 200; i++) {
+        char d[12];
+        for (int k = 0; k < 11; k++)
+            d[k] = (char)('0' + rand() % 10);
+        my_number(d, mn);
+        ck_assert(kk_text__my_number_ok(mn));
+        char bad[13];
+        memcpy(bad, mn, 13);
+        bad[11] = (char)('0' + (mn[11] - '0' + 1) % 10);
+        ck_assert(!kk_text__my_number_ok(bad));
+        /* any width and separators */
+        char spaced[64];
+        snprintf(spaced, sizeof spaced, "%.4s %.4s-%.4s", mn, mn + 4, mn + 8);
+        ck_assert_int_eq(kk_text__idcode(spaced, strlen(spaced)), KK_IDCODE_MY_NUMBER);
+    }
+    /* 123456789018 is valid; in full-width with ideographic spaces too */
+    ck_assert(kk_text__my_number_ok("123456789018"));
+    const char *fw = "１２３４　５６７８　９０１８";
+    ck_assert_int_eq(kk_text__idcode(fw, strlen(fw)), KK_IDCODE_MY_NUMBER);
+    ck_assert_int_eq(kk_text__idcode("123456789017", 12), KK_IDCODE_LICENSE);
+}
+END_TEST
+
+START_TEST(other_codes)
+{
+    /* an insurer number: 法別番号 06, then the check digit computed */
+    char ins[9] = "0613201";
+    int sum = 0;
+    for (int k = 0; k < 7; k++) {
+        int dd = ins[6 - k] - '0';
+        int pp = k % 2 == 0 ? dd * 2 : dd;
+        sum += pp / 10 + pp % 10;
+    }
+    ins[7] = (char)('0' + (10 - sum % 10) % 10);
+    ins[8] = '\0';
+    ck_assert(kk_text__insurer_number_ok(ins, 8));
+    ck_assert_int_eq(kk_text__idcode(ins, 8), KK_IDCODE_INSURER);
+    ins[7] = (char)('0' + (ins[7] - '0' + 1) % 10);
+    ck_assert(!kk_text__insurer_number_ok(ins, 8));
+    ck_assert_int_eq(kk_text__idcode(ins, 8), KK_IDCODE_NONE);
+    ck_assert_int_eq(kk_text__idcode("TK1234567", 9), KK_IDCODE_PASSPORT);
+    ck_assert_int_eq(kk_text__idcode("ｔｋ１２３４５６７", strlen("ｔｋ１２３４５６７")), KK_IDCODE_PASSPORT);
+    ck_assert_int_eq(kk_text__idcode("AB12345678CD", 12), KK_IDCODE_RESIDENCE_CARD);
+    ck_assert_int_eq(kk_text__idcode("1234-567890", 11), KK_IDCODE_PENSION);
+    ck_assert_int_eq(kk_text__idcode("PID12345", 8), KK_IDCODE_NONE);
+    ck_assert_int_eq(kk_text__idcode("12345", 5), KK_IDCODE_NONE);
+}
+END_TEST
+
+static char *head_of(const char *a, char *postal3)
+{
+    kk_span h = kk_text__address_head(a, strlen(a), postal3);
+    return strndup(a + h.from, h.to - h.from);
+}
+
+START_TEST(address_head)
+{
+    char p3[4];
+    char *h = head_of("〒154-0024 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室", p3);
+    ck_assert_str_eq(h, "東京都世田谷区");
+    ck_assert_str_eq(p3, "154");
+    free(h);
+    h = head_of("大阪府大阪市北区梅田2丁目4番9号", NULL);
+    ck_assert_str_eq(h, "大阪府大阪市北区");
+    free(h);
+    h = head_of("154-0024 神奈川県横浜市中区本町1丁目", p3);
+    ck_assert_str_eq(h, "神奈川県横浜市中区");
+    free(h);
+    h = head_of("北海道札幌市中央区北1条西2丁目", NULL);
+    ck_assert_str_eq(h, "北海道札幌市中央区");
+    free(h);
+    h = head_of("長野県松本市本町3-4", NULL);
+    ck_assert_str_eq(h, "長野県松本市");
+    free(h);
+    h = head_of("123 Main Street", NULL);
+    ck_assert_str_eq(h, "");
+    free(h);
+}
+END_TEST
+
+static char *cut(const char *t, bool keep)
+{
+    kk_span sp[8];
+    size_t n = kk_text__address_spans(t, strlen(t), keep, sp, 8);
+    kk_buf b = KK_BUF_INIT;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        kk__buf_add(&b, t + at, sp[i].from - at);
+        kk__buf_adds(&b, "*");
+        at = sp[i].to;
+    }
+    kk__buf_adds(&b, t + at);
+    return kk__buf_detach(&b);
+}
+
+START_TEST(address_in_text)
+{
+    char *c = cut("住所 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室、電話", true);
+    ck_assert_str_eq(c, "住所 東京都世田谷区*、電話");
+    free(c);
+    c = cut("住所 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室、電話", false);
+    ck_assert_str_eq(c, "住所 *、電話");
+    free(c);
+    c = cut("〒530-0001 大阪市北区梅田二丁目4番9号", true);
+    ck_assert_str_eq(c, "* 大阪市北区*");
+    free(c);
+    /* clinical numbers are no address */
+    c = cut("腹部単純CT 5mm 120kV 第3腰椎 2-3cm", true);
+    ck_assert_str_eq(c, "腹部単純CT 5mm 120kV 第3腰椎 2-3cm");
+    free(c);
+}
+END_TEST
+
 Suite *text_suite(void)
 {
     Suite *s = suite_create("text");
@@ -250,6 +381,14 @@ Suite *text_suite(void)
     tcase_add_test(tc, fold_width_case_kana);
     tcase_add_loop_test(tc, readings_have_one_key, 0, (int)(sizeof same_reading / sizeof same_reading[0]));
     tcase_add_test(tc, readings_differ_and_fail);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("codes");
+    tcase_add_test(tc, my_number_check_digit);
+    tcase_add_test(tc, other_codes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("address");
+    tcase_add_test(tc, address_head);
+    tcase_add_test(tc, address_in_text);
     suite_add_tcase(s, tc);
     return s;
 }
