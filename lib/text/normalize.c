@@ -38,10 +38,10 @@ typedef struct fold_out {
     bool failed;
 } fold_out;
 
-static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b)
+static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
 {
     /* katakana to hiragana: ァ..ヶ and ヽヾ */
-    if ((c >= 0x30A1 && c <= 0x30F6) || c == 0x30FD || c == 0x30FE)
+    if (kana && ((c >= 0x30A1 && c <= 0x30F6) || c == 0x30FD || c == 0x30FE))
         c -= 0x60;
     if (o->len + 4 >= o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
@@ -72,11 +72,13 @@ static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b)
     }
 }
 
-kk_status kk_text__fold(const char *in, size_t len, kk_ftext *out)
+kk_status kk_text__fold(const char *in, size_t len, unsigned flags, kk_ftext *out)
 {
     memset(out, 0, sizeof *out);
     UErrorCode err = U_ZERO_ERROR;
-    const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&err);
+    const UNormalizer2 *nf = (flags & KK_FOLD_CASE) ? unorm2_getNFKCCasefoldInstance(&err)
+                                                    : unorm2_getNFKCInstance(&err);
+    bool kana = (flags & KK_FOLD_KANA) != 0;
     if (U_FAILURE(err))
         return KK_EINVAL;
     fold_out o = { 0 };
@@ -105,7 +107,7 @@ kk_status kk_text__fold(const char *in, size_t len, kk_ftext *out)
             for (int32_t k = 0; k < nl;) {
                 UChar32 d;
                 U16_NEXT(norm, k, nl, d);
-                put_cp(&o, d, pstart, (uint32_t)at);
+                put_cp(&o, d, pstart, (uint32_t)at, kana);
             }
             pl = 0;
         }
@@ -136,7 +138,7 @@ kk_status kk_text__fold(const char *in, size_t len, kk_ftext *out)
 char *kk_text__fold_str(const char *in, size_t len, size_t *outlen)
 {
     kk_ftext t;
-    if (kk_text__fold(in, len, &t) != KK_OK)
+    if (kk_text__fold(in, len, KK_FOLD_ALL, &t) != KK_OK)
         return NULL;
     free(t.from);
     free(t.to);

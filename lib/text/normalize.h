@@ -33,11 +33,16 @@ typedef struct kk_ftext {
 
 #define KK_FTEXT_INIT { NULL, 0, NULL, NULL }
 
-/** Fold len bytes of UTF-8. @return KK_OK, KK_ENOMEM, KK_EINVAL (ICU) */
-kk_status kk_text__fold(const char *in, size_t len, kk_ftext *out);
+#define KK_FOLD_CASE 1u /* case folding (NFKC_Casefold instead of NFKC) */
+#define KK_FOLD_KANA 2u /* katakana to hiragana */
+#define KK_FOLD_ALL (KK_FOLD_CASE | KK_FOLD_KANA)
+
+/** Fold len bytes of UTF-8: NFKC always, the rest by flags.
+ *  @return KK_OK, KK_ENOMEM, KK_EINVAL (ICU) */
+kk_status kk_text__fold(const char *in, size_t len, unsigned flags, kk_ftext *out);
 void kk_text__ftext_free(kk_ftext *t);
 
-/** Fold into a plain string (no map); NULL on failure. free() it. */
+/** Fold (KK_FOLD_ALL) into a plain string (no map); NULL on failure. */
 char *kk_text__fold_str(const char *in, size_t len, size_t *outlen);
 
 /**
