@@ -35,7 +35,7 @@ endif
 # installed (opencv4.pc comes with the ~225-package libopencv-dev).
 # The core (headers, keys, store) needs the first set; the pixel module
 # (kakou-pixel.so: burned-in text, codecs) the second as well.
-PKGS_CORE   := libsodium libgcrypt sqlite3
+PKGS_CORE   := libsodium libgcrypt sqlite3 icu-uc
 PKGS_PIXEL  := tesseract lept libopenjp2 libjpeg libpng
 PKGS        := $(PKGS_CORE) $(PKGS_PIXEL)
 DCMTK_CORE  := -ldcmdata -loflog -lofstd
@@ -61,8 +61,9 @@ WARN       := -Wall -Wextra -Werror
 CPPFLAGS_K  = -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
 ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
 ALL_CXXFLAGS= -std=c++17 $(WARN) -Wno-deprecated-copy $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(OPENCV_CFLAGS) $(CXXFLAGS)
-LIBS        = $(DCMTK_LIBS) $(OPENCV_LIBS) $(PKG_LIBS) -lgomp -lpthread $(LDLIBS)
-LIBS_CORE   = $(DCMTK_CORE) $(PKG_LIBS_CORE) -ldl -lpthread $(LDLIBS)
+# MeCab (lib/text/morph.c) has no .pc file: -lmecab, as mecab-config says
+LIBS        = $(DCMTK_LIBS) $(OPENCV_LIBS) $(PKG_LIBS) -lmecab -lgomp -lpthread $(LDLIBS)
+LIBS_CORE   = $(DCMTK_CORE) $(PKG_LIBS_CORE) -lmecab -ldl -lpthread $(LDLIBS)
 
 LIB_C   := $(sort $(wildcard lib/*/*.c))
 LIB_CXX := $(sort $(wildcard lib/*/*.cc))

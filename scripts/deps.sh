@@ -18,6 +18,7 @@ PACKAGES="build-essential pkg-config
  libdcmtk-dev dcmtk libsodium-dev libgcrypt20-dev libsqlite3-dev sqlite3 check
  libopenjp2-7-dev libjpeg62-turbo-dev libpng-dev
  libtesseract-dev tesseract-ocr-eng tesseract-ocr-jpn
+ libicu-dev libmecab-dev mecab-ipadic-utf8
  libopencv-core-dev libopencv-imgproc-dev
  libgdcm-tools dicom3tools python3-pydicom python3-numpy python3-pil
  fonts-dejavu-core fonts-ipafont-gothic
@@ -27,7 +28,10 @@ present() {
     command -v cc >/dev/null 2>&1 || return 1
     command -v c++ >/dev/null 2>&1 || return 1
     command -v pkg-config >/dev/null 2>&1 || return 1
-    pkg-config --exists libsodium libgcrypt sqlite3 check libopenjp2 libjpeg libpng tesseract lept || return 1
+    pkg-config --exists libsodium libgcrypt sqlite3 check libopenjp2 libjpeg libpng tesseract lept icu-uc || return 1
+    [ -f /usr/include/mecab.h ] || return 1
+    [ -f /var/lib/mecab/dic/ipadic-utf8/sys.dic ] || return 1
+    [ -f /usr/share/mecab/dic/ipadic/Noun.name.csv ] || return 1
     [ -f /usr/include/dcmtk/dcmdata/dctk.h ] || return 1
     [ -f /usr/include/opencv4/opencv2/imgproc.hpp ] || return 1
     [ -d /usr/share/tesseract-ocr/5/tessdata ] || return 1

@@ -17,7 +17,10 @@
 #include "deid/actions.h"
 #include "store/store_internal.h"
 #include "text/charset.h"
+#include "text/address.h"
 #include "text/dicom_dates.h"
+#include "text/idnum.h"
+#include "text/normalize.h"
 
 /* Longest value a VR allows, for sizing pseudonyms. */
 static unsigned vr_max(uint16_t vr)
@@ -32,31 +35,37 @@ static unsigned vr_max(uint16_t vr)
     }
 }
 
-/* A 12-digit My Number with a valid check digit (番号利用法): it is an
- * individual identification code, so it is deleted, never pseudonymized and
- * never stored (R03, R04). */
-static bool is_my_number(const char *s, size_t n)
+/* An individual identification code (個人識別符号: My Number, passport,
+ * residence card, pension number, in any width and with any separators):
+ * it is deleted, never pseudonymized, never stored, never an HMAC input
+ * (R03, R04). Every backslash-separated value is checked. A PatientID
+ * of 12 digits or 8 is the hospital's own more often than a licence or an
+ * insurer number: there only the codes with a check digit or a shape of
+ * their own count. */
+static bool is_personal_code(kk_action_env *env, uint32_t tag, const char *s, size_t n)
 {
-    while (n && s[n - 1] == ' ')
-        n--;
-    if (n != 12)
-        return false;
-    for (size_t i = 0; i < 12; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    int sum = 0;
-    for (int k = 1; k <= 11; k++) {
-        int digit = s[11 - k] - '0';
-        int q = k <= 6 ? k + 1 : k - 5;
-        sum += digit * q;
+    kk_buf u = KK_BUF_INIT;
+    kk_text__to_utf8(env->charset, env->charset_len, s, n, &u);
+    bool hit = false;
+    const char *p = u.data ? u.data : "";
+    size_t start = 0;
+    for (size_t i = 0; i <= u.len && !hit; i++) {
+        if (i < u.len && p[i] != '\\')
+            continue;
+        kk_idcode c = kk_text__idcode(p + start, i - start);
+        if (tag == KK_TAG(0x0010, 0x0020))
+            hit = c == KK_IDCODE_MY_NUMBER || c == KK_IDCODE_PASSPORT ||
+                  c == KK_IDCODE_RESIDENCE_CARD || c == KK_IDCODE_PENSION;
+        else
+            hit = c != KK_IDCODE_NONE;
+        start = i + 1;
     }
-    int r = sum % 11;
-    int check = r <= 1 ? 0 : 11 - r;
-    return check == s[11] - '0';
+    kk__buf_free(&u);
+    return hit;
 }
 
 static kk_status apply_pseudonym(kk_action_env *env, kk_dcm_item *item, kk_dcm_elem **e,
-                                 uint16_t vr, const kk_rule *r)
+                                 uint32_t tag, uint16_t vr, const kk_rule *r)
 {
     const char *s;
     size_t n;
@@ -64,7 +73,7 @@ static kk_status apply_pseudonym(kk_action_env *env, kk_dcm_item *item, kk_dcm_e
         return KK_EINVAL;
     if (n == 0)
         return KK_OK;
-    if (is_my_number(s, n))
+    if (is_personal_code(env, tag, s, n))
         return KK_EINVAL; /* the walker removes it */
     const char *domain = kk_rule__arg(r, "domain");
     if (!domain)
@@ -138,39 +147,9 @@ static kk_status apply_truncate(kk_action_env *env, kk_dcm_item *item, kk_dcm_el
 }
 
 /* Japanese addresses: keep up to the municipality (都道府県 + 市区町村),
- * drop the rest (R17). Non-Japanese text keeps nothing it cannot place. */
-static size_t jp_city_end(const char *u, size_t n)
-{
-    static const char *const pref_end[] = { "都", "道", "府", "県" };
-    static const char *const city_end[] = { "市", "区", "町", "村", "郡" };
-    size_t i = 0, pref = 0;
-    for (; i < n && i < 24; i++)
-        for (size_t k = 0; k < 4; k++)
-            if (strncmp(u + i, pref_end[k], 3) == 0) {
-                pref = i + 3;
-                goto found_pref;
-            }
-found_pref:
-    if (!pref)
-        return 0;
-    size_t end = pref;
-    /* the first 市/区/町/村 after the prefecture; a 市 followed by a 区
-     * (政令指定都市) keeps the ward too */
-    for (i = pref; i + 3 <= n && i < pref + 36; i++) {
-        for (size_t k = 0; k < 5; k++)
-            if (strncmp(u + i, city_end[k], 3) == 0) {
-                end = i + 3;
-                if (k == 0) {
-                    for (size_t j = end; j + 3 <= n && j < end + 18; j++)
-                        if (strncmp(u + j, "区", 3) == 0)
-                            return j + 3;
-                }
-                return end;
-            }
-    }
-    return end;
-}
-
+ * drop the rest (R17, lib/text/address.c); a postal code goes, or keeps
+ * its first three digits with `set address.postal 3`. Non-Japanese text
+ * keeps nothing it cannot place. */
 static kk_status apply_generalize_address(kk_action_env *env, kk_dcm_item *item,
                                           kk_dcm_elem **e)
 {
@@ -180,13 +159,26 @@ static kk_status apply_generalize_address(kk_action_env *env, kk_dcm_item *item,
         return KK_EINVAL;
     if (n == 0)
         return KK_OK;
-    kk_buf u = KK_BUF_INIT, enc = KK_BUF_INIT;
+    kk_buf u = KK_BUF_INIT, enc = KK_BUF_INIT, out = KK_BUF_INIT;
+    kk_ftext f = KK_FTEXT_INIT;
     kk_text__to_utf8(env->charset, env->charset_len, s, n, &u);
-    size_t keep = u.data ? jp_city_end(u.data, u.len) : 0;
     kk_status st = KK_EINVAL;
-    if (keep && kk_text__from_utf8(env->charset, env->charset_len, u.data, keep, &enc) == KK_OK)
-        st = kk_dcm__set_string(item, e, env->ctx, enc.data, enc.len);
+    if (u.data && kk_text__fold(u.data, u.len, 0, &f) == KK_OK) {
+        char postal3[4];
+        kk_span head = kk_text__address_head(f.s, f.len, postal3);
+        bool three = strcmp(kk_profile__param(env->profile, "address.postal", "remove"), "3") == 0;
+        if (head.to > head.from) {
+            if (three && postal3[0])
+                kk__buf_printf(&out, "%s ", postal3);
+            kk__buf_add(&out, f.s + head.from, head.to - head.from);
+            if (!out.failed &&
+                kk_text__from_utf8(env->charset, env->charset_len, out.data, out.len, &enc) == KK_OK)
+                st = kk_dcm__set_string(item, e, env->ctx, enc.data, enc.len);
+        }
+    }
+    kk_text__ftext_free(&f);
     kk__buf_free(&u);
+    kk__buf_free(&out);
     kk__buf_free(&enc);
     return st;
 }
@@ -194,10 +186,9 @@ static kk_status apply_generalize_address(kk_action_env *env, kk_dcm_item *item,
 kk_status kk_action__apply_keyed(kk_action_env *env, kk_dcm_item *item, kk_dcm_elem **e,
                                  uint32_t tag, uint16_t vr, kk_action a, const kk_rule *r)
 {
-    (void)tag;
     switch (a) {
     case KK_ACTION_PSEUDONYM:
-        return apply_pseudonym(env, item, e, vr, r);
+        return apply_pseudonym(env, item, e, tag, vr, r);
     case KK_ACTION_GENERALIZE_AGE:
         return apply_generalize_age(env, item, e, vr, r);
     case KK_ACTION_TRUNCATE_DATE:

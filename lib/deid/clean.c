@@ -1,59 +1,105 @@
 /*
  * lib/deid/clean.c - the clean (C) action for text (see clean.h).
  *
- * Two passes over the UTF-8 text mark bytes to remove: (1) the object's
- * own identifiers, matched case-insensitively and, when ASCII, on word
- * boundaries; (2) patterns for dates (Gregorian and Japanese era), long
- * digit runs (IDs, My Number, card numbers), phone numbers, e-mail
- * addresses, caret-separated DICOM names and names next to honorifics
- * (Mr/Dr..., 様/さん/殿/先生). Each marked run becomes "***".
- * The process stays in the C locale, so regex works on bytes and the
- * multibyte literals below are plain byte strings.
+ * Marks bytes of the original UTF-8 to remove, in layers:
+ *  1. patterns (POSIX regex) over the NFKC-folded text (full-width digits
+ *     and letters become ASCII; case kept): dates (Gregorian, era), long
+ *     digit runs and ID-like tokens, My Number and other codes, phone
+ *     numbers, postal codes, e-mail, Family^Given, titles and roles with
+ *     the capitalised words after them, romaji honorifics;
+ *  2. Japanese addresses (lib/text/address.c);
+ *  3. Japanese names: MeCab person and place names, and the name next to a
+ *     cue word (主治医, 長女, 様, 先生...), with or without spaces, colons
+ *     or brackets; romaji names whose readings are in the dictionary;
+ *  4. the object's own identifiers, folded the same way (case, width,
+ *     katakana/hiragana) and by reading key for romaji words.
+ * Each folded match maps back to its original bytes; every marked run
+ * becomes "***", widened to whole characters. The process stays in the C
+ * locale, so regex works on bytes and multibyte literals are byte strings.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deid/clean.h"
+#include "profile/profile_internal.h"
+#include "text/address.h"
+#include "text/morph.h"
+#include "text/normalize.h"
 
 typedef struct pattern {
     const char *re;
     const char *needs; /* a byte the text must hold for the pattern to apply */
+    int group;         /* the subexpression to remove (0: the whole match) */
+    bool allowable;    /* an ID-like token the profile's allowlist may keep */
 } pattern;
+
+#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define NAME "[A-Z][A-Za-z'-]+"
+#define NAME2 NAME "([ ]+" NAME ")?"
+#define ROLES "[Dd]aughter|[Ss]on|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|" \
+              "[Bb]rother|[Ss]pouse|[Gg]uardian|[Cc]ontact|[Rr]eferred by|" \
+              "[Rr]eferring physician|[Rr]eferring doctor|[Pp]hysician|[Tt]echnologist|" \
+              "[Rr]adiographer|[Nn]urse|[Aa]ttending|[Rr]adiologist|[Ss]urgeon|" \
+              "[Kk]ey person|[Nn]ext of kin|[Pp]atient|[Cc]aregiver|[Rr]eported by|" \
+              "[Rr]ead by|[Ss]igned by|[Pp]erformed by"
 
 static const pattern patterns[] = {
     /* Gregorian dates in common spellings */
-    { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789" },
-    { "[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}", "0123456789" },
-    { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789" },
+    { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", 0, false },
+    { "[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}", "0123456789", 0, false },
+    { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789", 0, false },
     /* Japanese era dates: 昭和45年3月12日, 平成元年, S45.3.12, H31/4/30 */
-    { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4" },
-    { "(^|[^A-Za-z])[MTSHRmtshr][0-9]{1,2}[./-][0-9]{1,2}([./-][0-9]{1,2})?", "0123456789" },
-    /* IDs, My Number, insurance and card numbers: 5+ digits in a token */
-    { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789" },
-    { "[0-9]{4}[- ][0-9]{4}[- ][0-9]{4}([- ][0-9]{1,4})?", "0123456789" },
-    { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789" },
-    /* phone numbers */
-    { "\\+?\\(?[0-9]{2,5}\\)?[- ][0-9]{1,4}[- ][0-9]{3,4}", "0123456789" },
+    { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", 0, false },
+    { "(^|[^A-Za-z])([MTSHRmtshr][0-9]{1,2}[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "0123456789", 2, false },
+    { "(^|[^A-Za-z])([MTSHR][0-9]{1,2}年([0-9]{1,2}月([0-9]{1,2}日)?)?)", "0123456789", 2, false },
+    /* IDs, My Number, insurance and card numbers: 5+ digits in a token,
+     * letters with 4+ digits, digit groups with separators */
+    { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789", 0, true },
+    { "[A-Za-z]+[-_]?[0-9]{4,}[A-Za-z0-9]*", "0123456789", 0, true },
+    { "[0-9]{4}[- .][0-9]{4}[- .][0-9]{4}([- .][0-9]{1,4})?", "0123456789", 0, false },
+    { "[0-9]{4}[- ][0-9]{6}", "0123456789", 0, false },
+    { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789", 0, false },
+    { "[A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?", "0123456789", 0, false },
+    /* phone numbers: 03-1234-5678, (03)1234-5678, 090 1234 5678, +81-3-... */
+    { "\\+?\\(?[0-9]{2,5}\\)?[- ]?[0-9]{1,4}[- ][0-9]{3,4}", "0123456789", 0, false },
+    { "\\(0[0-9]{1,4}\\)[0-9]{1,4}-?[0-9]{3,4}", "(", 0, false },
+    { "(TEL|Tel|tel|FAX|Fax|fax|電話|携帯|連絡先)[ :.番号]*([-+()0-9 ]{6,})", "0123456789", 2, false },
+    /* postal codes */
+    { "〒[ ]*[0-9]{3}-?[0-9]{0,4}", "\xe3", 0, false },
+    { "(^|[^0-9-])([0-9]{3}-[0-9]{4})($|[^0-9-])", "-", 2, false },
     /* e-mail */
-    { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@" },
+    { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@", 0, false },
     /* DICOM-style names: Family^Given */
-    { "[^ ^=\\\\,;:()]+\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^" },
-    /* honorific followed by a capitalised name */
-    { "(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sr|Sra|Herr|Frau|Mme|Mlle)\\.?[ ]+[A-Z][A-Za-z'-]+([ ]+[A-Z][A-Za-z'-]+)?",
-      "MDPSHFm" },
-    { "[Pp]atient[ :]+[A-Z][A-Za-z'-]+([ ,]+[A-Z][A-Za-z'-]+)?", "Pp" },
+    { "[^ ^=\\\\,;:()]+\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", 0, false },
+    /* a title, with or without a period or space, and the name after it */
+    { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAME2 ")",
+      "MDPSHFm", 3, false },
+    /* a role, and the capitalised name after it: "contact: daughter Hanako" */
+    { "(^|[^A-Za-z])(" ROLES ")[ :.,]*((" ROLES ")[ :.,]*)?(" NAME2 ")", "abcdefghijklmnopqrstuvwxyz", 5, false },
+    /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
+    { "(" NAME2 ")[ -](san|sama|sensei|kun|chan|dono|shi|sensee)($|[^A-Za-z])", "-s ", 1, false },
 };
 #define NPATTERNS (sizeof patterns / sizeof patterns[0])
 
 struct kk_cleaner {
     regex_t re[NPATTERNS];
     int ncompiled;
+    kk_morph *morph;
+    bool keep_city;
+    char **allow;
+    int nallow;
 };
 
 kk_status kk_clean__new(kk_cleaner **out, kk_ctx *ctx)
+{
+    return kk_clean__new_for(out, ctx, NULL);
+}
+
+kk_status kk_clean__new_for(kk_cleaner **out, kk_ctx *ctx, const kk_profile *profile)
 {
     *out = NULL;
     kk_cleaner *cl = kk__calloc(1, sizeof *cl);
@@ -66,6 +112,32 @@ kk_status kk_clean__new(kk_cleaner **out, kk_ctx *ctx)
         }
         cl->ncompiled++;
     }
+    cl->morph = kk_morph__new();
+    if (!cl->morph) {
+        kk_clean__free(cl);
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    }
+    if (profile) {
+        const char *a = kk_profile__param(profile, "clean.address", "none");
+        cl->keep_city = strcmp(a, "municipality") == 0;
+        const char *allow = kk_profile__param(profile, "clean.allow", "");
+        for (const char *p = allow; *p;) {
+            size_t l = strcspn(p, ", ");
+            if (l) {
+                char **na = kk__realloc(cl->allow, (size_t)(cl->nallow + 1) * sizeof *na);
+                if (!na)
+                    break;
+                cl->allow = na;
+                size_t fl;
+                char *f = kk_text__fold_str(p, l, &fl);
+                if (f)
+                    cl->allow[cl->nallow++] = f;
+            }
+            p += l;
+            while (*p == ',' || *p == ' ')
+                p++;
+        }
+    }
     *out = cl;
     return KK_OK;
 }
@@ -76,12 +148,64 @@ void kk_clean__free(kk_cleaner *cl)
         return;
     for (int i = 0; i < cl->ncompiled; i++)
         regfree(&cl->re[i]);
+    kk_morph__free(cl->morph);
+    for (int i = 0; i < cl->nallow; i++)
+        free(cl->allow[i]);
+    free(cl->allow);
     free(cl);
+}
+
+double kk_clean__morph_load_ms(const kk_cleaner *cl)
+{
+    return cl ? kk_morph__load_ms(cl->morph) : 0;
 }
 
 /* --- identifier sets ------------------------------------------------ */
 
-static void idset_push(kk_idset *ids, const char *s, size_t len)
+/* Values that are clinical words, not identifiers, even when an attribute
+ * the object uses as an identifier holds them (a department "CT"). */
+static const char *const clinical_words[] = {
+    "ct", "mr", "mri", "pet", "us", "cr", "dr", "dx", "mg", "nm", "xa", "rf", "ot", "sc", "sr",
+    "rt", "ecg", "spect", "radiology", "radiology department", "imaging", "chest", "head",
+    "abdomen", "pelvis", "brain", "spine", "neck", "knee", "heart", "emergency", "er", "icu",
+    "surgery", "internal medicine", "cardiology", "neurology", "neurosurgery", "orthopedics",
+    "pediatrics", "oncology", "urology", "gynecology", "obstetrics", "dermatology",
+    "ophthalmology", "ent", "dentistry", "anonymous", "unknown", "none", "other", "test",
+    "放射線科", "放射線部", "画像診断科", "画像診断部", "内科", "外科", "整形外科", "脳神経外科",
+    "脳外科", "循環器内科", "循環器科", "消化器内科", "呼吸器内科", "小児科", "産婦人科", "婦人科",
+    "泌尿器科", "眼科", "耳鼻科", "耳鼻咽喉科", "皮膚科", "歯科", "救急科", "救急部", "検査部",
+    "放射線", "病院", "医院", "診療所", "くりにっく", "こんぴゅーたー", NULL
+};
+
+static bool is_clinical_word(const char *s, size_t n)
+{
+    for (int i = 0; clinical_words[i]; i++)
+        if (strlen(clinical_words[i]) == n && memcmp(clinical_words[i], s, n) == 0)
+            return true;
+    return false;
+}
+
+static size_t utf8_chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            c++;
+    return c;
+}
+
+static bool ascii_only(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+/* Push a folded identifier. ASCII ones shorter than 3 characters and
+ * non-ASCII ones of one character identify no one by themselves and would
+ * cut clinical words (CT, 腹部単純CT); clinical words are never scrub terms. */
+static void idset_push_folded(kk_idset *ids, const char *s, size_t len)
 {
     while (len && (s[0] == ' ' || s[0] == '\0')) {
         s++;
@@ -89,8 +213,11 @@ static void idset_push(kk_idset *ids, const char *s, size_t len)
     }
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\0'))
         len--;
-    /* one ASCII letter identifies nothing; one CJK character may (姓) */
-    if (len < 2)
+    if (!len)
+        return;
+    if (ascii_only(s, len) ? len < 3 : utf8_chars(s, len) < 2)
+        return;
+    if (is_clinical_word(s, len))
         return;
     for (int i = 0; i < ids->n; i++)
         if (ids->lens[i] == len && memcmp(ids->items[i], s, len) == 0)
@@ -115,6 +242,75 @@ static void idset_push(kk_idset *ids, const char *s, size_t len)
     ids->n++;
 }
 
+static void idset_push(kk_idset *ids, const char *s, size_t len)
+{
+    size_t fl;
+    char *f = kk_text__fold_str(s, len, &fl);
+    if (!f)
+        return;
+    idset_push_folded(ids, f, fl);
+    free(f);
+}
+
+static void key_push(kk_idset *ids, const char *key)
+{
+    if (strlen(key) < 3)
+        return;
+    for (int i = 0; i < ids->nkeys; i++)
+        if (strcmp(ids->keys[i], key) == 0)
+            return;
+    if (ids->nkeys == ids->capkeys) {
+        int cap = ids->capkeys ? ids->capkeys * 2 : 8;
+        char **k = kk__realloc(ids->keys, (size_t)cap * sizeof *k);
+        if (!k)
+            return;
+        ids->keys = k;
+        ids->capkeys = cap;
+    }
+    char *d = kk__strndup(key, strlen(key));
+    if (d)
+        ids->keys[ids->nkeys++] = d;
+}
+
+/* A name component: itself, and its reading in every script (kana from
+ * romaji with and without long vowels; the reading key for romaji words). */
+static void add_component(kk_idset *ids, const char *s, size_t len)
+{
+    idset_push(ids, s, len);
+    size_t fl;
+    char *f = kk_text__fold_str(s, len, &fl);
+    if (!f)
+        return;
+    char key[128], kana[256];
+    size_t kl = kk_text__kana_key(f, fl, key, sizeof key);
+    if (!kl)
+        kl = kk_text__romaji_key(f, fl, key, sizeof key);
+    if (kl >= 3) {
+        key_push(ids, key);
+        /* the kana spellings of the reading: short and long vowels */
+        char var[128];
+        for (int v = 0; v < 8; v++) {
+            /* bit 0: o as ou, bit 1: u as uu, bit 2: written with ー */
+            char lv = (v & 4) ? '-' : 'u';
+            if ((v & 4) && !(v & 3))
+                continue;
+            size_t o = 0;
+            for (size_t i = 0; i < kl && o + 3 < sizeof var; i++) {
+                var[o++] = key[i];
+                if ((v & 1) && key[i] == 'o' && (i + 1 == kl || key[i + 1] != 'u'))
+                    var[o++] = lv;
+                if ((v & 2) && key[i] == 'u' && i > 0 && key[i - 1] != 'u')
+                    var[o++] = lv;
+            }
+            var[o] = '\0';
+            size_t nk = kk_text__romaji_to_kana(var, o, kana, sizeof kana);
+            if (nk && utf8_chars(kana, nk) >= 3)
+                idset_push_folded(ids, kana, nk);
+        }
+    }
+    free(f);
+}
+
 void kk_idset__add_name(kk_idset *ids, const char *s, size_t len)
 {
     /* groups split by '=', components by '^' and by spaces */
@@ -125,8 +321,12 @@ void kk_idset__add_name(kk_idset *ids, const char *s, size_t len)
             size_t gl = i - start;
             size_t cs = 0;
             for (size_t j = 0; j <= gl; j++) {
-                if (j == gl || g[j] == '^' || g[j] == ' ') {
-                    idset_push(ids, g + cs, j - cs);
+                if (j == gl || g[j] == '^' || g[j] == ' ' ||
+                    (j + 3 <= gl && memcmp(g + j, "\xe3\x80\x80", 3) == 0)) {
+                    if (j > cs)
+                        add_component(ids, g + cs, j - cs);
+                    if (j < gl && g[j] != '^' && g[j] != ' ')
+                        j += 2;
                     cs = j + 1;
                 }
             }
@@ -212,122 +412,580 @@ void kk_idset__free(kk_idset *ids)
 {
     for (int i = 0; i < ids->n; i++)
         free(ids->items[i]);
+    for (int i = 0; i < ids->nkeys; i++)
+        free(ids->keys[i]);
     free(ids->items);
     free(ids->lens);
+    free(ids->keys);
     ids->items = NULL;
     ids->lens = NULL;
-    ids->n = ids->cap = 0;
+    ids->keys = NULL;
+    ids->n = ids->cap = ids->nkeys = ids->capkeys = 0;
 }
 
-/* --- cleaning ------------------------------------------------------- */
+/* --- views of the text ------------------------------------------------ */
 
-static bool ascii_only(const char *s, size_t n)
+/* A folded view with its map to the original (identity for ASCII). */
+typedef struct view {
+    const char *s;
+    size_t len;
+    kk_ftext ft;      /* owns s when folded */
+    char *low;        /* owns s when an ASCII lower-cased copy */
+    bool identity;    /* s[i] came from in[i] */
+} view;
+
+static bool make_view(view *v, const char *in, size_t len, bool ascii, unsigned flags)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            return false;
+    memset(v, 0, sizeof *v);
+    if (ascii) {
+        v->identity = true;
+        v->len = len;
+        if (flags & KK_FOLD_CASE) {
+            v->low = malloc(len + 1);
+            if (!v->low)
+                return false;
+            for (size_t i = 0; i < len; i++)
+                v->low[i] = (char)tolower((unsigned char)in[i]);
+            v->low[len] = '\0';
+            v->s = v->low;
+        } else {
+            v->s = in;
+        }
+        return true;
+    }
+    if (kk_text__fold(in, len, flags, &v->ft) != KK_OK)
+        return false;
+    v->s = v->ft.s;
+    v->len = v->ft.len;
     return true;
 }
 
-static void mark_at(const char *in, size_t len, const char *id, size_t il, bool ascii, size_t i,
-                    unsigned char *mark)
+static void free_view(view *v)
 {
-    /* ASCII identifiers only on word boundaries: "Li" is not in "Lipid" */
-    if (ascii && ((i > 0 && isalnum((unsigned char)in[i - 1]) && isalnum((unsigned char)id[0])) ||
-                  (i + il < len && isalnum((unsigned char)in[i + il]) &&
-                   isalnum((unsigned char)id[il - 1]))))
-        return;
-    memset(mark + i, 1, il);
+    free(v->low);
+    kk_text__ftext_free(&v->ft);
 }
 
-/* Every place an identifier occurs: ASCII ones without regard to case
- * (searched in an ASCII-lowercased copy), others byte for byte. This runs
- * on every cleaned text, for every identifier of the object. */
-static void mark_identifiers(const kk_idset *ids, const char *in, size_t len, unsigned char *mark)
+/* Mark the original bytes behind view bytes [a, b). */
+static void mark_span(const view *v, size_t a, size_t b, unsigned char *mark, size_t inlen)
 {
-    char small[512], lid[256];
-    char *low = NULL;
+    if (a >= b || b > v->len)
+        return;
+    size_t from = v->identity ? a : v->ft.from[a];
+    size_t to = v->identity ? b : v->ft.to[b - 1];
+    if (to > inlen)
+        to = inlen;
+    if (from < to)
+        memset(mark + from, 1, to - from);
+}
+
+/* --- layer 1: patterns -------------------------------------------------- */
+
+static bool allowed(const kk_cleaner *cl, const char *s, size_t n)
+{
+    for (int i = 0; i < cl->nallow; i++) {
+        size_t l = strlen(cl->allow[i]);
+        if (l != n)
+            continue;
+        size_t k = 0;
+        while (k < n && tolower((unsigned char)s[k]) == (unsigned char)cl->allow[i][k])
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
+{
+    char small[512];
+    char *z = v->len < sizeof small ? small : malloc(v->len + 1);
+    if (!z)
+        return;
+    memcpy(z, v->s, v->len);
+    z[v->len] = '\0';
+    for (size_t p = 0; p < NPATTERNS; p++) {
+        if (!strpbrk(z, patterns[p].needs))
+            continue;
+        size_t off = 0;
+        regmatch_t m[8];
+        int g = patterns[p].group;
+        while (off < v->len && regexec(&cl->re[p], z + off, 8, m, off ? REG_NOTBOL : 0) == 0) {
+            if (m[0].rm_eo <= m[0].rm_so) {
+                off += (size_t)m[0].rm_so + 1;
+                continue;
+            }
+            if (m[g].rm_so >= 0 && m[g].rm_eo > m[g].rm_so) {
+                size_t a = off + (size_t)m[g].rm_so, b = off + (size_t)m[g].rm_eo;
+                /* trailing spaces and separators a pattern took stay */
+                while (b > a && (z[b - 1] == ' ' || z[b - 1] == '-'))
+                    b--;
+                if (!(patterns[p].allowable && allowed(cl, z + a, b - a)))
+                    mark_span(v, a, b, mark, inlen);
+            }
+            /* the next search starts after the part removed, so a second
+             * match can share the context bytes around it */
+            size_t next = g && m[g].rm_eo > m[g].rm_so ? (size_t)m[g].rm_eo : (size_t)m[0].rm_eo;
+            off += next > 0 ? next : 1;
+        }
+    }
+    if (z != small)
+        free(z);
+}
+
+/* --- layer 2 and 3: addresses and Japanese names ----------------------- */
+
+/* Decode the code point at s[i] (valid UTF-8 from ICU). */
+static unsigned cp_at(const char *s, size_t n, size_t i, size_t *k)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80 || i + 1 >= n) {
+        *k = 1;
+        return c;
+    }
+    if (c < 0xE0) {
+        *k = 2;
+        return ((c & 0x1Fu) << 6) | ((unsigned char)s[i + 1] & 0x3Fu);
+    }
+    if (c < 0xF0 && i + 2 < n) {
+        *k = 3;
+        return ((c & 0x0Fu) << 12) | (((unsigned char)s[i + 1] & 0x3Fu) << 6) |
+               ((unsigned char)s[i + 2] & 0x3Fu);
+    }
+    *k = c < 0xF0 ? 3 : 4;
+    if (i + *k > n)
+        *k = n - i;
+    return 0x10000;
+}
+
+/* Characters a Japanese name is written in (after NFKC): kanji, katakana,
+ * 々, ヶ, ー; hiragana only within a name that started otherwise. */
+static bool kanji_or_kata(unsigned cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC || cp == 0x3005 || cp == 0x30F6 ||
+           (cp >= 0xF900 && cp <= 0xFAFF);
+}
+
+/* Cue words before a name, and after one (honorifics, roles). */
+static const char *const cues_before[] = {
+    "主治医", "依頼医", "担当医", "紹介医", "執刀医", "指示医", "読影医", "検査医", "医師", "Dr",
+    "担当者", "担当", "技師", "技師長", "看護師", "師長", "家族", "長男", "長女", "次男", "次女",
+    "三男", "三女", "妻", "夫", "息子", "娘", "母", "父", "祖母", "祖父", "兄", "弟", "姉", "妹",
+    "孫", "嫁", "配偶者", "キーパーソン", "連絡先", "緊急連絡先", "保護者", "患者", "患者名",
+    "氏名", "紹介元", "紹介者", "依頼者", "記載者", "記録者", "入力者", "報告者", "確認者",
+    "検者", "術者", "施行者", "名前", NULL
+};
+static const char *const cues_after[] = {
+    "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "医師", "Dr", "技師",
+    "看護師", "師長", "副院長", "院長", "部長", "医長", "教授", "准教授", "講師", NULL
+};
+
+static size_t cue_at(const char *s, size_t n, size_t i, const char *const *cues)
+{
+    size_t best = 0;
+    for (int c = 0; cues[c]; c++) {
+        size_t l = strlen(cues[c]);
+        if (l > best && i + l <= n && memcmp(s + i, cues[c], l) == 0)
+            best = l;
+    }
+    return best;
+}
+
+static bool cue_sep(const char *s, size_t n, size_t i, size_t *k)
+{
+    static const char *const seps[] = { " ", ":", "：", "・", "(", ")", "（", "）", "「", "」",
+                                        "【", "】", "[", "]", "〔", "〕", "　", "=", "＝", "/",
+                                        "-", NULL };
+    for (int c = 0; seps[c]; c++) {
+        size_t l = strlen(seps[c]);
+        if (i + l <= n && memcmp(s + i, seps[c], l) == 0) {
+            *k = l;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool namey(kk_tok_kind k)
+{
+    return k == KK_TOK_SURNAME || k == KK_TOK_GIVEN || k == KK_TOK_UNKNOWN || k == KK_TOK_PLACE;
+}
+
+/* The token that starts at byte i, or -1. */
+static int tok_at(const kk_token *t, int nt, size_t i)
+{
+    for (int k = 0; k < nt; k++)
+        if (t[k].off == i)
+            return k;
+    return -1;
+}
+
+/* A run of name characters from i (at most max characters; one space
+ * inside allowed when more name characters follow). Its end. */
+static size_t name_run(const char *s, size_t n, size_t i, int max)
+{
+    size_t j = i;
+    int chars = 0;
+    bool spaced = false;
+    while (j < n && chars < max) {
+        size_t k;
+        unsigned cp = cp_at(s, n, j, &k);
+        if (kanji_or_kata(cp)) {
+            j += k;
+            chars++;
+            continue;
+        }
+        if (!spaced && chars && (cp == ' ' || cp == 0x3000)) {
+            size_t k2;
+            if (j + k < n && kanji_or_kata(cp_at(s, n, j + k, &k2)) &&
+                !cue_at(s, n, j + k, cues_after) && !cue_at(s, n, j + k, cues_before)) {
+                spaced = true;
+                j += k;
+                continue;
+            }
+        }
+        break;
+    }
+    return j;
+}
+
+static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    kk_token stack[256];
+    kk_token *t = stack;
+    int maxt = (int)(sizeof stack / sizeof stack[0]);
+    if (n / 2 + 8 > (size_t)maxt) {
+        maxt = (int)(n / 2 + 8);
+        t = malloc((size_t)maxt * sizeof *t);
+        if (!t)
+            return;
+    }
+    int nt = kk_morph__tokens(cl->morph, s, n, t, maxt);
+    /* names and places the dictionary knows */
+    for (int k = 0; k < nt; k++) {
+        if (t[k].kind == KK_TOK_SURNAME || t[k].kind == KK_TOK_GIVEN) {
+            /* a kana-only name token alone (マイ in マイナンバー) is a name
+             * only next to another name token */
+            bool kanji = false;
+            for (size_t q = t[k].off; q < t[k].off + t[k].len;) {
+                size_t kl;
+                unsigned cp = cp_at(s, n, q, &kl);
+                if ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF))
+                    kanji = true;
+                q += kl;
+            }
+            bool next_name = (k > 0 && (t[k - 1].kind == KK_TOK_SURNAME || t[k - 1].kind == KK_TOK_GIVEN)) ||
+                             (k + 1 < nt && (t[k + 1].kind == KK_TOK_SURNAME || t[k + 1].kind == KK_TOK_GIVEN));
+            if (kanji || next_name)
+                mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
+        } else if (t[k].kind == KK_TOK_PLACE) {
+            size_t pl;
+            bool pref = kk_text__prefecture_at(s + t[k].off, t[k].len, &pl) && pl >= t[k].len;
+            bool municipality = false;
+            if (k + 1 < nt && t[k + 1].kind == KK_TOK_SUFFIX && t[k + 1].off == t[k].off + t[k].len) {
+                const char *x = s + t[k + 1].off;
+                municipality = t[k + 1].len == 3 &&
+                               (!memcmp(x, "市", 3) || !memcmp(x, "区", 3) || !memcmp(x, "町", 3) ||
+                                !memcmp(x, "村", 3) || !memcmp(x, "郡", 3) || !memcmp(x, "都", 3) ||
+                                !memcmp(x, "府", 3) || !memcmp(x, "県", 3));
+            }
+            if (cl->keep_city && (pref || municipality))
+                continue;
+            mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
+        }
+    }
+    for (size_t i = 0; i < n;) {
+        size_t cl_len = cue_at(s, n, i, cues_before);
+        if (cl_len) {
+            /* skip separators and further cues: 担当技師：, キーパーソン（長女） */
+            size_t j = i + cl_len, k;
+            for (;;) {
+                size_t c2;
+                if (cue_sep(s, n, j, &k))
+                    j += k;
+                else if ((c2 = cue_at(s, n, j, cues_before)) != 0)
+                    j += c2;
+                else
+                    break;
+            }
+            size_t e = name_run(s, n, j, 8);
+            if (e > j && nt > 0) {
+                /* with the dictionary: only name-like tokens, at most 3 */
+                int tk = tok_at(t, nt, j);
+                size_t end = j;
+                for (int c = 0; tk >= 0 && tk < nt && c < 3; c++, tk++) {
+                    if (!namey(t[tk].kind))
+                        break;
+                    if (t[tk].off + t[tk].len > e)
+                        break;
+                    if (cue_at(s, n, t[tk].off, cues_after))
+                        break;
+                    end = t[tk].off + t[tk].len;
+                }
+                e = end;
+            } else if (e > j) {
+                /* no dictionary: the run, less an honorific at its end */
+                for (size_t q = j; q < e; q++)
+                    if (cue_at(s, n, q, cues_after)) {
+                        e = q;
+                        break;
+                    }
+            }
+            if (e > j)
+                mark_span(v, j, e, mark, inlen);
+            i += cl_len;
+            continue;
+        }
+        size_t al = cue_at(s, n, i, cues_after);
+        if (al && i > 0) {
+            /* the name just before: skip spaces back, then name tokens */
+            size_t b = i;
+            while (b > 0 && (s[b - 1] == ' '))
+                b--;
+            if (b >= 3 && !memcmp(s + b - 3, "\xe3\x80\x80", 3))
+                b -= 3;
+            size_t start = b;
+            if (nt > 0) {
+                int c = 0;
+                for (int k = nt - 1; k >= 0 && c < 3; k--) {
+                    if (t[k].off + t[k].len != start)
+                        continue;
+                    if (!namey(t[k].kind))
+                        break;
+                    if (cue_at(s, n, t[k].off, cues_before) == t[k].len)
+                        break;
+                    start = t[k].off;
+                    c++;
+                    /* a space between family and given name */
+                    while (start > 0 && s[start - 1] == ' ')
+                        start--;
+                    if (start >= 3 && !memcmp(s + start - 3, "\xe3\x80\x80", 3))
+                        start -= 3;
+                }
+                for (;;) {
+                    if (start < b && s[start] == ' ')
+                        start++;
+                    else if (start + 3 <= b && !memcmp(s + start, "\xe3\x80\x80", 3))
+                        start += 3;
+                    else
+                        break;
+                }
+            } else {
+                int chars = 0;
+                while (start > 0 && chars < 6) {
+                    size_t q = start - 1;
+                    while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+                        q--;
+                    size_t k;
+                    if (!kanji_or_kata(cp_at(s, n, q, &k)))
+                        break;
+                    start = q;
+                    chars++;
+                }
+                /* a cue word is not a name: 担当医師, 患者様 */
+                for (size_t q = start; q < b; q++)
+                    if (cue_at(s, n, q, cues_before) && q + cue_at(s, n, q, cues_before) >= b) {
+                        start = b;
+                        break;
+                    }
+            }
+            if (start < b)
+                mark_span(v, start, b, mark, inlen);
+            i += al;
+            continue;
+        }
+        i++;
+    }
+    /* addresses */
+    kk_span sp[32];
+    size_t ns = kk_text__address_spans(s, n, cl->keep_city, sp, 32);
+    for (size_t k = 0; k < ns; k++)
+        mark_span(v, sp[k].from, sp[k].to, mark, inlen);
+    if (t != stack)
+        free(t);
+}
+
+/* Romaji names known to the dictionary: two capitalised words in a row
+ * that are a surname and a given name reading (Hanako Yamada, YAMADA
+ * Hanako); at least one of them in mixed case, so upper-case technical
+ * descriptions never load the dictionary. */
+static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char *mark,
+                              size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    size_t ws[64], we[64];
+    int nw = 0;
+    for (size_t i = 0; i < n && nw < 64;) {
+        if (isalpha((unsigned char)s[i]) && (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
+            size_t j = i;
+            while (j < n && (isalpha((unsigned char)s[j]) || s[j] == '\''))
+                j++;
+            if (j < n && isdigit((unsigned char)s[j])) {
+                i = j;
+                continue;
+            }
+            ws[nw] = i;
+            we[nw] = j;
+            nw++;
+            i = j;
+            continue;
+        }
+        i++;
+    }
+    for (int w = 0; w + 1 < nw; w++) {
+        size_t a0 = ws[w], a1 = we[w], b0 = ws[w + 1], b1 = we[w + 1];
+        /* adjacent: one space or a comma and space */
+        size_t gap = b0 - a1;
+        if (gap < 1 || gap > 2 || (gap == 2 && s[a1] != ','))
+            continue;
+        if (!isupper((unsigned char)s[a0]) || !isupper((unsigned char)s[b0]))
+            continue;
+        bool mixed = islower((unsigned char)s[a0 + 1]) || islower((unsigned char)s[b0 + 1]);
+        if (!mixed || a1 - a0 < 2 || b1 - b0 < 2)
+            continue;
+        char ka[64], kb[64];
+        if (!kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) ||
+            !kk_text__romaji_key(s + b0, b1 - b0, kb, sizeof kb))
+            continue;
+        bool hit = (kk_morph__name_key(cl->morph, ka, true) && kk_morph__name_key(cl->morph, kb, false)) ||
+                   (kk_morph__name_key(cl->morph, ka, false) && kk_morph__name_key(cl->morph, kb, true));
+        if (hit) {
+            mark_span(v, a0, a1, mark, inlen);
+            mark_span(v, b0, b1, mark, inlen);
+        }
+    }
+}
+
+/* --- layer 4: the object's own identifiers ---------------------------- */
+
+static bool is_hira(unsigned cp)
+{
+    return cp >= 0x3041 && cp <= 0x309F;
+}
+
+static void mark_identifiers(const kk_idset *ids, const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *hay = v->s;
+    size_t len = v->len;
     for (int k = 0; k < ids->n; k++) {
         const char *id = ids->items[k];
         size_t il = ids->lens[k];
         if (il == 0 || il > len)
             continue;
-        bool ascii = ascii_only(id, il) && il <= sizeof lid;
-        const char *hay = in, *needle = id;
-        if (ascii) {
-            if (!low) {
-                low = len <= sizeof small ? small : malloc(len);
-                if (!low)
-                    return;
-                for (size_t i = 0; i < len; i++)
-                    low[i] = (char)tolower((unsigned char)in[i]);
-            }
-            for (size_t i = 0; i < il; i++)
-                lid[i] = (char)tolower((unsigned char)id[i]);
-            hay = low;
-            needle = lid;
-        }
-        /* texts are short: memchr for the first byte beats memmem's setup */
+        bool ascii = ascii_only(id, il);
+        size_t k1;
+        bool short_kana = !ascii && utf8_chars(id, il) < 3 && is_hira(cp_at(id, il, 0, &k1));
         const char *end = hay + len - il + 1;
         for (const char *p = hay; p < end; p++) {
-            p = memchr(p, needle[0], (size_t)(end - p));
+            p = memchr(p, id[0], (size_t)(end - p));
             if (!p)
                 break;
-            if (memcmp(p + 1, needle + 1, il - 1) == 0)
-                mark_at(in, len, id, il, ascii, (size_t)(p - hay), mark);
+            if (memcmp(p + 1, id + 1, il - 1) != 0)
+                continue;
+            size_t i = (size_t)(p - hay);
+            if (ascii && ((i > 0 && isalnum((unsigned char)hay[i - 1]) && isalnum((unsigned char)id[0])) ||
+                          (i + il < len && isalnum((unsigned char)hay[i + il]) &&
+                           isalnum((unsigned char)id[il - 1]))))
+                continue;
+            if (short_kana) {
+                /* a two-kana name inside a hiragana word is not the name */
+                size_t kk;
+                bool before = false;
+                if (i > 0) {
+                    size_t b = i - 1;
+                    while (b > 0 && ((unsigned char)hay[b] & 0xC0) == 0x80)
+                        b--;
+                    before = is_hira(cp_at(hay, len, b, &kk));
+                }
+                bool after = i + il < len && is_hira(cp_at(hay, len, i + il, &kk));
+                if (before || after)
+                    continue;
+            }
+            mark_span(v, i, i + il, mark, inlen);
         }
     }
-    if (low && low != small)
-        free(low);
+    /* romaji words by reading key: Satoh, SATŌ, Satou for さとう */
+    if (!ids->nkeys)
+        return;
+    for (size_t i = 0; i < len;) {
+        size_t k;
+        unsigned cp = cp_at(hay, len, i, &k);
+        bool letter = (cp >= 'a' && cp <= 'z') || (cp >= 0xC0 && cp <= 0x17F);
+        if (!letter || (i > 0 && isalnum((unsigned char)hay[i - 1]))) {
+            i += k;
+            continue;
+        }
+        size_t j = i;
+        while (j < len) {
+            unsigned c2 = cp_at(hay, len, j, &k);
+            if (!((c2 >= 'a' && c2 <= 'z') || (c2 >= 0xC0 && c2 <= 0x17F) || c2 == '\''))
+                break;
+            j += k;
+        }
+        char key[128];
+        if (!(j < len && isdigit((unsigned char)hay[j])) &&
+            kk_text__romaji_key(hay + i, j - i, key, sizeof key)) {
+            for (int q = 0; q < ids->nkeys; q++)
+                if (strcmp(ids->keys[q], key) == 0) {
+                    mark_span(v, i, j, mark, inlen);
+                    break;
+                }
+        }
+        i = j > i ? j : i + 1;
+    }
 }
 
-static void mark_patterns(const kk_cleaner *cl, const char *in, size_t len, unsigned char *mark)
+/* --- the detector ----------------------------------------------------- */
+
+static bool has_upper_lower_pair(const char *s, size_t n)
 {
-    char *z = kk__strndup(in, len); /* regexec wants NUL-terminated text */
-    if (!z)
-        return;
-    for (size_t p = 0; p < NPATTERNS; p++) {
-        if (!strpbrk(z, patterns[p].needs))
-            continue;
-        size_t off = 0;
-        regmatch_t m;
-        while (off < len && regexec(&cl->re[p], z + off, 1, &m, off ? REG_NOTBOL : 0) == 0) {
-            if (m.rm_eo <= m.rm_so) {
-                off += (size_t)m.rm_so + 1;
-                continue;
-            }
-            memset(mark + off + (size_t)m.rm_so, 1, (size_t)(m.rm_eo - m.rm_so));
-            off += (size_t)m.rm_eo;
-        }
+    for (size_t i = 0; i + 1 < n; i++)
+        if (isupper((unsigned char)s[i]) && islower((unsigned char)s[i + 1]) &&
+            (i == 0 || !isalpha((unsigned char)s[i - 1])))
+            return true;
+    return false;
+}
+
+/* Fill mark[0..len) with the bytes to remove. false when the text could
+ * not be read (the caller then keeps nothing). */
+static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
+                   unsigned char *mark)
+{
+    bool ascii = ascii_only(in, len);
+    view v1;
+    if (!make_view(&v1, in, len, ascii, 0))
+        return false;
+    mark_patterns(cl, &v1, mark, len);
+    if (!ascii)
+        mark_japanese(cl, &v1, mark, len);
+    /* two capitalised words in a row, one in mixed case: maybe a name */
+    if (has_upper_lower_pair(v1.s, v1.len))
+        mark_romaji_names(cl, &v1, mark, len);
+    free_view(&v1);
+    if (ids && (ids->n || ids->nkeys)) {
+        view v2;
+        if (!make_view(&v2, in, len, ascii, KK_FOLD_ALL))
+            return false;
+        mark_identifiers(ids, &v2, mark, len);
+        free_view(&v2);
     }
-    free(z);
-    /* a name before a Japanese honorific: the run of non-ASCII characters
-     * (at most 8) just before 様, さん, さま, 殿, 先生, 氏 */
-    static const char *const honorifics[] = { "様", "さん", "さま", "殿", "先生", "氏", "くん", "ちゃん" };
-    for (size_t h = 0; h < sizeof honorifics / sizeof honorifics[0]; h++) {
-        size_t hl = strlen(honorifics[h]);
-        for (size_t i = 0; i + hl <= len; i++) {
-            if (memcmp(in + i, honorifics[h], hl) != 0)
-                continue;
-            size_t s = i;
-            int chars = 0;
-            while (s > 0 && chars < 8) {
-                size_t t = s - 1;
-                while (t > 0 && ((unsigned char)in[t] & 0xC0) == 0x80)
-                    t--;
-                unsigned char c = (unsigned char)in[t];
-                /* stop at ASCII, and at ideographic space/comma/period */
-                if (c < 0x80 || memcmp(in + t, "\xe3\x80\x80", 3) == 0 ||
-                    memcmp(in + t, "\xe3\x80\x81", 3) == 0 || memcmp(in + t, "\xe3\x80\x82", 3) == 0)
-                    break;
-                s = t;
-                chars++;
-            }
-            /* also a romanised name: "Yamada-sama" is caught by the ASCII run */
-            if (chars)
-                memset(mark + s, 1, i - s);
-        }
-    }
+    return true;
+}
+
+bool kk_clean__finds(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len)
+{
+    unsigned char *mark = kk__calloc(len ? len : 1, 1);
+    if (!mark)
+        return true;
+    bool found = !detect(cl, ids, in, len, mark);
+    for (size_t i = 0; i < len && !found; i++)
+        found = mark[i] != 0;
+    free(mark);
+    return found;
 }
 
 bool kk_clean__text(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
@@ -335,13 +993,27 @@ bool kk_clean__text(const kk_cleaner *cl, const kk_idset *ids, const char *in, s
 {
     unsigned char small[512];
     unsigned char *mark = len <= sizeof small ? small : kk__calloc(len, 1);
-    if (!mark) {
+    if (!mark)
         return true; /* cannot clean: report a change so the caller drops it */
-    }
     memset(mark, 0, len);
-    if (ids)
-        mark_identifiers(ids, in, len, mark);
-    mark_patterns(cl, in, len, mark);
+    if (!detect(cl, ids, in, len, mark)) {
+        if (mark != small)
+            free(mark);
+        out->failed = true;
+        return true;
+    }
+    /* whole characters only: a run never starts or ends inside one */
+    for (size_t i = 0; i < len; i++) {
+        if (!mark[i])
+            continue;
+        size_t a = i;
+        while (a > 0 && ((unsigned char)in[a] & 0xC0) == 0x80)
+            mark[--a] = 1;
+        while (i + 1 < len && mark[i + 1])
+            i++;
+        while (i + 1 < len && ((unsigned char)in[i + 1] & 0xC0) == 0x80)
+            mark[++i] = 1;
+    }
     bool changed = false;
     for (size_t i = 0; i < len;) {
         if (!mark[i]) {

@@ -1,12 +1,17 @@
 /*
  * lib/deid/clean.h - the clean (C) action for text: remove the object's own
- * identifiers and anything that looks like a name, ID, date, phone number,
- * e-mail address or card number from a descriptive value (R16, R22).
+ * identifiers and anything that identifies anyone from a descriptive value
+ * (R16, R17, R22, issue 13): names (Japanese by morphological analysis and
+ * cue words, romaji and English by titles and roles), addresses, postal
+ * codes, IDs, individual identification codes, dates, phone numbers and
+ * e-mail addresses. Clinical text around them stays.
  *
- * Works on UTF-8 (lib/text/charset.c decodes first), so a name is found
- * whatever the object's encoding. The cleaner's patterns are compiled once
- * per run and only read afterwards: one cleaner serves every thread.
- * Not a public API.
+ * Works on UTF-8 (lib/text/charset.c decodes first), folded for matching
+ * (lib/text/normalize.h: width, case, kana, romaji spellings), so an
+ * identifier is found whatever its script or width, and only its own bytes
+ * of the original text are replaced. The cleaner's patterns are compiled
+ * once per run and only read afterwards; its MeCab model loads on first
+ * use: one cleaner serves every thread. Not a public API.
  */
 #ifndef KK_DEID_CLEAN_H
 #define KK_DEID_CLEAN_H
@@ -17,20 +22,37 @@
 #include "core/core.h"
 
 typedef struct kk_cleaner kk_cleaner;
+struct kk_profile;
 
+/** A cleaner with the defaults: addresses go whole, no allowlist. */
 kk_status kk_clean__new(kk_cleaner **out, kk_ctx *ctx);
+/**
+ * A cleaner configured by the profile's parameters:
+ *   clean.address  none (default: the whole address goes) or municipality
+ *                  (prefecture and municipality stay, R17 pseudonymized);
+ *   clean.allow    tokens (comma or space separated) that look like IDs but
+ *                  are kept (e.g. a protocol code).
+ */
+kk_status kk_clean__new_for(kk_cleaner **out, kk_ctx *ctx, const struct kk_profile *profile);
 void kk_clean__free(kk_cleaner *cl);
 
-/** The identifiers of one object, in UTF-8. */
+/** Milliseconds MeCab took to load (0 when it never loaded). */
+double kk_clean__morph_load_ms(const kk_cleaner *cl);
+
+/** The identifiers of one object, folded (normalize.h), with the reading
+ *  keys of its names. */
 typedef struct kk_idset {
     char **items;
     size_t *lens;
     int n, cap;
+    char **keys; /* romaji/kana reading keys of name components */
+    int nkeys, capkeys;
 } kk_idset;
 
-#define KK_IDSET_INIT { NULL, NULL, 0, 0 }
+#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0 }
 
-/** Add a PN value: every component of every group, and each group whole. */
+/** Add a PN value: every component of every group, each group whole, and
+ *  the readings in every script. */
 void kk_idset__add_name(kk_idset *ids, const char *utf8, size_t len);
 /** Add an ID-like value (whole, and each backslash-separated value). */
 void kk_idset__add_id(kk_idset *ids, const char *utf8, size_t len);
@@ -40,10 +62,17 @@ void kk_idset__add_date(kk_idset *ids, const char *da, size_t len);
 void kk_idset__free(kk_idset *ids);
 
 /**
- * Clean text: every match becomes "***". out receives the result.
+ * Clean text: every match becomes "***". out receives the result, always
+ * valid UTF-8 when the input is.
  * @return true when something was removed
  */
 bool kk_clean__text(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
                     kk_buf *out);
+
+/**
+ * The same detector, without rewriting: true when text holds something the
+ * cleaner would remove (verify's second opinion).
+ */
+bool kk_clean__finds(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len);
 
 #endif /* KK_DEID_CLEAN_H */

@@ -33,6 +33,7 @@
 #include "core/core.h"
 #include "crypto/keyed.h"
 #include "deid/actions.h"
+#include "deid/charset_fix.h"
 #include "deid/clean.h"
 #include "deid/deid_internal.h"
 #include "deid/sr_concepts.h"
@@ -132,7 +133,7 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
     if (st == KK_OK && (kk_profile__uses(profile, KK_ACTION_CLEAN) ||
                         kk_profile__uses(profile, KK_ACTION_GENERALIZE_ADDRESS))) {
         d->need_ids = true;
-        st = kk_clean__new(&d->cleaner, ctx);
+        st = kk_clean__new_for(&d->cleaner, ctx, profile);
     }
     int npixel;
     kk_profile__pixel_rules(profile, &npixel);
@@ -189,6 +190,7 @@ typedef struct walk {
     char *sop_class;
     bool dicomdir;
     kk_idset ids;
+    kk_charset_fix csfix;     /* mis-declared text re-encoded (R21) */
     kk_action_env env;
     kk_deid_result *res;
     kk_explain_fn fn;
@@ -632,6 +634,13 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             a = KK_ACTION_DUMMY;
             origin = "inside a sequence the profile replaces (D)";
         }
+        if ((g & 1) && a == KK_ACTION_KEEP && w->d->cleaner &&
+            (vr == KK_VR('L', 'O') || vr == KK_VR('S', 'H') || vr == KK_VR('S', 'T') ||
+             vr == KK_VR('L', 'T') || vr == KK_VR('U', 'T') || vr == KK_VR('U', 'C'))) {
+            /* a safe-list private element may hold any text (issue 13) */
+            a = KK_ACTION_CLEAN;
+            origin = "safe-list private text, cleaned like any kept text";
+        }
         report(w, e, tag, depth, a, origin);
         if (a == KK_ACTION_REMOVE) {
             if (el == 0x3000 && g >= 0x6000 && g <= 0x60FF && !(g & 1)) {
@@ -722,6 +731,10 @@ static kk_status add_records(walk *w, kk_dcm_item *ds)
     }
     for (int i = 0; i < w->d->nmethod; i++)
         kk__buf_printf(&m, "%s%s", i ? "\\" : "", w->d->method[i]);
+    if (w->csfix.converted)
+        kk__buf_adds(&m, "\\kakou: mis-declared text re-encoded as ISO_IR 192");
+    if (w->csfix.removed)
+        kk__buf_printf(&m, "\\kakou: %d undecodable text values removed", w->csfix.removed);
     kk_status st = m.failed ? KK_ENOMEM : kk_dcm__put_string(ds, w->ctx, TAG_DEID_METHOD, m.data);
     kk__buf_free(&m);
     if (st != KK_OK)
@@ -894,6 +907,10 @@ static kk_status walk_loaded(walk *w, const char *in_path)
         return kk__fail(w->ctx, KK_ESKIPPED, "skipped '%s': a DICOMDIR is not de-identified; "
                         "rebuild it from the outputs (e.g. dcmmkdir)", in_path);
     st = check_pixels(w, ds, in_path);
+    if (st != KK_OK)
+        return st;
+    /* text in a set it does not declare is read as what it is (R21) */
+    st = kk_deid__fix_charsets(ds, w->ctx, &w->csfix);
     if (st != KK_OK)
         return st;
     charset_ref none = { "", 0 };
@@ -1253,6 +1270,8 @@ kk_status kk_deid__review_one(kk_deid *d, kk_ctx *ctx, const char *path, kk_imag
     kk_status st = check_size(d, ctx, path, &size);
     if (st == KK_OK)
         st = kk_dcm__load(&w.dcm, ctx, path, d->lazy);
+    if (st == KK_OK)
+        st = kk_deid__fix_charsets(kk_dcm__dataset(w.dcm), ctx, &w.csfix);
     if (st == KK_OK && d->need_ids) {
         charset_ref none = { "", 0 };
         collect_ids(&w, kk_dcm__dataset(w.dcm), none, 0);

@@ -24,6 +24,7 @@
 
 #include "core/core.h"
 #include "deid/clean.h"
+#include "text/charset.h"
 #include "deid/verify_internal.h"
 #include "kakou/verify.h"
 #include "store/store_internal.h"
@@ -131,7 +132,7 @@ kk_status kk_verify_new(kk_verify **out, kk_ctx *ctx, const kk_profile *profile,
     v->profile = profile;
     kk_status st = kk_deid__new_dry(&v->deid, ctx, profile);
     if (st == KK_OK)
-        st = kk_clean__new(&v->cleaner, ctx);
+        st = kk_clean__new_for(&v->cleaner, ctx, profile);
     if (st == KK_OK && store) {
         v->have_store = true;
         st = kk_store__each_mapping(store, ctx, "verify", take_mapping, v);
@@ -182,6 +183,7 @@ typedef struct check {
     size_t ndec, capdec;
     bool oom;
     kk_buf loc;
+    char *charset; /* (0008,0005) of the object checked, for its text */
 } check;
 
 static void collect(const kk_explain_entry *e, void *payload)
@@ -385,7 +387,13 @@ static void compare_elem(check *c, kk_dcm_item *b_item, kk_dcm_elem *ea, int dep
     const char *s = NULL;
     size_t n = 0;
     bool is_str = kk_dcm__get_string(ea, &s, &n) == KK_OK;
-    if (is_str && holds_original(v, s, n, vr == KK_VR('P', 'N')))
+    /* a number equal to an original ID ("1", "-1024") is still a number */
+    bool numeric = vr == KK_VR('D', 'S') || vr == KK_VR('I', 'S') || vr == KK_VR('U', 'S') ||
+                   vr == KK_VR('S', 'S') || vr == KK_VR('U', 'L') || vr == KK_VR('S', 'L') ||
+                   vr == KK_VR('F', 'L') || vr == KK_VR('F', 'D') || vr == KK_VR('A', 'T') ||
+                   vr == KK_VR('S', 'V') || vr == KK_VR('U', 'V') || vr == KK_VR('O', 'F') ||
+                   vr == KK_VR('O', 'D');
+    if (is_str && !numeric && holds_original(v, s, n, vr == KK_VR('P', 'N')))
         finding(c, ea, tag, depth, d, "a value equals an original recorded in the store");
     kk_action act = d ? d->action : KK_ACTION_KEEP;
     if (act == KK_ACTION_UID || (act == KK_ACTION_DUMMY && vr == KK_VR('U', 'I'))) {
@@ -401,13 +409,20 @@ static void compare_elem(check *c, kk_dcm_item *b_item, kk_dcm_elem *ea, int dep
                (act == KK_ACTION_CLEAN && (vr == KK_VR('D', 'A') || vr == KK_VR('D', 'T') ||
                                            vr == KK_VR('T', 'M')))) {
         /* cleaning a date shifts it when the profile shifts dates: keyed */
-    } else if (act == KK_ACTION_KEEP) {
-        if (is_str && n && text_vr(vr) && !(g & 1)) {
-            kk_idset none = KK_IDSET_INIT;
-            kk_buf cleaned = KK_BUF_INIT;
-            if (kk_clean__text(v->cleaner, &none, s, n, &cleaned))
+    } else if (act == KK_ACTION_KEEP || act == KK_ACTION_CLEAN) {
+        /* every text value kept or cleaned, private ones too: the clean
+         * action's detector, on the decoded text, as a second opinion */
+        if (act == KK_ACTION_CLEAN && !same_value(ea, eb)) {
+            finding(c, ea, tag, depth, d, changed_problem(act));
+        } else if (is_str && n && text_vr(vr) && vr != KK_VR('P', 'N')) {
+            kk_buf u = KK_BUF_INIT;
+            const char *cs = c->charset ? c->charset : "";
+            kk_text_src src = kk_text__decode(cs, strlen(cs), s, n, &u);
+            if (src != KK_TEXT_AS_DECLARED)
+                finding(c, ea, tag, depth, d, "text not valid in its declared character set");
+            else if (kk_clean__finds(v->cleaner, NULL, u.data ? u.data : "", u.len))
                 finding(c, ea, tag, depth, d, "kept text that looks like a name, ID or date");
-            kk__buf_free(&cleaned);
+            kk__buf_free(&u);
         }
     } else if (!same_value(ea, eb)) {
         finding(c, ea, tag, depth, d, changed_problem(act));
@@ -502,6 +517,13 @@ kk_status kk_verify_file(kk_verify *v, kk_ctx *ctx, const char *path, kk_verify_
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
         goto out;
     }
+    {
+        kk_dcm_elem *cse = kk_dcm__find(kk_dcm__dataset(a), KK_TAG(0x0008, 0x0005));
+        const char *css;
+        size_t csn;
+        if (cse && kk_dcm__get_string(cse, &css, &csn) == KK_OK)
+            c.charset = kk__strndup(css, csn);
+    }
     compare_item(&c, kk_dcm__dataset(a), kk_dcm__dataset(b), 0);
     check_object(&c, a);
     if (findings)
@@ -512,6 +534,7 @@ out:
         free(c.dec[i].rule);
     }
     free(c.dec);
+    free(c.charset);
     kk__buf_free(&c.loc);
     kk_dcm__free(a);
     kk_dcm__free(b);

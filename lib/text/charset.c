@@ -5,6 +5,12 @@
  * delimiters; each run of bytes is decoded with iconv in the set then in
  * force. JIS X 0208/0212 and JIS X 0201 katakana runs are rewritten as
  * EUC-JP first, which glibc decodes reliably.
+ *
+ * While a two-byte set is invoked in G0, bytes 0x21-0x7E come in pairs:
+ * 0x3D ('='), 0x5C ('\') and 0x7E are halves of characters (女 is 0x3D77),
+ * never delimiters. Writing back returns to the value's initial G0 set
+ * (ESC ( B, or ESC ( J under ISO 2022 IR 13) before every delimiter and at
+ * the end of the value.
  */
 #include <errno.h>
 #include <iconv.h>
@@ -20,7 +26,8 @@ bool kk_text__is_ascii(const char *s, size_t len)
     return true;
 }
 
-/* Defined Terms of (0008,0005) and their iconv names. */
+/* Defined Terms of (0008,0005) and their iconv names. ISO_IR 13 is read
+ * as CP932, which keeps 0x5C and 0x7E ASCII as pydicom and DCMTK do. */
 static const struct { const char *term; const char *iconv; } single_sets[] = {
     { "ISO_IR 6", "ISO-8859-1" }, /* ASCII; decoded leniently */
     { "ISO_IR 100", "ISO-8859-1" }, { "ISO_IR 101", "ISO-8859-2" },
@@ -28,14 +35,14 @@ static const struct { const char *term; const char *iconv; } single_sets[] = {
     { "ISO_IR 144", "ISO-8859-5" }, { "ISO_IR 127", "ISO-8859-6" },
     { "ISO_IR 126", "ISO-8859-7" }, { "ISO_IR 138", "ISO-8859-8" },
     { "ISO_IR 148", "ISO-8859-9" }, { "ISO_IR 203", "ISO-8859-15" },
-    { "ISO_IR 166", "TIS-620" }, { "ISO_IR 13", "SHIFT_JIS" },
+    { "ISO_IR 166", "TIS-620" }, { "ISO_IR 13", "CP932" },
     { "ISO_IR 192", "UTF-8" }, { "GB18030", "GB18030" }, { "GBK", "GBK" },
     { NULL, NULL }
 };
 
 /* G1 sets of the ISO 2022 terms, for the initial state. */
 typedef enum g_set {
-    G_ASCII, G_JISX0208, G_JISX0212, G_KATAKANA, G_LATIN, G_KSX1001, G_GB2312
+    G_ASCII, G_ROMAN, G_JISX0208, G_JISX0212, G_KATAKANA, G_LATIN, G_KSX1001, G_GB2312
 } g_set;
 
 typedef struct iso2022_state {
@@ -83,8 +90,23 @@ static bool term_is(const char *v, size_t n, const char *term)
     return strlen(term) == n && memcmp(v, term, n) == 0;
 }
 
-static void iconv_append(const char *from, const char *to, const char *in, size_t len,
-                         kk_buf *out, bool *ok)
+/* True when any value of cs is term. */
+static bool cs_has(const char *cs, size_t cslen, const char *term)
+{
+    for (int k = 0; k < 8; k++) {
+        const char *v;
+        size_t n = cs_value(cs ? cs : "", cs ? cslen : 0, k, &v);
+        if (term_is(v, n, term))
+            return true;
+    }
+    return false;
+}
+
+/* Convert with iconv. Lenient (ok == NULL): each byte that does not
+ * convert becomes U+FFFD and is counted in *bad when bad is given.
+ * Strict: *ok turns false at the first one and conversion stops. */
+static void iconv_append2(const char *from, const char *to, const char *in, size_t len,
+                          kk_buf *out, bool *ok, size_t *bad)
 {
     if (!len)
         return;
@@ -94,6 +116,8 @@ static void iconv_append(const char *from, const char *to, const char *in, size_
             *ok = false;
         else
             kk__buf_add(out, in, len);
+        if (bad)
+            *bad += len;
         return;
     }
     char buf[1024];
@@ -105,6 +129,8 @@ static void iconv_append(const char *from, const char *to, const char *in, size_
         size_t r = iconv(cd, &ip, &il, &op, &ol);
         kk__buf_add(out, buf, (size_t)(op - buf));
         if (r == (size_t)-1 && errno != E2BIG) {
+            if (bad)
+                (*bad)++;
             if (ok) {
                 *ok = false;
                 break;
@@ -114,7 +140,7 @@ static void iconv_append(const char *from, const char *to, const char *in, size_
             il--;
         }
     }
-    if (ok && *ok) {
+    if (!ok || *ok) {
         char *op = buf;
         size_t ol = sizeof buf;
         iconv(cd, NULL, NULL, &op, &ol); /* back to the initial shift state */
@@ -123,15 +149,27 @@ static void iconv_append(const char *from, const char *to, const char *in, size_
     iconv_close(cd);
 }
 
+static void iconv_append(const char *from, const char *to, const char *in, size_t len,
+                         kk_buf *out, bool *ok)
+{
+    iconv_append2(from, to, in, len, out, ok, NULL);
+}
+
 static bool is_delimiter(char c)
 {
     return c == '^' || c == '=' || c == '\\' || c == '\r' || c == '\n' || c == '\t' ||
            c == '\f';
 }
 
-/* Decode an ISO 2022 value: follow escapes, convert each run. */
+static bool two_byte(g_set g)
+{
+    return g == G_JISX0208 || g == G_JISX0212;
+}
+
+/* Decode an ISO 2022 value: follow escapes, convert each run. *bad counts
+ * bytes that are not valid in the sets designated. */
 static void iso2022_to_utf8(const iso2022_state *initial, const char *in, size_t len,
-                            kk_buf *out)
+                            kk_buf *out, size_t *bad)
 {
     iso2022_state st = *initial;
     kk_buf run = KK_BUF_INIT;  /* bytes of the current run, as EUC-JP etc. */
@@ -139,8 +177,8 @@ static void iso2022_to_utf8(const iso2022_state *initial, const char *in, size_t
 #define FLUSH()                                                          \
     do {                                                                 \
         if (run.len)                                                     \
-            iconv_append(run_cs ? run_cs : "ISO-8859-1", "UTF-8", run.data, \
-                         run.len, out, NULL);                            \
+            iconv_append2(run_cs ? run_cs : "ISO-8859-1", "UTF-8", run.data, \
+                          run.len, out, NULL, bad);                      \
         run.len = 0;                                                     \
     } while (0)
     for (size_t i = 0; i < len;) {
@@ -150,8 +188,10 @@ static void iso2022_to_utf8(const iso2022_state *initial, const char *in, size_t
             const char *e = in + i + 1;
             size_t rest = len - i - 1;
             size_t used = 0;
-            if (rest >= 2 && e[0] == '(' && (e[1] == 'B' || e[1] == 'J')) {
+            if (rest >= 2 && e[0] == '(' && e[1] == 'B') {
                 st.g0 = G_ASCII; used = 2;
+            } else if (rest >= 2 && e[0] == '(' && e[1] == 'J') {
+                st.g0 = G_ROMAN; used = 2;
             } else if (rest >= 2 && e[0] == ')' && e[1] == 'I') {
                 st.g1 = G_KATAKANA; used = 2;
             } else if (rest >= 2 && e[0] == '$' && (e[1] == 'B' || e[1] == '@')) {
@@ -177,10 +217,34 @@ static void iso2022_to_utf8(const iso2022_state *initial, const char *in, size_t
             }
             if (!used) {
                 kk__buf_adds(out, "\xEF\xBF\xBD");
+                if (bad)
+                    (*bad)++;
                 i++;
                 continue;
             }
             i += 1 + used;
+            continue;
+        }
+        const char *cs;
+        if (c >= 0x21 && c <= 0x7f && two_byte(st.g0)) {
+            /* a character of JIS X 0208/0212: two bytes, whatever they are */
+            if (c == 0x7f || i + 1 >= len || (unsigned char)in[i + 1] < 0x21 ||
+                (unsigned char)in[i + 1] > 0x7e) {
+                kk__buf_adds(out, "\xEF\xBF\xBD");
+                if (bad)
+                    (*bad)++;
+                i++;
+                continue;
+            }
+            cs = "EUC-JP";
+            if (run_cs != cs)
+                FLUSH();
+            run_cs = cs;
+            if (st.g0 == G_JISX0212)
+                kk__buf_addc(&run, (char)0x8f);
+            kk__buf_addc(&run, (char)(c | 0x80));
+            kk__buf_addc(&run, (char)((unsigned char)in[i + 1] | 0x80));
+            i += 2;
             continue;
         }
         if (is_delimiter((char)c)) {
@@ -191,24 +255,7 @@ static void iso2022_to_utf8(const iso2022_state *initial, const char *in, size_t
             i++;
             continue;
         }
-        const char *cs;
         if (c < 0x80) {
-            if (st.g0 == G_JISX0208 || st.g0 == G_JISX0212) {
-                if (i + 1 >= len || (unsigned char)in[i + 1] < 0x21) {
-                    i++;
-                    continue;
-                }
-                cs = "EUC-JP";
-                if (run_cs != cs)
-                    FLUSH();
-                run_cs = cs;
-                if (st.g0 == G_JISX0212)
-                    kk__buf_addc(&run, (char)0x8f);
-                kk__buf_addc(&run, (char)(c | 0x80));
-                kk__buf_addc(&run, (char)((unsigned char)in[i + 1] | 0x80));
-                i += 2;
-                continue;
-            }
             cs = "ISO-8859-1";
             if (run_cs != cs)
                 FLUSH();
@@ -219,6 +266,13 @@ static void iso2022_to_utf8(const iso2022_state *initial, const char *in, size_t
         }
         switch (st.g1) {
         case G_KATAKANA:
+            if (c < 0xa1 || c > 0xdf) {
+                kk__buf_adds(out, "\xEF\xBF\xBD");
+                if (bad)
+                    (*bad)++;
+                i++;
+                continue;
+            }
             cs = "EUC-JP";
             if (run_cs != cs)
                 FLUSH();
@@ -242,8 +296,12 @@ static void iso2022_to_utf8(const iso2022_state *initial, const char *in, size_t
             cs = st.latin;
             break;
         default:
-            cs = "ISO-8859-1";
-            break;
+            /* no G1 set designated: the byte means nothing */
+            kk__buf_adds(out, "\xEF\xBF\xBD");
+            if (bad)
+                (*bad)++;
+            i++;
+            continue;
         }
         if (run_cs != cs)
             FLUSH();
@@ -286,13 +344,28 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return k + 1;
 }
 
+/* Valid UTF-8 with at least one multibyte character. */
+static bool utf8_multibyte(const char *s, size_t n)
+{
+    bool multi = false;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (!k)
+            return false;
+        if (k > 1)
+            multi = true;
+        i += k;
+    }
+    return multi;
+}
+
 /* Make out[from..] valid UTF-8: glibc's iconv passes some invalid input
  * through from UTF-8 (5- and 6-byte forms), and what is decoded here is
  * compared and re-encoded, so every bad byte becomes U+FFFD. */
-static void utf8_repair(kk_buf *out, size_t from)
+static size_t utf8_repair(kk_buf *out, size_t from)
 {
     const unsigned char *s = (const unsigned char *)out->data;
-    size_t i = from;
+    size_t i = from, bad = 0;
     while (i < out->len) {
         size_t k = utf8_seq(s + i, out->len - i);
         if (!k)
@@ -300,7 +373,7 @@ static void utf8_repair(kk_buf *out, size_t from)
         i += k;
     }
     if (i >= out->len)
-        return;
+        return 0;
     kk_buf fixed = KK_BUF_INIT;
     kk__buf_add(&fixed, out->data + i, out->len - i);
     out->len = i;
@@ -313,33 +386,42 @@ static void utf8_repair(kk_buf *out, size_t from)
             j += k;
         } else {
             kk__buf_adds(out, "\xEF\xBF\xBD"); /* U+FFFD */
+            bad++;
             j++;
         }
     }
     if (fixed.failed)
         out->failed = true;
     kk__buf_free(&fixed);
+    return bad;
 }
 
-static void to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out);
+static void to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out,
+                    size_t *bad);
 
 void kk_text__to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out)
 {
     size_t from = out->len;
-    to_utf8(cs, cslen, in, len, out);
+    to_utf8(cs, cslen, in, len, out, NULL);
     if (!out->failed && out->data)
         utf8_repair(out, from);
 }
 
-static void to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out)
+static bool is_iso2022(const char *cs, size_t cslen, const char *in, size_t len)
+{
+    const char *v0, *v1;
+    size_t n0 = cs_value(cs ? cs : "", cs ? cslen : 0, 0, &v0);
+    size_t n1 = cs_value(cs ? cs : "", cs ? cslen : 0, 1, &v1);
+    return (n0 >= 8 && memcmp(v0, "ISO 2022", 8) == 0) ||
+           (n1 >= 8 && memcmp(v1, "ISO 2022", 8) == 0) || memchr(in, 0x1b, len);
+}
+
+static void to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out,
+                    size_t *bad)
 {
     const char *v0;
     size_t n0 = cs_value(cs ? cs : "", cs ? cslen : 0, 0, &v0);
-    const char *v1;
-    size_t n1 = cs_value(cs ? cs : "", cs ? cslen : 0, 1, &v1);
-    bool iso2022 = (n0 >= 8 && memcmp(v0, "ISO 2022", 8) == 0) ||
-                   (n1 >= 8 && memcmp(v1, "ISO 2022", 8) == 0) || memchr(in, 0x1b, len);
-    if (!iso2022) {
+    if (!is_iso2022(cs, cslen, in, len)) {
         if (kk_text__is_ascii(in, len)) {
             kk__buf_add(out, in, len);
             return;
@@ -348,16 +430,246 @@ static void to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk
         for (int i = 0; single_sets[i].term; i++)
             if (term_is(v0, n0, single_sets[i].term))
                 name = single_sets[i].iconv;
-        iconv_append(name, "UTF-8", in, len, out, NULL);
+        iconv_append2(name, "UTF-8", in, len, out, NULL, bad);
         return;
     }
     iso2022_state st = { G_ASCII, G_ASCII, NULL };
+    if (term_is(v0, n0, "ISO 2022 IR 13"))
+        st.g0 = G_ROMAN;
     for (int i = 0; iso2022_terms[i].term; i++)
         if (term_is(v0, n0, iso2022_terms[i].term)) {
             st.g1 = iso2022_terms[i].g1;
             st.latin = iso2022_terms[i].latin;
         }
-    iso2022_to_utf8(&st, in, len, out);
+    iso2022_to_utf8(&st, in, len, out, bad);
+}
+
+/* --- strict decoding with detection --------------------------------- */
+
+static bool has_c1(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80 && (unsigned char)s[i] <= 0x9f)
+            return true;
+    return false;
+}
+
+static bool try_strict(const char *from, const char *in, size_t len, kk_buf *out)
+{
+    bool ok = true;
+    size_t mark = out->len;
+    iconv_append(from, "UTF-8", in, len, out, &ok);
+    if (!ok || out->failed) {
+        out->len = mark;
+        if (out->data)
+            out->data[mark] = '\0';
+        return false;
+    }
+    return true;
+}
+
+/* What the bytes are when they are not what (0008,0005) says. */
+static kk_text_src detect(const char *in, size_t len, kk_buf *out, bool latin_ok)
+{
+    if (memchr(in, 0x1b, len) == NULL) {
+        if (utf8_multibyte(in, len)) {
+            kk__buf_add(out, in, len);
+            return KK_TEXT_AS_UTF8;
+        }
+        if (try_strict("CP932", in, len, out))
+            return KK_TEXT_AS_SJIS;
+        if (try_strict("EUC-JP", in, len, out))
+            return KK_TEXT_AS_EUCJP;
+    }
+    if (memchr(in, 0x1b, len)) {
+        /* escapes with no ISO 2022 term declared: ISO-2022-JP, undeclared */
+        static const char jis[] = "ISO 2022 IR 6\\ISO 2022 IR 87\\ISO 2022 IR 159";
+        size_t bad = 0, mark = out->len;
+        to_utf8(jis, sizeof jis - 1, in, len, out, &bad);
+        if (!out->failed && out->data)
+            bad += utf8_repair(out, mark);
+        if (!bad && !out->failed)
+            return KK_TEXT_AS_JIS;
+        out->len = mark;
+        if (out->data)
+            out->data[mark] = '\0';
+    }
+    if (latin_ok && !has_c1(in, len) && memchr(in, 0x1b, len) == NULL &&
+        try_strict("ISO-8859-1", in, len, out))
+        return KK_TEXT_AS_LATIN1;
+    return KK_TEXT_UNDECODABLE;
+}
+
+kk_text_src kk_text__decode(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out)
+{
+    if (kk_text__is_ascii(in, len)) {
+        kk__buf_add(out, in, len);
+        return KK_TEXT_AS_DECLARED;
+    }
+    size_t mark = out->len;
+    const char *v0;
+    size_t n0 = cs_value(cs ? cs : "", cs ? cslen : 0, 0, &v0);
+    const char *name = NULL;
+    for (int i = 0; single_sets[i].term; i++)
+        if (term_is(v0, n0, single_sets[i].term))
+            name = single_sets[i].iconv;
+    bool iso2022 = (cs && cslen && is_iso2022(cs, cslen, "", 0));
+    kk_text_src r;
+    if (iso2022) {
+        size_t bad = 0;
+        to_utf8(cs, cslen, in, len, out, &bad);
+        if (!out->failed && out->data)
+            bad += utf8_repair(out, mark);
+        if (!bad && !out->failed)
+            return KK_TEXT_AS_DECLARED;
+    } else if (name && (n0 && !term_is(v0, n0, "ISO_IR 6"))) {
+        if (strcmp(name, "UTF-8") == 0) {
+            if (utf8_multibyte(in, len)) {
+                kk__buf_add(out, in, len);
+                return KK_TEXT_AS_DECLARED;
+            }
+        } else if (strcmp(name, "CP932") == 0) {
+            /* ISO_IR 13 is JIS X 0201 alone: ASCII and half-width katakana */
+            bool single = true;
+            for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)in[i];
+                if (c >= 0x80 && (c < 0xa1 || c > 0xdf))
+                    single = false;
+            }
+            if (single && try_strict("CP932", in, len, out))
+                return KK_TEXT_AS_DECLARED;
+        } else if (strncmp(name, "ISO-8859", 8) == 0 || strcmp(name, "TIS-620") == 0) {
+            /* a single-byte set: UTF-8, or Shift_JIS (whose lead bytes are
+             * C1 controls here), under the wrong name */
+            if (!utf8_multibyte(in, len) && !has_c1(in, len) && try_strict(name, in, len, out))
+                return KK_TEXT_AS_DECLARED;
+        } else if (try_strict(name, in, len, out)) {
+            return KK_TEXT_AS_DECLARED;
+        }
+    }
+    out->len = mark;
+    if (out->data)
+        out->data[mark] = '\0';
+    out->failed = false;
+    /* no set, or the bytes break the one declared: what are they? A
+     * single-byte declaration that holds no C1 bytes was Latin text. */
+    r = detect(in, len, out, !iso2022);
+    if (r == KK_TEXT_UNDECODABLE) {
+        out->len = mark;
+        if (out->data)
+            out->data[mark] = '\0';
+    }
+    return r;
+}
+
+/* --- encoding ------------------------------------------------------- */
+
+/* Decode one UTF-8 character at s; returns its length (0 when invalid). */
+static size_t utf8_cp(const char *s, size_t n, unsigned *cp)
+{
+    size_t k = utf8_seq((const unsigned char *)s, n);
+    if (!k)
+        return 0;
+    unsigned c = (unsigned char)s[0];
+    if (k == 1) {
+        *cp = c;
+        return 1;
+    }
+    unsigned v = c & (k == 2 ? 0x1F : k == 3 ? 0x0F : 0x07);
+    for (size_t j = 1; j < k; j++)
+        v = (v << 6) | ((unsigned char)s[j] & 0x3F);
+    *cp = v;
+    return k;
+}
+
+/* Write UTF-8 text as ISO 2022 under the Japanese terms: ASCII (or JIS X
+ * 0201 Roman) in G0, half-width katakana in G1 (IR 13), JIS X 0208 (IR 87)
+ * and JIS X 0212 (IR 159) designated to G0 by escape. Back to the initial
+ * G0 set before each delimiter and at the end. */
+static kk_status iso2022_jp_from_utf8(const char *cs, size_t cslen, const char *in, size_t len,
+                                      kk_buf *out)
+{
+    const char *v0;
+    size_t n0 = cs_value(cs, cslen, 0, &v0);
+    bool roman = term_is(v0, n0, "ISO 2022 IR 13");
+    bool kana = cs_has(cs, cslen, "ISO 2022 IR 13");
+    bool k0208 = cs_has(cs, cslen, "ISO 2022 IR 87");
+    bool k0212 = cs_has(cs, cslen, "ISO 2022 IR 159");
+    const char *back = roman ? "\x1b(J" : "\x1b(B";
+    g_set initial_g1 = roman ? G_KATAKANA : G_ASCII;
+    g_set g0 = roman ? G_ROMAN : G_ASCII, g0_initial = g0, g1 = initial_g1;
+    iconv_t cd = iconv_open("EUC-JP", "UTF-8");
+    if (cd == (iconv_t)-1)
+        return KK_EINVAL;
+    kk_status st = KK_OK;
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        size_t k = utf8_cp(in + i, len - i, &cp);
+        if (!k) {
+            st = KK_EINVAL;
+            break;
+        }
+        if (cp < 0x80) {
+            if (is_delimiter((char)cp) || cp == '\0') {
+                if (g0 != g0_initial)
+                    kk__buf_adds(out, back);
+                g0 = g0_initial;
+                g1 = initial_g1;
+            } else if (cp >= 0x21 && cp < 0x7f && g0 != G_ASCII && g0 != G_ROMAN) {
+                kk__buf_adds(out, back);
+                g0 = g0_initial;
+            }
+            /* a space or a control character is the same in every G0 set */
+            kk__buf_addc(out, (char)cp);
+            i += k;
+            continue;
+        }
+        if (cp >= 0xFF61 && cp <= 0xFF9F) {
+            if (!kana) {
+                st = KK_EINVAL;
+                break;
+            }
+            if (g1 != G_KATAKANA) {
+                kk__buf_adds(out, "\x1b)I");
+                g1 = G_KATAKANA;
+            }
+            kk__buf_addc(out, (char)(0xA1 + (cp - 0xFF61)));
+            i += k;
+            continue;
+        }
+        char eb[8];
+        char *ip = (char *)in + i, *op = eb;
+        size_t il = k, ol = sizeof eb;
+        if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
+            st = KK_EINVAL;
+            break;
+        }
+        size_t el = (size_t)(op - eb);
+        unsigned char b0 = (unsigned char)eb[0];
+        if (el == 2 && b0 >= 0xA1 && b0 <= 0xFE && k0208) {
+            if (g0 != G_JISX0208) {
+                kk__buf_adds(out, "\x1b$B");
+                g0 = G_JISX0208;
+            }
+            kk__buf_addc(out, (char)(eb[0] & 0x7f));
+            kk__buf_addc(out, (char)(eb[1] & 0x7f));
+        } else if (el == 3 && b0 == 0x8F && k0212) {
+            if (g0 != G_JISX0212) {
+                kk__buf_adds(out, "\x1b$(D");
+                g0 = G_JISX0212;
+            }
+            kk__buf_addc(out, (char)(eb[1] & 0x7f));
+            kk__buf_addc(out, (char)(eb[2] & 0x7f));
+        } else {
+            st = KK_EINVAL; /* not in the sets the object declares */
+            break;
+        }
+        i += k;
+    }
+    if (st == KK_OK && g0 != g0_initial)
+        kk__buf_adds(out, back);
+    iconv_close(cd);
+    return st;
 }
 
 kk_status kk_text__from_utf8(const char *cs, size_t cslen, const char *in, size_t len,
@@ -367,32 +679,40 @@ kk_status kk_text__from_utf8(const char *cs, size_t cslen, const char *in, size_
         kk__buf_add(out, in, len);
         return KK_OK;
     }
-    const char *v0;
-    size_t n0 = cs_value(cs ? cs : "", cs ? cslen : 0, 0, &v0);
-    const char *name = NULL;
-    for (int i = 0; single_sets[i].term; i++)
-        if (term_is(v0, n0, single_sets[i].term))
-            name = single_sets[i].iconv;
-    if (name && strcmp(name, "SHIFT_JIS") == 0)
-        name = NULL; /* JIS X 0201 alone: only katakana; not safe to write */
-    if (n0 == 0 || term_is(v0, n0, "ISO_IR 6"))
-        name = NULL;
-    /* any value naming IR 87 can take ISO-2022-JP */
-    bool has87 = false;
-    for (int k = 0; k < 8; k++) {
-        const char *v;
-        size_t n = cs_value(cs ? cs : "", cs ? cslen : 0, k, &v);
-        if (term_is(v, n, "ISO 2022 IR 87"))
-            has87 = true;
-    }
-    if (has87)
-        name = "ISO-2022-JP";
-    if (!name)
-        return KK_EINVAL;
-    bool ok = true;
+    if (!cs)
+        cs = "", cslen = 0;
     size_t mark = out->len;
-    iconv_append("UTF-8", name, in, len, out, &ok);
-    if (!ok) {
+    kk_status st;
+    if (cs_has(cs, cslen, "ISO 2022 IR 87") || cs_has(cs, cslen, "ISO 2022 IR 13") ||
+        cs_has(cs, cslen, "ISO 2022 IR 159")) {
+        st = iso2022_jp_from_utf8(cs, cslen, in, len, out);
+    } else {
+        const char *v0;
+        size_t n0 = cs_value(cs, cslen, 0, &v0);
+        const char *name = NULL;
+        for (int i = 0; single_sets[i].term; i++)
+            if (term_is(v0, n0, single_sets[i].term))
+                name = single_sets[i].iconv;
+        if (n0 == 0 || term_is(v0, n0, "ISO_IR 6") || is_iso2022(cs, cslen, "", 0))
+            name = NULL;
+        st = KK_EINVAL;
+        if (name && strcmp(name, "CP932") == 0) {
+            /* ISO_IR 13 is JIS X 0201: ASCII and half-width katakana only */
+            for (size_t i = 0; i < len && name;) {
+                unsigned cp;
+                size_t k = utf8_cp(in + i, len - i, &cp);
+                if (!k || (cp >= 0x80 && (cp < 0xFF61 || cp > 0xFF9F)))
+                    name = NULL;
+                i += k ? k : 1;
+            }
+        }
+        if (name) {
+            bool ok = true;
+            iconv_append("UTF-8", name, in, len, out, &ok);
+            st = ok ? KK_OK : KK_EINVAL;
+        }
+    }
+    if (st != KK_OK || out->failed) {
         out->len = mark;
         if (out->data)
             out->data[mark] = '\0';

@@ -24,11 +24,36 @@ void kk_text__to_utf8(const char *cs, size_t cslen, const char *in, size_t len, 
 
 /**
  * Encode UTF-8 text into the declared character set, appended to out.
+ * Under the Japanese ISO 2022 terms the characters go to JIS X 0201 (IR 13),
+ * JIS X 0208 (IR 87) or JIS X 0212 (IR 159) by escape, and the value
+ * returns to its initial G0 set before each delimiter and at its end.
  * @return KK_OK; KK_EINVAL when the text cannot be represented (the caller
- *         then drops the value rather than write bytes that lie)
+ *         then drops the value rather than write bytes that lie); nothing
+ *         is appended then
  */
 kk_status kk_text__from_utf8(const char *cs, size_t cslen, const char *in, size_t len,
                              kk_buf *out);
+
+/** What kk_text__decode() found the bytes to be. */
+typedef enum kk_text_src {
+    KK_TEXT_AS_DECLARED = 0, /* valid in the declared set (or ASCII) */
+    KK_TEXT_AS_UTF8,         /* UTF-8 under another name or none */
+    KK_TEXT_AS_SJIS,         /* Shift_JIS (CP932) under another name or none */
+    KK_TEXT_AS_EUCJP,        /* EUC-JP under another name or none */
+    KK_TEXT_AS_JIS,          /* ISO 2022 JIS escapes with no ISO 2022 term */
+    KK_TEXT_AS_LATIN1,       /* Latin-1 with no character set declared */
+    KK_TEXT_UNDECODABLE      /* none of these: nothing appended */
+} kk_text_src;
+
+/**
+ * Decode strictly: when the bytes are valid in the declared set, as
+ * kk_text__to_utf8() does; otherwise detect what they are (UTF-8,
+ * Shift_JIS, EUC-JP, Latin-1 when undeclared) and decode that, so
+ * mis-declared text is read as what it is (R21). UTF-8 is appended to out
+ * except when KK_TEXT_UNDECODABLE is returned (the caller removes it).
+ */
+kk_text_src kk_text__decode(const char *cs, size_t cslen, const char *in, size_t len,
+                            kk_buf *out);
 
 /** True when every byte is 7-bit and there is no ESC. */
 bool kk_text__is_ascii(const char *s, size_t len);

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/text/address.c - Japanese addresses (see address.h).
+ *
+ * In text, an address is found from its number: N丁目, N番地, N番, N号,
+ * N-N(-N), 漢数字+丁目. Backwards from there the town name (町域) runs
+ * over kanji and kana to the municipality's last 市/区/郡/町/村 (or the
+ * prefecture, or anything that is not part of a name); forwards, the
+ * number chain, then a building name and a room (号室, 階, F) up to the
+ * next separator.
+ */
+#include <string.h>
+
+#include "text/address.h"
+
+static const char *const prefectures[] = {
+    "北海道", "青森", "岩手", "宮城", "秋田", "山形", "福島", "茨城", "栃木", "群馬", "埼玉",
+    "千葉", "東京", "神奈川", "新潟", "富山", "石川", "福井", "山梨", "長野", "岐阜", "静岡",
+    "愛知", "三重", "滋賀", "京都", "大阪", "兵庫", "奈良", "和歌山", "鳥取", "島根", "岡山",
+    "広島", "山口", "徳島", "香川", "愛媛", "高知", "福岡", "佐賀", "長崎", "熊本", "大分",
+    "宮崎", "鹿児島", "沖縄", NULL
+};
+
+static bool at(const char *s, size_t n, size_t i, const char *lit)
+{
+    size_t l = strlen(lit);
+    return i + l <= n && memcmp(s + i, lit, l) == 0;
+}
+
+bool kk_text__prefecture_at(const char *s, size_t n, size_t *len)
+{
+    for (int p = 0; prefectures[p]; p++) {
+        size_t l = strlen(prefectures[p]);
+        if (l <= n && memcmp(s, prefectures[p], l) == 0) {
+            if (strcmp(prefectures[p], "北海道") != 0 &&
+                (at(s, n, l, "都") || at(s, n, l, "府") || at(s, n, l, "県")))
+                l += 3;
+            *len = l;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Length of the UTF-8 character before i (i > 0). */
+static size_t prev_len(const char *s, size_t i)
+{
+    size_t k = 1;
+    while (k < i && k < 4 && ((unsigned char)s[i - k] & 0xC0) == 0x80)
+        k++;
+    return k;
+}
+
+static size_t char_len(const char *s, size_t n, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    return i + k <= n ? k : n - i;
+}
+
+/* A character that can be part of a place name: kanji, kana, 々, ヶ, ー. */
+static bool name_char(const char *s, size_t n, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c != 0xE3 && (c < 0xE4 || c > 0xE9))
+        return false;
+    if (i + 3 > n)
+        return false;
+    unsigned cp = ((c & 0x0F) << 12) | (((unsigned char)s[i + 1] & 0x3F) << 6) |
+                  ((unsigned char)s[i + 2] & 0x3F);
+    return (cp >= 0x3041 && cp <= 0x3096) || (cp >= 0x30A1 && cp <= 0x30FC) || cp == 0x3005 ||
+           (cp >= 0x4E00 && cp <= 0x9FFF);
+}
+
+static bool digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool kanji_numeral(const char *s, size_t n, size_t i)
+{
+    static const char *const nums[] = { "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", NULL };
+    for (int k = 0; nums[k]; k++)
+        if (at(s, n, i, nums[k]))
+            return true;
+    return false;
+}
+
+/* A postal code at i: 〒 + NNN-NNNN / NNNNNNN, or NNN-NNNN. Its length. */
+static size_t postal_at(const char *s, size_t n, size_t i, char *first3)
+{
+    size_t j = i;
+    bool mark = false;
+    if (at(s, n, j, "〒")) {
+        j += 3;
+        mark = true;
+        while (j < n && s[j] == ' ')
+            j++;
+    }
+    if (j + 7 > n || !digit(s[j]) || !digit(s[j + 1]) || !digit(s[j + 2]))
+        return 0;
+    if (i > 0 && !mark && (digit(s[i - 1]) || s[i - 1] == '-'))
+        return 0;
+    size_t k = j + 3;
+    if (s[k] == '-')
+        k++;
+    else if (!mark)
+        return 0;
+    for (int d = 0; d < 4; d++, k++)
+        if (k >= n || !digit(s[k]))
+            return 0;
+    if (k < n && digit(s[k]))
+        return 0;
+    if (first3)
+        memcpy(first3, s + j, 3), first3[3] = '\0';
+    return k - i;
+}
+
+/* Where the municipality ends in s[from..to): after the last 市 or 区
+ * (a ward of a designated city follows its city), else 郡...町/村, else
+ * after the prefecture. 0 when none. */
+static size_t head_end(const char *s, size_t from, size_t to)
+{
+    size_t pl = 0, i = from, end = 0;
+    if (kk_text__prefecture_at(s + from, to - from, &pl))
+        end = from + pl;
+    bool gun = false;
+    for (i = from + pl; i < to;) {
+        size_t k = char_len(s, to, i);
+        /* the first character of a name is never its suffix */
+        bool first = i == from + pl || i == end;
+        if (!first && (at(s, to, i, "市") || at(s, to, i, "区"))) {
+            end = i + 3;
+        } else if (!first && at(s, to, i, "郡")) {
+            end = i + 3;
+            gun = true;
+        } else if (!first && gun && (at(s, to, i, "町") || at(s, to, i, "村"))) {
+            end = i + 3;
+            gun = false;
+        }
+        i += k;
+    }
+    return end;
+}
+
+kk_span kk_text__address_head(const char *s, size_t n, char *postal3)
+{
+    kk_span r = { 0, 0 };
+    size_t i = 0;
+    if (postal3)
+        postal3[0] = '\0';
+    while (i < n && (s[i] == ' ' || s[i] == '^'))
+        i++;
+    size_t pl = postal_at(s, n, i, postal3);
+    i += pl;
+    while (i < n && (s[i] == ' ' || s[i] == '^' || s[i] == ','))
+        i++;
+    size_t j = i;
+    while (j < n && name_char(s, n, j))
+        j += char_len(s, n, j);
+    /* the municipality is found within the first run of name characters;
+     * 市 or 町 inside a town name further on never counts */
+    size_t lim = j;
+    size_t e = head_end(s, i, lim);
+    /* the first 市/区 only (plus a ward after a city), not a later 町域 */
+    size_t first = 0;
+    for (size_t k = i; k < lim; k += char_len(s, lim, k)) {
+        size_t pl2 = 0;
+        if (k == i && kk_text__prefecture_at(s + i, lim - i, &pl2)) {
+            k += pl2;
+            first = k;
+            if (k >= lim)
+                break;
+        }
+        if (k > (first ? first : i) && (at(s, lim, k, "市") || at(s, lim, k, "区") ||
+                                          at(s, lim, k, "町") || at(s, lim, k, "村"))) {
+            first = k + 3;
+            /* 政令指定都市: the ward after the city */
+            if (at(s, lim, k, "市"))
+                for (size_t w = first; w < lim && w < first + 18; w += char_len(s, lim, w))
+                    if (at(s, lim, w, "区")) {
+                        first = w + 3;
+                        break;
+                    }
+            break;
+        }
+    }
+    if (first)
+        e = first;
+    if (e > i) {
+        r.from = i;
+        r.to = e;
+    }
+    return r;
+}
+
+/* The number part at i: digits or kanji numerals followed by 丁目, 番地,
+ * 番, 号, the の or - joining them. Its end, or i. */
+static size_t number_chain(const char *s, size_t n, size_t i, bool *strong)
+{
+    size_t j = i, parts = 0;
+    *strong = false;
+    for (;;) {
+        size_t d = j;
+        while (d < n && (digit(s[d]) || kanji_numeral(s, n, d)))
+            d += digit(s[d]) ? 1 : 3;
+        if (d == j)
+            break;
+        size_t e = d;
+        if (at(s, n, e, "丁目")) {
+            e += 6;
+            *strong = true;
+        } else if (at(s, n, e, "番地")) {
+            e += 6;
+            *strong = true;
+        } else if (at(s, n, e, "番")) {
+            e += 3;
+            *strong = true;
+        } else if (at(s, n, e, "号室")) {
+            e += 6;
+            *strong = true;
+        } else if (at(s, n, e, "号")) {
+            e += 3;
+            *strong = true;
+        } else if (at(s, n, e, "地割")) {
+            e += 6;
+            *strong = true;
+        }
+        parts++;
+        j = e;
+        if (j < n && s[j] == '-' && j + 1 < n && digit(s[j + 1])) {
+            j++;
+            continue;
+        }
+        if (at(s, n, j, "の") && j + 3 < n && digit(s[j + 3])) {
+            j += 3;
+            continue;
+        }
+        if (d == e && parts == 1)
+            return i; /* a bare number */
+        if (d != e && j < n && (digit(s[j]) || kanji_numeral(s, n, j)))
+            continue;
+        break;
+    }
+    if (parts >= 3)
+        *strong = true; /* 1-2-3 */
+    return j > i ? j : i;
+}
+
+static bool separator(const char *s, size_t n, size_t i)
+{
+    return s[i] == ',' || s[i] == '\n' || s[i] == '\r' || s[i] == ';' || s[i] == '(' ||
+           s[i] == ')' || at(s, n, i, "、") || at(s, n, i, "。") || at(s, n, i, "，") ||
+           at(s, n, i, "　") || s[i] == '^' || s[i] == '\\' || s[i] == '=';
+}
+
+size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *spans,
+                              size_t max)
+{
+    size_t ns = 0;
+    for (size_t i = 0; i < n && ns < max;) {
+        size_t pl = postal_at(s, n, i, NULL);
+        if (pl) {
+            spans[ns].from = i;
+            spans[ns].to = i + pl;
+            ns++;
+            i += pl;
+            continue;
+        }
+        bool strong = false;
+        bool start_ok = i == 0 || !digit(s[i - 1]);
+        size_t e = start_ok && (digit(s[i]) || kanji_numeral(s, n, i)) ? number_chain(s, n, i, &strong) : i;
+        if (e == i || !strong) {
+            i += char_len(s, n, i);
+            continue;
+        }
+        /* backwards: the town name, to the municipality */
+        size_t b = i;
+        while (b > 0 && name_char(s, n, b - prev_len(s, b)))
+            b -= prev_len(s, b);
+        if (b == i && !(i > 0 && s[i - 1] == ' ')) {
+            /* no name before: only a 丁目/番地 chain on its own */
+        }
+        size_t keep_to = b;
+        if (keep_head && b < i) {
+            size_t he = head_end(s, b, i);
+            /* the town name must be left to remove: 〜市本町1-2 */
+            if (he && he < i)
+                keep_to = he;
+        }
+        /* forwards: a building and room up to the next separator */
+        size_t f = e;
+        size_t k = f;
+        while (k < n && k < f + 60 && !separator(s, n, k))
+            k += char_len(s, n, k);
+        bool room = false;
+        for (size_t q = f; q < k; q += char_len(s, n, q))
+            if (at(s, k, q, "号室") || at(s, k, q, "階") || (digit(s[q]) && q > f) ||
+                at(s, k, q, "マンション") || at(s, k, q, "ビル") || at(s, k, q, "ハイツ") ||
+                at(s, k, q, "荘") || at(s, k, q, "コーポ") || at(s, k, q, "アパート") ||
+                at(s, k, q, "タワー") || at(s, k, q, "レジデンス") || at(s, k, q, "コート") ||
+                at(s, k, q, "ヒルズ") || at(s, k, q, "パレス") || at(s, k, q, "プラザ") ||
+                at(s, k, q, "ハウス") || at(s, k, q, "メゾン") || at(s, k, q, "寮") ||
+                at(s, k, q, "団地") || at(s, k, q, "棟") || at(s, k, q, "住宅"))
+                room = true;
+        if (room)
+            f = k;
+        spans[ns].from = keep_to;
+        spans[ns].to = f;
+        ns++;
+        i = f > i ? f : i + 1;
+    }
+    return ns;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/text/morph.c - MeCab adapter (see morph.h). MeCab's C API is used
+ * directly: mecab_model_new2() once, one tagger from it, a lattice per
+ * call. Person-name readings come from the dictionary's source CSV
+ * (Debian's mecab-ipadic, EUC-JP) when it is installed.
+ */
+#include <iconv.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mecab.h>
+
+#include "text/morph.h"
+#include "text/normalize.h"
+
+struct kk_morph {
+    pthread_mutex_t lock;
+    bool tried, ok;
+    mecab_model_t *model;
+    mecab_t *tagger;
+    char **sur, **given; /* sorted reading keys */
+    size_t nsur, ngiven;
+    double load_ms;
+};
+
+kk_morph *kk_morph__new(void)
+{
+    kk_morph *m = kk__calloc(1, sizeof *m);
+    if (m)
+        pthread_mutex_init(&m->lock, NULL);
+    return m;
+}
+
+static void free_keys(char **k, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(k[i]);
+    free(k);
+}
+
+void kk_morph__free(kk_morph *m)
+{
+    if (!m)
+        return;
+    if (m->tagger)
+        mecab_destroy(m->tagger);
+    if (m->model)
+        mecab_model_destroy(m->model);
+    free_keys(m->sur, m->nsur);
+    free_keys(m->given, m->ngiven);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void push_key(char ***arr, size_t *n, size_t *cap, const char *k)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        char **a = realloc(*arr, c * sizeof *a);
+        if (!a)
+            return;
+        *arr = a;
+        *cap = c;
+    }
+    char *d = kk__strndup(k, strlen(k));
+    if (d)
+        (*arr)[(*n)++] = d;
+}
+
+static size_t dedup(char **a, size_t n)
+{
+    if (!n)
+        return 0;
+    qsort(a, n, sizeof *a, cmp_str);
+    size_t o = 1;
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(a[i], a[o - 1]) == 0)
+            free(a[i]);
+        else
+            a[o++] = a[i];
+    }
+    return o;
+}
+
+/* Reading keys of every 人名 entry of the dictionary source. */
+static void load_names(kk_morph *m)
+{
+    static const char *const paths[] = { "/usr/share/mecab/dic/ipadic/Noun.name.csv", NULL };
+    FILE *f = NULL;
+    for (int i = 0; paths[i] && !f; i++)
+        f = fopen(paths[i], "r");
+    if (!f)
+        return;
+    iconv_t cd = iconv_open("UTF-8", "EUC-JP");
+    if (cd == (iconv_t)-1) {
+        fclose(f);
+        return;
+    }
+    size_t csur = 0, cgiven = 0;
+    char line[512], u8[1024], key[128];
+    while (fgets(line, sizeof line, f)) {
+        char *ip = line, *op = u8;
+        size_t il = strlen(line), ol = sizeof u8 - 1;
+        iconv(cd, NULL, NULL, NULL, NULL);
+        if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
+            continue;
+        *op = '\0';
+        /* surface,l,r,cost,名詞,固有名詞,人名,姓|名,*,*,base,reading,pron */
+        char *fld[13];
+        int nf = 0;
+        for (char *p = u8; nf < 13;) {
+            fld[nf++] = p;
+            char *c = strchr(p, ',');
+            if (!c)
+                break;
+            *c = '\0';
+            p = c + 1;
+        }
+        if (nf < 12)
+            continue;
+        bool sur = strcmp(fld[7], "姓") == 0;
+        if (!sur && strcmp(fld[7], "名") != 0)
+            continue;
+        size_t kl = kk_text__kana_key(fld[11], strcspn(fld[11], ",\r\n"), key, sizeof key);
+        if (kl < 2)
+            continue;
+        if (sur)
+            push_key(&m->sur, &m->nsur, &csur, key);
+        else
+            push_key(&m->given, &m->ngiven, &cgiven, key);
+    }
+    iconv_close(cd);
+    fclose(f);
+    m->nsur = dedup(m->sur, m->nsur);
+    m->ngiven = dedup(m->given, m->ngiven);
+}
+
+bool kk_morph__ready(kk_morph *m)
+{
+    if (!m)
+        return false;
+    pthread_mutex_lock(&m->lock);
+    if (!m->tried) {
+        m->tried = true;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        static const char *const args[] = { "", "-d /var/lib/mecab/dic/ipadic-utf8",
+                                            "-d /var/lib/mecab/dic/debian", NULL };
+        for (int i = 0; args[i] && !m->model; i++)
+            m->model = mecab_model_new2(args[i]);
+        if (m->model)
+            m->tagger = mecab_model_new_tagger(m->model);
+        m->ok = m->model && m->tagger;
+        if (m->ok)
+            load_names(m);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        m->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    }
+    bool ok = m->ok;
+    pthread_mutex_unlock(&m->lock);
+    return ok;
+}
+
+double kk_morph__load_ms(const kk_morph *m)
+{
+    return m ? m->load_ms : 0;
+}
+
+static bool starts(const char *f, const char *p)
+{
+    return strncmp(f, p, strlen(p)) == 0;
+}
+
+static kk_tok_kind kind_of(const mecab_node_t *n)
+{
+    const char *f = n->feature ? n->feature : "";
+    if (n->stat == MECAB_UNK_NODE && !starts(f, "記号"))
+        return KK_TOK_UNKNOWN;
+    if (starts(f, "名詞,固有名詞,人名,姓"))
+        return KK_TOK_SURNAME;
+    if (starts(f, "名詞,固有名詞,人名"))
+        return KK_TOK_GIVEN;
+    if (starts(f, "名詞,固有名詞,地域,国"))
+        return KK_TOK_NOUN;
+    if (starts(f, "名詞,固有名詞,地域"))
+        return KK_TOK_PLACE;
+    if (starts(f, "名詞,固有名詞,組織"))
+        return KK_TOK_ORG;
+    if (starts(f, "名詞,接尾"))
+        return KK_TOK_SUFFIX;
+    if (starts(f, "名詞"))
+        return KK_TOK_NOUN;
+    if (starts(f, "記号"))
+        return KK_TOK_SYMBOL;
+    return KK_TOK_OTHER;
+}
+
+int kk_morph__tokens(kk_morph *m, const char *text, size_t len, kk_token *toks, int max)
+{
+    if (!kk_morph__ready(m))
+        return -1;
+    mecab_lattice_t *lat = mecab_model_new_lattice(m->model);
+    if (!lat)
+        return -1;
+    mecab_lattice_set_sentence2(lat, text, len);
+    int n = 0;
+    if (mecab_parse_lattice(m->tagger, lat)) {
+        for (const mecab_node_t *nd = mecab_lattice_get_bos_node(lat); nd && n < max; nd = nd->next) {
+            if (nd->stat == MECAB_BOS_NODE || nd->stat == MECAB_EOS_NODE)
+                continue;
+            size_t off = (size_t)(nd->surface - text);
+            if (off > len || nd->length > len - off)
+                continue;
+            toks[n].off = off;
+            toks[n].len = nd->length;
+            toks[n].kind = kind_of(nd);
+            n++;
+        }
+    } else {
+        n = -1;
+    }
+    mecab_lattice_destroy(lat);
+    return n;
+}
+
+bool kk_morph__name_key(kk_morph *m, const char *key, bool surname)
+{
+    if (!kk_morph__ready(m))
+        return false;
+    char **a = surname ? m->sur : m->given;
+    size_t n = surname ? m->nsur : m->ngiven;
+    return a && bsearch(&key, a, n, sizeof *a, cmp_str) != NULL;
+}

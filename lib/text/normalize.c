@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/text/normalize.c - folding for matching (see normalize.h).
+ *
+ * The text is cut where ICU's NFKC_Casefold has a boundary, each piece is
+ * normalized on its own (unorm2_normalize), and every UTF-8 byte written
+ * records the input span of its piece: the map back is exact at piece
+ * granularity (a half-width カ with its ﾞ maps to both). Katakana then
+ * become hiragana by code point offset.
+ *
+ * Reading keys: romaji is parsed syllable by syllable into hiragana with a
+ * table that accepts Hepburn, Kunrei and Nihon-shiki spellings; kana are
+ * written back in one spelling (Kunrei: si, ti, tu, hu, zi, sya), and long
+ * vowels collapse (ou, oo, uu, aa, ii, ee to one vowel).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/unorm2.h>
+#include <unicode/utf8.h>
+
+#include "text/normalize.h"
+
+void kk_text__ftext_free(kk_ftext *t)
+{
+    free(t->s);
+    free(t->from);
+    free(t->to);
+    t->s = NULL;
+    t->from = t->to = NULL;
+    t->len = 0;
+}
+
+typedef struct fold_out {
+    char *s;
+    uint32_t *from, *to;
+    size_t len, cap;
+    bool failed;
+} fold_out;
+
+static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
+{
+    /* katakana to hiragana: ァ..ヶ and ヽヾ */
+    if (kana && ((c >= 0x30A1 && c <= 0x30F6) || c == 0x30FD || c == 0x30FE))
+        c -= 0x60;
+    if (o->len + 4 >= o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        char *s = realloc(o->s, cap + 1);
+        uint32_t *f = s ? realloc(o->from, cap * sizeof *f) : NULL;
+        uint32_t *t = f ? realloc(o->to, cap * sizeof *t) : NULL;
+        if (s)
+            o->s = s;
+        if (f)
+            o->from = f;
+        if (!s || !f || !t) {
+            o->failed = true;
+            return;
+        }
+        o->to = t;
+        o->cap = cap;
+    }
+    size_t at = o->len;
+    UBool err = false;
+    U8_APPEND((uint8_t *)o->s, o->len, (int32_t)o->cap, c, err);
+    if (err) {
+        o->len = at;
+        return;
+    }
+    for (size_t k = at; k < o->len; k++) {
+        o->from[k] = a;
+        o->to[k] = b;
+    }
+}
+
+kk_status kk_text__fold(const char *in, size_t len, unsigned flags, kk_ftext *out)
+{
+    memset(out, 0, sizeof *out);
+    UErrorCode err = U_ZERO_ERROR;
+    const UNormalizer2 *nf = (flags & KK_FOLD_CASE) ? unorm2_getNFKCCasefoldInstance(&err)
+                                                    : unorm2_getNFKCInstance(&err);
+    bool kana = (flags & KK_FOLD_KANA) != 0;
+    if (U_FAILURE(err))
+        return KK_EINVAL;
+    fold_out o = { 0 };
+    UChar piece[64], norm[256];
+    int32_t pl = 0;
+    uint32_t pstart = 0;
+    int32_t i = 0, n = (int32_t)len;
+    const uint8_t *s = (const uint8_t *)in;
+    while (i <= n && !o.failed) {
+        UChar32 c = 0;
+        int32_t at = i;
+        bool end = i == n;
+        if (!end)
+            U8_NEXT(s, i, n, c);
+        if (!end && c < 0)
+            c = 0xFFFD;
+        /* flush the piece at a boundary, at the end, or when it is full */
+        if (pl && (end || unorm2_hasBoundaryBefore(nf, c) || pl > (int32_t)(sizeof piece / sizeof *piece) - 4)) {
+            UErrorCode e2 = U_ZERO_ERROR;
+            int32_t nl = unorm2_normalize(nf, piece, pl, norm, (int32_t)(sizeof norm / sizeof *norm), &e2);
+            if (U_FAILURE(e2)) {
+                /* too long after folding (never for real text): keep it */
+                memcpy(norm, piece, (size_t)pl * sizeof *piece);
+                nl = pl;
+            }
+            for (int32_t k = 0; k < nl;) {
+                UChar32 d;
+                U16_NEXT(norm, k, nl, d);
+                put_cp(&o, d, pstart, (uint32_t)at, kana);
+            }
+            pl = 0;
+        }
+        if (end)
+            break;
+        if (!pl)
+            pstart = (uint32_t)at;
+        U16_APPEND_UNSAFE(piece, pl, c);
+    }
+    if (o.failed || !o.s) {
+        if (!o.failed && !o.s) {
+            out->s = calloc(1, 1);
+            return out->s ? KK_OK : KK_ENOMEM;
+        }
+        free(o.s);
+        free(o.from);
+        free(o.to);
+        return KK_ENOMEM;
+    }
+    o.s[o.len] = '\0';
+    out->s = o.s;
+    out->len = o.len;
+    out->from = o.from;
+    out->to = o.to;
+    return KK_OK;
+}
+
+char *kk_text__fold_str(const char *in, size_t len, size_t *outlen)
+{
+    kk_ftext t;
+    if (kk_text__fold(in, len, KK_FOLD_ALL, &t) != KK_OK)
+        return NULL;
+    free(t.from);
+    free(t.to);
+    if (outlen)
+        *outlen = t.len;
+    return t.s;
+}
+
+/* --- readings --------------------------------------------------------- */
+
+/* Hiragana and one romaji spelling each (Kunrei), the canonical key. */
+static const struct { const char *kana, *roma; } kana_tab[] = {
+    { "あ", "a" }, { "い", "i" }, { "う", "u" }, { "え", "e" }, { "お", "o" },
+    { "か", "ka" }, { "き", "ki" }, { "く", "ku" }, { "け", "ke" }, { "こ", "ko" },
+    { "が", "ga" }, { "ぎ", "gi" }, { "ぐ", "gu" }, { "げ", "ge" }, { "ご", "go" },
+    { "さ", "sa" }, { "し", "si" }, { "す", "su" }, { "せ", "se" }, { "そ", "so" },
+    { "ざ", "za" }, { "じ", "zi" }, { "ず", "zu" }, { "ぜ", "ze" }, { "ぞ", "zo" },
+    { "た", "ta" }, { "ち", "ti" }, { "つ", "tu" }, { "て", "te" }, { "と", "to" },
+    { "だ", "da" }, { "ぢ", "zi" }, { "づ", "zu" }, { "で", "de" }, { "ど", "do" },
+    { "な", "na" }, { "に", "ni" }, { "ぬ", "nu" }, { "ね", "ne" }, { "の", "no" },
+    { "は", "ha" }, { "ひ", "hi" }, { "ふ", "hu" }, { "へ", "he" }, { "ほ", "ho" },
+    { "ば", "ba" }, { "び", "bi" }, { "ぶ", "bu" }, { "べ", "be" }, { "ぼ", "bo" },
+    { "ぱ", "pa" }, { "ぴ", "pi" }, { "ぷ", "pu" }, { "ぺ", "pe" }, { "ぽ", "po" },
+    { "ま", "ma" }, { "み", "mi" }, { "む", "mu" }, { "め", "me" }, { "も", "mo" },
+    { "や", "ya" }, { "ゆ", "yu" }, { "よ", "yo" },
+    { "ら", "ra" }, { "り", "ri" }, { "る", "ru" }, { "れ", "re" }, { "ろ", "ro" },
+    { "わ", "wa" }, { "ゐ", "i" }, { "ゑ", "e" }, { "を", "o" }, { "ん", "n" },
+    { "ゔ", "bu" },
+    { NULL, NULL }
+};
+
+/* Romaji spellings read back to kana: every Hepburn and Kunrei form. */
+static const struct { const char *roma, *kana; } roma_tab[] = {
+    { "shi", "し" }, { "chi", "ち" }, { "tsu", "つ" }, { "sha", "しゃ" }, { "shu", "しゅ" },
+    { "sho", "しょ" }, { "she", "しぇ" }, { "cha", "ちゃ" }, { "chu", "ちゅ" }, { "cho", "ちょ" },
+    { "che", "ちぇ" }, { "jya", "じゃ" }, { "jyu", "じゅ" }, { "jyo", "じょ" },
+    { "kya", "きゃ" }, { "kyu", "きゅ" }, { "kyo", "きょ" }, { "gya", "ぎゃ" }, { "gyu", "ぎゅ" },
+    { "gyo", "ぎょ" }, { "sya", "しゃ" }, { "syu", "しゅ" }, { "syo", "しょ" }, { "zya", "じゃ" },
+    { "zyu", "じゅ" }, { "zyo", "じょ" }, { "tya", "ちゃ" }, { "tyu", "ちゅ" }, { "tyo", "ちょ" },
+    { "dya", "ぢゃ" }, { "dyu", "ぢゅ" }, { "dyo", "ぢょ" }, { "nya", "にゃ" }, { "nyu", "にゅ" },
+    { "nyo", "にょ" }, { "hya", "ひゃ" }, { "hyu", "ひゅ" }, { "hyo", "ひょ" }, { "bya", "びゃ" },
+    { "byu", "びゅ" }, { "byo", "びょ" }, { "pya", "ぴゃ" }, { "pyu", "ぴゅ" }, { "pyo", "ぴょ" },
+    { "mya", "みゃ" }, { "myu", "みゅ" }, { "myo", "みょ" }, { "rya", "りゃ" }, { "ryu", "りゅ" },
+    { "ryo", "りょ" },
+    { "ja", "じゃ" }, { "ju", "じゅ" }, { "jo", "じょ" }, { "je", "じぇ" }, { "ji", "じ" },
+    { "fu", "ふ" }, { "fa", "ふぁ" }, { "fi", "ふぃ" }, { "fe", "ふぇ" }, { "fo", "ふぉ" },
+    { "ka", "か" }, { "ki", "き" }, { "ku", "く" }, { "ke", "け" }, { "ko", "こ" },
+    { "ga", "が" }, { "gi", "ぎ" }, { "gu", "ぐ" }, { "ge", "げ" }, { "go", "ご" },
+    { "sa", "さ" }, { "si", "し" }, { "su", "す" }, { "se", "せ" }, { "so", "そ" },
+    { "za", "ざ" }, { "zi", "じ" }, { "zu", "ず" }, { "ze", "ぜ" }, { "zo", "ぞ" },
+    { "ta", "た" }, { "ti", "ち" }, { "tu", "つ" }, { "te", "て" }, { "to", "と" },
+    { "da", "だ" }, { "di", "ぢ" }, { "du", "づ" }, { "de", "で" }, { "do", "ど" },
+    { "na", "な" }, { "ni", "に" }, { "nu", "ぬ" }, { "ne", "ね" }, { "no", "の" },
+    { "ha", "は" }, { "hi", "ひ" }, { "hu", "ふ" }, { "he", "へ" }, { "ho", "ほ" },
+    { "ba", "ば" }, { "bi", "び" }, { "bu", "ぶ" }, { "be", "べ" }, { "bo", "ぼ" },
+    { "pa", "ぱ" }, { "pi", "ぴ" }, { "pu", "ぷ" }, { "pe", "ぺ" }, { "po", "ぽ" },
+    { "ma", "ま" }, { "mi", "み" }, { "mu", "む" }, { "me", "め" }, { "mo", "も" },
+    { "ya", "や" }, { "yu", "ゆ" }, { "yo", "よ" },
+    { "ra", "ら" }, { "ri", "り" }, { "ru", "る" }, { "re", "れ" }, { "ro", "ろ" },
+    { "la", "ら" }, { "li", "り" }, { "lu", "る" }, { "le", "れ" }, { "lo", "ろ" },
+    { "wa", "わ" }, { "wo", "を" }, { "vu", "ゔ" },
+    { "a", "あ" }, { "i", "い" }, { "u", "う" }, { "e", "え" }, { "o", "お" },
+    { NULL, NULL }
+};
+
+static bool is_vowel(char c)
+{
+    return c == 'a' || c == 'i' || c == 'u' || c == 'e' || c == 'o';
+}
+
+/* Lower-case ASCII for a romaji word: macrons and circumflexes become a
+ * doubled vowel (ō -> ou). 0 when another character is present. */
+static size_t roma_ascii(const char *w, size_t n, char *out, size_t cap)
+{
+    static const struct { const char *u8; const char *a; } marks[] = {
+        { "ā", "aa" }, { "ī", "ii" }, { "ū", "uu" }, { "ē", "ee" }, { "ō", "ou" },
+        { "â", "aa" }, { "î", "ii" }, { "û", "uu" }, { "ê", "ee" }, { "ô", "ou" },
+        { "Ā", "aa" }, { "Ī", "ii" }, { "Ū", "uu" }, { "Ē", "ee" }, { "Ō", "ou" },
+        { "Â", "aa" }, { "Î", "ii" }, { "Û", "uu" }, { "Ê", "ee" }, { "Ô", "ou" },
+    };
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)w[i];
+        if (o + 3 >= cap)
+            return 0;
+        if (c < 0x80) {
+            if (c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c - 'A' + 'a');
+            if ((c < 'a' || c > 'z') && c != '\'' && c != '-')
+                return 0;
+            out[o++] = (char)c;
+            i++;
+            continue;
+        }
+        size_t k = 0;
+        for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
+            if (i + 2 <= n && memcmp(w + i, marks[m].u8, 2) == 0) {
+                memcpy(out + o, marks[m].a, 2);
+                o += 2;
+                k = 2;
+                break;
+            }
+        if (!k)
+            return 0;
+        i += k;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+size_t kk_text__romaji_to_kana(const char *word, size_t len, char *out, size_t cap)
+{
+    char a[128];
+    size_t n = roma_ascii(word, len, a, sizeof a);
+    if (!n || n > 60)
+        return 0;
+    size_t o = 0;
+#define PUT(str)                              \
+    do {                                      \
+        size_t l_ = strlen(str);              \
+        if (o + l_ + 1 > cap)                 \
+            return 0;                         \
+        memcpy(out + o, str, l_);             \
+        o += l_;                              \
+    } while (0)
+    for (size_t i = 0; i < n;) {
+        char c = a[i];
+        if (c == '\'' || c == '-') {
+            if (c == '-' && i > 0)
+                PUT("ー");
+            i++;
+            continue;
+        }
+        /* oh before a consonant or at the end: a long o (Ohno, Satoh) */
+        if (c == 'o' && i + 1 < n && a[i + 1] == 'h' && (i + 2 == n || !is_vowel(a[i + 2]))) {
+            PUT("おう");
+            i += 2;
+            continue;
+        }
+        if (c == 'n' && (i + 1 == n || (!is_vowel(a[i + 1]) && a[i + 1] != 'y'))) {
+            PUT("ん");
+            i++;
+            continue;
+        }
+        if (c == 'm' && i + 1 < n && (a[i + 1] == 'b' || a[i + 1] == 'p' || a[i + 1] == 'm')) {
+            PUT("ん");
+            i++;
+            continue;
+        }
+        if (!is_vowel(c) && i + 1 < n && (a[i + 1] == c || (c == 't' && a[i + 1] == 'c'))) {
+            PUT("っ");
+            i++;
+            continue;
+        }
+        bool hit = false;
+        for (size_t L = 3; L >= 1 && !hit; L--) {
+            if (i + L > n)
+                continue;
+            for (int t = 0; roma_tab[t].roma; t++)
+                if (strlen(roma_tab[t].roma) == L && memcmp(a + i, roma_tab[t].roma, L) == 0) {
+                    PUT(roma_tab[t].kana);
+                    i += L;
+                    hit = true;
+                    break;
+                }
+        }
+        if (!hit)
+            return 0;
+        /* ...oh before a consonant or at the end: a long o (Satoh, Kohno) */
+        if (a[i - 1] == 'o' && i < n && a[i] == 'h' && (i + 1 == n || !is_vowel(a[i + 1]))) {
+            PUT("う");
+            i++;
+        }
+    }
+#undef PUT
+    out[o] = '\0';
+    return o;
+}
+
+/* Collapse long vowels in a romaji key in place. */
+static size_t collapse(char *k, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (o && is_vowel(c)) {
+            char p = k[o - 1];
+            if (c == p || (p == 'o' && c == 'u'))
+                continue;
+        }
+        k[o++] = c;
+    }
+    k[o] = '\0';
+    return o;
+}
+
+size_t kk_text__kana_key(const char *kana, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    bool sokuon = false;
+    const uint8_t *s = (const uint8_t *)kana;
+    int32_t i = 0, n = (int32_t)len;
+    while (i < n) {
+        UChar32 c;
+        U8_NEXT(s, i, n, c);
+        if ((c >= 0x30A1 && c <= 0x30F6))
+            c -= 0x60;
+        if (c == 0x30FC || c == 0xFF70) { /* ー: the previous vowel again */
+            if (o && o + 1 < cap && is_vowel(out[o - 1])) {
+                out[o] = out[o - 1];
+                o++;
+            }
+            continue;
+        }
+        if (c == 0x3063) { /* っ */
+            sokuon = true;
+            continue;
+        }
+        if (c == 0x3083 || c == 0x3085 || c == 0x3087) { /* ゃゅょ */
+            const char *y = c == 0x3083 ? "ya" : c == 0x3085 ? "yu" : "yo";
+            if (o >= 2 && out[o - 1] == 'i')
+                o--; /* き+ゃ: ki -> kya, し+ゃ: si -> sya */
+            if (o + 3 >= cap)
+                return 0;
+            memcpy(out + o, y, 2);
+            o += 2;
+            continue;
+        }
+        if (c == 0x3041 || c == 0x3043 || c == 0x3045 || c == 0x3047 || c == 0x3049) {
+            /* small vowels: ふぁ fa, てぃ ti */
+            char v = "aiueo"[(c - 0x3041) / 2];
+            if (o && is_vowel(out[o - 1]))
+                o--;
+            if (o + 2 >= cap)
+                return 0;
+            out[o++] = v;
+            continue;
+        }
+        char u8[4];
+        int32_t ul = 0;
+        U8_APPEND_UNSAFE((uint8_t *)u8, ul, c);
+        const char *r = NULL;
+        for (int t = 0; kana_tab[t].kana; t++)
+            if ((int32_t)strlen(kana_tab[t].kana) == ul && memcmp(kana_tab[t].kana, u8, (size_t)ul) == 0) {
+                r = kana_tab[t].roma;
+                break;
+            }
+        if (!r)
+            return 0;
+        size_t rl = strlen(r);
+        if (o + rl + 2 >= cap)
+            return 0;
+        if (sokuon && !is_vowel(r[0]))
+            out[o++] = r[0];
+        sokuon = false;
+        memcpy(out + o, r, rl);
+        o += rl;
+    }
+    if (!o)
+        return 0;
+    out[o] = '\0';
+    return collapse(out, o);
+}
+
+size_t kk_text__romaji_key(const char *word, size_t len, char *out, size_t cap)
+{
+    char kana[256];
+    size_t kl = kk_text__romaji_to_kana(word, len, kana, sizeof kana);
+    if (!kl)
+        return 0;
+    return kk_text__kana_key(kana, kl, out, cap);
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/unit/check_jpclean.c - the clean action on Japanese and English
+ * free text (issue 13): the object's own name in every script and width,
+ * other people's names next to cue words, romaji names, addresses, phone
+ * numbers, codes; and the clinical text around them stays.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deid/clean.h"
+#include "kakou/profile.h"
+
+static kk_cleaner *cl;
+
+/* one cleaner for every test (no fork): MeCab loads once */
+static void setup(void)
+{
+    if (!cl)
+        ck_assert_int_eq(kk_clean__new(&cl, NULL), KK_OK);
+}
+
+static void teardown(void)
+{
+}
+
+static char *clean_with(const kk_cleaner *c, const kk_idset *ids, const char *text)
+{
+    kk_buf b = KK_BUF_INIT;
+    kk_clean__text(c, ids, text, strlen(text), &b);
+    if (!b.data)
+        kk__buf_adds(&b, "");
+    return kk__buf_detach(&b);
+}
+
+static const char *const pn = "Yamada^Tarou=山田^太郎=ヤマダ^タロウ";
+
+/* the patient's own name, however written */
+static const char *const own[] = {
+    "ﾔﾏﾀﾞ ﾀﾛｳ", "やまだ たろう", "ヤマダ・タロウ", "ＹＡＭＡＤＡ", "yamada", "Tarō", "Taroh",
+    "Taro", "山田　太郎", "やまだ", "ﾀﾛｰ",
+};
+
+START_TEST(own_name_every_script)
+{
+    kk_idset ids = KK_IDSET_INIT;
+    kk_idset__add_name(&ids, pn, strlen(pn));
+    char text[256];
+    snprintf(text, sizeof text, "所見: %s の胸部単純CT、異常なし", own[_i]);
+    char *c = clean_with(cl, &ids, text);
+    ck_assert_msg(strstr(c, own[_i]) == NULL, "'%s' survives: %s", own[_i], c);
+    ck_assert_msg(strstr(c, "胸部単純CT、異常なし") != NULL, "clinical text lost: %s", c);
+    free(c);
+    kk_idset__free(&ids);
+}
+END_TEST
+
+static const struct {
+    const char *in, *gone, *kept;
+} cases[] = {
+    { "主治医 山田太郎先生 腹部単純CT", "山田", "腹部単純CT" },
+    { "主治医 山田太郎先生 腹部単純CT", "太郎", "先生" },
+    { "依頼医:鈴木一郎 胸部造影CT", "鈴木", "胸部造影CT" },
+    { "依頼医：鈴木一郎", "一郎", "依頼医" },
+    { "担当技師 佐藤 撮影", "佐藤", "撮影" },
+    { "キーパーソン（長女）花子 同席", "花子", "同席" },
+    { "家族連絡先 高橋 090-1234-5678", "高橋", "家族連絡先" },
+    { "家族連絡先 高橋 090-1234-5678", "1234", "家族" },
+    { "田中様 頭部MRI", "田中", "頭部MRI" },
+    { "ＴＥＬ ０３－１２３４－５６７８ 連絡", "１２３４", "連絡" },
+    { "Dr.Tanaka referred", "Tanaka", "referred" },
+    { "contact: daughter Hanako Yamada", "Hanako", "contact" },
+    { "contact: daughter Hanako Yamada", "Yamada", "daughter" },
+    { "seen by Dr Smith today", "Smith", "today" },
+    { "Yamada-sama came", "Yamada", "came" },
+    { "Ichiro Suzuki (husband)", "Suzuki", "husband" },
+    { "所見なし。令和5年4月1日 再検", "令和5年", "所見なし。" },
+    { "所見なし。令和5年4月1日 再検", "4月1日", "再検" },
+    { "My Number 1234 5678 9018 noted", "5678", "noted" },
+    { "旅券 TK1234567 確認", "TK1234567", "確認" },
+    { "在留カード AB12345678CD", "12345678", "在留カード" },
+    { "〒154-0024 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室", "三軒茶屋", "" },
+    { "〒154-0024 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室", "154-0024", "" },
+    { "〒154-0024 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室", "201", "" },
+    { "mail: hanako.yamada@example.co.jp", "example", "mail" },
+    { "code ABC12345 protocol", "ABC12345", "protocol" },
+};
+
+START_TEST(others_and_patterns)
+{
+    char *c = clean_with(cl, NULL, cases[_i].in);
+    ck_assert_msg(strstr(c, cases[_i].gone) == NULL, "'%s' survives in '%s'", cases[_i].gone, c);
+    ck_assert_msg(strstr(c, cases[_i].kept) != NULL, "'%s' lost from '%s'", cases[_i].kept, c);
+    free(c);
+}
+END_TEST
+
+static const char *const clinical[] = {
+    "腹部単純CT", "胸部X線 正面", "頭部MRI T2 FLAIR", "脳梗塞疑い", "造影剤アレルギーなし",
+    "肝S8に10mm大の低吸収域", "左肺上葉に結節影あり", "前回比較で著変なし", "CHEST PA",
+    "T2 FLAIR AX", "120 kVp", "Head 5mm STND", "Contrast: none", "Follow up in 3 months",
+    "第3腰椎圧迫骨折", "右腎結石 5mm", "冠動脈CT 石灰化スコア", "心電図同期", "大動脈解離なし",
+    "胆嚢ポリープ", "甲状腺腫大なし", "乳腺腫瘤", "膵頭部腫瘤疑い", "東京大学病院より紹介",
+    "MIP 再構成", "整形外科 依頼", "放射線科 読影", "救急外来", "ステント留置後",
+};
+
+START_TEST(clinical_text_stays)
+{
+    kk_idset ids = KK_IDSET_INIT;
+    kk_idset__add_name(&ids, pn, strlen(pn));
+    /* a department "CT" is an identifier-like value of the object: not a
+     * scrub term */
+    kk_idset__add_id(&ids, "CT", 2);
+    kk_idset__add_id(&ids, "放射線科", strlen("放射線科"));
+    int kept = 0, n = (int)(sizeof clinical / sizeof clinical[0]);
+    for (int i = 0; i < n; i++) {
+        char *c = clean_with(cl, &ids, clinical[i]);
+        if (strcmp(c, clinical[i]) == 0)
+            kept++;
+        else
+            fprintf(stderr, "changed: '%s' -> '%s'\n", clinical[i], c);
+        free(c);
+    }
+    ck_assert_int_ge(kept * 100, 95 * n);
+    kk_idset__free(&ids);
+}
+END_TEST
+
+START_TEST(address_keeps_municipality_when_asked)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_profile *p = NULL;
+    ck_assert_int_eq(kk_profile_load(&p, ctx, "jp-pseudonymized", NULL), KK_OK);
+    kk_cleaner *c2 = NULL;
+    ck_assert_int_eq(kk_clean__new_for(&c2, ctx, p), KK_OK);
+    char *c = clean_with(c2, NULL, "住所 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室");
+    ck_assert_msg(strstr(c, "東京都世田谷区") != NULL, "municipality lost: %s", c);
+    ck_assert_msg(strstr(c, "三軒茶屋") == NULL && strstr(c, "201") == NULL &&
+                  strstr(c, "グランハイツ") == NULL, "address kept: %s", c);
+    free(c);
+    kk_clean__free(c2);
+    kk_profile_free(p);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(output_is_valid_utf8)
+{
+    /* every removal is of whole characters */
+    const char *t = "。H31/4/30。S45.3.12、山田様。";
+    char *c = clean_with(cl, NULL, t);
+    const unsigned char *u = (const unsigned char *)c;
+    for (size_t i = 0; u[i];) {
+        int k = u[i] < 0x80 ? 1 : u[i] < 0xE0 ? 2 : u[i] < 0xF0 ? 3 : 4;
+        ck_assert_msg(u[i] < 0x80 || u[i] >= 0xC2, "bad lead byte in %s", c);
+        for (int j = 1; j < k; j++)
+            ck_assert_msg((u[i + j] & 0xC0) == 0x80, "broken character in %s", c);
+        i += (size_t)k;
+    }
+    ck_assert_ptr_null(strstr(c, "H31"));
+    ck_assert_ptr_null(strstr(c, "山田"));
+    ck_assert_int_eq(strncmp(c, "。", 3), 0);
+    free(c);
+}
+END_TEST
+
+START_TEST(finds_agrees)
+{
+    ck_assert(kk_clean__finds(cl, NULL, "主治医 山田太郎先生", strlen("主治医 山田太郎先生")));
+    ck_assert(!kk_clean__finds(cl, NULL, "腹部単純CT", strlen("腹部単純CT")));
+}
+END_TEST
+
+Suite *jpclean_suite(void)
+{
+    Suite *s = suite_create("jpclean");
+    TCase *tc = tcase_create("jpclean");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, own_name_every_script, 0, (int)(sizeof own / sizeof own[0]));
+    tcase_add_loop_test(tc, others_and_patterns, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, clinical_text_stays);
+    tcase_add_test(tc, address_keeps_municipality_when_asked);
+    tcase_add_test(tc, output_is_valid_utf8);
+    tcase_add_test(tc, finds_agrees);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(jpclean_suite());
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    kk_clean__free(cl);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

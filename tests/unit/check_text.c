@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/unit/check_text.c - lib/text: DICOM character sets (R21).
+ *
+ * Every JIS X 0208 character round-trips through ISO 2022 IR 87 (and IR
+ * 13\IR 87) byte for byte, whatever its second byte ('=', '\', '~'); the
+ * value returns to its initial G0 set; JIS X 0212 under IR 159; mis-declared
+ * text (Shift_JIS or UTF-8 under ISO_IR 100 or none) is detected and
+ * decoded as what it is; undecodable bytes are reported.
+ */
+#include <check.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text/address.h"
+#include "text/charset.h"
+#include "text/idnum.h"
+#include "text/normalize.h"
+
+#define IR87 "ISO 2022 IR 6\\ISO 2022 IR 87"
+#define IR13_87 "ISO 2022 IR 13\\ISO 2022 IR 87"
+
+/* The UTF-8 of a JIS X 0208 character (row, cell as 0x21..0x7E), or 0. */
+static size_t jis_char(unsigned row, unsigned cell, char *u8, size_t cap)
+{
+    static iconv_t cd = (iconv_t)-1;
+    if (cd == (iconv_t)-1)
+        cd = iconv_open("UTF-8", "EUC-JP");
+    char e[2] = { (char)(row | 0x80), (char)(cell | 0x80) };
+    char *ip = e, *op = u8;
+    size_t il = 2, ol = cap;
+    iconv(cd, NULL, NULL, NULL, NULL);
+    if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || il)
+        return 0;
+    return (size_t)(op - u8);
+}
+
+static void round_trip_one(const char *cs, const char *g0, const char *u8, size_t ul,
+                           unsigned row, unsigned cell)
+{
+    /* the character between a delimiter and ASCII: "A=<c>^B" */
+    char text[32];
+    size_t tl = 0;
+    memcpy(text, "A=", 2);
+    tl = 2;
+    memcpy(text + tl, u8, ul);
+    tl += ul;
+    memcpy(text + tl, "^B", 2);
+    tl += 2;
+    kk_buf enc = KK_BUF_INIT, dec = KK_BUF_INIT;
+    ck_assert_int_eq(kk_text__from_utf8(cs, strlen(cs), text, tl, &enc), KK_OK);
+    char want[32];
+    int wl = snprintf(want, sizeof want, "A=\x1b$B%c%c%s^B", (char)row, (char)cell, g0);
+    ck_assert_msg(enc.len == (size_t)wl && memcmp(enc.data, want, (size_t)wl) == 0,
+                  "row %u cell %u: bad ISO 2022 bytes", row, cell);
+    ck_assert_int_eq(kk_text__decode(cs, strlen(cs), enc.data, enc.len, &dec), KK_TEXT_AS_DECLARED);
+    ck_assert_msg(dec.len == tl && memcmp(dec.data, text, tl) == 0,
+                  "row %u cell %u: does not decode back", row, cell);
+    kk__buf_free(&enc);
+    kk__buf_free(&dec);
+}
+
+START_TEST(jisx0208_round_trip_every_character)
+{
+    int n = 0, with_delim = 0;
+    for (unsigned row = 0x21; row <= 0x7E; row++)
+        for (unsigned cell = 0x21; cell <= 0x7E; cell++) {
+            char u8[8];
+            size_t ul = jis_char(row, cell, u8, sizeof u8);
+            if (!ul)
+                continue; /* unassigned code point */
+            round_trip_one(IR87, "\x1b(B", u8, ul, row, cell);
+            round_trip_one(IR13_87, "\x1b(J", u8, ul, row, cell);
+            n++;
+            if (row == 0x3D || row == 0x5C || row == 0x7E || cell == 0x3D || cell == 0x5C ||
+                cell == 0x5E || cell == 0x7E)
+                with_delim++;
+        }
+    ck_assert_int_ge(n, 6879); /* JIS X 0208-1990: 6879 characters */
+    ck_assert_int_ge(with_delim, 300);
+}
+END_TEST
+
+START_TEST(decode_keeps_delimiter_bytes_in_pairs)
+{
+    /* 女 is 0x3D77, 宿 0x3D49: '=' as the first byte of a character */
+    kk_buf b = KK_BUF_INIT;
+    const char raw[] = "\x1b$B=w=I\x1b(B=x";
+    ck_assert_int_eq(kk_text__decode(IR87, strlen(IR87), raw, strlen(raw), &b), KK_TEXT_AS_DECLARED);
+    ck_assert_str_eq(b.data, "女宿=x");
+    kk__buf_free(&b);
+    /* a lenient decode gives the same */
+    kk_text__to_utf8(IR87, strlen(IR87), raw, strlen(raw), &b);
+    ck_assert_str_eq(b.data, "女宿=x");
+    kk__buf_free(&b);
+}
+END_TEST
+
+START_TEST(ir13_returns_to_jis_roman)
+{
+    kk_buf b = KK_BUF_INIT;
+    const char *t = "ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎 CT";
+    ck_assert_int_eq(kk_text__from_utf8(IR13_87, strlen(IR13_87), t, strlen(t), &b), KK_OK);
+    ck_assert_ptr_null(memmem(b.data, b.len, "\x1b(B", 3));
+    ck_assert_ptr_nonnull(memmem(b.data, b.len, "\x1b(J^", 4));
+    ck_assert_ptr_nonnull(memmem(b.data, b.len, "\xd4\xcf\xc0\xde^", 5));
+    kk_buf d = KK_BUF_INIT;
+    ck_assert_int_eq(kk_text__decode(IR13_87, strlen(IR13_87), b.data, b.len, &d), KK_TEXT_AS_DECLARED);
+    ck_assert_str_eq(d.data, t);
+    kk__buf_free(&b);
+    kk__buf_free(&d);
+    /* half-width katakana cannot be written where IR 13 is not declared */
+    ck_assert_int_eq(kk_text__from_utf8(IR87, strlen(IR87), "ﾀﾛｳ", strlen("ﾀﾛｳ"), &b), KK_EINVAL);
+    ck_assert_uint_eq(b.len, 0);
+    /* ISO_IR 13 alone: JIS X 0201 only, no kanji */
+    ck_assert_int_eq(kk_text__from_utf8("ISO_IR 13", 9, "ﾀﾛｳ", strlen("ﾀﾛｳ"), &b), KK_OK);
+    ck_assert_str_eq(b.data, "\xc0\xdb\xb3");
+    kk__buf_free(&b);
+    ck_assert_int_eq(kk_text__from_utf8("ISO_IR 13", 9, "山田", strlen("山田"), &b), KK_EINVAL);
+    kk__buf_free(&b);
+}
+END_TEST
+
+START_TEST(jisx0212_under_ir159)
+{
+    const char *cs = "ISO 2022 IR 6\\ISO 2022 IR 87\\ISO 2022 IR 159";
+    kk_buf b = KK_BUF_INIT, d = KK_BUF_INIT;
+    /* 丂 U+4E02 is in JIS X 0212 (0x3021), not in JIS X 0208 */
+    ck_assert_int_eq(kk_text__from_utf8(cs, strlen(cs), "a丂山", strlen("a丂山"), &b), KK_OK);
+    ck_assert_int_eq(b.len, 1 + 4 + 2 + 3 + 2 + 3);
+    ck_assert_int_eq(memcmp(b.data, "a\x1b$(D\x30\x21\x1b$B;3\x1b(B", b.len), 0);
+    ck_assert_int_eq(kk_text__decode(cs, strlen(cs), b.data, b.len, &d), KK_TEXT_AS_DECLARED);
+    ck_assert_str_eq(d.data, "a丂山");
+    kk__buf_free(&b);
+    kk__buf_free(&d);
+    ck_assert_int_eq(kk_text__from_utf8(IR87, strlen(IR87), "丂", strlen("丂"), &b), KK_EINVAL);
+    kk__buf_free(&b);
+}
+END_TEST
+
+START_TEST(misdeclared_text_is_detected)
+{
+    kk_buf b = KK_BUF_INIT;
+    /* 山田太郎 in Shift_JIS, declared ISO_IR 100 and declared nothing */
+    const char sjis[] = "\x8eR\x93\x63\x91\xbe\x98Y \x97l";
+    ck_assert_int_eq(kk_text__decode("ISO_IR 100", 10, sjis, strlen(sjis), &b), KK_TEXT_AS_SJIS);
+    ck_assert_str_eq(b.data, "山田太郎 様");
+    kk__buf_free(&b);
+    ck_assert_int_eq(kk_text__decode("", 0, sjis, strlen(sjis), &b), KK_TEXT_AS_SJIS);
+    ck_assert_str_eq(b.data, "山田太郎 様");
+    kk__buf_free(&b);
+    /* UTF-8 under ISO_IR 100 */
+    ck_assert_int_eq(kk_text__decode("ISO_IR 100", 10, "山田 CT", strlen("山田 CT"), &b), KK_TEXT_AS_UTF8);
+    ck_assert_str_eq(b.data, "山田 CT");
+    kk__buf_free(&b);
+    /* real Latin-1 stays Latin-1 */
+    ck_assert_int_eq(kk_text__decode("ISO_IR 100", 10, "J\xe9r\xf4me", 6, &b), KK_TEXT_AS_DECLARED);
+    ck_assert_str_eq(b.data, "Jérôme");
+    kk__buf_free(&b);
+    /* Shift_JIS kanji under ISO_IR 13 (which has none) */
+    ck_assert_int_eq(kk_text__decode("ISO_IR 13", 9, sjis, strlen(sjis), &b), KK_TEXT_AS_SJIS);
+    kk__buf_free(&b);
+    /* raw Shift_JIS inside an ISO 2022 IR 87 object */
+    ck_assert_int_eq(kk_text__decode(IR87, strlen(IR87), sjis, strlen(sjis), &b), KK_TEXT_AS_SJIS);
+    kk__buf_free(&b);
+    /* bytes that are nothing: undecodable, nothing appended */
+    ck_assert_int_eq(kk_text__decode("ISO_IR 192", 10, "\xff\xfe\x80", 3, &b), KK_TEXT_UNDECODABLE);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_int_eq(kk_text__decode(IR87, strlen(IR87), "\x1b$B\x7f", 4, &b), KK_TEXT_UNDECODABLE);
+    ck_assert_uint_eq(b.len, 0);
+    kk__buf_free(&b);
+}
+END_TEST
+
+START_TEST(fold_width_case_kana)
+{
+    kk_ftext t;
+    const char *in = "ＡＢＣ１２３ ﾔﾏﾀﾞ ヤマダ Dr.SMITH";
+    ck_assert_int_eq(kk_text__fold(in, strlen(in), KK_FOLD_ALL, &t), KK_OK);
+    ck_assert_str_eq(t.s, "abc123 やまだ やまだ dr.smith");
+    /* "a" came from the three bytes of Ａ */
+    ck_assert_uint_eq(t.from[0], 0);
+    ck_assert_uint_eq(t.to[0], 3);
+    /* だ came from ﾀﾞ: two half-width characters, six bytes */
+    const char *da = strstr(t.s, "だ");
+    size_t k = (size_t)(da - t.s);
+    ck_assert_int_eq(memcmp(in + t.from[k], "ﾀﾞ", 6), 0);
+    ck_assert_uint_eq(t.to[k] - t.from[k], 6);
+    kk_text__ftext_free(&t);
+    size_t n;
+    char *f = kk_text__fold_str("０３－１２３４－５６７８", strlen("０３－１２３４－５６７８"), &n);
+    ck_assert_str_eq(f, "03-1234-5678");
+    free(f);
+}
+END_TEST
+
+static const struct { const char *a, *b; } same_reading[] = {
+    { "Satou", "Sato" }, { "Satoh", "SATŌ" }, { "Satō", "さとう" }, { "Shinji", "Sinzi" },
+    { "Tsuchiya", "Tutiya" }, { "Ōno", "Ohno" }, { "Oono", "オオノ" }, { "Honma", "Homma" },
+    { "Yuuki", "ゆうき" }, { "Yūki", "Yuki" }, { "Jun'ichi", "じゅんいち" }, { "Kyouko", "キョウコ" },
+    { "Shōta", "しょうた" }, { "Hattori", "はっとり" }, { "Fujita", "Huzita" }, { "Chiba", "ちば" },
+    { "Matchida", "まっちだ" }, { "Tarō", "タロー" },
+};
+
+static size_t key_of(const char *w, char *out, size_t cap)
+{
+    if ((unsigned char)w[0] >= 0xE3)
+        return kk_text__kana_key(w, strlen(w), out, cap);
+    return kk_text__romaji_key(w, strlen(w), out, cap);
+}
+
+START_TEST(readings_have_one_key)
+{
+    char ka[64], kb[64];
+    size_t la = key_of(same_reading[_i].a, ka, sizeof ka);
+    size_t lb = key_of(same_reading[_i].b, kb, sizeof kb);
+    ck_assert_msg(la && lb && strcmp(ka, kb) == 0, "%s -> '%s', %s -> '%s'", same_reading[_i].a,
+                  la ? ka : "", same_reading[_i].b, lb ? kb : "");
+}
+END_TEST
+
+START_TEST(readings_differ_and_fail)
+{
+    char ka[64], kb[64];
+    ck_assert_uint_gt(kk_text__romaji_key("Sato", 4, ka, sizeof ka), 0);
+    ck_assert_uint_gt(kk_text__romaji_key("Saito", 5, kb, sizeof kb), 0);
+    ck_assert_str_ne(ka, kb);
+    /* not romaji: no key */
+    ck_assert_uint_eq(kk_text__romaji_key("CT", 2, ka, sizeof ka), 0);
+    ck_assert_uint_eq(kk_text__romaji_key("scan", 4, ka, sizeof ka), 0);
+    ck_assert_uint_eq(kk_text__kana_key("山田", strlen("山田"), ka, sizeof ka), 0);
+    char kana[64];
+    ck_assert_uint_gt(kk_text__romaji_to_kana("Yamada", 6, kana, sizeof kana), 0);
+    ck_assert_str_eq(kana, "やまだ");
+}
+END_TEST
+
+/* A valid My Number from 11 digits. */
+static void my_number(const char *d11, char out[13])
+{
+    memcpy(out, d11, 11);
+    int sum = 0;
+    for (int k = 1; k <= 11; k++)
+        sum += (out[11 - k] - '0') * (k <= 6 ? k + 1 : k - 5);
+    int r = sum % 11;
+    out[11] = (char)('0' + (r <= 1 ? 0 : 11 - r));
+    out[12] = '\0';
+}
+
+START_TEST(my_number_check_digit)
+{
+    char mn[13];
+    srand(13);
+    for (int i = 0; i < 200; i++) {
+        char d[12];
+        for (int k = 0; k < 11; k++)
+            d[k] = (char)('0' + rand() % 10);
+        my_number(d, mn);
+        ck_assert(kk_text__my_number_ok(mn));
+        char bad[13];
+        memcpy(bad, mn, 13);
+        bad[11] = (char)('0' + (mn[11] - '0' + 1) % 10);
+        ck_assert(!kk_text__my_number_ok(bad));
+        /* any width and separators */
+        char spaced[64];
+        snprintf(spaced, sizeof spaced, "%.4s %.4s-%.4s", mn, mn + 4, mn + 8);
+        ck_assert_int_eq(kk_text__idcode(spaced, strlen(spaced)), KK_IDCODE_MY_NUMBER);
+    }
+    /* 123456789018 is valid; in full-width with ideographic spaces too */
+    ck_assert(kk_text__my_number_ok("123456789018"));
+    const char *fw = "１２３４　５６７８　９０１８";
+    ck_assert_int_eq(kk_text__idcode(fw, strlen(fw)), KK_IDCODE_MY_NUMBER);
+    ck_assert_int_eq(kk_text__idcode("123456789017", 12), KK_IDCODE_LICENSE);
+}
+END_TEST
+
+START_TEST(other_codes)
+{
+    /* an insurer number: 法別番号 06, then the check digit computed */
+    char ins[9] = "0613201";
+    int sum = 0;
+    for (int k = 0; k < 7; k++) {
+        int dd = ins[6 - k] - '0';
+        int pp = k % 2 == 0 ? dd * 2 : dd;
+        sum += pp / 10 + pp % 10;
+    }
+    ins[7] = (char)('0' + (10 - sum % 10) % 10);
+    ins[8] = '\0';
+    ck_assert(kk_text__insurer_number_ok(ins, 8));
+    ck_assert_int_eq(kk_text__idcode(ins, 8), KK_IDCODE_INSURER);
+    ins[7] = (char)('0' + (ins[7] - '0' + 1) % 10);
+    ck_assert(!kk_text__insurer_number_ok(ins, 8));
+    ck_assert_int_eq(kk_text__idcode(ins, 8), KK_IDCODE_NONE);
+    ck_assert_int_eq(kk_text__idcode("TK1234567", 9), KK_IDCODE_PASSPORT);
+    ck_assert_int_eq(kk_text__idcode("ｔｋ１２３４５６７", strlen("ｔｋ１２３４５６７")), KK_IDCODE_PASSPORT);
+    ck_assert_int_eq(kk_text__idcode("AB12345678CD", 12), KK_IDCODE_RESIDENCE_CARD);
+    ck_assert_int_eq(kk_text__idcode("1234-567890", 11), KK_IDCODE_PENSION);
+    ck_assert_int_eq(kk_text__idcode("PID12345", 8), KK_IDCODE_NONE);
+    ck_assert_int_eq(kk_text__idcode("12345", 5), KK_IDCODE_NONE);
+}
+END_TEST
+
+static char *head_of(const char *a, char *postal3)
+{
+    kk_span h = kk_text__address_head(a, strlen(a), postal3);
+    return strndup(a + h.from, h.to - h.from);
+}
+
+START_TEST(address_head)
+{
+    char p3[4];
+    char *h = head_of("〒154-0024 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室", p3);
+    ck_assert_str_eq(h, "東京都世田谷区");
+    ck_assert_str_eq(p3, "154");
+    free(h);
+    h = head_of("大阪府大阪市北区梅田2丁目4番9号", NULL);
+    ck_assert_str_eq(h, "大阪府大阪市北区");
+    free(h);
+    h = head_of("154-0024 神奈川県横浜市中区本町1丁目", p3);
+    ck_assert_str_eq(h, "神奈川県横浜市中区");
+    free(h);
+    h = head_of("北海道札幌市中央区北1条西2丁目", NULL);
+    ck_assert_str_eq(h, "北海道札幌市中央区");
+    free(h);
+    h = head_of("長野県松本市本町3-4", NULL);
+    ck_assert_str_eq(h, "長野県松本市");
+    free(h);
+    h = head_of("123 Main Street", NULL);
+    ck_assert_str_eq(h, "");
+    free(h);
+}
+END_TEST
+
+static char *cut(const char *t, bool keep)
+{
+    kk_span sp[8];
+    size_t n = kk_text__address_spans(t, strlen(t), keep, sp, 8);
+    kk_buf b = KK_BUF_INIT;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        kk__buf_add(&b, t + at, sp[i].from - at);
+        kk__buf_adds(&b, "*");
+        at = sp[i].to;
+    }
+    kk__buf_adds(&b, t + at);
+    return kk__buf_detach(&b);
+}
+
+START_TEST(address_in_text)
+{
+    char *c = cut("住所 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室、電話", true);
+    ck_assert_str_eq(c, "住所 東京都世田谷区*、電話");
+    free(c);
+    c = cut("住所 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室、電話", false);
+    ck_assert_str_eq(c, "住所 *、電話");
+    free(c);
+    c = cut("〒530-0001 大阪市北区梅田二丁目4番9号", true);
+    ck_assert_str_eq(c, "* 大阪市北区*");
+    free(c);
+    /* clinical numbers are no address */
+    c = cut("腹部単純CT 5mm 120kV 第3腰椎 2-3cm", true);
+    ck_assert_str_eq(c, "腹部単純CT 5mm 120kV 第3腰椎 2-3cm");
+    free(c);
+}
+END_TEST
+
+Suite *text_suite(void)
+{
+    Suite *s = suite_create("text");
+    TCase *tc = tcase_create("charset");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, jisx0208_round_trip_every_character);
+    tcase_add_test(tc, decode_keeps_delimiter_bytes_in_pairs);
+    tcase_add_test(tc, ir13_returns_to_jis_roman);
+    tcase_add_test(tc, jisx0212_under_ir159);
+    tcase_add_test(tc, misdeclared_text_is_detected);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("normalize");
+    tcase_add_test(tc, fold_width_case_kana);
+    tcase_add_loop_test(tc, readings_have_one_key, 0, (int)(sizeof same_reading / sizeof same_reading[0]));
+    tcase_add_test(tc, readings_differ_and_fail);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("codes");
+    tcase_add_test(tc, my_number_check_digit);
+    tcase_add_test(tc, other_codes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("address");
+    tcase_add_test(tc, address_head);
+    tcase_add_test(tc, address_in_text);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(text_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
