@@ -54,6 +54,9 @@ int kk_cli_profile_option(const kk_cli *cli, kk_cli_profile_args *pa, int opt,
     case 'k':
         pa->key_path = arg;
         return 1;
+    case KK_CLI_PASSFILE_OPT:
+        pa->passphrase_file = arg;
+        return 1;
     case 'O':
         if (pa->noptions == 64) {
             kk_cli_usage_error(cli, "too many -O options");
@@ -139,7 +142,7 @@ kk_status kk_cli_open_deciding_run(const kk_cli *cli, kk_ctx *ctx, const kk_cli_
         return KK_EINVAL;
     kk_status st = KK_OK;
     if (pa->key_path)
-        st = kk_key_load(&run->key, ctx, pa->key_path);
+        st = kk_cli_load_key(cli, ctx, pa->key_path, pa->passphrase_file, &run->key);
     /* deciding needs no key of the project: an ephemeral one shows the
      * same decisions */
     else if (kk_profile_needs_key(run->profile))
@@ -162,4 +165,36 @@ void kk_cli_close_run(kk_cli_run *run)
     kk_key_free(run->key);
     kk_profile_free(run->profile);
     memset(run, 0, sizeof *run);
+}
+
+kk_status kk_cli_passphrase(const kk_cli *cli, kk_ctx *ctx, const char *pass_file,
+                            int confirm, int required, kk_secret **out)
+{
+    kk_status st = KK_OK;
+    *out = NULL;
+    if (pass_file)
+        st = kk_secret_from_file(out, ctx, pass_file);
+    else if (required || isatty(STDIN_FILENO))
+        st = kk_secret_prompt(out, ctx, "Passphrase: ", confirm);
+    (void)cli;
+    return st;
+}
+
+kk_status kk_cli_load_key(const kk_cli *cli, kk_ctx *ctx, const char *path,
+                          const char *pass_file, kk_key **out)
+{
+    kk_secret *pass = NULL;
+    kk_status st = KK_OK;
+    *out = NULL;
+    /* ask only for a key that needs it, and only on a terminal: elsewhere
+     * the loader says the key is protected and how to give the passphrase */
+    if (kk_key_file_is_protected(path) && (pass_file || isatty(STDIN_FILENO)))
+        st = kk_cli_passphrase(cli, ctx, pass_file, 0, 1, &pass);
+    else if (pass_file)
+        st = kk_cli_passphrase(cli, ctx, pass_file, 0, 1, &pass);
+    if (st != KK_OK)
+        return st;
+    st = kk_key_load_protected(out, ctx, path, pass);
+    kk_secret_free(pass);
+    return st;
 }

@@ -46,13 +46,35 @@ typedef struct kk_cli_profile_args {
     const char *key_path;  /* NULL: none */
     const char *options[65];
     int noptions;          /* options[noptions] is NULL */
+    const char *passphrase_file; /* --passphrase-file: NULL, none */
 } kk_cli_profile_args;
 
 #define KK_CLI_PROFILE_SHORT "p:O:k:"
+#define KK_CLI_PASSFILE_OPT 0x1002
 #define KK_CLI_PROFILE_LONG                                  \
     { "profile", required_argument, NULL, 'p' },             \
     { "option", required_argument, NULL, 'O' },              \
-    { "key", required_argument, NULL, 'k' }
+    { "key", required_argument, NULL, 'k' },                 \
+    { "passphrase-file", required_argument, NULL, KK_CLI_PASSFILE_OPT }
+
+/* The --help line of --passphrase-file, for every command taking -k. */
+#define KK_CLI_PASSFILE_HELP                                          \
+    "      --passphrase-file F  the passphrase of a protected key file\n" \
+    "                      (first line of F, mode 0600); without it a\n"  \
+    "                      protected key is asked for on a terminal\n"
+
+/* Load the key file path (-k): a protected one opens with the passphrase
+ * in pass_file, or one asked for on the terminal when stdin is one.
+ * The error is left in ctx (a protected key without its passphrase says
+ * so); the caller prints it. */
+kk_status kk_cli_load_key(const kk_cli *cli, kk_ctx *ctx, const char *path,
+                          const char *pass_file, kk_key **out);
+
+/* The passphrase for a key file: from pass_file, or asked on the terminal
+ * (twice with confirm). *out stays NULL (and KK_OK is returned) when
+ * neither is possible and required is 0. The error is left in ctx. */
+kk_status kk_cli_passphrase(const kk_cli *cli, kk_ctx *ctx, const char *pass_file,
+                            int confirm, int required, kk_secret **out);
 
 /* Take opt when it is -p, -O or -k: returns 1 when taken, 0 when not
  * one of them, -1 after printing a usage error. */
@@ -114,5 +136,6 @@ int kk_cmd_lookup(int argc, char **argv);
 int kk_cmd_db(int argc, char **argv);
 int kk_cmd_verify(int argc, char **argv);
 int kk_cmd_review(int argc, char **argv);
+int kk_cmd_manifest(int argc, char **argv);
 
 #endif /* KK_TOOLS_CLI_H */

@@ -6,6 +6,8 @@
  *                                           write id_old,id_new rows
  *   kakou db merge -o OUT.db [-k KEY] A.db [B.db...]
  *                                           merge stores into OUT.db
+ *   kakou db shred --db DB                  destroy a store at the end of
+ *                                           its use (R24)
  *
  * The map export holds original identifiers: it goes to stdout or to a
  * new file created with mode 0600 (never overwritten), and the export is
@@ -30,6 +32,7 @@ static void help(void)
     printf("usage: kakou db verify --db DB\n"
            "       kakou db export-map --db DB -k KEY [--format csv] [-o FILE]\n"
            "       kakou db merge -o OUT.db [-k KEY] A.db [B.db...]\n"
+           "       kakou db shred --db DB\n"
            "\n"
            "Check, export or merge kakou stores.\n"
            "\n"
@@ -41,10 +44,14 @@ static void help(void)
            "  merge               copy the rows of each source store into OUT.db\n"
            "                      (created if missing); conflicting rows refuse that\n"
            "                      source\n"
+           "  shred               destroy the store at the end of its use: every row\n"
+           "                      deleted with secure_delete, the file and its -wal\n"
+           "                      and -shm overwritten, synced and removed\n"
            "\n"
            "input options:\n"
            "      --db DB         the store (verify, export-map)\n"
            "  -k, --key KEY       the project key (export-map; optional for merge)\n"
+           KK_CLI_PASSFILE_HELP
            "\n"
            "output options:\n"
            "  -o, --output FILE   export-map: a new file (mode 0600) instead of stdout;\n"
@@ -86,14 +93,14 @@ static int do_verify(kk_cli *cli, kk_ctx *ctx, const char *db_path)
 }
 
 static int do_export(kk_cli *cli, kk_ctx *ctx, const char *db_path, const char *key_path,
-                     const char *out_path)
+                     const char *pass_file, const char *out_path)
 {
     kk_key *key = NULL;
     kk_store *store = NULL;
     FILE *fp = stdout;
     int rc = KK_EXIT_OK;
 
-    if (kk_key_load(&key, ctx, key_path) != KK_OK ||
+    if (kk_cli_load_key(cli, ctx, key_path, pass_file, &key) != KK_OK ||
         kk_store_open(&store, ctx, db_path, key) != KK_OK) {
         kk_cli_error(cli, "%s", kk_error_message(ctx));
         rc = KK_EXIT_USAGE;
@@ -144,13 +151,13 @@ out:
 }
 
 static int do_merge(kk_cli *cli, kk_ctx *ctx, const char *out_path, const char *key_path,
-                    int n, char **srcs)
+                    const char *pass_file, int n, char **srcs)
 {
     kk_key *key = NULL;
     kk_store *store = NULL;
     int rc = KK_EXIT_OK;
 
-    if ((key_path && kk_key_load(&key, ctx, key_path) != KK_OK) ||
+    if ((key_path && kk_cli_load_key(cli, ctx, key_path, pass_file, &key) != KK_OK) ||
         kk_store_open(&store, ctx, out_path, key) != KK_OK) {
         kk_cli_error(cli, "%s", kk_error_message(ctx));
         rc = KK_EXIT_USAGE;
@@ -177,12 +184,14 @@ int kk_cmd_db(int argc, char **argv)
 {
     kk_cli cli = { "db", KK_LOG_WARN, false };
     const char *db_path = NULL, *key_path = NULL, *out_path = NULL, *format = NULL;
-    enum { OPT_DB = 0x2001, OPT_FORMAT };
+    const char *pass_file = NULL;
+    enum { OPT_DB = 0x2001, OPT_FORMAT, OPT_PASSFILE };
     static const struct option longopts[] = {
         { "db", required_argument, NULL, OPT_DB },
         { "key", required_argument, NULL, 'k' },
         { "output", required_argument, NULL, 'o' },
         { "format", required_argument, NULL, OPT_FORMAT },
+        { "passphrase-file", required_argument, NULL, OPT_PASSFILE },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -195,6 +204,7 @@ int kk_cmd_db(int argc, char **argv)
         case 'k': key_path = optarg; break;
         case 'o': out_path = optarg; break;
         case OPT_FORMAT: format = optarg; break;
+        case OPT_PASSFILE: pass_file = optarg; break;
         case 'h': help(); return KK_EXIT_OK;
         default:
             if (kk_cli_common_option(&cli, c, optarg))
@@ -203,7 +213,7 @@ int kk_cmd_db(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return kk_cli_usage_error(&cli, "no command: give verify, export-map or merge");
+        return kk_cli_usage_error(&cli, "no command: give verify, export-map, merge or shred");
     const char *sub = argv[optind++];
     int nargs = argc - optind;
 
@@ -228,8 +238,13 @@ int kk_cmd_db(int argc, char **argv)
             return kk_cli_usage_error(&cli, "merge takes -o OUT.db [-k KEY] and source stores");
         if (nargs < 1)
             return kk_cli_usage_error(&cli, "no source store: give A.db [B.db...]");
+    } else if (strcmp(sub, "shred") == 0) {
+        if (!db_path)
+            return kk_cli_usage_error(&cli, "no store: give --db DB");
+        if (key_path || out_path || format || nargs)
+            return kk_cli_usage_error(&cli, "shred takes only --db DB");
     } else {
-        return kk_cli_usage_error(&cli, "unknown command '%s': give verify, export-map or merge", sub);
+        return kk_cli_usage_error(&cli, "unknown command '%s': give verify, export-map, merge or shred", sub);
     }
 
     /* verify and export-map read a store: never create one. */
@@ -247,9 +262,17 @@ int kk_cmd_db(int argc, char **argv)
     if (strcmp(sub, "verify") == 0)
         rc = do_verify(&cli, ctx, db_path);
     else if (strcmp(sub, "export-map") == 0)
-        rc = do_export(&cli, ctx, db_path, key_path, out_path);
-    else
-        rc = do_merge(&cli, ctx, out_path, key_path, nargs, argv + optind);
+        rc = do_export(&cli, ctx, db_path, key_path, pass_file, out_path);
+    else if (strcmp(sub, "shred") == 0) {
+        rc = KK_EXIT_OK;
+        if (kk_store_shred(ctx, db_path) != KK_OK) {
+            kk_cli_error(&cli, "%s", kk_error_message(ctx));
+            rc = KK_EXIT_USAGE;
+        } else {
+            kk_cli_info(&cli, "shredded store '%s'", db_path);
+        }
+    } else
+        rc = do_merge(&cli, ctx, out_path, key_path, pass_file, nargs, argv + optind);
     kk_ctx_free(ctx);
     return rc;
 }

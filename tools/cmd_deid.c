@@ -859,6 +859,7 @@ static void help(void)
            "  -p, --profile PROFILE   built-in name or profile file (default dicom-basic)\n"
            "  -O, --option OPTION     enable a profile option (repeatable)\n"
            "  -k, --key KEYFILE       key for pseudonyms, UIDs and date shifts\n"
+           KK_CLI_PASSFILE_HELP
            "      --db DB             store for correspondence and audit (not in OUTDIR)\n"
            "  -o, --output OUTDIR     output folder (created)\n"
            "  -j, --jobs N            worker threads (default: number of cores)\n"
@@ -897,7 +898,7 @@ int kk_cmd_deid(int argc, char **argv)
 {
     kk_cli cli = { "deid", KK_LOG_WARN, false };
     const char *out_dir = NULL, *db_path = NULL, *report_path = NULL;
-    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0 };
+    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned long long max_mb = 0;
     bool report_paths = false, no_journal = false, force_progress = false;
@@ -984,7 +985,7 @@ int kk_cmd_deid(int argc, char **argv)
                      kk_profile_name(profile));
         goto out;
     }
-    if (key_path && kk_key_load(&key, ctx, key_path) != KK_OK) {
+    if (key_path && kk_cli_load_key(&cli, ctx, key_path, pa.passphrase_file, &key) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;
     }
@@ -1021,6 +1022,11 @@ int kk_cmd_deid(int argc, char **argv)
         }
         if (kk_store_open(&store, ctx, db_path, key) != KK_OK) {
             kk_cli_error(&cli, "%s", kk_error_message(ctx));
+            goto out;
+        }
+        if (kk_store_key_retired(store)) { /* R23: rotated away */
+            kk_cli_error(&cli, "key %s is retired in store '%s' ('kakou key rotate'): give "
+                         "the new key", kk_key_id(key), db_path);
             goto out;
         }
     } else if (kk_profile_needs_store(profile)) {

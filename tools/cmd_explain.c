@@ -18,6 +18,7 @@ static void help(void)
            "  -p, --profile PROFILE   built-in name or profile file (default dicom-basic)\n"
            "  -O, --option OPTION     enable a profile option (repeatable)\n"
            "  -k, --key KEYFILE       key, for profiles that need one\n"
+           KK_CLI_PASSFILE_HELP
            "      --show-values       also print each value as it was (may show PHI)\n"
            "\n" KK_CLI_COMMON_HELP "\n"
            "output: PATH KEYWORD VR ACTION RULE [= VALUE]; burned-in text boxes as\n"
@@ -50,7 +51,7 @@ static void print_entry(const kk_explain_entry *e, void *payload)
 int kk_cmd_explain(int argc, char **argv)
 {
     kk_cli cli = { "explain", KK_LOG_WARN, false };
-    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0 };
+    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     int show = 0;
     enum { OPT_SHOW = 0x2001 };
     static const struct option longopts[] = {

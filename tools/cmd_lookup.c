@@ -33,6 +33,7 @@ static void help(void)
            "input options:\n"
            "      --db DB         the store written by 'kakou deid --db DB'\n"
            "  -k, --key KEY       the project key file the store was written with\n"
+           KK_CLI_PASSFILE_HELP
            "\n"
            "processing options:\n"
            "      --uid           the arguments are replacement UIDs, not pseudonyms\n"
@@ -49,14 +50,15 @@ static void help(void)
 int kk_cmd_lookup(int argc, char **argv)
 {
     kk_cli cli = { "lookup", KK_LOG_WARN, false };
-    const char *db_path = NULL, *key_path = NULL, *domain = NULL;
+    const char *db_path = NULL, *key_path = NULL, *domain = NULL, *pass_file = NULL;
     bool uid_mode = false;
-    enum { OPT_DB = 0x2001, OPT_UID, OPT_DOMAIN };
+    enum { OPT_DB = 0x2001, OPT_UID, OPT_DOMAIN, OPT_PASSFILE };
     static const struct option longopts[] = {
         { "db", required_argument, NULL, OPT_DB },
         { "key", required_argument, NULL, 'k' },
         { "uid", no_argument, NULL, OPT_UID },
         { "domain", required_argument, NULL, OPT_DOMAIN },
+        { "passphrase-file", required_argument, NULL, OPT_PASSFILE },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -69,6 +71,7 @@ int kk_cmd_lookup(int argc, char **argv)
         case 'k': key_path = optarg; break;
         case OPT_UID: uid_mode = true; break;
         case OPT_DOMAIN: domain = optarg; break;
+        case OPT_PASSFILE: pass_file = optarg; break;
         case 'h': help(); return KK_EXIT_OK;
         default:
             if (kk_cli_common_option(&cli, c, optarg))
@@ -98,7 +101,7 @@ int kk_cmd_lookup(int argc, char **argv)
         kk_cli_error(&cli, "out of memory");
         return KK_EXIT_USAGE;
     }
-    if (kk_key_load(&key, ctx, key_path) != KK_OK ||
+    if (kk_cli_load_key(&cli, ctx, key_path, pass_file, &key) != KK_OK ||
         kk_store_open(&store, ctx, db_path, key) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         rc = KK_EXIT_USAGE;

@@ -21,6 +21,7 @@ static void help(void)
            "  -p, --profile NAME|FILE profile (default dicom-basic -O clean-pixel-data)\n"
            "  -O, --option NAME       enable a profile option (repeatable)\n"
            "  -k, --key KEYFILE       key, for profiles that need one\n"
+           KK_CLI_PASSFILE_HELP
            "      --width N           thumbnail width in pixels (default 320)\n"
            "      --columns N         files per row (default 3)\n"
            "      --after-only        leave out the original pixels\n"
@@ -38,7 +39,7 @@ static void on_error(const char *path, const char *message, void *payload)
 int kk_cmd_review(int argc, char **argv)
 {
     kk_cli cli = { "review", KK_LOG_WARN, false };
-    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0 };
+    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     kk_review_options ro = KK_REVIEW_OPTIONS_INIT;
     const char *out = NULL;
     enum { OPT_WIDTH = 0x2001, OPT_COLUMNS, OPT_AFTER };

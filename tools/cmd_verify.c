@@ -74,6 +74,7 @@ static void help(void)
            "  -O, --option OPTION     a profile option the output was made with (repeatable)\n"
            "      --db DB             the run's store: no value may equal an original in it\n"
            "  -k, --key KEYFILE       the key of the store\n"
+           KK_CLI_PASSFILE_HELP
            "\n" KK_CLI_COMMON_HELP "\n"
            "exit status: 0 no finding, 1 findings or unreadable files, 2 usage or configuration error\n");
 }
@@ -81,7 +82,7 @@ static void help(void)
 int kk_cmd_verify(int argc, char **argv)
 {
     kk_cli cli = { "verify", KK_LOG_WARN, false };
-    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0 };
+    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     const char *db_path = NULL;
     enum { OPT_DB = 0x2001 };
     static const struct option longopts[] = {
@@ -126,7 +127,7 @@ int kk_cmd_verify(int argc, char **argv)
     if (!p)
         goto out;
     if (db_path) {
-        if (kk_key_load(&key, ctx, pa.key_path) != KK_OK ||
+        if (kk_cli_load_key(&cli, ctx, pa.key_path, pa.passphrase_file, &key) != KK_OK ||
             kk_store_open(&store, ctx, db_path, key) != KK_OK) {
             kk_cli_error(&cli, "%s", kk_error_message(ctx));
             goto out;

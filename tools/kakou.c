@@ -21,7 +21,8 @@ static const kk_command commands[] = {
     { "key", kk_cmd_key, "create a key file, or print its key id" },
     { "lookup", kk_cmd_lookup, "re-identify: the original behind a pseudonym or UID (audited)" },
     { "verify", kk_cmd_verify, "check de-identified output for anything the profile forbids" },
-    { "db", kk_cmd_db, "check, export or merge a store" },
+    { "db", kk_cmd_db, "check, export, merge or shred a store" },
+    { "manifest", kk_cmd_manifest, "sign a delivery folder (SHA256SUMS), or verify one" },
     { "review", kk_cmd_review, "draw a contact sheet of burned-in text removal, before and after" },
     { NULL, NULL, NULL }
 };

@@ -90,6 +90,26 @@ KK_API kk_status kk_store_export_map(kk_store *store, kk_ctx *ctx, FILE *fp);
 KK_API kk_status kk_store_merge(kk_store *store, kk_ctx *ctx,
                                 const char *src_path);
 
+/**
+ * Destroy the store at path at the end of its use (R24): refuse a file
+ * that is not a kakou store; delete every row with secure_delete; then
+ * overwrite the file and its -wal, -shm and -journal files with random
+ * bytes, fsync and unlink them. Nothing may have the store open.
+ */
+KK_API kk_status kk_store_shred(kk_ctx *ctx, const char *path);
+
+/**
+ * Mark key_id retired in the store (R23 key rotation): a retired key is
+ * refused for new work (kk_store_key_retired()) but still decrypts the
+ * rows made under it for lookups. Records new_key_id as in use.
+ */
+KK_API kk_status kk_store_retire_key(kk_store *store, kk_ctx *ctx,
+                                     const char *key_id,
+                                     const char *new_key_id);
+
+/** 1 when the store's key (the one it was opened with) is retired. */
+KK_API int kk_store_key_retired(kk_store *store);
+
 #ifdef __cplusplus
 }
 #endif

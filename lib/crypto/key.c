@@ -38,6 +38,7 @@
 
 #include "core/core.h"
 #include "crypto/key_internal.h"
+#include "crypto/keyfile.h"
 
 #define KEY_MAGIC "KAKOU-KEY-1\n"
 #define KEY_ID_DOMAIN "kakou key id v1"
@@ -332,6 +333,12 @@ kk_status kk_key_load(kk_key **out, kk_ctx *ctx, const char *path)
                       path, (unsigned)(sb.st_mode & 07777), path);
         goto out;
     }
+    if (sb.st_size != KEY_FILE_BYTES && kk_key_file_is_protected(path)) {
+        st = kk__fail(ctx, KK_EKEY,
+                      "key file '%s' is protected by a passphrase: give "
+                      "--passphrase-file FILE", path);
+        goto out;
+    }
     if (sb.st_size != KEY_FILE_BYTES) {
         st = kk__fail(ctx, KK_EKEY,
                       "'%s' is not a kakou key file (size %lld, expected "
@@ -406,5 +413,16 @@ out:
         close(fd);
     sodium_free(text); /* NULL is fine; zeroes first */
     kk_key_free(k);
+    return st;
+}
+
+/* A key read from a key file (keyfile.c: the protected format): the same
+ * as kk_key__from_bytes, but not ephemeral. */
+kk_status kk_key__from_file_bytes(kk_key **out, kk_ctx *ctx,
+                                  const unsigned char bytes[KK_KEY_BYTES])
+{
+    kk_status st = kk_key__from_bytes(out, ctx, bytes);
+    if (st == KK_OK)
+        (*out)->ephemeral = 0;
     return st;
 }
