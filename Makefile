@@ -109,7 +109,7 @@ deps-if-missing:
 
 # A stamp that changes when the flags do, so objects follow.
 $(BUILD)/CFLAGS: FORCE
-	@$(PKG_CONFIG) --exists $(PKGS) check 2>/dev/null || { echo "kakou: the Debian packages to build with are missing: run 'make deps' as root (or 'make run', which does it)" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || { echo "kakou: the Debian packages to build with are missing: run 'make deps' as root (or 'make run', which does it)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	@echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' > $@
 FORCE:
