@@ -3,6 +3,8 @@
 #   make run        de-identify the bundled sample (testdata/sample) and say what happened
 #   make check      unit tests (Check) and end-to-end tests on the real CLI
 #   make check-asan the whole suite under ASan + UBSan (+ LSan)
+#   make check-oom  allocation failures (fault injection)
+#   make check-valgrind the CLI under valgrind's memcheck (tests/valgrind.sh)
 #   make bench      benchmarks side by side with cp, gdcmanon, dcmodify, pydicom
 #   make fuzz       run each libFuzzer harness in fuzz/ for FUZZ_SECONDS (clang)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -95,7 +97,7 @@ MODULE  := $(BUILD)/kakou-pixel.so
 CLI     := $(BUILD)/kakou
 
 .PHONY: all deps deps-if-missing run check check-build check-unit check-e2e check-headers \
-        check-asan check-oom bench fuzz fuzz-lib deps-fuzz install clean
+        check-asan check-oom check-valgrind bench fuzz fuzz-lib deps-fuzz install clean
 .DEFAULT_GOAL := all
 
 all: $(CLI) $(SHLIB) $(STATIC) $(MODULE)
@@ -108,7 +110,7 @@ deps-if-missing:
 
 # A stamp that changes when the flags do, so objects follow.
 $(BUILD)/CFLAGS: FORCE
-	@$(PKG_CONFIG) --exists $(PKGS) check 2>/dev/null || { echo "kakou: the Debian packages to build with are missing: run 'make deps' as root (or 'make run', which does it)" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || { echo "kakou: the Debian packages to build with are missing: run 'make deps' as root (or 'make run', which does it)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	@echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(ALL_CXXFLAGS) $(LIBS)' > $@
 FORCE:
@@ -231,6 +233,14 @@ check-oom: deps-if-missing
 	@$(MAKE) --no-print-directory BUILD=build/oom CFLAGS=-DKK_FAULT_INJECTION \
 	  build/oom/tests/check_profile_oom
 	@build/oom/tests/check_profile_oom
+
+# the CLI under valgrind's memcheck on the corpus, the planted set and
+# the hostile files (tests/valgrind.sh); any report fails. tests/valgrind.supp:
+# third-party code only.
+check-valgrind: deps-if-missing
+	@$(MAKE) --no-print-directory all
+	@KAKOU=$(abspath $(CLI)) SHARED=$(SHARED) PYTHON=$(PYTHON) TESTS=$(abspath tests) \
+	  tests/valgrind.sh
 
 bench: deps-if-missing
 	@$(MAKE) --no-print-directory all

@@ -70,13 +70,56 @@ int kk_cli_profile_option(const kk_cli *cli, kk_cli_profile_args *pa, int opt,
     }
 }
 
+/* Write a message for a terminal: bytes that came from files (a path, a
+ * transfer syntax UID, a library's words about a value) may hold escape
+ * sequences or other control characters, which would act on the
+ * terminal. Those, and bytes that are not UTF-8, are written as \xNN;
+ * text in UTF-8 (Japanese too) is written as it is. */
+static void put_escaped(FILE *fp, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        int n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+              : (c & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = n > 0 && !(n == 2 && c < 0xC2) && !(n == 4 && c > 0xF4);
+        for (int i = 1; ok && i < n; i++)
+            ok = (p[i] & 0xC0) == 0x80;
+        if (ok && n == 1 && (c < 0x20 || c == 0x7F))
+            ok = false; /* C0 controls and DEL, ESC among them */
+        if (ok && n == 2 && c == 0xC2 && p[1] < 0xA0)
+            ok = false; /* C1 controls (U+0080..U+009F), CSI among them */
+        if (!ok) {
+            fprintf(fp, "\\x%02x", c);
+            p++;
+            continue;
+        }
+        fwrite(p, 1, (size_t)n, fp);
+        p += n;
+    }
+}
+
 static void vmsg(const kk_cli *cli, int level, const char *prefix, const char *fmt, va_list ap)
 {
     if (cli->level < level)
         return;
+    char buf[2048];
+    char *m = buf;
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n >= (int)sizeof buf && (m = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(m, (size_t)n + 1, fmt, aq);
+    va_end(aq);
+    if (!m)
+        m = buf; /* cut short rather than lost */
+    flockfile(stderr);
     fprintf(stderr, "kakou %s: %s", cli->name, prefix);
-    vfprintf(stderr, fmt, ap);
+    put_escaped(stderr, m);
     fputc('\n', stderr);
+    funlockfile(stderr);
+    if (m != buf)
+        free(m);
 }
 
 void kk_cli_error(const kk_cli *cli, const char *fmt, ...)

@@ -1143,6 +1143,17 @@ static void close_output(output_file *of)
         unlink(of->path);
 }
 
+/* Every failure names its input: a message from below that does not
+ * (an element kakou cannot write, say) gets the path in front. */
+static kk_status name_input(kk_ctx *ctx, kk_status st, const char *doing, const char *in_path)
+{
+    if (st == KK_OK || !ctx || strstr(kk_error_message(ctx), in_path))
+        return st;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", kk_error_message(ctx));
+    return kk__fail(ctx, st, "cannot %s '%s': %s", doing, in_path, msg);
+}
+
 kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *out_dir,
                        kk_deid_result *res)
 {
@@ -1220,7 +1231,7 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
 out:
     close_output(&of);
     walk_free(&w);
-    return st;
+    return name_input(ctx, st, "de-identify", in_path);
 }
 
 kk_status kk_deid_explain(kk_deid *d, kk_ctx *ctx, const char *in_path, int show_values,
@@ -1233,7 +1244,7 @@ kk_status kk_deid_explain(kk_deid *d, kk_ctx *ctx, const char *in_path, int show
     w.show_values = show_values != 0;
     kk_status st = run_walk(&w, in_path);
     walk_free(&w);
-    return st;
+    return name_input(ctx, st, "explain", in_path);
 }
 
 /* --- in memory (lib/deid/deid_internal.h) --------------------------- */

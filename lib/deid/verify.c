@@ -538,5 +538,10 @@ out:
     kk__buf_free(&c.loc);
     kk_dcm__free(a);
     kk_dcm__free(b);
+    if (st != KK_OK && !strstr(kk_error_message(ctx), path)) {
+        char msg[1024]; /* every failure names its input */
+        snprintf(msg, sizeof msg, "%s", kk_error_message(ctx));
+        kk__fail(ctx, st, "cannot check '%s': %s", path, msg);
+    }
     return st;
 }

@@ -46,7 +46,7 @@ void kk_dcm__init(void);
  *  table to be added to DCMTK's (a millisecond). */
 void kk_dcm__init_settings(void);
 /** Create DCMTK's dictionary and note whether it holds nothing but the
- *  skeleton (DCMDICTPATH=/dev/null): then the compiled-in copy of DCMTK's
+ *  skeleton (DCMDICTPATH=":" or /dev/null): then the compiled-in copy of DCMTK's
  *  own (dict_dcmtk.cc) is to be the dictionary. Called once, by
  *  kk_dcm__init_settings(), after logging is off. */
 void kk_dcm__dict_create(void);

@@ -117,22 +117,145 @@ static uint16_t vr_code(DcmEVR evr)
     return KK_VR(n[0], n[1]);
 }
 
+/* --- DCMTK's conditions in DICOM terms --------------------------------- */
+
+/* What a DCMTK condition means for the file at hand, in the words of
+ * PS3.5, or NULL when there are none better than DCMTK's own. */
+static const char *dicom_words(const OFCondition &c)
+{
+    if (c == EC_StreamNotifyClient || c == EC_EndOfStream)
+        return "the file ends inside an element: it is cut short, or an element's length "
+               "runs past its end";
+    if (c == EC_InvalidStream)
+        return "an element's value length runs past the end of the file or of the item "
+               "that holds it";
+    if (c == EC_InvalidTag)
+        return "the bytes where the next element should start are not an element header "
+               "(tag, VR, length)";
+    if (c == EC_SequDelimitationItemMissing)
+        return "a sequence or encapsulated Pixel Data of undefined length has no Sequence "
+               "Delimitation Item (FFFE,E0DD)";
+    if (c == EC_ItemDelimitationItemMissing)
+        return "an item of undefined length has no Item Delimitation Item (FFFE,E00D)";
+    if (c == EC_PrematureSequDelimitationItem)
+        return "a Sequence Delimitation Item (FFFE,E0DD) comes inside an item";
+    if (c == EC_ElemLengthLargerThanItem || c == EC_SeqOrItemContentOverflow)
+        return "an element is longer than the item that holds it";
+    if (c == EC_UndefinedLengthOBOW)
+        return "an OB or OW element other than Pixel Data has undefined length";
+    if (c == EC_CorruptedData)
+        return "the data set is corrupted: a value does not agree with its VR or length";
+    if (c == EC_IllegalCall || c == EC_IllegalParameter)
+        return "an element's VR, length or value cannot be taken as encoded";
+    if (c == EC_FileMetaInfoHeaderMissing)
+        return "no File Meta Information (group 0002) after the 'DICM' prefix";
+    if (c == EC_UnknownVR)
+        return "an element has a VR that PS3.5 does not define";
+    if (c == EC_RepresentationNotFound || c == EC_CannotChangeRepresentation)
+        return "its Pixel Data (7FE0,0010) cannot be put into the transfer syntax to write "
+               "(encapsulated fragments where native pixels are needed, or a codec that "
+               "cannot decode them)";
+    if (c == EC_TagNotFound)
+        return "a required element is missing";
+    return NULL;
+}
+
+/* "(GGGG,EEEE) Keyword" of an element, for messages. */
+static std::string tag_words(const DcmTagKey &key)
+{
+    char b[16];
+    snprintf(b, sizeof b, "(%04X,%04X)", key.getGroup(), key.getElement());
+    DcmTag t(key);
+    const char *name = t.getTagName();
+    std::string s(b);
+    if (name && *name && strcmp(name, DcmTag_ERROR_TagName) != 0)
+        s += std::string(" ") + name;
+    return s;
+}
+
+/* Where reading stopped: the last element of what DCMTK read, down
+ * through the last item of each sequence. */
+static std::string last_read(DcmItem *it)
+{
+    std::string where;
+    for (int depth = 0; it && depth < 16; depth++) {
+        unsigned long n = it->card();
+        if (n == 0)
+            break;
+        DcmElement *e = it->getElement(n - 1);
+        if (!e)
+            break;
+        if (!where.empty())
+            where += " > ";
+        where += tag_words(e->getTag().getXTag());
+        DcmEVR vr = e->ident();
+        if (vr != EVR_SQ)
+            break;
+        DcmSequenceOfItems *sq = OFstatic_cast(DcmSequenceOfItems *, e);
+        if (sq->card() == 0)
+            break;
+        char b[32];
+        snprintf(b, sizeof b, " item %lu", sq->card());
+        where += b;
+        it = sq->getItem(sq->card() - 1);
+    }
+    return where;
+}
+
+/* Bytes from a file, for a message: printable ASCII as it is, the rest
+ * as \xNN, at most max bytes. */
+static std::string printable(const char *s, size_t max)
+{
+    std::string o;
+    for (size_t i = 0; s[i] && i < max; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            o.push_back((char)c);
+        } else {
+            char b[8];
+            snprintf(b, sizeof b, "\\x%02x", c);
+            o += b;
+        }
+    }
+    return o;
+}
+
+static kk_status read_failed(kk_dcm *d, kk_ctx *ctx, const char *what, const OFCondition &cond)
+{
+    const char *words = dicom_words(cond);
+    std::string where = last_read(d->ff->getDataset());
+    std::string meta = where.empty() ? last_read(d->ff->getMetaInfo()) : std::string();
+    std::string at = !where.empty() ? " (the last element read: " + where + ")"
+                   : !meta.empty() ? " (in the File Meta Information, after " + meta + ")"
+                   : std::string(" (before the first element)");
+    if (words)
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': %s%s", what, words, at.c_str());
+    return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': %s%s", what, cond.text(), at.c_str());
+}
+
 /* A transfer syntax newer than this DCMTK (HTJ2K, deflated image frames,
  * JPEG XL) is explicit VR little endian with encapsulated Pixel Data
  * (PS3.5 A.4): the header is de-identified as usual and the Pixel Data is
  * carried over byte for byte, under the original transfer syntax UID. */
 static kk_status adopt_newer_syntax(kk_dcm *d, kk_ctx *ctx, const char *what, const char *uid)
 {
+    size_t n = strlen(uid);
+    if (n == 0 || n > 64 || strspn(uid, "0123456789.") != n)
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': (0002,0010) TransferSyntaxUID "
+                        "'%s' is not a UID (PS3.5 9.1: digits and dots, at most 64)", what,
+                        printable(uid, 64).c_str());
     bool encapsulated_family = strncmp(uid, "1.2.840.10008.1.2.4.", 20) == 0 ||
                                strcmp(uid, "1.2.840.10008.1.2.8.1") == 0;
     if (!encapsulated_family || d->ds->getOriginalXfer() != EXS_LittleEndianExplicit)
-        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': transfer syntax %.64s is not "
-                        "supported by DCMTK %s", what, uid, OFFIS_DCMTK_VERSION_STRING);
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': (0002,0010) TransferSyntaxUID "
+                        "'%s' is not a transfer syntax DCMTK %s knows", what,
+                        printable(uid, 64).c_str(), OFFIS_DCMTK_VERSION_STRING);
     DcmElement *px = NULL;
     if (d->ds->findAndGetElement(DCM_PixelData, px, OFFalse).good() && px) {
         if (d->pix_off < 0 || d->pix_len != 0xFFFFFFFFu)
-            return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': no encapsulated Pixel Data "
-                            "found for transfer syntax %.64s", what, uid);
+            return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': (0002,0010) TransferSyntaxUID "
+                            "'%s' needs encapsulated Pixel Data (7FE0,0010), and it is not",
+                            what, printable(uid, 64).c_str());
         delete d->ds->remove(px);
         d->raw_pixels = true;
     }
@@ -145,17 +268,19 @@ static kk_status finish_load(kk_dcm *d, kk_ctx *ctx, const char *what, OFConditi
     if (cond == EC_MemoryExhausted)
         return kk__fail(ctx, KK_ENOMEM, "cannot read '%s': out of memory", what);
     if (cond.bad())
-        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': %s", what, cond.text());
+        return read_failed(d, ctx, what, cond);
     OFString meta_ts;
     bool newer = d->ff->getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, meta_ts).good() &&
                  !meta_ts.empty() && DcmXfer(meta_ts.c_str()).getXfer() == EXS_Unknown;
     d->ds = d->ff->getAndRemoveDataset();
     if (!d->ds || d->ds->card() == 0)
-        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': no data set", what);
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': the file holds no data set "
+                        "(no element after the File Meta Information)", what);
     E_TransferSyntax xfer = d->ds->getOriginalXfer();
     DcmXfer x(xfer);
     if (xfer == EXS_Unknown)
-        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': unknown transfer syntax", what);
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': the data set's encoding (its "
+                        "transfer syntax) cannot be told from the file", what);
     d->ts_uid = x.getXferID();
     if (newer)
         return adopt_newer_syntax(d, ctx, what, meta_ts.c_str());
@@ -593,8 +718,17 @@ static kk_status save_with(kk_dcm *d, kk_ctx *ctx, const char *what, Writer writ
          * the group length here and write the header as it stands */
         meta->computeGroupLengthAndPadding(EGL_recalcGL, EPD_noChange, EXS_LittleEndianExplicit);
         OFCondition cond = write(out, d->out_xfer != EXS_Unknown ? d->out_xfer : d->ds->getOriginalXfer());
-        if (cond.bad())
-            st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", what, cond.text());
+        if (cond.bad()) {
+            const char *words = dicom_words(cond);
+            if (words) /* the input's fault: name the input */
+                st = kk__fail(ctx, KK_ENOTDICOM, "cannot write the de-identified '%s': %s",
+                              d->path.c_str(), words);
+            else if (strncmp(what, "/proc/self/fd/", 14) == 0)
+                st = kk__fail(ctx, KK_EIO, "cannot write the output of '%s': %s", d->path.c_str(),
+                              cond.text());
+            else
+                st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", what, cond.text());
+        }
     } catch (const std::bad_alloc &) {
         st = kk__fail(ctx, KK_ENOMEM, "cannot write '%s': out of memory", what);
     } catch (...) {
@@ -945,13 +1079,32 @@ kk_status kk_dcm__set_empty(kk_dcm_elem *ke, kk_ctx *ctx)
     return KK_OK;
 }
 
+/* An element kakou writes is there already with another VR (an input
+ * that holds, say, DeidentificationMethodCodeSequence as LO): say which
+ * element and how it differs, in PS3.6's terms. */
+static kk_status not_as_expected(kk_dcm_item *item, kk_ctx *ctx, const DcmTagKey &key,
+                                 const char *doing, const OFCondition &c)
+{
+    DcmElement *e = NULL;
+    if (IT(item)->findAndGetElement(key, e, OFFalse).good() && e) {
+        DcmTag dict(key);
+        DcmVR had(e->getVR());
+        if (dict.getEVR() != e->ident())
+            return kk__fail(ctx, KK_ENOTDICOM, "%s %s: the input has it with VR %s, where "
+                            "PS3.6 says %s", doing, tag_words(key).c_str(), had.getVRName(),
+                            DcmVR(dict.getEVR()).getVRName());
+    }
+    const char *words = dicom_words(c);
+    return kk__fail(ctx, KK_EINTERNAL, "%s %s: %s", doing, tag_words(key).c_str(),
+                    words ? words : c.text());
+}
+
 kk_status kk_dcm__put_string(kk_dcm_item *item, kk_ctx *ctx, uint32_t tag, const char *s)
 {
     DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
     OFCondition c = IT(item)->putAndInsertString(key, s, OFTrue);
     if (c.bad())
-        return kk__fail(ctx, KK_EINTERNAL, "cannot insert (%04X,%04X): %s", tag >> 16,
-                        tag & 0xffff, c.text());
+        return not_as_expected(item, ctx, key, "cannot insert", c);
     return KK_OK;
 }
 
@@ -961,8 +1114,7 @@ kk_status kk_dcm__append_item(kk_dcm_item *item, kk_ctx *ctx, uint32_t tag, kk_d
     DcmItem *n = NULL;
     OFCondition c = IT(item)->findOrCreateSequenceItem(key, n, -2 /* append */);
     if (c.bad() || !n)
-        return kk__fail(ctx, KK_EINTERNAL, "cannot add an item to (%04X,%04X): %s", tag >> 16,
-                        tag & 0xffff, c.text());
+        return not_as_expected(item, ctx, key, "cannot add an item to", c);
     *out = CI(n);
     return KK_OK;
 }

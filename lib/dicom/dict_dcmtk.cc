@@ -8,7 +8,7 @@
  * has DCMTK load them once and writes every entry out as a table
  * ($(BUILD)/gen/dcm_dict.inc, by scripts/gen_dcm_dict.cc). When the global
  * dictionary holds nothing but DCMTK's skeleton after it is created (the
- * kakou command sets DCMDICTPATH=/dev/null when it is unset; a library
+ * kakou command sets DCMDICTPATH=":", no file, when it is unset; a library
  * user may do the same), kk_dcm__dict_fill() adds the table's entries, so
  * DCMTK ends up with the same dictionary, built the same way, without
  * reading a file. A dictionary that has entries (a host application's, or
@@ -103,7 +103,7 @@ static void add_table(DcmDataDictionary &dict)
 void kk_dcm__dict_create(void)
 {
     /* the first lock creates the dictionary: from DCMDICTPATH's files, or
-     * from none (DCMDICTPATH=/dev/null), or from the default path;
+     * from none (DCMDICTPATH=":" or /dev/null), or from the default path;
      * numberOfEntries() leaves the skeleton out (Item and friends) */
     const DcmDataDictionary &dict = dcmDataDict.rdlock();
     builtin_in_use = dict.numberOfEntries() <= 0;
