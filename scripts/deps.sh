@@ -9,7 +9,7 @@ set -u
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 PACKAGES="build-essential pkg-config
- libdcmtk-dev dcmtk libsodium-dev libgcrypt20-dev libsqlite3-dev sqlite3 check
+ libdcmtk-dev dcmtk libsodium-dev libgcrypt20-dev libsqlite3-dev sqlite3 check zlib1g-dev
  libopenjp2-7-dev libjpeg62-turbo-dev libpng-dev
  libtesseract-dev tesseract-ocr-eng tesseract-ocr-jpn
  libopencv-core-dev libopencv-imgproc-dev
@@ -20,7 +20,7 @@ present() {
     command -v cc >/dev/null 2>&1 || return 1
     command -v c++ >/dev/null 2>&1 || return 1
     command -v pkg-config >/dev/null 2>&1 || return 1
-    pkg-config --exists libsodium libgcrypt sqlite3 check libopenjp2 libjpeg libpng tesseract lept || return 1
+    pkg-config --exists libsodium libgcrypt sqlite3 zlib check libopenjp2 libjpeg libpng tesseract lept || return 1
     [ -f /usr/include/dcmtk/dcmdata/dctk.h ] || return 1
     [ -f /usr/include/opencv4/opencv2/imgproc.hpp ] || return 1
     [ -d /usr/share/tesseract-ocr/5/tessdata ] || return 1
