@@ -37,7 +37,7 @@ endif
 # installed (opencv4.pc comes with the ~225-package libopencv-dev).
 # The core (headers, keys, store) needs the first set; the pixel module
 # (kakou-pixel.so: burned-in text, codecs) the second as well.
-PKGS_CORE   := libsodium libgcrypt sqlite3 icu-uc
+PKGS_CORE   := libsodium libgcrypt sqlite3 icu-uc zlib
 PKGS_PIXEL  := tesseract lept libopenjp2 libjpeg libpng
 PKGS        := $(PKGS_CORE) $(PKGS_PIXEL)
 DCMTK_CORE  := -ldcmdata -loflog -lofstd

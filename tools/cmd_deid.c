@@ -95,6 +95,7 @@ typedef struct job {
     const kk_profile *profile;
     const kk_key *id_key; /* names inputs in the journal and the report */
     const char *out_dir;
+    char out_folder[64];  /* out_dir as the store names it: device:inode */
     queue q;
     journal *jn;          /* NULL: no journal */
     FILE *report;
@@ -596,6 +597,64 @@ static void fly_leave(job *j, const char *digest)
     pthread_mutex_unlock(&j->fly_mu);
 }
 
+/* With a store: an output recorded for an input counts as done only when
+ * it is in this run's output folder with its size and digest. */
+typedef struct present_check {
+    const job *j;
+    bool damaged; /* the recorded output is there with other bytes */
+    char path[PATH_MAX];
+} present_check;
+
+static int output_present(void *payload, const kk_store_output *rec)
+{
+    present_check *p = payload;
+    char hex[65];
+    struct stat sb;
+    p->damaged = false;
+    if (!rec->path[0] || strstr(rec->path, "..") ||
+        snprintf(p->path, sizeof p->path, "%s/%s", p->j->out_dir, rec->path) >= (int)sizeof p->path)
+        return 0;
+    if (stat(p->path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return 0;
+    if ((uint64_t)sb.st_size == rec->size && file_digest(p->path, hex) == 0 &&
+        strcmp(hex, rec->digest) == 0)
+        return 1;
+    p->damaged = true;
+    return 0;
+}
+
+/* Before an output appears (kk_deid_file_publish()): its audit row and
+ * where it goes are committed with the object's rows, in one durable
+ * transaction; if that fails the output is removed. */
+typedef struct publishing {
+    job *j;
+    const char *digest;
+    const kk_store_output *recorded; /* by an earlier run, or empty */
+} publishing;
+
+static kk_status publish(void *payload, kk_ctx *ctx, const char *written, const char *rel,
+                         const char *sop)
+{
+    const publishing *p = payload;
+    job *j = p->j;
+    kk_store_output o;
+    struct stat sb;
+    memset(&o, 0, sizeof o);
+    if (stat(written, &sb) != 0 || file_digest(written, o.digest) != 0)
+        return KK_EIO;
+    snprintf(o.path, sizeof o.path, "%s", rel);
+    snprintf(o.folder, sizeof o.folder, "%s", j->out_folder);
+    o.size = (uint64_t)sb.st_size;
+    kk_audit_entry a = { kk_profile_name(j->profile), kk_profile_version(j->profile),
+                         kk_profile_digest(j->profile), p->digest, o.digest, sop, "ok" };
+    /* the same output an earlier run recorded here and was killed before
+     * it appeared: its audit row already says what is written now */
+    const kk_store_output *r = p->recorded;
+    bool again = r->path[0] && strcmp(r->folder, o.folder) == 0 && strcmp(r->path, o.path) == 0 &&
+                 strcmp(r->digest, o.digest) == 0;
+    return kk_store_commit_output(j->store, ctx, p->digest, again ? NULL : &a, &o);
+}
+
 static void do_one(job *j, kk_ctx *ctx, const input *in)
 {
     const char *path = in->path;
@@ -608,6 +667,8 @@ static void do_one(job *j, kk_ctx *ctx, const input *in)
     kk_deid_result res = KK_DEID_RESULT_INIT;
     char digest[65] = "";
     bool flying = false;
+    kk_store_output rec;
+    memset(&rec, 0, sizeof rec);
 
     if (j->jn && journal_done(j->jn, id, prev, sizeof prev)) {
         kk_cli_debug(j->cli, "'%s' was done in an earlier run", path);
@@ -643,14 +704,43 @@ static void do_one(job *j, kk_ctx *ctx, const input *in)
         }
         fly_enter(j, digest);
         flying = true;
-        if (kk_store_input_done(j->store, digest)) {
-            kk_cli_debug(j->cli, "'%s' was done in an earlier run", path);
+        /* claimed in the store: runs sharing it do each input once */
+        kk_store_claim claim;
+        present_check pc = { j, false, "" };
+        if (kk_store_claim_input(j->store, ctx, digest, j->out_folder, output_present, &pc, &claim,
+                                 &rec) != KK_OK) {
+            snprintf(reason, sizeof reason, "cannot claim '%s' in the store: %s", path,
+                     kk_error_message(ctx));
+            kk_cli_error(j->cli, "%s", reason);
+            atomic_fetch_add(&j->failed, 1);
+            o.status = "failed";
+            o.reason = reason;
+            goto out;
+        }
+        if (claim == KK_CLAIM_DONE) {
+            kk_cli_debug(j->cli, "'%s' was done in an earlier run: %s", path, rec.path);
+            atomic_fetch_add(&j->done_before, 1);
+            o.status = "done-before";
+            o.output = rec.path;
+            goto out;
+        }
+        if (claim == KK_CLAIM_BUSY) {
+            kk_cli_debug(j->cli, "'%s' is being done by another run on the same store", path);
             atomic_fetch_add(&j->done_before, 1);
             o.status = "done-before";
             goto out;
         }
+        if (pc.damaged && strcmp(rec.folder, j->out_folder) == 0) {
+            /* this input's own output, recorded here, no longer the bytes
+             * written: written again under the same name */
+            kk_cli_warn(j->cli, "the output of '%s' (%s) differs from what the store recorded: "
+                        "writing it again", path, rec.path);
+            unlink(pc.path);
+        }
     }
-    kk_status st = kk_deid_file(j->deid, ctx, path, j->out_dir, &res);
+    publishing pub = { j, digest, &rec };
+    kk_status st = kk_deid_file_publish(j->deid, ctx, path, j->out_dir, &res,
+                                        j->store ? publish : NULL, &pub);
     if (st == KK_ESKIPPED) {
         kk_cli_warn(j->cli, "%s", kk_error_message(ctx));
         atomic_fetch_add(&j->skipped, 1);
@@ -667,10 +757,8 @@ static void do_one(job *j, kk_ctx *ctx, const input *in)
         o.reason = kk_error_message(ctx);
         goto out;
     }
-    char out_path[PATH_MAX];
-    snprintf(out_path, sizeof out_path, "%s/%s", j->out_dir, res.output_path);
     kk_cli_debug(j->cli, "'%s' -> %s", path, res.output_path);
-    audit(j, ctx, digest, out_path, res.sop_instance_uid, "ok");
+    /* its "ok" audit row was committed by publish(), before it appeared */
     if (j->jn)
         journal_add(j, id, res.output_path);
     if (res.duplicate) {
@@ -1071,6 +1159,10 @@ int kk_cmd_deid(int argc, char **argv)
     j.profile = profile;
     j.id_key = key ? key : id_key;
     j.out_dir = out_dir;
+    struct stat osb;
+    if (stat(out_dir, &osb) == 0)
+        snprintf(j.out_folder, sizeof j.out_folder, "%llu:%llu", (unsigned long long)osb.st_dev,
+                 (unsigned long long)osb.st_ino);
     j.jn = jn;
     j.report = report;
     j.report_paths = report_paths;

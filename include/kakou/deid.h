@@ -133,7 +133,8 @@ KK_API void kk_deid_result_clear(kk_deid_result *result);
 /**
  * De-identify one file into out_dir, named from the new UIDs as
  * STUDY/SERIES/SOP.dcm. The input is never written. The output appears
- * atomically (temp file in out_dir, then rename) or not at all.
+ * atomically (temp file in out_dir, then rename) or not at all, and with a
+ * store only after the object's rows are committed.
  *
  * @param result  may be NULL
  * @return KK_OK; KK_ENOTDICOM when the input cannot be parsed (the message
@@ -145,6 +146,28 @@ KK_API void kk_deid_result_clear(kk_deid_result *result);
 KK_API kk_status kk_deid_file(kk_deid *deid, kk_ctx *ctx,
                               const char *in_path, const char *out_dir,
                               kk_deid_result *result);
+
+/**
+ * Called by kk_deid_file_publish() when the output is written in full but
+ * not yet visible: written_path reads it, output_path is its name below
+ * out_dir, sop_instance_uid the new SOP Instance UID. KK_OK lets it
+ * appear; any other status removes it and fails the input (the message
+ * set in ctx is kept as the reason).
+ */
+typedef kk_status (*kk_deid_publish_fn)(void *payload, kk_ctx *ctx, const char *written_path,
+                                        const char *output_path, const char *sop_instance_uid);
+
+/**
+ * kk_deid_file(), with before_publish (may be NULL) called before the
+ * output becomes visible. With a store, every row of the object (UIDs,
+ * pseudonyms, and whatever before_publish queues) is committed durably
+ * before the output appears; when that fails the output is removed and
+ * the input fails (KK_ESTORE or the store's status).
+ */
+KK_API kk_status kk_deid_file_publish(kk_deid *deid, kk_ctx *ctx,
+                                      const char *in_path, const char *out_dir,
+                                      kk_deid_result *result,
+                                      kk_deid_publish_fn before_publish, void *payload);
 
 /** A box of burned-in text, as kk_deid_explain() reports it. */
 typedef struct kk_explain_box {

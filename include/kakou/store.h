@@ -11,6 +11,7 @@
 #ifndef KAKOU_STORE_H
 #define KAKOU_STORE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common.h"
@@ -62,6 +63,57 @@ KK_API kk_status kk_store_audit(kk_store *store, kk_ctx *ctx,
 
 /** True (1) when an input with this digest was already done ("ok"). */
 KK_API int kk_store_input_done(kk_store *store, const char *input_digest);
+
+/** Where the output of an input went. */
+typedef struct kk_store_output {
+    char path[1024];  /**< below the output folder */
+    uint64_t size;
+    char digest[65];  /**< hex SHA-256 of the output */
+    char folder[64];  /**< the output folder, as the caller names it (device:inode) */
+} kk_store_output;
+
+/** 1 when the output recorded for an input is present and intact in this
+ *  run's output folder (the caller checks: size and digest), else 0. */
+typedef int (*kk_store_present_fn)(void *payload, const kk_store_output *recorded);
+
+/** What kk_store_claim_input() decided. */
+typedef enum kk_store_claim {
+    KK_CLAIM_MINE = 0, /**< this run does the input now */
+    KK_CLAIM_DONE,     /**< an earlier run did it and present() found its output */
+    KK_CLAIM_BUSY      /**< another run that is still alive is doing it */
+} kk_store_claim;
+
+/**
+ * Claim an input for this run, in one transaction, so that runs sharing
+ * the store do each input once. A claim by a run that ended (its process
+ * is gone, or its machine restarted; a claim from another machine after
+ * an hour) is taken over; an input whose recorded output present() does
+ * not find is claimed again, unless a live run recorded it in the same
+ * folder (it is about to appear there).
+ * @param folder   this run's output folder, as kk_store_output.folder
+ * @param present  may be NULL (then a recorded output counts as absent)
+ * @param[out] recorded  the recorded output, when there is one
+ */
+KK_API kk_status kk_store_claim_input(kk_store *store, kk_ctx *ctx,
+                                      const char *input_digest, const char *folder,
+                                      kk_store_present_fn present, void *payload,
+                                      kk_store_claim *claim,
+                                      kk_store_output *recorded);
+
+/**
+ * Commit, durably and in one transaction, every pending row (the object's
+ * UIDs and pseudonyms, audit rows), the audit row entry (status "ok", its
+ * output digest) and where input_digest's output goes. Call it before the
+ * output becomes visible; on failure entry's row is dropped and the
+ * output must not appear.
+ * @param entry  NULL when an audit row already records this very output
+ *               (same folder, path and digest: a run killed before the
+ *               output appeared)
+ */
+KK_API kk_status kk_store_commit_output(kk_store *store, kk_ctx *ctx,
+                                        const char *input_digest,
+                                        const kk_audit_entry *entry,
+                                        const kk_store_output *output);
 
 /**
  * Check the audit hash chain.

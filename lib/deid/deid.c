@@ -42,6 +42,7 @@
 #include "pixel/image.h"
 #include "pixel/redact.h"
 #include "profile/profile_internal.h"
+#include "store/store_internal.h"
 #include "text/charset.h"
 
 #define TAG_SPECIFIC_CHARSET KK_TAG(0x0008, 0x0005)
@@ -1154,8 +1155,33 @@ static kk_status name_input(kk_ctx *ctx, kk_status st, const char *doing, const 
     return kk__fail(ctx, st, "cannot %s '%s': %s", doing, in_path, msg);
 }
 
+/* Before an output appears: the caller's hook, then every pending row of
+ * the store committed (durably: synchronous=FULL), so that no output is
+ * ever visible without its correspondence (UIDs, pseudonyms, audit). */
+static kk_status commit_rows(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *written,
+                             const char *rel, const char *sop, kk_deid_publish_fn fn,
+                             void *payload)
+{
+    kk_status st = fn ? fn(payload, ctx, written, rel, sop) : KK_OK;
+    if (st == KK_OK && d->store)
+        st = kk_store__flush(d->store, ctx);
+    if (st == KK_OK)
+        return KK_OK;
+    char why[512];
+    snprintf(why, sizeof why, "%s", kk_error_message(ctx));
+    return kk__fail(ctx, st, "cannot write the output of '%s': its correspondence could not be "
+                    "recorded in the store (%s); the output is not kept", in_path, why);
+}
+
 kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *out_dir,
                        kk_deid_result *res)
+{
+    return kk_deid_file_publish(d, ctx, in_path, out_dir, res, NULL, NULL);
+}
+
+kk_status kk_deid_file_publish(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *out_dir,
+                               kk_deid_result *res, kk_deid_publish_fn before_publish,
+                               void *payload)
 {
     walk w;
     walk_init(&w, d, ctx, in_path);
@@ -1203,6 +1229,9 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
         kk__fail(ctx, st, "cannot write the output of '%s': %s", in_path, why);
         goto out;
     }
+    st = commit_rows(d, ctx, in_path, of.path, rel, p3, before_publish, payload);
+    if (st != KK_OK)
+        goto out;
     if (place_output(ctx, &of, final) != 0) {
         if (errno == EEXIST && same_content(of.path, final)) {
             /* the same object again (a re-run, or a duplicate input) */

@@ -42,6 +42,9 @@
 #include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/oflog/oflog.h"
 
+#include <pthread.h>
+#include <zlib.h>
+
 extern "C" {
 #include "core/core.h"
 #include "dicom/dicom.h"
@@ -290,11 +293,30 @@ static kk_status finish_load(kk_dcm *d, kk_ctx *ctx, const char *what, OFConditi
 /* --- nesting pre-scan ----------------------------------------------- */
 
 /* DCMTK reads a sequence by recursion, a few stack frames per level, with
- * no limit: 10,000 nested sequences overflow an 8 MiB stack. So before
- * DCMTK reads anything, walk the element headers (tag, VR, length; values
- * are skipped, not read) and count how deep sequences go. The scan only
- * needs to be right about depth: when it cannot follow the bytes it stops
- * and lets DCMTK judge them. Deflated data sets are not scanned. */
+ * no limit: about 5,500 nested sequences overflow an 8 MiB stack. Three
+ * defences, each enough for what the one before it may miss:
+ *  1. Before DCMTK reads anything, walk the element headers (tag, VR,
+ *     length; values are skipped, not read) and count how deep sequences
+ *     go. The walk takes for a possible sequence whatever DCMTK could read
+ *     as one: VR SQ, any undefined length, and any value of defined length
+ *     whose first bytes are an Item tag, whatever its VR says (a UN that
+ *     DCMTK converts to SQ by its dictionary, an implicit VR private
+ *     sequence its private dictionary knows with the creator): such a
+ *     value is walked as items, in implicit VR little endian below a UN
+ *     (PS3.5 6.2.2, as DCMTK reads it). A deflated data set is inflated
+ *     (zlib) as it is walked. A value taken for a sequence that is none
+ *     only costs the walk; it cannot hide nesting after it, because every
+ *     container ends where its length says.
+ *  2. DCMTK parses on a thread of its own with a stack of KK_PARSE_STACK
+ *     bytes (reserved, touched only as deep as the parse goes), enough for
+ *     some 40,000 levels, 200 times the limit: a construction the walk
+ *     does not know fails no worse than "nested too deep".
+ *  3. After the parse, the data set's sequences are counted (a bounded
+ *     walk of DCMTK's objects): deeper than KK_MAX_NESTING is refused, and
+ *     the objects are freed on the big stack too. The same count runs
+ *     before every write, so no output is deeper than the limit.
+ * Cost per file: one thread start (about 25 us) and the walk of the
+ * parsed objects (under 1% of the parse); measured in bench/README.md. */
 #define KK_MAX_NESTING 200
 
 /* Reads a file through one buffer with pread: the scan hops from header
@@ -327,12 +349,97 @@ class byte_reader {
     }
     void seek(long long at) { pos_ = at; }
     long long tell() const { return pos_; }
+    int fd() const { return fd_; }
 
   private:
     int fd_;
     long long pos_ = 0, base_ = 0;
     size_t len_ = 0;
     unsigned char buf_[1 << 16];
+};
+
+/* The inflated bytes of a deflated data set (PS3.5 A.5: raw deflate,
+ * RFC 1951) starting at a file offset, read forward only. */
+class inflate_reader {
+  public:
+    inflate_reader(int fd, long long at) : fd_(fd), file_pos_(at)
+    {
+        memset(&z_, 0, sizeof z_);
+        ok_ = inflateInit2(&z_, -MAX_WBITS) == Z_OK;
+    }
+    ~inflate_reader()
+    {
+        if (ok_)
+            inflateEnd(&z_);
+    }
+    inflate_reader(const inflate_reader &) = delete;
+    inflate_reader &operator=(const inflate_reader &) = delete;
+    bool read(unsigned char *b, size_t n)
+    {
+        while (n > 0) {
+            if (out_pos_ == out_len_ && !fill())
+                return false;
+            size_t k = std::min(n, out_len_ - out_pos_);
+            memcpy(b, out_ + out_pos_, k);
+            out_pos_ += k;
+            pos_ += (long long)k;
+            b += k;
+            n -= k;
+        }
+        return true;
+    }
+    bool skip(uint64_t n)
+    {
+        while (n > 0) {
+            if (out_pos_ == out_len_ && !fill())
+                return false;
+            size_t k = (size_t)std::min<uint64_t>(n, out_len_ - out_pos_);
+            out_pos_ += k;
+            pos_ += (long long)k;
+            n -= k;
+        }
+        return true;
+    }
+    long long tell() const { return pos_; }
+
+  private:
+    bool fill()
+    {
+        if (!ok_ || done_)
+            return false;
+        for (;;) {
+            if (z_.avail_in == 0) {
+                ssize_t got;
+                do
+                    got = pread(fd_, in_, sizeof in_, (off_t)file_pos_);
+                while (got < 0 && errno == EINTR);
+                if (got <= 0)
+                    return false;
+                file_pos_ += got;
+                z_.next_in = in_;
+                z_.avail_in = (uInt)got;
+            }
+            z_.next_out = out_;
+            z_.avail_out = sizeof out_;
+            int rc = inflate(&z_, Z_NO_FLUSH);
+            out_pos_ = 0;
+            out_len_ = sizeof out_ - z_.avail_out;
+            if (rc == Z_STREAM_END)
+                done_ = true;
+            else if (rc != Z_OK && rc != Z_BUF_ERROR)
+                ok_ = false;
+            if (out_len_ > 0)
+                return true;
+            if (done_ || !ok_)
+                return false;
+        }
+    }
+    int fd_;
+    long long file_pos_, pos_ = 0;
+    z_stream z_;
+    bool ok_, done_ = false;
+    size_t out_pos_ = 0, out_len_ = 0;
+    unsigned char in_[1 << 15], out_[1 << 16];
 };
 
 struct header_scan {
@@ -409,7 +516,8 @@ struct scan_result {
 
 /* Encapsulated Pixel Data: step over the items to the sequence
  * delimiter. Returns the offset just past it, or -1. */
-static long long skip_fragments(byte_reader &fp, bool be, bool *even)
+template <class Reader>
+static long long skip_fragments(Reader &fp, bool be, bool *even)
 {
     unsigned char b[8];
     for (;;) {
@@ -425,39 +533,44 @@ static long long skip_fragments(byte_reader &fp, bool be, bool *even)
     }
 }
 
-/* Walk the element headers of the data set (values are skipped, not
- * read): how deep sequences nest, how many elements there are, and where
- * the top-level Pixel Data lies. */
-static void scan_object(byte_reader &fp, int limit, scan_result *r)
+/* One container open in the walk: a sequence or an item. */
+struct open_container {
+    long long end;     /* where it ends; -1: undefined length */
+    long long min_end; /* the nearest end of it and of those around it */
+    bool seq;
+    header_scan enc;   /* how its content is encoded */
+};
+
+/* Walk the element headers of a data set (values are skipped, not read):
+ * how deep sequences may nest (see the comment above KK_MAX_NESTING), how
+ * many elements there are, and, when top_pixels, where the top-level Pixel
+ * Data lies. */
+template <class Reader>
+static void walk_data_set(Reader &fp, header_scan top, int limit, bool top_pixels,
+                          scan_result *r)
 {
-    *r = scan_result{ 0, 0, -1, -1, 0, "", false };
-    std::string ts;
-    bool meta = scan_meta(fp, &ts);
-    header_scan h = { false, true };
-    if (meta) {
-        if (ts == "1.2.840.10008.1.2")
-            h.explicit_vr = false;
-        else if (ts == "1.2.840.10008.1.2.2")
-            h.big_endian = true;
-        else if (ts.compare(0, 22, "1.2.840.10008.1.2.1.99") == 0)
-            return; /* deflated */
-    } else {
-        /* no meta: DCMTK guesses from the first element */
-        unsigned char b[6];
-        long long at = fp.tell();
-        if (!fp.read(b, 6))
-            return;
-        fp.seek(at);
-        h.explicit_vr = b[4] >= 'A' && b[4] <= 'Z' && b[5] >= 'A' && b[5] <= 'Z';
-    }
-    /* open containers: where each defined-length one ends (-1: undefined);
-     * sequences and items both count, two per level of nesting */
-    std::vector<long long> open;
+    std::vector<open_container> open;
+    int seqs = 0;
+    auto push = [&](long long end, bool seq, header_scan enc) {
+        long long outer = open.empty() ? -1 : open.back().min_end;
+        long long m = end < 0 ? outer : outer < 0 ? end : std::min(outer, end);
+        open.push_back(open_container{ end, m, seq, enc });
+        seqs += seq ? 1 : 0;
+        r->depth = std::max(r->depth, std::min(seqs, limit + 1));
+    };
+    auto pop = [&]() {
+        seqs -= open.back().seq ? 1 : 0;
+        open.pop_back();
+    };
+    const header_scan un_content = { false, false }; /* implicit VR little endian */
     for (;;) {
         long long at = fp.tell();
-        while (!open.empty() && open.back() >= 0 && at >= open.back())
-            open.pop_back();
-        r->depth = (int)(open.size() / 2);
+        /* a container ends where its length says, and with it all inside */
+        while (!open.empty() && open.back().min_end >= 0 && at >= open.back().min_end)
+            pop();
+        if (seqs > limit)
+            return;
+        header_scan h = open.empty() ? top : open.back().enc;
         unsigned char b[12];
         if (!fp.read(b, 8))
             return;
@@ -465,19 +578,23 @@ static void scan_object(byte_reader &fp, int limit, scan_result *r)
         ++r->elements;
         if (g == 0xFFFE) {
             uint32_t len = u32(b + 4, h.big_endian);
+            bool undef_top = !open.empty() && open.back().end < 0;
             if (e == 0xE000) {
-                open.push_back(len == 0xFFFFFFFFu ? -1 : at + 8 + (long long)len);
-            } else if (!open.empty()) {
-                open.pop_back(); /* item or sequence delimiter */
-            }
-            if ((int)(open.size() / 2) > limit) {
-                r->depth = limit + 1;
-                return;
+                push(len == 0xFFFFFFFFu ? -1 : at + 8 + (long long)len, false, h);
+            } else if (e == 0xE00D) {
+                if (undef_top && !open.back().seq)
+                    pop();
+            } else if (e == 0xE0DD) {
+                if (undef_top && !open.back().seq && open.size() >= 2 &&
+                    open[open.size() - 2].seq && open[open.size() - 2].end < 0)
+                    pop(); /* an item left open by its sequence's end */
+                if (!open.empty() && open.back().seq && open.back().end < 0)
+                    pop();
             }
             continue;
         }
         uint32_t len;
-        bool seq = false;
+        bool sq = false, un = false;
         long long start;
         if (h.explicit_vr && b[4] >= 'A' && b[4] <= 'Z' && b[5] >= 'A' && b[5] <= 'Z') {
             if (long_vr(b + 4)) {
@@ -489,14 +606,19 @@ static void scan_object(byte_reader &fp, int limit, scan_result *r)
                 len = u16(b + 6, h.big_endian);
                 start = at + 8;
             }
-            seq = b[4] == 'S' && b[5] == 'Q';
+            sq = b[4] == 'S' && b[5] == 'Q';
+            un = b[4] == 'U' && b[5] == 'N';
         } else {
             len = u32(b + 4, h.big_endian);
             start = at + 8;
-            /* the dictionary says; an empty value cannot nest anyway */
-            seq = len != 0 && len != 0xFFFFFFFFu && DcmTag(DcmTagKey(g, e)).getEVR() == EVR_SQ;
         }
-        if (open.empty() && g == 0x7FE0 && e == 0x0010 && !seq) {
+        if (g == 0x7FE0 && e == 0x0010 && !sq) {
+            if (!open.empty() || !top_pixels) {
+                bool even = true;
+                if (len == 0xFFFFFFFFu ? skip_fragments(fp, h.big_endian, &even) < 0 : !fp.skip(len))
+                    return;
+                continue;
+            }
             /* a later one (a second header) makes the first unusable */
             r->pix_off = r->pix_end = -1;
             bool even = len % 2 == 0 || len == 0xFFFFFFFFu;
@@ -514,15 +636,64 @@ static void scan_object(byte_reader &fp, int limit, scan_result *r)
             r->pix_vr[2] = '\0';
             continue;
         }
+        /* what is read below a UN is implicit VR little endian */
+        header_scan inner = un ? un_content : h;
         if (len == 0xFFFFFFFFu) {
-            /* a sequence, or encapsulated pixel data: items follow */
-            open.push_back(-1);
-        } else if (seq) {
-            open.push_back(start + (long long)len);
+            /* a sequence (a UN one too), or encapsulated pixel data: items follow */
+            push(-1, true, inner);
+        } else if (sq) {
+            push(start + (long long)len, true, inner);
+        } else if (len >= 8) {
+            /* any other value that begins with an Item may be read as a
+             * sequence: by the dictionary (implicit VR, private ones by
+             * their creator) or by UN conversion */
+            unsigned char v[8];
+            if (!fp.read(v, 8))
+                return;
+            if (u16(v, inner.big_endian) == 0xFFFE && u16(v + 2, inner.big_endian) == 0xE000) {
+                uint32_t il = u32(v + 4, inner.big_endian);
+                push(start + (long long)len, true, inner);
+                ++r->elements;
+                push(il == 0xFFFFFFFFu ? -1 : start + 8 + (long long)il, false, inner);
+            } else if (!fp.skip(len - 8)) {
+                return;
+            }
         } else if (!fp.skip(len)) {
             return;
         }
     }
+}
+
+/* The walk of a whole file: File Meta Information for the transfer
+ * syntax, then the data set, inflated when deflated. */
+static void scan_object(byte_reader &fp, int limit, scan_result *r)
+{
+    *r = scan_result{ 0, 0, -1, -1, 0, "", false };
+    std::string ts;
+    bool meta = scan_meta(fp, &ts);
+    header_scan h = { false, true };
+    if (meta) {
+        if (ts == "1.2.840.10008.1.2")
+            h.explicit_vr = false;
+        else if (ts == "1.2.840.10008.1.2.2")
+            h.big_endian = true;
+        else if (ts.compare(0, 22, "1.2.840.10008.1.2.1.99") == 0) {
+            /* deflated explicit VR little endian: the walk sees what
+             * DCMTK will inflate; Pixel Data is not copied raw from it */
+            inflate_reader z(fp.fd(), fp.tell());
+            walk_data_set(z, h, limit, false, r);
+            return;
+        }
+    } else {
+        /* no meta: DCMTK guesses from the first element */
+        unsigned char b[6];
+        long long at = fp.tell();
+        if (!fp.read(b, 6))
+            return;
+        fp.seek(at);
+        h.explicit_vr = b[4] >= 'A' && b[4] <= 'Z' && b[5] >= 'A' && b[5] <= 'Z';
+    }
+    walk_data_set(fp, h, limit, true, r);
 }
 
 /* What DCMTK spends per element read (object, list node, value),
@@ -560,6 +731,77 @@ static kk_status check_nesting(kk_ctx *ctx, const char *what, int fd, scan_resul
                         (unsigned long long)n,
                         (unsigned long long)(n * KK_BYTES_PER_ELEMENT >> 20));
     return KK_OK;
+}
+
+/* How deep sequences nest below item (here levels deep already), up to
+ * limit + 1: the recursion is bounded by the limit. */
+static int seq_depth(DcmItem *item, int here, int limit)
+{
+    int best = here;
+    for (DcmObject *o = item->nextInContainer(NULL); o && best <= limit;
+         o = item->nextInContainer(o)) {
+        if (o->ident() != EVR_SQ)
+            continue;
+        if (here + 1 > limit)
+            return limit + 1;
+        best = std::max(best, here + 1);
+        DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(o);
+        for (DcmObject *i = sq->nextInContainer(NULL); i && best <= limit;
+             i = sq->nextInContainer(i))
+            best = std::max(best, seq_depth(static_cast<DcmItem *>(i), here + 1, limit));
+    }
+    return best;
+}
+
+/* DCMTK's parse on a stack of its own (see KK_MAX_NESTING). 32 MiB are
+ * reserved, not used: only the pages the recursion touches are. */
+#define KK_PARSE_STACK ((size_t)32 << 20)
+
+struct parse_job {
+    DcmFileFormat *ff;
+    const char *path;
+    uint32_t lazy;
+    OFCondition cond;
+    int depth;
+    bool nomem, failed;
+};
+
+static void *parse_main(void *arg)
+{
+    parse_job *j = static_cast<parse_job *>(arg);
+    try {
+        j->cond = j->ff->loadFile(OFFilename(j->path), EXS_Unknown, EGL_noChange,
+                                  j->lazy ? j->lazy : 4096, ERM_autoDetect);
+        DcmDataset *ds = j->cond.good() ? j->ff->getDataset() : NULL;
+        if (ds)
+            j->depth = seq_depth(ds, 0, KK_MAX_NESTING);
+    } catch (const std::bad_alloc &) {
+        j->nomem = true;
+    } catch (...) {
+        j->failed = true;
+    }
+    if (j->cond.bad() || j->nomem || j->failed || j->depth > KK_MAX_NESTING) {
+        /* whatever was read is freed by recursion too: here, on this stack */
+        delete j->ff;
+        j->ff = NULL;
+    }
+    return NULL;
+}
+
+static void run_parse(parse_job *j)
+{
+    pthread_attr_t a;
+    pthread_t t;
+    bool started = false;
+    if (pthread_attr_init(&a) == 0) {
+        started = pthread_attr_setstacksize(&a, KK_PARSE_STACK) == 0 &&
+                  pthread_create(&t, &a, parse_main, j) == 0;
+        pthread_attr_destroy(&a);
+    }
+    if (started)
+        pthread_join(t, NULL);
+    else
+        parse_main(j); /* no thread (ulimit -v): the walk still bounds the depth */
 }
 
 static kk_status load_open(kk_dcm **out, kk_ctx *ctx, const char *open_as, const char *path,
@@ -623,10 +865,16 @@ static kk_status load_open(kk_dcm **out, kk_ctx *ctx, const char *open_as, const
     try {
         d->path = path;
         d->ff = new DcmFileFormat();
-        OFCondition cond = d->ff->loadFile(OFFilename(open_as), EXS_Unknown, EGL_noChange,
-                                           lazy_threshold ? lazy_threshold : 4096,
-                                           ERM_autoDetect);
-        kk_status st = finish_load(d, ctx, what, cond);
+        parse_job pj = { d->ff, open_as, lazy_threshold, EC_Normal, 0, false, false };
+        run_parse(&pj);
+        d->ff = pj.ff;
+        kk_status st = pj.nomem ? kk__fail(ctx, KK_ENOMEM, "cannot read '%s': out of memory", what)
+                       : pj.failed ? kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': parser failure",
+                                              what)
+                       : pj.depth > KK_MAX_NESTING
+                           ? kk__fail(ctx, KK_ELIMIT, "cannot read '%s': sequences nested deeper "
+                                      "than %d", what, KK_MAX_NESTING)
+                           : finish_load(d, ctx, what, pj.cond);
         if (st != KK_OK) {
             kk_dcm__free(d);
             return st;
@@ -702,6 +950,10 @@ static kk_status save_with(kk_dcm *d, kk_ctx *ctx, const char *what, Writer writ
 {
     DcmFileFormat *out = NULL;
     kk_status st = KK_OK;
+    /* nothing deeper than a reader may take is written (KK_MAX_NESTING) */
+    if (seq_depth(d->ds, 0, KK_MAX_NESTING) > KK_MAX_NESTING)
+        return kk__fail(ctx, KK_ELIMIT, "cannot write '%s': sequences nested deeper than %d",
+                        what, KK_MAX_NESTING);
     try {
         out = new DcmFileFormat(d->ds, OFFalse);
         DcmMetaInfo *meta = out->getMetaInfo();

@@ -43,7 +43,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -80,6 +82,10 @@ static const char *const migrations[KK_STORE_SCHEMA_VERSION] = {
     "CREATE INDEX audit_by_origin ON audit(origin);"
     "INSERT INTO meta(name, value) VALUES ('kdf_context', 'kkstore1'),"
     "  ('audit_hash', 'sha256-chain-v1');",
+    /* 1 -> 2: inputs claimed by a run, and where their output went */
+    "CREATE TABLE inputs(input_digest TEXT PRIMARY KEY, run_id TEXT NOT NULL,"
+    "  owner TEXT NOT NULL, claimed INTEGER NOT NULL, output_folder TEXT,"
+    "  output_path TEXT, output_size INTEGER, output_digest TEXT) WITHOUT ROWID;",
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -545,6 +551,14 @@ fail:
 
 static const char *const stmt_sql[KK_STMT__COUNT] = {
     [KK_STMT_INPUT_DONE] = "SELECT 1 FROM audit WHERE input_digest = ? AND status = 'ok' LIMIT 1",
+    [KK_STMT_INPUT_ROW] = "SELECT run_id, owner, claimed, output_path, output_size, output_digest, "
+                          "output_folder "
+                          "FROM inputs WHERE input_digest = ?",
+    [KK_STMT_INPUT_CLAIM] = "INSERT OR REPLACE INTO inputs(input_digest, run_id, owner, claimed) "
+                            "VALUES (?, ?, ?, ?)",
+    [KK_STMT_INPUT_OUTPUT] = "INSERT OR REPLACE INTO inputs(input_digest, run_id, owner, claimed, "
+                             "output_path, output_size, output_digest, output_folder) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [KK_STMT_LOOKUP_PSEUDONYM] = "SELECT lookup FROM pseudonyms WHERE domain = ?2 AND pseudonym = ?1",
     [KK_STMT_LOOKUP_UID] = "SELECT lookup FROM uids WHERE new_uid = ?1",
     [KK_STMT_INSERT_PSEUDONYM] = "INSERT OR IGNORE INTO pseudonyms(domain, pseudonym, key_id, "
@@ -719,16 +733,40 @@ out:
     return st;
 }
 
-kk_status kk_store__flush_locked(kk_store *s, kk_ctx *ctx)
+/* Record where input_digest's output goes (inside the write transaction). */
+static kk_status write_output(kk_store *s, kk_ctx *ctx, const char *input_digest,
+                              const kk_store_output *o)
+{
+    sqlite3_stmt *q = kk_store__stmt(s, KK_STMT_INPUT_OUTPUT);
+    if (!q)
+        return kk_store__sql_fail(s, ctx, "cannot prepare an insert");
+    sqlite3_bind_text(q, 1, input_digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, s->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, s->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
+    sqlite3_bind_text(q, 5, o->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)o->size);
+    sqlite3_bind_text(q, 7, o->digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, o->folder, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    kk_status st = rc == SQLITE_DONE ? KK_OK : kk_store__sql_fail(s, ctx, "cannot record an output");
+    sqlite3_reset(q);
+    return st;
+}
+
+/* Commit the pending rows, and an output when input_digest is given. */
+static kk_status flush_tx(kk_store *s, kk_ctx *ctx, const char *input_digest,
+                          const kk_store_output *o)
 {
     kk_status st, soft = KK_OK;
 
-    if (s->nrows == 0 && s->naudits == 0)
+    if (s->nrows == 0 && s->naudits == 0 && !input_digest)
         return KK_OK;
     if ((st = kk_store__exec(s, ctx, "BEGIN IMMEDIATE")) != KK_OK)
         return st;
     if ((st = write_rows(s, ctx, &soft)) != KK_OK ||
         (st = kk_store__write_audits(s, ctx)) != KK_OK ||
+        (input_digest && (st = write_output(s, ctx, input_digest, o)) != KK_OK) ||
         (st = kk_store__exec(s, ctx, "COMMIT")) != KK_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return st; /* pending rows are kept for the next try */
@@ -739,6 +777,11 @@ kk_status kk_store__flush_locked(kk_store *s, kk_ctx *ctx)
     if (s->nseen > (1u << 16))
         seen_clear(s); /* everything in it is committed now */
     return soft;
+}
+
+kk_status kk_store__flush_locked(kk_store *s, kk_ctx *ctx)
+{
+    return flush_tx(s, ctx, NULL, NULL);
 }
 
 kk_status kk_store__flush(kk_store *s, kk_ctx *ctx)
@@ -881,17 +924,12 @@ kk_status kk_store__record_uid(kk_store *s, kk_ctx *ctx, const char *new_uid,
 
 /* ---- audit API ------------------------------------------------------- */
 
-kk_status kk_store_audit(kk_store *s, kk_ctx *ctx, const kk_audit_entry *e)
+/* The audit columns of e (borrowed strings; now from kk_store__now()). */
+static void audit_columns(const kk_store *s, const kk_audit_entry *e, const char *now,
+                          const char *c[KK_AC_COUNT])
 {
-    const char *c[KK_AC_COUNT] = {0};
-    char *now;
-    kk_status st;
-
-    if (!s || !e || !e->status || !*e->status)
-        return kk__fail(ctx, KK_EINVAL, "cannot audit: missing status");
-    now = kk_store__now();
-    if (!now)
-        return kk__fail(ctx, KK_ENOMEM, "out of memory writing an audit row");
+    for (int i = 0; i < KK_AC_COUNT; i++)
+        c[i] = NULL;
     c[KK_AC_RUN_ID] = s->run_id;
     c[KK_AC_TIME] = now;
     c[KK_AC_OPERATOR] = s->operator_name;
@@ -902,6 +940,20 @@ kk_status kk_store_audit(kk_store *s, kk_ctx *ctx, const kk_audit_entry *e)
     c[KK_AC_OUTPUT_DIGEST] = e->output_digest;
     c[KK_AC_SOP_UID] = e->sop_instance_uid;
     c[KK_AC_STATUS] = e->status;
+}
+
+kk_status kk_store_audit(kk_store *s, kk_ctx *ctx, const kk_audit_entry *e)
+{
+    const char *c[KK_AC_COUNT];
+    char *now;
+    kk_status st;
+
+    if (!s || !e || !e->status || !*e->status)
+        return kk__fail(ctx, KK_EINVAL, "cannot audit: missing status");
+    now = kk_store__now();
+    if (!now)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory writing an audit row");
+    audit_columns(s, e, now, c);
     pthread_mutex_lock(&s->mu);
     st = kk_store__queue_audit(s, ctx, c);
     if (st == KK_OK)
@@ -932,6 +984,191 @@ int kk_store_input_done(kk_store *s, const char *input_digest)
     }
     pthread_mutex_unlock(&s->mu);
     return done;
+}
+
+/* ---- inputs: claims and outputs ----------------------------------------- */
+
+/* How long a claim from another machine holds (its process cannot be
+ * asked whether it is alive). */
+#define KK_STORE_CLAIM_LEASE_S 3600
+
+/* When process pid started, in clock ticks since boot (field 22 of
+ * /proc/PID/stat), or 0 when there is no such process. */
+static unsigned long long proc_start(long pid)
+{
+    char p[64], buf[1024], *save = NULL;
+    snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *q = strrchr(buf, ')');
+    if (!q)
+        return 0;
+    int field = 2; /* pid, (comm) */
+    for (char *t = strtok_r(q + 1, " ", &save); t; t = strtok_r(NULL, " ", &save))
+        if (++field == 22)
+            return strtoull(t, NULL, 10);
+    return 0;
+}
+
+/* This process, as a claim names it: "HOST BOOT-ID PID START". */
+static void set_owner(kk_store *s)
+{
+    char host[64] = "-", boot[40] = "-";
+    if (gethostname(host, sizeof host - 1) != 0 || !*host)
+        snprintf(host, sizeof host, "-");
+    host[sizeof host - 1] = '\0';
+    for (char *c = host; *c; c++)
+        if (*c == ' ')
+            *c = '_';
+    int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, boot, 36);
+        boot[n == 36 ? 36 : 1] = '\0';
+        if (n != 36)
+            boot[0] = '-';
+        close(fd);
+    }
+    snprintf(s->owner, sizeof s->owner, "%s %s %ld %llu", host, boot, (long)getpid(),
+             proc_start((long)getpid()));
+}
+
+/* Whether the run that claimed an input may still be doing it. */
+static bool owner_alive(const kk_store *s, const char *owner, int64_t claimed)
+{
+    char h[64], b[40], mh[64], mb[40];
+    long pid, mpid;
+    unsigned long long start, mstart;
+    bool fresh = (int64_t)time(NULL) - claimed < KK_STORE_CLAIM_LEASE_S;
+    if (sscanf(owner, "%63s %39s %ld %llu", h, b, &pid, &start) != 4 ||
+        sscanf(s->owner, "%63s %39s %ld %llu", mh, mb, &mpid, &mstart) != 4)
+        return fresh;
+    if (strcmp(h, mh) != 0)
+        return fresh; /* another machine */
+    if (strcmp(b, mb) != 0)
+        return false; /* this machine restarted since */
+    return start != 0 && proc_start(pid) == start;
+}
+
+kk_status kk_store_claim_input(kk_store *s, kk_ctx *ctx, const char *input_digest,
+                               const char *folder, kk_store_present_fn present, void *payload,
+                               kk_store_claim *claim, kk_store_output *rec)
+{
+    kk_status st;
+
+    *claim = KK_CLAIM_MINE;
+    memset(rec, 0, sizeof *rec);
+    if (!s || !input_digest)
+        return kk__fail(ctx, KK_EINVAL, "cannot claim an input: missing argument");
+    pthread_mutex_lock(&s->mu);
+    if (!s->owner[0])
+        set_owner(s);
+    /* a claim lost in a power failure only means the input is done again:
+     * its commit is not synced (the next synced commit covers it) */
+    sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    if ((st = kk_store__exec(s, ctx, "BEGIN IMMEDIATE")) != KK_OK)
+        goto out;
+    sqlite3_stmt *q = kk_store__stmt(s, KK_STMT_INPUT_ROW);
+    if (!q) {
+        st = kk_store__sql_fail(s, ctx, "cannot prepare a query");
+        goto fail;
+    }
+    sqlite3_bind_text(q, 1, input_digest, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    bool take = true;
+    if (rc == SQLITE_ROW) {
+        const char *run = (const char *)sqlite3_column_text(q, 0);
+        const char *owner = (const char *)sqlite3_column_text(q, 1);
+        int64_t claimed = sqlite3_column_int64(q, 2);
+        const char *path = (const char *)sqlite3_column_text(q, 3);
+        const char *dg = (const char *)sqlite3_column_text(q, 5);
+        if (path) {
+            snprintf(rec->path, sizeof rec->path, "%s", path);
+            rec->size = (uint64_t)sqlite3_column_int64(q, 4);
+            snprintf(rec->digest, sizeof rec->digest, "%s", dg ? dg : "");
+            const char *f = (const char *)sqlite3_column_text(q, 6);
+            snprintf(rec->folder, sizeof rec->folder, "%s", f ? f : "");
+            if (present && present(payload, rec)) {
+                *claim = KK_CLAIM_DONE;
+                take = false;
+            } else if (folder && strcmp(rec->folder, folder) == 0 && run &&
+                       strcmp(run, s->run_id) != 0 && owner_alive(s, owner ? owner : "", claimed)) {
+                /* committed by a live run, about to appear in this folder */
+                *claim = KK_CLAIM_BUSY;
+                take = false;
+            }
+        } else if (run && strcmp(run, s->run_id) != 0 && owner_alive(s, owner ? owner : "", claimed)) {
+            *claim = KK_CLAIM_BUSY;
+            take = false;
+        }
+    } else if (rc != SQLITE_DONE) {
+        sqlite3_reset(q);
+        st = kk_store__sql_fail(s, ctx, "cannot read the inputs table");
+        goto fail;
+    }
+    sqlite3_reset(q);
+    if (take) {
+        sqlite3_stmt *c = kk_store__stmt(s, KK_STMT_INPUT_CLAIM);
+        if (!c) {
+            st = kk_store__sql_fail(s, ctx, "cannot prepare an insert");
+            goto fail;
+        }
+        sqlite3_bind_text(c, 1, input_digest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(c, 2, s->run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(c, 3, s->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(c, 4, (sqlite3_int64)time(NULL));
+        rc = sqlite3_step(c);
+        sqlite3_reset(c);
+        if (rc != SQLITE_DONE) {
+            st = kk_store__sql_fail(s, ctx, "cannot claim an input");
+            goto fail;
+        }
+    }
+    if ((st = kk_store__exec(s, ctx, "COMMIT")) == KK_OK)
+        goto out;
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+kk_status kk_store_commit_output(kk_store *s, kk_ctx *ctx, const char *input_digest,
+                                 const kk_audit_entry *e, const kk_store_output *o)
+{
+    const char *c[KK_AC_COUNT];
+    char *now = NULL;
+
+    if (!s || !input_digest || !o || (e && (!e->status || !e->input_digest)))
+        return kk__fail(ctx, KK_EINVAL, "cannot record an output: missing argument");
+    if (e) {
+        if (!(now = kk_store__now()))
+            return kk__fail(ctx, KK_ENOMEM, "out of memory writing an audit row");
+        audit_columns(s, e, now, c);
+    }
+    pthread_mutex_lock(&s->mu);
+    if (!s->owner[0])
+        set_owner(s);
+    kk_status st = e ? kk_store__queue_audit(s, ctx, c) : KK_OK;
+    if (st == KK_OK) {
+        st = flush_tx(s, ctx, input_digest, o);
+        if (st != KK_OK && e && s->naudits > 0) {
+            /* not committed: the row saying the output was written goes,
+             * or a later commit would record an output that never appeared */
+            kk_store_pending_audit *a = &s->audits[--s->naudits];
+            for (int k = 0; k < KK_AC_COUNT; k++)
+                kk_free(a->c[k]);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    kk_free(now);
+    return st;
 }
 
 /* ---- lookup ----------------------------------------------------------- */

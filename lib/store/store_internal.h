@@ -82,7 +82,7 @@ kk_status kk_store__each_mapping(kk_store *s, kk_ctx *ctx, const char *why,
 
 /* ---- private to lib/store -------------------------------------------- */
 
-#define KK_STORE_SCHEMA_VERSION 1
+#define KK_STORE_SCHEMA_VERSION 2
 #define KK_STORE_APP_ID 0x6b6b7374 /* "kkst" */
 #define KK_STORE_BATCH 512
 #define KK_STORE_BATCH_MS 1000
@@ -129,6 +129,9 @@ enum kk_store_stmt {
     KK_STMT_LOOKUP_UID,
     KK_STMT_INSERT_PSEUDONYM,
     KK_STMT_INSERT_UID,
+    KK_STMT_INPUT_ROW,
+    KK_STMT_INPUT_CLAIM,
+    KK_STMT_INPUT_OUTPUT,
     KK_STMT__COUNT
 };
 
@@ -151,6 +154,7 @@ struct kk_store {
     kk_store_seen *seen;     /* open addressing, power-of-two size */
     size_t nseen, capseen;
     int64_t first_pending_ms;
+    char owner[160];         /* this process: host, boot, pid, start (claims) */
 };
 
 /* store.c */

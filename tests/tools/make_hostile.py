@@ -22,7 +22,25 @@ KIND:
   charset   OUTDIR/cs-*.dcm: broken ISO 2022 escapes and invalid UTF-8
             in person names and free text (these must de-identify)
   good      OUTDIR/good.dcm: a small valid CT-like object
+  nest      OUTDIR/nest-CONSTRUCTION-N.dcm: sequences nested N deep (default
+            6000) in each construction a reader may take for a sequence,
+            each with its own SOP Instance UID:
+              sq-undef   explicit VR SQ, undefined lengths (sequences, items)
+              sq-defined explicit VR SQ, explicit lengths
+              deflated   undefined-length SQ inside a deflated data set
+              un-defined a standard sequence (0040,A730) written with VR UN
+                         and explicit lengths (its content implicit VR, as
+                         UN requires); DCMTK reads it as SQ
+              private    implicit VR: a private sequence that the private
+                         dictionary knows as SQ (0029,"CARDIO-D.R. 1.0",00),
+                         its creator repeated in every item
+              mixed      levels alternate: explicit SQ undefined, UN defined,
+                         implicit private, inside a deflated data set
+            N may be a comma-separated list of depths
+  goods     OUTDIR/g-NNNN.dcm: N (default 200) small valid objects, each
+            with its own Study, Series and SOP Instance UIDs
 """
+import zlib
 import os
 import struct
 import sys
@@ -117,6 +135,14 @@ def good(out):
     pixel = ex(0x7FE0, 0x0010, b"OW", b"\x01\x00" * 64)
     write(os.path.join(out, "good.dcm"), meta(TS_EXPLICIT, sop) + head_explicit(sop)
           + uids_explicit(sop) + image_tail(8, 8, None, 16, pixel))
+
+
+def goods(out, n):
+    for i in range(n):
+        sop = b"2.25.7%d" % (100000 + i)
+        pixel = ex(0x7FE0, 0x0010, b"OW", struct.pack("<H", i & 0xFFFF) * 64)
+        write(os.path.join(out, "g-%04d.dcm" % i), meta(TS_EXPLICIT, sop) + head_explicit(sop)
+              + uids_explicit(sop) + image_tail(8, 8, None, 16, pixel))
 
 
 def lengths(out):
@@ -228,11 +254,85 @@ def charset(out):
         write(os.path.join(out, name), meta(TS_EXPLICIT, sop) + body)
 
 
+TS_DEFLATED = b"1.2.840.10008.1.2.1.99"
+PRIV_CREATOR = b"CARDIO-D.R. 1.0 "  # even length
+
+
+def nest_text():
+    return im(0x0040, 0xA160, pad(b"PHIHOSTILEDEEP"))
+
+
+def nest_level(kind, inner, explicit):
+    """One level of nesting around inner (the bytes of an item's content)
+    in the encoding of the enclosing data set (explicit or implicit VR)."""
+    if kind == "sq-undef":
+        return (ex(0x0040, 0xA730, b"SQ", item(inner, UNDEF) + ITEM_END, UNDEF) + SEQ_END
+                if explicit else im(0x0040, 0xA730, item(inner, UNDEF) + ITEM_END, UNDEF) + SEQ_END)
+    if kind == "sq-defined":
+        it = item(inner)
+        return ex(0x0040, 0xA730, b"SQ", it) if explicit else im(0x0040, 0xA730, it)
+    if kind == "un-defined":
+        it = item(inner)
+        return ex(0x0040, 0xA730, b"UN", it) if explicit else im(0x0040, 0xA730, it)
+    if kind == "private":
+        it = item(inner)
+        if explicit:
+            return ex(0x0029, 0x0010, b"LO", PRIV_CREATOR) + ex(0x0029, 0x1000, b"SQ", it)
+        return im(0x0029, 0x0010, PRIV_CREATOR) + im(0x0029, 0x1000, it)
+    raise ValueError(kind)
+
+
+def nest_body(kind, n, explicit):
+    """n levels of kind (or the mix); below a UN or implicit level the
+    content is implicit VR."""
+    kinds = [kind if kind != "mixed" else ("sq-undef", "un-defined", "private")[i % 3]
+             for i in range(n)]
+    encs = []
+    e = explicit
+    for k in kinds:
+        encs.append(e)
+        if k in ("un-defined", "private"):
+            e = False
+    inner = nest_text() if not e else ex(0x0040, 0xA160, b"LT", pad(b"PHIHOSTILEDEEP"))
+    for k, ee in zip(reversed(kinds), reversed(encs)):
+        inner = nest_level(k, inner, ee)
+    return inner
+
+
+def nest(out, depths):
+    kinds = ("sq-undef", "sq-defined", "deflated", "un-defined", "private", "mixed")
+    for n in depths:
+        for i, kind in enumerate(kinds):
+            sop = b"2.25.1006.%d.%d" % (n, i)
+            if kind == "private":
+                body = head_implicit(sop) + im(0x0020, 0x000D, pad(sop + b".1", b"\0")) \
+                    + im(0x0020, 0x000E, pad(sop + b".2", b"\0"))
+                # private group 0029 sorts after 0020 and before 0040
+                data = meta(TS_IMPLICIT, sop) + body + nest_body("private", n, False)
+            else:
+                body = head_explicit(sop) + uids_explicit(sop)
+                k = "sq-undef" if kind == "deflated" else kind
+                if kind == "mixed":
+                    # (0029) private first is not possible in the mix: the mix
+                    # starts with a standard sequence, its levels below
+                    nested = nest_body("mixed", n, True)
+                else:
+                    nested = nest_body(k, n, True)
+                ds = body + nested
+                if kind in ("deflated", "mixed"):
+                    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+                    ds = c.compress(ds) + c.flush()
+                    data = meta(TS_DEFLATED, sop) + ds
+                else:
+                    data = meta(TS_EXPLICIT, sop) + ds
+            write(os.path.join(out, "nest-%s-%d.dcm" % (kind, n)), data)
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     kind, out = sys.argv[1], sys.argv[2]
-    n = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    n = int(sys.argv[3]) if len(sys.argv) > 3 and "," not in sys.argv[3] else None
     os.makedirs(out, exist_ok=True)
     if kind == "lengths":
         lengths(out)
@@ -244,6 +344,11 @@ def main():
         pixels(out)
     elif kind == "charset":
         charset(out)
+    elif kind == "nest":
+        depths = [int(x) for x in sys.argv[3].split(",")] if len(sys.argv) > 3 else [6000]
+        nest(out, depths)
+    elif kind == "goods":
+        goods(out, n or 200)
     elif kind == "good":
         good(out)
     else:
