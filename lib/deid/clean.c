@@ -38,8 +38,10 @@ typedef struct pattern {
 } pattern;
 
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#define NAME "[A-Z][A-Za-z'-]+"
-#define NAME2 NAME "([ ]+[A-Z][a-z'-]+)?"
+/* a capitalised word; romaji with macrons (Ōno, Nōmi) is Latin-1/A in UTF-8 */
+#define LATIN "\xc3\xc4\xc5\x80-\xbf"
+#define NAME "[A-Z" LATIN "][A-Za-z'" LATIN "-]+"
+#define NAME2 NAME "([ ]+[A-Z" LATIN "][a-z'" LATIN "-]+)?"
 #define ROLES "[Dd]aughter|[Ss]on|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|" \
               "[Bb]rother|[Ss]pouse|[Gg]uardian|[Cc]ontact|[Rr]eferred by|" \
               "[Rr]eferring physician|[Rr]eferring doctor|[Pp]hysician|[Tt]echnologist|" \
@@ -316,30 +318,58 @@ static void add_component(kk_idset *ids, const char *s, size_t len)
     }
     char key[128], kana[256];
     size_t kl = kk_text__kana_key(f, fl, key, sizeof key);
+    bool is_kana = kl > 0;
     if (!kl)
         kl = kk_text__romaji_key(f, fl, key, sizeof key);
-    if (kl >= 3) {
+    if (kl >= 3)
         key_push(ids, key);
-        /* the kana spellings of the reading: short and long vowels */
-        char var[128];
-        for (int v = 0; v < 8; v++) {
-            /* bit 0: o as ou, bit 1: u as uu, bit 2: written with ー */
-            char lv = (v & 4) ? '-' : 'u';
-            if ((v & 4) && !(v & 3))
-                continue;
-            size_t o = 0;
-            for (size_t i = 0; i < kl && o + 3 < sizeof var; i++) {
-                var[o++] = key[i];
-                if ((v & 1) && key[i] == 'o' && (i + 1 == kl || key[i + 1] != 'u'))
-                    var[o++] = lv;
-                if ((v & 2) && key[i] == 'u' && i > 0 && key[i - 1] != 'u')
-                    var[o++] = lv;
+    if (is_kana) {
+        /* long vowels written with ー: たろう -> たろー */
+        kk_buf v = KK_BUF_INIT;
+        for (size_t i = 0; i < fl; i++) {
+            if (i > 0 && i + 3 <= fl && !memcmp(f + i, "う", 3)) {
+                kk__buf_adds(&v, "ー");
+                i += 2;
+            } else {
+                kk__buf_addc(&v, f[i]);
             }
-            var[o] = '\0';
-            size_t nk = kk_text__romaji_to_kana(var, o, kana, sizeof kana);
-            if (nk && utf8_chars(kana, nk) >= 3)
-                idset_push_folded(ids, kana, nk);
         }
+        if (v.data && (v.len != fl || memcmp(v.data, f, fl)))
+            idset_push_folded(ids, v.data, v.len);
+        kk__buf_free(&v);
+    } else if (kl >= 2 && fl < 40) {
+        /* romaji: its kana, with each o or u short or long (Jono for
+         * じょうの, Sato for さとう), the long ones as う or ー */
+        size_t pos[6];
+        int np = 0;
+        for (size_t i = 0; i < fl && np < 6; i++)
+            if ((f[i] == 'o' || f[i] == 'u') && i > 0 &&
+                (i + 1 == fl || (f[i + 1] != 'u' &&
+                                 !(f[i + 1] == 'h' && (i + 2 == fl || !strchr("aiueo", f[i + 2]))))))
+                pos[np++] = i;
+        /* n before y: にゃ or んや (Shinya) */
+        bool ny = false;
+        for (size_t i = 1; i + 1 < fl; i++)
+            ny |= f[i] == 'n' && f[i + 1] == 'y';
+        for (int mask = 0; mask < (1 << np) * (ny ? 2 : 1); mask++)
+            for (int dash = 0; dash < (mask ? 2 : 1); dash++) {
+                char var[96];
+                size_t o = 0;
+                int pi = 0;
+                for (size_t i = 0; i < fl && o + 3 < sizeof var; i++) {
+                    var[o++] = f[i];
+                    if ((mask >> np) & 1 && f[i] == 'n' && i + 1 < fl && f[i + 1] == 'y')
+                        var[o++] = '\'';
+                    if (pi < np && pos[pi] == i) {
+                        if (mask & (1 << pi))
+                            var[o++] = dash ? '-' : 'u';
+                        pi++;
+                    }
+                }
+                size_t nk = kk_text__romaji_to_kana(var, o, kana, sizeof kana);
+                if (nk && utf8_chars(kana, nk) >= 3)
+                    idset_push_folded(ids, kana, nk);
+            }
     }
     free(f);
 }
@@ -724,12 +754,13 @@ static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, s
         bool nouns = true;
         for (k = tk; k < nt && t[k].off == q && q < e; k++) {
             if (t[k].kind != KK_TOK_NOUN && t[k].kind != KK_TOK_NUMERAL && !namey(t[k].kind) &&
-                t[k].kind != KK_TOK_ORG && !(t[k].kind == KK_TOK_SUFFIX && k > tk))
+                t[k].kind != KK_TOK_ORG && t[k].kind != KK_TOK_SUFFIX &&
+                !(t[k].kind == KK_TOK_VNOUN && k - tk < 2))
                 nouns = false;
             q = t[k].off + t[k].len;
         }
-        if (nouns && q > j && q <= e && name_break(s, n, q) && utf8_chars(s + j, q - j) <= 6 &&
-            !is_clinical_word(s + j, q - j))
+        if (nouns && q > j && q <= e && name_break(s, n, q) && utf8_chars(s + j, q - j) <= 5 &&
+            !is_clinical_word(s + j, q - j) && !cue_at(s, n, j, cues_after))
             end = q;
         return end;
     }
@@ -740,8 +771,9 @@ static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, s
         bool ok = true;
         for (k = tok_at(t, nt, end); k >= 0 && k < nt && t[k].off == q; k++) {
             kk_tok_kind kd = t[k].kind;
-            if (kd != KK_TOK_NOUN && kd != KK_TOK_VNOUN && kd != KK_TOK_NUMERAL &&
-                kd != KK_TOK_SUFFIX && kd != KK_TOK_ORG && !namey(kd)) {
+            if ((kd != KK_TOK_NOUN && kd != KK_TOK_VNOUN && kd != KK_TOK_NUMERAL &&
+                 kd != KK_TOK_SUFFIX && kd != KK_TOK_ORG && !namey(kd)) ||
+                cue_at(s, n, t[k].off, cues_after)) {
                 ok = false;
                 break;
             }
