@@ -38,8 +38,10 @@ typedef struct pattern {
 } pattern;
 
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#define NAME "[A-Z][A-Za-z'-]+"
-#define NAME2 NAME "([ ]+" NAME ")?"
+/* a capitalised word; romaji with macrons (Ōno, Nōmi) is Latin-1/A in UTF-8 */
+#define LATIN "\xc3\xc4\xc5\x80-\xbf"
+#define NAME "[A-Z" LATIN "][A-Za-z'" LATIN "-]+"
+#define NAME2 NAME "([ ]+[A-Z" LATIN "][a-z'" LATIN "-]+)?"
 #define ROLES "[Dd]aughter|[Ss]on|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|" \
               "[Bb]rother|[Ss]pouse|[Gg]uardian|[Cc]ontact|[Rr]eferred by|" \
               "[Rr]eferring physician|[Rr]eferring doctor|[Pp]hysician|[Tt]echnologist|" \
@@ -80,8 +82,11 @@ static const pattern patterns[] = {
       "MDPSHFm", 3, false },
     /* a role, and the capitalised name after it: "contact: daughter Hanako" */
     { "(^|[^A-Za-z])(" ROLES ")[ :.,]*((" ROLES ")[ :.,]*)?(" NAME2 ")", "abcdefghijklmnopqrstuvwxyz", 5, false },
+    /* a name with the role after it: Hanako Yamada (daughter) */
+    { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", 1, false },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
-    { "(" NAME2 ")[ -](san|sama|sensei|kun|chan|dono|shi|sensee)($|[^A-Za-z])", "-s ", 1, false },
+    { "(^|[^A-Za-z])(([A-Z][a-z'-]+[ ]+)?[A-Z][A-Za-z'-]+)[ -](san|sama|sensei|kun|chan|dono|shi|sensee)($|[^A-Za-z])",
+      "-s ", 2, false },
 };
 #define NPATTERNS (sizeof patterns / sizeof patterns[0])
 
@@ -272,6 +277,20 @@ static void key_push(kk_idset *ids, const char *key)
         ids->keys[ids->nkeys++] = d;
 }
 
+static bool has_kanji(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 3 <= n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0xE3 && c <= 0xE9) {
+            unsigned cp = ((c & 0x0Fu) << 12) | (((unsigned char)s[i + 1] & 0x3Fu) << 6) |
+                          ((unsigned char)s[i + 2] & 0x3Fu);
+            if ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF))
+                return true;
+        }
+    }
+    return false;
+}
+
 /* A name component: itself, and its reading in every script (kana from
  * romaji with and without long vowels; the reading key for romaji words). */
 static void add_component(kk_idset *ids, const char *s, size_t len)
@@ -281,32 +300,76 @@ static void add_component(kk_idset *ids, const char *s, size_t len)
     char *f = kk_text__fold_str(s, len, &fl);
     if (!f)
         return;
+    if (has_kanji(f, fl) && ids->nkanji < 64) {
+        if (ids->nkanji == ids->capkanji) {
+            int cap = ids->capkanji ? ids->capkanji * 2 : 4;
+            char **k = kk__realloc(ids->kanji, (size_t)cap * sizeof *k);
+            if (k) {
+                ids->kanji = k;
+                ids->capkanji = cap;
+            }
+        }
+        if (ids->nkanji < ids->capkanji) {
+            char *d = kk__strndup(f, fl);
+            if (d)
+                ids->kanji[ids->nkanji++] = d;
+        }
+        ids->readings_done = false;
+    }
     char key[128], kana[256];
     size_t kl = kk_text__kana_key(f, fl, key, sizeof key);
+    bool is_kana = kl > 0;
     if (!kl)
         kl = kk_text__romaji_key(f, fl, key, sizeof key);
-    if (kl >= 3) {
+    if (kl >= 3)
         key_push(ids, key);
-        /* the kana spellings of the reading: short and long vowels */
-        char var[128];
-        for (int v = 0; v < 8; v++) {
-            /* bit 0: o as ou, bit 1: u as uu, bit 2: written with ー */
-            char lv = (v & 4) ? '-' : 'u';
-            if ((v & 4) && !(v & 3))
-                continue;
-            size_t o = 0;
-            for (size_t i = 0; i < kl && o + 3 < sizeof var; i++) {
-                var[o++] = key[i];
-                if ((v & 1) && key[i] == 'o' && (i + 1 == kl || key[i + 1] != 'u'))
-                    var[o++] = lv;
-                if ((v & 2) && key[i] == 'u' && i > 0 && key[i - 1] != 'u')
-                    var[o++] = lv;
+    if (is_kana) {
+        /* long vowels written with ー: たろう -> たろー */
+        kk_buf v = KK_BUF_INIT;
+        for (size_t i = 0; i < fl; i++) {
+            if (i > 0 && i + 3 <= fl && !memcmp(f + i, "う", 3)) {
+                kk__buf_adds(&v, "ー");
+                i += 2;
+            } else {
+                kk__buf_addc(&v, f[i]);
             }
-            var[o] = '\0';
-            size_t nk = kk_text__romaji_to_kana(var, o, kana, sizeof kana);
-            if (nk && utf8_chars(kana, nk) >= 3)
-                idset_push_folded(ids, kana, nk);
         }
+        if (v.data && (v.len != fl || memcmp(v.data, f, fl)))
+            idset_push_folded(ids, v.data, v.len);
+        kk__buf_free(&v);
+    } else if (kl >= 2 && fl < 40) {
+        /* romaji: its kana, with each o or u short or long (Jono for
+         * じょうの, Sato for さとう), the long ones as う or ー */
+        size_t pos[6];
+        int np = 0;
+        for (size_t i = 0; i < fl && np < 6; i++)
+            if ((f[i] == 'o' || f[i] == 'u') && i > 0 &&
+                (i + 1 == fl || (f[i + 1] != 'u' &&
+                                 !(f[i + 1] == 'h' && (i + 2 == fl || !strchr("aiueo", f[i + 2]))))))
+                pos[np++] = i;
+        /* n before y: にゃ or んや (Shinya) */
+        bool ny = false;
+        for (size_t i = 1; i + 1 < fl; i++)
+            ny |= f[i] == 'n' && f[i + 1] == 'y';
+        for (int mask = 0; mask < (1 << np) * (ny ? 2 : 1); mask++)
+            for (int dash = 0; dash < (mask ? 2 : 1); dash++) {
+                char var[96];
+                size_t o = 0;
+                int pi = 0;
+                for (size_t i = 0; i < fl && o + 3 < sizeof var; i++) {
+                    var[o++] = f[i];
+                    if ((mask >> np) & 1 && f[i] == 'n' && i + 1 < fl && f[i + 1] == 'y')
+                        var[o++] = '\'';
+                    if (pi < np && pos[pi] == i) {
+                        if (mask & (1 << pi))
+                            var[o++] = dash ? '-' : 'u';
+                        pi++;
+                    }
+                }
+                size_t nk = kk_text__romaji_to_kana(var, o, kana, sizeof kana);
+                if (nk && utf8_chars(kana, nk) >= 3)
+                    idset_push_folded(ids, kana, nk);
+            }
     }
     free(f);
 }
@@ -414,6 +477,11 @@ void kk_idset__free(kk_idset *ids)
         free(ids->items[i]);
     for (int i = 0; i < ids->nkeys; i++)
         free(ids->keys[i]);
+    for (int i = 0; i < ids->nkanji; i++)
+        free(ids->kanji[i]);
+    free(ids->kanji);
+    ids->kanji = NULL;
+    ids->nkanji = ids->capkanji = 0;
     free(ids->items);
     free(ids->lens);
     free(ids->keys);
@@ -650,6 +718,92 @@ static size_t name_run(const char *s, size_t n, size_t i, int max)
     return j;
 }
 
+/* A break after a name: space, punctuation, the end. */
+static bool name_break(const char *s, size_t n, size_t i)
+{
+    if (i >= n)
+        return true;
+    size_t k;
+    unsigned cp = cp_at(s, n, i, &k);
+    return cp == ' ' || cp == 0x3000 || cp == 0x3001 || cp == 0x3002 || cp == ',' || cp == '.' ||
+           cp == ')' || cp == 0xFF09 || cp == 0x300D || cp == 0x3011 || cp == '\r' ||
+           cp == '\n' || cp == ':' || cp == 0xFF1A || cp == '^' || cp == '=' || cp == '\\' ||
+           cp == '(' || cp == 0xFF08;
+}
+
+/* After a cue word, where the name that starts at j ends (within the
+ * character run [j, e)): the name-like tokens there (person, place or
+ * unknown words), or any nouns that stand alone between breaks (a name
+ * the dictionary reads as a common word); then, after one space, the
+ * given name when the dictionary knows it as a person's name. */
+static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, size_t j, size_t e)
+{
+    int tk = tok_at(t, nt, j);
+    if (tk < 0)
+        return j;
+    size_t end = j;
+    int c = 0, k = tk;
+    for (; k < nt && c < 3 && t[k].off == end && t[k].off + t[k].len <= e; k++, c++) {
+        if (!namey(t[k].kind) || cue_at(s, n, t[k].off, cues_after))
+            break;
+        end = t[k].off + t[k].len;
+    }
+    if (end == j) {
+        /* nouns standing alone: 担当技師 好奇 (a surname read as a word) */
+        size_t q = j;
+        bool nouns = true;
+        for (k = tk; k < nt && t[k].off == q && q < e; k++) {
+            if (t[k].kind != KK_TOK_NOUN && t[k].kind != KK_TOK_NUMERAL && !namey(t[k].kind) &&
+                t[k].kind != KK_TOK_ORG && t[k].kind != KK_TOK_SUFFIX &&
+                !(t[k].kind == KK_TOK_VNOUN && k - tk < 2))
+                nouns = false;
+            q = t[k].off + t[k].len;
+        }
+        if (nouns && q > j && q <= e && name_break(s, n, q) && utf8_chars(s + j, q - j) <= 5 &&
+            !is_clinical_word(s + j, q - j) && !cue_at(s, n, j, cues_after))
+            end = q;
+        return end;
+    }
+    /* a given name the dictionary reads as a word, up to the break:
+     * 田島救済 */
+    if (!name_break(s, n, end)) {
+        size_t q = end;
+        bool ok = true;
+        for (k = tok_at(t, nt, end); k >= 0 && k < nt && t[k].off == q; k++) {
+            kk_tok_kind kd = t[k].kind;
+            if ((kd != KK_TOK_NOUN && kd != KK_TOK_VNOUN && kd != KK_TOK_NUMERAL &&
+                 kd != KK_TOK_SUFFIX && kd != KK_TOK_ORG && !namey(kd)) ||
+                cue_at(s, n, t[k].off, cues_after)) {
+                ok = false;
+                break;
+            }
+            q = t[k].off + t[k].len;
+            if (name_break(s, n, q))
+                break;
+        }
+        if (ok && q > end && name_break(s, n, q) && utf8_chars(s + end, q - end) <= 3)
+            end = q;
+    }
+    /* family name, a space, given name */
+    size_t g = end;
+    while (g < n && s[g] == ' ')
+        g++;
+    if (g + 3 <= n && !memcmp(s + g, "\xe3\x80\x80", 3))
+        g += 3;
+    if (g > end && g < e) {
+        int gk = tok_at(t, nt, g);
+        size_t ge = g;
+        for (k = gk; k >= 0 && k < nt && t[k].off == ge &&
+                     (t[k].kind == KK_TOK_SURNAME || t[k].kind == KK_TOK_GIVEN ||
+                      (t[k].kind == KK_TOK_UNKNOWN && name_break(s, n, t[k].off + t[k].len)));
+             k++)
+            ge = t[k].off + t[k].len;
+        if (ge > g)
+            end = ge;
+    }
+    return end;
+}
+
 static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -699,6 +853,19 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
     }
     for (size_t i = 0; i < n;) {
         size_t cl_len = cue_at(s, n, i, cues_before);
+        if (cl_len && cue_at(s, n, i, cues_after) == cl_len && i > 0) {
+            /* 医師 after a name is its title (井口 医師), not a cue before one */
+            size_t b = i, k;
+            while (b > 0 && s[b - 1] == ' ')
+                b--;
+            if (b > 0) {
+                size_t q = b - 1;
+                while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+                    q--;
+                if (kanji_or_kata(cp_at(s, n, q, &k)))
+                    cl_len = 0;
+            }
+        }
         if (cl_len) {
             /* skip separators and further cues: 担当技師：, キーパーソン（長女） */
             size_t j = i + cl_len, k;
@@ -713,19 +880,7 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             }
             size_t e = name_run(s, n, j, 8);
             if (e > j && nt > 0) {
-                /* with the dictionary: only name-like tokens, at most 3 */
-                int tk = tok_at(t, nt, j);
-                size_t end = j;
-                for (int c = 0; tk >= 0 && tk < nt && c < 3; c++, tk++) {
-                    if (!namey(t[tk].kind))
-                        break;
-                    if (t[tk].off + t[tk].len > e)
-                        break;
-                    if (cue_at(s, n, t[tk].off, cues_after))
-                        break;
-                    end = t[tk].off + t[tk].len;
-                }
-                e = end;
+                e = cue_name_end(s, n, t, nt, j, e);
             } else if (e > j) {
                 /* no dictionary: the run, less an honorific at its end */
                 for (size_t q = j; q < e; q++)
@@ -950,12 +1105,43 @@ static bool has_upper_lower_pair(const char *s, size_t n)
     return false;
 }
 
+static void take_reading(const char *kana, size_t len, void *payload)
+{
+    add_component(payload, kana, len);
+}
+
+/* Readings of the object's kanji names, once per object, when a text that
+ * may spell them in kana or romaji first comes: only then is the
+ * dictionary asked (it loads once per cleaner). */
+static void need_readings(const kk_cleaner *cl, const kk_idset *cids, const char *in, size_t len,
+                          bool ascii)
+{
+    if (!cids || cids->readings_done || !cids->nkanji)
+        return;
+    if (ascii) {
+        /* a word of romaji letters, or nothing to spell a name with */
+        bool word = false;
+        for (size_t i = 0; i + 2 < len && !word; i++)
+            word = isalpha((unsigned char)in[i]) && isalpha((unsigned char)in[i + 1]) &&
+                   isalpha((unsigned char)in[i + 2]);
+        if (!word)
+            return;
+    }
+    kk_idset *ids = (kk_idset *)cids; /* the object's own set, one thread */
+    ids->readings_done = true;
+    int n = ids->nkanji;
+    for (int i = 0; i < n && i < ids->nkanji; i++)
+        kk_morph__readings(cl->morph, ids->kanji[i], strlen(ids->kanji[i]), take_reading, ids);
+    ids->readings_done = true;
+}
+
 /* Fill mark[0..len) with the bytes to remove. false when the text could
  * not be read (the caller then keeps nothing). */
 static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
                    unsigned char *mark)
 {
     bool ascii = ascii_only(in, len);
+    need_readings(cl, ids, in, len, ascii);
     view v1;
     if (!make_view(&v1, in, len, ascii, 0))
         return false;

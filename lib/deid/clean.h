@@ -47,9 +47,15 @@ typedef struct kk_idset {
     int n, cap;
     char **keys; /* romaji/kana reading keys of name components */
     int nkeys, capkeys;
+    /* name components in kanji, whose readings (kana, romaji) are added
+     * from the dictionary when a text first needs them; the set belongs
+     * to one object, cleaned on one thread */
+    char **kanji;
+    int nkanji, capkanji;
+    bool readings_done;
 } kk_idset;
 
-#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0 }
+#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false }
 
 /** Add a PN value: every component of every group, each group whole, and
  *  the readings in every script. */

@@ -278,8 +278,15 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
         size_t b = i;
         while (b > 0 && name_char(s, n, b - prev_len(s, b)))
             b -= prev_len(s, b);
-        if (b == i && !(i > 0 && s[i - 1] == ' ')) {
-            /* no name before: only a 丁目/番地 chain on its own */
+        bool marker = false; /* 丁目, 番地, 番, 号 in the chain */
+        for (size_t q = i; q < e; q++)
+            if ((unsigned char)s[q] >= 0x80)
+                marker = true;
+        if (b == i && !marker) {
+            /* digits and hyphens with no town name before them: a number
+             * (My Number, a phone), not an address */
+            i = e;
+            continue;
         }
         size_t keep_to = b;
         if (keep_head && b < i) {
@@ -295,7 +302,8 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
             k += char_len(s, n, k);
         bool room = false;
         for (size_t q = f; q < k; q += char_len(s, n, q))
-            if (at(s, k, q, "号室") || at(s, k, q, "階") || (digit(s[q]) && q > f) ||
+            if (at(s, k, q, "号室") || (digit(s[q]) && (at(s, k, q + 1, "階") || at(s, k, q + 1, "F") ||
+                                                      at(s, k, q + 1, "号"))) ||
                 at(s, k, q, "マンション") || at(s, k, q, "ビル") || at(s, k, q, "ハイツ") ||
                 at(s, k, q, "荘") || at(s, k, q, "コーポ") || at(s, k, q, "アパート") ||
                 at(s, k, q, "タワー") || at(s, k, q, "レジデンス") || at(s, k, q, "コート") ||

@@ -615,11 +615,12 @@ static kk_status iso2022_jp_from_utf8(const char *cs, size_t cslen, const char *
                     kk__buf_adds(out, back);
                 g0 = g0_initial;
                 g1 = initial_g1;
-            } else if (cp >= 0x21 && cp < 0x7f && g0 != G_ASCII && g0 != G_ROMAN) {
+            } else if (g0 != G_ASCII && g0 != G_ROMAN) {
+                /* a space too: readers (pydicom, Python's iso2022_jp)
+                 * take bytes in a two-byte set as pairs */
                 kk__buf_adds(out, back);
                 g0 = g0_initial;
             }
-            /* a space or a control character is the same in every G0 set */
             kk__buf_addc(out, (char)cp);
             i += k;
             continue;

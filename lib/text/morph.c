@@ -24,6 +24,8 @@ struct kk_morph {
     mecab_t *tagger;
     char **sur, **given; /* sorted reading keys */
     size_t nsur, ngiven;
+    char **surf;         /* "surface\treading" of every 人名 entry, sorted */
+    size_t nsurf;
     double load_ms;
 };
 
@@ -52,6 +54,7 @@ void kk_morph__free(kk_morph *m)
         mecab_model_destroy(m->model);
     free_keys(m->sur, m->nsur);
     free_keys(m->given, m->ngiven);
+    free_keys(m->surf, m->nsurf);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -105,7 +108,7 @@ static void load_names(kk_morph *m)
         fclose(f);
         return;
     }
-    size_t csur = 0, cgiven = 0;
+    size_t csur = 0, cgiven = 0, csurf = 0;
     char line[512], u8[1024], key[128];
     while (fgets(line, sizeof line, f)) {
         char *ip = line, *op = u8;
@@ -137,11 +140,16 @@ static void load_names(kk_morph *m)
             push_key(&m->sur, &m->nsur, &csur, key);
         else
             push_key(&m->given, &m->ngiven, &cgiven, key);
+        char pair[256];
+        int pl = snprintf(pair, sizeof pair, "%s\t%.*s", fld[0], (int)strcspn(fld[11], ",\r\n"), fld[11]);
+        if (pl > 0 && (size_t)pl < sizeof pair)
+            push_key(&m->surf, &m->nsurf, &csurf, pair);
     }
     iconv_close(cd);
     fclose(f);
     m->nsur = dedup(m->sur, m->nsur);
     m->ngiven = dedup(m->given, m->ngiven);
+    m->nsurf = dedup(m->surf, m->nsurf);
 }
 
 bool kk_morph__ready(kk_morph *m)
@@ -197,6 +205,11 @@ static kk_tok_kind kind_of(const mecab_node_t *n)
         return KK_TOK_ORG;
     if (starts(f, "名詞,接尾"))
         return KK_TOK_SUFFIX;
+    if (starts(f, "名詞,数"))
+        return KK_TOK_NUMERAL;
+    if (starts(f, "名詞,サ変接続") || starts(f, "名詞,形容動詞語幹") || starts(f, "名詞,副詞可能") ||
+        starts(f, "名詞,非自立") || starts(f, "名詞,代名詞"))
+        return KK_TOK_VNOUN;
     if (starts(f, "名詞"))
         return KK_TOK_NOUN;
     if (starts(f, "記号"))
@@ -239,4 +252,63 @@ bool kk_morph__name_key(kk_morph *m, const char *key, bool surname)
     char **a = surname ? m->sur : m->given;
     size_t n = surname ? m->nsur : m->ngiven;
     return a && bsearch(&key, a, n, sizeof *a, cmp_str) != NULL;
+}
+
+int kk_morph__readings(kk_morph *m, const char *surface, size_t len,
+                       void (*fn)(const char *kana, size_t len, void *payload), void *payload)
+{
+    if (!kk_morph__ready(m) || !len)
+        return 0;
+    int n = 0;
+    /* the first "surface\t..." entry, then every one after it */
+    size_t lo = 0, hi = m->nsurf;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strncmp(m->surf[mid], surface, len);
+        if (c < 0 || (c == 0 && m->surf[mid][len] < '\t'))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < m->nsurf; i++) {
+        const char *e = m->surf[i];
+        if (strncmp(e, surface, len) != 0 || e[len] != '\t')
+            break;
+        fn(e + len + 1, strlen(e + len + 1), payload);
+        n++;
+    }
+    if (n)
+        return n;
+    /* not a name entry: the readings of its tokens, joined */
+    mecab_lattice_t *lat = mecab_model_new_lattice(m->model);
+    if (!lat)
+        return 0;
+    mecab_lattice_set_sentence2(lat, surface, len);
+    char buf[256];
+    size_t bl = 0;
+    bool ok = mecab_parse_lattice(m->tagger, lat) != 0;
+    for (const mecab_node_t *nd = ok ? mecab_lattice_get_bos_node(lat) : NULL; nd && ok; nd = nd->next) {
+        if (nd->stat == MECAB_BOS_NODE || nd->stat == MECAB_EOS_NODE)
+            continue;
+        /* IPAdic: pos,pos1,pos2,pos3,conj,form,base,reading,pron */
+        const char *f = nd->feature ? nd->feature : "";
+        int commas = 0;
+        while (*f && commas < 7)
+            if (*f++ == ',')
+                commas++;
+        size_t rl = strcspn(f, ",");
+        if (commas < 7 || rl == 0 || bl + rl >= sizeof buf) {
+            ok = false;
+            break;
+        }
+        memcpy(buf + bl, f, rl);
+        bl += rl;
+    }
+    mecab_lattice_destroy(lat);
+    if (ok && bl) {
+        buf[bl] = '\0';
+        fn(buf, bl, payload);
+        n = 1;
+    }
+    return n;
 }

@@ -28,6 +28,8 @@ typedef enum kk_tok_kind {
     KK_TOK_PLACE,     /* 名詞,固有名詞,地域 (not 国) */
     KK_TOK_ORG,       /* 名詞,固有名詞,組織 */
     KK_TOK_NOUN,      /* other nouns */
+    KK_TOK_VNOUN,     /* 名詞,サ変接続 / 形容動詞語幹 / 副詞可能: 確認, 撮影 */
+    KK_TOK_NUMERAL,   /* 名詞,数: 二 in 二瓶 */
     KK_TOK_SUFFIX,    /* 名詞,接尾 */
     KK_TOK_UNKNOWN,   /* not in the dictionary */
     KK_TOK_SYMBOL,    /* 記号, spaces */
@@ -54,6 +56,15 @@ int kk_morph__tokens(kk_morph *m, const char *text, size_t len, kk_token *toks, 
 /** True when key (kk_text__romaji_key) is the reading of a surname
  *  (surname true) or given name (false) in the dictionary. */
 bool kk_morph__name_key(kk_morph *m, const char *key, bool surname);
+
+/**
+ * Every reading (katakana, UTF-8) the dictionary gives a name written as
+ * surface (a surname or given name in kanji); when it knows the word only
+ * as other tokens, the readings of its tokens joined. Calls fn for each.
+ * @return the number of readings
+ */
+int kk_morph__readings(kk_morph *m, const char *surface, size_t len,
+                       void (*fn)(const char *kana, size_t len, void *payload), void *payload);
 
 /** Milliseconds the last load took, for the benchmark. */
 double kk_morph__load_ms(const kk_morph *m);

@@ -40,6 +40,9 @@ typedef struct fold_out {
 
 static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
 {
+    /* dashes NFKC leaves alone: hyphen, minus sign (JIS X 0208's 0x215D) */
+    if ((c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == 0xFE63)
+        c = '-';
     /* katakana to hiragana: ァ..ヶ and ヽヾ */
     if (kana && ((c >= 0x30A1 && c <= 0x30F6) || c == 0x30FD || c == 0x30FE))
         c -= 0x60;
