@@ -52,6 +52,25 @@ typedef struct kk_detect_line {
 kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int width, int height,
                            kk_detect_line **out, size_t *n);
 
+/** A region of a frame worth a closer look, in frame pixels. */
+typedef struct kk_detect_rect {
+    int x, y, w, h;
+} kk_detect_rect;
+
+/**
+ * The text-presence stage: a cheap search for anything text-like, run on
+ * every frame of every image before the full detector and OCR. Both
+ * polarities, at half resolution (2x2 maximum for light text, minimum for
+ * dark, so one-pixel strokes survive): a top-hat, a threshold, connected
+ * components of glyph size, and components of one height side by side.
+ * Returns the regions (with a margin, merged) where kk_detect__lines()
+ * should look; none means the frame has no text to find. Tuned to miss
+ * nothing the full detector finds; about 1 ms for 512x512 on one core.
+ * @param[out] out  array of *n regions (kk_free); NULL when none
+ */
+kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int width, int height,
+                              kk_detect_rect **out, size_t *n);
+
 /**
  * Cut a line out of the frame, with a margin, scaled so its glyphs are
  * about target_h pixels high and binarized as black text on white, with a

@@ -347,7 +347,149 @@ void background_level(const cv::Mat &g, kk_detect_line *l)
     l->bg_level = v.empty() ? (l->polarity > 0 ? 0 : 255) : median_of(v);
 }
 
+/* --- the presence stage ------------------------------------------------ */
+
+/* 2x2 maximum and minimum: half the pixels, one-pixel strokes kept. */
+void pool2(const cv::Mat &g, cv::Mat &mx, cv::Mat &mn)
+{
+    int w2 = (g.cols + 1) / 2, h2 = (g.rows + 1) / 2;
+    mx.create(h2, w2, CV_8U);
+    mn.create(h2, w2, CV_8U);
+    for (int y = 0; y < h2; y++) {
+        const uint8_t *r0 = g.ptr<uint8_t>(2 * y);
+        const uint8_t *r1 = g.ptr<uint8_t>(std::min(2 * y + 1, g.rows - 1));
+        uint8_t *a = mx.ptr<uint8_t>(y), *b = mn.ptr<uint8_t>(y);
+        int x = 0;
+        for (; 2 * x + 1 < g.cols; x++) {
+            uint8_t p = r0[2 * x], q = r0[2 * x + 1], r = r1[2 * x], s = r1[2 * x + 1];
+            uint8_t hi1 = p > q ? p : q, hi2 = r > s ? r : s, lo1 = p < q ? p : q, lo2 = r < s ? r : s;
+            a[x] = hi1 > hi2 ? hi1 : hi2;
+            b[x] = lo1 < lo2 ? lo1 : lo2;
+        }
+        if (x < w2) {
+            uint8_t p = r0[2 * x], r = r1[2 * x];
+            a[x] = p > r ? p : r;
+            b[x] = p < r ? p : r;
+        }
+    }
+}
+
+/* Half-resolution regions of one polarity: th is the top-hat (light) or
+ * black-hat (dark) of the pooled frame. */
+void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
+{
+    cv::Mat bin, labels, stats, cent;
+    /* a floor below the detector's (kMinContrast): the pooled top-hat of
+     * a thin stroke may peak a little lower than at full resolution */
+    cv::threshold(th, bin, kMinContrast * 3 / 4 - 1, 255, cv::THRESH_BINARY);
+    int n = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
+    struct B { int x, y, w, h, area; };
+    std::vector<B> c;
+    const int maxh = kMaxGlyphH / 2;
+    for (int i = 1; i < n; i++) {
+        B b{ stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+             stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT),
+             stats.at<int>(i, cv::CC_STAT_AREA) };
+        if (b.h < 2 || b.h > maxh || b.w > 4 * maxh || b.area < 2)
+            continue;
+        if ((b.w > 12 * b.h && b.h <= 2) || (b.h > 8 * b.w && b.w <= 2 && b.h > 10))
+            continue;
+        c.push_back(b);
+    }
+    std::sort(c.begin(), c.end(), [](const B &a, const B &b) { return a.x < b.x; });
+    Dsu dsu(c.size());
+    for (size_t i = 0; i < c.size(); i++)
+        for (size_t j = i + 1; j < c.size(); j++) {
+            int hmax = std::max(c[i].h, c[j].h), hmin = std::min(c[i].h, c[j].h);
+            int gap = c[j].x - (c[i].x + c[i].w);
+            if (gap > hmax + 2)
+                break;
+            int ov = std::min(c[i].y + c[i].h, c[j].y + c[j].h) - std::max(c[i].y, c[j].y);
+            if (ov > 0 && (hmax <= 2 * hmin + 2 || (ov >= hmin - 1 && hmin * 4 >= hmax)))
+                dsu.join((int)i, (int)j);
+        }
+    std::vector<int> cnt(c.size(), 0);
+    std::vector<cv::Rect> box(c.size());
+    for (size_t i = 0; i < c.size(); i++) {
+        int r = dsu.find((int)i);
+        cv::Rect b(c[i].x, c[i].y, c[i].w, c[i].h);
+        box[r] = cnt[r]++ ? (box[r] | b) : b;
+    }
+    for (size_t i = 0; i < c.size(); i++) {
+        if (!cnt[i])
+            continue;
+        const cv::Rect &b = box[i];
+        if (b.height > maxh + 3)
+            continue; /* a heap of blobs, not a line */
+        if (cnt[i] == 1) {
+            /* a lone component: a word whose glyphs the pooling joined
+             * (wider than high, solid like strokes), or nothing worth
+             * reading; a lone glyph alone names no one */
+            const B &one = c[i];
+            if (one.h < 3 || one.w < 2 * one.h || one.area * 4 < one.w * one.h ||
+                one.area * 10 > one.w * one.h * 8)
+                continue;
+        }
+        out.push_back(b);
+    }
+}
+
 } // namespace
+
+extern "C" kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int width, int height,
+                                         kk_detect_rect **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!gray || width <= 0 || height <= 0 || width > 65536 || height > 65536)
+        return kk__fail(ctx, KK_EINVAL, "text detection: bad image size");
+    try {
+        cv::Mat g(height, width, CV_8U, const_cast<uint8_t *>(gray));
+        cv::Mat mx, mn, th;
+        pool2(g, mx, mn);
+        cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(9, 9));
+        std::vector<cv::Rect> half;
+        cv::morphologyEx(mx, th, cv::MORPH_TOPHAT, k);
+        presence_regions(th, half);
+        cv::morphologyEx(mn, th, cv::MORPH_BLACKHAT, k);
+        presence_regions(th, half);
+        if (half.empty())
+            return KK_OK;
+        /* back to full resolution, with room for what the half-resolution
+         * pass did not see of the line (a faint glyph at either end) */
+        std::vector<cv::Rect> r;
+        cv::Rect frame(0, 0, width, height);
+        for (const cv::Rect &b : half) {
+            int gh = 2 * b.height;
+            int mx_ = std::max(24, 3 * gh), my = std::max(12, gh);
+            cv::Rect f(2 * b.x - mx_, 2 * b.y - my, 2 * b.width + 2 * mx_, 2 * b.height + 2 * my);
+            r.push_back(f & frame);
+        }
+        for (bool changed = true; changed;) {
+            changed = false;
+            for (size_t i = 0; i < r.size() && !changed; i++)
+                for (size_t j = i + 1; j < r.size(); j++)
+                    if ((r[i] & r[j]).area() > 0) {
+                        r[i] = r[i] | r[j];
+                        r.erase(r.begin() + (long)j);
+                        changed = true;
+                        break;
+                    }
+        }
+        kk_detect_rect *arr = (kk_detect_rect *)kk__malloc(r.size() * sizeof *arr);
+        if (!arr)
+            return kk__fail(ctx, KK_ENOMEM, "out of memory");
+        for (size_t i = 0; i < r.size(); i++)
+            arr[i] = kk_detect_rect{ r[i].x, r[i].y, r[i].width, r[i].height };
+        *out = arr;
+        *n = r.size();
+        return KK_OK;
+    } catch (const std::bad_alloc &) {
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    } catch (...) {
+        return kk__fail(ctx, KK_EINTERNAL, "text detection failed (OpenCV)");
+    }
+}
 
 extern "C" kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int width, int height,
                                       kk_detect_line **out, size_t *n)

@@ -33,8 +33,13 @@ void kk_image__range(const kk_image *img, int64_t *lo, int64_t *hi)
 
 int64_t kk_image__value(const kk_image *img, size_t i)
 {
+    return kk_image__value_raw(img, kk_image__raw(img, i));
+}
+
+int64_t kk_image__value_raw(const kk_image *img, uint32_t raw)
+{
     int bs = img->bits_stored;
-    uint64_t v = ((uint64_t)kk_image__raw(img, i) >> kk_image__low_bit(img)) & mask_of(bs);
+    uint64_t v = ((uint64_t)raw >> kk_image__low_bit(img)) & mask_of(bs);
     if (img->is_signed && (v >> (bs - 1)) & 1)
         return (int64_t)v - ((int64_t)1 << bs);
     return (int64_t)v;
@@ -209,6 +214,86 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
                         img->path, img->frames);
     size_t n = (size_t)img->rows * (size_t)img->cols;
     size_t first = (size_t)frame * n * (size_t)img->spp;
+    if ((img->pi == KK_PI_MONO1 || img->pi == KK_PI_MONO2) && img->bytes <= 2 && !rgb) {
+        /* every frame of every image comes through here (the presence
+         * stage): a pass for the range of the raw bits, one for their
+         * histogram, one through a table from raw bits to grey. Raw bits
+         * are keyed with the sign bit flipped, so that the keys of signed
+         * values in use lie close together (tables stay small). */
+        const uint16_t *d16 = (const uint16_t *)(const void *)img->data + first;
+        const uint8_t *d8 = img->data + first;
+        uint32_t flip = img->is_signed ? (uint32_t)1 << (8 * img->bytes - 1) : 0;
+        uint32_t kmin = UINT32_MAX, kmax = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = (img->bytes == 1 ? d8[i] : d16[i]) ^ flip;
+            kmin = k < kmin ? k : kmin;
+            kmax = k > kmax ? k : kmax;
+        }
+        size_t nk = (size_t)(kmax - kmin) + 1;
+        uint32_t *hk = kk__calloc(nk, sizeof *hk);
+        uint8_t *lut = kk__malloc(nk);
+        int64_t rlo, rhi;
+        kk_image__range(img, &rlo, &rhi);
+        size_t span = (size_t)(rhi - rlo) + 1;
+        uint32_t *hv = kk__calloc(span, sizeof *hv);
+        if (!hk || !lut || !hv) {
+            kk_free(hk);
+            kk_free(lut);
+            kk_free(hv);
+            return kk__fail(ctx, KK_ENOMEM, "cannot view '%s': out of memory", img->path);
+        }
+        if (img->bytes == 1)
+            for (size_t i = 0; i < n; i++)
+                hk[(d8[i] ^ flip) - kmin]++;
+        else
+            for (size_t i = 0; i < n; i++)
+                hk[(d16[i] ^ flip) - kmin]++;
+        /* the 0.5th and 99.5th percentiles, over values (not raw bits) */
+        int64_t vmin = rhi, vmax = rlo;
+        for (size_t k = 0; k < nk; k++)
+            if (hk[k]) {
+                int64_t v = kk_image__value_raw(img, (uint32_t)(k + kmin) ^ flip);
+                hv[v - rlo] += hk[k];
+                vmin = v < vmin ? v : vmin;
+                vmax = v > vmax ? v : vmax;
+            }
+        size_t klo = (size_t)(0.005 * (double)(n - 1) + 0.5);
+        size_t khi = (size_t)(0.995 * (double)(n - 1) + 0.5);
+        int64_t lo = vmin, hi = vmin;
+        size_t seen = 0;
+        bool got_lo = false;
+        for (int64_t v = vmin; v <= vmax; v++) {
+            seen += hv[v - rlo];
+            if (!got_lo && seen > klo) {
+                lo = v;
+                got_lo = true;
+            }
+            if (seen > khi) {
+                hi = v;
+                break;
+            }
+        }
+        kk_free(hv);
+        double scale = hi > lo ? 255.0 / (double)(hi - lo) : 0.0;
+        for (size_t k = 0; k < nk; k++) {
+            uint8_t g = 0;
+            if (hk[k]) {
+                g = clamp8((double)(kk_image__value_raw(img, (uint32_t)(k + kmin) ^ flip) - lo) * scale);
+                if (img->pi == KK_PI_MONO1)
+                    g = (uint8_t)(255 - g);
+            }
+            lut[k] = g;
+        }
+        if (img->bytes == 1)
+            for (size_t i = 0; i < n; i++)
+                out[i] = lut[(d8[i] ^ flip) - kmin];
+        else
+            for (size_t i = 0; i < n; i++)
+                out[i] = lut[(d16[i] ^ flip) - kmin];
+        kk_free(hk);
+        kk_free(lut);
+        return KK_OK;
+    }
     if (img->pi == KK_PI_MONO1 || img->pi == KK_PI_MONO2) {
         int64_t lo = 0, hi = 0;
         if (robust_range(img, first, n, &lo, &hi) != KK_OK)

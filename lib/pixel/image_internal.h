@@ -87,6 +87,8 @@ static inline void kk_image__set_raw(kk_image *img, size_t i, uint32_t v)
 
 /** Stored value of sample i. */
 int64_t kk_image__value(const kk_image *img, size_t i);
+/** Stored value that the raw bits raw hold. */
+int64_t kk_image__value_raw(const kk_image *img, uint32_t raw);
 /** The canonical raw bits for stored value v (clipped to the range). */
 uint32_t kk_image__pattern(const kk_image *img, int64_t v);
 /** Smallest and largest stored value BitsStored allows. */

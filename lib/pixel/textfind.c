@@ -75,11 +75,9 @@ kk_status kk_textfind__new(kk_textfind **out, kk_ctx *ctx)
     kk_textfind *tf = kk__calloc(1, sizeof *tf);
     if (!tf)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    kk_status st = kk_ocr__new(&tf->ocr, ctx, NULL);
-    if (st != KK_OK) {
-        free(tf);
-        return st;
-    }
+    /* OCR starts with the first line to read: most frames have none, and
+     * starting Tesseract costs ~0.3 s */
+    (void)ctx;
     *out = tf;
     return KK_OK;
 }
@@ -173,6 +171,12 @@ static kk_status read_line(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
             free(img);
             return KK_OK;
         }
+    }
+    if (!tf->ocr)
+        st = kk_ocr__new(&tf->ocr, ctx, NULL);
+    if (st != KK_OK) {
+        free(img);
+        return st;
     }
     st = read_lang(tf, ctx, KK_OCR_ENG, img, w, h, scale, ox, oy, border, r->eng, sizeof r->eng,
                    &r->eng_conf, &r->eng_words, r);
@@ -438,6 +442,66 @@ static void merge_boxes(kk_textbox *b, size_t *n)
     }
 }
 
+/* Candidate lines: the presence stage first, then the full detector in
+ * the regions it found only (most frames of most images have none). */
+static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int height,
+                            kk_detect_line **lines, size_t *nlines)
+{
+    kk_detect_rect *r = NULL;
+    size_t nr = 0;
+    *lines = NULL;
+    *nlines = 0;
+    kk_status st = kk_detect__presence(ctx, gray, width, height, &r, &nr);
+    if (st != KK_OK || nr == 0)
+        return st;
+    if (nr == 1 && r[0].w == width && r[0].h == height) {
+        free(r);
+        return kk_detect__lines(ctx, gray, width, height, lines, nlines);
+    }
+    size_t biggest = 0;
+    for (size_t i = 0; i < nr; i++)
+        if ((size_t)r[i].w * r[i].h > biggest)
+            biggest = (size_t)r[i].w * r[i].h;
+    uint8_t *crop = kk__malloc(biggest ? biggest : 1);
+    if (!crop) {
+        free(r);
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    }
+    kk_detect_line *all = NULL;
+    size_t nall = 0;
+    for (size_t i = 0; i < nr && st == KK_OK; i++) {
+        for (int y = 0; y < r[i].h; y++)
+            memcpy(crop + (size_t)y * r[i].w, gray + (size_t)(r[i].y + y) * width + r[i].x,
+                   (size_t)r[i].w);
+        kk_detect_line *l = NULL;
+        size_t n = 0;
+        st = kk_detect__lines(ctx, crop, r[i].w, r[i].h, &l, &n);
+        if (st == KK_OK && n) {
+            kk_detect_line *na = kk__realloc(all, (nall + n) * sizeof *na);
+            if (!na) {
+                st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+            } else {
+                all = na;
+                for (size_t k = 0; k < n; k++) {
+                    l[k].x += r[i].x;
+                    l[k].y += r[i].y;
+                    all[nall++] = l[k];
+                }
+            }
+        }
+        free(l);
+    }
+    free(crop);
+    free(r);
+    if (st != KK_OK) {
+        free(all);
+        return st;
+    }
+    *lines = all;
+    *nlines = nall;
+    return KK_OK;
+}
+
 kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
                            int height, kk_text_mode mode, const kk_text_ids *ids,
                            const char *const *allow, size_t nallow, kk_textbox **boxes,
@@ -458,7 +522,7 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     kk_status st = kk_textmatch__new(&m, ctx, ids, allow, nallow);
     if (st != KK_OK)
         goto out;
-    st = kk_detect__lines(ctx, gray, width, height, &lines, &nlines);
+    st = find_lines(ctx, gray, width, height, &lines, &nlines);
     if (st != KK_OK || nlines == 0)
         goto out;
     dead = kk__calloc(nlines, 1);

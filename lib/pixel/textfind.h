@@ -72,11 +72,13 @@ typedef struct kk_text_ids {
 typedef struct kk_textfind kk_textfind;
 
 /**
- * Start text finding: Tesseract with eng and jpn (TESSDATA_PREFIX or the
- * system tessdata). Takes ~0.3 s; reuse the object for every frame of the
- * thread. Side effect: OpenMP parallel regions are made inactive process-
- * wide (Debian's Tesseract spins OpenMP threads per line; see ocr.h).
- * @return KK_OK; KK_ENOTFOUND when a traineddata file is missing; KK_ENOMEM
+ * Start text finding. Tesseract (eng and jpn, TESSDATA_PREFIX or the
+ * system tessdata) starts when the first candidate line is read, which
+ * takes ~0.3 s: reuse the object for every frame of the thread; frames
+ * where the presence stage finds nothing never start it. Side effect, then:
+ * OpenMP parallel regions are made inactive process-wide (Debian's
+ * Tesseract spins OpenMP threads per line; see ocr.h).
+ * @return KK_OK; KK_ENOMEM
  */
 kk_status kk_textfind__new(kk_textfind **out, kk_ctx *ctx);
 void kk_textfind__free(kk_textfind *tf); /* NULL is a no-op */
@@ -99,7 +101,8 @@ void kk_textfind__free(kk_textfind *tf); /* NULL is a no-op */
  *                line; may be NULL when nallow is 0
  * @param[out] boxes  array of *nboxes boxes (kk_free); NULL when none
  * @return KK_OK; KK_EINVAL for a bad image or a bad allow regex (the
- *         message gives its index); KK_ENOMEM; KK_EINTERNAL
+ *         message gives its index); KK_ENOTFOUND when OCR must start and
+ *         a traineddata file is missing; KK_ENOMEM; KK_EINTERNAL
  */
 kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
                            int height, kk_text_mode mode, const kk_text_ids *ids,
