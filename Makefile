@@ -38,7 +38,7 @@ endif
 PKGS_CORE   := libsodium libgcrypt sqlite3
 PKGS_PIXEL  := tesseract lept libopenjp2 libjpeg libpng
 PKGS        := $(PKGS_CORE) $(PKGS_PIXEL)
-DCMTK_CORE  := -ldcmdata -loflog -lofstd
+DCMTK_CORE  := -ldcmnet -ldcmdata -loflog -lofstd
 DCMTK_LIBS  := -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle $(DCMTK_CORE)
 OPENCV_CFLAGS := -I/usr/include/opencv4
 OPENCV_LIBS := -lopencv_imgproc -lopencv_core

@@ -22,6 +22,7 @@ static const kk_command commands[] = {
     { "lookup", kk_cmd_lookup, "re-identify: the original behind a pseudonym or UID (audited)" },
     { "verify", kk_cmd_verify, "check de-identified output for anything the profile forbids" },
     { "db", kk_cmd_db, "check, export or merge a store" },
+    { "gateway", kk_cmd_gateway, "receive DICOM over the network, de-identify, forward (C-STORE)" },
     { "review", kk_cmd_review, "draw a contact sheet of burned-in text removal, before and after" },
     { NULL, NULL, NULL }
 };
