@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "kakou/gateway.h"
+#include "kakou/kakou.h"
 
 /* the gateway a signal stops: a signal handler can reach nothing else */
 static kk_gateway *volatile running;

@@ -27,8 +27,9 @@ kill -9 "$GW_PID"
 wait "$GW_PID" 2>/dev/null
 wait "$SND"
 a1=$(acked "$WORK/send1.log")
-[ "$a1" -ge 30 ] && [ "$a1" -lt 90 ] && ok "killed mid-stream after $a1 acknowledged" ||
-    fail "$a1 acknowledged before the kill (wanted 30 to 89)"
+# (an object may be durable and its answer not yet sent when the kill comes)
+[ "$a1" -ge 20 ] && [ "$a1" -lt 90 ] && ok "killed mid-stream after $a1 acknowledged" ||
+    fail "$a1 acknowledged before the kill (wanted 20 to 89)"
 start_gw "$WORK/gw2.log" "${GWARGS[@]}" --report "$WORK/report.json" ||
     { fail "gateway did not restart"; cat "$WORK/gw2.log"; finish; }
 storescu -v -aet SENDER +sd +r 127.0.0.1 "$P_GW" "$WORK/in" >"$WORK/send2.log" 2>&1 ||
@@ -45,7 +46,7 @@ uniq=$(sop_uids "$WORK/dest" | sort -u | wc -l)
 stop_pid "$GW_PID"
 [ "$STOP_RC" = 0 ] || fail "the gateway exited $STOP_RC on SIGTERM"
 dups=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["duplicates"])' "$WORK/report.json")
-[ "$dups" -ge 30 ] && ok "$dups re-sent instances recognised" || fail "$dups re-sent instances recognised, wanted >= 30"
+[ "$dups" -ge "$a1" ] && ok "$dups re-sent instances recognised" || fail "$dups re-sent instances recognised, wanted >= $a1"
 # the store has every instance's audit row, and the UIDs map back
 rows=$(sqlite3 "$WORK/map.db" "SELECT count(DISTINCT sop_instance_uid) FROM audit WHERE status='ok'")
 [ "$rows" = 90 ] && ok "audit rows for the 90 instances" || fail "$rows instances in the audit log, wanted 90"
