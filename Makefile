@@ -7,6 +7,8 @@
 #   make check-valgrind the CLI under valgrind's memcheck (tests/valgrind.sh)
 #   make bench      benchmarks side by side with cp, gdcmanon, dcmodify, pydicom
 #   make fuzz       run each libFuzzer harness in fuzz/ for FUZZ_SECONDS (clang)
+#   make orthanc-plugin  build/kakou-orthanc.so (needs orthanc-dev; GPL-3.0+,
+#                   plugins/orthanc/LICENSE.md); part of `make` when present
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages (apt-get, as root)
 # V=1 shows every command.
@@ -40,7 +42,7 @@ endif
 PKGS_CORE   := libsodium libgcrypt sqlite3 icu-uc zlib
 PKGS_PIXEL  := tesseract lept libopenjp2 libjpeg libpng
 PKGS        := $(PKGS_CORE) $(PKGS_PIXEL)
-DCMTK_CORE  := -ldcmdata -loflog -lofstd
+DCMTK_CORE  := -ldcmnet -ldcmdata -loflog -lofstd
 DCMTK_LIBS  := -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle $(DCMTK_CORE)
 OPENCV_CFLAGS := -I/usr/include/opencv4
 OPENCV_LIBS := -lopencv_imgproc -lopencv_core
@@ -96,11 +98,26 @@ SHLIB   := $(BUILD)/libkakou.so.$(SOVERSION)
 MODULE  := $(BUILD)/kakou-pixel.so
 CLI     := $(BUILD)/kakou
 
-.PHONY: all deps deps-if-missing run check check-build check-unit check-e2e check-headers \
+.PHONY: all orthanc-plugin deps deps-if-missing run check check-build check-unit check-e2e check-headers \
         check-asan check-oom check-valgrind bench fuzz fuzz-lib deps-fuzz install clean
 .DEFAULT_GOAL := all
 
-all: $(CLI) $(SHLIB) $(STATIC) $(MODULE)
+# The Orthanc plugin (plugins/orthanc/, GPL-3.0-or-later because of the
+# Orthanc SDK header): built with the rest when orthanc-dev is installed.
+# It links libkakou.so (found next to it: rpath $ORIGIN) and exports only
+# Orthanc's four entry points.
+ORTHANC_SDK := $(wildcard /usr/include/orthanc/OrthancCPlugin.h)
+PLUGIN      := $(BUILD)/kakou-orthanc.so
+
+all: $(CLI) $(SHLIB) $(STATIC) $(MODULE) $(if $(ORTHANC_SDK),$(PLUGIN))
+
+orthanc-plugin: $(PLUGIN)
+
+$(PLUGIN): plugins/orthanc/kakou_orthanc.c plugins/orthanc/kakou-orthanc.map $(SHLIB) $(BUILD)/CFLAGS
+	@[ -n "$(ORTHANC_SDK)" ] || { echo "orthanc-plugin: no /usr/include/orthanc/OrthancCPlugin.h (apt-get install orthanc-dev)" >&2; exit 1; }
+	$(QUIET_LD)$(CC) -std=c11 $(WARN) $(OPT) -fPIC -shared $(SAN_FLAGS) -Iinclude -o $@ $< \
+	  -Wl,--version-script=plugins/orthanc/kakou-orthanc.map -Wl,-rpath,'$$ORIGIN:$$ORIGIN/..' \
+	  $(SHLIB) -lsodium -lpthread
 
 deps:
 	@scripts/deps.sh
@@ -305,6 +322,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/kakou/profiles $(DESTDIR)$(PREFIX)/lib/kakou
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/kakou
 	install -m 0755 $(MODULE) $(DESTDIR)$(PREFIX)/lib/kakou/kakou-pixel.so
+	$(if $(ORTHANC_SDK),install -m 0755 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/kakou/kakou-orthanc.so)
 	install -m 0644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libkakou.a
 	install -m 0755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/libkakou.so.$(VERSION)
 	ln -sf libkakou.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkakou.so.$(SOVERSION)

@@ -22,7 +22,8 @@ PACKAGES="build-essential pkg-config
  libopencv-core-dev libopencv-imgproc-dev
  libgdcm-tools dicom3tools python3-pydicom python3-numpy python3-pil
  fonts-dejavu-core fonts-ipafont-gothic
- mawk procps mount strace valgrind openssl"
+ mawk procps mount strace valgrind openssl
+ orthanc orthanc-dev curl"
 
 present() {
     command -v cc >/dev/null 2>&1 || return 1
@@ -45,6 +46,10 @@ present() {
     /usr/bin/python3 -c 'import pydicom, numpy, PIL' >/dev/null 2>&1 || return 1
     [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || return 1
     [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || return 1
+    # the Orthanc plugin's build and tests (t0974), and bench/network.sh
+    [ -f /usr/include/orthanc/OrthancCPlugin.h ] || return 1
+    [ -x /usr/sbin/Orthanc ] || return 1
+    command -v curl >/dev/null 2>&1 || return 1
     if [ -n "${WANT_FUZZ:-}" ]; then
         command -v clang >/dev/null 2>&1 || return 1
         ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || return 1
@@ -85,5 +90,12 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null || { echo "deps: apt-get update failed" >&2; exit 1; }
 apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
     { echo "deps: apt-get install failed" >&2; exit 1; }
+# The orthanc package starts a system Orthanc (4242/8042, /etc/init.d/orthanc)
+# unless policy-rc.d forbids it. The tests start their own Orthanc on
+# ports of their own: stop the system one and keep it from starting at boot.
+if [ -x /etc/init.d/orthanc ]; then
+    /etc/init.d/orthanc stop >/dev/null 2>&1 || true
+    update-rc.d orthanc disable >/dev/null 2>&1 || true
+fi
 present || { echo "deps: packages installed but something is still missing" >&2; exit 1; }
 echo "deps: done"

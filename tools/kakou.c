@@ -23,6 +23,7 @@ static const kk_command commands[] = {
     { "verify", kk_cmd_verify, "check de-identified output for anything the profile forbids" },
     { "db", kk_cmd_db, "check, export, merge or shred a store" },
     { "manifest", kk_cmd_manifest, "sign a delivery folder (SHA256SUMS), or verify one" },
+    { "gateway", kk_cmd_gateway, "receive DICOM over the network, de-identify, forward (C-STORE)" },
     { "review", kk_cmd_review, "draw a contact sheet of burned-in text removal, before and after" },
     { NULL, NULL, NULL }
 };

@@ -168,6 +168,70 @@ KK_API kk_status kk_deid_file_publish(kk_deid *deid, kk_ctx *ctx,
                                       const char *in_path, const char *out_dir,
                                       kk_deid_result *result,
                                       kk_deid_publish_fn before_publish, void *payload);
+/** What kk_deid_buffer() gave. Initialize with KK_DEID_BUFFER_RESULT_INIT;
+ *  clear with kk_deid_buffer_result_clear(). */
+typedef struct kk_deid_buffer_result {
+    unsigned version;
+    /** The de-identified object as a DICOM file (preamble, File Meta
+     *  Information, data set), in the transfer syntax kk_deid_file() would
+     *  write; release with kk_free() or kk_deid_buffer_result_clear(). */
+    unsigned char *data;
+    size_t size;
+    /** Where kk_deid_file() would write it: STUDY/SERIES/SOP.dcm, made of
+     *  the new UIDs (so the same input under the same key always gets the
+     *  same name). */
+    char *output_path;
+    /** The new Study, Series and SOP Instance UIDs (NULL when the object
+     *  has none) and its SOP Class UID (unchanged). */
+    char *study_instance_uid, *series_instance_uid, *sop_instance_uid;
+    char *sop_class_uid;
+    /** Hex SHA-256 of the input and output bytes, computed in the same
+     *  call when the run has a store (they go into its audit row); ""
+     *  otherwise. */
+    char input_sha256[65], output_sha256[65];
+    /** How many attributes each action was applied to. */
+    unsigned counts[KK_ACTION__COUNT];
+    /** 1 when the pixel data was cleaned; the boxes painted out. */
+    int pixels_cleaned;
+    unsigned pixel_boxes;
+} kk_deid_buffer_result;
+
+#define KK_DEID_BUFFER_RESULT_VERSION 1
+#define KK_DEID_BUFFER_RESULT_INIT { KK_DEID_BUFFER_RESULT_VERSION, NULL, 0, NULL, NULL, NULL, \
+                                     NULL, NULL, "", "", { 0 }, 0, 0 }
+
+/** Free what a result holds and zero it (keeping its version). */
+KK_API void kk_deid_buffer_result_clear(kk_deid_buffer_result *result);
+
+/**
+ * De-identify a DICOM object held in memory: the bytes of a DICOM file
+ * in (read as kk_deid_file() reads a file), the de-identified file's
+ * bytes out, as kk_deid_file() would have written them. Nothing touches
+ * the output folders; this is the shape of a C-STORE gateway or a PACS
+ * plugin (kakou gateway, plugins/orthanc).
+ *
+ * Thread safety: as kk_deid_file(): one kk_deid serves several threads at
+ * once, each with its own kk_ctx and result.
+ *
+ * Store: when the run has one, the correspondence rows are recorded as for
+ * a file, and one audit row (R25) is queued the way `kakou deid` writes it:
+ * the profile, the input's and output's SHA-256, the new SOP Instance UID
+ * and "ok" (or "failed" or "skipped", without output). Rows are committed
+ * in batches: call kk_store_flush() before telling anyone the object is
+ * safe.
+ *
+ * @param label   names the object in messages instead of '<memory>' (e.g.
+ *                "C-STORE #12 from MODALITY"); NULL for '<memory>'. Never
+ *                put an attribute value in it.
+ * @param result  filled on KK_OK; on failure it holds the input digest (with
+ *                a store) and nothing else
+ * @return KK_OK; KK_ENOTDICOM when the bytes cannot be parsed (the message
+ *         says why, never a value); KK_ESKIPPED for a DICOMDIR; KK_ELIMIT
+ *         above the run's per-object limit; KK_EEXISTS for a pseudonym
+ *         collision in the store; KK_ESTORE; KK_ENOMEM
+ */
+KK_API kk_status kk_deid_buffer(kk_deid *deid, kk_ctx *ctx, const void *data, size_t size,
+                                const char *label, kk_deid_buffer_result *result);
 
 /** A box of burned-in text, as kk_deid_explain() reports it. */
 typedef struct kk_explain_box {

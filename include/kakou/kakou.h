@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "deid.h"
+#include "gateway.h"
 #include "key.h"
 #include "profile.h"
 #include "sign.h"

@@ -46,6 +46,15 @@ KK_API kk_status kk_store_open_readonly(kk_store **out, kk_ctx *ctx, const char 
 /** Commit what is pending and close. NULL is a no-op. */
 KK_API kk_status kk_store_close(kk_store *store, kk_ctx *ctx);
 
+/**
+ * Commit every pending row (correspondence and audit) now, in one
+ * transaction; when it returns KK_OK they are on disk. Rows are otherwise
+ * committed in batches (and at close). Threads that call it at once share
+ * the commit: one commits what all of them recorded, the others find
+ * nothing left.
+ */
+KK_API kk_status kk_store_flush(kk_store *store, kk_ctx *ctx);
+
 /** One audit row for one input file. Strings are borrowed. */
 typedef struct kk_audit_entry {
     const char *profile_name;

@@ -1280,21 +1280,80 @@ kk_status kk_deid_explain(kk_deid *d, kk_ctx *ctx, const char *in_path, int show
 
 kk_status kk_deid__buffer(kk_deid *d, kk_ctx *ctx, const void *data, size_t len, kk_buf *out)
 {
+    return kk_deid__buffer_ex(d, ctx, data, len, "<memory>", out, NULL, NULL);
+}
+
+kk_status kk_deid__buffer_ex(kk_deid *d, kk_ctx *ctx, const void *data, size_t len,
+                             const char *label, kk_buf *out, kk_deid_result *res,
+                             kk_deid__names *names)
+{
     walk w;
-    walk_init(&w, d, ctx, "<memory>");
+    walk_init(&w, d, ctx, label);
+    w.res = res;
+    if (res) {
+        memset(res, 0, sizeof *res);
+        res->bytes_in = len;
+    }
+    if (names)
+        memset(names, 0, sizeof *names);
     kk_status st = KK_OK;
-    if (d->max_bytes && len > d->max_bytes)
-        st = kk__fail(ctx, KK_ELIMIT, "cannot read '<memory>': %llu MiB is above the per-object "
-                      "limit of %llu MiB (raise it with --max-object-size)",
+    if (d->decide_only)
+        st = kk__fail(ctx, KK_EINVAL, "this run only explains: it was started with decide_only");
+    if (st == KK_OK && d->max_bytes && len > d->max_bytes)
+        st = kk__fail(ctx, KK_ELIMIT, "cannot read '%s': %llu MiB is above the per-object "
+                      "limit of %llu MiB (raise it with --max-object-size)", label,
                       (unsigned long long)(len >> 20), (unsigned long long)(d->max_bytes >> 20));
-    if (st == KK_OK)
+    if (st == KK_OK) {
         st = kk_dcm__load_buffer(&w.dcm, ctx, data, len);
+        if (st != KK_OK && strcmp(label, "<memory>") != 0) {
+            /* the loader names the input '<memory>': give the caller's label */
+            char why[512];
+            snprintf(why, sizeof why, "%s", kk_error_message(ctx));
+            const char *m = strstr(why, "'<memory>'");
+            if (m)
+                kk__fail(ctx, st, "%.*s'%s'%s", (int)(m - why), why, label, m + 10);
+        }
+    }
     if (st == KK_OK)
-        st = walk_loaded(&w, "<memory>");
+        st = walk_loaded(&w, label);
     if (st == KK_OK && out)
         st = kk_dcm__save_buffer(w.dcm, ctx, out);
+    if (st == KK_OK && names) {
+        kk_dcm_item *ds = kk_dcm__dataset(w.dcm);
+        names->study = dup_string_of(ds, TAG_STUDY_UID);
+        names->series = dup_string_of(ds, TAG_SERIES_UID);
+        names->sop = dup_string_of(ds, TAG_SOP_INSTANCE);
+        if (!names->sop)
+            names->sop = dup_string_of(kk_dcm__meta(w.dcm), TAG_MEDIA_SOP_INSTANCE);
+        names->sop_class = w.sop_class ? kk__strdup(w.sop_class) : NULL;
+        /* the name kk_deid_file() would give it; an object without UIDs is
+         * named from its content (the keyed digest of its bytes) */
+        char fallback[80] = "memory";
+        if (!names->sop) {
+            unsigned char dg[KK_KEY_DIGEST_BYTES];
+            char hex[2 * KK_KEY_DIGEST_BYTES + 1];
+            kk_key_digest(d->key, "buffer-name", data, len, dg);
+            sodium_bin2hex(hex, sizeof hex, dg, sizeof dg);
+            snprintf(fallback, sizeof fallback, "memory-%.32s", hex);
+        }
+        char p1[72], p2[72], p3[72];
+        path_part(p1, sizeof p1, names->study, "no-study", &w);
+        path_part(p2, sizeof p2, names->series, "no-series", &w);
+        path_part(p3, sizeof p3, names->sop, fallback, &w);
+        snprintf(names->output_path, sizeof names->output_path, "%s/%s/%s.dcm", p1, p2, p3);
+    }
     walk_free(&w);
     return st;
+}
+
+const kk_profile *kk_deid__profile(const kk_deid *d)
+{
+    return d->profile;
+}
+
+kk_store *kk_deid__store(const kk_deid *d)
+{
+    return d->store;
 }
 
 /* --- the review contact sheet (lib/pixel/review.c) ---------------------- */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * include/kakou/gateway.h - a DICOM node that de-identifies what it
+ * receives and forwards it (kakou gateway).
+ *
+ * A kk_gateway listens for associations (C-ECHO, and C-STORE of every
+ * storage SOP class and transfer syntax DCMTK knows), de-identifies each
+ * object with kk_deid_buffer() and answers Success only once the
+ * de-identified object is durable in the spool folder: written, fsync'd,
+ * and, when the run has a store, its rows committed. It refuses with
+ * 0xA700 (out of resources) when the spool or store cannot take the
+ * object and with 0xC000 (cannot understand) when the object cannot be
+ * de-identified; nothing is ever answered Success and then dropped.
+ * A sender thread forwards the spool to one destination with C-STORE,
+ * reusing its association, with bounded retries and exponential back-off
+ * per object and a dead-letter folder; it resumes what a killed gateway
+ * left, and never forwards the same de-identified SOP Instance twice.
+ *
+ * Spool folder: tmp/ (objects being written), queue/ (durable, waiting:
+ * SOP.dcm named by the NEW SOP Instance UID), sent/ (one empty file per
+ * delivered SOP Instance), dead/ (SOP.dcm and SOP.txt saying why).
+ *
+ * Messages (the log callback, the report) carry AE titles, counts, SOP
+ * classes, statuses and new UIDs only, never an original value (R04).
+ */
+#ifndef KAKOU_GATEWAY_H
+#define KAKOU_GATEWAY_H
+
+#include <stdio.h>
+
+#include "common.h"
+#include "deid.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kk_gateway kk_gateway;
+
+/** Log levels of the callback: as the kakou command's -q/-v/-d. */
+enum { KK_GATEWAY_ERROR = 0, KK_GATEWAY_WARN, KK_GATEWAY_INFO, KK_GATEWAY_DEBUG };
+
+/** Called from any of the gateway's threads, one line without newline. */
+typedef void (*kk_gateway_log_fn)(int level, const char *message, void *payload);
+
+/** Options. Initialize with KK_GATEWAY_OPTIONS_INIT. */
+typedef struct kk_gateway_options {
+    unsigned version;
+    /** Our AE title (NULL: "KAKOU"): the called AE title an association
+     *  must use when listen_ae_strict is set, and the calling AE title of
+     *  the associations we open. */
+    const char *ae_title;
+    /** 1: refuse associations whose called AE title is not ae_title. */
+    int listen_ae_strict;
+    /** Address to listen on (NULL: 127.0.0.1; IPv4) and port (1-65535). */
+    const char *bind_address;
+    int port;
+    /** Calling AE titles allowed, NULL-terminated; NULL allows any. */
+    const char *const *allow;
+    /** Associations served at once (0: 8); more are refused (transient). */
+    int max_associations;
+    /** Where to forward: AE title, host and port. */
+    const char *forward_ae;
+    const char *forward_host;
+    int forward_port;
+    /** The spool folder, made when missing. */
+    const char *spool_dir;
+    /** The run; borrowed, must outlive the gateway. Its store, when it has
+     *  one, is flushed before each Success. */
+    kk_deid *deid;
+    /** Attempts per object before it goes to dead/ (0: 5). */
+    int max_attempts;
+    /** Back-off: first delay and largest delay in seconds (0: 1 and 60). */
+    double retry_delay, retry_max;
+    /** After a stop, how long to keep forwarding what is queued, in
+     *  seconds (0: 10; negative: not at all). What is left stays queued. */
+    double drain_seconds;
+    /** Seconds an association may stay silent before it is aborted (0: 120). */
+    int idle_timeout;
+    kk_gateway_log_fn log;
+    void *log_payload;
+} kk_gateway_options;
+
+#define KK_GATEWAY_OPTIONS_VERSION 1
+#define KK_GATEWAY_OPTIONS_INIT { KK_GATEWAY_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, \
+                                  NULL, 0, NULL, NULL, 0, 0.0, 0.0, 0.0, 0, NULL, NULL }
+
+/**
+ * Make a gateway: the spool folders, the listening socket (so a port in
+ * use fails here), and the queue a killed gateway left.
+ * @return KK_OK; KK_EINVAL for bad options; KK_EIO when the spool or the
+ *         port cannot be used (the message says which)
+ */
+KK_API kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options *opts);
+
+/**
+ * Serve until kk_gateway_stop(): then stop accepting, let the open
+ * associations finish, forward what is queued for up to drain_seconds and
+ * return KK_OK.
+ */
+KK_API kk_status kk_gateway_run(kk_gateway *gw, kk_ctx *ctx);
+
+/** Ask kk_gateway_run() to return. Async-signal-safe (a signal handler
+ *  may call it). */
+KK_API void kk_gateway_stop(kk_gateway *gw);
+
+/** Write the counts as one JSON object: associations, echoes, instances
+ *  received, stored, refused (by status), duplicates, forwarded (and
+ *  with warnings), retries, dead letters, per SOP class and per calling
+ *  AE title, and the destination's statuses. */
+KK_API kk_status kk_gateway_report(kk_gateway *gw, kk_ctx *ctx, FILE *fp);
+
+/** Free a gateway that is not running. NULL is a no-op. */
+KK_API void kk_gateway_free(kk_gateway *gw);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAKOU_GATEWAY_H */

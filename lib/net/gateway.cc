@@ -1,0 +1,1173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/net/gateway.cc - kakou gateway: a DICOM storage node that
+ * de-identifies what it receives (kk_deid_buffer) and forwards it
+ * (include/kakou/gateway.h says what it promises).
+ *
+ * Why DCMTK's ASC_/DIMSE_ calls and not DcmSCPPool: DcmSCP, DcmSCU and
+ * DcmSCPPool are marked experimental in DCMTK 3.6.7 and DcmSCPPool gives
+ * no hook between "data set received" and "response sent" other than
+ * subclassing a worker whose threading we would not control; the ASC_/
+ * DIMSE_ calls are the ones storescp and storescu have used for decades
+ * and let us send the C-STORE response exactly when the object is durable.
+ * One thread per association (at most max_associations), one sender
+ * thread to the destination.
+ *
+ * Threads and state:
+ *  - run(): the accept loop (ASC_associationWaiting with a 1 s timeout,
+ *    so a stop is seen within a second); each association is served by a
+ *    detached std::thread counted in `active`.
+ *  - the sender: a queue of spool names (in memory; the spool folder is
+ *    the truth and is scanned at start), a retry list ordered by time, and
+ *    the destination's back-off. Every step is inside try/catch: no error
+ *    ends the loop.
+ *  - counters: std::atomic, and per-class/per-AE maps under `stats_mu`.
+ *
+ * Durability: an object is answered Success only after: its bytes are
+ * written to tmp/ and fsync'd, the store's rows are committed
+ * (kk_store_flush), it is renamed into queue/ and queue/ is fsync'd.
+ * Exactly once: the sender writes sent/SOP before it removes queue/SOP.dcm;
+ * a receiver renames into queue/ first and then looks for sent/SOP, so an
+ * object re-sent after its delivery is recognised (keyed UIDs give the
+ * same de-identified SOP Instance UID) and answered Success without being
+ * queued again. A kill between the destination's answer and sent/SOP is
+ * the one window in which an instance can go out twice.
+ *
+ * Binding: DCMTK 3.6.7 listens on every interface. Right after
+ * ASC_initializeNetwork the gateway closes that socket and puts, under the
+ * same descriptor (dup2), one bound to the address asked for; DCMTK
+ * accepts on it unchanged (PRIVATE_NETWORKKEY, dcmnet/dulstruc.h).
+ */
+#include "dcmtk/config/osconfig.h"
+
+#include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcfilefo.h"
+#include "dcmtk/dcmdata/dcostrmb.h"
+#include "dcmtk/dcmdata/dcuid.h"
+#include "dcmtk/dcmdata/dcwcache.h"
+#include "dcmtk/dcmdata/dcxfer.h"
+#include "dcmtk/dcmnet/assoc.h"
+#include "dcmtk/dcmnet/dimse.h"
+#include "dcmtk/dcmnet/diutil.h"
+#include "dcmtk/dcmnet/dul.h"
+#include "dcmtk/dcmnet/dulstruc.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <new>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "core/core.h"
+extern "C" {
+#include "deid/deid_internal.h" /* kk_deid__store(); a C header without guards */
+}
+#include "kakou/gateway.h"
+#include "kakou/store.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t)
+{
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+/* One queued object for the sender. */
+struct Entry {
+    std::string name;  /* SOP.dcm in queue/ */
+    int attempts = 0;
+    std::string last;  /* why the last attempt failed */
+};
+
+/* Counters per SOP class or per AE title. */
+struct Tally {
+    unsigned long received = 0, stored = 0, refused = 0, forwarded = 0, dead = 0;
+};
+
+} // namespace
+
+struct kk_gateway {
+    kk_gateway_options o;
+    std::string ae, bind_addr, fwd_ae, fwd_host, spool;
+    std::vector<std::string> allow;
+    kk_deid *deid = nullptr;
+    kk_store *store = nullptr;
+    T_ASC_Network *net = nullptr;      /* acceptor */
+    T_ASC_Network *out_net = nullptr;  /* requestor */
+    std::vector<const char *> xfers;   /* every transfer syntax we accept */
+
+    std::atomic<bool> stop{ false };
+    std::atomic<int> active{ 0 };
+    std::atomic<unsigned long> assoc_seq{ 0 };
+
+    /* the sender's queue */
+    std::mutex q_mu;
+    std::condition_variable q_cv;
+    std::deque<Entry> queue;
+    std::multimap<Clock::time_point, Entry> later;
+    std::unordered_set<std::string> queued; /* names in queue or later */
+    std::unordered_set<std::string> sent;   /* delivered in this run */
+    bool receivers_done = false;
+
+    /* counts */
+    std::atomic<unsigned long> n_assoc{ 0 }, n_rejected{ 0 }, n_echo{ 0 }, n_received{ 0 },
+        n_stored{ 0 }, n_dup{ 0 }, n_refused_spool{ 0 }, n_refused_deid{ 0 }, n_forwarded{ 0 },
+        n_fwd_warn{ 0 }, n_retries{ 0 }, n_dead{ 0 }, n_resumed{ 0 };
+    std::mutex stats_mu;
+    std::map<std::string, Tally> by_class, by_ae;
+    std::map<unsigned, unsigned long> dest_status;
+    std::vector<double> latency; /* receive -> delivered, seconds (sampled) */
+    std::map<std::string, Clock::time_point> arrived;
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+static void say(kk_gateway *gw, int level, const char *fmt, ...) KK_PRINTF(3, 4);
+static void say(kk_gateway *gw, int level, const char *fmt, ...)
+{
+    if (!gw->o.log)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    gw->o.log(level, buf, gw->o.log_payload);
+}
+
+/* A SOP Class by its name in DCMTK's dictionary (never a value). */
+static std::string class_name(const char *uid)
+{
+    if (!uid || !*uid)
+        return "unknown";
+    const char *n = dcmFindNameOfUID(uid, nullptr);
+    return n ? std::string(n) : std::string(uid);
+}
+
+static void count(kk_gateway *gw, const std::string &cls, const std::string &ae,
+                  unsigned long Tally::*field)
+{
+    std::lock_guard<std::mutex> l(gw->stats_mu);
+    gw->by_class[cls].*field += 1;
+    if (!ae.empty())
+        gw->by_ae[ae].*field += 1;
+}
+
+/* ---- the spool --------------------------------------------------------- */
+
+static std::string spool_path(const kk_gateway *gw, const char *sub, const std::string &name = "")
+{
+    std::string p = gw->spool + "/" + sub;
+    if (!name.empty())
+        p += "/" + name;
+    return p;
+}
+
+static int fsync_dir(const std::string &dir)
+{
+    int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+static bool write_all(int fd, const void *data, size_t len)
+{
+    const char *p = static_cast<const char *>(data);
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static bool is_sent(kk_gateway *gw, const std::string &sop)
+{
+    {
+        std::lock_guard<std::mutex> l(gw->q_mu);
+        if (gw->sent.count(sop))
+            return true;
+    }
+    struct stat sb;
+    return stat(spool_path(gw, "sent", sop).c_str(), &sb) == 0;
+}
+
+static void enqueue(kk_gateway *gw, const std::string &name)
+{
+    std::lock_guard<std::mutex> l(gw->q_mu);
+    if (!gw->queued.insert(name).second)
+        return;
+    Entry e;
+    e.name = name;
+    gw->queue.push_back(e);
+    if (gw->arrived.size() < 100000)
+        gw->arrived[name] = Clock::now();
+    gw->q_cv.notify_one();
+}
+
+/* ---- receiving --------------------------------------------------------- */
+
+/* The received data set as a DICOM file in memory, in the transfer
+ * syntax it came in. */
+static bool to_file_bytes(DcmDataset *ds, E_TransferSyntax xfer, std::vector<char> &out)
+{
+    DcmFileFormat ff(ds, OFFalse /* take it, no copy */);
+    char chunk[1 << 16];
+    DcmOutputBufferStream os(chunk, sizeof chunk);
+    DcmWriteCache wcache;
+    ff.transferInit();
+    OFCondition c = EC_StreamNotifyClient;
+    while (c == EC_StreamNotifyClient) {
+        c = ff.write(os, xfer, EET_ExplicitLength, &wcache, EGL_recalcGL, EPD_noChange, 0, 0, 0,
+                     EWM_fileformat);
+        void *p = nullptr;
+        offile_off_t n = 0;
+        os.flushBuffer(p, n);
+        if (n > 0)
+            out.insert(out.end(), static_cast<char *>(p), static_cast<char *>(p) + n);
+    }
+    ff.transferEnd();
+    return c.good();
+}
+
+/* Make the de-identified object durable: 0 (queued now or already
+ * queued or sent; *dup says which) or a DIMSE status. */
+static unsigned spool_object(kk_gateway *gw, kk_ctx *ctx, const kk_deid_buffer_result &r,
+                             const std::string &name, bool *dup, std::string &why)
+{
+    *dup = false;
+    std::string sop = name.substr(0, name.size() - 4);
+    if (is_sent(gw, sop)) {
+        *dup = true; /* delivered already: the destination has it */
+        return STATUS_Success;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/tmp/%s.XXXXXX", gw->spool.c_str(), sop.c_str());
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        why = std::string("cannot write to the spool: ") + strerror(errno);
+        return 0xA700;
+    }
+    bool ok = write_all(fd, r.data, r.size) && fsync(fd) == 0;
+    int e = errno;
+    close(fd);
+    if (!ok) {
+        unlink(tmp);
+        why = std::string("cannot write to the spool: ") + strerror(e);
+        return 0xA700;
+    }
+    /* the store's rows before the object is visible to the sender */
+    if (gw->store && kk_store_flush(gw->store, ctx) != KK_OK) {
+        unlink(tmp);
+        why = std::string("cannot commit the store: ") + kk_error_message(ctx);
+        return 0xA701;
+    }
+    std::string dst = spool_path(gw, "queue", name);
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst.c_str(), RENAME_NOREPLACE) != 0) {
+        e = errno;
+        unlink(tmp);
+        if (e == EEXIST) {
+            *dup = true; /* queued already, the same object (same name) */
+            return STATUS_Success;
+        }
+        why = std::string("cannot move into the spool queue: ") + strerror(e);
+        return 0xA700;
+    }
+    if (fsync_dir(spool_path(gw, "queue")) != 0) {
+        e = errno;
+        unlink(dst.c_str());
+        why = std::string("cannot sync the spool queue: ") + strerror(e);
+        return 0xA700;
+    }
+    if (is_sent(gw, sop)) {
+        /* delivered while we wrote it: a re-send, not a new object */
+        unlink(dst.c_str());
+        *dup = true;
+        return STATUS_Success;
+    }
+    enqueue(gw, name);
+    return STATUS_Success;
+}
+
+static unsigned handle_object(kk_gateway *gw, kk_ctx *ctx, DcmDataset *ds, E_TransferSyntax xfer,
+                              const std::string &label, const std::string &ae,
+                              const std::string &cls)
+{
+    gw->n_received++;
+    count(gw, cls, ae, &Tally::received);
+    std::vector<char> bytes;
+    bool ok;
+    try {
+        ok = to_file_bytes(ds, xfer, bytes); /* takes ds */
+    } catch (const std::bad_alloc &) {
+        ok = false;
+    }
+    if (!ok) {
+        say(gw, KK_GATEWAY_ERROR, "%s: refused (0xA700): cannot hold the object in memory",
+            label.c_str());
+        gw->n_refused_spool++;
+        count(gw, cls, ae, &Tally::refused);
+        return 0xA700;
+    }
+    kk_deid_buffer_result r = KK_DEID_BUFFER_RESULT_INIT;
+    kk_status st = kk_deid_buffer(gw->deid, ctx, bytes.data(), bytes.size(), label.c_str(), &r);
+    bytes.clear();
+    bytes.shrink_to_fit();
+    if (st != KK_OK) {
+        /* out of memory or a store that cannot take rows: try later;
+         * anything else is the object's: it cannot be de-identified */
+        unsigned status = (st == KK_ENOMEM || st == KK_ESTORE) ? 0xA700 : 0xC000;
+        say(gw, KK_GATEWAY_ERROR, "%s: refused (0x%04X): %s", label.c_str(), status,
+            kk_error_message(ctx));
+        (status == 0xC000 ? gw->n_refused_deid : gw->n_refused_spool)++;
+        count(gw, cls, ae, &Tally::refused);
+        kk_deid_buffer_result_clear(&r);
+        return status;
+    }
+    const char *slash = strrchr(r.output_path, '/');
+    std::string name = slash ? slash + 1 : r.output_path;
+    bool dup = false;
+    std::string why;
+    unsigned status = spool_object(gw, ctx, r, name, &dup, why);
+    if (status != STATUS_Success) {
+        say(gw, KK_GATEWAY_ERROR, "%s: refused (0x%04X): %s", label.c_str(), status, why.c_str());
+        gw->n_refused_spool++;
+        count(gw, cls, ae, &Tally::refused);
+    } else {
+        gw->n_stored++;
+        count(gw, cls, ae, &Tally::stored);
+        if (dup) {
+            gw->n_dup++;
+            say(gw, KK_GATEWAY_INFO, "%s: %s %s again: already %s, not queued twice",
+                label.c_str(), cls.c_str(), name.c_str(),
+                is_sent(gw, name.substr(0, name.size() - 4)) ? "forwarded" : "queued");
+        } else {
+            say(gw, KK_GATEWAY_DEBUG, "%s: %s stored as %s", label.c_str(), cls.c_str(),
+                name.c_str());
+        }
+    }
+    kk_deid_buffer_result_clear(&r);
+    return status;
+}
+
+static void serve(kk_gateway *gw, T_ASC_Association *assoc, std::string ae, unsigned long id)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    unsigned long msgs = 0;
+    auto idle_since = Clock::now();
+    const int idle = gw->o.idle_timeout > 0 ? gw->o.idle_timeout : 120;
+    bool released = false;
+    while (ctx) {
+        T_ASC_PresentationContextID pres;
+        T_DIMSE_Message msg;
+        OFCondition c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &pres, &msg, nullptr);
+        if (c == DIMSE_NODATAAVAILABLE) {
+            if (seconds_since(idle_since) > idle) {
+                say(gw, KK_GATEWAY_WARN, "association #%lu from %s: silent for %d s, aborted",
+                    id, ae.c_str(), idle);
+                ASC_abortAssociation(assoc);
+                break;
+            }
+            continue;
+        }
+        idle_since = Clock::now();
+        if (c == DUL_PEERREQUESTEDRELEASE) {
+            ASC_acknowledgeRelease(assoc);
+            released = true;
+            break;
+        }
+        if (c == DUL_PEERABORTEDASSOCIATION) {
+            say(gw, KK_GATEWAY_WARN, "association #%lu from %s: aborted by the peer", id,
+                ae.c_str());
+            break;
+        }
+        if (c.bad()) {
+            say(gw, KK_GATEWAY_WARN, "association #%lu from %s: %s; aborted", id, ae.c_str(),
+                c.text());
+            ASC_abortAssociation(assoc);
+            break;
+        }
+        if (msg.CommandField == DIMSE_C_ECHO_RQ) {
+            gw->n_echo++;
+            DIMSE_sendEchoResponse(assoc, pres, &msg.msg.CEchoRQ, STATUS_Success, nullptr);
+            continue;
+        }
+        if (msg.CommandField != DIMSE_C_STORE_RQ) {
+            say(gw, KK_GATEWAY_WARN, "association #%lu from %s: command 0x%04X not supported; "
+                "aborted", id, ae.c_str(), (unsigned)msg.CommandField);
+            ASC_abortAssociation(assoc);
+            break;
+        }
+        T_DIMSE_C_StoreRQ *req = &msg.msg.CStoreRQ;
+        msgs++;
+        DcmDataset *ds = nullptr;
+        T_ASC_PresentationContextID dpres;
+        c = DIMSE_receiveDataSetInMemory(assoc, DIMSE_BLOCKING, 0, &dpres, &ds, nullptr, nullptr);
+        if (c.bad()) {
+            delete ds;
+            say(gw, KK_GATEWAY_WARN, "association #%lu from %s: data set of message %lu not "
+                "received (%s); not acknowledged", id, ae.c_str(), msgs, c.text());
+            ASC_abortAssociation(assoc);
+            break;
+        }
+        T_ASC_PresentationContext pc;
+        E_TransferSyntax xfer = EXS_LittleEndianImplicit;
+        if (ASC_findAcceptedPresentationContext(assoc->params, dpres, &pc).good())
+            xfer = DcmXfer(pc.acceptedTransferSyntax).getXfer();
+        char label[160];
+        snprintf(label, sizeof label, "C-STORE %lu of association #%lu from %s", msgs, id,
+                 ae.c_str());
+        std::string cls = class_name(req->AffectedSOPClassUID);
+        unsigned status = handle_object(gw, ctx, ds, xfer, label, ae, cls); /* takes ds */
+        T_DIMSE_C_StoreRSP rsp;
+        memset(&rsp, 0, sizeof rsp);
+        rsp.MessageIDBeingRespondedTo = req->MessageID;
+        rsp.DimseStatus = (DIC_US)status;
+        rsp.DataSetType = DIMSE_DATASET_NULL;
+        OFStandard::strlcpy(rsp.AffectedSOPClassUID, req->AffectedSOPClassUID,
+                            sizeof rsp.AffectedSOPClassUID);
+        OFStandard::strlcpy(rsp.AffectedSOPInstanceUID, req->AffectedSOPInstanceUID,
+                            sizeof rsp.AffectedSOPInstanceUID);
+        rsp.opts = O_STORE_AFFECTEDSOPCLASSUID | O_STORE_AFFECTEDSOPINSTANCEUID;
+        c = DIMSE_sendStoreResponse(assoc, pres, req, &rsp, nullptr);
+        if (c.bad()) {
+            say(gw, KK_GATEWAY_WARN, "association #%lu from %s: cannot answer message %lu (%s)",
+                id, ae.c_str(), msgs, c.text());
+            ASC_abortAssociation(assoc);
+            break;
+        }
+    }
+    ASC_dropSCPAssociation(assoc);
+    ASC_destroyAssociation(&assoc);
+    say(gw, KK_GATEWAY_INFO, "association #%lu from %s: %s after %lu C-STORE", id, ae.c_str(),
+        released ? "released" : "ended", msgs);
+    kk_ctx_free(ctx);
+    gw->active--;
+}
+
+static void reject(T_ASC_Association *assoc, T_ASC_RejectParametersResult result,
+                   T_ASC_RejectParametersSource source, T_ASC_RejectParametersReason reason)
+{
+    T_ASC_RejectParameters rej = { result, source, reason };
+    ASC_rejectAssociation(assoc, &rej);
+    ASC_dropAssociation(assoc);
+    ASC_destroyAssociation(&assoc);
+}
+
+static void accept_one(kk_gateway *gw)
+{
+    T_ASC_Association *assoc = nullptr;
+    OFCondition c = ASC_receiveAssociation(gw->net, &assoc, ASC_DEFAULTMAXPDU, nullptr, nullptr,
+                                           OFFalse, DUL_NOBLOCK, 5);
+    if (c.bad()) {
+        if (assoc) {
+            ASC_dropAssociation(assoc);
+            ASC_destroyAssociation(&assoc);
+        }
+        return;
+    }
+    char calling[64] = "", called[64] = "", responding[64] = "";
+    ASC_getAPTitles(assoc->params, calling, sizeof calling, called, sizeof called, responding,
+                    sizeof responding);
+    std::string ae = calling;
+    unsigned long id = ++gw->assoc_seq;
+    if (gw->stop) {
+        reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+               ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+        return;
+    }
+    if (!gw->allow.empty()) {
+        bool ok = false;
+        for (const auto &a : gw->allow)
+            ok = ok || a == ae;
+        if (!ok) {
+            gw->n_rejected++;
+            say(gw, KK_GATEWAY_WARN, "association #%lu from %s refused: calling AE title not "
+                "in --allow", id, ae.c_str());
+            reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+                   ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
+            return;
+        }
+    }
+    if (gw->o.listen_ae_strict && gw->ae != called) {
+        gw->n_rejected++;
+        say(gw, KK_GATEWAY_WARN, "association #%lu from %s refused: called AE title %s is not %s",
+            id, ae.c_str(), called, gw->ae.c_str());
+        reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+               ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
+        return;
+    }
+    int max = gw->o.max_associations > 0 ? gw->o.max_associations : 8;
+    if (gw->active >= max) {
+        gw->n_rejected++;
+        say(gw, KK_GATEWAY_WARN, "association #%lu from %s refused: %d associations already",
+            id, ae.c_str(), max);
+        reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+               ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+        return;
+    }
+    const char *verification[] = { UID_VerificationSOPClass };
+    c = ASC_acceptContextsWithPreferredTransferSyntaxes(assoc->params, verification, 1,
+                                                        gw->xfers.data(), (int)gw->xfers.size());
+    if (c.good())
+        c = ASC_acceptContextsWithPreferredTransferSyntaxes(
+            assoc->params, dcmAllStorageSOPClassUIDs, numberOfDcmAllStorageSOPClassUIDs,
+            gw->xfers.data(), (int)gw->xfers.size());
+    if (c.good())
+        ASC_setAPTitles(assoc->params, nullptr, nullptr, gw->ae.c_str());
+    if (c.good())
+        c = ASC_acknowledgeAssociation(assoc);
+    if (c.bad()) {
+        say(gw, KK_GATEWAY_WARN, "association #%lu from %s: negotiation failed: %s", id,
+            ae.c_str(), c.text());
+        ASC_dropAssociation(assoc);
+        ASC_destroyAssociation(&assoc);
+        return;
+    }
+    gw->n_assoc++;
+    say(gw, KK_GATEWAY_INFO, "association #%lu from %s accepted (%d presentation contexts)", id,
+        ae.c_str(), ASC_countAcceptedPresentationContexts(assoc->params));
+    gw->active++;
+    try {
+        std::thread(serve, gw, assoc, ae, id).detach();
+    } catch (const std::exception &) {
+        gw->active--;
+        say(gw, KK_GATEWAY_ERROR, "association #%lu from %s: no thread to serve it; aborted", id,
+            ae.c_str());
+        ASC_abortAssociation(assoc);
+        ASC_destroyAssociation(&assoc);
+    }
+}
+
+/* ---- forwarding -------------------------------------------------------- */
+
+namespace {
+
+/* The association to the destination and what it was proposed. */
+struct Link {
+    kk_gateway *gw;
+    T_ASC_Association *assoc = nullptr;
+    std::set<std::pair<std::string, std::string>> wanted; /* (class, xfer) */
+    Clock::time_point last_use;
+    Clock::time_point retry_at = Clock::now(); /* destination back-off */
+    double backoff = 0;
+
+    void close(bool abort)
+    {
+        if (!assoc)
+            return;
+        if (abort)
+            ASC_abortAssociation(assoc);
+        else if (ASC_releaseAssociation(assoc).bad())
+            ASC_abortAssociation(assoc);
+        ASC_destroyAssociation(&assoc);
+        assoc = nullptr;
+    }
+
+    /* Open an association proposing every (class, xfer) seen so far. */
+    OFCondition open(std::string &why)
+    {
+        T_ASC_Parameters *params = nullptr;
+        OFCondition c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
+        if (c.bad()) {
+            why = c.text();
+            return c;
+        }
+        ASC_setAPTitles(params, gw->ae.c_str(), gw->fwd_ae.c_str(), nullptr);
+        char peer[300];
+        snprintf(peer, sizeof peer, "%s:%d", gw->fwd_host.c_str(), gw->o.forward_port);
+        ASC_setPresentationAddresses(params, "localhost", peer);
+        T_ASC_PresentationContextID id = 1;
+        for (const auto &w : wanted) {
+            const char *ts[3];
+            int n = 0;
+            ts[n++] = w.second.c_str();
+            DcmXfer x(w.second.c_str());
+            /* uncompressed data can go in another uncompressed syntax */
+            if (!x.isEncapsulated()) {
+                if (w.second != UID_LittleEndianExplicitTransferSyntax)
+                    ts[n++] = UID_LittleEndianExplicitTransferSyntax;
+                if (w.second != UID_LittleEndianImplicitTransferSyntax)
+                    ts[n++] = UID_LittleEndianImplicitTransferSyntax;
+            }
+            c = ASC_addPresentationContext(params, id, w.first.c_str(), ts, n);
+            if (c.bad())
+                break;
+            id = (T_ASC_PresentationContextID)(id + 2);
+        }
+        if (c.good())
+            c = ASC_requestAssociation(gw->out_net, params, &assoc);
+        if (c.bad()) {
+            why = c.text();
+            if (c == DUL_ASSOCIATIONREJECTED) {
+                T_ASC_RejectParameters rej;
+                OFString s;
+                ASC_getRejectParameters(params, &rej);
+                why = std::string("association rejected: ") +
+                      ASC_printRejectParameters(s, &rej).c_str();
+            }
+            if (assoc) {
+                ASC_destroyAssociation(&assoc);
+                assoc = nullptr;
+            } else {
+                ASC_destroyAssociationParameters(&params);
+            }
+            return c;
+        }
+        last_use = Clock::now();
+        return c;
+    }
+};
+
+enum class Outcome { delivered, refused, failed, cannot_read, no_link };
+
+} // namespace
+
+static void record_status(kk_gateway *gw, unsigned status)
+{
+    std::lock_guard<std::mutex> l(gw->stats_mu);
+    gw->dest_status[status]++;
+}
+
+/* Send one object: the association is opened (or re-opened with its
+ * presentation context) as needed. */
+static Outcome send_one(kk_gateway *gw, Link &link, const std::string &name, std::string &why,
+                        std::string &cls_out, unsigned *status_out)
+{
+    std::string path = spool_path(gw, "queue", name);
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(path.c_str());
+    if (c.bad()) {
+        why = std::string("cannot read the spooled object: ") + c.text();
+        return Outcome::cannot_read;
+    }
+    DcmDataset *ds = ff.getDataset();
+    OFString cls, inst;
+    ds->findAndGetOFString(DCM_SOPClassUID, cls);
+    ds->findAndGetOFString(DCM_SOPInstanceUID, inst);
+    cls_out = class_name(cls.c_str());
+    const char *ts = DcmXfer(ds->getOriginalXfer()).getXferID();
+    if (cls.empty() || inst.empty()) {
+        why = "the spooled object has no SOP Class or SOP Instance UID";
+        return Outcome::cannot_read;
+    }
+    auto key = std::make_pair(std::string(cls.c_str()), std::string(ts));
+    if (!link.wanted.count(key)) {
+        if (link.wanted.size() >= 120)
+            link.wanted.clear();
+        link.wanted.insert(key);
+        link.close(false); /* re-negotiate with the new context */
+    }
+    if (!link.assoc) {
+        if (Clock::now() < link.retry_at)
+            return Outcome::no_link;
+        std::string w;
+        if (link.open(w).bad()) {
+            why = "cannot open an association to the destination: " + w;
+            return Outcome::no_link;
+        }
+    }
+    T_ASC_PresentationContextID pres = ASC_findAcceptedPresentationContextID(link.assoc, cls.c_str(), ts);
+    if (pres == 0)
+        pres = DcmXfer(ts).isEncapsulated() ? 0
+                                            : ASC_findAcceptedPresentationContextID(link.assoc, cls.c_str());
+    if (pres == 0) {
+        why = "the destination accepts no presentation context for " + cls_out + " in " +
+              DcmXfer(ts).getXferName();
+        return Outcome::refused;
+    }
+    T_DIMSE_C_StoreRQ req;
+    memset(&req, 0, sizeof req);
+    req.MessageID = link.assoc->nextMsgID++;
+    OFStandard::strlcpy(req.AffectedSOPClassUID, cls.c_str(), sizeof req.AffectedSOPClassUID);
+    OFStandard::strlcpy(req.AffectedSOPInstanceUID, inst.c_str(), sizeof req.AffectedSOPInstanceUID);
+    req.DataSetType = DIMSE_DATASET_PRESENT;
+    req.Priority = DIMSE_PRIORITY_MEDIUM;
+    T_DIMSE_C_StoreRSP rsp;
+    memset(&rsp, 0, sizeof rsp);
+    DcmDataset *detail = nullptr;
+    c = DIMSE_storeUser(link.assoc, pres, &req, nullptr, ds, nullptr, nullptr, DIMSE_BLOCKING, 0,
+                        &rsp, &detail);
+    delete detail;
+    link.last_use = Clock::now();
+    if (c.bad()) {
+        why = std::string("C-STORE failed: ") + c.text();
+        link.close(true);
+        return Outcome::failed;
+    }
+    *status_out = rsp.DimseStatus;
+    record_status(gw, rsp.DimseStatus);
+    /* Success, and the Warning statuses (0xB000, 0xB006, 0xB007, any
+     * 0xBxxx: PS3.4 B.2.3) mean stored */
+    if (rsp.DimseStatus == STATUS_Success || (rsp.DimseStatus & 0xF000) == 0xB000)
+        return Outcome::delivered;
+    char buf[64];
+    snprintf(buf, sizeof buf, "the destination answered 0x%04X", rsp.DimseStatus);
+    why = buf;
+    return Outcome::refused;
+}
+
+static void mark_sent(kk_gateway *gw, const std::string &name)
+{
+    std::string sop = name.substr(0, name.size() - 4);
+    {
+        std::lock_guard<std::mutex> l(gw->q_mu);
+        gw->sent.insert(sop);
+    }
+    int fd = open(spool_path(gw, "sent", sop).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        say(gw, KK_GATEWAY_ERROR, "cannot record the delivery of %s (%s): after a restart a "
+            "re-sent copy would be forwarded again", sop.c_str(), strerror(errno));
+    else
+        close(fd);
+    unlink(spool_path(gw, "queue", name).c_str());
+}
+
+static void dead_letter(kk_gateway *gw, const Entry &e, const std::string &cls)
+{
+    std::string sop = e.name.substr(0, e.name.size() - 4);
+    std::string txt = spool_path(gw, "dead", sop + ".txt");
+    FILE *f = fopen(txt.c_str(), "w");
+    if (f) {
+        fprintf(f, "sop_instance_uid: %s\nsop_class: %s\nattempts: %d\nreason: %s\n",
+                sop.c_str(), cls.c_str(), e.attempts, e.last.c_str());
+        fclose(f);
+    }
+    if (rename(spool_path(gw, "queue", e.name).c_str(), spool_path(gw, "dead", e.name).c_str()) != 0)
+        say(gw, KK_GATEWAY_ERROR, "cannot move %s to the dead-letter folder: %s", e.name.c_str(),
+            strerror(errno));
+    gw->n_dead++;
+    count(gw, cls, "", &Tally::dead);
+    say(gw, KK_GATEWAY_ERROR, "%s (%s) moved to dead/ after %d attempts: %s", sop.c_str(),
+        cls.c_str(), e.attempts, e.last.c_str());
+}
+
+static void sender(kk_gateway *gw)
+{
+    Link link;
+    link.gw = gw;
+    const int max_attempts = gw->o.max_attempts > 0 ? gw->o.max_attempts : 5;
+    const double d0 = gw->o.retry_delay > 0 ? gw->o.retry_delay : 1.0;
+    const double dmax = gw->o.retry_max > 0 ? gw->o.retry_max : 60.0;
+    const double drain = gw->o.drain_seconds == 0 ? 10.0 : gw->o.drain_seconds;
+    Clock::time_point drain_end{};
+    bool draining = false;
+    for (;;) {
+        try {
+            Entry e;
+            bool have = false;
+            {
+                std::unique_lock<std::mutex> l(gw->q_mu);
+                auto now = Clock::now();
+                if (gw->receivers_done && !draining) {
+                    draining = true;
+                    drain_end = now + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(drain > 0 ? drain : 0));
+                }
+                if (draining && (now >= drain_end || (gw->queue.empty() && gw->later.empty())))
+                    break;
+                while (!gw->later.empty() && gw->later.begin()->first <= now) {
+                    gw->queue.push_front(gw->later.begin()->second);
+                    gw->later.erase(gw->later.begin());
+                }
+                if (!gw->queue.empty() && now >= link.retry_at) {
+                    e = gw->queue.front();
+                    gw->queue.pop_front();
+                    have = true;
+                } else {
+                    auto until = now + std::chrono::milliseconds(200);
+                    if (!gw->later.empty() && gw->later.begin()->first < until)
+                        until = gw->later.begin()->first;
+                    if (link.retry_at > now && link.retry_at < until)
+                        until = link.retry_at;
+                    gw->q_cv.wait_until(l, until);
+                }
+            }
+            if (!have) {
+                /* an idle association is released after 10 s */
+                if (link.assoc && seconds_since(link.last_use) > 10)
+                    link.close(false);
+                continue;
+            }
+            std::string why, cls;
+            unsigned status = 0;
+            Outcome out = send_one(gw, link, e.name, why, cls, &status);
+            if (out == Outcome::delivered) {
+                link.backoff = 0;
+                mark_sent(gw, e.name);
+                gw->n_forwarded++;
+                if (status != STATUS_Success)
+                    gw->n_fwd_warn++;
+                count(gw, cls, "", &Tally::forwarded);
+                std::lock_guard<std::mutex> l(gw->q_mu);
+                gw->queued.erase(e.name);
+                auto it = gw->arrived.find(e.name);
+                if (it != gw->arrived.end()) {
+                    std::lock_guard<std::mutex> s(gw->stats_mu);
+                    if (gw->latency.size() < 1000000)
+                        gw->latency.push_back(seconds_since(it->second));
+                    gw->arrived.erase(it);
+                }
+                if (status != STATUS_Success)
+                    say(gw, KK_GATEWAY_INFO, "%s forwarded with warning 0x%04X (stored)",
+                        e.name.c_str(), status);
+                continue;
+            }
+            if (out == Outcome::no_link) {
+                /* the destination is down: back off the destination, the
+                 * object keeps its place and its attempts */
+                link.backoff = link.backoff > 0 ? std::min(link.backoff * 2, dmax) : d0;
+                link.retry_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(link.backoff));
+                say(gw, KK_GATEWAY_WARN, "%s; next try in %.1f s", why.c_str(), link.backoff);
+                std::lock_guard<std::mutex> l(gw->q_mu);
+                gw->queue.push_front(e);
+                continue;
+            }
+            if (out == Outcome::cannot_read && access(spool_path(gw, "queue", e.name).c_str(), F_OK) != 0) {
+                /* gone from the queue (removed by hand): nothing to send */
+                std::lock_guard<std::mutex> l(gw->q_mu);
+                gw->queued.erase(e.name);
+                continue;
+            }
+            e.attempts++;
+            e.last = why;
+            if (out == Outcome::failed)
+                link.backoff = 0; /* the link works; this object failed on it */
+            if (e.attempts >= max_attempts || out == Outcome::cannot_read) {
+                dead_letter(gw, e, cls.empty() ? "unknown" : cls);
+                std::lock_guard<std::mutex> l(gw->q_mu);
+                gw->queued.erase(e.name);
+                continue;
+            }
+            double delay = std::min(d0 * (double)(1u << std::min(e.attempts - 1, 20)), dmax);
+            gw->n_retries++;
+            say(gw, KK_GATEWAY_WARN, "%s: attempt %d of %d failed: %s; next in %.1f s",
+                e.name.c_str(), e.attempts, max_attempts, why.c_str(), delay);
+            std::lock_guard<std::mutex> l(gw->q_mu);
+            gw->later.emplace(Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                 std::chrono::duration<double>(delay)),
+                              e);
+        } catch (const std::exception &ex) {
+            /* the loop survives anything: the object stays in the queue
+             * folder and is picked up after a restart at the latest */
+            say(gw, KK_GATEWAY_ERROR, "sender: %s; going on", ex.what());
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        } catch (...) {
+            say(gw, KK_GATEWAY_ERROR, "sender: unexpected error; going on");
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    link.close(false);
+    std::lock_guard<std::mutex> l(gw->q_mu);
+    size_t left = gw->queue.size() + gw->later.size();
+    if (left)
+        say(gw, KK_GATEWAY_WARN, "%zu objects stay queued in the spool for the next start", left);
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static kk_status make_dirs(kk_gateway *gw, kk_ctx *ctx)
+{
+    if (mkdir(gw->spool.c_str(), 0700) != 0 && errno != EEXIST)
+        return kk__fail(ctx, KK_EIO, "cannot create the spool folder '%s': %s", gw->spool.c_str(),
+                        strerror(errno));
+    for (const char *sub : { "tmp", "queue", "sent", "dead" }) {
+        std::string p = spool_path(gw, sub);
+        if (mkdir(p.c_str(), 0700) != 0 && errno != EEXIST)
+            return kk__fail(ctx, KK_EIO, "cannot create '%s': %s", p.c_str(), strerror(errno));
+    }
+    return KK_OK;
+}
+
+/* What a killed gateway left: half-written objects go, queued ones are
+ * sent (unless delivered already, when the kill came between sent/ and
+ * the removal). */
+static void resume(kk_gateway *gw)
+{
+    std::vector<std::string> names;
+    for (const char *sub : { "tmp", "queue" }) {
+        std::string dir = spool_path(gw, sub);
+        DIR *d = opendir(dir.c_str());
+        if (!d)
+            continue;
+        while (struct dirent *de = readdir(d)) {
+            if (de->d_name[0] == '.')
+                continue;
+            if (strcmp(sub, "tmp") == 0)
+                unlink((dir + "/" + de->d_name).c_str());
+            else
+                names.push_back(de->d_name);
+        }
+        closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto &n : names) {
+        if (n.size() < 5 || n.compare(n.size() - 4, 4, ".dcm") != 0)
+            continue;
+        struct stat sb;
+        if (stat(spool_path(gw, "sent", n.substr(0, n.size() - 4)).c_str(), &sb) == 0) {
+            unlink(spool_path(gw, "queue", n).c_str());
+            continue;
+        }
+        enqueue(gw, n);
+        gw->n_resumed++;
+    }
+    if (gw->n_resumed)
+        say(gw, KK_GATEWAY_INFO, "%lu objects left queued by an earlier run will be forwarded",
+            gw->n_resumed.load());
+}
+
+static kk_status listen_on(kk_gateway *gw, kk_ctx *ctx)
+{
+    /* DCMTK's acceptor listens on every interface: replace its socket by
+     * one bound to the address asked for, under the same descriptor */
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)gw->o.port);
+    if (inet_pton(AF_INET, gw->bind_addr.c_str(), &sa.sin_addr) != 1)
+        return kk__fail(ctx, KK_EINVAL, "--bind '%s' is not an IPv4 address", gw->bind_addr.c_str());
+    OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, gw->o.port, 30, &gw->net);
+    if (c.bad())
+        return kk__fail(ctx, KK_EIO, "cannot listen on port %d: %s", gw->o.port, c.text());
+    PRIVATE_NETWORKKEY *key = reinterpret_cast<PRIVATE_NETWORKKEY *>(gw->net->network);
+    int old = key->networkSpecific.TCP.listenSocket;
+    close(old);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(s, reinterpret_cast<struct sockaddr *>(&sa), sizeof sa) != 0 || listen(s, 64) != 0 ||
+        (s != old && dup2(s, old) < 0)) {
+        int e = errno;
+        if (s >= 0 && s != old)
+            close(s);
+        /* DCMTK closes `old` when the network is dropped: keep it valid */
+        int fill = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fill >= 0 && fill != old) {
+            dup2(fill, old);
+            close(fill);
+        }
+        return kk__fail(ctx, KK_EIO, "cannot listen on %s:%d: %s", gw->bind_addr.c_str(),
+                        gw->o.port, strerror(e));
+    }
+    if (s != old) /* socket() may give the number just closed */
+        close(s);
+    return KK_OK;
+}
+
+/* ---- the public API ---------------------------------------------------- */
+
+kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options *opts)
+{
+    *out = nullptr;
+    if (!opts || !opts->deid || !opts->spool_dir || !*opts->spool_dir || !opts->forward_ae ||
+        !opts->forward_host)
+        return kk__fail(ctx, KK_EINVAL, "kk_gateway_new: missing option (run, spool or "
+                        "destination)");
+    if (opts->port < 1 || opts->port > 65535 || opts->forward_port < 1 ||
+        opts->forward_port > 65535)
+        return kk__fail(ctx, KK_EINVAL, "port out of range (1-65535)");
+    const char *ae = opts->ae_title ? opts->ae_title : "KAKOU";
+    if (!*ae || strlen(ae) > 16 || !*opts->forward_ae || strlen(opts->forward_ae) > 16)
+        return kk__fail(ctx, KK_EINVAL, "an AE title has 1 to 16 characters");
+    kk_gateway *gw = new (std::nothrow) kk_gateway;
+    if (!gw)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    gw->o = *opts;
+    gw->ae = ae;
+    gw->bind_addr = opts->bind_address ? opts->bind_address : "127.0.0.1";
+    gw->fwd_ae = opts->forward_ae;
+    gw->fwd_host = opts->forward_host;
+    gw->spool = opts->spool_dir;
+    gw->deid = opts->deid;
+    gw->store = kk_deid__store(opts->deid);
+    for (const char *const *a = opts->allow; a && *a; a++)
+        gw->allow.push_back(*a);
+    gw->o.ae_title = gw->o.bind_address = gw->o.forward_ae = gw->o.forward_host = nullptr;
+    gw->o.spool_dir = nullptr;
+    gw->o.allow = nullptr;
+    kk_preload();
+    /* every transfer syntax DCMTK knows, uncompressed first */
+    for (int i = EXS_LittleEndianImplicit; i <= EXS_HEVCMain10ProfileLevel5_1; i++) {
+        E_TransferSyntax x = static_cast<E_TransferSyntax>(i);
+        if (x == EXS_BigEndianImplicit)
+            continue;
+        DcmXfer dx(x);
+        if (dx.getXfer() == EXS_Unknown)
+            continue;
+        if (x == EXS_LittleEndianExplicit)
+            gw->xfers.insert(gw->xfers.begin(), dx.getXferID());
+        else
+            gw->xfers.push_back(dx.getXferID());
+    }
+    /* a dead destination must not hold the sender for long */
+    dcmConnectionTimeout.set(10);
+    kk_status st = make_dirs(gw, ctx);
+    if (st == KK_OK)
+        st = listen_on(gw, ctx);
+    if (st == KK_OK) {
+        OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &gw->out_net);
+        if (c.bad())
+            st = kk__fail(ctx, KK_EIO, "cannot start the network: %s", c.text());
+    }
+    if (st != KK_OK) {
+        kk_gateway_free(gw);
+        return st;
+    }
+    resume(gw);
+    *out = gw;
+    return KK_OK;
+}
+
+kk_status kk_gateway_run(kk_gateway *gw, kk_ctx *ctx)
+{
+    if (!gw)
+        return kk__fail(ctx, KK_EINVAL, "kk_gateway_run: no gateway");
+    say(gw, KK_GATEWAY_INFO, "%s listening on %s:%d, forwarding to %s@%s:%d", gw->ae.c_str(),
+        gw->bind_addr.c_str(), gw->o.port, gw->fwd_ae.c_str(), gw->fwd_host.c_str(),
+        gw->o.forward_port);
+    std::thread fwd;
+    try {
+        fwd = std::thread(sender, gw);
+    } catch (const std::exception &) {
+        return kk__fail(ctx, KK_ENOMEM, "cannot start the sender thread");
+    }
+    while (!gw->stop) {
+        if (ASC_associationWaiting(gw->net, 1))
+            accept_one(gw);
+    }
+    say(gw, KK_GATEWAY_INFO, "stopping: no new associations; %d open", gw->active.load());
+    while (gw->active > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    {
+        std::lock_guard<std::mutex> l(gw->q_mu);
+        gw->receivers_done = true;
+        gw->q_cv.notify_all();
+    }
+    fwd.join();
+    if (gw->store && kk_store_flush(gw->store, ctx) != KK_OK)
+        return kk__fail(ctx, KK_ESTORE, "cannot commit the store: %s", kk_error_message(ctx));
+    say(gw, KK_GATEWAY_INFO, "stopped: %lu received, %lu stored, %lu forwarded, %lu dead letters",
+        gw->n_received.load(), gw->n_stored.load(), gw->n_forwarded.load(), gw->n_dead.load());
+    return KK_OK;
+}
+
+void kk_gateway_stop(kk_gateway *gw)
+{
+    if (gw)
+        gw->stop.store(true);
+}
+
+static void json_str(FILE *fp, const std::string &s)
+{
+    fputc('"', fp);
+    for (unsigned char ch : s) {
+        if (ch == '"' || ch == '\\')
+            fprintf(fp, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(fp, "\\u%04x", ch);
+        else
+            fputc(ch, fp);
+    }
+    fputc('"', fp);
+}
+
+static void json_tallies(FILE *fp, const std::map<std::string, Tally> &m)
+{
+    fputc('{', fp);
+    bool first = true;
+    for (const auto &kv : m) {
+        fputs(first ? "" : ", ", fp);
+        first = false;
+        json_str(fp, kv.first);
+        const Tally &t = kv.second;
+        fprintf(fp, ": {\"received\": %lu, \"stored\": %lu, \"refused\": %lu, \"forwarded\": %lu, "
+                "\"dead\": %lu}", t.received, t.stored, t.refused, t.forwarded, t.dead);
+    }
+    fputc('}', fp);
+}
+
+kk_status kk_gateway_report(kk_gateway *gw, kk_ctx *ctx, FILE *fp)
+{
+    if (!gw || !fp)
+        return kk__fail(ctx, KK_EINVAL, "kk_gateway_report: missing argument");
+    std::lock_guard<std::mutex> l(gw->stats_mu);
+    fprintf(fp, "{\"ae_title\": ");
+    json_str(fp, gw->ae);
+    fprintf(fp, ", \"destination\": ");
+    json_str(fp, gw->fwd_ae + "@" + gw->fwd_host + ":" + std::to_string(gw->o.forward_port));
+    fprintf(fp, ", \"associations\": %lu, \"associations_refused\": %lu, \"echoes\": %lu, "
+            "\"received\": %lu, \"stored\": %lu, \"duplicates\": %lu, \"refused_resources\": %lu, "
+            "\"refused_deid\": %lu, \"resumed\": %lu, \"forwarded\": %lu, "
+            "\"forwarded_with_warning\": %lu, \"retries\": %lu, \"dead_letters\": %lu",
+            gw->n_assoc.load(), gw->n_rejected.load(), gw->n_echo.load(), gw->n_received.load(),
+            gw->n_stored.load(), gw->n_dup.load(), gw->n_refused_spool.load(),
+            gw->n_refused_deid.load(), gw->n_resumed.load(), gw->n_forwarded.load(),
+            gw->n_fwd_warn.load(), gw->n_retries.load(), gw->n_dead.load());
+    fprintf(fp, ", \"destination_statuses\": {");
+    bool first = true;
+    for (const auto &kv : gw->dest_status) {
+        fprintf(fp, "%s\"0x%04X\": %lu", first ? "" : ", ", kv.first, kv.second);
+        first = false;
+    }
+    fprintf(fp, "}, \"sop_classes\": ");
+    json_tallies(fp, gw->by_class);
+    fprintf(fp, ", \"calling_ae_titles\": ");
+    json_tallies(fp, gw->by_ae);
+    if (!gw->latency.empty()) {
+        std::vector<double> v = gw->latency;
+        std::sort(v.begin(), v.end());
+        fprintf(fp, ", \"latency_seconds\": {\"median\": %.4f, \"p95\": %.4f, \"max\": %.4f}",
+                v[v.size() / 2], v[(size_t)((double)(v.size() - 1) * 0.95)], v.back());
+    }
+    fprintf(fp, "}\n");
+    if (ferror(fp))
+        return kk__fail(ctx, KK_EIO, "cannot write the report: %s", strerror(errno));
+    return KK_OK;
+}
+
+void kk_gateway_free(kk_gateway *gw)
+{
+    if (!gw)
+        return;
+    if (gw->net)
+        ASC_dropNetwork(&gw->net);
+    if (gw->out_net)
+        ASC_dropNetwork(&gw->out_net);
+    delete gw;
+}

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# t0971-gateway-kill-resume: kill -9 of kakou gateway in the middle of a
+# stream of 90 instances, a restart on the same spool, and the sender
+# sending everything again: each instance arrives at the destination
+# exactly once (the spool queue is resumed; re-sent objects are
+# recognised by their keyed UIDs, whether still queued or already sent).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gateway-lib.sh"
+T="$TESTS/tools"
+"$PYTHON" "$T/make_planted.py" "$WORK/pl" >/dev/null || { fail "make_planted.py"; finish; }
+n=$("$PYTHON" "$T/make_copies.py" "$WORK/pl/dicom" "$WORK/in" 30) || { fail "make_copies.py"; finish; }
+[ "$n" = 90 ] || { fail "make_copies wrote $n instances, wanted 90"; finish; }
+"$KAKOU" key new "$WORK/key" >/dev/null 2>&1 || { fail "kakou key new"; finish; }
+P_GW=$(free_port) && P_DST=$(free_port) || { fail "no free port"; finish; }
+start_storescp "$WORK/dest" "$P_DST" || { fail "storescp did not start"; finish; }
+GWARGS=(--listen "$P_GW" --forward "DEST@127.0.0.1:$P_DST" --spool "$WORK/spool" -k "$WORK/key"
+        --db "$WORK/map.db" -p jp-pseudonymized)
+start_gw "$WORK/gw1.log" "${GWARGS[@]}" || { fail "gateway did not start"; cat "$WORK/gw1.log"; finish; }
+storescu -v -aet SENDER +sd +r 127.0.0.1 "$P_GW" "$WORK/in" >"$WORK/send1.log" 2>&1 &
+SND=$!
+PIDS="$PIDS $SND"
+# kill -9 once 30 or more are in the spool (queued or sent)
+spooled() { [ $(( $(files_in "$WORK/spool/queue") + $(files_in "$WORK/spool/sent") )) -ge 30 ]; }
+wait_for 60 spooled || fail "30 instances were not spooled within 60 s"
+kill -9 "$GW_PID"
+wait "$GW_PID" 2>/dev/null
+wait "$SND"
+a1=$(acked "$WORK/send1.log")
+# (an object may be durable and its answer not yet sent when the kill comes)
+[ "$a1" -ge 20 ] && [ "$a1" -lt 90 ] && ok "killed mid-stream after $a1 acknowledged" ||
+    fail "$a1 acknowledged before the kill (wanted 20 to 89)"
+start_gw "$WORK/gw2.log" "${GWARGS[@]}" --report "$WORK/report.json" ||
+    { fail "gateway did not restart"; cat "$WORK/gw2.log"; finish; }
+storescu -v -aet SENDER +sd +r 127.0.0.1 "$P_GW" "$WORK/in" >"$WORK/send2.log" 2>&1 ||
+    fail "the second storescu failed"
+a2=$(acked "$WORK/send2.log")
+[ "$a2" = 90 ] && ok "all 90 acknowledged on the second run" || fail "$a2 acknowledged on the second run"
+wait_for 60 sh -c "[ \$(find '$WORK/dest' -type f | wc -l) -ge 90 ] && [ -z \"\$(ls -A '$WORK/spool/queue')\" ]" ||
+    fail "not everything arrived within 60 s"
+sleep 1 # a second copy would arrive now
+got=$(files_in "$WORK/dest")
+uniq=$(sop_uids "$WORK/dest" | sort -u | wc -l)
+[ "$got" = 90 ] && [ "$uniq" = 90 ] && ok "each instance arrived exactly once (90)" ||
+    fail "$got files, $uniq distinct SOP Instance UIDs at the destination, wanted 90 and 90"
+stop_pid "$GW_PID"
+[ "$STOP_RC" = 0 ] || fail "the gateway exited $STOP_RC on SIGTERM"
+dups=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["duplicates"])' "$WORK/report.json")
+[ "$dups" -ge "$a1" ] && ok "$dups re-sent instances recognised" || fail "$dups re-sent instances recognised, wanted >= $a1"
+# the store has every instance's audit row, and the UIDs map back
+rows=$(sqlite3 "$WORK/map.db" "SELECT count(DISTINCT sop_instance_uid) FROM audit WHERE status='ok'")
+[ "$rows" = 90 ] && ok "audit rows for the 90 instances" || fail "$rows instances in the audit log, wanted 90"
+uid=$(sop_uids "$WORK/dest" | head -1)
+orig=$("$KAKOU" lookup -k "$WORK/key" --db "$WORK/map.db" --uid "$uid" 2>/dev/null)
+case "$orig" in 1.2.999.7731.*) ok "lookup maps a forwarded UID back" ;; *) fail "lookup of $uid gave '$orig'" ;; esac
+finish
