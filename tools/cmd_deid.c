@@ -838,6 +838,61 @@ static int produce(const char *path, const char *rel, const struct stat *sb, voi
     return 0;
 }
 
+/* Defacing needs a series' slices together: when the profile defaces,
+ * the inputs are walked once more up front and lib/deid reads their
+ * headers and groups them into volumes (kk_deid_prepare()). Only then is
+ * the list of paths held. */
+typedef struct path_list {
+    char **v;
+    size_t n, cap;
+    bool failed;
+} path_list;
+
+static int collect_one(const char *path, const char *rel, const struct stat *sb, void *payload)
+{
+    (void)rel;
+    (void)sb;
+    path_list *l = payload;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        char **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv) {
+            l->failed = true;
+            return 1;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(path))) {
+        l->failed = true;
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+static int deface_pass(const kk_cli *cli, kk_deid *deid, kk_ctx *ctx, int argc, char **argv)
+{
+    path_list l = { NULL, 0, 0, false };
+    size_t errors = 0;
+    for (int i = 0; i < argc && !l.failed; i++)
+        kk_walk(cli, argv[i], true, collect_one, &l, &errors);
+    kk_deid_prepared pr;
+    kk_status st = l.failed ? KK_ENOMEM
+                            : kk_deid_prepare(deid, ctx, (const char *const *)l.v, l.n, &pr);
+    for (size_t i = 0; i < l.n; i++)
+        free(l.v[i]);
+    free(l.v);
+    if (st != KK_OK) {
+        kk_cli_error(cli, "cannot deface: %s", l.failed ? "out of memory" : kk_error_message(ctx));
+        return -1;
+    }
+    kk_cli_info(cli, "deface: %zu volumes, %zu heads, %zu faces removed (%zu voxels, %.2f s), "
+                "%zu unreadable", pr.volumes, pr.heads, pr.defaced, pr.voxels, pr.seconds,
+                pr.failed);
+    return 0;
+}
+
 typedef struct counter {
     job *j;
     int argc;
@@ -1145,6 +1200,8 @@ int kk_cmd_deid(int argc, char **argv)
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;
     }
+    if (kk_deid_defaces(deid) && deface_pass(&cli, deid, ctx, argc - optind, argv + optind) != 0)
+        goto out;
     remove_stale_temps(&cli, out_dir);
     /* the journal serves runs with a key file and no store: without a key
      * the UIDs change every run and nothing could be resumed */

@@ -232,6 +232,40 @@ KK_API void kk_deid_buffer_result_clear(kk_deid_buffer_result *result);
  */
 KK_API kk_status kk_deid_buffer(kk_deid *deid, kk_ctx *ctx, const void *data, size_t size,
                                 const char *label, kk_deid_buffer_result *result);
+/** 1 when the run's profile defaces (`deface remove` or `deface blur`):
+ *  kk_deid_prepare() must then see the inputs before kk_deid_file(). */
+KK_API int kk_deid_defaces(const kk_deid *deid);
+
+/** What kk_deid_prepare() found. */
+typedef struct kk_deid_prepared {
+    size_t volumes;  /**< CT and MR series read as volumes */
+    size_t heads;    /**< of them, heads */
+    size_t defaced;  /**< of them, showing a face, which was removed */
+    size_t failed;   /**< volumes that could not be read */
+    size_t voxels;   /**< voxels changed */
+    double seconds;  /**< finding and removing faces, decoding excluded */
+} kk_deid_prepared;
+
+/**
+ * Defacing (R20): read the headers of the inputs of a run, group them
+ * into volumes by series (SeriesInstanceUID; slices sorted along the
+ * normal of ImageOrientationPatient by ImagePositionPatient; enhanced
+ * multi-frame objects give one slice a frame), and find and remove the
+ * face of each CT or MR head volume that shows one. kk_deid_file() then
+ * writes each input with its defaced pixels, in its own transfer syntax,
+ * with RecognizableVisualFeatures NO and code 113102. Call it once, before
+ * kk_deid_file(), with every input of the run, named as kk_deid_file()
+ * will be given them; a no-op unless kk_deid_defaces(). With `deface ...
+ * required`, the inputs of a volume that cannot be read as one, or that
+ * shows a face that cannot be removed, fail in kk_deid_file().
+ * Holds the changed samples until kk_deid_free(). Not thread-safe with
+ * kk_deid_file() on the same run.
+ * @param out  may be NULL
+ * @return KK_OK (inputs that cannot be read are left to kk_deid_file());
+ *         KK_ENOMEM; KK_EUNSUPPORTED when the pixel module is missing
+ */
+KK_API kk_status kk_deid_prepare(kk_deid *deid, kk_ctx *ctx, const char *const *paths,
+                                 size_t npaths, kk_deid_prepared *out);
 
 /** A box of burned-in text, as kk_deid_explain() reports it. */
 typedef struct kk_explain_box {

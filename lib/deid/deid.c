@@ -35,6 +35,7 @@
 #include "deid/actions.h"
 #include "deid/charset_fix.h"
 #include "deid/clean.h"
+#include "deid/deface.h"
 #include "deid/deid_internal.h"
 #include "deid/sr_concepts.h"
 #include "dicom/dicom.h"
@@ -79,6 +80,11 @@ struct kk_deid {
     bool unnamed_outputs;  /* /proc/self/fd reopens an O_TMPFILE (open_output()) */
     char method[4][65];  /* DeidentificationMethod values to append */
     int nmethod;
+    /* defacing (deface.c): the profile's `deface`, and what
+     * kk_deid_prepare() found */
+    kk_deface_mode deface;
+    bool deface_required;
+    kk_deface *volumes;
 };
 
 void kk_preload(void)
@@ -136,6 +142,14 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
         d->need_ids = true;
         st = kk_clean__new_for(&d->cleaner, ctx, profile);
     }
+    const char *dm = kk_profile__param(profile, "deface", "off");
+    d->deface = strcmp(dm, "remove") == 0 ? KK_DEFACE_REMOVE
+                : strcmp(dm, "blur") == 0 ? KK_DEFACE_BLUR : KK_DEFACE_OFF;
+    if (st == KK_OK && d->deface == KK_DEFACE_OFF && strcmp(dm, "off") != 0)
+        st = kk__fail(ctx, KK_EINVAL, "profile '%s': deface is off, remove or blur",
+                      kk_profile_name(profile));
+    d->deface_required = d->deface != KK_DEFACE_OFF &&
+                         strcmp(kk_profile__param(profile, "deface.required", "no"), "yes") == 0;
     int npixel;
     kk_profile__pixel_rules(profile, &npixel);
     d->pixel_rules = npixel > 0;
@@ -168,6 +182,7 @@ void kk_deid_free(kk_deid *d)
     kk_key_free(d->own_key);
     kk_clean__free(d->cleaner);
     kk_pixel__pool_free(d->pixels);
+    kk_deface__free(d->volumes);
     pthread_mutex_destroy(&d->pixels_lock);
     free(d);
 }
@@ -205,6 +220,7 @@ typedef struct walk {
     kk_action sr_action;
     kk_pixel_plan plan;       /* burned-in text: what the profile asks */
     kk_pixel_outcome pixels;  /* and what was done */
+    bool defaced;             /* the face was removed from the pixels */
 } walk;
 
 static char *dup_string_of(kk_dcm_item *item, uint32_t tag)
@@ -717,6 +733,22 @@ static kk_status add_records(walk *w, kk_dcm_item *ds)
         if (sp != KK_OK)
             return sp;
     }
+    if (w->defaced) {
+        /* the face was removed from the volume (issue 18, R20) */
+        kk_status sp = kk_dcm__put_string(ds, w->ctx, KK_TAG(0x0028, 0x0302), "NO");
+        kk_dcm_item *it;
+        if (sp == KK_OK)
+            sp = kk_dcm__append_item(ds, w->ctx, TAG_DEID_CODES, &it);
+        if (sp == KK_OK)
+            sp = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0100), "113102");
+        if (sp == KK_OK)
+            sp = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0102), "DCM");
+        if (sp == KK_OK)
+            sp = kk_dcm__put_string(it, w->ctx, KK_TAG(0x0008, 0x0104),
+                                    "Clean Recognizable Visual Features Option");
+        if (sp != KK_OK)
+            return sp;
+    }
     /* every output says it was de-identified, whatever the profile (R01) */
     kk_status st0 = kk_dcm__put_string(ds, w->ctx, KK_TAG(0x0012, 0x0062), "YES");
     if (st0 != KK_OK)
@@ -736,6 +768,9 @@ static kk_status add_records(walk *w, kk_dcm_item *ds)
         kk__buf_adds(&m, "\\kakou: mis-declared text re-encoded as ISO_IR 192");
     if (w->csfix.removed)
         kk__buf_printf(&m, "\\kakou: %d undecodable text values removed", w->csfix.removed);
+    if (w->defaced)
+        kk__buf_printf(&m, "\\face %s (kakou deface)",
+                       w->d->deface == KK_DEFACE_BLUR ? "blurred" : "removed");
     kk_status st = m.failed ? KK_ENOMEM : kk_dcm__put_string(ds, w->ctx, TAG_DEID_METHOD, m.data);
     kk__buf_free(&m);
     if (st != KK_OK)
@@ -948,6 +983,11 @@ static kk_status walk_loaded(walk *w, const char *in_path)
         if (st != KK_OK)
             return st;
         report_pixels(w);
+    }
+    if (d->volumes && !w->fn) {
+        st = kk_deface__apply(d->volumes, w->ctx, w->dcm, in_path, &w->defaced);
+        if (st != KK_OK)
+            return st;
     }
     /* the old meta feeds only Media Storage UIDs of objects without
      * SOP UIDs (DICOMDIR): map its instance UID like any other */
@@ -1274,6 +1314,36 @@ kk_status kk_deid_explain(kk_deid *d, kk_ctx *ctx, const char *in_path, int show
     kk_status st = run_walk(&w, in_path);
     walk_free(&w);
     return name_input(ctx, st, "explain", in_path);
+}
+
+/* --- defacing (deface.c) ------------------------------------------------ */
+
+int kk_deid_defaces(const kk_deid *d)
+{
+    return d && d->deface != KK_DEFACE_OFF;
+}
+
+kk_status kk_deid_prepare(kk_deid *d, kk_ctx *ctx, const char *const *paths, size_t npaths,
+                          kk_deid_prepared *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (d->deface == KK_DEFACE_OFF)
+        return KK_OK;
+    kk_deface__free(d->volumes);
+    d->volumes = NULL;
+    kk_deface_stats stats;
+    kk_status st = kk_deface__prepare(&d->volumes, ctx, paths, npaths, d->deface,
+                                      d->deface_required, &stats);
+    if (st == KK_OK && out) {
+        out->volumes = stats.volumes;
+        out->heads = stats.heads;
+        out->defaced = stats.faces;
+        out->failed = stats.failed;
+        out->voxels = stats.voxels;
+        out->seconds = stats.seconds;
+    }
+    return st;
 }
 
 /* --- in memory (lib/deid/deid_internal.h) --------------------------- */

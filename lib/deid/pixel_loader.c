@@ -130,3 +130,21 @@ kk_status kk_deid_review(kk_deid *deid, kk_ctx *ctx, const char *const *paths, s
     kk_status st = need(ctx);
     return st == KK_OK ? module->review(deid, ctx, paths, npaths, png_path, opts, failed) : st;
 }
+
+kk_status kk_pixel__read_frames(kk_ctx *ctx, kk_dcm *dcm, const char *path, double slope,
+                                double intercept, float **out, int *frames, int *rows,
+                                int *columns)
+{
+    *out = NULL;
+    kk_status st = need(ctx);
+    return st == KK_OK ? module->read_frames(ctx, dcm, path, slope, intercept, out, frames, rows,
+                                             columns)
+                       : st;
+}
+
+kk_status kk_pixel__write_patch(kk_ctx *ctx, kk_dcm *dcm, const char *path,
+                                const kk_pixel_patch *patch)
+{
+    kk_status st = need(ctx);
+    return st == KK_OK ? module->write_patch(ctx, dcm, path, patch) : st;
+}

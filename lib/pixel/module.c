@@ -15,4 +15,6 @@ __attribute__((visibility("default"))) const kk_pixel_module kk_pixel_module_v1 
     kk_image__decode,
     kk_image__free,
     kk_deid_review,
+    kk_pixel__read_frames,
+    kk_pixel__write_patch,
 };

@@ -14,8 +14,9 @@
 #include "kakou/deid.h"
 #include "pixel/image.h"
 #include "pixel/redact.h"
+#include "pixel/volume_io.h"
 
-#define KK_PIXEL_MODULE_ABI 1
+#define KK_PIXEL_MODULE_ABI 2
 #define KK_PIXEL_MODULE_SYMBOL "kk_pixel_module_v1"
 
 typedef struct kk_pixel_module {
@@ -29,6 +30,11 @@ typedef struct kk_pixel_module {
     void (*image_free)(kk_image *img);
     kk_status (*review)(kk_deid *deid, kk_ctx *ctx, const char *const *paths, size_t npaths,
                         const char *png_path, const kk_review_options *opts, size_t *failed);
+    /* defacing (lib/deid/deface.c) */
+    kk_status (*read_frames)(kk_ctx *ctx, kk_dcm *dcm, const char *path, double slope,
+                             double intercept, float **out, int *frames, int *rows, int *columns);
+    kk_status (*write_patch)(kk_ctx *ctx, kk_dcm *dcm, const char *path,
+                             const kk_pixel_patch *patch);
 } kk_pixel_module;
 
 #endif /* KK_PIXEL_MODULE_H */

@@ -1099,6 +1099,27 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
     }
     if (strcmp(w, "pixel") == 0)
         return parse_pixel(ps, toks, n);
+    if (strcmp(w, "deface") == 0) {
+        /* deface off|remove|blur [required]: kept as the parameters
+         * "deface" and "deface.required" (lib/deid/deface.c) */
+        NEED(1, "off, remove or blur");
+        AT_MOST(2);
+        const char *m = toks[1].text;
+        if (strcmp(m, "off") != 0 && strcmp(m, "remove") != 0 && strcmp(m, "blur") != 0)
+            return perr(ps, toks[1].col, "deface is off, remove or blur, not '%s'", m);
+        if (n == 3 && (strcmp(toks[2].text, "required") != 0 || strcmp(m, "off") == 0))
+            return perr(ps, toks[2].col, "expected 'deface remove|blur [required]'");
+        const char **np = kk__realloc(p->params, (size_t)(p->nparams + 4) * sizeof *np);
+        if (!np)
+            return KK_ENOMEM;
+        p->params = np;
+        p->params[p->nparams++] = "deface";
+        if (!(p->params[p->nparams++] = pool_strndup(p, m, strlen(m))))
+            return KK_ENOMEM;
+        p->params[p->nparams++] = "deface.required";
+        p->params[p->nparams++] = n == 3 ? "yes" : "no";
+        return KK_OK;
+    }
     if (strcmp(w, "set") == 0) {
         NEED(2, "a name and a value");
         AT_MOST(2);
@@ -1790,7 +1811,14 @@ static void show_all(const kk_profile *p, show *w)
         show_end(w);
     }
     for (int i = 0; i < p->nparams; i += 2) {
-        kk__buf_printf(b, "set %s \"%s\"", p->params[i], p->params[i + 1]);
+        if (strcmp(p->params[i], "deface") == 0 && i + 3 < p->nparams &&
+            strcmp(p->params[i + 2], "deface.required") == 0) {
+            kk__buf_printf(b, "deface %s%s", p->params[i + 1],
+                           strcmp(p->params[i + 3], "yes") == 0 ? " required" : "");
+            i += 2;
+        } else {
+            kk__buf_printf(b, "set %s \"%s\"", p->params[i], p->params[i + 1]);
+        }
         show_end(w);
     }
     /* exact rules in tag order */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/volume/volume.h - a series as a volume in patient coordinates, and
+ * defacing: does a head volume show a face, and remove it (R20, PS3.15
+ * Clean Recognizable Visual Features).
+ *
+ * Pure C over arrays: no DICOM, no codecs. lib/deid/deface.c reads the
+ * headers, has the pixel module decode the slices, fills a kk_volume and
+ * writes back what kk_vol__deface() changed.
+ *
+ * Coordinates are DICOM patient coordinates (LPS: +x left, +y posterior,
+ * +z superior), in mm. Voxel (c, r, k): column c, row r of sorted slice k
+ * sits at origin + c*dc*row + r*dr*col + k*dz*normal, where row and col
+ * are the two unit vectors of ImageOrientationPatient and normal is
+ * row x col. The face is found from the head mask's geometry: the
+ * anterior profile of its midline (most anterior point at each height),
+ * the vertex, the nose tip and the nasion, never from the header's words.
+ * Not a public API.
+ */
+#ifndef KK_VOLUME_H
+#define KK_VOLUME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One volume: nz slices of ny rows of nx columns, values in physical
+ *  units (CT: Hounsfield units; MR: stored values times slope). */
+typedef struct kk_volume {
+    int nx, ny, nz;
+    float *v;                 /* nz*ny*nx, slice by slice, row by row */
+    double origin[3];         /* ImagePositionPatient of slice 0 */
+    double row[3], col[3], normal[3];
+    double dc, dr, dz;        /* mm between columns, rows, slices */
+    bool ct;                  /* values are HU */
+} kk_volume;
+
+/**
+ * Order slices along the normal of their orientation (row x col).
+ * @param ipp     n positions (ImagePositionPatient)
+ * @param order   n out: order[k] is the input index of sorted slice k
+ * @param dz      out: the mean distance between neighbours (mm)
+ * @return 0; -1 when n < 2, two slices share a position, or the spacing
+ *         varies by more than 10% of its mean (a gap, a localizer mixed in)
+ */
+int kk_vol__order(const double (*ipp)[3], size_t n, const double row[3], const double col[3],
+                  size_t *order, double *dz);
+
+/** What kk_vol__find_face() saw. Heights are patient z in mm. */
+typedef struct kk_vol_face {
+    bool head;        /* the mask has the size and shape of a head */
+    bool face;        /* and its front shows a face: nose, nasion, brow */
+    double top;       /* vertex (highest point of the mask) */
+    double width, depth; /* LR and AP extent of the cranium (mm) */
+    double nose_z, nose_y;     /* nose tip: height and AP position */
+    double nasion_z, nasion_y; /* the dip between brow and nose */
+    double centre_x;  /* the head's LR midline */
+    /* the cut: voxels P with dot(P - point, normal) > 0 and z above
+     * floor_z are the face */
+    double point[3], normal[3], floor_z;
+    double knee_z;    /* below it, the cut is the plane's vertical there */
+    char why[96];     /* in words, when head or face is false */
+} kk_vol_face;
+
+/**
+ * Threshold the volume into a head mask (CT: above -500 HU; MR: Otsu on
+ * the volume's histogram, halved to tolerate bias), fill its holes slice
+ * by slice, keep the largest connected part, and decide head and face.
+ * @param mask  out, nx*ny*nz bytes, 1 inside the head (may be NULL)
+ * @return 0; -1 when memory runs out
+ */
+int kk_vol__find_face(const kk_volume *vol, kk_vol_face *face, uint8_t *mask);
+
+typedef enum kk_deface_mode {
+    KK_DEFACE_OFF = 0,
+    KK_DEFACE_REMOVE, /* the face region becomes air / background */
+    KK_DEFACE_BLUR    /* the face region is smoothed beyond recognition */
+} kk_deface_mode;
+
+/**
+ * Change the voxels of the face region of vol (kk_vol__find_face() said
+ * face): REMOVE sets them to background (CT -1000 HU; MR the volume's
+ * lowest value) and the 4 mm of head behind the cut to the head's median
+ * value (a flat surface); BLUR replaces both by a 3-D box mean of radius
+ * 25 mm, three times over (narrower blurs leave a face that detectors
+ * find in surface renders).
+ * @param mask     the head mask kk_vol__find_face() made
+ * @param changed  out (nx*ny*nz bytes, may be NULL): 1 where a value changed
+ * @return how many voxels changed; (size_t)-1 when memory runs out
+ */
+size_t kk_vol__deface(kk_volume *vol, const kk_vol_face *face, kk_deface_mode mode,
+                      const uint8_t *mask, uint8_t *changed);
+
+/**
+ * Render the skin surface of a mask as seen from the front of the patient
+ * (from anterior, looking posterior, patient's right on the image's left,
+ * head up), depth-shaded: 8-bit gray, w by h pixels of px mm, centred on
+ * the mask. Background 0.
+ */
+void kk_vol__render_front(const kk_volume *vol, const uint8_t *mask, int w, int h, double px,
+                          uint8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KK_VOLUME_H */

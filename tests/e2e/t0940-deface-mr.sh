@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# t0940-deface-mr: defacing the shared real T1 head MR (176 sagittal
+# slices, ../shared/corpus/volumes/mr-t1-head). Rendered skin surface from
+# the front and turned 10 degrees either way (tests/tools/deface.py):
+# OpenCV's face cascades find a face in every view before and in none
+# after. Each output says so: RecognizableVisualFeatures NO, code 113102
+# in DeidentificationMethodCodeSequence, "face removed" in
+# DeidentificationMethod; the pixels changed, the slice count did not.
+. "$(dirname "$0")/lib.sh"
+[ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
+MR="$CORPUS/volumes/mr-t1-head"
+[ -d "$MR" ] || skip "no $MR"
+D="$TESTS/tools/deface.py"
+"$PYTHON" -c 'import numpy, cv2, pydicom' 2>/dev/null || skip "needs python3-numpy python3-opencv python3-pydicom"
+[ -f /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || skip "needs opencv-data"
+
+printf 'profile t0940\nversion 1\ninherit dicom-basic\ndeface remove\n' >"$WORK/p.kkp"
+expect_exit 0 "$KAKOU" deid -q -p "$WORK/p.kkp" -o "$WORK/out" "$MR"
+n=$(find "$WORK/out" -name '*.dcm' | wc -l)
+[ "$n" = 176 ] || fail "176 inputs gave $n outputs"
+
+before=$("$PYTHON" "$D" faces "$MR" 2>/dev/null)
+after=$("$PYTHON" "$D" faces "$WORK/out" --views=3 2>/dev/null)
+case "$before" in "views-with-face 1 of 1"*) ok "before: $before" ;; *) fail "before: $before" ;; esac
+case "$after" in "views-with-face 0 of 3"*) ok "after: $after" ;; *) fail "after: $after" ;; esac
+
+one=$(find "$WORK/out" -name '*.dcm' | head -1)
+dump=$(dcmdump -q +L "$one")
+grep -q '(0028,0302) CS \[NO\]' <<<"$dump" || fail "RecognizableVisualFeatures is not NO"
+grep -q '(0008,0100) SH \[113102\]' <<<"$dump" || fail "no code 113102"
+grep -q 'face removed (kakou deface)' <<<"$dump" || fail "DeidentificationMethod does not say face removed"
+# the slices of the face changed, the others are as they were
+"$PYTHON" "$D" pixels "$MR" 2>/dev/null | sort >"$WORK/in.md5"
+"$PYTHON" "$D" pixels "$WORK/out" 2>/dev/null | sort >"$WORK/out.md5"
+same=$(comm -12 "$WORK/in.md5" "$WORK/out.md5" | wc -l)
+[ "$same" -lt 176 ] || fail "no slice changed"
+[ "$(wc -l <"$WORK/out.md5")" = 176 ] || fail "positions lost"
+ok "$((176 - same)) of 176 slices changed"
+
+# deface off: Pixel Data byte for byte
+printf 'profile t0940off\nversion 1\ninherit dicom-basic\ndeface off\n' >"$WORK/off.kkp"
+expect_exit 0 "$KAKOU" deid -q -p "$WORK/off.kkp" -o "$WORK/off" "$MR"
+"$PYTHON" "$D" pixels "$WORK/off" 2>/dev/null | sort | cmp -s - "$WORK/in.md5" || fail "deface off changed pixels"
+finish
