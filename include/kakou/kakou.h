@@ -9,6 +9,7 @@
 #include "deid.h"
 #include "key.h"
 #include "profile.h"
+#include "release.h"
 #include "sign.h"
 #include "store.h"
 #include "verify.h"

@@ -35,6 +35,7 @@
 #include "deid/actions.h"
 #include "deid/clean.h"
 #include "deid/deid_internal.h"
+#include "deid/release_internal.h"
 #include "deid/sr_concepts.h"
 #include "dicom/dicom.h"
 #include "deid/review.h"
@@ -77,7 +78,14 @@ struct kk_deid {
     bool unnamed_outputs;  /* /proc/self/fd reopens an O_TMPFILE (open_output()) */
     char method[4][65];  /* DeidentificationMethod values to append */
     int nmethod;
+    const kk_release *release; /* two-pass release (issue 17), or NULL */
 };
+
+void kk_deid_set_release(kk_deid *d, const kk_release *release)
+{
+    if (d)
+        d->release = release;
+}
 
 void kk_preload(void)
 {
@@ -1141,6 +1149,8 @@ kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char 
     if (st != KK_OK)
         goto out;
     kk_dcm_item *ds = kk_dcm__dataset(w.dcm);
+    if (d->release && (st = kk_release__apply(d->release, ctx, in_path, ds)) != KK_OK)
+        goto out;
     char *study = dup_string_of(ds, TAG_STUDY_UID);
     char *series = dup_string_of(ds, TAG_SERIES_UID);
     char *sop = dup_string_of(ds, TAG_SOP_INSTANCE);
