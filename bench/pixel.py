@@ -79,7 +79,7 @@ def write(path, frames):
 def run(kakou, src, out):
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    p = subprocess.run([kakou, "deid", "-q", "-j", "1", "-p", "jp-anonymized", "-o", out, src],
+    p = subprocess.run([kakou, "deid", "-q", "-j", "1", "-p", "jp-anonymized", "--no-release", "-o", out, src],
                        capture_output=True)
     dt = time.perf_counter() - t0
     return dt if p.returncode == 0 else None

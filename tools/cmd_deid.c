@@ -102,6 +102,11 @@ typedef struct job {
     bool report_paths;
     pthread_mutex_t report_mu;
     atomic_size_t seen, written, skipped, failed, done_before, duplicates;
+    /* issue 17: opted-out patients (R26) and patients the release
+     * suppresses leave no output, no store row and no report line */
+    const kk_optout *optout;
+    const kk_release *release;
+    atomic_size_t opted_out, suppressed;
     atomic_uint_fast64_t bytes_done;
     /* totals, counted ahead by another walk when progress is shown */
     atomic_size_t total_files;
@@ -693,6 +698,16 @@ static void do_one(job *j, kk_ctx *ctx, const input *in)
         o.reason = reason;
         goto out;
     }
+    if (j->optout && kk_optout_matches(j->optout, ctx, path) == 1) {
+        atomic_fetch_add(&j->opted_out, 1);
+        atomic_fetch_add(&j->seen, 1);
+        return; /* R26: no trace but the count */
+    }
+    if (j->release && kk_release_suppressed(j->release, path)) {
+        atomic_fetch_add(&j->suppressed, 1);
+        atomic_fetch_add(&j->seen, 1);
+        return; /* R14: a suppressed patient leaves no output */
+    }
     if (j->store) {
         if (file_digest(path, digest) != 0) {
             snprintf(reason, sizeof reason, "cannot read '%s': %s", path, strerror(errno));
@@ -1013,6 +1028,11 @@ static void help(void)
            "                          argument (file names may carry PHI)\n"
            "      --no-journal        do not keep OUTDIR/.kakou-journal (no resume)\n"
            "      --progress          show progress even when stderr is not a terminal\n"
+           "      --opt-out FILE      leave out the patients listed in FILE (one source\n"
+           "                          PatientID per line, ID^ISSUER or ID<tab>ISSUER)\n"
+           "      --k-anonymity N     k for the release (default: the profile's 'release k')\n"
+           "      --release-report FILE  write the release report (JSON) to FILE\n"
+           "      --no-release        judge each file alone: no rare values, no k-anonymity\n"
            "\n" KK_CLI_COMMON_HELP "\n"
            "exit status: 0 all done, 1 some inputs failed, 2 usage or configuration error\n");
 }
@@ -1045,8 +1065,11 @@ int kk_cmd_deid(int argc, char **argv)
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned long long max_mb = 0;
     bool report_paths = false, no_journal = false, force_progress = false;
+    const char *optout_path = NULL, *release_report = NULL;
+    unsigned long kanon = 0;
+    bool no_release = false;
     enum { OPT_DB = 0x2001, OPT_MAXSIZE, OPT_REPORT, OPT_REPORT_PATHS, OPT_NO_JOURNAL,
-           OPT_PROGRESS };
+           OPT_PROGRESS, OPT_OPTOUT, OPT_KANON, OPT_RELEASE_REPORT, OPT_NO_RELEASE };
     static const struct option longopts[] = {
         KK_CLI_PROFILE_LONG,
         { "db", required_argument, NULL, OPT_DB },
@@ -1057,6 +1080,10 @@ int kk_cmd_deid(int argc, char **argv)
         { "report-paths", no_argument, NULL, OPT_REPORT_PATHS },
         { "no-journal", no_argument, NULL, OPT_NO_JOURNAL },
         { "progress", no_argument, NULL, OPT_PROGRESS },
+        { "opt-out", required_argument, NULL, OPT_OPTOUT },
+        { "k-anonymity", required_argument, NULL, OPT_KANON },
+        { "release-report", required_argument, NULL, OPT_RELEASE_REPORT },
+        { "no-release", no_argument, NULL, OPT_NO_RELEASE },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -1090,6 +1117,16 @@ int kk_cmd_deid(int argc, char **argv)
         case OPT_REPORT_PATHS: report_paths = true; break;
         case OPT_NO_JOURNAL: no_journal = true; break;
         case OPT_PROGRESS: force_progress = true; break;
+        case OPT_OPTOUT: optout_path = optarg; break;
+        case OPT_RELEASE_REPORT: release_report = optarg; break;
+        case OPT_NO_RELEASE: no_release = true; break;
+        case OPT_KANON: {
+            char *end;
+            kanon = strtoul(optarg, &end, 10);
+            if (*end || kanon < 1 || kanon > 1000000)
+                return kk_cli_usage_error(&cli, "--k-anonymity takes a number from 1");
+            break;
+        }
         case 'h': help(); return KK_EXIT_OK;
         default:
             if (kk_cli_common_option(&cli, c, optarg))
@@ -1110,6 +1147,8 @@ int kk_cmd_deid(int argc, char **argv)
     kk_key *key = NULL, *id_key = NULL;
     kk_store *store = NULL;
     kk_deid *deid = NULL;
+    kk_optout *optout = NULL;
+    kk_release *release = NULL;
     FILE *report = NULL;
     journal *jn = NULL;
     int rc = KK_EXIT_USAGE;
@@ -1203,6 +1242,23 @@ int kk_cmd_deid(int argc, char **argv)
     if (kk_deid_defaces(deid) && deface_pass(&cli, deid, ctx, argc - optind, argv + optind) != 0)
         goto out;
     remove_stale_temps(&cli, out_dir);
+    if (optout_path && kk_optout_load(&optout, ctx, optout_path) != KK_OK) {
+        kk_cli_error(&cli, "%s", kk_error_message(ctx));
+        goto out;
+    }
+    if (no_release && (kanon || release_report)) {
+        kk_cli_usage_error(&cli, "--no-release with --k-anonymity or --release-report");
+        goto out;
+    }
+    if (no_release && kk_profile_has_release(profile))
+        kk_cli_warn(&cli, "--no-release: each file is judged alone; the data-set measures of "
+                    "profile '%s' (rare values, k-anonymity) are not applied",
+                    kk_profile_name(profile));
+    if (!no_release && (kanon || kk_profile_has_release(profile) || release_report) &&
+        kk_cli_release_pass(&cli, ctx, profile, (unsigned)kanon, optout, release_report,
+                            argc - optind, argv + optind, &release) != KK_OK)
+        goto out;
+    kk_deid_set_release(deid, release);
     /* the journal serves runs with a key file and no store: without a key
      * the UIDs change every run and nothing could be resumed */
     if (key && !store && !no_journal && !(jn = journal_open(&cli, out_dir)))
@@ -1223,6 +1279,8 @@ int kk_cmd_deid(int argc, char **argv)
     j.jn = jn;
     j.report = report;
     j.report_paths = report_paths;
+    j.optout = optout;
+    j.release = release;
     pthread_mutex_init(&j.report_mu, NULL);
     pthread_mutex_init(&j.fly_mu, NULL);
     pthread_cond_init(&j.fly_cv, NULL);
@@ -1302,6 +1360,10 @@ int kk_cmd_deid(int argc, char **argv)
             fprintf(stderr, ", done before %zu", before);
         if (atomic_load(&j.duplicates))
             fprintf(stderr, ", duplicates %zu", atomic_load(&j.duplicates));
+        if (optout)
+            fprintf(stderr, ", opted out %zu", atomic_load(&j.opted_out));
+        if (release)
+            fprintf(stderr, ", suppressed %zu", atomic_load(&j.suppressed));
         fprintf(stderr, ", %.2f s\n", secs);
     }
     queue_destroy(&j.q);
@@ -1319,6 +1381,8 @@ out:
     if (store)
         kk_store_close(store, ctx);
     kk_deid_free(deid);
+    kk_release_free(release);
+    kk_optout_free(optout);
     kk_key_free(key);
     kk_key_free(id_key);
     kk_profile_free(profile);

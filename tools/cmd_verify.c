@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -62,6 +63,23 @@ static int verify_one(const char *path, const char *rel, const struct stat *sb, 
     return 0;
 }
 
+/* --k N: every DICOM file into the release check */
+typedef struct kjob {
+    kk_release *r;
+    kk_ctx *ctx;
+    size_t unreadable;
+} kjob;
+
+static int k_one(const char *path, const char *rel, const struct stat *sb, void *payload)
+{
+    kjob *kj = payload;
+    (void)rel;
+    (void)sb;
+    if (kk_sniff_dicom(path) == 1 && kk_release_check_add(kj->r, kj->ctx, path) != KK_OK)
+        kj->unreadable++;
+    return 0;
+}
+
 static void help(void)
 {
     printf("usage: kakou verify [-p PROFILE] [-O OPTION]... [--db DB -k KEYFILE] PATH...\n\n"
@@ -74,6 +92,9 @@ static void help(void)
            "  -O, --option OPTION     a profile option the output was made with (repeatable)\n"
            "      --db DB             the run's store: no value may equal an original in it\n"
            "  -k, --key KEYFILE       the key of the store\n"
+           "      --k N               check k-anonymity instead: every class of patients\n"
+           "                          sharing the profile's quasi-identifiers (as the\n"
+           "                          outputs hold them) has at least N patients\n"
            KK_CLI_PASSFILE_HELP
            "\n" KK_CLI_COMMON_HELP "\n"
            "exit status: 0 no finding, 1 findings or unreadable files, 2 usage or configuration error\n");
@@ -84,10 +105,12 @@ int kk_cmd_verify(int argc, char **argv)
     kk_cli cli = { "verify", KK_LOG_WARN, false };
     kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     const char *db_path = NULL;
-    enum { OPT_DB = 0x2001 };
+    enum { OPT_DB = 0x2001, OPT_K };
+    unsigned long kcheck = 0;
     static const struct option longopts[] = {
         KK_CLI_PROFILE_LONG,
         { "db", required_argument, NULL, OPT_DB },
+        { "k", required_argument, NULL, OPT_K },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -102,6 +125,13 @@ int kk_cmd_verify(int argc, char **argv)
             continue;
         switch (c) {
         case OPT_DB: db_path = optarg; break;
+        case OPT_K: {
+            char *end;
+            kcheck = strtoul(optarg, &end, 10);
+            if (*end || kcheck < 1)
+                return kk_cli_usage_error(&cli, "--k takes a number from 1");
+            break;
+        }
         case 'h': help(); return KK_EXIT_OK;
         default:
             if (kk_cli_common_option(&cli, c, optarg))
@@ -132,6 +162,35 @@ int kk_cmd_verify(int argc, char **argv)
             kk_cli_error(&cli, "%s", kk_error_message(ctx));
             goto out;
         }
+    }
+    if (kcheck) {
+        kk_release *r = NULL;
+        kk_release_check chk;
+        if (!kk_profile_has_release(p)) {
+            kk_cli_error(&cli, "profile '%s' names no quasi-identifier: nothing to check",
+                         kk_profile_name(p));
+            goto out;
+        }
+        if (kk_release_new(&r, ctx, p, (unsigned)kcheck) != KK_OK) {
+            kk_cli_error(&cli, "%s", kk_error_message(ctx));
+            goto out;
+        }
+        kjob kj = { r, ctx, 0 };
+        size_t errors = 0;
+        for (int i = optind; i < argc; i++)
+            kk_walk(&cli, argv[i], false, k_one, &kj, &errors);
+        if (kk_release_check_result(r, ctx, (unsigned)kcheck, &chk) != KK_OK) {
+            kk_cli_error(&cli, "%s", kk_error_message(ctx));
+            kk_release_free(r);
+            goto out;
+        }
+        kk_release_free(r);
+        printf("k-anonymity: %zu instances, %zu patients, %zu classes, smallest %zu, "
+               "%zu below k=%lu\n", chk.instances, chk.patients, chk.classes, chk.smallest,
+               chk.classes_below, kcheck);
+        rc = chk.classes_below || kj.unreadable || errors || !chk.instances ? KK_EXIT_FAILED
+                                                                            : KK_EXIT_OK;
+        goto out;
     }
     if (kk_verify_new(&v, ctx, p, store) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));

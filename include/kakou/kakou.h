@@ -10,6 +10,7 @@
 #include "gateway.h"
 #include "key.h"
 #include "profile.h"
+#include "release.h"
 #include "sign.h"
 #include "store.h"
 #include "verify.h"

@@ -37,6 +37,7 @@
 #include "deid/clean.h"
 #include "deid/deface.h"
 #include "deid/deid_internal.h"
+#include "deid/release_internal.h"
 #include "deid/sr_concepts.h"
 #include "dicom/dicom.h"
 #include "deid/review.h"
@@ -85,7 +86,14 @@ struct kk_deid {
     kk_deface_mode deface;
     bool deface_required;
     kk_deface *volumes;
+    const kk_release *release; /* two-pass release (issue 17), or NULL */
 };
+
+void kk_deid_set_release(kk_deid *d, const kk_release *release)
+{
+    if (d)
+        d->release = release;
+}
 
 void kk_preload(void)
 {
@@ -1236,6 +1244,8 @@ kk_status kk_deid_file_publish(kk_deid *d, kk_ctx *ctx, const char *in_path, con
     if (st != KK_OK)
         goto out;
     kk_dcm_item *ds = kk_dcm__dataset(w.dcm);
+    if (d->release && (st = kk_release__apply(d->release, ctx, in_path, ds)) != KK_OK)
+        goto out;
     char *study = dup_string_of(ds, TAG_STUDY_UID);
     char *series = dup_string_of(ds, TAG_SERIES_UID);
     char *sop = dup_string_of(ds, TAG_SOP_INSTANCE);

@@ -1120,6 +1120,42 @@ static kk_status parse_line(parse_state *ps, token *toks, int n)
         p->params[p->nparams++] = n == 3 ? "yes" : "no";
         return KK_OK;
     }
+    /* issue 17: the data-set level of a release, kept as parameters named
+     * "quasi:ATTR", "rare:ATTR" and "release:NAME" (lib/deid/release.c) */
+    if (strcmp(w, "quasi") == 0 || strcmp(w, "rare") == 0 || strcmp(w, "release") == 0) {
+        const char *pfx = w;
+        int want = w[0] == 'q' ? 3 : w[0] == 'r' && w[1] == 'a' ? 4 : 2;
+        NEED(want, w[0] == 'q' ? "ATTRIBUTE hierarchy NAME"
+                   : w[1] == 'a' ? "ATTRIBUTE below N generalize|remove" : "a name and a value");
+        AT_MOST(want);
+        if (w[0] == 'q' && strcmp(toks[2].text, "hierarchy") != 0)
+            return perr(ps, toks[2].col, "expected 'hierarchy', not '%s'", toks[2].text);
+        if (w[1] == 'a' && strcmp(toks[2].text, "below") != 0)
+            return perr(ps, toks[2].col, "expected 'below', not '%s'", toks[2].text);
+        if (w[1] == 'a' && strcmp(toks[4].text, "generalize") != 0 &&
+            strcmp(toks[4].text, "remove") != 0)
+            return perr(ps, toks[4].col, "expected 'generalize' or 'remove', not '%s'",
+                        toks[4].text);
+        if (w[1] == 'e' && strcmp(toks[1].text, "k") != 0 &&
+            strcmp(toks[1].text, "suppress-limit") != 0)
+            return perr(ps, toks[1].col, "unknown release setting '%s' (k, suppress-limit)",
+                        toks[1].text);
+        char name[160], value[160];
+        snprintf(name, sizeof name, "%s:%.*s", pfx, (int)toks[1].len, toks[1].text);
+        if (w[1] == 'a')
+            snprintf(value, sizeof value, "%.*s %.*s", (int)toks[3].len, toks[3].text,
+                     (int)toks[4].len, toks[4].text);
+        else
+            snprintf(value, sizeof value, "%.*s", (int)toks[want].len, toks[want].text);
+        const char **np = kk__realloc(p->params, (size_t)(p->nparams + 2) * sizeof *np);
+        if (!np)
+            return KK_ENOMEM;
+        p->params = np;
+        if (!(p->params[p->nparams++] = pool_strndup(p, name, strlen(name))) ||
+            !(p->params[p->nparams++] = pool_strndup(p, value, strlen(value))))
+            return KK_ENOMEM;
+        return KK_OK;
+    }
     if (strcmp(w, "set") == 0) {
         NEED(2, "a name and a value");
         AT_MOST(2);
@@ -1568,6 +1604,12 @@ const char *kk_profile__param(const kk_profile *p, const char *name, const char 
         if (strcmp(p->params[i], name) == 0)
             return p->params[i + 1];
     return def;
+}
+
+const char *const *kk_profile__params(const kk_profile *p, int *n)
+{
+    *n = p->nparams;
+    return (const char *const *)p->params;
 }
 
 const kk_pixel_rule *kk_profile__pixel_rules(const kk_profile *p, int *n)

@@ -86,6 +86,10 @@ const char *kk_profile__param(const kk_profile *p, const char *name,
 /** Rule with the given action or compound anywhere (e.g. keyed actions). */
 bool kk_profile__uses(const kk_profile *p, kk_action action);
 
+/** Every parameter as name, value pairs in the order set (later ones
+ *  override earlier ones of the same name); *n counts strings. */
+const char *const *kk_profile__params(const kk_profile *p, int *n);
+
 /**
  * Load a profile from len bytes of text in memory (fuzzing, tests). name
  * stands for the file in messages ("NAME:LINE:COL: ..."). The text may

@@ -550,6 +550,7 @@ fail:
 /* ---- statements ------------------------------------------------------- */
 
 static const char *const stmt_sql[KK_STMT__COUNT] = {
+<<<<<<< HEAD
     [KK_STMT_INPUT_DONE] = "SELECT 1 FROM audit WHERE input_digest = ? AND status = 'ok' LIMIT 1",
     [KK_STMT_INPUT_ROW] = "SELECT run_id, owner, claimed, output_path, output_size, output_digest, "
                           "output_folder "
@@ -559,6 +560,13 @@ static const char *const stmt_sql[KK_STMT__COUNT] = {
     [KK_STMT_INPUT_OUTPUT] = "INSERT OR REPLACE INTO inputs(input_digest, run_id, owner, claimed, "
                              "output_path, output_size, output_digest, output_folder) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+=======
+    /* done under this store's key: after a rotation (R23) the inputs
+     * are done again under the new key, first used at the rotation */
+    [KK_STMT_INPUT_DONE] = "SELECT 1 FROM audit WHERE input_digest = ?1 AND status = 'ok' "
+                           "AND time >= coalesce((SELECT first_used FROM keys WHERE "
+                           "key_id = ?2), '') LIMIT 1",
+>>>>>>> wip/release
     [KK_STMT_LOOKUP_PSEUDONYM] = "SELECT lookup FROM pseudonyms WHERE domain = ?2 AND pseudonym = ?1",
     [KK_STMT_LOOKUP_UID] = "SELECT lookup FROM uids WHERE new_uid = ?1",
     [KK_STMT_INSERT_PSEUDONYM] = "INSERT OR IGNORE INTO pseudonyms(domain, pseudonym, key_id, "
@@ -979,6 +987,7 @@ int kk_store_input_done(kk_store *s, const char *input_digest)
     }
     if (!done && (q = kk_store__stmt(s, KK_STMT_INPUT_DONE)) != NULL) {
         sqlite3_bind_text(q, 1, input_digest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, s->key_id, -1, SQLITE_STATIC);
         done = sqlite3_step(q) == SQLITE_ROW;
         sqlite3_reset(q);
     }

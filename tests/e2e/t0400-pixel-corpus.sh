@@ -15,7 +15,7 @@ TRUTH="$TESTS/../testdata/burned_in/phi_lines.tsv"
 mapfile -t FILES < <(corpus_files burned_in)
 [ ${#FILES[@]} -ge 10 ] || { fail "only ${#FILES[@]} burned-in files found"; finish; }
 R="$WORK/bi"
-deid_each "$R" -q -p jp-anonymized -- "${FILES[@]}"
+deid_each "$R" -q -p jp-anonymized --no-release -- "${FILES[@]}"
 
 : >"$WORK/map.tsv"
 outs=() pairs=()

@@ -15,7 +15,7 @@ SET="$WORK/set"
 
 mapfile -t FILES < <(find "$SET/dicom" -name '*.dcm' | sort)
 R="$WORK/out"
-deid_each "$R" -q -p jp-anonymized -- "${FILES[@]}"
+deid_each "$R" -q -p jp-anonymized --no-release -- "${FILES[@]}"
 : >"$WORK/map.tsv"
 while IFS=$'\t' read -r n f rc nout; do
     [ "$rc" = 0 ] && [ "$nout" = 1 ] || fail "$(basename "$f"): exit $rc, $nout output(s)"
