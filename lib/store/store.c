@@ -550,8 +550,11 @@ fail:
 /* ---- statements ------------------------------------------------------- */
 
 static const char *const stmt_sql[KK_STMT__COUNT] = {
-<<<<<<< HEAD
-    [KK_STMT_INPUT_DONE] = "SELECT 1 FROM audit WHERE input_digest = ? AND status = 'ok' LIMIT 1",
+    /* done under this store's key: after a rotation (R23) the inputs
+     * are done again under the new key, first used at the rotation */
+    [KK_STMT_INPUT_DONE] = "SELECT 1 FROM audit WHERE input_digest = ?1 AND status = 'ok' "
+                           "AND time >= coalesce((SELECT first_used FROM keys WHERE "
+                           "key_id = ?2), '') LIMIT 1",
     [KK_STMT_INPUT_ROW] = "SELECT run_id, owner, claimed, output_path, output_size, output_digest, "
                           "output_folder "
                           "FROM inputs WHERE input_digest = ?",
@@ -560,13 +563,6 @@ static const char *const stmt_sql[KK_STMT__COUNT] = {
     [KK_STMT_INPUT_OUTPUT] = "INSERT OR REPLACE INTO inputs(input_digest, run_id, owner, claimed, "
                              "output_path, output_size, output_digest, output_folder) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-=======
-    /* done under this store's key: after a rotation (R23) the inputs
-     * are done again under the new key, first used at the rotation */
-    [KK_STMT_INPUT_DONE] = "SELECT 1 FROM audit WHERE input_digest = ?1 AND status = 'ok' "
-                           "AND time >= coalesce((SELECT first_used FROM keys WHERE "
-                           "key_id = ?2), '') LIMIT 1",
->>>>>>> wip/release
     [KK_STMT_LOOKUP_PSEUDONYM] = "SELECT lookup FROM pseudonyms WHERE domain = ?2 AND pseudonym = ?1",
     [KK_STMT_LOOKUP_UID] = "SELECT lookup FROM uids WHERE new_uid = ?1",
     [KK_STMT_INSERT_PSEUDONYM] = "INSERT OR IGNORE INTO pseudonyms(domain, pseudonym, key_id, "
