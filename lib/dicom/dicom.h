@@ -75,6 +75,13 @@ const char *kk_dcm__transfer_syntax(kk_dcm *dcm);
 
 /** The path dcm was loaded from, for messages. Borrowed. */
 const char *kk_dcm__path(const kk_dcm *dcm);
+/** The Image Pixel Module attributes (Type 1) a pixel decoder needs that
+ *  dcm's data set lacks, for a message: "(0028,0103) PixelRepresentation",
+ *  comma-separated; "" when none is missing (or there is no Pixel Data).
+ *  Written into buf. */
+const char *kk_dcm__missing_pixel_attrs(kk_dcm *dcm, char *buf, size_t cap);
+/** DCMTK's condition (module, code) in DICOM terms, or NULL. */
+const char *kk_dcm__condition_words(unsigned short module, unsigned short code);
 /** The DCMTK DcmDataset behind dcm, for the other C++ adapters
  *  (lib/pixel) only. */
 void *kk_dcm__dcmtk_dataset(kk_dcm *dcm);

@@ -913,6 +913,36 @@ kk_dcm_item *kk_dcm__dataset(kk_dcm *d) { return CI(d->ds); }
 kk_dcm_item *kk_dcm__meta(kk_dcm *d) { return CI(d->ff->getMetaInfo()); }
 const char *kk_dcm__transfer_syntax(kk_dcm *d) { return d->ts_uid.c_str(); }
 const char *kk_dcm__path(const kk_dcm *d) { return d->path.c_str(); }
+
+static std::string missing_pixel_attrs(DcmItem *ds)
+{
+    static const DcmTagKey need[] = { DCM_SamplesPerPixel, DCM_PhotometricInterpretation,
+                                      DCM_Rows, DCM_Columns, DCM_BitsAllocated,
+                                      DCM_BitsStored, DCM_HighBit, DCM_PixelRepresentation };
+    std::string s;
+    if (!ds || !ds->tagExists(DCM_PixelData))
+        return s;
+    for (const DcmTagKey &k : need) {
+        DcmElement *e = NULL;
+        if (ds->findAndGetElement(k, e, OFFalse).good() && e && e->getLength() > 0)
+            continue;
+        if (!s.empty())
+            s += ", ";
+        s += tag_words(k);
+    }
+    return s;
+}
+
+const char *kk_dcm__missing_pixel_attrs(kk_dcm *d, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", d ? missing_pixel_attrs(d->ds).c_str() : "");
+    return buf;
+}
+
+const char *kk_dcm__condition_words(unsigned short module, unsigned short code)
+{
+    return dicom_words(OFCondition(module, code, OF_error, ""));
+}
 void *kk_dcm__dcmtk_dataset(kk_dcm *d)
 {
     /* whoever holds the DCMTK data set may change the pixels */
@@ -972,7 +1002,13 @@ static kk_status save_with(kk_dcm *d, kk_ctx *ctx, const char *what, Writer writ
         OFCondition cond = write(out, d->out_xfer != EXS_Unknown ? d->out_xfer : d->ds->getOriginalXfer());
         if (cond.bad()) {
             const char *words = dicom_words(cond);
-            if (words) /* the input's fault: name the input */
+            std::string lacks = missing_pixel_attrs(d->ds);
+            if (words && !lacks.empty()) /* what DCMTK's pixel codecs looked for */
+                st = kk__fail(ctx, KK_ENOTDICOM, "cannot write the de-identified '%s': its Pixel "
+                              "Data (7FE0,0010) cannot be decoded or re-encoded without %s "
+                              "(Image Pixel Module, Type 1), which the input lacks",
+                              d->path.c_str(), lacks.c_str());
+            else if (words) /* the input's fault: name the input */
                 st = kk__fail(ctx, KK_ENOTDICOM, "cannot write the de-identified '%s': %s",
                               d->path.c_str(), words);
             else if (strncmp(what, "/proc/self/fd/", 14) == 0)

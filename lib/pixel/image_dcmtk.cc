@@ -558,9 +558,15 @@ static kk_status decode(kk_image **out, kk_ctx *ctx, kk_dcm *dcm, const char *pa
         std::unique_ptr<DcmDataset> tmp(scratch_copy(ds, pix));
         OFCondition c = tmp->chooseRepresentation(EXS_LittleEndianExplicit, NULL);
         DcmPixelData *np = top_pixels(tmp.get());
-        if (c.bad() || !np)
+        if (c.bad() || !np) {
+            char lacks[256];
+            const char *words = c.bad() ? kk_dcm__condition_words(c.module(), c.code()) : NULL;
+            if (*kk_dcm__missing_pixel_attrs(dcm, lacks, sizeof lacks))
+                return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': %s "
+                                "missing (Image Pixel Module, Type 1)", path, lacks);
             return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': %s", path,
-                            c.bad() ? c.text() : "decoder failure");
+                            words ? words : c.bad() ? c.text() : "decoder failure");
+        }
         /* the decoder may have converted colour and changed the layout */
         int frames = img->frames;
         st = read_layout(img.get(), ctx, tmp.get(), &ybr422, &planar);

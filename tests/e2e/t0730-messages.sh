@@ -36,6 +36,16 @@ gl = struct.unpack("<I", new[g + 8:g + 12])[0] + len(uid) - n
 new = new[:g + 8] + struct.pack("<I", gl) + new[g + 12:]
 open(out + "/ts-escape.dcm", "wb").write(new)
 EOF
+# a JPEG image without (0028,0103) PixelRepresentation: DCMTK's decoder says "Tag not found"
+"$PYTHON" - "$CORPUS/burned_in/orthanc__TS-1.2.840.10008.1.2.4.50.dcm" "$WORK/jpeg/no-pixrep.dcm" <<'EOF' \
+    || fail "cannot make the JPEG test file"
+import os, sys
+import pydicom
+ds = pydicom.dcmread(sys.argv[1])
+del ds.PixelRepresentation
+os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
+ds.save_as(sys.argv[2])
+EOF
 
 # msg NAME FILE TEXT...: deid FILE fails (exit 1); stderr names FILE and holds each TEXT
 msg() {
@@ -63,6 +73,14 @@ if grep -q $'\x1b\|\x07' "$WORK/ts-escape.err"; then
 else
     ok "ts-escape: no raw control byte on stderr"
 fi
+# the pixels cannot be decoded to find burned-in text: which element is missing
+timeout -k 5 60 "$KAKOU" deid -p jp-anonymized -o "$WORK/out-jpeg" "$WORK/jpeg/no-pixrep.dcm" 2>"$WORK/jpeg.err"
+rc=$?
+[ $rc = 1 ] && ok "jpeg without PixelRepresentation: exit 1" || fail "jpeg: exit $rc, wanted 1"
+grep -Fq "cannot decode the pixels of '$WORK/jpeg/no-pixrep.dcm': (0028,0103) PixelRepresentation missing" \
+    "$WORK/jpeg.err" && ok "jpeg: names (0028,0103) PixelRepresentation" \
+    || { fail "jpeg: the missing element is not named"; cat "$WORK/jpeg.err"; }
+if grep -Fq "Tag not found" "$WORK/jpeg.err"; then fail "jpeg: DCMTK's 'Tag not found' reaches the user"; fi
 # a file name with terminal escapes (names come from folders users are handed)
 evil="$WORK/made/"$'\e]0;owned\a\e[31m'"red.dcm"
 cp "$L/len-meta.dcm" "$evil"
