@@ -107,7 +107,7 @@ static bool valid_ae(const char *s, size_t n)
 int kk_cmd_gateway(int argc, char **argv)
 {
     kk_cli cli = { "gateway", KK_LOG_WARN, false };
-    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0 };
+    kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     const char *listen = NULL, *forward = NULL, *spool = NULL, *db_path = NULL;
     const char *allow_arg = NULL, *bind_addr = NULL, *report_path = NULL;
     long jobs = 8, attempts = 5;
@@ -252,7 +252,7 @@ int kk_cmd_gateway(int argc, char **argv)
                      kk_profile_name(profile));
         goto out;
     }
-    if (pa.key_path && kk_key_load(&key, ctx, pa.key_path) != KK_OK) {
+    if (pa.key_path && kk_cli_load_key(&cli, ctx, pa.key_path, pa.passphrase_file, &key) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;
     }
