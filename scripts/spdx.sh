@@ -36,7 +36,7 @@ files() {
 # the comment style for a file, or nothing when it is not a source file
 style() {
     case "$1" in
-    fuzz/corpus/* | fuzz/regress/* | testdata/* | */testdata/*) return ;;
+    build/* | fuzz/corpus/* | fuzz/regress/* | testdata/* | */testdata/*) return ;;
     *.c | *.h | *.cc | *.cpp | *.hpp | *.map) echo c ;;
     *.kkp) echo kkp ;;
     *.1 | *.5 | *.3 | *.7) echo roff ;;
