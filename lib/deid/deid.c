@@ -1279,6 +1279,15 @@ kk_status kk_deid_file_publish(kk_deid *d, kk_ctx *ctx, const char *in_path, con
         kk__fail(ctx, st, "cannot write the output of '%s': %s", in_path, why);
         goto out;
     }
+    /* a name taken by other content fails before anything is committed:
+     * the store must not record an output that will not appear */
+    struct stat taken;
+    if (stat(final, &taken) == 0 && !same_content(of.path, final)) {
+        st = kk__fail(ctx, KK_EEXISTS, "cannot write the output of '%s': '%s' already exists "
+                      "with other content (another input has the same SOP Instance UID)",
+                      in_path, rel);
+        goto out;
+    }
     st = commit_rows(d, ctx, in_path, of.path, rel, p3, before_publish, payload);
     if (st != KK_OK)
         goto out;

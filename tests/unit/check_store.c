@@ -477,6 +477,79 @@ static long long expected_distinct(int workers)
     return PER_THREAD / 2 + (long long)workers * (PER_THREAD / 2);
 }
 
+/* ---- claims (kk_store_claim_input, kk_store_commit_output) ----------- */
+
+static int present_yes(void *payload, const kk_store_output *rec)
+{
+    (void)payload;
+    return strcmp(rec->path, "a/b/c.dcm") == 0 && rec->size == 42 &&
+           strcmp(rec->digest, "0f0f") == 0;
+}
+
+static int present_no(void *payload, const kk_store_output *rec)
+{
+    (void)payload;
+    (void)rec;
+    return 0;
+}
+
+static kk_store_claim claim(kk_store *s, const char *digest, const char *folder,
+                            kk_store_present_fn fn)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store_claim c = (kk_store_claim)-1;
+    kk_store_output rec;
+    ck_assert_msg(kk_store_claim_input(s, ctx, digest, folder, fn, NULL, &c, &rec) == KK_OK,
+                  "claim: %s", kk_error_message(ctx));
+    kk_ctx_free(ctx);
+    return c;
+}
+
+START_TEST(claims)
+{
+    kk_store *a = open_store(dbpath, key), *b = open_store(dbpath, key);
+    kk_ctx *ctx = kk_ctx_new();
+    /* a claims x; b, another run alive in this very process, finds it busy */
+    ck_assert_int_eq(claim(a, "x", "1:2", present_no), KK_CLAIM_MINE);
+    ck_assert_int_eq(claim(b, "x", "1:2", present_no), KK_CLAIM_BUSY);
+    ck_assert_int_eq(claim(a, "x", "1:2", present_no), KK_CLAIM_MINE); /* its own again */
+    /* a's output is committed with its audit row and rows pending */
+    ck_assert_int_eq(kk_store__record_uid(a, ctx, "2.25.77", "1.2.3.77"), KK_OK);
+    kk_audit_entry e = { "pseudo", "1.0", "d0d0", "x", "0f0f", "2.25.77", "ok" };
+    kk_store_output o = { "a/b/c.dcm", 42, "0f0f", "1:2" };
+    ck_assert_int_eq(kk_store_commit_output(a, ctx, "x", &e, &o), KK_OK);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM uids WHERE new_uid='2.25.77'"), 1);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE input_digest='x' AND "
+                             "status='ok' AND output_digest='0f0f'"), 1);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT output_size FROM inputs WHERE input_digest='x'"), 42);
+    /* done before only where the output is; absent in the same folder
+     * while a lives: about to appear, busy; in another folder: b's again */
+    ck_assert_int_eq(claim(b, "x", "1:2", present_yes), KK_CLAIM_DONE);
+    ck_assert_int_eq(claim(b, "x", "1:2", present_no), KK_CLAIM_BUSY);
+    ck_assert_int_eq(claim(b, "x", "9:9", present_no), KK_CLAIM_MINE);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM inputs WHERE input_digest='x' AND "
+                             "output_path IS NULL"), 1);
+    /* a claim by a process that is gone is taken over */
+    ck_assert_int_eq(claim(a, "y", "1:2", present_no), KK_CLAIM_MINE);
+    sql_exec(dbpath, "UPDATE inputs SET owner = substr(owner, 1, instr(substr(owner, "
+                     "instr(owner, ' ') + 1), ' ') + instr(owner, ' ')) || '2147483646 12345', "
+                     "run_id = 'dead' WHERE input_digest = 'y'");
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM inputs WHERE owner LIKE "
+                             "'% 2147483646 12345'"), 1);
+    ck_assert_int_eq(claim(b, "y", "1:2", present_no), KK_CLAIM_MINE);
+    /* from another machine: held for an hour, then taken over */
+    sql_exec(dbpath, "UPDATE inputs SET owner = 'elsewhere - 1 1', run_id = 'far', "
+                     "claimed = strftime('%s','now') WHERE input_digest = 'y'");
+    ck_assert_int_eq(claim(a, "y", "1:2", present_no), KK_CLAIM_BUSY);
+    sql_exec(dbpath, "UPDATE inputs SET claimed = strftime('%s','now') - 7200 "
+                     "WHERE input_digest = 'y'");
+    ck_assert_int_eq(claim(a, "y", "1:2", present_no), KK_CLAIM_MINE);
+    kk_ctx_free(ctx);
+    close_store(a);
+    close_store(b);
+}
+END_TEST
+
 START_TEST(threads_lose_nothing)
 {
     kk_store *s = open_store(dbpath, key);
@@ -720,6 +793,7 @@ Suite *store_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, threads_lose_nothing);
+    tcase_add_test(tc, claims);
     tcase_add_test(tc, processes_lose_nothing);
     suite_add_tcase(s, tc);
 
