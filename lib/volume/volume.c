@@ -621,23 +621,49 @@ void kk_vol__render_front(const kk_volume *vol, const uint8_t *mask, int w, int 
                     *dp = (float)P[1];
             }
     });
-    /* Lambert shading, light from the viewer and a little above */
+    /* fill pinholes, then smooth the depth a little (3x3 mean) */
+    float far = -1e30f, near = 1e30f;
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        if (depth[i] < 1e29f) {
+            far = fmaxf(far, depth[i]);
+            near = fminf(near, depth[i]);
+        }
+    float *sm = kk__malloc((size_t)w * h * sizeof *sm);
+    if (!sm) {
+        free(depth);
+        return;
+    }
+    for (int v = 0; v < h; v++)
+        for (int u = 0; u < w; u++) {
+            double sum = 0;
+            int cnt = 0;
+            for (int dv = -1; dv <= 1; dv++)
+                for (int du = -1; du <= 1; du++) {
+                    int uu = u + du, vv = v + dv;
+                    if (uu < 0 || vv < 0 || uu >= w || vv >= h)
+                        continue;
+                    float d = depth[(size_t)vv * w + uu];
+                    sum += d < 1e29f ? d : far + 50;
+                    cnt++;
+                }
+            sm[(size_t)v * w + u] = (float)(sum / cnt);
+        }
+    /* Lambert shading, light from the viewer and a little above; what is
+     * nearer is brighter (half as bright 8 cm deeper) */
     double L[3] = { 0, -0.45, 0.89 };
     for (int v = 1; v < h - 1; v++)
         for (int u = 1; u < w - 1; u++) {
             size_t i = (size_t)v * w + u;
             if (depth[i] > 1e29f)
                 continue;
-            float l = depth[i - 1] < 1e29f ? depth[i - 1] : depth[i];
-            float r = depth[i + 1] < 1e29f ? depth[i + 1] : depth[i];
-            float t = depth[i - w] < 1e29f ? depth[i - w] : depth[i];
-            float b = depth[i + w] < 1e29f ? depth[i + w] : depth[i];
-            double gx = (r - l) / (2 * px), gy = (b - t) / (2 * px);
+            double gx = (sm[i + 1] - sm[i - 1]) / (2 * px), gy = (sm[i + w] - sm[i - w]) / (2 * px);
             double nrm[3] = { -gx, -gy, 1 };
-            double len = sqrt(dot3(nrm, nrm));
-            double lam = dot3(nrm, L) / len;
-            double shade = 30 + 225 * (lam > 0 ? lam : 0);
+            double lam = dot3(nrm, L) / sqrt(dot3(nrm, nrm));
+            double cue = 1 - 0.5 * (sm[i] - near) / 40.0;
+            cue = cue < 0.2 ? 0.2 : cue > 1 ? 1 : cue;
+            double shade = 20 + 235 * (lam > 0 ? lam : 0) * cue;
             out[i] = (uint8_t)(shade > 255 ? 255 : shade);
         }
+    free(sm);
     free(depth);
 }
