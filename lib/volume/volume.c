@@ -338,16 +338,20 @@ int kk_vol__find_face(const kk_volume *vol, kk_vol_face *f, uint8_t *out_mask)
     f->top = top;
     /* the cranium: 3 to 7 cm below the vertex */
     double w[256], d[256], c[256];
-    int nw = 0;
+    int nw = 0, first = -1, last = -1;
     for (int b = bin_of(&pr, top - 70); b <= bin_of(&pr, top - 30) && nw < 256; b++) {
         if (pr.maxx[b] < pr.minx[b])
             continue;
+        if (first < 0)
+            first = b;
+        last = b;
         w[nw] = pr.maxx[b] - pr.minx[b];
         d[nw] = pr.maxy[b] - pr.miny[b];
         c[nw] = 0.5 * (pr.maxx[b] + pr.minx[b]);
         nw++;
     }
-    if (nw < 20) {
+    /* thick slices fill few 1 mm bins: what counts is the height covered */
+    if (nw < 3 || (last - first) * BIN_MM < 20) {
         snprintf(f->why, sizeof f->why, "covers less than 2 cm of a cranium");
         goto out;
     }
