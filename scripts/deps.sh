@@ -21,6 +21,7 @@ PACKAGES="build-essential pkg-config
  libicu-dev libmecab-dev mecab-ipadic-utf8
  libopencv-core-dev libopencv-imgproc-dev
  libgdcm-tools dicom3tools python3-pydicom python3-numpy python3-pil
+ python3-opencv opencv-data
  fonts-dejavu-core fonts-ipafont-gothic
  mawk procps mount strace valgrind openssl
  orthanc orthanc-dev curl"
@@ -44,6 +45,9 @@ present() {
         command -v "$t" >/dev/null 2>&1 || return 1
     done
     /usr/bin/python3 -c 'import pydicom, numpy, PIL' >/dev/null 2>&1 || return 1
+    # the defacing tests (t094x) render skin surfaces and run OpenCV's face cascades
+    /usr/bin/python3 -c 'import cv2' >/dev/null 2>&1 || return 1
+    [ -f /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || return 1
     [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || return 1
     [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || return 1
     # the Orthanc plugin's build and tests (t0974), and bench/network.sh

@@ -4,10 +4,14 @@
  * people to check a batch at a glance. Nothing else is written.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "walk.h"
 
 static void help(void)
 {
@@ -25,9 +29,63 @@ static void help(void)
            "      --width N           thumbnail width in pixels (default 320)\n"
            "      --columns N         files per row (default 3)\n"
            "      --after-only        leave out the original pixels\n"
+           "      --faces             instead: for each head CT or MR volume among the\n"
+           "                          files and folders, its skin surface seen from the\n"
+           "                          front before and after the profile's defacing\n"
            "\n" KK_CLI_COMMON_HELP "\n"
            "exit status: 0 sheet written, 1 some files could not be read (the sheet\n"
            "crosses them out), 2 usage, profile or output error\n");
+}
+
+typedef struct path_list {
+    char **v;
+    size_t n, cap;
+    bool failed;
+} path_list;
+
+static int collect_one(const char *path, const char *rel, const struct stat *sb, void *payload)
+{
+    (void)rel;
+    (void)sb;
+    path_list *l = payload;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        char **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv) {
+            l->failed = true;
+            return 1;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(path))) {
+        l->failed = true;
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+/* --faces: the inputs as volumes (kk_deid_review_faces()) */
+static int review_faces(const kk_cli *cli, kk_deid *deid, kk_ctx *ctx, int argc, char **argv,
+                        const char *out)
+{
+    path_list l = { NULL, 0, 0, false };
+    size_t errors = 0, heads = 0;
+    for (int i = 0; i < argc && !l.failed; i++)
+        kk_walk(cli, argv[i], false, collect_one, &l, &errors);
+    kk_status st = l.failed ? KK_ENOMEM
+                            : kk_deid_review_faces(deid, ctx, (const char *const *)l.v, l.n, out,
+                                                   &heads);
+    for (size_t i = 0; i < l.n; i++)
+        free(l.v[i]);
+    free(l.v);
+    if (st != KK_OK) {
+        kk_cli_error(cli, "%s", l.failed ? "out of memory" : kk_error_message(ctx));
+        return st == KK_EINVAL ? KK_EXIT_FAILED : KK_EXIT_USAGE;
+    }
+    kk_cli_info(cli, "wrote %s: %zu head(s), before and after", out, heads);
+    return errors ? KK_EXIT_FAILED : KK_EXIT_OK;
 }
 
 static void on_error(const char *path, const char *message, void *payload)
@@ -42,13 +100,15 @@ int kk_cmd_review(int argc, char **argv)
     kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     kk_review_options ro = KK_REVIEW_OPTIONS_INIT;
     const char *out = NULL;
-    enum { OPT_WIDTH = 0x2001, OPT_COLUMNS, OPT_AFTER };
+    enum { OPT_WIDTH = 0x2001, OPT_COLUMNS, OPT_AFTER, OPT_FACES };
+    bool faces = false;
     static const struct option longopts[] = {
         KK_CLI_PROFILE_LONG,
         { "output", required_argument, NULL, 'o' },
         { "width", required_argument, NULL, OPT_WIDTH },
         { "columns", required_argument, NULL, OPT_COLUMNS },
         { "after-only", no_argument, NULL, OPT_AFTER },
+        { "faces", no_argument, NULL, OPT_FACES },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -73,6 +133,7 @@ int kk_cmd_review(int argc, char **argv)
                 return kk_cli_usage_error(&cli, "--columns takes 1 to 64");
             break;
         case OPT_AFTER: ro.after_only = 1; break;
+        case OPT_FACES: faces = true; break;
         case 'h': help(); return KK_EXIT_OK;
         default:
             if (kk_cli_common_option(&cli, c, optarg))
@@ -85,7 +146,7 @@ int kk_cmd_review(int argc, char **argv)
     if (optind >= argc)
         return kk_cli_usage_error(&cli, "give at least one FILE");
     /* without a profile, the Basic Profile with its pixel option */
-    if (!pa.profile && pa.noptions == 0) {
+    if (!pa.profile && pa.noptions == 0 && !faces) {
         pa.options[pa.noptions++] = "clean-pixel-data";
         pa.options[pa.noptions] = NULL;
     }
@@ -97,6 +158,10 @@ int kk_cmd_review(int argc, char **argv)
     ro.payload = &cli;
     if (kk_cli_open_deciding_run(&cli, ctx, &pa, &run) != KK_OK)
         goto out;
+    if (faces) {
+        rc = review_faces(&cli, run.deid, ctx, argc - optind, argv + optind, out);
+        goto out;
+    }
     if (kk_deid_review(run.deid, ctx, (const char *const *)argv + optind, (size_t)(argc - optind),
                        out, &ro, &failed) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));

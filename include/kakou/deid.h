@@ -267,6 +267,18 @@ typedef struct kk_deid_prepared {
 KK_API kk_status kk_deid_prepare(kk_deid *deid, kk_ctx *ctx, const char *const *paths,
                                  size_t npaths, kk_deid_prepared *out);
 
+/**
+ * Write a PNG for people to check defacing at a glance: for each head CT
+ * or MR volume among paths (grouped as kk_deid_prepare() does), its skin
+ * surface seen from the front, depth-shaded, 1 mm a pixel, before (left)
+ * and after (right) the profile's `deface` (after = before when it is
+ * off). The left column shows faces: protect the file as the inputs.
+ * @param heads  may be NULL; how many heads were drawn
+ * @return KK_OK; KK_EINVAL when there is no head volume; KK_EIO
+ */
+KK_API kk_status kk_deid_review_faces(kk_deid *deid, kk_ctx *ctx, const char *const *paths,
+                                      size_t npaths, const char *png_path, size_t *heads);
+
 /** A box of burned-in text, as kk_deid_explain() reports it. */
 typedef struct kk_explain_box {
     int frame; /**< 0-based; -1 for every frame */

@@ -45,10 +45,20 @@ typedef struct entry {
     size_t n, cap;
 } entry;
 
+/* kk_deface__render(): front views of each head, before and after */
+typedef struct render_sink {
+    int size;          /* a tile is size x size */
+    uint8_t *tiles;    /* pairs of tiles, before then after */
+    int n, cap;        /* pairs */
+} render_sink;
+
 struct kk_deface {
     entry *e;
     size_t n;
+    render_sink *sink; /* set while rendering: no patches are kept */
 };
+
+#define RENDER_MM 1.0
 
 static double now(void)
 {
@@ -344,6 +354,23 @@ static kk_status one_volume(kk_deface *df, kk_ctx *ctx, slice *all, size_t nall,
         goto out;
     }
     stats->heads += face.head;
+    render_sink *rs = df->sink;
+    uint8_t *tile = NULL;
+    if (rs && face.head) {
+        if (rs->n == rs->cap) {
+            int cap = rs->cap ? rs->cap * 2 : 4;
+            uint8_t *nt = kk__realloc(rs->tiles, (size_t)cap * 2 * rs->size * rs->size);
+            if (!nt) {
+                st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+                goto out;
+            }
+            rs->tiles = nt;
+            rs->cap = cap;
+        }
+        tile = rs->tiles + (size_t)rs->n++ * 2 * rs->size * rs->size;
+        kk_vol__render_front(&vol, mask, rs->size, rs->size, RENDER_MM, tile);
+        memcpy(tile + (size_t)rs->size * rs->size, tile, (size_t)rs->size * rs->size);
+    }
     if (!face.face) {
         stats->seconds += now() - t0;
         goto out;
@@ -356,7 +383,17 @@ static kk_status one_volume(kk_deface *df, kk_ctx *ctx, slice *all, size_t nall,
     }
     stats->faces++;
     stats->voxels += nch;
-    for (size_t k = 0; k < ns; k++) {
+    if (tile) {
+        /* the head as the defaced volume shows it */
+        kk_vol_face after;
+        if (kk_vol__find_face(&vol, &after, mask) != 0) {
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+            goto out;
+        }
+        kk_vol__render_front(&vol, mask, rs->size, rs->size, RENDER_MM,
+                             tile + (size_t)rs->size * rs->size);
+    }
+    for (size_t k = 0; rs == NULL && k < ns; k++) {
         const slice *sl = &s[order[k]];
         entry *en = &df->e[sl->entry];
         const uint8_t *ch = changed + k * plane;
@@ -390,9 +427,9 @@ static int cmp_series(const void *a, const void *b, void *payload)
     return c ? c : strcmp(x->path, y->path);
 }
 
-kk_status kk_deface__prepare(kk_deface **out, kk_ctx *ctx, const char *const *paths,
-                             size_t npaths, kk_deface_mode mode, bool required,
-                             kk_deface_stats *stats)
+static kk_status prepare(kk_deface **out, kk_ctx *ctx, const char *const *paths, size_t npaths,
+                         kk_deface_mode mode, bool required, kk_deface_stats *stats,
+                         render_sink *sink)
 {
     *out = NULL;
     memset(stats, 0, sizeof *stats);
@@ -402,6 +439,7 @@ kk_status kk_deface__prepare(kk_deface **out, kk_ctx *ctx, const char *const *pa
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
     df->n = npaths;
+    df->sink = sink;
     kk_status st = KK_OK;
     for (size_t i = 0; i < npaths && st == KK_OK; i++)
         if (!(df->e[i].path = kk__strdup(paths[i])))
@@ -447,6 +485,37 @@ kk_status kk_deface__prepare(kk_deface **out, kk_ctx *ctx, const char *const *pa
         return st;
     }
     *out = df;
+    return KK_OK;
+}
+
+kk_status kk_deface__prepare(kk_deface **out, kk_ctx *ctx, const char *const *paths,
+                             size_t npaths, kk_deface_mode mode, bool required,
+                             kk_deface_stats *stats)
+{
+    return prepare(out, ctx, paths, npaths, mode, required, stats, NULL);
+}
+
+kk_status kk_deface__render(kk_ctx *ctx, const char *const *paths, size_t npaths,
+                            kk_deface_mode mode, int size, uint8_t **tiles, int *heads)
+{
+    *tiles = NULL;
+    *heads = 0;
+    render_sink sink = { size, NULL, 0, 0 };
+    kk_deface_stats stats;
+    kk_deface *df = NULL;
+    kk_status st = prepare(&df, ctx, paths, npaths,
+                           mode == KK_DEFACE_OFF ? KK_DEFACE_REMOVE : mode, false, &stats, &sink);
+    kk_deface__free(df);
+    if (st != KK_OK) {
+        free(sink.tiles);
+        return st;
+    }
+    if (mode == KK_DEFACE_OFF) /* the profile keeps faces: after = before */
+        for (int i = 0; i < sink.n; i++)
+            memcpy(sink.tiles + ((size_t)2 * i + 1) * size * size,
+                   sink.tiles + (size_t)2 * i * size * size, (size_t)size * size);
+    *tiles = sink.tiles;
+    *heads = sink.n;
     return KK_OK;
 }
 

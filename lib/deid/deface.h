@@ -44,6 +44,15 @@ kk_status kk_deface__prepare(kk_deface **out, kk_ctx *ctx, const char *const *pa
 void kk_deface__free(kk_deface *df);
 
 /**
+ * For review: the skin surface of each head volume among paths, seen from
+ * the front (kk_vol__render_front(), 1 mm a pixel), before and after
+ * defacing in mode (OFF: after = before). *tiles (free()) holds *heads
+ * pairs of size x size 8-bit tiles, before then after.
+ */
+kk_status kk_deface__render(kk_ctx *ctx, const char *const *paths, size_t npaths,
+                            kk_deface_mode mode, int size, uint8_t **tiles, int *heads);
+
+/**
  * Put the defaced pixels of in_path (as named to kk_deface__prepare())
  * into dcm. *defaced tells whether anything changed.
  * @return KK_OK (also for an input of no head volume); the failure

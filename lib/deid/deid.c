@@ -43,6 +43,7 @@
 #include "deid/review.h"
 #include "pixel/image.h"
 #include "pixel/redact.h"
+#include "pixel/volume_io.h"
 #include "profile/profile_internal.h"
 #include "store/store_internal.h"
 #include "text/charset.h"
@@ -1362,6 +1363,41 @@ kk_status kk_deid_prepare(kk_deid *d, kk_ctx *ctx, const char *const *paths, siz
         out->voxels = stats.voxels;
         out->seconds = stats.seconds;
     }
+    return st;
+}
+
+kk_status kk_deid_review_faces(kk_deid *d, kk_ctx *ctx, const char *const *paths, size_t npaths,
+                               const char *png_path, size_t *heads)
+{
+    enum { TILE = 256 };
+    if (heads)
+        *heads = 0;
+    uint8_t *tiles = NULL;
+    int n = 0;
+    kk_status st = kk_deface__render(ctx, paths, npaths, d->deface, TILE, &tiles, &n);
+    if (st != KK_OK)
+        return st;
+    if (n == 0) {
+        free(tiles);
+        return kk__fail(ctx, KK_EINVAL, "no head CT or MR volume among the %zu file(s)", npaths);
+    }
+    /* one row a head: before | after, 8 pixels of gap */
+    int w = 2 * TILE + 8, h = n * TILE + (n - 1) * 8;
+    uint8_t *img = kk__calloc((size_t)w * h, 1);
+    if (!img) {
+        free(tiles);
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < n; i++)
+        for (int side = 0; side < 2; side++)
+            for (int y = 0; y < TILE; y++)
+                memcpy(img + (size_t)(i * (TILE + 8) + y) * w + side * (TILE + 8),
+                       tiles + ((size_t)(2 * i + side) * TILE + y) * TILE, TILE);
+    free(tiles);
+    st = kk_pixel__write_gray_png(ctx, png_path, img, w, h);
+    free(img);
+    if (st == KK_OK && heads)
+        *heads = (size_t)n;
     return st;
 }
 

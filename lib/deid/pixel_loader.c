@@ -148,3 +148,10 @@ kk_status kk_pixel__write_patch(kk_ctx *ctx, kk_dcm *dcm, const char *path,
     kk_status st = need(ctx);
     return st == KK_OK ? module->write_patch(ctx, dcm, path, patch) : st;
 }
+
+kk_status kk_pixel__write_gray_png(kk_ctx *ctx, const char *path, const uint8_t *gray, int w,
+                                   int h)
+{
+    kk_status st = need(ctx);
+    return st == KK_OK ? module->write_gray_png(ctx, path, gray, w, h) : st;
+}

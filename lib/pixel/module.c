@@ -17,4 +17,5 @@ __attribute__((visibility("default"))) const kk_pixel_module kk_pixel_module_v1 
     kk_deid_review,
     kk_pixel__read_frames,
     kk_pixel__write_patch,
+    kk_pixel__write_gray_png,
 };

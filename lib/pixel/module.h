@@ -35,6 +35,8 @@ typedef struct kk_pixel_module {
                              double intercept, float **out, int *frames, int *rows, int *columns);
     kk_status (*write_patch)(kk_ctx *ctx, kk_dcm *dcm, const char *path,
                              const kk_pixel_patch *patch);
+    kk_status (*write_gray_png)(kk_ctx *ctx, const char *path, const uint8_t *gray, int w,
+                                int h);
 } kk_pixel_module;
 
 #endif /* KK_PIXEL_MODULE_H */

@@ -49,6 +49,10 @@ kk_status kk_pixel__read_frames(kk_ctx *ctx, kk_dcm *dcm, const char *path, doub
 kk_status kk_pixel__write_patch(kk_ctx *ctx, kk_dcm *dcm, const char *path,
                                 const kk_pixel_patch *patch);
 
+/** Write w x h 8-bit gray pixels (row by row) as a PNG file. */
+kk_status kk_pixel__write_gray_png(kk_ctx *ctx, const char *path, const uint8_t *gray, int w,
+                                   int h);
+
 #ifdef __cplusplus
 }
 #endif

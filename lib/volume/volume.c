@@ -338,16 +338,20 @@ int kk_vol__find_face(const kk_volume *vol, kk_vol_face *f, uint8_t *out_mask)
     f->top = top;
     /* the cranium: 3 to 7 cm below the vertex */
     double w[256], d[256], c[256];
-    int nw = 0;
+    int nw = 0, first = -1, last = -1;
     for (int b = bin_of(&pr, top - 70); b <= bin_of(&pr, top - 30) && nw < 256; b++) {
         if (pr.maxx[b] < pr.minx[b])
             continue;
+        if (first < 0)
+            first = b;
+        last = b;
         w[nw] = pr.maxx[b] - pr.minx[b];
         d[nw] = pr.maxy[b] - pr.miny[b];
         c[nw] = 0.5 * (pr.maxx[b] + pr.minx[b]);
         nw++;
     }
-    if (nw < 20) {
+    /* thick slices fill few 1 mm bins: what counts is the height covered */
+    if (nw < 3 || (last - first) * BIN_MM < 20) {
         snprintf(f->why, sizeof f->why, "covers less than 2 cm of a cranium");
         goto out;
     }
@@ -621,23 +625,49 @@ void kk_vol__render_front(const kk_volume *vol, const uint8_t *mask, int w, int 
                     *dp = (float)P[1];
             }
     });
-    /* Lambert shading, light from the viewer and a little above */
+    /* fill pinholes, then smooth the depth a little (3x3 mean) */
+    float far = -1e30f, near = 1e30f;
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        if (depth[i] < 1e29f) {
+            far = fmaxf(far, depth[i]);
+            near = fminf(near, depth[i]);
+        }
+    float *sm = kk__malloc((size_t)w * h * sizeof *sm);
+    if (!sm) {
+        free(depth);
+        return;
+    }
+    for (int v = 0; v < h; v++)
+        for (int u = 0; u < w; u++) {
+            double sum = 0;
+            int cnt = 0;
+            for (int dv = -1; dv <= 1; dv++)
+                for (int du = -1; du <= 1; du++) {
+                    int uu = u + du, vv = v + dv;
+                    if (uu < 0 || vv < 0 || uu >= w || vv >= h)
+                        continue;
+                    float d = depth[(size_t)vv * w + uu];
+                    sum += d < 1e29f ? d : far + 50;
+                    cnt++;
+                }
+            sm[(size_t)v * w + u] = (float)(sum / cnt);
+        }
+    /* Lambert shading, light from the viewer and a little above; what is
+     * nearer is brighter (half as bright 8 cm deeper) */
     double L[3] = { 0, -0.45, 0.89 };
     for (int v = 1; v < h - 1; v++)
         for (int u = 1; u < w - 1; u++) {
             size_t i = (size_t)v * w + u;
             if (depth[i] > 1e29f)
                 continue;
-            float l = depth[i - 1] < 1e29f ? depth[i - 1] : depth[i];
-            float r = depth[i + 1] < 1e29f ? depth[i + 1] : depth[i];
-            float t = depth[i - w] < 1e29f ? depth[i - w] : depth[i];
-            float b = depth[i + w] < 1e29f ? depth[i + w] : depth[i];
-            double gx = (r - l) / (2 * px), gy = (b - t) / (2 * px);
+            double gx = (sm[i + 1] - sm[i - 1]) / (2 * px), gy = (sm[i + w] - sm[i - w]) / (2 * px);
             double nrm[3] = { -gx, -gy, 1 };
-            double len = sqrt(dot3(nrm, nrm));
-            double lam = dot3(nrm, L) / len;
-            double shade = 30 + 225 * (lam > 0 ? lam : 0);
+            double lam = dot3(nrm, L) / sqrt(dot3(nrm, nrm));
+            double cue = 1 - 0.5 * (sm[i] - near) / 40.0;
+            cue = cue < 0.2 ? 0.2 : cue > 1 ? 1 : cue;
+            double shade = 20 + 235 * (lam > 0 ? lam : 0) * cue;
             out[i] = (uint8_t)(shade > 255 ? 255 : shade);
         }
+    free(sm);
     free(depth);
 }

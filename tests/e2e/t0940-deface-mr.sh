@@ -7,6 +7,8 @@
 # after. Each output says so: RecognizableVisualFeatures NO, code 113102
 # in DeidentificationMethodCodeSequence, "face removed" in
 # DeidentificationMethod; the pixels changed, the slice count did not.
+# kakou review --faces draws the head before and after; OpenCV finds the
+# face in the first tile only. deface off leaves the pixels alone.
 . "$(dirname "$0")/lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
 MR="$CORPUS/volumes/mr-t1-head"
@@ -37,6 +39,18 @@ same=$(comm -12 "$WORK/in.md5" "$WORK/out.md5" | wc -l)
 [ "$same" -lt 176 ] || fail "no slice changed"
 [ "$(wc -l <"$WORK/out.md5")" = 176 ] || fail "positions lost"
 ok "$((176 - same)) of 176 slices changed"
+
+# kakou review --faces: kakou's own front render, before and after
+expect_exit 0 "$KAKOU" review -q --faces -p "$WORK/p.kkp" -o "$WORK/faces.png" "$MR"
+t=$("$PYTHON" "$D" tiles "$WORK/faces.png")
+if [ "$(wc -l <<<"$t")" = 1 ] && awk '{ exit !($2 >= 2 && $4 <= 1) }' <<<"$t"; then
+    ok "review --faces: $t (cascades)"
+else
+    fail "review --faces: $t"
+fi
+# no head among the inputs: exit 1, no sheet
+expect_exit 1 "$KAKOU" review -q --faces -p "$WORK/p.kkp" -o "$WORK/none.png" "$CORPUS/volumes/README.md" 2>/dev/null
+[ -e "$WORK/none.png" ] && fail "a sheet without heads"
 
 # deface off: Pixel Data byte for byte
 printf 'profile t0940off\nversion 1\ninherit dicom-basic\ndeface off\n' >"$WORK/off.kkp"

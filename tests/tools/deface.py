@@ -16,6 +16,8 @@ the front, OpenCV's face detectors on that render, and a brain-mask check.
                                  cascades (opencv-data) find one; prints
                                  "views-with-face N of M (...)"
   deface.py pixels DIR           "IPP md5" of each object's raw Pixel Data
+  deface.py tiles PNG            for a `kakou review --faces` sheet, per head:
+                                 "before N after M", cascades finding a face
   deface.py brain BEFORE AFTER   prints "brain-kept F" for a head phantom:
       the fraction of voxels inside the phantom's brain whose values did
       not change (slices matched by ImagePositionPatient)
@@ -351,6 +353,15 @@ def main():
         votes = [faces_in(render(P, yaw)) for yaw in yaws]
         print("views-with-face %d of %d (cascades %s)" % (sum(v >= 2 for v in votes), len(votes),
                                                        ",".join(map(str, votes))))
+    elif cmd == "tiles":
+        # a `kakou review --faces` sheet: 256-pixel tiles, 8 apart, one row
+        # a head, before | after; the cascades agreeing on each
+        img = cv2.imread(sys.argv[2], cv2.IMREAD_GRAYSCALE)
+        if img is None or img.shape[1] != 520:
+            sys.exit("not a review --faces sheet")
+        for y in range(0, img.shape[0], 264):
+            print("before %d after %d" % (faces_in(img[y:y + 256, 0:256]),
+                                          faces_in(img[y:y + 256, 264:520])))
     elif cmd == "pixels":
         # the raw Pixel Data of every object, by ImagePositionPatient
         for root, _, files in os.walk(sys.argv[2]):

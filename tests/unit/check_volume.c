@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/unit/check_volume.c - lib/volume/volume.c: slice order, the head
+ * and face tests, and the cut, on analytic phantoms built here in memory
+ * (an ellipsoid head with brow, nose, lips and a brain; a body cylinder;
+ * a head with no face), in axial and sagittal slices.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "volume/volume.h"
+
+static bool ell(const double p[3], double cx, double cy, double cz, double a, double b, double c)
+{
+    double x = (p[0] - cx) / a, y = (p[1] - cy) / b, z = (p[2] - cz) / c;
+    return x * x + y * y + z * z <= 1;
+}
+
+static bool brain(const double p[3])
+{
+    return ell(p, 0, 0, 20, 60, 80, 76) && !(p[1] < -25 && p[2] < 5);
+}
+
+enum { HEAD, FACELESS, BODY };
+
+/* CT values (HU) of a phantom at patient position p. */
+static float value(int kind, const double p[3])
+{
+    if (kind == BODY)
+        return (p[0] / 170) * (p[0] / 170) + (p[1] / 110) * (p[1] / 110) <= 1 ? 40 : -1000;
+    bool in = ell(p, 0, 0, -10, 75, 95, 120);
+    if (kind == HEAD)
+        in = in || ell(p, 0, -91, 14, 50, 6, 16) || ell(p, 0, -92, -28, 12, 22, 28) ||
+             ell(p, 0, -87, -64, 24, 9, 5) || ell(p, 0, -87, -76, 22, 9, 5) ||
+             ell(p, 0, -78, -100, 30, 14, 14);
+    if (!in)
+        return -1000;
+    if (brain(p))
+        return 35;
+    return ell(p, 0, 0, -10, 69, 89, 114) && !ell(p, 0, 0, -10, 63, 83, 108) ? 1100 : 40;
+}
+
+/* 100 x 100 x 100 voxels of 2.5 mm around the origin. */
+static void make(kk_volume *v, int kind, bool sagittal)
+{
+    memset(v, 0, sizeof *v);
+    v->nx = v->ny = v->nz = 100;
+    v->dc = v->dr = v->dz = 2.5;
+    v->ct = true;
+    double row[3] = { 1, 0, 0 }, col[3] = { 0, 1, 0 };
+    if (sagittal) {
+        double r2[3] = { 0, 1, 0 }, c2[3] = { 0, 0, -1 };
+        memcpy(row, r2, sizeof row);
+        memcpy(col, c2, sizeof col);
+    }
+    memcpy(v->row, row, sizeof row);
+    memcpy(v->col, col, sizeof col);
+    v->normal[0] = row[1] * col[2] - row[2] * col[1];
+    v->normal[1] = row[2] * col[0] - row[0] * col[2];
+    v->normal[2] = row[0] * col[1] - row[1] * col[0];
+    for (int i = 0; i < 3; i++)
+        v->origin[i] = -124 * (row[i] + col[i] + v->normal[i]);
+    v->v = malloc(sizeof(float) * 100 * 100 * 100);
+    ck_assert_ptr_nonnull(v->v);
+    size_t idx = 0;
+    for (int k = 0; k < 100; k++)
+        for (int r = 0; r < 100; r++)
+            for (int c = 0; c < 100; c++) {
+                double p[3];
+                for (int i = 0; i < 3; i++)
+                    p[i] = v->origin[i] + 2.5 * (c * row[i] + r * col[i] + k * v->normal[i]);
+                v->v[idx++] = value(kind, p);
+            }
+}
+
+START_TEST(test_order)
+{
+    double row[3] = { 1, 0, 0 }, col[3] = { 0, 0.8, -0.6 }; /* tilted */
+    double n[3] = { 0, 0.6, 0.8 };
+    double ipp[6][3];
+    int perm[6] = { 3, 0, 5, 1, 4, 2 };
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 3; j++)
+            ipp[i][j] = 10 + perm[i] * 1.5 * n[j];
+    size_t order[6];
+    double dz = 0;
+    ck_assert_int_eq(kk_vol__order((const double(*)[3])ipp, 6, row, col, order, &dz), 0);
+    ck_assert(fabs(dz - 1.5) < 1e-9);
+    for (int k = 0; k < 6; k++)
+        ck_assert_int_eq(perm[order[k]], k);
+    /* a gap: not a volume */
+    ipp[2][0] += 0;
+    for (int j = 0; j < 3; j++)
+        ipp[2][j] = 10 + 9 * 1.5 * n[j];
+    ck_assert_int_eq(kk_vol__order((const double(*)[3])ipp, 6, row, col, order, &dz), -1);
+    /* two slices at one place */
+    ck_assert_int_eq(kk_vol__order((const double(*)[3])ipp, 1, row, col, order, &dz), -1);
+}
+END_TEST
+
+static void check_head(bool sagittal)
+{
+    kk_volume v;
+    make(&v, HEAD, sagittal);
+    size_t n = 100 * 100 * 100;
+    float *before = malloc(sizeof(float) * n);
+    uint8_t *mask = malloc(n), *changed = malloc(n);
+    memcpy(before, v.v, sizeof(float) * n);
+    kk_vol_face f;
+    ck_assert_int_eq(kk_vol__find_face(&v, &f, mask), 0);
+    ck_assert_msg(f.head && f.face, "%s", f.why);
+    ck_assert_msg(f.nose_z > -50 && f.nose_z < -15, "nose %.1f nasion %.1f", f.nose_z, f.nasion_z);
+    ck_assert(fabs(f.nasion_z - 2) < 8);
+    ck_assert(fabs(f.width - 150) < 35);
+    size_t nch = kk_vol__deface(&v, &f, KK_DEFACE_REMOVE, mask, changed);
+    ck_assert(nch > 1000);
+    /* the brain is untouched, the nose tip and lips are gone */
+    size_t in = 0, same = 0, idx = 0;
+    bool nose_gone = false, lips_gone = false;
+    for (int k = 0; k < 100; k++)
+        for (int r = 0; r < 100; r++)
+            for (int c = 0; c < 100; c++, idx++) {
+                double p[3];
+                for (int i = 0; i < 3; i++)
+                    p[i] = v.origin[i] + 2.5 * (c * v.row[i] + r * v.col[i] + k * v.normal[i]);
+                if (brain(p)) {
+                    in++;
+                    same += v.v[idx] == before[idx];
+                }
+                if (fabs(p[0]) < 2 && fabs(p[1] + 110) < 2 && fabs(p[2] + 28) < 2)
+                    nose_gone = before[idx] > -500 && v.v[idx] == -1000;
+                if (fabs(p[0]) < 2 && fabs(p[1] + 92) < 2 && fabs(p[2] + 64) < 2)
+                    lips_gone = before[idx] > -500 && v.v[idx] == -1000;
+            }
+    ck_assert(in > 10000);
+    ck_assert_uint_eq(same, in);
+    ck_assert(nose_gone);
+    ck_assert(lips_gone);
+    free(before);
+    free(mask);
+    free(changed);
+    free(v.v);
+}
+
+START_TEST(test_head_axial) { check_head(false); }
+END_TEST
+
+START_TEST(test_head_sagittal) { check_head(true); }
+END_TEST
+
+START_TEST(test_not_faces)
+{
+    kk_volume v;
+    kk_vol_face f;
+    make(&v, BODY, false);
+    ck_assert_int_eq(kk_vol__find_face(&v, &f, NULL), 0);
+    ck_assert(!f.head && !f.face);
+    ck_assert_uint_eq(kk_vol__deface(&v, &f, KK_DEFACE_REMOVE, NULL, NULL), 0);
+    free(v.v);
+    make(&v, FACELESS, false);
+    ck_assert_int_eq(kk_vol__find_face(&v, &f, NULL), 0);
+    ck_assert(f.head);
+    ck_assert_msg(!f.face, "a face on a plain ellipsoid");
+    free(v.v);
+}
+END_TEST
+
+START_TEST(test_render)
+{
+    kk_volume v;
+    make(&v, HEAD, false);
+    size_t n = 100 * 100 * 100;
+    uint8_t *mask = malloc(n), *img = malloc(200 * 200);
+    kk_vol_face f;
+    ck_assert_int_eq(kk_vol__find_face(&v, &f, mask), 0);
+    kk_vol__render_front(&v, mask, 200, 200, 1.5, img);
+    /* the head fills the middle, the corners are background */
+    ck_assert_int_eq(img[0], 0);
+    ck_assert_int_eq(img[200 * 200 - 1], 0);
+    ck_assert(img[100 * 200 + 100] > 0);
+    free(mask);
+    free(img);
+    free(v.v);
+}
+END_TEST
+
+static Suite *volume_suite(void)
+{
+    Suite *s = suite_create("volume");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_order);
+    tcase_add_test(tc, test_head_axial);
+    tcase_add_test(tc, test_head_sagittal);
+    tcase_add_test(tc, test_not_faces);
+    tcase_add_test(tc, test_render);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(volume_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
