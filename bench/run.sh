@@ -116,3 +116,10 @@ if [ -z "$BENCH_ONLY" ] || [[ ",$BENCH_ONLY," == *,pixel,* ]]; then
     "$PYTHON" "$here/pixel.py" "$KAKOU" "$BENCH_WORK/pixel" "$([ -n "$BENCH_QUICK" ] && echo 1 || echo 3)" |
         tee -a "$BENCH_RESULTS"
 fi
+
+# 6. The network rows (issue 16): kakou gateway with 4 senders, and
+#    Orthanc's ingest rate with and without the kakou plugin.
+if [ -z "$BENCH_ONLY" ] || [[ ",$BENCH_ONLY," == *,gateway,* || ",$BENCH_ONLY," == *,orthanc,* ]]; then
+    PYTHON=$PYTHON bash "$here/network.sh" "$KAKOU" "$data" "$BENCH_WORK/network" \
+        "${BENCH_NET_FILES:-0}" | tee -a "$BENCH_RESULTS"
+fi

@@ -11,7 +11,10 @@
  * DIMSE_ calls are the ones storescp and storescu have used for decades
  * and let us send the C-STORE response exactly when the object is durable.
  * One thread per association (at most max_associations), one sender
- * thread to the destination.
+ * thread to the destination (one association: a storescp serves one at a
+ * time). The sender reads only the File Meta Information of a spooled
+ * object and sends its data set straight from the file when the
+ * destination accepted its transfer syntax.
  *
  * Threads and state:
  *  - run(): the accept loop (ASC_associationWaiting with a 1 s timeout,
@@ -42,6 +45,7 @@
 
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
+#include "dcmtk/dcmdata/dcmetinf.h"
 #include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmdata/dcwcache.h"
@@ -88,6 +92,11 @@ extern "C" {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/* Seconds the sender waits for the destination's answer to one C-STORE
+ * before it counts the attempt as failed (a destination that hangs must
+ * not hold the queue). */
+constexpr int kAnswerTimeout = 120;
 
 double seconds_since(Clock::time_point t)
 {
@@ -245,6 +254,9 @@ static void enqueue(kk_gateway *gw, const std::string &name)
  * syntax it came in. */
 static bool to_file_bytes(DcmDataset *ds, E_TransferSyntax xfer, std::vector<char> &out)
 {
+    /* one allocation for the whole file: growing the vector copied each
+     * object several times over (perf: memmove and page faults led) */
+    out.reserve((size_t)ds->calcElementLength(xfer, EET_ExplicitLength) + 4096);
     DcmFileFormat ff(ds, OFFalse /* take it, no copy */);
     char chunk[1 << 16];
     DcmOutputBufferStream os(chunk, sizeof chunk);
@@ -436,7 +448,8 @@ static void serve(kk_gateway *gw, T_ASC_Association *assoc, std::string ae, unsi
         msgs++;
         DcmDataset *ds = nullptr;
         T_ASC_PresentationContextID dpres;
-        c = DIMSE_receiveDataSetInMemory(assoc, DIMSE_BLOCKING, 0, &dpres, &ds, nullptr, nullptr);
+        c = DIMSE_receiveDataSetInMemory(assoc, DIMSE_NONBLOCKING, idle, &dpres, &ds, nullptr,
+                                         nullptr);
         if (c.bad()) {
             delete ds;
             say(gw, KK_GATEWAY_WARN, "association #%lu from %s: data set of message %lu not "
@@ -669,20 +682,26 @@ static Outcome send_one(kk_gateway *gw, Link &link, const std::string &name, std
                         std::string &cls_out, unsigned *status_out)
 {
     std::string path = spool_path(gw, "queue", name);
+    /* the File Meta Information only: the data set is sent straight from
+     * the file when the destination takes its transfer syntax (kakou
+     * writes Media Storage SOP Class/Instance UID equal to the data set's) */
     DcmFileFormat ff;
-    OFCondition c = ff.loadFile(path.c_str());
+    OFCondition c = ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength,
+                                ERM_metaOnly);
     if (c.bad()) {
         why = std::string("cannot read the spooled object: ") + c.text();
         return Outcome::cannot_read;
     }
-    DcmDataset *ds = ff.getDataset();
-    OFString cls, inst;
-    ds->findAndGetOFString(DCM_SOPClassUID, cls);
-    ds->findAndGetOFString(DCM_SOPInstanceUID, inst);
+    DcmMetaInfo *meta = ff.getMetaInfo();
+    OFString cls, inst, tsuid;
+    meta->findAndGetOFString(DCM_MediaStorageSOPClassUID, cls);
+    meta->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, inst);
+    meta->findAndGetOFString(DCM_TransferSyntaxUID, tsuid);
     cls_out = class_name(cls.c_str());
-    const char *ts = DcmXfer(ds->getOriginalXfer()).getXferID();
-    if (cls.empty() || inst.empty()) {
-        why = "the spooled object has no SOP Class or SOP Instance UID";
+    const char *ts = DcmXfer(tsuid.c_str()).getXferID();
+    if (cls.empty() || inst.empty() || DcmXfer(tsuid.c_str()).getXfer() == EXS_Unknown) {
+        why = "the spooled object has no SOP Class, SOP Instance or transfer syntax UID in its "
+              "File Meta Information";
         return Outcome::cannot_read;
     }
     auto key = std::make_pair(std::string(cls.c_str()), std::string(ts));
@@ -720,8 +739,20 @@ static Outcome send_one(kk_gateway *gw, Link &link, const std::string &name, std
     T_DIMSE_C_StoreRSP rsp;
     memset(&rsp, 0, sizeof rsp);
     DcmDataset *detail = nullptr;
-    c = DIMSE_storeUser(link.assoc, pres, &req, nullptr, ds, nullptr, nullptr, DIMSE_BLOCKING, 0,
-                        &rsp, &detail);
+    T_ASC_PresentationContext pc;
+    bool same_ts = ASC_findAcceptedPresentationContext(link.assoc->params, pres, &pc).good() &&
+                   strcmp(pc.acceptedTransferSyntax, ts) == 0;
+    if (same_ts) {
+        c = DIMSE_storeUser(link.assoc, pres, &req, path.c_str(), nullptr, nullptr, nullptr,
+                            DIMSE_NONBLOCKING, kAnswerTimeout, &rsp, &detail);
+    } else {
+        /* another uncompressed transfer syntax: DCMTK converts the data set */
+        DcmFileFormat full;
+        c = full.loadFile(path.c_str());
+        if (c.good())
+            c = DIMSE_storeUser(link.assoc, pres, &req, nullptr, full.getDataset(), nullptr,
+                                nullptr, DIMSE_NONBLOCKING, kAnswerTimeout, &rsp, &detail);
+    }
     delete detail;
     link.last_use = Clock::now();
     if (c.bad()) {
