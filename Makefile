@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Makefile - build, test, benchmark and install kakou.
 #   make            build build/kakou, build/libkakou.so.$(SOVERSION), build/libkakou.a
 #   make run        de-identify the bundled sample (testdata/sample) and say what happened

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/bench.py - time kakou and its peers side by side on one data set.
 
 Called by bench/run.sh, which prepares the data set and the certificate and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/dataset.py - generate the benchmark data set once and reuse it.
 
     dataset.py MAKE_DATASET_PY CACHE_DIR PATIENTS STUDIES SERIES IMAGES SEED

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """bench/phi_tags.py - the "usual PHI tags" a hand-written de-identification
 script touches, shared by the dcmodify, gdcmanon --dumb and pydicom rows of
 the benchmark so the three do the same work.

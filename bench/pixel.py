@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/pixel.py - burned-in text benchmark (issue 4): frames per second of
 `kakou deid` with its pixel rules on, for a 640x480 ultrasound-like single
 frame and a 100-frame cine with a static banner. Run by bench/run.sh (make

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/pydicom_deid.py - a minimal pydicom de-identifier, the baseline a
 user would write in an afternoon.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/run.sh - header-only de-identification benchmark: kakou side by side
 # with cp -r, gdcmanon (-e and --dumb), dcmodify and a pydicom script.
 # Run it through `make bench`, or directly:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/rusage.c - run one command and report its wall time, CPU time and
  * peak RSS, for bench/bench.py. bench/run.sh compiles it into the scratch

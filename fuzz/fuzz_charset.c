@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/fuzz_charset.c - libFuzzer harness for the Japanese (and other)
  * text decoder and encoder (lib/text/charset.c). Input: the raw value of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/fuzz_dates.c - libFuzzer harness for the DA, TM, DT and AS parsers
  * and the Japanese era parser (lib/text/dicom_dates.c). The first byte

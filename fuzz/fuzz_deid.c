@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/fuzz_deid.c - libFuzzer harness for the ingest-and-de-identify
  * path on DICOM bytes: DCMTK parses the buffer (kk_dcm__load_buffer),

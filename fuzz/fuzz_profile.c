@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/fuzz_profile.c - libFuzzer harness for the profile language
  * (lib/profile/profile.c): the input is profile text, loaded from memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/fuzz_textmatch.c - libFuzzer harness for the OCR-result matcher
  * (lib/pixel/textmatch.c). Input: lines separated by '\n'. The first five

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/replay_main.c - a main() for the fuzzing harnesses without
  * libFuzzer (SQLite's fuzzcheck): feeds each file named, and each file

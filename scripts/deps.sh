@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # scripts/deps.sh - install (or, with --check, look for) the Debian 12
 # packages kakou needs to build, test and benchmark.
 #   scripts/deps.sh          install what is missing (apt-get, as root)

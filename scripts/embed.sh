@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # scripts/embed.sh - write a C file that holds each given profile file as a
 # string, so built-in profiles need no files at run time.
 # Usage: scripts/embed.sh FILE.kkp... > builtin_profiles.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scripts/gen_dcm_dict.cc - write DCMTK's data dictionary out as a C++
  * table, for lib/dicom/dict_dcmtk.cc to compile in (the Makefile builds

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # scripts/gen_dicom_basic.awk - write the built-in profile "dicom-basic"
 # from PS3.15 Table E.1-1 (ps315_annex_e.tsv) and Table E.3.10-1
 # (safe_private.tsv). Run with -F'\t', the two files in that order.

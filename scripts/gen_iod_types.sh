@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # scripts/gen_iod_types.sh - write a C table of attribute Types per Storage
 # SOP Class (top level) from iod_types.tsv, for resolving the compound
 # actions X/Z, X/D, Z/D, X/Z/D and X/Z/U*. 1C counts as 1 and 2C as 2

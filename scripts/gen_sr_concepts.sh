@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # scripts/gen_sr_concepts.sh - write a C table from PS3.15 Table E.3.4-1
 # (sr_clean_concepts.tsv): for each content item concept name (designator,
 # code value, value type), the Basic action and the action under each

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # scripts/run-sample.sh - `make run`: de-identify the bundled sample with
 # the built-in dicom-basic profile and say what happened.
 set -eu

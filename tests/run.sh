@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/run.sh - run the unit test binaries (Check) and the end-to-end
 # scripts tests/e2e/tNNNN-*.sh, then print one closing line:
 #   "N passed, N failed" (plus ", N skipped").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cli.c - what the subcommands share: common options, messages in
  * one format ("kakou NAME: ..."), and loading a profile. Messages never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cli.h - what the subcommands of the kakou tool share: exit codes,
  * verbosity, messages in one format, and the command table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cmd_db.c - `kakou db`: look after a store.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cmd_deid.c - `kakou deid`: de-identify files and folders into an
  * output folder, with N worker threads fed through a bounded queue.

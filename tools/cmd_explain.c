@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cmd_explain.c - `kakou explain`: one line per attribute at every
  * depth with the action the profile decides and the rule behind it.

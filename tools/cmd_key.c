@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cmd_key.c - `kakou key`: create a key file, print the key id of
  * one, or rotate to a new key. The key itself is never printed (R09, R23).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cmd_lookup.c - `kakou lookup`: the authorized re-identification
  * path (R07). Given the store and the project key, print the original

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cmd_profile.c - `kakou profile lint|show|source|list|test|diff`:
  * check a profile file, print the resolved rules of a profile, list the

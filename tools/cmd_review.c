@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cmd_review.c - kakou review: a contact sheet (PNG) of what a
  * profile paints out of the pixels of each file, before and after, for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/cmd_verify.c - `kakou verify`: check de-identified output against
  * a profile and exit 1 on any finding (R22). What counts as a finding is

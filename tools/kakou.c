@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/kakou.c - the kakou command: dispatch to a subcommand
  * (tools/cmd_<name>.c), git style. The table below is the one list of

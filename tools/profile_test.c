@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/profile_test.c - regression tests of profiles (profile_test.h).
  *

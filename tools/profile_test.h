@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/profile_test.h - `kakou profile test` and `kakou profile diff`:
  * regression tests of profiles over case files, and the difference

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/walk.c - lazy sorted folder walk, DICOM sniffing, mkdir -p
  * (see walk.h). Sorted so that runs, reports and journals are

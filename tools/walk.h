@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tools/walk.h - what deid and verify share for their inputs: a lazy,
  * sorted walk of folders, a quick "is this DICOM?" sniff, and mkdir -p.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * include/kakou/common.h - status codes, the error context and memory
  * helpers shared by every kakou API.

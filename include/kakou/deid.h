@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * include/kakou/deid.h - apply a profile to DICOM files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * include/kakou/kakou.h - the whole public API of libkakou.
  * Anything not declared under include/kakou/ is not a published API.

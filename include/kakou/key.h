@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * include/kakou/key.h - the secret key behind keyed pseudonyms, hashed
  * UIDs and date shifts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * include/kakou/profile.h - de-identification profiles: load, inspect, lint.
  *

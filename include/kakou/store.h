@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * include/kakou/store.h - the SQLite store: correspondence, UID map and
  * the tamper-evident audit log.

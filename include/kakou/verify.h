@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * include/kakou/verify.h - check de-identified output against a profile
  * (R22), and explain a profile's decisions without a key or a store.

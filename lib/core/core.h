@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/core/core.h - internals every module uses: setting errors on a
  * context, the one allocation wrapper, small string helpers.

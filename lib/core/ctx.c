@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/core/ctx.c - the error context, status texts, allocation wrapper and
  * the growable buffer. No global state but the optional fault-injection

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/core/version.c - the versions of the libraries kakou runs with, as
  * they report themselves at run time.

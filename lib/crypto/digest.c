@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/crypto/digest.c - kk_key_digest(): a keyed digest for naming inputs
  * without revealing them (include/kakou/key.h). The domain is prefixed

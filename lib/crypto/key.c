@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/crypto/key.c - the master key: generation, the key file, loading
  * and the public key id.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/crypto/key_internal.h - what the rest of the library (keyed.c, the
  * store) and the unit tests may know about a kk_key beyond the public API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/crypto/keyed.c - keyed transforms: HMAC-SHA-256 with domain
  * separation and length framing, replacement UIDs, pseudonyms and

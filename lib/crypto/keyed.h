@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/crypto/keyed.h - keyed transforms (HMAC-SHA-256, libsodium):
  * pseudonyms, replacement UIDs and per-patient date shifts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/actions.c - what each action does to one element's value (see
  * actions.h). Replacement UIDs and pseudonyms are keyed (lib/crypto), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/actions.h - what each action does to one element's value.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/actions_keyed.c - keyed and generalizing actions: pseudonym,
  * generalize-age, truncate-date and generalize-address.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/clean.c - the clean (C) action for text (see clean.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/clean.h - the clean (C) action for text: remove the object's own
  * identifiers and anything that identifies anyone from a descriptive value

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/deid.c - the de-identification engine: walk every element of a
  * DICOM object at every depth, ask the profile what to do, do it, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/deid_internal.h - de-identification entry points the library
  * uses internally (fuzzing harnesses, tests), not part of the public API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/pixel_loader.c - load the pixel module (kakou-pixel.so,
  * lib/pixel/module.h) the first time burned-in text work is asked for, and

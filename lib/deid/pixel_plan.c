@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/pixel_plan.c - burned-in text, the first step: read the
  * profile's `pixel` rules against the original header of an object, before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/review.h - what the review contact sheet (lib/pixel/review.c) needs from
  * the engine (deid.c): one object's pixels before and after, and the boxes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/sr_concepts.c - the Clean Structured Content Option (PS3.15
  * E.3.4): what to do with an SR content item, by its concept name, from

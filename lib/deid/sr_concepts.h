@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/sr_concepts.h - Table E.3.4-1: actions for SR content items by
  * concept name, for the Clean Structured Content Option. Not a public API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/verify.c - kakou verify: check de-identified output against a
  * profile (include/kakou/verify.h, R22).

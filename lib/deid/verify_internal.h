@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/deid/verify_internal.h - what lib/deid/verify.c needs from the
  * engine (deid.c): a run that only decides, and the walk over an object

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/dicom/dicom.h - the C face of the DCMTK adapter (dicom_dcmtk.cc):
  * load a DICOM file, walk its items and elements at any depth, read and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/dicom/dicom_dcmtk.cc - the DCMTK adapter behind lib/dicom/dicom.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/dicom/dict_dcmtk.cc - the data dictionary behind lib/dicom/dicom.h:
  * keyword and VR of a tag, tag of a keyword, and the compiled-in copy of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/detect.h - find lines of burned-in text in an 8-bit image, and
  * prepare a line for OCR (OpenCV, in detect_opencv.cc).

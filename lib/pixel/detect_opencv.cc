@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/detect_opencv.cc - candidate text lines with OpenCV (see
  * detect.h). C++17 behind a C header: every entry point catches all

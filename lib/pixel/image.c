@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/image.c - what is done to decoded pixels without a codec: the
  * 8-bit views text detection and review sheets look at, painting boxes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/image.h - the pixel codec layer: decode the Pixel Data of a
  * loaded object into native samples, give text detection 8-bit views of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/image_dcmtk.cc - decode the Pixel Data of a loaded object into
  * a kk_image and encode it back, over DCMTK (native, RLE, JPEG, JPEG-LS)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/image_internal.h - the layout of kk_image, shared by image.c
  * (views, fill, bits) and image_dcmtk.cc (decode, encode). Nothing else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/j2k.h - one JPEG 2000 frame to samples and back, through
  * OpenJPEG 2.5 (DCMTK 3.6.7 has no JPEG 2000 codec). Works on memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/j2k_openjpeg.c - JPEG 2000 frames through OpenJPEG 2.5, on
  * memory streams. Decoding accepts a raw J2K codestream or a JP2 file;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/module.c - the one symbol kakou-pixel.so exports: its table of
  * entry points (module.h). Built into the module only, not into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/module.h - the table of entry points that the pixel module
  * (kakou-pixel.so: lib/pixel with OpenCV, Tesseract and the image codecs)

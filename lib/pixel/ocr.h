@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/ocr.h - read one prepared line image with Tesseract (C API).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/ocr_tesseract.c - Tesseract on candidate lines (see ocr.h).
  *

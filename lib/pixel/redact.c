@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/redact.c - burned-in text, the second step: text detection over
  * every frame, painting out and re-encoding (the first step, reading the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/redact.h - burned-in text: decide from the profile's `pixel`
  * statements what an object's pixels need, find the text, paint it out and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/review.c - kk_deid_review(): a contact sheet (PNG) of what a
  * run would paint out of each object's pixels, for people to check a batch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/sheet.h - a contact sheet of before/after thumbnails with the
  * redacted boxes drawn (OpenCV, in sheet_opencv.cc), for people to check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/sheet_opencv.cc - the review contact sheet (sheet.h) drawn
  * with OpenCV imgproc: thumbnails scaled with area averaging, boxes as

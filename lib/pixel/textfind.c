@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/textfind.c - burned-in text: detect, read, decide (see
  * textfind.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/textfind.h - find burned-in text in one 8-bit frame and decide
  * which boxes to redact (issue 4).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/textmatch.c - classify OCR'd lines (see textmatch.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/pixel/textmatch.h - classify a line of OCR'd text: does it hold one
  * of the object's identifiers, a label that announces one, or only

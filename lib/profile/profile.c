@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/profile/profile.c - the profile language (kakou.profile(5)): read
  * profile text, follow `inherit` and `include`, settle options, and compile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/profile/profile_internal.h - a loaded profile as the engine sees it:
  * compiled rules, looked up by tag, private creator, mask, class and VR.

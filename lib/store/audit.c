@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/store/audit.c - the tamper-evident audit log: queueing rows,
  * chaining them, and verifying the chain.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/store/merge.c - merging another store's rows into this one
  * (kk_store_merge), e.g. the stores of several workstations of one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/store/store.c - the SQLite store: opening and migrating the file,
  * the encrypted correspondence tables (pseudonyms, uids), batching,

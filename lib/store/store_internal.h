@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/store/store_internal.h - what the engine (lib/deid) calls on a store
  * beyond include/kakou/store.h, and the store's own shared definitions.

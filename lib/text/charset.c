@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/text/charset.c - DICOM character sets to and from UTF-8 (see
  * charset.h). ISO 2022 code extensions are parsed here (PS3.5 6.1.2.5):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/text/charset.h - DICOM character sets (0008,0005) to and from UTF-8.
  *

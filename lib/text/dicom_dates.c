@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/text/dicom_dates.c - DICOM DA/TM/DT/AS values and Japanese era
  * dates (see dicom_dates.h for the contract).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/text/dicom_dates.h - DICOM DA, TM, DT and AS values and Japanese era
  * dates: parse, validate, shift, truncate, generalize, format.

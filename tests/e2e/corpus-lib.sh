@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/e2e/corpus-lib.sh - helpers for the corpus tests; source after lib.sh.
 
 MANIFEST="$CORPUS/MANIFEST.tsv"

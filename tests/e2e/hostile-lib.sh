@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/e2e/hostile-lib.sh - helpers for the hostile-input tests (t06xx);
 # source after lib.sh. Inputs come from tests/tools/make_hostile.py.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/e2e/lib.sh - helpers for the end-to-end tests. Source it first.
 # Each test runs the real CLI ($KAKOU) on real files, asserts exact exit
 # codes, and counts death by a signal as a failure (git's test_must_fail).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0020: libkakou.so exports exactly the functions the public headers
 # declare (KK_API), nothing internal and nothing missing. The pixel module
 # exports its entry table only, and neither libkakou.so nor the kakou

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0100-deid-planted-basic: dicom-basic leaves no planted identifier.
 # tests/tools/make_planted.py writes a CT series (ISO_IR 192 and
 # \ISO 2022 IR 87) and an SR (ISO 2022 IR 13\ISO 2022 IR 87) whose every

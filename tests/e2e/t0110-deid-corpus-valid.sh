@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0110-deid-corpus-valid: every corpus file dcmtk can read is de-identified
 # (dicom-basic) into exactly one output that dcmdump, gdcmdump and pydicom
 # read without error; one batch run over all folders agrees with the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0120-deid-corpus-pixels: dicom-basic does not touch pixels. For every
 # corpus input with Pixel Data (or Float/Double Float Pixel Data), the raw
 # value in the output equals the input's (md5 of the value as stored,

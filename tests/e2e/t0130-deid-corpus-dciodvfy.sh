@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0130-deid-corpus-dciodvfy: de-identification does not break IOD
 # conformance. dciodvfy runs on each corpus input and its dicom-basic
 # output; the output may not have an error kind the input did not have

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0140-deid-malformed: broken inputs never crash or hang kakou deid.
 # Each corpus/malformed file alone: no signal, no hang (60 s), exit 0 or 1;
 # exit 1 names the file on stderr ("cannot read 'PATH'") and writes

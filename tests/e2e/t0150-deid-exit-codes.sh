@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0150-deid-exit-codes: kakou deid's exit status contract (issue 2) and
 # its manners with inputs: 2 for usage and profile errors (and nothing
 # written), 1 when an input cannot be read (named on stderr, the others

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0160: each basic action on each VR. A profile applies one action to every
 # attribute of a VR class (default keep); the planted files hold every VR.
 # remove: no such attribute left; empty: all zero length; dummy: every value

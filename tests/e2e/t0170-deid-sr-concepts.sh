@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0170: Clean Structured Content (PS3.15 E.3.4). With the option, SR
 # content items are judged by concept name against Table E.3.4-1: no item
 # whose concept the table removes (X) is left, at any depth, and values the

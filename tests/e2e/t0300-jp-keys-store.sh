@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0300: keyed pseudonyms, key custody and the store (issue 3).
 # Determinism across runs and processes, key separation, key file mode,
 # lookup with audit, audit-chain tampering, store bytes free of originals,

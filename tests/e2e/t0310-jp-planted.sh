@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0310: the planted-PHI set through both Japanese profiles (issue 3).
 # jp-pseudonymized: every identifier goes (names in all PN groups, IDs,
 # UIDs, private blocks, file meta, file names); dates, descriptions and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0400-pixel-corpus: burned-in text in real files. Through jp-anonymized
 # (Clean Pixel Data on), every line of PHI written down in
 # testdata/burned_in/phi_lines.tsv is painted out of the real files of

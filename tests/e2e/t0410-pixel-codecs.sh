@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0410-pixel-codecs: the files lib/pixel/image* writes are valid for other
 # readers. check_image's corpus case paints a box in every decodable object
 # and keeps what it writes (KK_IMAGE_KEEP); each output must parse with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0420-pixel-synthetic: burned-in text end to end on the synthetic set
 # (tests/tools/make_burned.py: Latin and Japanese names, IDs, era dates,
 # both polarities, banners and scattered labels over speckle, a static and

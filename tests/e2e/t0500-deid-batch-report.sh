@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0500: kakou deid at scale (issue 5): the bounded queue keeps memory flat,
 # --report writes one valid JSON line per input with no path and no value,
 # progress shows only on a terminal (or with --progress) and never with -q.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0510: resume without a store (issue 5): the journal in OUTDIR lets a
 # re-run of the same command skip inputs done; a run killed with kill -9
 # and run again ends with the same output as a clean run, nothing

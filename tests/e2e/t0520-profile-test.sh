@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0520: regression tests of profiles (issue 5): the shipped cases of the
 # built-in profiles pass; a changed profile fails with a diff naming the
 # attribute; --update accepts; profile diff lists changed outcomes.

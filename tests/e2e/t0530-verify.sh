@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0530: kakou verify (R22, issue 5): passes on kakou's own output of the
 # corpus and the planted set; fails, naming file and attribute but never
 # the value, on the raw planted input, on an output where a value was put

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0540: shards (issue 5): three processes with the same key and profile
 # and separate stores agree on every pseudonym and UID; their stores merge
 # without conflict, and the merged audit chain verifies.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0600-fuzz-replay: every fuzzing harness (fuzz/fuzz_*.c), linked with
 # fuzz/replay_main.c instead of libFuzzer, replays its committed corpus
 # (fuzz/corpus/<harness>/) and every crasher found so far

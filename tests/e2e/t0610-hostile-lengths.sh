@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0610-hostile-lengths: value lengths past the end of the file, and
 # 0xFFFFFFFF (undefined) lengths where DICOM forbids them (a UT value, an
 # OB value that is not Pixel Data, Pixel Data with no fragments, the File

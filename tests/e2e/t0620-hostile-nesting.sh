@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0620-hostile-nesting: sequences nested 10,000 deep (320 KB) used to
 # overflow the stack inside DCMTK's recursive reader (SIGSEGV, the whole
 # batch lost). kakou now measures the nesting from the element headers

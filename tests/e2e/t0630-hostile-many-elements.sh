@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0630-hostile-many-elements: 1,000,000 private elements in one data set
 # (8 MB). Removing them one by one used to search DCMTK's element list
 # from the start each time (and each private creator lookup did the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0640-hostile-pixel-claims: Rows x Columns x frames far larger than the
 # data (a 650-byte file claiming 8 PB of pixels; a claim that overflows 64
 # bits; encapsulated frames). Nothing may decode or allocate on the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0650-hostile-charset: broken ISO 2022 escapes (an escape cut short, an
 # unknown one, a two-byte set never closed, a Korean designation under a
 # Japanese set), invalid UTF-8 (bad continuations, surrogates, overlongs,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0660-hostile-config: configuration that cannot work stops the run
 # before any input is read, with exit 2 and a message naming the file and
 # the problem: a profile that includes itself (directly, and through a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0670-hostile-output: the output cannot take the files.
 #  - A file size limit (ulimit -f 16 KiB): the 39 KB input fails with
 #    "file too large", where SIGXFSZ used to kill the whole batch and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0680-hostile-store-lock: another process holds the store (an EXCLUSIVE
 # SQLite transaction). kakou waits for the busy timeout (10 s), then stops
 # with exit 2 and says the store is locked by another process, rather

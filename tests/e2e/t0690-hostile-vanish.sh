@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0690-hostile-vanish: an input is deleted after the batch has started
 # (after kakou has listed it, while it works on a slow file before it).
 # kakou names it ("cannot read '...': No such file or directory"), goes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0695-deid-no-phi-in-logs: nothing kakou prints or reports carries a
 # planted value (R04). The planted-PHI set (tests/tools/make_planted.py)
 # plus a truncated copy of one planted file (a failing input) goes through

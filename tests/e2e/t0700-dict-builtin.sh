@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # t0700-dict-builtin: the compiled-in data dictionary (lib/dicom/
 # dict_dcmtk.cc) is DCMTK's text dictionary, and nothing kakou does
 # depends on which one is loaded. (1) Entry for entry, and every keyword

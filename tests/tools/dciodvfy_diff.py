@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/dciodvfy_diff.py - errors dciodvfy finds in an output but not in
 its input.
 

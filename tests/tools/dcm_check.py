@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/dcm_check.py - DICOM checks for the end-to-end tests (pydicom).
 
   parse FILE...            exit 0 if pydicom reads each file as DICOM Part 10

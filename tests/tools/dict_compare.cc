@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/tools/dict_compare.cc - proves the compiled-in data dictionary
  * (lib/dicom/dict_dcmtk.cc) is the one DCMTK loads from its text files.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/make_burned.py - synthetic images with burned-in text (issue 4).
 
 Usage: make_burned.py OUTDIR [--seed N] [--no-dicom]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/make_hostile.py - write hostile DICOM inputs for the t06xx tests.
 
 Usage: make_hostile.py KIND OUTDIR [N]

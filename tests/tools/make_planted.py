@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/make_planted.py - write DICOM files with planted, synthetic PHI.
 
 Usage: make_planted.py OUTDIR

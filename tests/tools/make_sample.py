@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/make_sample.py - write the bundled sample study for `make run`.
 
 Usage: make_sample.py [OUTDIR]      (default: testdata/sample of this tree)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/pixel_residue.py - is burned-in text painted out?
 
 Usage: pixel_residue.py TRUTH.tsv INPUT_DIR OUTPUT_MAP.tsv

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/scan_phi.py - look for planted PHI in de-identified output.
 
 Usage: scan_phi.py [--allow KIND[,KIND]]... [--option OPT]... [--table TSV]

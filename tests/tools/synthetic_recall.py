@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/tools/synthetic_recall.py - end-to-end burned-in text recall on the
 synthetic set of make_burned.py, after `kakou deid`.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_crypto.c - the key (lib/crypto/key.c) and the keyed
  * transforms (lib/crypto/keyed.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_dates.c - lib/text/dicom_dates.c: DICOM DA/TM/DT/AS
  * values and Japanese era dates.

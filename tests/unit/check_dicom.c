@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_dicom.c - lib/dicom: saving copies untouched Pixel
  * Data from the input file (copy_file_range) instead of writing it through

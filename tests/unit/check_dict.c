@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_dict.c - lib/dicom/dict_dcmtk.cc: keyword, VR and tag
  * lookups in DCMTK's data dictionary.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_image.c - lib/pixel/image*: the pixel codec layer.
  *

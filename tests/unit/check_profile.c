@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_profile.c - the profile language and the built-in
  * dicom-basic profile.

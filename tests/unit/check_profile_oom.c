@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_profile_oom.c - loading a profile when memory runs out.
  *

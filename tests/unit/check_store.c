@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_store.c - lib/store: the encrypted correspondence
  * tables, batching under threads and processes, the audit chain,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_textfind.c - lib/pixel/textfind.c on the synthetic
  * burned-in set (issue 4 acceptance criteria).

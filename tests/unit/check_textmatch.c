@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_textmatch.c - lib/pixel/textmatch.c: classifying OCR'd
  * lines against an object's identifiers, label cues and technical tokens.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/corpus.h - the public DICOM corpus for unit tests:
  * $SHARED/corpus (default ../shared/corpus) and the paths its MANIFEST.tsv
