@@ -34,6 +34,14 @@
  *    file: INSERT OR IGNORE dedupes, and a pseudonym whose stored lookup
  *    value differs is a collision (KK_EEXISTS), checked both when
  *    recording (against the file and the buffer) and again at commit.
+ *  - Outputs: kk_store_commit_output() commits the pending rows with an
+ *    object's "ok" audit row and where its output goes (table inputs), in
+ *    one synced transaction, before the caller lets the output appear; a
+ *    failed commit drops that audit row. kk_store_claim_input() claims an
+ *    input for this run in one (unsynced) transaction: a claim held by a
+ *    live run (same machine and boot: its PID with the same start time;
+ *    another machine: KK_STORE_CLAIM_LEASE_S) makes the input busy, and a
+ *    recorded output counts as done only when the caller finds it.
  *  - Dedupe cache: a hash set of rows already recorded (pending or
  *    committed) keeps repeated UIDs of a study from hitting the file.
  *
