@@ -34,6 +34,7 @@
 typedef struct pattern {
     const char *re;
     const char *needs; /* a byte the text must hold for the pattern to apply */
+    const char *words; /* or, when set: one of these '|'-separated words */
     int group;         /* the subexpression to remove (0: the whole match) */
     bool allowable;    /* an ID-like token the profile's allowlist may keep */
 } pattern;
@@ -52,42 +53,45 @@ typedef struct pattern {
 
 static const pattern patterns[] = {
     /* Gregorian dates in common spellings */
-    { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", 0, false },
-    { "[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}", "0123456789", 0, false },
-    { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789", 0, false },
+    { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", NULL, 0, false },
+    { "[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}", "0123456789", NULL, 0, false },
+    { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789", NULL, 0, false },
     /* Japanese era dates: 昭和45年3月12日, 平成元年, S45.3.12, H31/4/30 */
-    { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", 0, false },
-    { "(^|[^A-Za-z])([MTSHRmtshr][0-9]{1,2}[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "0123456789", 2, false },
-    { "(^|[^A-Za-z])([MTSHR][0-9]{1,2}年([0-9]{1,2}月([0-9]{1,2}日)?)?)", "0123456789", 2, false },
+    { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", NULL, 0, false },
+    { "(^|[^A-Za-z])([MTSHRmtshr][0-9]{1,2}[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "0123456789", NULL, 2, false },
+    { "(^|[^A-Za-z])([MTSHR][0-9]{1,2}年([0-9]{1,2}月([0-9]{1,2}日)?)?)", "0123456789", NULL, 2, false },
     /* IDs, My Number, insurance and card numbers: 5+ digits in a token,
      * letters with 4+ digits, digit groups with separators */
-    { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789", 0, true },
-    { "[A-Za-z]+[-_]?[0-9]{4,}[A-Za-z0-9]*", "0123456789", 0, true },
-    { "[0-9]{4}[- .][0-9]{4}[- .][0-9]{4}([- .][0-9]{1,4})?", "0123456789", 0, false },
-    { "[0-9]{4}[- ][0-9]{6}", "0123456789", 0, false },
-    { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789", 0, false },
-    { "[A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?", "0123456789", 0, false },
+    { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789", NULL, 0, true },
+    { "[A-Za-z]+[-_]?[0-9]{4,}[A-Za-z0-9]*", "0123456789", NULL, 0, true },
+    { "[0-9]{4}[- .][0-9]{4}[- .][0-9]{4}([- .][0-9]{1,4})?", "0123456789", NULL, 0, false },
+    { "[0-9]{4}[- ][0-9]{6}", "0123456789", NULL, 0, false },
+    { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789", NULL, 0, false },
+    { "[A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?", "0123456789", NULL, 0, false },
     /* phone numbers: 03-1234-5678, (03)1234-5678, 090 1234 5678, +81-3-... */
-    { "\\+?\\(?[0-9]{2,5}\\)?[- ]?[0-9]{1,4}[- ][0-9]{3,4}", "0123456789", 0, false },
-    { "\\(0[0-9]{1,4}\\)[0-9]{1,4}-?[0-9]{3,4}", "(", 0, false },
-    { "(TEL|Tel|tel|FAX|Fax|fax|電話|携帯|連絡先)[ :.番号]*([-+()0-9 ]{6,})", "0123456789", 2, false },
+    { "\\+?\\(?[0-9]{2,5}\\)?[- ]?[0-9]{1,4}[- ][0-9]{3,4}", "0123456789", NULL, 0, false },
+    { "\\(0[0-9]{1,4}\\)[0-9]{1,4}-?[0-9]{3,4}", "(", NULL, 0, false },
+    { "(TEL|Tel|tel|FAX|Fax|fax|電話|携帯|連絡先)[ :.番号]*([-+()0-9 ]{6,})", "0123456789", NULL, 2, false },
     /* postal codes */
-    { "〒[ ]*[0-9]{3}-?[0-9]{0,4}", "\xe3", 0, false },
-    { "(^|[^0-9-])([0-9]{3}-[0-9]{4})($|[^0-9-])", "-", 2, false },
+    { "〒[ ]*[0-9]{3}-?[0-9]{0,4}", "\xe3", NULL, 0, false },
+    { "(^|[^0-9-])([0-9]{3}-[0-9]{4})($|[^0-9-])", "-", NULL, 2, false },
     /* e-mail */
-    { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@", 0, false },
+    { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@", NULL, 0, false },
     /* DICOM-style names: Family^Given */
-    { "[^ ^=\\\\,;:()]+\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", 0, false },
+    { "[^ ^=\\\\,;:()]+\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false },
     /* a title, with or without a period or space, and the name after it */
     { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAME2 ")",
-      "MDPSHFm", 3, false },
+      "MDPSHFm", "Mr|Ms|Mx|Miss|Dr|Prof|Sra|Herr|Frau|Mme|Mlle|Sir", 3, false },
     /* a role, and the capitalised name after it: "contact: daughter Hanako" */
-    { "(^|[^A-Za-z])(" ROLES ")[ :.,]*((" ROLES ")[ :.,]*)?(" NAME2 ")", "abcdefghijklmnopqrstuvwxyz", 5, false },
+    { "(^|[^A-Za-z])(" ROLES ")[ :.,]*((" ROLES ")[ :.,]*)?(" NAME2 ")", "abcdefghijklmnopqrstuvwxyz",
+      "aughter|son|ife|usband|other|ather|ister|pouse|uardian|ontact|eferr|hysician|"
+      "echnologist|adiographer|urse|ttending|adiologist|urgeon|ey person|ext of kin|"
+      "atient|aregiver|eported|ead by|igned by|erformed by", 5, false },
     /* a name with the role after it: Hanako Yamada (daughter) */
-    { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", 1, false },
+    { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
     { "(^|[^A-Za-z])(([A-Z][a-z'-]+[ ]+)?[A-Z][A-Za-z'-]+)[ -](san|sama|sensei|kun|chan|dono|shi|sensee)($|[^A-Za-z])",
-      "-s ", 2, false },
+      "-s ", "san|sama|sensei|kun|chan|dono|shi", 2, false },
 };
 #define NPATTERNS (sizeof patterns / sizeof patterns[0])
 
@@ -250,6 +254,14 @@ static void idset_push_folded(kk_idset *ids, const char *s, size_t len)
 
 static void idset_push(kk_idset *ids, const char *s, size_t len)
 {
+    if (ascii_only(s, len) && len < 256) {
+        /* NFKC leaves ASCII as it is: case folding is all there is */
+        char low[256];
+        for (size_t i = 0; i < len; i++)
+            low[i] = (char)tolower((unsigned char)s[i]);
+        idset_push_folded(ids, low, len);
+        return;
+    }
     size_t fl;
     char *f = kk_text__fold_str(s, len, &fl);
     if (!f)
@@ -301,7 +313,7 @@ static void add_component(kk_idset *ids, const char *s, size_t len)
     char *f = kk_text__fold_str(s, len, &fl);
     if (!f)
         return;
-    if (has_kanji(f, fl) && ids->nkanji < 64) {
+    if (has_kanji(f, fl) && ids->nkanji < 64 && !ids->no_readings) {
         if (ids->nkanji == ids->capkanji) {
             int cap = ids->capkanji ? ids->capkanji * 2 : 4;
             char **k = kk__realloc(ids->kanji, (size_t)cap * sizeof *k);
@@ -375,10 +387,30 @@ static void add_component(kk_idset *ids, const char *s, size_t len)
     free(f);
 }
 
+/* True when a PN value has a group with no kanji: its romaji or kana
+ * spelling is given, so the dictionary need not be asked for readings. */
+static bool has_spelling_group(const char *s, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++)
+        if (i == len || s[i] == '=' || s[i] == '\\') {
+            size_t gl = i - start;
+            bool letters = false;
+            for (size_t j = start; j < i; j++)
+                if (s[j] != '^' && s[j] != ' ')
+                    letters = true;
+            if (letters && !has_kanji(s + start, gl))
+                return true;
+            start = i + 1;
+        }
+    return false;
+}
+
 void kk_idset__add_name(kk_idset *ids, const char *s, size_t len)
 {
     /* groups split by '=', components by '^' and by spaces */
     size_t start = 0;
+    ids->no_readings = has_spelling_group(s, len);
     for (size_t i = 0; i <= len; i++) {
         if (i == len || s[i] == '=' || s[i] == '\\') {
             const char *g = s + start;
@@ -410,6 +442,7 @@ void kk_idset__add_name(kk_idset *ids, const char *s, size_t len)
             start = i + 1;
         }
     }
+    ids->no_readings = false;
 }
 
 void kk_idset__add_id(kk_idset *ids, const char *s, size_t len)
@@ -565,6 +598,24 @@ static bool allowed(const kk_cleaner *cl, const char *s, size_t n)
     return false;
 }
 
+/* True when words is NULL or one of its '|'-separated words is in z: a
+ * cheap test before a regular expression with many alternatives. */
+static bool has_word(const char *z, const char *words)
+{
+    if (!words)
+        return true;
+    for (const char *w = words; *w;) {
+        size_t l = strcspn(w, "|");
+        for (const char *p = strchr(z, w[0]); p; p = strchr(p + 1, w[0]))
+            if (strncmp(p, w, l) == 0)
+                return true;
+        w += l;
+        if (*w == '|')
+            w++;
+    }
+    return false;
+}
+
 static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     char small[512];
@@ -574,7 +625,7 @@ static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *ma
     memcpy(z, v->s, v->len);
     z[v->len] = '\0';
     for (size_t p = 0; p < NPATTERNS; p++) {
-        if (!strpbrk(z, patterns[p].needs))
+        if (!strpbrk(z, patterns[p].needs) || !has_word(z, patterns[p].words))
             continue;
         size_t off = 0;
         regmatch_t m[8];

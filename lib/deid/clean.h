@@ -54,9 +54,10 @@ typedef struct kk_idset {
     char **kanji;
     int nkanji, capkanji;
     bool readings_done;
+    bool no_readings; /* while adding a PN that spells its names itself */
 } kk_idset;
 
-#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false }
+#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false }
 
 /** Add a PN value: every component of every group, each group whole, and
  *  the readings in every script. */

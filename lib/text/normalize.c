@@ -301,7 +301,8 @@ size_t kk_text__romaji_to_kana(const char *word, size_t len, char *out, size_t c
             if (i + L > n)
                 continue;
             for (int t = 0; roma_tab[t].roma; t++)
-                if (strlen(roma_tab[t].roma) == L && memcmp(a + i, roma_tab[t].roma, L) == 0) {
+                if (roma_tab[t].roma[0] == c && memcmp(a + i, roma_tab[t].roma, L) == 0 &&
+                    roma_tab[t].roma[L] == '\0') {
                     PUT(roma_tab[t].kana);
                     i += L;
                     hit = true;
