@@ -276,7 +276,8 @@ static void run_set(kk_text_mode mode, tally *t)
 
 static void check_tally(const tally *t)
 {
-    ck_assert_int_gt(t->text_frames, 20);
+    if (!getenv("KK_BURNED_ONLY"))
+        ck_assert_int_gt(t->text_frames, 20);
     ck_assert_msg(t->id_cov / t->id_px >= 0.99, "identifier recall %.4f", t->id_cov / t->id_px);
     ck_assert_msg(t->worst_recall >= 0.90, "identifier recall %.4f in frame %s", t->worst_recall,
                   t->worst_stem);
