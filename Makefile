@@ -100,7 +100,7 @@ MODULE  := $(BUILD)/kakou-pixel.so
 CLI     := $(BUILD)/kakou
 
 .PHONY: all orthanc-plugin deps deps-if-missing run check check-build check-unit check-e2e check-headers \
-        check-asan check-oom check-valgrind bench fuzz fuzz-lib deps-fuzz install clean
+        check-asan check-oom check-valgrind check-pixels-long bench fuzz fuzz-lib deps-fuzz install clean
 .DEFAULT_GOAL := all
 
 # The Orthanc plugin (plugins/orthanc/, GPL-3.0-or-later because of the
@@ -251,6 +251,15 @@ check-oom: deps-if-missing
 	@$(MAKE) --no-print-directory BUILD=build/oom CFLAGS=-DKK_FAULT_INJECTION \
 	  build/oom/tests/check_profile_oom
 	@build/oom/tests/check_profile_oom
+
+# burned-in text on more synthetic sets than make check's (seed 4): each
+# seed is a new set of images (PIXEL_SEEDS to choose), ~1 min a seed
+PIXEL_SEEDS ?= 4 5 6 7 8 9 10 11
+check-pixels-long: all build/tests/check_textfind
+	@fails=0; for s in $(PIXEL_SEEDS); do \
+	  echo "check-pixels-long: seed $$s"; \
+	  KK_BURNED_SEED=$$s build/tests/check_textfind || fails=$$((fails + 1)); \
+	done; echo "check-pixels-long: $$fails of the seeds failed"; [ $$fails = 0 ]
 
 # the CLI under valgrind's memcheck on the corpus, the planted set and
 # the hostile files (tests/valgrind.sh); any report fails. tests/valgrind.supp:

@@ -544,9 +544,9 @@ static void report_line(job *j, const input *in, const char *id, const outcome *
                 b_printf(&b, "%s\"%s\":%u", k++ ? "," : "", kk_action_name((kk_action)a),
                          r->counts[a]);
         b_printf(&b, "},\"pixels\":{\"cleaned\":%d,\"boxes_rule\":%u,\"boxes_detected\":%u,"
-                     "\"boxes_overlay\":%u}",
+                     "\"boxes_overlay\":%u,\"residue_frames\":%u}",
                  r->pixels_cleaned ? 1 : 0, r->pixel_boxes_rule, r->pixel_boxes_detected,
-                 r->pixel_boxes_overlay);
+                 r->pixel_boxes_overlay, r->pixel_residue_frames);
     }
     b_printf(&b, ",\"seconds\":{\"total\":%.6f,\"pixels\":%.6f}}\n", o->seconds,
              r ? r->seconds_pixels : 0.0);

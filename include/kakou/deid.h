@@ -124,9 +124,12 @@ typedef struct kk_deid_result {
     int pixels_cleaned;
     /** Seconds spent in pixel text detection and redaction. */
     double seconds_pixels;
+    /** Frames where text is still found after painting (the output says
+     *  BurnedInAnnotation YES and has no Clean Pixel Data code). */
+    unsigned pixel_residue_frames;
 } kk_deid_result;
 
-#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0, 0, 0, 0, 0, 0, 0.0 }
+#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0, 0, 0, 0, 0, 0, 0.0, 0 }
 
 /** Free what a result holds and zero it. */
 KK_API void kk_deid_result_clear(kk_deid_result *result);

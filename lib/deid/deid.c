@@ -727,9 +727,16 @@ static kk_status add_records(walk *w, kk_dcm_item *ds)
         if (st != KK_OK)
             return st;
     }
-    if (w->pixels.cleaned) {
-        /* the text was painted out of the pixels: say so, and only then
-         * (issue 4, R19); a check that found nothing leaves it as it was */
+    if (w->pixels.residue_frames) {
+        /* text is still found after painting (`set pixel.residue
+         * report`): the pixels are not claimed clean (issue 14) */
+        kk_status sp = kk_dcm__put_string(ds, w->ctx, KK_TAG(0x0028, 0x0301), "YES");
+        if (sp != KK_OK)
+            return sp;
+    } else if (w->pixels.cleaned) {
+        /* the text was painted out of the pixels, and a look at the
+         * painted frames finds none left: say so, and only then (issues
+         * 4 and 14, R19); a check that found nothing leaves it as it was */
         kk_status sp = kk_dcm__put_string(ds, w->ctx, KK_TAG(0x0028, 0x0301), "NO");
         kk_dcm_item *it;
         if (sp == KK_OK)
@@ -841,6 +848,7 @@ static void report_pixels(walk *w)
         w->res->pixel_boxes_detected = o->by_source[KK_PIXEL_SOURCE_DETECTED];
         w->res->pixel_boxes_overlay = o->by_source[KK_PIXEL_SOURCE_OVERLAY];
         w->res->pixels_cleaned = o->cleaned;
+        w->res->pixel_residue_frames = o->residue_frames;
         w->res->seconds_pixels = o->seconds;
     }
     if (!w->fn)

@@ -274,6 +274,7 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
     }
     plan->lossy_reencode = strcmp(kk_profile__param(profile, "pixel.lossy", "lossless"), "reencode") == 0;
     plan->quality = atoi(kk_profile__param(profile, "pixel.quality", "95"));
+    plan->residue_fail = strcmp(kk_profile__param(profile, "pixel.residue", "report"), "fail") == 0;
     if (plan->quality < 50 || plan->quality > 100)
         plan->quality = 95;
     long alloc = number_of(dcm, TAG_BITS_ALLOCATED, 0), stored = number_of(dcm, TAG_BITS_STORED, 0);
@@ -281,7 +282,9 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
     /* overlays kept in the unused high bits (PS3.5 8.1.2, retired) go
      * with the rest of the burned-in text */
     plan->clear_high_bits = plan->active && stored > 0 && alloc > stored;
-    if (plan->mode == KK_PIXEL_MODE_PHI)
+    /* all-text mode needs them too: an identifier is never spared as a
+     * technical token ("P0033917" is P and a number) */
+    if (plan->mode != KK_PIXEL_MODE_OFF)
         return collect_ids(plan, ctx, dcm);
     return KK_OK;
 }

@@ -428,8 +428,8 @@ void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
              * reading; a lone glyph alone names no one */
             const B &one = c[i];
             if (one.h < 3 || one.w < 2 * one.h || one.area * 4 < one.w * one.h ||
-                one.area * 10 > one.w * one.h * 8)
-                continue;
+                (one.h > 4 && one.area * 10 > one.w * one.h * 8))
+                continue; /* (pooled, the glyphs of 6-8 px text fill a bar) */
         }
         out.push_back(b);
     }

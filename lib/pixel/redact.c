@@ -8,9 +8,14 @@
  * Multi-frame objects (ultrasound cine): text that stays put is found once
  * on composites of sampled frames (the per-pixel minimum keeps static
  * bright text and drops moving speckle; the maximum does the same for dark
- * text) and painted out of every frame. When a sampled frame shows text
- * the composites missed, the text moves, and every frame is searched on
- * its own.
+ * text) and painted out of every frame. Then every frame is looked at on
+ * its own, painted: text that moves or shows in some frames only.
+ *
+ * Claim clean only when clean (issue 14): after painting, the painted
+ * frames go through the presence stage, the detector and OCR again; what
+ * they find is painted too, up to KK_PAINTED_ROUNDS looks, and frames
+ * where the last look still finds text are counted in residue_frames.
+ * The profile decides what that means (`set pixel.residue fail|report`).
  */
 #include <omp.h>
 #include <pthread.h>
@@ -23,7 +28,7 @@
 #include "pixel/redact.h"
 #include "pixel/textfind.h"
 
-/* frames sampled for the composites and the moving-text check */
+/* frames sampled for the composites */
 #define KK_SAMPLED_FRAMES 8
 
 /* --- the pool of text finders ----------------------------------------- */
@@ -155,23 +160,82 @@ static kk_status find_text(kk_textfind *tf, kk_ctx *ctx, const kk_pixel_pool *po
     return out->failed ? kk__fail(ctx, KK_ENOMEM, "out of memory") : KK_OK;
 }
 
-/* Is most of b inside one of the boxes of l? */
-static bool covered(const kk_pixel_box *b, const boxlist *l, size_t from)
+static void paint(kk_image *img, const boxlist *l, size_t from)
 {
-    long area = (long)b->w * b->h;
-    for (size_t i = from; i < l->n; i++) {
-        const kk_pixel_box *c = &l->v[i];
-        int x0 = b->x > c->x ? b->x : c->x, y0 = b->y > c->y ? b->y : c->y;
-        int x1 = b->x + b->w < c->x + c->w ? b->x + b->w : c->x + c->w;
-        int y1 = b->y + b->h < c->y + c->h ? b->y + b->h : c->y + c->h;
-        if (x1 > x0 && y1 > y0 && (long)(x1 - x0) * (y1 - y0) * 10 >= area * 8)
+    for (size_t i = from; i < l->n; i++)
+        if (l->v[i].source != KK_PIXEL_SOURCE_OVERLAY)
+            kk_image__fill(img, l->v[i].frame, l->v[i].x, l->v[i].y, l->v[i].w, l->v[i].h);
+}
+
+static int cmp_u8(const void *a, const void *b)
+{
+    return (int)*(const uint8_t *)a - (int)*(const uint8_t *)b;
+}
+
+/* In the 8-bit view of a painted frame, fill each painted box with the
+ * median grey of a ring around it (painted pixels, 0, left out): a black
+ * box on speckle makes the grains along its edges stand out like glyphs,
+ * which a look for what is left would take for text. */
+static void neutral_fill(uint8_t *g, int cols, int rows, const boxlist *l, int frame)
+{
+    uint8_t ring[4096];
+    for (size_t i = 0; i < l->n; i++) {
+        const kk_pixel_box *b = &l->v[i];
+        if (b->source == KK_PIXEL_SOURCE_OVERLAY || (b->frame >= 0 && b->frame != frame))
+            continue;
+        int x0 = b->x < 0 ? 0 : b->x, y0 = b->y < 0 ? 0 : b->y;
+        int x1 = b->x + b->w > cols ? cols : b->x + b->w;
+        int y1 = b->y + b->h > rows ? rows : b->y + b->h;
+        if (x1 <= x0 || y1 <= y0)
+            continue;
+        size_t n = 0;
+        for (int m = 1; m <= 3; m++)
+            for (int y = y0 - m; y < y1 + m; y++)
+                for (int x = x0 - m; x < x1 + m; x++) {
+                    if (y < 0 || y >= rows || x < 0 || x >= cols ||
+                        (y > y0 - m && y < y1 + m - 1 && x > x0 - m && x < x1 + m - 1))
+                        continue;
+                    uint8_t v = g[(size_t)y * cols + x];
+                    if (v && n < sizeof ring)
+                        ring[n++] = v;
+                }
+        uint8_t fillv = 0;
+        if (n) {
+            qsort(ring, n, 1, cmp_u8);
+            fillv = ring[n / 2];
+        }
+        for (int y = y0; y < y1; y++)
+            memset(g + (size_t)y * cols + x0, fillv, (size_t)(x1 - x0));
+    }
+}
+
+/* Does b continue a row painted in frame f by the first look (boxes
+ * 0..upto-1; not by later looks, which would chain along speckle): most
+ * of its height within the box's rows, its height alike, within two
+ * heights of it? */
+static bool on_painted_row(const kk_pixel_box *b, const boxlist *l, size_t upto, int f)
+{
+    for (size_t i = 0; i < upto; i++) {
+        const kk_pixel_box *p = &l->v[i];
+        if (p->source == KK_PIXEL_SOURCE_OVERLAY || (p->frame >= 0 && p->frame != f))
+            continue;
+        int lo = b->y > p->y ? b->y : p->y;
+        int hi = b->y + b->h < p->y + p->h ? b->y + b->h : p->y + p->h;
+        int hmin = b->h < p->h ? b->h : p->h, hmax = b->h > p->h ? b->h : p->h;
+        int gap = b->x > p->x + p->w ? b->x - (p->x + p->w) : p->x > b->x + b->w ? p->x - (b->x + b->w) : 0;
+        if (2 * (hi - lo) >= hmin && hmax <= 2 * hmin + 4 && gap <= 2 * hmin)
             return true;
     }
     return false;
 }
 
+/* Rounds of "look again at the painted frames": the first finds text
+ * that moves or shows in some frames only (and what the first look cut
+ * short), the second what the first left, the last only checks. */
+#define KK_PAINTED_ROUNDS 3
+
 static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
-                        kk_image *img, boxlist *out)
+                        kk_image *img, boxlist *out, kk_pixel_outcome *o)
 {
     int rows = kk_image__rows(img), cols = kk_image__columns(img), frames = kk_image__frames(img);
     size_t px = (size_t)rows * (size_t)cols;
@@ -180,7 +244,10 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
     if (st != KK_OK)
         return st;
     uint8_t *g = kk__malloc(px * 3);
-    if (!g) {
+    char *look = kk__calloc((size_t)frames, 1);
+    if (!g || !look) {
+        free(g);
+        free(look);
         pool_give(pool, tf);
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
@@ -188,43 +255,73 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
         st = kk_image__gray8(img, ctx, 0, g);
         if (st == KK_OK)
             st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, -1, out);
-        goto done;
-    }
-    /* static text: composites of sampled frames */
-    uint8_t *lo = g + px, *hi = g + 2 * px;
-    int ns = frames < KK_SAMPLED_FRAMES ? frames : KK_SAMPLED_FRAMES;
-    for (int s = 0; s < ns && st == KK_OK; s++) {
-        int f = (int)((long long)s * (frames - 1) / (ns - 1));
-        st = kk_image__gray8(img, ctx, f, g);
-        for (size_t i = 0; i < px && st == KK_OK; i++) {
-            lo[i] = s == 0 || g[i] < lo[i] ? g[i] : lo[i];
-            hi[i] = s == 0 || g[i] > hi[i] ? g[i] : hi[i];
+        /* nothing found, nothing painted: the look would be the same */
+        look[0] = out->n > 0;
+    } else {
+        /* static text: composites of sampled frames (the per-pixel
+         * minimum keeps static light text and drops moving speckle, the
+         * maximum does the same for dark text) */
+        uint8_t *lo = g + px, *hi = g + 2 * px;
+        int ns = frames < KK_SAMPLED_FRAMES ? frames : KK_SAMPLED_FRAMES;
+        for (int s = 0; s < ns && st == KK_OK; s++) {
+            int f = (int)((long long)s * (frames - 1) / (ns - 1));
+            st = kk_image__gray8(img, ctx, f, g);
+            for (size_t i = 0; i < px && st == KK_OK; i++) {
+                lo[i] = s == 0 || g[i] < lo[i] ? g[i] : lo[i];
+                hi[i] = s == 0 || g[i] > hi[i] ? g[i] : hi[i];
+            }
         }
-    }
-    size_t static_from = out->n;
-    if (st == KK_OK)
-        st = find_text(tf, ctx, pool, lo, cols, rows, plan->mode, &plan->ids, -1, out);
-    if (st == KK_OK)
-        st = find_text(tf, ctx, pool, hi, cols, rows, plan->mode, &plan->ids, -1, out);
-    /* moving text: a sampled frame with text the composites missed */
-    bool moving = false;
-    for (int s = 0; s < ns && st == KK_OK && !moving; s++) {
-        int f = (int)((long long)s * (frames - 1) / (ns - 1));
-        boxlist one = { NULL, 0, 0, false };
-        st = kk_image__gray8(img, ctx, f, g);
         if (st == KK_OK)
-            st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, f, &one);
-        for (size_t i = 0; i < one.n && st == KK_OK; i++)
-            if (!covered(&one.v[i], out, static_from))
-                moving = true;
-        free(one.v);
-    }
-    for (int f = 0; f < frames && st == KK_OK && moving; f++) {
-        st = kk_image__gray8(img, ctx, f, g);
+            st = find_text(tf, ctx, pool, lo, cols, rows, plan->mode, &plan->ids, -1, out);
         if (st == KK_OK)
-            st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, f, out);
+            st = find_text(tf, ctx, pool, hi, cols, rows, plan->mode, &plan->ids, -1, out);
+        /* every frame is looked at on its own, once the static text is
+         * painted: text that moves, or shows in some frames only */
+        memset(look, 1, (size_t)frames);
     }
-done:
+    paint(img, out, 0);
+    kk_textfind__strict(tf, true);
+    size_t first_look = out->n;
+    /* look again at the painted frames, as the presence stage and the
+     * detector see them: what the first look cut short or missed, and in
+     * the end whether anything is left (issue 14: claim clean only when
+     * clean) */
+    for (int round = 0; round < KK_PAINTED_ROUNDS && st == KK_OK; round++) {
+        int found = 0;
+        for (int f = 0; f < frames && st == KK_OK; f++) {
+            if (!look[f])
+                continue;
+            size_t before = out->n;
+            st = kk_image__gray8(img, ctx, f, g);
+            if (st == KK_OK) {
+                neutral_fill(g, cols, rows, out, f);
+                st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids,
+                               frames == 1 ? -1 : f, out);
+            }
+            /* a single frame looks again along the rows of what it
+             * painted (the ends of lines cut short), as the rest of the
+             * frame is what the first look saw; a cine's first round
+             * looks at whole frames */
+            if (st == KK_OK && (frames == 1 || round > 0)) {
+                size_t k = before;
+                for (size_t q = before; q < out->n; q++)
+                    if (on_painted_row(&out->v[q], out, first_look, f))
+                        out->v[k++] = out->v[q];
+                out->n = k;
+            }
+            look[f] = st == KK_OK && out->n > before;
+            if (look[f]) {
+                found++;
+                paint(img, out, before);
+            }
+        }
+        if (round == KK_PAINTED_ROUNDS - 1)
+            o->residue_frames = (unsigned)found;
+        if (!found)
+            break;
+    }
+    kk_textfind__strict(tf, false);
+    free(look);
     free(g);
     pool_give(pool, tf);
     return st;
@@ -252,8 +349,13 @@ kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool 
     for (size_t i = 0; i < plan->nregions; i++)
         box_add(&l, &plan->regions[i]);
     if (plan->mode != KK_PIXEL_MODE_OFF) {
-        st = detect(plan, ctx, pool, img, &l);
+        st = detect(plan, ctx, pool, img, &l, out);
         out->burned_in_checked = st == KK_OK;
+        if (st == KK_OK && out->residue_frames && plan->residue_fail)
+            st = kk__fail(ctx, KK_EUNSUPPORTED,
+                          "'%s': burned-in text is still found in %u frame(s) after painting; "
+                          "not written (`set pixel.residue report` writes it with "
+                          "BurnedInAnnotation YES)", path, out->residue_frames);
     }
     if (st == KK_OK && plan->clear_high_bits && kk_image__clear_high_bits(img) > 0) {
         kk_pixel_box b;

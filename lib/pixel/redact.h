@@ -51,6 +51,9 @@ typedef struct kk_pixel_plan {
      * reencode`, at `set pixel.quality`) or losslessly (the default) */
     bool lossy_reencode;
     int quality;
+    /* text still found after painting fails the object (`set
+     * pixel.residue fail`) instead of being reported (the default) */
+    bool residue_fail;
     /* the object's identifiers, from the original header (mode phi) */
     kk_text_ids ids;
     char **texts; /* what ids points into */
@@ -65,6 +68,8 @@ typedef struct kk_pixel_outcome {
     unsigned by_source[3];
     bool cleaned;             /* pixels were changed and re-encoded */
     bool burned_in_checked;   /* text detection ran over every frame */
+    unsigned residue_frames;  /* frames where text is still found after
+                                 painting: the object is not clean */
     double seconds;
 } kk_pixel_outcome;
 

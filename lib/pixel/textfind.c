@@ -20,6 +20,7 @@
  * Weak candidates (a detection score below kStrong) that OCR does not
  * read either are dropped: that is speckle, not text.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,7 @@ typedef struct cache_slot {
 
 struct kk_textfind {
     kk_ocr *ocr;
+    bool strict; /* weak candidates that do not look like text are dropped */
     cache_slot cache[CACHE_SLOTS];
     unsigned next_slot;
 };
@@ -91,6 +93,12 @@ void kk_textfind__free(kk_textfind *tf)
     /* the cache holds text read from images: PHI */
     memset(tf->cache, 0, sizeof tf->cache);
     free(tf);
+}
+
+void kk_textfind__strict(kk_textfind *tf, bool strict)
+{
+    if (tf)
+        tf->strict = strict;
 }
 
 static uint64_t fnv1a(const uint8_t *p, size_t n)
@@ -401,6 +409,24 @@ static int precedence(kk_text_class c)
     return c == KK_TEXT_OTHER ? 10 : c == KK_TEXT_TECHNICAL ? 11 : (int)c;
 }
 
+/* Boxes that touch on one row, or one mostly inside the other, become one;
+ * boxes of different rows stay apart, even when they touch: their union
+ * would paint the picture between them. */
+static int mergeable(const kk_textbox *a, const kk_textbox *b)
+{
+    if (!box_touch(a, b))
+        return 0;
+    int hmin = a->h < b->h ? a->h : b->h;
+    int wmin = a->w < b->w ? a->w : b->w;
+    int ov_y = overlap_1d(a->y, a->y + a->h, b->y, b->y + b->h);
+    int ov_x = overlap_1d(a->x, a->x + a->w, b->x, b->x + b->w);
+    if (2 * ov_y >= hmin)
+        return 1;
+    long inter = (long)ov_x * ov_y, amin = (long)hmin * wmin;
+    long aa = (long)a->w * a->h, ab = (long)b->w * b->h;
+    return 10 * inter >= 8 * (aa < ab ? aa : ab) || (amin > 0 && 10 * inter >= 8 * amin);
+}
+
 static void merge_boxes(kk_textbox *b, size_t *n)
 {
     int changed = 1;
@@ -408,7 +434,7 @@ static void merge_boxes(kk_textbox *b, size_t *n)
         changed = 0;
         for (size_t i = 0; i < *n; i++)
             for (size_t j = i + 1; j < *n; j++) {
-                if (!box_touch(&b[i], &b[j]))
+                if (!mergeable(&b[i], &b[j]))
                     continue;
                 int x0 = b[i].x < b[j].x ? b[i].x : b[j].x;
                 int y0 = b[i].y < b[j].y ? b[i].y : b[j].y;
@@ -535,6 +561,10 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         goto out;
     }
     dedupe_polarity(lines, nlines, dead);
+    if (tf->strict)
+        for (size_t i = 0; i < nlines; i++)
+            if (lines[i].score < STRONG_SCORE && !looks_like_text(&lines[i]))
+                dead[i] = 1;
     for (size_t i = 0; i < nlines; i++) {
         if (dead[i])
             continue;

@@ -18,6 +18,7 @@
 #ifndef KK_PIXEL_TEXTFIND_H
 #define KK_PIXEL_TEXTFIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,6 +110,15 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
                            int height, kk_text_mode mode, const kk_text_ids *ids,
                            const char *const *allow, size_t nallow, kk_textbox **boxes,
                            size_t *nboxes);
+
+/**
+ * Strict or not (the default): a strict finder drops weak candidates
+ * (speckle-like, a detection score below 0.8) that are not laid out like
+ * text before reading them. For looking again at painted frames, where
+ * the grains along a painted box's edges would otherwise be read as
+ * fragments of text, and for searching every frame of a cine.
+ */
+void kk_textfind__strict(kk_textfind *tf, bool strict);
 
 /** Fixed name of a class ("name", "id", "date", ...). */
 const char *kk_text_class__name(kk_text_class cls);

@@ -30,7 +30,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
     assert "input" not in r
     if r["status"] in ("done", "duplicate"):
         assert r["output"].endswith(".dcm") and sum(r["actions"].values()) > 0
-        assert set(r["pixels"]) == {"cleaned", "boxes_rule", "boxes_detected", "boxes_overlay"}
+        assert set(r["pixels"]) == {"cleaned", "boxes_rule", "boxes_detected", "boxes_overlay", "residue_frames"}
         assert r["seconds"]["total"] >= 0
     if r["status"] in ("failed", "skipped"):
         assert r["reason"]

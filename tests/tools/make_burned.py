@@ -5,10 +5,12 @@
 Usage: make_burned.py OUTDIR [--seed N] [--no-dicom]
 
 Writes, for a few dozen synthetic ultrasound (US), secondary-capture (SC)
-and other (OT) images:
+and other (OT) images, a CT screen capture without BurnedInAnnotation, an
+MR that says NO, a CT without text, and three cines (static banner,
+moving text, a line in frames 2-3 of 6 only):
 
-  OUTDIR/dicom/NAME.dcm       the DICOM file (8-bit MONOCHROME2 or RGB;
-                              multi-frame for the two cines)
+  OUTDIR/dicom/NAME.dcm       the DICOM file (8-bit MONOCHROME2 or RGB; CT
+                              and MR 12 bits in 16; multi-frame cines)
   OUTDIR/pgm/NAME_fNN.pgm     each frame's 8-bit luminance (what the codec
                               hands to text detection; RGB -> Y, BT.601)
   OUTDIR/pgm/NAME_fNN.mask.pgm  per-pixel ground truth: 0 background, else
@@ -21,8 +23,9 @@ and other (OT) images:
                               class and text
   OUTDIR/truth.txt            the same for C tests, one "key<TAB>value" a
                               line: "image NAME_fNN" starts a frame, then
-                              "notext 0|1" and the identifiers ("name",
+                              "notext 0|1", the identifiers ("name",
                               "id", "date", "accession", "institution")
+                              and "box X Y W H" for each text box
 
 Identifiers are fictitious. Japanese names carry romaji=kanji=kana groups
 and are stored as ISO 2022 IR 87 (SpecificCharacterSet
@@ -325,7 +328,8 @@ def to_dicom(path, frames, p, kind, rgb, jp):
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
     sop_class = {"US": "1.2.840.10008.5.1.4.1.1.6.1", "SC": "1.2.840.10008.5.1.4.1.1.7",
-                 "OT": "1.2.840.10008.5.1.4.1.1.7"}[kind]
+                 "OT": "1.2.840.10008.5.1.4.1.1.7", "CT": "1.2.840.10008.5.1.4.1.1.2",
+                 "MR": "1.2.840.10008.5.1.4.1.1.4"}[kind]
     if len(frames) > 1:
         sop_class = "1.2.840.10008.5.1.4.1.1.3.1" if kind == "US" else "1.2.840.10008.5.1.4.1.1.7.2"
     ds = Dataset()
@@ -345,7 +349,10 @@ def to_dicom(path, frames, p, kind, rgb, jp):
     ds.StudyDate, ds.AccessionNumber = p["study"], p["acc"]
     ds.InstitutionName = p["inst"]
     ds.PatientName, ds.PatientID, ds.PatientBirthDate = p["pn"], p["id"], p["birth"]
-    ds.BurnedInAnnotation = "YES"
+    if kind == "MR":
+        ds.BurnedInAnnotation = "NO"  # what many MR objects say, wrongly
+    elif kind != "CT":
+        ds.BurnedInAnnotation = "YES"
     # Type 1 and 2 attributes of the Patient, Study, Series and Equipment
     # modules, so validators look at what matters
     ds.PatientSex, ds.StudyTime, ds.ReferringPhysicianName = "", "101500", ""
@@ -355,9 +362,14 @@ def to_dicom(path, frames, p, kind, rgb, jp):
     ds.ContentDate, ds.ContentTime = p["study"], "101500"
     if kind == "US":
         ds.ImageType = ["ORIGINAL", "PRIMARY"]
+    elif kind in ("CT", "MR"):
+        ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
     h, w = frames[0].h, frames[0].w
     ds.Rows, ds.Columns = h, w
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    wide = kind in ("CT", "MR") and not rgb
+    if wide:
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
     if rgb:
         ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
     else:
@@ -367,7 +379,10 @@ def to_dicom(path, frames, p, kind, rgb, jp):
         ds.NumberOfFrames = len(frames)
         ds.FrameTime = "33.3"
         ds.FrameIncrementPointer = 0x00181063  # FrameTime
-    ds.PixelData = b"".join(fr.pixels().tobytes() for fr in frames)
+    if wide:
+        ds.PixelData = b"".join((fr.pixels().astype("<u2") * 16).tobytes() for fr in frames)
+    else:
+        ds.PixelData = b"".join(fr.pixels().tobytes() for fr in frames)
     ds.is_little_endian, ds.is_implicit_VR = True, False
     pydicom.dcmwrite(path, ds, write_like_original=False)
 
@@ -414,7 +429,15 @@ def main(argv):
     specs += [("notext_sc", "SC", (640, 480), False, False, 1, False),
               ("notext_ot", "OT", (512, 512), False, False, 1, False)]
     specs += [("cine_static", "US", (640, 480), False, True, 4, False),
-              ("cine_moving", "US", (640, 480), True, True, 4, True)]
+              ("cine_moving", "US", (640, 480), True, True, 4, True),
+              # a line shown in some frames only (frames 2 and 3 of 6)
+              ("cine_partial", "US", (640, 480), False, True, 6, "partial")]
+    # images no rule singles out: a CT screen capture (DERIVED\SECONDARY,
+    # no BurnedInAnnotation), an MR saying BurnedInAnnotation NO, both 12
+    # bits in 16; and a CT with no text
+    specs += [("ct_capture", "CT", (512, 512), False, True, 1, False),
+              ("mr_noflag", "MR", (512, 512), False, True, 1, False),
+              ("notext_ct", "CT", (512, 512), False, False, 1, False)]
 
     truth, lines = {}, []
     for n, (name, kind, (w, h), rgb, with_text, nframes, moving) in enumerate(specs):
@@ -429,6 +452,11 @@ def main(argv):
             # the banner is drawn once, onto fresh speckle in every frame
             proto = Frame(w, h, rgb)
             layout(rng, proto, p, kind, True, identifiers=not moving)
+            partial_at = None
+            if moving == "partial":
+                script, pn = name_text(rng, p)
+                pfont = ImageFont.truetype(JP_FONTS[0] if script == "jp" else LATIN_FONTS[0], 16)
+                partial_at = (pn, id_text(rng, p), pfont)
             brng_seed = int(rng.integers(1 << 30))
             script, nm = name_text(rng, p)
             for k in range(nframes):
@@ -438,7 +466,11 @@ def main(argv):
                 f.mask[...] = proto.mask
                 f.boxes = [dict(b) for b in proto.boxes]
                 f.occupied = [b["box"] for b in proto.boxes]
-                if moving:
+                if partial_at and k in (2, 3):
+                    pn, pid, pfont = partial_at
+                    f.draw_at(pn, "name", pfont, 200, 300, (230, 230, 230))
+                    f.draw_at(pid, "id", pfont, 200, 325, (230, 230, 230))
+                elif moving is True:
                     font = ImageFont.truetype(JP_FONTS[0] if script == "jp" else LATIN_FONTS[0], 18)
                     f.draw_at(nm, "name", font, 150 + 40 * k, 200 + 25 * k, (255, 255, 0))
                     f.draw_at(id_text(rng, p), "id", font, 170 + 40 * k, 230 + 25 * k, (255, 255, 255))
@@ -460,6 +492,8 @@ def main(argv):
             lines.append("date\t%s" % p["study"])
             lines.append("accession\t%s" % p["acc"])
             lines.append("institution\t%s" % p["inst"])
+            for b in f.boxes:
+                lines.append("box\t%d %d %d %d" % tuple(b["box"]))
         if dicom:
             to_dicom(os.path.join(out, "dicom", name + ".dcm"), frames, p, kind, rgb, jp)
         truth[name + ".dcm"] = entry

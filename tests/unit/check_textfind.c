@@ -4,17 +4,24 @@
  * burned-in set (issue 4 acceptance criteria).
  *
  * The set is generated at test time by tests/tools/make_burned.py into a
- * temporary folder (PGM frames, per-pixel class masks, truth.txt). Proves:
- *   - text-pixel recall >= 0.99 for identifier text (glyph pixels of
- *     names, IDs, dates, accession numbers, institutions covered by the
- *     returned boxes), in mode ALL and in mode PHI;
- *   - at most 2% of a no-text image is redacted, in both modes;
+ * temporary folder (PGM frames, per-pixel class masks, truth.txt).
+ * Proves, in mode ALL and in mode PHI:
+ *   - text-pixel recall >= 0.99 for identifier text over the set (glyph
+ *     pixels of names, IDs, dates, accession numbers, institutions
+ *     covered by the returned boxes), and >= 0.90 in every frame (the
+ *     worst frame, not an aggregate);
+ *   - at most 1.5% of a no-text image is redacted;
+ *   - at most 25% of a frame with text is redacted outside its text
+ *     boxes (a precision bound: boxes grown over the whole frame fail
+ *     it; seed 4 measures 21% on us_small, where a bright tissue arc
+ *     between two rows of small text is painted: a known miss);
  *   - technical tokens are spared in mode ALL (most of their pixels).
  * Measured numbers and frames per second are printed to the log.
  * Environment: PYTHON (default /usr/bin/python3), KK_BURNED_KEEP=1 keeps
  * the generated folder, KK_BURNED_VERBOSE=1 prints each frame's numbers,
  * KK_BURNED_ONLY=STEM runs the frames whose name contains STEM,
- * KK_BURNED_SEED=N generates another set (default 4).
+ * KK_BURNED_SEED=N generates another set (default 4; make
+ * check-pixels-long runs more seeds).
  */
 #include <check.h>
 #include <stdio.h>
@@ -48,6 +55,8 @@ typedef struct frame {
     int notext;
     char *name, *id, *dates[2], *acc, *inst;
     int ndates;
+    int box[48][4]; /* the truth boxes of all its text */
+    int nbox;
 } frame;
 
 static char g_dir[256];
@@ -102,6 +111,10 @@ static void generate(void)
             cur->acc = dup_line(v);
         } else if (strcmp(line, "institution") == 0) {
             cur->inst = dup_line(v);
+        } else if (strcmp(line, "box") == 0 && cur->nbox < 48) {
+            int *b = cur->box[cur->nbox];
+            if (sscanf(v, "%d %d %d %d", &b[0], &b[1], &b[2], &b[3]) == 4)
+                cur->nbox++;
         }
     }
     fclose(f);
@@ -147,7 +160,8 @@ static uint8_t *read_pgm(const char *stem, const char *suffix, int *w, int *h)
 
 typedef struct tally {
     double id_px, id_cov, tech_px, tech_cov;
-    double worst_notext, worst_recall;
+    double worst_notext, worst_recall, worst_outside;
+    char worst_outside_stem[96];
     char worst_stem[96];
     double seconds;
     int frames, text_frames;
@@ -192,9 +206,23 @@ static void run_set(kk_text_mode mode, tally *t)
             for (int y = boxes[k].y; y < boxes[k].y + boxes[k].h; y++)
                 memset(cov + (size_t)y * w + boxes[k].x, 1, (size_t)boxes[k].w);
         }
-        double idp = 0, idc = 0, area = 0;
+        /* the truth boxes, padded by 3 px for anti-aliased fringes */
+        uint8_t *inside = calloc((size_t)w * h, 1);
+        ck_assert_ptr_nonnull(inside);
+        for (int k = 0; k < fr->nbox; k++) {
+            int x0 = fr->box[k][0] - 3, y0 = fr->box[k][1] - 3;
+            int x1 = fr->box[k][0] + fr->box[k][2] + 3, y1 = fr->box[k][1] + fr->box[k][3] + 3;
+            x0 = x0 < 0 ? 0 : x0;
+            y0 = y0 < 0 ? 0 : y0;
+            x1 = x1 > w ? w : x1;
+            y1 = y1 > h ? h : y1;
+            for (int y = y0; y < y1; y++)
+                memset(inside + (size_t)y * w + x0, 1, (size_t)(x1 - x0));
+        }
+        double idp = 0, idc = 0, area = 0, outside = 0;
         for (size_t p = 0; p < (size_t)w * h; p++) {
             area += cov[p];
+            outside += cov[p] && !inside[p];
             if (mask[p] >= 1 && mask[p] <= 5) {
                 idp++;
                 idc += cov[p];
@@ -211,6 +239,11 @@ static void run_set(kk_text_mode mode, tally *t)
                 t->worst_notext = frac;
         } else {
             t->text_frames++;
+            double o = outside / ((double)w * h);
+            if (o > t->worst_outside) {
+                t->worst_outside = o;
+                memcpy(t->worst_outside_stem, fr->stem, sizeof t->worst_outside_stem);
+            }
             double r = idp > 0 ? idc / idp : 1.0;
             if (r < t->worst_recall) {
                 t->worst_recall = r;
@@ -225,6 +258,7 @@ static void run_set(kk_text_mode mode, tally *t)
             printf("%-20s mode %d boxes %zu recall %.4f area %.4f\n", fr->stem, (int)mode, nb,
                    idp > 0 ? idc / idp : 1.0, area / ((double)w * h));
         free(cov);
+        free(inside);
         free(boxes);
         free(g);
         free(mask);
@@ -232,19 +266,32 @@ static void run_set(kk_text_mode mode, tally *t)
     kk_textfind__free(tf);
     kk_ctx_free(ctx);
     printf("mode %s: identifier pixel recall %.4f (worst frame %.4f, %s), technical pixels "
-           "redacted %.3f, worst no-text area %.4f, %d frames in %.2f s (%.1f frames/s)\n",
+           "redacted %.3f, worst no-text area %.4f, worst area outside text %.4f (%s), "
+           "%d frames in %.2f s (%.1f frames/s)\n",
            mode == KK_TEXT_MODE_ALL ? "ALL" : "PHI", t->id_cov / t->id_px, t->worst_recall,
            t->worst_stem, t->tech_px > 0 ? t->tech_cov / t->tech_px : 0.0, t->worst_notext,
-           t->frames, t->seconds, t->frames / t->seconds);
+           t->worst_outside, t->worst_outside_stem, t->frames, t->seconds,
+           t->frames / t->seconds);
     fflush(stdout);
+}
+
+static void check_tally(const tally *t)
+{
+    if (!getenv("KK_BURNED_ONLY"))
+        ck_assert_int_gt(t->text_frames, 20);
+    ck_assert_msg(t->id_cov / t->id_px >= 0.99, "identifier recall %.4f", t->id_cov / t->id_px);
+    ck_assert_msg(t->worst_recall >= 0.90, "identifier recall %.4f in frame %s", t->worst_recall,
+                  t->worst_stem);
+    ck_assert_msg(t->worst_notext <= 0.015, "no-text area %.4f", t->worst_notext);
+    ck_assert_msg(t->worst_outside <= 0.25, "area outside text %.4f in frame %s",
+                  t->worst_outside, t->worst_outside_stem);
 }
 
 START_TEST(mode_all_recall_and_false_positives)
 {
     tally t;
     run_set(KK_TEXT_MODE_ALL, &t);
-    ck_assert_msg(t.id_cov / t.id_px >= 0.99, "identifier recall %.4f", t.id_cov / t.id_px);
-    ck_assert_msg(t.worst_notext <= 0.02, "no-text area %.4f", t.worst_notext);
+    check_tally(&t);
     /* technical tokens are mostly spared */
     ck_assert_msg(t.tech_cov / t.tech_px <= 0.6, "technical redacted %.3f",
                   t.tech_cov / t.tech_px);
@@ -255,8 +302,7 @@ START_TEST(mode_phi_recall_and_false_positives)
 {
     tally t;
     run_set(KK_TEXT_MODE_PHI, &t);
-    ck_assert_msg(t.id_cov / t.id_px >= 0.99, "identifier recall %.4f", t.id_cov / t.id_px);
-    ck_assert_msg(t.worst_notext <= 0.02, "no-text area %.4f", t.worst_notext);
+    check_tally(&t);
 }
 END_TEST
 
