@@ -127,7 +127,7 @@ void kk_cli_close_run(kk_cli_run *run);
  * report_path when given. Errors are printed. */
 kk_status kk_cli_release_pass(const kk_cli *cli, kk_ctx *ctx, const kk_profile *profile,
                               unsigned k, const kk_optout *optout, const char *report_path,
-                              int nargs, char **args, kk_release **out);
+                              int jobs, int nargs, char **args, kk_release **out);
 
 /* A subcommand: main-like entry point. argv[0] is the subcommand name. */
 typedef struct kk_command {

@@ -1257,7 +1257,7 @@ int kk_cmd_deid(int argc, char **argv)
                     kk_profile_name(profile));
     if (!no_release && (kanon || kk_profile_has_release(profile) || release_report) &&
         kk_cli_release_pass(&cli, ctx, profile, (unsigned)kanon, optout, release_report,
-                            argc - optind, argv + optind, &release) != KK_OK)
+                            (int)jobs, argc - optind, argv + optind, &release) != KK_OK)
         goto out;
     kk_deid_set_release(deid, release);
     /* the journal serves runs with a key file and no store: without a key

@@ -67,7 +67,8 @@ KK_API kk_status kk_release_new(kk_release **out, kk_ctx *ctx,
 KK_API void kk_release_free(kk_release *release);
 
 /** Pass 1: read the header of one input (the path is kept as given; pass
- *  2 must name the file by the same string). */
+ *  2 must name the file by the same string). Several threads may add at
+ *  once. */
 KK_API kk_status kk_release_add(kk_release *release, kk_ctx *ctx, const char *path);
 
 /** Choose the generalisation and the suppressed patients. */

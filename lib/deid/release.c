@@ -56,6 +56,7 @@
  * IMPLEMENTATION-OF: R13, R14.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,7 @@ typedef struct prec {
 } prec;
 
 struct kk_release {
+    pthread_mutex_t mu; /* kk_release_add() from several threads */
     const kk_profile *profile;
     unsigned k;
     double limit_pct;
@@ -331,6 +333,7 @@ kk_status kk_release_new(kk_release **out, kk_ctx *ctx, const kk_profile *p, uns
     if (!r)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     r->profile = p;
+    pthread_mutex_init(&r->mu, NULL);
     const char *ks = kk_profile__param(p, "release:k", "10");
     r->k = k ? k : (unsigned)strtoul(ks, NULL, 10);
     if (r->k < 1)
@@ -421,6 +424,7 @@ void kk_release_free(kk_release *r)
     kk_free(r->pt);
     kk_free(r->hist_size);
     kk_free(r->hist_count);
+    pthread_mutex_destroy(&r->mu);
     kk_free(r);
 }
 
@@ -492,20 +496,13 @@ static kk_status add_file(kk_release *r, kk_ctx *ctx, const char *path, bool che
 {
     kk_dcm *dcm = NULL;
     kk_status st;
+    frec rec;
+    frec *f = &rec;
     if (r->solved)
         return kk__fail(ctx, KK_EINVAL, "the release is already solved");
-    if (r->nf == r->capf) {
-        size_t cap = r->capf ? 2 * r->capf : 256;
-        frec *nf = kk__realloc(r->f, cap * sizeof *nf);
-        if (!nf)
-            return kk__fail(ctx, KK_ENOMEM, "out of memory");
-        r->f = nf;
-        r->capf = cap;
-    }
     if ((st = kk_dcm__load(&dcm, ctx, path, 64)) != KK_OK)
         return st;
     kk_dcm_item *ds = kk_dcm__dataset(dcm);
-    frec *f = &r->f[r->nf];
     memset(f, 0, sizeof *f);
     f->path = kk__strdup(path);
     char *id = string_of(ds, TAG_PATIENT_ID);
@@ -550,7 +547,24 @@ static kk_status add_file(kk_release *r, kk_ctx *ctx, const char *path, bool che
             kk_free(f->v[j]);
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
-    r->nf++;
+    /* the header was read outside the lock: several threads may add */
+    pthread_mutex_lock(&r->mu);
+    if (r->nf == r->capf) {
+        size_t cap = r->capf ? 2 * r->capf : 256;
+        frec *nf = kk__realloc(r->f, cap * sizeof *nf);
+        if (!nf) {
+            pthread_mutex_unlock(&r->mu);
+            kk_free(f->path);
+            kk_free(f->pkey);
+            for (int j = 0; j < r->nq; j++)
+                kk_free(f->v[j]);
+            return kk__fail(ctx, KK_ENOMEM, "out of memory");
+        }
+        r->f = nf;
+        r->capf = cap;
+    }
+    r->f[r->nf++] = rec;
+    pthread_mutex_unlock(&r->mu);
     return KK_OK;
 }
 

@@ -423,6 +423,59 @@ START_TEST(ephemeral_keys_differ)
 }
 END_TEST
 
+START_TEST(protected_key_round_trip)
+{
+    char path[300], pf[300], bad[300];
+    kk_ctx *ctx = kk_ctx_new();
+    kk_key *k = NULL;
+    kk_secret *pass = NULL, *wrong = NULL;
+    char id[KK_KEY_ID_CHARS + 1];
+    FILE *fp;
+
+    snprintf(path, sizeof path, "%s/protected.key", tmpdir);
+    snprintf(pf, sizeof pf, "%s/pass", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad", tmpdir);
+    fp = fopen(pf, "w");
+    fputs("correct horse\n", fp);
+    fclose(fp);
+    fp = fopen(bad, "w");
+    fputs("correct horsf\n", fp);
+    fclose(fp);
+    chmod(pf, 0600);
+    chmod(bad, 0600);
+    ck_assert_int_eq(kk_secret_from_file(&pass, ctx, pf), KK_OK);
+    ck_assert_int_eq(kk_secret_from_file(&wrong, ctx, bad), KK_OK);
+    ck_assert_int_eq(kk_key_generate_file_protected(ctx, path, pass), KK_OK);
+    ck_assert_int_eq(kk_key_file_is_protected(path), 1);
+    /* refused without a passphrase, by both loaders, with a clear message */
+    ck_assert_int_eq(kk_key_load(&k, ctx, path), KK_EKEY);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "passphrase"));
+    ck_assert_int_eq(kk_key_load_protected(&k, ctx, path, NULL), KK_EKEY);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "protected by a passphrase"));
+    ck_assert_int_eq(kk_key_load_protected(&k, ctx, path, wrong), KK_EKEY);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "wrong passphrase"));
+    ck_assert_ptr_null(k);
+    ck_assert_int_eq(kk_key_load_protected(&k, ctx, path, pass), KK_OK);
+    ck_assert_int_eq(kk_key_is_ephemeral(k), 0);
+    ck_assert_int_eq(kk_key_file_id(ctx, path, id), KK_OK);
+    ck_assert_str_eq(id, kk_key_id(k));
+    /* the file holds no hex of the key */
+    {
+        char hex[65], buf[4096] = "";
+        sodium_bin2hex(hex, sizeof hex, kk_key__bytes(k), 32);
+        fp = fopen(path, "r");
+        size_t n = fread(buf, 1, sizeof buf - 1, fp);
+        fclose(fp);
+        buf[n] = '\0';
+        ck_assert_ptr_null(strstr(buf, hex));
+    }
+    kk_key_free(k);
+    kk_secret_free(pass);
+    kk_secret_free(wrong);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
 Suite *crypto_suite(void)
 {
     Suite *s = suite_create("crypto");
@@ -453,6 +506,7 @@ Suite *crypto_suite(void)
     tcase_add_test(tc, key_file_round_trip);
     tcase_add_test(tc, key_file_mode_refused);
     tcase_add_test(tc, key_file_bad_content_refused);
+    tcase_add_test(tc, protected_key_round_trip);
     suite_add_tcase(s, tc);
     return s;
 }
