@@ -247,7 +247,7 @@ typedef struct kk_deid_prepared {
     size_t defaced;  /**< of them, showing a face, which was removed */
     size_t failed;   /**< volumes that could not be read */
     size_t voxels;   /**< voxels changed */
-    double seconds;  /**< finding and removing faces, decoding excluded */
+    double seconds;  /**< CPU seconds finding and removing faces, decoding excluded */
 } kk_deid_prepared;
 
 /**

@@ -26,7 +26,7 @@ typedef struct kk_deface_stats {
     size_t faces;     /* of them, showing a face: defaced */
     size_t failed;    /* volumes that could not be read or defaced */
     size_t voxels;    /* voxels changed */
-    double seconds;   /* in finding and removing faces (decoding excluded) */
+    double seconds;   /* CPU seconds finding and removing faces (decoding excluded) */
 } kk_deface_stats;
 
 /**
