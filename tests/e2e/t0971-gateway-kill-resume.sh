@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # t0971-gateway-kill-resume: kill -9 of kakou gateway in the middle of a
 # stream of 90 instances, a restart on the same spool, and the sender
-# sending everything again: each instance arrives at the destination
-# exactly once (the spool queue is resumed; re-sent objects are
-# recognised by their keyed UIDs, whether still queued or already sent).
+# sending everything again: each instance arrives at the destination, and
+# once (the spool queue is resumed; re-sent objects are recognised by
+# their keyed UIDs, whether still queued or already sent), save the one
+# C-STORE that was in flight at the kill, which may arrive twice.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gateway-lib.sh"
 T="$TESTS/tools"
@@ -41,8 +42,18 @@ wait_for 60 sh -c "[ \$(find '$WORK/dest' -type f | wc -l) -ge 90 ] && [ -z \"\$
 sleep 1 # a second copy would arrive now
 got=$(files_in "$WORK/dest")
 uniq=$(sop_uids "$WORK/dest" | sort -u | wc -l)
-[ "$got" = 90 ] && [ "$uniq" = 90 ] && ok "each instance arrived exactly once (90)" ||
-    fail "$got files, $uniq distinct SOP Instance UIDs at the destination, wanted 90 and 90"
+# Every instance arrives, and once: except that the one C-STORE in flight
+# when the kill came may have been stored by the destination before the
+# gateway could write sent/SOP (kakou-gateway(1) names this window; DICOM
+# gives a sender no way to ask a plain storescp what it already has). So
+# 90 distinct instances, and at most one second copy.
+if [ "$uniq" = 90 ] && [ "$got" = 90 ]; then
+    ok "each instance arrived exactly once (90)"
+elif [ "$uniq" = 90 ] && [ "$got" = 91 ]; then
+    ok "each instance arrived; one second copy, the C-STORE in flight at the kill"
+else
+    fail "$got files, $uniq distinct SOP Instance UIDs at the destination, wanted 90 (at most one in-flight copy twice)"
+fi
 stop_pid "$GW_PID"
 [ "$STOP_RC" = 0 ] || fail "the gateway exited $STOP_RC on SIGTERM"
 dups=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["duplicates"])' "$WORK/report.json")

@@ -17,6 +17,9 @@ PLUGIN="$BUILD/kakou-orthanc.so"
 [ -x "$ORTHANC" ] || skip "no Orthanc (apt-get install orthanc)"
 [ -f "$PLUGIN" ] || skip "no $PLUGIN (make orthanc-plugin; needs orthanc-dev)"
 command -v curl >/dev/null || skip "no curl"
+# Orthanc is not built with the sanitizers: it cannot load a plugin that is
+ldd "$PLUGIN" 2>/dev/null | grep -Eq 'lib(asan|ubsan|tsan)' &&
+    skip "sanitizer build: Orthanc cannot load an instrumented plugin"
 # a network namespace of our own: nothing listens off-box
 if [ -z "${KK_IN_NETNS:-}" ]; then
     if unshare -n true 2>/dev/null; then
