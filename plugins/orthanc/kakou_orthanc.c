@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: Apache-2.0 */
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * plugins/orthanc/kakou_orthanc.c - an Orthanc plugin that de-identifies
