@@ -227,8 +227,8 @@ static std::string printable(const char *s, size_t max)
 static kk_status read_failed(kk_dcm *d, kk_ctx *ctx, const char *what, const OFCondition &cond)
 {
     const char *words = dicom_words(cond);
-    std::string where = last_read(d->ff->getDataset());
-    std::string meta = where.empty() ? last_read(d->ff->getMetaInfo()) : std::string();
+    std::string where = d->ff ? last_read(d->ff->getDataset()) : std::string();
+    std::string meta = where.empty() && d->ff ? last_read(d->ff->getMetaInfo()) : std::string();
     std::string at = !where.empty() ? " (the last element read: " + where + ")"
                    : !meta.empty() ? " (in the File Meta Information, after " + meta + ")"
                    : std::string(" (before the first element)");
@@ -773,7 +773,9 @@ static void *parse_main(void *arg)
     try {
         j->cond = j->ff->loadFile(OFFilename(j->path), EXS_Unknown, EGL_noChange,
                                   j->lazy ? j->lazy : 4096, ERM_autoDetect);
-        DcmDataset *ds = j->cond.good() ? j->ff->getDataset() : NULL;
+        /* a failed read keeps what it read, for read_failed()'s message:
+         * counted too, so a deep part is freed here, on this stack */
+        DcmDataset *ds = j->ff->getDataset();
         if (ds)
             j->depth = seq_depth(ds, 0, KK_MAX_NESTING);
     } catch (const std::bad_alloc &) {
@@ -781,7 +783,7 @@ static void *parse_main(void *arg)
     } catch (...) {
         j->failed = true;
     }
-    if (j->cond.bad() || j->nomem || j->failed || j->depth > KK_MAX_NESTING) {
+    if (j->nomem || j->failed || j->depth > KK_MAX_NESTING) {
         /* whatever was read is freed by recursion too: here, on this stack */
         delete j->ff;
         j->ff = NULL;
