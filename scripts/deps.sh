@@ -24,7 +24,7 @@ PACKAGES="build-essential pkg-config
  libgdcm-tools dicom3tools python3-pydicom python3-numpy python3-pil
  python3-opencv opencv-data
  fonts-dejavu-core fonts-ipafont-gothic
- mawk procps mount strace valgrind openssl
+ mawk procps mount iproute2 strace valgrind openssl
  orthanc orthanc-dev curl"
 
 present() {
@@ -40,9 +40,10 @@ present() {
     [ -d /usr/share/tesseract-ocr/5/tessdata ] || return 1
     [ -f /usr/share/tesseract-ocr/5/tessdata/jpn.traineddata ] || return 1
     # tests and benchmarks: the DICOM tools, pgrep (procps), mount (t0670
-    # and the read-only store test), strace (t0700), valgrind (make
+    # and the read-only store test), ip (iproute2: t0974 brings up lo in its
+    # network namespace), strace (t0700), valgrind (make
     # check-valgrind), openssl (bench: gdcmanon -e's certificate)
-    for t in dcmdump gdcmdump gdcmanon dciodvfy dcmodify awk pgrep mount strace valgrind openssl; do
+    for t in dcmdump gdcmdump gdcmanon dciodvfy dcmodify awk pgrep mount ip strace valgrind openssl; do
         command -v "$t" >/dev/null 2>&1 || return 1
     done
     /usr/bin/python3 -c 'import pydicom, numpy, PIL' >/dev/null 2>&1 || return 1
