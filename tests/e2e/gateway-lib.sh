@@ -12,7 +12,7 @@ gw_cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
     for p in $PIDS; do wait "$p" 2>/dev/null; done
     for m in $MOUNTS; do umount "$m" 2>/dev/null; done
-    rm -rf "$WORK"
+    if [ -n "${KEEP_WORK:-}" ] && [ "$fails" != 0 ]; then echo "work kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap gw_cleanup EXIT
 

@@ -7,7 +7,8 @@ set -u
 CORPUS="$SHARED/corpus"
 [ -f "$CORPUS/MANIFEST.tsv" ] || { echo "no corpus at $CORPUS (set SHARED=path/to/shared)"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kakou-e2e.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# KEEP_WORK=1 keeps the work folder of a failed test (its path is printed)
+trap 'if [ -n "${KEEP_WORK:-}" ] && [ "$fails" != 0 ]; then echo "work kept in $WORK"; else rm -rf "$WORK"; fi' EXIT
 fails=0
 
 fail() { echo "not ok: $*"; fails=$((fails + 1)); }
