@@ -78,6 +78,8 @@ struct kk_dcm {
     std::string path;
     int memfd = -1;          /* kk_dcm__load_buffer: the file holding the bytes */
     int srcfd = -1;          /* the input, open while DCMTK may read it (lazily) */
+    dev_t src_dev = 0;       /* what srcfd was at load: source_intact() */
+    ino_t src_ino = 0;
 };
 
 static inline DcmItem *IT(kk_dcm_item *i) { return reinterpret_cast<DcmItem *>(i); }
@@ -890,8 +892,29 @@ static kk_status load_open(kk_dcm **out, kk_ctx *ctx, const char *open_as, const
         return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': parser failure", what);
     }
     d->srcfd = fd;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0) {
+        d->src_dev = sb.st_dev;
+        d->src_ino = sb.st_ino;
+    }
     *out = d;
     return KK_OK;
+}
+
+/* DCMTK reads lazy values by reopening /proc/self/fd/N. Should anything
+ * in the process close N by mistake, N may come back as another input's
+ * descriptor, and that input's bytes would be written into this output.
+ * So the output is kept only if N is still the file it was at load. */
+static bool source_intact(const kk_dcm *d)
+{
+    if (d->srcfd < 0)
+        return true;
+    struct stat sb;
+    if (fstat(d->srcfd, &sb) != 0 || sb.st_dev != d->src_dev || sb.st_ino != d->src_ino)
+        return false;
+    /* a buffer's memfd is the same file as srcfd (opened through it) */
+    return d->memfd < 0 ||
+           (fstat(d->memfd, &sb) == 0 && sb.st_dev == d->src_dev && sb.st_ino == d->src_ino);
 }
 
 kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path, uint32_t lazy_threshold)
@@ -1025,6 +1048,9 @@ static kk_status save_with(kk_dcm *d, kk_ctx *ctx, const char *what, Writer writ
     } catch (...) {
         st = kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': writer failure", what);
     }
+    if (st == KK_OK && !source_intact(d))
+        st = kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': the descriptor of its input was "
+                      "closed and reused while it was read: not written", what);
     if (out) {
         /* the data set belongs to d: take it back before out dies */
         DcmDataset *ds = out->getAndRemoveDataset();
@@ -1081,6 +1107,9 @@ static bool copy_range(int in, int out, long long off, long long end)
 /* Append the input's Pixel Data element to what DCMTK wrote. */
 static kk_status append_raw_pixels(kk_dcm *d, kk_ctx *ctx, const char *path)
 {
+    if (!source_intact(d))
+        return kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': the descriptor of its input was "
+                        "closed and reused while it was read: not written", path);
     int in = d->srcfd >= 0 ? fcntl(d->srcfd, F_DUPFD_CLOEXEC, 0) : open(d->path.c_str(), O_RDONLY | O_CLOEXEC);
     int out = open(path, O_WRONLY | O_CLOEXEC);
     bool ok = in >= 0 && out >= 0 && copy_range(in, out, d->pix_off, d->pix_end);

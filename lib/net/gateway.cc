@@ -360,9 +360,10 @@ static unsigned handle_object(kk_gateway *gw, kk_ctx *ctx, DcmDataset *ds, E_Tra
     bytes.clear();
     bytes.shrink_to_fit();
     if (st != KK_OK) {
-        /* out of memory or a store that cannot take rows: try later;
+        /* out of memory, a store that cannot take rows, or an internal
+         * fault (an input's descriptor reused: lib/dicom): try later;
          * anything else is the object's: it cannot be de-identified */
-        unsigned status = (st == KK_ENOMEM || st == KK_ESTORE) ? 0xA700 : 0xC000;
+        unsigned status = (st == KK_ENOMEM || st == KK_ESTORE || st == KK_EINTERNAL) ? 0xA700 : 0xC000;
         say(gw, KK_GATEWAY_ERROR, "%s: refused (0x%04X): %s", label.c_str(), status,
             kk_error_message(ctx));
         (status == 0xC000 ? gw->n_refused_deid : gw->n_refused_spool)++;
