@@ -126,12 +126,47 @@ KK_API kk_status kk_store_commit_output(kk_store *store, kk_ctx *ctx,
                                         const kk_store_output *output);
 
 /**
- * Check the audit hash chain.
+ * Re-chain an audit log written by an older kakou (unkeyed SHA-256 chain,
+ * 'sha256-chain-v1') under the key's audit subkey, once the old chain
+ * verifies, and log an "upgrade" row. Needs the store opened with the key.
+ * Run it once per old store: a log that was keyed before and shows up
+ * unkeyed has been tampered with.
+ */
+KK_API kk_status kk_store_upgrade_audit(kk_store *store, kk_ctx *ctx);
+
+/**
+ * Check the audit chain: every row's HMAC-SHA-256 (under a subkey of the
+ * project key) over all its columns and the row before it. Needs the
+ * store opened with the key the chain is keyed under, or one it was
+ * handed to (kk_store_grant_audit()); KK_EKEY otherwise.
  * @param[out] bad_row  first row that does not verify, 0 if none
  * @return KK_OK when the chain verifies; KK_ESTORE otherwise
  */
 KK_API kk_status kk_store_verify(kk_store *store, kk_ctx *ctx,
                                  int64_t *bad_row);
+
+/**
+ * Check the audit chain's structure without the key: rows numbered 1, 2,
+ * ... without a gap, each naming the stored hash of the row before it, and
+ * the head the store keeps matching the last row. Finds rows deleted,
+ * inserted or reordered, not a row altered with the chain recomputed (an
+ * older unkeyed 'sha256-chain-v1' log is checked whole). Works on a store
+ * opened read-only without a key.
+ * @param[out] bad_row  first row that does not verify, 0 if none
+ * @return KK_OK when the structure holds; KK_ESTORE otherwise
+ */
+KK_API kk_status kk_store_verify_structure(kk_store *store, kk_ctx *ctx,
+                                           int64_t *bad_row);
+
+/**
+ * Hand the audit chain's key to another project key (R23 rotation): the
+ * store must be open with a key that holds the chain (the key it was keyed
+ * under, or one handed it before). The chain key is stored wrapped
+ * (secretbox) under a subkey of other, so other can then write and verify
+ * rows; a grant row is logged. kakou key rotate --db does it.
+ */
+KK_API kk_status kk_store_grant_audit(kk_store *store, kk_ctx *ctx,
+                                      const kk_key *other);
 
 /**
  * Re-identification (R07): the original value behind a pseudonym or a new

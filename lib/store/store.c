@@ -13,9 +13,9 @@
  *    migrations[] brings an older file up to date inside one IMMEDIATE
  *    transaction (safe when several processes open it at once). A file
  *    from a newer kakou is refused.
- *  - Encryption (R23, R24): two subkeys come from the master key with
+ *  - Encryption (R23, R24): subkeys come from the master key with
  *    crypto_kdf (context "kkstore1"): id 1 encrypts, id 2 keys the lookup
- *    column. Each original is stored as crypto_secretbox_easy(bind ||
+ *    column, id 3 keys the audit chain's HMAC (audit.c). Each original is stored as crypto_secretbox_easy(bind ||
  *    original) under a random 24-byte nonce, where bind = BLAKE2b-256 of
  *    the row's identity (kind, domain, pseudonym or new UID): a ciphertext
  *    moved to another row no longer decrypts to a valid row, so a lookup
@@ -510,7 +510,7 @@ kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
         goto fail;
 
     if (key) {
-        s->subkeys = sodium_malloc(2 * crypto_kdf_KEYBYTES);
+        s->subkeys = sodium_malloc(KK_STORE_NSUBKEYS * crypto_kdf_KEYBYTES);
         if (!s->subkeys) {
             st = kk__fail(ctx, KK_ENOMEM,
                           "cannot allocate locked memory for store keys");
@@ -522,8 +522,13 @@ kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
         crypto_kdf_derive_from_key(s->subkeys + crypto_kdf_KEYBYTES,
                                    crypto_kdf_KEYBYTES, KK_STORE_SUBKEY_LOOKUP,
                                    KK_STORE_KDF_CONTEXT, kk_key__bytes(key));
-        sodium_mprotect_readonly(s->subkeys);
+        crypto_kdf_derive_from_key(s->subkeys + KK_STORE_AUDIT_KEY_OFFSET,
+                                   crypto_kdf_KEYBYTES, KK_STORE_SUBKEY_AUDIT,
+                                   KK_STORE_KDF_CONTEXT, kk_key__bytes(key));
         memcpy(s->key_id, kk_key_id(key), KK_KEY_ID_CHARS + 1);
+        if ((st = kk_store__audit_key_load(s, ctx)) != KK_OK)
+            goto fail;
+        sodium_mprotect_readonly(s->subkeys);
         sqlite3_stmt *q = NULL;
         char *now = kk_store__now();
         rc = sqlite3_prepare_v2(s->db,
@@ -540,6 +545,9 @@ kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
             st = kk_store__sql_fail(s, ctx, "cannot record the key id");
             goto fail;
         }
+        if ((st = kk_store__audit_upgrade(s, ctx, false)) != KK_OK ||
+            (st = kk_store__audit_check_writable(s, ctx)) != KK_OK)
+            goto fail;
     }
     randombytes_buf(rid, sizeof rid);
     sodium_bin2hex(s->run_id, sizeof s->run_id, rid, sizeof rid);
@@ -963,6 +971,9 @@ kk_status kk_store_audit(kk_store *s, kk_ctx *ctx, const kk_audit_entry *e)
 
     if (!s || !e || !e->status || !*e->status)
         return kk__fail(ctx, KK_EINVAL, "cannot audit: missing status");
+    if (!s->subkeys) /* the chain is keyed (audit.c) */
+        return kk__fail(ctx, KK_EKEY, "store '%s' was opened without a key: "
+                        "it cannot write audit rows", s->path);
     now = kk_store__now();
     if (!now)
         return kk__fail(ctx, KK_ENOMEM, "out of memory writing an audit row");

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "core/core.h"
@@ -358,58 +359,307 @@ END_TEST
 
 /* ---- audit ------------------------------------------------------------ */
 
-START_TEST(audit_chain_verifies_and_detects_tamper)
+/* Verify dbpath under k: the status, and the first bad row in *bad. */
+static kk_status verify_with(const kk_key *k, int64_t *bad)
 {
     kk_ctx *ctx = kk_ctx_new();
-    kk_store *s = open_store(dbpath, NULL);
-    int64_t bad = -1;
-    char d[16];
+    kk_store *s = open_store(dbpath, k);
+    kk_status st = kk_store_verify(s, ctx, bad);
+    close_store(s);
+    kk_ctx_free(ctx);
+    return st;
+}
 
+static void six_rows(void)
+{
+    kk_store *s = open_store(dbpath, key);
+    char d[16];
     for (int i = 0; i < 6; i++) {
         snprintf(d, sizeof d, "d%d", i);
         audit(s, d, "ok");
     }
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
-    ck_assert_int_eq(bad, 0);
     close_store(s);
+    sql_exec(dbpath, "CREATE TABLE keep AS SELECT * FROM audit;"
+                     "CREATE TABLE keepmeta AS SELECT * FROM meta");
+}
+
+static void restore(void)
+{
+    sql_exec(dbpath, "DELETE FROM audit; INSERT INTO audit SELECT * FROM "
+                     "keep; DELETE FROM meta; INSERT INTO meta SELECT * "
+                     "FROM keepmeta");
+}
+
+START_TEST(audit_chain_verifies_and_detects_tamper)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    int64_t bad = -1;
+
+    six_rows();
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
+    ck_assert_int_eq(bad, 0);
     ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit"), 6);
     ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
                              "operator <> '' AND length(run_id) = 32"), 6);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM meta WHERE name "
+                             "= 'audit_hash' AND value = "
+                             "'hmac-sha256-chain-v2'"), 1);
 
-    /* Alter row 3. */
-    sql_exec(dbpath, "UPDATE audit SET status = 'failed' WHERE id = 3");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
-    ck_assert_int_eq(bad, 3);
-    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "row 3"));
-    close_store(s);
-    sql_exec(dbpath, "UPDATE audit SET status = 'ok' WHERE id = 3");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
-    close_store(s);
+    /* Every column of row 3, altered alone, is detected at row 3. */
+    for (int i = 0; i < KK_AC_COUNT; i++) {
+        char sql[300];
+        snprintf(sql, sizeof sql, "UPDATE audit SET %s = coalesce(%s, '') "
+                 "|| 'x' WHERE id = 3", kk_store__audit_columns[i],
+                 kk_store__audit_columns[i]);
+        sql_exec(dbpath, sql);
+        bad = -1;
+        ck_assert_msg(verify_with(key, &bad) == KK_ESTORE,
+                      "column %s altered, chain still verifies",
+                      kk_store__audit_columns[i]);
+        ck_assert_int_eq(bad, 3);
+        restore();
+        /* and set to NULL where it may be */
+        snprintf(sql, sizeof sql, "UPDATE OR IGNORE audit SET %s = NULL "
+                 "WHERE id = 3 AND %s IS NOT NULL",
+                 kk_store__audit_columns[i], kk_store__audit_columns[i]);
+        sqlite3 *db = NULL;
+        ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+        int changed = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+                      sqlite3_changes(db) > 0;
+        sqlite3_close(db);
+        if (changed) {
+            ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+            ck_assert_int_eq(bad, 3);
+            restore();
+        }
+    }
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
 
     /* Remove a middle row. */
-    sql_exec(dbpath, "CREATE TABLE keep AS SELECT * FROM audit;"
-                     "DELETE FROM audit WHERE id = 4");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    sql_exec(dbpath, "DELETE FROM audit WHERE id = 4");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
     ck_assert_int_eq(bad, 4);
-    close_store(s);
+    restore();
     /* Remove the last row (the head in meta notices). */
-    sql_exec(dbpath, "INSERT INTO audit SELECT * FROM keep WHERE id = 4;"
-                     "DELETE FROM audit WHERE id = 6");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    sql_exec(dbpath, "DELETE FROM audit WHERE id = 6");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
     ck_assert_int_eq(bad, 6);
-    close_store(s);
-    /* Replace a stored hash. */
-    sql_exec(dbpath, "INSERT INTO audit SELECT * FROM keep WHERE id = 6;"
-                     "UPDATE audit SET row_hash = printf('%064d', 0) "
-                     "WHERE id = 2");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    restore();
+    /* Insert a row (a copy of row 2 as row 7, head moved along). */
+    sql_exec(dbpath, "INSERT INTO audit SELECT 7, run_id, time, operator, "
+                     "profile_name, profile_version, profile_digest, "
+                     "'forged', output_digest, sop_instance_uid, status, "
+                     "subject, origin, (SELECT row_hash FROM audit WHERE "
+                     "id = 6), printf('%064d', 7) FROM keep WHERE id = 2;"
+                     "UPDATE audit SET row_hash = printf('%064d', 7) WHERE "
+                     "id = 7;"
+                     "UPDATE meta SET value = '7:' || printf('%064d', 7) "
+                     "WHERE name = 'audit_head'");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 7);
+    restore();
+    /* Reorder: rows 2 and 5 swap places (ids swapped, hashes kept). */
+    sql_exec(dbpath, "UPDATE audit SET id = -2 WHERE id = 2;"
+                     "UPDATE audit SET id = 2 WHERE id = 5;"
+                     "UPDATE audit SET id = 5 WHERE id = -2");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
     ck_assert_int_eq(bad, 2);
+    restore();
+    /* Reorder the content only: rows 2 and 5 swap every column but id. */
+    sql_exec(dbpath, "UPDATE audit SET input_digest = (SELECT input_digest "
+                     "FROM keep WHERE id = 5) WHERE id = 2;"
+                     "UPDATE audit SET input_digest = (SELECT input_digest "
+                     "FROM keep WHERE id = 2) WHERE id = 5");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 2);
+    restore();
+    /* Replace a stored hash. */
+    sql_exec(dbpath, "UPDATE audit SET row_hash = printf('%064d', 0) "
+                     "WHERE id = 2");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 2);
+    restore();
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
+
+    /* Without the key, or under another key: no verdict, KK_EKEY. */
+    {
+        kk_store *s = open_store(dbpath, NULL);
+        ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_EKEY);
+        ck_assert_int_eq(bad, 0);
+        kk_audit_entry e = {NULL, NULL, NULL, "dd", NULL, NULL, "ok"};
+        ck_assert_int_eq(kk_store_audit(s, ctx, &e), KK_EKEY);
+        close_store(s);
+        kk_key *other = NULL;
+        ck_assert_int_eq(kk_key_new_ephemeral(&other, NULL), KK_OK);
+        ck_assert_int_eq(verify_with(other, &bad), KK_EKEY);
+        s = open_store(dbpath, other);
+        ck_assert_int_eq(kk_store_audit(s, ctx, &e), KK_EKEY);
+        ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), kk_key_id(key)));
+        close_store(s);
+        kk_key_free(other);
+    }
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit"), 6);
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+/* A forger without the key alters row 3 and re-chains rows 3..6 and the
+ * head with the plain SHA-256 chain (as in v1), or with a key of their
+ * own: both detected at row 3. */
+static void rechain_from_3(const unsigned char *mac_key)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    unsigned char prev[32];
+    char hex[KK_STORE_HASH_HEX], prev_hex[KK_STORE_HASH_HEX], sql[400];
+    size_t n;
+
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "UPDATE audit SET output_digest = "
+                                  "'forged' WHERE id = 3", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT row_hash FROM audit "
+                                        "WHERE id = 2", -1, &q, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    sodium_hex2bin(prev, 32, (const char *)sqlite3_column_text(q, 0), 64,
+                   NULL, &n, NULL);
+    sqlite3_finalize(q);
+    for (int id = 3; id <= 6; id++) {
+        const char *c[KK_AC_COUNT];
+        snprintf(sql, sizeof sql, "SELECT run_id, time, operator, "
+                 "profile_name, profile_version, profile_digest, "
+                 "input_digest, output_digest, sop_instance_uid, status, "
+                 "subject, origin FROM audit WHERE id = %d", id);
+        ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL),
+                         SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+        for (int i = 0; i < KK_AC_COUNT; i++)
+            c[i] = (const char *)sqlite3_column_text(q, i);
+        kk_store__audit_hash(mac_key, prev, id, c, hex);
+        sqlite3_finalize(q);
+        sodium_bin2hex(prev_hex, sizeof prev_hex, prev, 32);
+        snprintf(sql, sizeof sql, "UPDATE audit SET prev_hash = '%s', "
+                 "row_hash = '%s' WHERE id = %d", prev_hex, hex, id);
+        ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sodium_hex2bin(prev, 32, hex, 64, NULL, &n, NULL);
+    }
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = '6:%s' WHERE name = "
+             "'audit_head'", hex);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+START_TEST(audit_rechained_without_key_detected)
+{
+    unsigned char fake[crypto_kdf_KEYBYTES];
+    int64_t bad = -1;
+
+    six_rows();
+    rechain_from_3(NULL); /* plain SHA-256 */
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 3);
+    /* ... even when the meta claims the old unkeyed scheme: verify and
+     * writes refuse, and the store is not silently re-chained. */
+    sql_exec(dbpath, "UPDATE meta SET value = 'sha256-chain-v1' WHERE "
+                     "name = 'audit_hash'");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM meta WHERE name "
+                             "= 'audit_hash' AND value = "
+                             "'sha256-chain-v1'"), 1);
+    restore();
+    randombytes_buf(fake, sizeof fake);
+    rechain_from_3(fake); /* HMAC under a key of the forger's */
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 3);
+    restore();
+    /* The real key re-chaining it is what verifies (test of the test). */
+    {
+        kk_store *s = open_store(dbpath, key);
+        unsigned char k3[crypto_kdf_KEYBYTES];
+        crypto_kdf_derive_from_key(k3, sizeof k3, KK_STORE_SUBKEY_AUDIT,
+                                   KK_STORE_KDF_CONTEXT, kk_key__bytes(key));
+        close_store(s);
+        rechain_from_3(k3);
+        sodium_memzero(k3, sizeof k3);
+    }
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
+}
+END_TEST
+
+/* A store written by an older kakou (unkeyed v1 chain) is refused with a
+ * clear message until 'upgrade' re-chains it, which needs a v1 chain that
+ * verifies. */
+START_TEST(audit_v1_store_upgrade)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    unsigned char zero[32] = {0};
+    int64_t bad = -1;
+
+    six_rows();
+    /* Make it look like a v1 store: re-chain everything unkeyed. */
+    sql_exec(dbpath, "UPDATE audit SET prev_hash = (SELECT prev_hash FROM "
+                     "keep WHERE id = 1) WHERE id = 1;"
+                     "UPDATE meta SET value = 'sha256-chain-v1' WHERE name "
+                     "= 'audit_hash'; DELETE FROM meta WHERE name = "
+                     "'audit_key_id'");
+    {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *q = NULL;
+        unsigned char prev[32];
+        char hex[KK_STORE_HASH_HEX], ph[KK_STORE_HASH_HEX], sql[300];
+        size_t n;
+        memcpy(prev, zero, 32);
+        ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+        for (int id = 1; id <= 6; id++) {
+            const char *c[KK_AC_COUNT];
+            snprintf(sql, sizeof sql, "SELECT run_id, time, operator, "
+                     "profile_name, profile_version, profile_digest, "
+                     "input_digest, output_digest, sop_instance_uid, status,"
+                     " subject, origin FROM audit WHERE id = %d", id);
+            ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL),
+                             SQLITE_OK);
+            ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+            for (int i = 0; i < KK_AC_COUNT; i++)
+                c[i] = (const char *)sqlite3_column_text(q, i);
+            kk_store__audit_hash(NULL, prev, id, c, hex);
+            sqlite3_finalize(q);
+            sodium_bin2hex(ph, sizeof ph, prev, 32);
+            snprintf(sql, sizeof sql, "UPDATE audit SET prev_hash = '%s', "
+                     "row_hash = '%s' WHERE id = %d", ph, hex, id);
+            ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL),
+                             SQLITE_OK);
+            sodium_hex2bin(prev, 32, hex, 64, NULL, &n, NULL);
+        }
+        snprintf(sql, sizeof sql, "UPDATE meta SET value = '6:%s' WHERE "
+                 "name = 'audit_head'", hex);
+        ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    sql_exec(dbpath, "DELETE FROM keep; INSERT INTO keep SELECT * FROM "
+                     "audit; DELETE FROM keepmeta; INSERT INTO keepmeta "
+                     "SELECT * FROM meta");
+    kk_store *s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "kakou db upgrade"));
     close_store(s);
+    /* A v1 log that does not verify is not upgraded. */
+    sql_exec(dbpath, "UPDATE audit SET status = 'failed' WHERE id = 2");
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store_upgrade_audit(s, ctx), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "row 2"));
+    close_store(s);
+    restore();
+    s = open_store(dbpath, key);
+    ck_assert_msg(kk_store_upgrade_audit(s, ctx) == KK_OK, "%s",
+                  kk_error_message(ctx));
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
+    ck_assert_int_eq(kk_store_upgrade_audit(s, ctx), KK_EINVAL);
+    close_store(s);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
+                             "status = 'upgrade' AND id = 7"), 1);
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
     kk_ctx_free(ctx);
 }
 END_TEST
@@ -703,7 +953,7 @@ START_TEST(merge_without_conflict)
     snprintf(out, sizeof out, "%s/out.db", dir);
     make_src(a, ua, oa, 2, "aaaa");
     make_src(b, ub, ob, 2, "bbbb");
-    s = open_store(out, NULL);
+    s = open_store(out, key);
     ck_assert_int_eq(kk_store_merge(s, ctx, a), KK_OK);
     ck_assert_msg(kk_store_merge(s, ctx, b) == KK_OK, "%s",
                   kk_error_message(ctx));
@@ -747,7 +997,7 @@ START_TEST(merge_with_conflict)
     snprintf(out, sizeof out, "%s/out.db", dir);
     make_src(a, ua, oa, 2, "aaaa");
     make_src(b, ub, ob, 1, "bbbb");
-    s = open_store(out, NULL);
+    s = open_store(out, key);
     ck_assert_int_eq(kk_store_merge(s, ctx, a), KK_OK);
     ck_assert_int_eq(kk_store_merge(s, ctx, b), KK_ESTORE);
     ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "2.25.2"));
@@ -761,7 +1011,7 @@ START_TEST(merge_with_conflict)
     /* A tampered source is refused. */
     sql_exec(b, "UPDATE audit SET status = 'x' WHERE id = 1");
     sql_exec(b, "DELETE FROM uids");
-    s = open_store(out, NULL);
+    s = open_store(out, key);
     ck_assert_int_eq(kk_store_merge(s, ctx, b), KK_ESTORE);
     ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "refusing"));
     close_store(s);
@@ -787,6 +1037,8 @@ Suite *store_suite(void)
     tc = tcase_create("audit");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, audit_chain_verifies_and_detects_tamper);
+    tcase_add_test(tc, audit_rechained_without_key_detected);
+    tcase_add_test(tc, audit_v1_store_upgrade);
     tcase_add_test(tc, resume_input_done);
     suite_add_tcase(s, tc);
 
