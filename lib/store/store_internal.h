@@ -84,7 +84,7 @@ kk_status kk_store__each_mapping(kk_store *s, kk_ctx *ctx, const char *why,
 
 /* ---- private to lib/store -------------------------------------------- */
 
-#define KK_STORE_SCHEMA_VERSION 2
+#define KK_STORE_SCHEMA_VERSION 3
 #define KK_STORE_APP_ID 0x6b6b7374 /* "kkst" */
 #define KK_STORE_BATCH 512
 #define KK_STORE_BATCH_MS 1000

@@ -161,7 +161,9 @@ kk_status kk_store_open_readonly(kk_store **out, kk_ctx *ctx, const char *path,
         st = kk__fail(ctx, KK_ESTORE, "'%s' is not a kakou store", path);
         goto fail;
     }
-    if (version != KK_STORE_SCHEMA_VERSION) {
+    /* older schemas differ in the inputs table only, which reading
+     * (verify, export) does not touch: read them as they are */
+    if (version < 1 || version > KK_STORE_SCHEMA_VERSION) {
         st = kk__fail(ctx, KK_ESTORE, "store '%s' has schema version %d, this kakou reads %d%s",
                       path, version, KK_STORE_SCHEMA_VERSION,
                       version < KK_STORE_SCHEMA_VERSION

@@ -664,21 +664,67 @@ START_TEST(audit_v1_store_upgrade)
 }
 END_TEST
 
+/* Done means an output recorded under the same input, profile and key
+ * (one table with the claims): not an "ok" audit row alone, not another
+ * profile's output, not another key's. */
+static void commit_done(kk_store *s, const char *digest, const char *profile)
+{
+    kk_audit_entry e = {"pseudo", "1.0", profile, digest, "0f0f", "2.25.1234", "ok"};
+    kk_store_output o = { "a/b/c.dcm", 42, "0f0f", "1:2" };
+    kk_ctx *ctx = kk_ctx_new();
+    ck_assert_msg(kk_store_commit_output(s, ctx, digest, profile, &e, &o) == KK_OK,
+                  "commit: %s", kk_error_message(ctx));
+    kk_ctx_free(ctx);
+}
+
 START_TEST(resume_input_done)
 {
     kk_store *s = open_store(dbpath, key);
+    kk_key *other = NULL;
 
-    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 0);
-    audit(s, "aaaa", "ok");
-    audit(s, "bbbb", "failed");
-    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1); /* pending */
-    ck_assert_int_eq(kk_store_input_done(s, "bbbb"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 0);
+    commit_done(s, "aaaa", "d0d0");
+    audit(s, "bbbb", "ok"); /* an audit row records no output */
+    audit(s, "cccc", "failed");
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 1);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d1d1"), 0); /* another profile */
+    ck_assert_int_eq(kk_store_input_done(s, "bbbb", "d0d0"), 0);
     close_store(s);
     s = open_store(dbpath, key);
-    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1); /* committed */
-    ck_assert_int_eq(kk_store_input_done(s, "bbbb"), 0);
-    ck_assert_int_eq(kk_store_input_done(s, "cccc"), 0);
-    ck_assert_int_eq(kk_store_input_done(NULL, "cccc"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 1); /* committed */
+    ck_assert_int_eq(kk_store_input_done(s, "bbbb", "d0d0"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "cccc", "d0d0"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", NULL), 0);
+    ck_assert_int_eq(kk_store_input_done(NULL, "cccc", "d0d0"), 0);
+    close_store(s);
+    /* another key: not done (R23, a rotated key does the inputs again) */
+    ck_assert_int_eq(kk_key_new_ephemeral(&other, NULL), KK_OK);
+    s = open_store(dbpath, other);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 0);
+    close_store(s);
+    kk_key_free(other);
+}
+END_TEST
+
+/* A schema 2 store (inputs keyed by input digest alone) is migrated:
+ * its rows get the profile of the audit row that wrote their output and
+ * the store's one key, so they stay done under those only. */
+START_TEST(migrates_inputs_from_schema_2)
+{
+    kk_store *s = open_store(dbpath, key);
+    commit_done(s, "aaaa", "d0d0");
+    close_store(s);
+    sql_exec(dbpath, "CREATE TABLE old(input_digest TEXT PRIMARY KEY, run_id TEXT NOT NULL,"
+                     " owner TEXT NOT NULL, claimed INTEGER NOT NULL, output_folder TEXT,"
+                     " output_path TEXT, output_size INTEGER, output_digest TEXT) WITHOUT ROWID;"
+                     "INSERT INTO old SELECT input_digest, run_id, owner, claimed, output_folder,"
+                     " output_path, output_size, output_digest FROM inputs;"
+                     "DROP TABLE inputs; ALTER TABLE old RENAME TO inputs;"
+                     "PRAGMA user_version = 2;");
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(sql_int(dbpath, "PRAGMA user_version"), KK_STORE_SCHEMA_VERSION);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 1);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d1d1"), 0);
     close_store(s);
 }
 END_TEST
@@ -744,16 +790,23 @@ static int present_no(void *payload, const kk_store_output *rec)
     return 0;
 }
 
-static kk_store_claim claim(kk_store *s, const char *digest, const char *folder,
-                            kk_store_present_fn fn)
+static kk_store_claim claim_as(kk_store *s, const char *digest, const char *profile,
+                               const char *folder, kk_store_present_fn fn)
 {
     kk_ctx *ctx = kk_ctx_new();
     kk_store_claim c = (kk_store_claim)-1;
     kk_store_output rec;
-    ck_assert_msg(kk_store_claim_input(s, ctx, digest, folder, fn, NULL, &c, &rec) == KK_OK,
+    ck_assert_msg(kk_store_claim_input(s, ctx, digest, profile, folder, fn, NULL, &c, &rec) ==
+                      KK_OK,
                   "claim: %s", kk_error_message(ctx));
     kk_ctx_free(ctx);
     return c;
+}
+
+static kk_store_claim claim(kk_store *s, const char *digest, const char *folder,
+                            kk_store_present_fn fn)
+{
+    return claim_as(s, digest, "d0d0", folder, fn);
 }
 
 START_TEST(claims)
@@ -768,7 +821,7 @@ START_TEST(claims)
     ck_assert_int_eq(kk_store__record_uid(a, ctx, "2.25.77", "1.2.3.77"), KK_OK);
     kk_audit_entry e = { "pseudo", "1.0", "d0d0", "x", "0f0f", "2.25.77", "ok" };
     kk_store_output o = { "a/b/c.dcm", 42, "0f0f", "1:2" };
-    ck_assert_int_eq(kk_store_commit_output(a, ctx, "x", &e, &o), KK_OK);
+    ck_assert_int_eq(kk_store_commit_output(a, ctx, "x", "d0d0", &e, &o), KK_OK);
     ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM uids WHERE new_uid='2.25.77'"), 1);
     ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE input_digest='x' AND "
                              "status='ok' AND output_digest='0f0f'"), 1);
@@ -776,10 +829,27 @@ START_TEST(claims)
     /* done before only where the output is; absent in the same folder
      * while a lives: about to appear, busy; in another folder: b's again */
     ck_assert_int_eq(claim(b, "x", "1:2", present_yes), KK_CLAIM_DONE);
+    /* another profile (or options): its output is not there, whatever
+     * present() finds under the recorded name (issue 19) */
+    ck_assert_int_eq(claim_as(b, "x", "d1d1", "1:2", present_yes), KK_CLAIM_MINE);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM inputs WHERE input_digest='x'"), 2);
+    {
+        /* another key: the same (R23) */
+        kk_key *other = NULL;
+        ck_assert_int_eq(kk_key_new_ephemeral(&other, NULL), KK_OK);
+        kk_store *c = open_store(dbpath, other);
+        ck_assert_int_eq(claim(c, "x", "1:2", present_yes), KK_CLAIM_MINE);
+        close_store(c);
+        kk_key_free(other);
+    }
     ck_assert_int_eq(claim(b, "x", "1:2", present_no), KK_CLAIM_BUSY);
     ck_assert_int_eq(claim(b, "x", "9:9", present_no), KK_CLAIM_MINE);
-    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM inputs WHERE input_digest='x' AND "
-                             "output_path IS NULL"), 1);
+    {
+        char q[300];
+        snprintf(q, sizeof q, "SELECT count(*) FROM inputs WHERE input_digest='x' AND "
+                 "profile_digest='d0d0' AND key_id='%s' AND output_path IS NULL", kk_key_id(key));
+        ck_assert_int_eq(sql_int(dbpath, q), 1);
+    }
     /* a claim by a process that is gone is taken over */
     ck_assert_int_eq(claim(a, "y", "1:2", present_no), KK_CLAIM_MINE);
     sql_exec(dbpath, "UPDATE inputs SET owner = substr(owner, 1, instr(substr(owner, "
@@ -931,7 +1001,7 @@ static void make_src(const char *path, const char *const *uids,
                          KK_OK);
     ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "PX",
                                                 "same", 4), KK_OK);
-    audit(s, digest, "ok");
+    commit_done(s, digest, "d0d0");
     close_store(s);
     kk_ctx_free(ctx);
 }
@@ -974,7 +1044,7 @@ START_TEST(merge_without_conflict)
     ck_assert_int_eq(kk_store_lookup_uid(s, ctx, "2.25.3", &orig), KK_OK);
     ck_assert_str_eq(orig, "1.3");
     kk_free(orig);
-    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 1); /* inputs merged */
     ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
     close_store(s);
     kk_ctx_free(ctx);
@@ -1040,6 +1110,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, audit_rechained_without_key_detected);
     tcase_add_test(tc, audit_v1_store_upgrade);
     tcase_add_test(tc, resume_input_done);
+    tcase_add_test(tc, migrates_inputs_from_schema_2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("concurrency");
