@@ -109,7 +109,16 @@ def bad(msg):
 
 def enc(cs, text):
     """The value to hand pydicom: ISO_IR 13 (JIS X 0201) is encoded here,
-    because pydicom writes '?' for half-width katakana in it."""
+    because pydicom writes '?' for half-width katakana in it; so is
+    \\ISO 2022 IR 58, because pydicom 2.3 writes its GB2312 bytes without
+    the ESC $ ) A that designates them (PS3.5 6.1.2.5: with value 1 empty
+    nothing is in G1 until designated, again after each delimiter)."""
+    if cs == "\\ISO 2022 IR 58":
+        out = b""
+        for part in re.split(r"([\\^=\r\n\t\f])", text):
+            b = part.encode("gb2312")
+            out += b"\x1b$)A" + b if any(c > 0x7F for c in b) else b
+        return out
     if cs != "ISO_IR 13":
         return text
     return bytes(ord(c) - 0xFF61 + 0xA1 if "\uff61" <= c <= "\uff9f" else ord(c) for c in text)
