@@ -47,7 +47,7 @@ fi
 targets() {
     local t
     echo all
-    for t in "$@"; do case "$t" in check_*) echo "$BUILD/tests/$t" ;; esac; done
+    for t in "$@"; do case "$t" in check_*) echo "build/tests/$t" ;; esac; done
 }
 # (BUILD is exported for the tests; make gets its own relative default, as
 # in the tree, or the CFLAGS stamp would differ and everything rebuild)
