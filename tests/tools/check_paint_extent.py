@@ -74,7 +74,7 @@ ds.is_little_endian, ds.is_implicit_VR = True, False
 indir, outdir = os.path.join(WORK, "paint-in"), os.path.join(WORK, "paint-out")
 os.makedirs(indir, exist_ok=True)
 ds.save_as(os.path.join(indir, "us.dcm"), write_like_original=False)
-r = subprocess.run([KAKOU, "deid", "-q", "-p", "jp-anonymized", "-o", outdir, indir],
+r = subprocess.run([KAKOU, "deid", "-q", "-p", "jp-anonymized", "--no-release", "-o", outdir, indir],
                    capture_output=True, text=True)
 fails = 0
 
