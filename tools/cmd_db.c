@@ -57,7 +57,7 @@ static void help(void)
            "                      and -shm overwritten, synced and removed\n"
            "\n"
            "input options:\n"
-           "      --db DB         the store (verify, export-map)\n"
+           "      --db DB         the store (verify, upgrade, export-map, shred)\n"
            "  -k, --key KEY       the project key: verify checks the rows' MACs with it\n"
            "                      (without it, the chain's structure only); upgrade,\n"
            "                      export-map and merge need it\n"
