@@ -100,7 +100,8 @@ MODULE  := $(BUILD)/kakou-pixel.so
 CLI     := $(BUILD)/kakou
 
 .PHONY: all orthanc-plugin deps deps-if-missing run check check-build check-unit check-e2e check-headers \
-        check-asan check-oom check-valgrind check-pixels-long bench fuzz fuzz-lib deps-fuzz install clean
+        check-asan check-oom check-mutants check-valgrind check-pixels-long bench fuzz fuzz-lib deps-fuzz \
+        install clean
 .DEFAULT_GOAL := all
 
 # The Orthanc plugin (plugins/orthanc/, GPL-3.0-or-later because of the
@@ -233,6 +234,11 @@ check-unit: all $(UNIT_BIN)
 check-e2e: all $(UNIT_BIN) $(TEST_TOOLS)
 	@KAKOU=$(abspath $(CLI)) BUILD=$(abspath $(BUILD)) SHARED=$(SHARED) PYTHON=$(PYTHON) \
 	  tests/run.sh --e2e-only
+
+# Semantic mutations applied to a scratch copy, each caught by its tests
+# (tests/mutants/mutants.txt); builds first so the copy reuses the objects.
+check-mutants: all
+	@SHARED=$(SHARED) PYTHON=$(PYTHON) tests/mutants/run.sh
 
 check-headers:
 	@for h in include/kakou/*.h; do \

@@ -2,10 +2,11 @@
 /*
  * tools/cmd_db.c - `kakou db`: look after a store.
  *
- *   kakou db verify --db DB                 check the audit hash chain
+ *   kakou db verify --db DB [-k KEY]        check the audit chain (keyed: its MACs)
+ *   kakou db upgrade --db DB -k KEY         key an older store's audit chain
  *   kakou db export-map --db DB -k KEY [--format csv] [-o FILE]
  *                                           write id_old,id_new rows
- *   kakou db merge -o OUT.db [-k KEY] A.db [B.db...]
+ *   kakou db merge -o OUT.db -k KEY A.db [B.db...]
  *                                           merge stores into OUT.db
  *   kakou db shred --db DB                  destroy a store at the end of
  *                                           its use (R24)
@@ -30,16 +31,22 @@
 
 static void help(void)
 {
-    printf("usage: kakou db verify --db DB\n"
+    printf("usage: kakou db verify --db DB [-k KEY]\n"
+           "       kakou db upgrade --db DB -k KEY\n"
            "       kakou db export-map --db DB -k KEY [--format csv] [-o FILE]\n"
-           "       kakou db merge -o OUT.db [-k KEY] A.db [B.db...]\n"
+           "       kakou db merge -o OUT.db -k KEY A.db [B.db...]\n"
            "       kakou db shred --db DB\n"
            "\n"
            "Check, export or merge kakou stores.\n"
            "\n"
            "commands:\n"
-           "  verify              recompute the audit log's hash chain; name the first\n"
-           "                      row that does not verify\n"
+           "  verify              check the audit log's chain and name the first row\n"
+           "                      that does not verify; with -k every row's MAC\n"
+           "                      (HMAC-SHA-256 under a subkey of the project key),\n"
+           "                      without it the links only (read-only either way)\n"
+           "  upgrade             re-chain the unkeyed audit log of an older kakou under\n"
+           "                      the key, once its old chain verifies (run once per\n"
+           "                      old store)\n"
            "  export-map          write every mapping as CSV 'id_old,id_new' (original,\n"
            "                      replacement): UIDs first, then pseudonyms\n"
            "  merge               copy the rows of each source store into OUT.db\n"
@@ -50,8 +57,10 @@ static void help(void)
            "                      and -shm overwritten, synced and removed\n"
            "\n"
            "input options:\n"
-           "      --db DB         the store (verify, export-map)\n"
-           "  -k, --key KEY       the project key (export-map; optional for merge)\n"
+           "      --db DB         the store (verify, upgrade, export-map, shred)\n"
+           "  -k, --key KEY       the project key: verify checks the rows' MACs with it\n"
+           "                      (without it, the chain's structure only); upgrade,\n"
+           "                      export-map and merge need it\n"
            KK_CLI_PASSFILE_HELP
            "\n"
            "output options:\n"
@@ -65,19 +74,31 @@ static void help(void)
            "2 usage, key or store error. See kakou-db(1).\n");
 }
 
-static int do_verify(kk_cli *cli, kk_ctx *ctx, const char *db_path)
+static int do_verify(kk_cli *cli, kk_ctx *ctx, const char *db_path, const char *key_path,
+                     const char *pass_file)
 {
+    kk_key *key = NULL;
     kk_store *store = NULL;
     int64_t bad = 0;
     int rc = KK_EXIT_OK;
 
-    if (kk_store_open_readonly(&store, ctx, db_path, NULL) != KK_OK) {
+    /* read-only either way: a store on a DVD can be verified */
+    if ((key_path && kk_cli_load_key(cli, ctx, key_path, pass_file, &key) != KK_OK) ||
+        kk_store_open_readonly(&store, ctx, db_path, key) != KK_OK) {
         kk_cli_error(cli, "%s", kk_error_message(ctx));
+        kk_key_free(key);
         return KK_EXIT_USAGE;
     }
-    kk_status st = kk_store_verify(store, ctx, &bad);
+    /* without the key only the links can be checked: say so, so that a
+     * structure that holds is not read as a log nobody forged */
+    kk_status st = key ? kk_store_verify(store, ctx, &bad)
+                       : kk_store_verify_structure(store, ctx, &bad);
     if (st == KK_OK) {
-        printf("%s: audit log verifies\n", db_path);
+        if (key)
+            printf("%s: audit log verifies\n", db_path);
+        else
+            printf("%s: audit log structure verifies (rows' MACs not checked: give -k KEY)\n",
+                   db_path);
     } else if (bad > 0) {
         kk_cli_error(cli, "%s", kk_error_message(ctx));
         printf("%s: audit log does not verify: first bad row %lld\n", db_path, (long long)bad);
@@ -90,6 +111,35 @@ static int do_verify(kk_cli *cli, kk_ctx *ctx, const char *db_path)
         kk_cli_error(cli, "%s", kk_error_message(ctx));
         rc = KK_EXIT_USAGE;
     }
+    kk_key_free(key);
+    return rc;
+}
+
+static int do_upgrade(kk_cli *cli, kk_ctx *ctx, const char *db_path, const char *key_path,
+                      const char *pass_file)
+{
+    kk_key *key = NULL;
+    kk_store *store = NULL;
+    int rc = KK_EXIT_OK;
+
+    if (kk_cli_load_key(cli, ctx, key_path, pass_file, &key) != KK_OK ||
+        kk_store_open(&store, ctx, db_path, key) != KK_OK) {
+        kk_cli_error(cli, "%s", kk_error_message(ctx));
+        kk_key_free(key);
+        return KK_EXIT_USAGE;
+    }
+    kk_status st = kk_store_upgrade_audit(store, ctx);
+    if (st == KK_OK) {
+        printf("%s: audit log re-chained under key id %s\n", db_path, kk_key_id(key));
+    } else {
+        kk_cli_error(cli, "%s", kk_error_message(ctx));
+        rc = st == KK_ESTORE ? KK_EXIT_FAILED : KK_EXIT_USAGE;
+    }
+    if (kk_store_close(store, ctx) != KK_OK) {
+        kk_cli_error(cli, "%s", kk_error_message(ctx));
+        rc = KK_EXIT_USAGE;
+    }
+    kk_key_free(key);
     return rc;
 }
 
@@ -158,7 +208,7 @@ static int do_merge(kk_cli *cli, kk_ctx *ctx, const char *out_path, const char *
     kk_store *store = NULL;
     int rc = KK_EXIT_OK;
 
-    if ((key_path && kk_cli_load_key(cli, ctx, key_path, pass_file, &key) != KK_OK) ||
+    if (kk_cli_load_key(cli, ctx, key_path, pass_file, &key) != KK_OK ||
         kk_store_open(&store, ctx, out_path, key) != KK_OK) {
         kk_cli_error(cli, "%s", kk_error_message(ctx));
         rc = KK_EXIT_USAGE;
@@ -214,15 +264,17 @@ int kk_cmd_db(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return kk_cli_usage_error(&cli, "no command: give verify, export-map, merge or shred");
+        return kk_cli_usage_error(&cli, "no command: give verify, upgrade, export-map, merge or shred");
     const char *sub = argv[optind++];
     int nargs = argc - optind;
 
-    if (strcmp(sub, "verify") == 0) {
+    if (strcmp(sub, "verify") == 0 || strcmp(sub, "upgrade") == 0) {
         if (!db_path)
             return kk_cli_usage_error(&cli, "no store: give --db DB");
-        if (key_path || out_path || format || nargs)
-            return kk_cli_usage_error(&cli, "verify takes only --db DB");
+        if (!key_path && strcmp(sub, "upgrade") == 0)
+            return kk_cli_usage_error(&cli, "no key: give -k KEY (the audit chain is keyed)");
+        if (out_path || format || nargs)
+            return kk_cli_usage_error(&cli, "%s takes only --db DB and -k KEY", sub);
     } else if (strcmp(sub, "export-map") == 0) {
         if (!db_path)
             return kk_cli_usage_error(&cli, "no store: give --db DB");
@@ -235,8 +287,10 @@ int kk_cmd_db(int argc, char **argv)
     } else if (strcmp(sub, "merge") == 0) {
         if (!out_path)
             return kk_cli_usage_error(&cli, "no output store: give -o OUT.db");
+        if (!key_path)
+            return kk_cli_usage_error(&cli, "no key: give -k KEY (the audit chain is keyed)");
         if (db_path || format)
-            return kk_cli_usage_error(&cli, "merge takes -o OUT.db [-k KEY] and source stores");
+            return kk_cli_usage_error(&cli, "merge takes -o OUT.db -k KEY and source stores");
         if (nargs < 1)
             return kk_cli_usage_error(&cli, "no source store: give A.db [B.db...]");
     } else if (strcmp(sub, "shred") == 0) {
@@ -245,7 +299,7 @@ int kk_cmd_db(int argc, char **argv)
         if (key_path || out_path || format || nargs)
             return kk_cli_usage_error(&cli, "shred takes only --db DB");
     } else {
-        return kk_cli_usage_error(&cli, "unknown command '%s': give verify, export-map, merge or shred", sub);
+        return kk_cli_usage_error(&cli, "unknown command '%s': give verify, upgrade, export-map, merge or shred", sub);
     }
 
     /* verify and export-map read a store: never create one. */
@@ -261,7 +315,9 @@ int kk_cmd_db(int argc, char **argv)
         return KK_EXIT_USAGE;
     }
     if (strcmp(sub, "verify") == 0)
-        rc = do_verify(&cli, ctx, db_path);
+        rc = do_verify(&cli, ctx, db_path, key_path, pass_file);
+    else if (strcmp(sub, "upgrade") == 0)
+        rc = do_upgrade(&cli, ctx, db_path, key_path, pass_file);
     else if (strcmp(sub, "export-map") == 0)
         rc = do_export(&cli, ctx, db_path, key_path, pass_file, out_path);
     else if (strcmp(sub, "shred") == 0) {

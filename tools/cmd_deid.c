@@ -10,9 +10,10 @@
  *  - Inputs are never written; each output appears atomically (lib/deid).
  *    A failed input is named on stderr with the reason and the batch goes
  *    on.
- *  - Resume: with a store (--db), by the SHA-256 of the input recorded in
- *    the audit log (R25). Without one, by a journal in OUTDIR
- *    (.kakou-journal): one line per input done, "ID OUTPUT", where ID is a
+ *  - Resume: with a store (--db), by the input's claim in the store: its
+ *    SHA-256, the profile digest and the key id, with the output recorded
+ *    and present in this folder (kk_store_claim_input). Without one, by a
+ *    journal in OUTDIR (.kakou-journal): one line per input done, "ID OUTPUT", where ID is a
  *    keyed digest (kk_key_digest) of the input's path below its argument,
  *    size, mtime and the profile digest. It needs a key file (-k): without
  *    one the UIDs change every run, so there is nothing to resume.
@@ -115,7 +116,7 @@ typedef struct job {
     atomic_bool total_known, finished;
     kk_ctx *inline_ctx;   /* no worker thread could start: work in the walk */
     /* digests of the inputs being done now, with a store: two copies of
-     * one input must not both pass kk_store_input_done() (check, then act) */
+     * one input must not both be claimed by this run (check, then act) */
     pthread_mutex_t fly_mu;
     pthread_cond_t fly_cv;
     char (*fly)[65];
@@ -658,7 +659,8 @@ static kk_status publish(void *payload, kk_ctx *ctx, const char *written, const 
     const kk_store_output *r = p->recorded;
     bool again = r->path[0] && strcmp(r->folder, o.folder) == 0 && strcmp(r->path, o.path) == 0 &&
                  strcmp(r->digest, o.digest) == 0;
-    return kk_store_commit_output(j->store, ctx, p->digest, again ? NULL : &a, &o);
+    return kk_store_commit_output(j->store, ctx, p->digest, kk_profile_digest(j->profile),
+                                  again ? NULL : &a, &o);
 }
 
 static void do_one(job *j, kk_ctx *ctx, const input *in)
@@ -723,8 +725,10 @@ static void do_one(job *j, kk_ctx *ctx, const input *in)
         /* claimed in the store: runs sharing it do each input once */
         kk_store_claim claim;
         present_check pc = { j, false, "" };
-        if (kk_store_claim_input(j->store, ctx, digest, j->out_folder, output_present, &pc, &claim,
-                                 &rec) != KK_OK) {
+        /* under this profile (its digest covers the options) and key: an
+         * output another profile made is not this one's (issue 19) */
+        if (kk_store_claim_input(j->store, ctx, digest, kk_profile_digest(j->profile),
+                                 j->out_folder, output_present, &pc, &claim, &rec) != KK_OK) {
             snprintf(reason, sizeof reason, "cannot claim '%s' in the store: %s", path,
                      kk_error_message(ctx));
             kk_cli_error(j->cli, "%s", reason);

@@ -38,7 +38,8 @@ static void help(void)
            "                      file too: the id is public)\n"
            "  rotate NEWFILE      write a new key to NEWFILE and print its id; with\n"
            "                      --db, record OLDKEY as retired in the store: deid\n"
-           "                      refuses it from then on, lookups still use it\n"
+           "                      refuses it from then on, lookups still use it;\n"
+           "                      OLDKEY hands the audit chain to the new key\n"
            "\n"
            "options:\n"
            "      --sign          new: an Ed25519 signing key pair for 'kakou manifest':\n"
@@ -114,7 +115,7 @@ int kk_cmd_key(int argc, char **argv)
     const char *path = argv[optind + 1];
 
     kk_ctx *ctx = kk_ctx_new();
-    kk_key *key = NULL;
+    kk_key *key = NULL, *old = NULL;
     kk_secret *pass = NULL;
     kk_store *store = NULL;
     char id[KK_KEY_ID_CHARS + 1], old_id[KK_KEY_ID_CHARS + 1];
@@ -130,6 +131,19 @@ int kk_cmd_key(int argc, char **argv)
     }
     if (is_rotate && kk_key_file_id(ctx, old_path, old_id) != KK_OK)
         goto fail;
+    /* the old key itself, before the new file exists: it holds the audit
+     * chain and hands it over (a failure must not leave a half rotation) */
+    if (is_rotate && db_path) {
+        struct stat sb;
+        if (stat(db_path, &sb) != 0) {
+            kk_cli_error(&cli, "cannot open store '%s': no such file", db_path);
+            rc = KK_EXIT_USAGE;
+            goto out;
+        }
+        if (kk_cli_load_key(&cli, ctx, old_path, pass_file, &old) != KK_OK ||
+            kk_store_open(&store, ctx, db_path, old) != KK_OK)
+            goto fail;
+    }
     if ((pass_file || protect) &&
         kk_cli_passphrase(&cli, ctx, pass_file, 1, 1, &pass) != KK_OK)
         goto fail;
@@ -149,14 +163,8 @@ int kk_cmd_key(int argc, char **argv)
         rc = KK_EXIT_USAGE;
         goto out;
     }
-    if (is_rotate && db_path) {
-        struct stat sb;
-        if (stat(db_path, &sb) != 0) {
-            kk_cli_error(&cli, "cannot open store '%s': no such file", db_path);
-            rc = KK_EXIT_USAGE;
-            goto out;
-        }
-        if (kk_store_open(&store, ctx, db_path, key) != KK_OK ||
+    if (store) {
+        if (kk_store_grant_audit(store, ctx, key) != KK_OK ||
             kk_store_retire_key(store, ctx, old_id, kk_key_id(key)) != KK_OK)
             goto fail;
         kk_cli_info(&cli, "store '%s': key %s retired, key %s in use", db_path, old_id,
@@ -176,6 +184,7 @@ out:
     }
     kk_secret_free(pass);
     kk_key_free(key);
+    kk_key_free(old);
     kk_ctx_free(ctx);
     return rc;
 }

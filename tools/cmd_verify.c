@@ -98,7 +98,8 @@ static void help(void)
            "                          outputs hold them) has at least N patients\n"
            KK_CLI_PASSFILE_HELP
            "\n" KK_CLI_COMMON_HELP "\n"
-           "exit status: 0 no finding, 1 findings or unreadable files, 2 usage or configuration error\n");
+           "exit status: 0 no finding, 1 findings or unreadable files, 2 usage or configuration\n"
+           "error, or no DICOM file found\n");
 }
 
 int kk_cmd_verify(int argc, char **argv)
@@ -205,6 +206,12 @@ int kk_cmd_verify(int argc, char **argv)
                         "%zu unreadable\n",
                 j.files, j.clean, j.dirty, j.findings, j.unreadable);
     rc = j.findings || j.unreadable ? KK_EXIT_FAILED : KK_EXIT_OK;
+    if (j.files == 0 && j.unreadable == 0) {
+        /* nothing checked is not "clean": an empty output folder would
+         * otherwise pass (a run that wrote nothing) */
+        kk_cli_error(&cli, "no DICOM file to verify in the paths given");
+        rc = KK_EXIT_USAGE;
+    }
 out:
     kk_verify_free(v);
     if (store && kk_store_close(store, ctx) != KK_OK) {

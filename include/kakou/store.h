@@ -71,8 +71,16 @@ typedef struct kk_audit_entry {
 KK_API kk_status kk_store_audit(kk_store *store, kk_ctx *ctx,
                                 const kk_audit_entry *entry);
 
-/** True (1) when an input with this digest was already done ("ok"). */
-KK_API int kk_store_input_done(kk_store *store, const char *input_digest);
+/**
+ * True (1) when an output is recorded for this input under this profile
+ * digest (kk_profile_digest(), which covers the options) and the key the
+ * store was opened with (kk_store_commit_output() records it); another
+ * profile, other options or a rotated key (R23) do not count. The same
+ * table kk_store_claim_input() decides by; this call does not look for
+ * the output itself. 0 for a store opened without a key.
+ */
+KK_API int kk_store_input_done(kk_store *store, const char *input_digest,
+                               const char *profile_digest);
 
 /** Where the output of an input went. */
 typedef struct kk_store_output {
@@ -95,7 +103,10 @@ typedef enum kk_store_claim {
 
 /**
  * Claim an input for this run, in one transaction, so that runs sharing
- * the store do each input once. A claim by a run that ended (its process
+ * the store do each input once. A claim is for one input digest, one
+ * profile digest (kk_profile_digest(): it covers the options) and the key
+ * the store was opened with: an input done under another profile, other
+ * options or another key is claimed anew (KK_EKEY without a key). A claim by a run that ended (its process
  * is gone, or its machine restarted; a claim from another machine after
  * an hour) is taken over; an input whose recorded output present() does
  * not find is claimed again, unless a live run recorded it in the same
@@ -105,7 +116,8 @@ typedef enum kk_store_claim {
  * @param[out] recorded  the recorded output, when there is one
  */
 KK_API kk_status kk_store_claim_input(kk_store *store, kk_ctx *ctx,
-                                      const char *input_digest, const char *folder,
+                                      const char *input_digest,
+                                      const char *profile_digest, const char *folder,
                                       kk_store_present_fn present, void *payload,
                                       kk_store_claim *claim,
                                       kk_store_output *recorded);
@@ -113,7 +125,8 @@ KK_API kk_status kk_store_claim_input(kk_store *store, kk_ctx *ctx,
 /**
  * Commit, durably and in one transaction, every pending row (the object's
  * UIDs and pseudonyms, audit rows), the audit row entry (status "ok", its
- * output digest) and where input_digest's output goes. Call it before the
+ * output digest) and where input_digest's output under profile_digest
+ * and the store's key goes (the claim's row). Call it before the
  * output becomes visible; on failure entry's row is dropped and the
  * output must not appear.
  * @param entry  NULL when an audit row already records this very output
@@ -122,16 +135,52 @@ KK_API kk_status kk_store_claim_input(kk_store *store, kk_ctx *ctx,
  */
 KK_API kk_status kk_store_commit_output(kk_store *store, kk_ctx *ctx,
                                         const char *input_digest,
+                                        const char *profile_digest,
                                         const kk_audit_entry *entry,
                                         const kk_store_output *output);
 
 /**
- * Check the audit hash chain.
+ * Re-chain an audit log written by an older kakou (unkeyed SHA-256 chain,
+ * 'sha256-chain-v1') under the key's audit subkey, once the old chain
+ * verifies, and log an "upgrade" row. Needs the store opened with the key.
+ * Run it once per old store: a log that was keyed before and shows up
+ * unkeyed has been tampered with.
+ */
+KK_API kk_status kk_store_upgrade_audit(kk_store *store, kk_ctx *ctx);
+
+/**
+ * Check the audit chain: every row's HMAC-SHA-256 (under a subkey of the
+ * project key) over all its columns and the row before it. Needs the
+ * store opened with the key the chain is keyed under, or one it was
+ * handed to (kk_store_grant_audit()); KK_EKEY otherwise.
  * @param[out] bad_row  first row that does not verify, 0 if none
  * @return KK_OK when the chain verifies; KK_ESTORE otherwise
  */
 KK_API kk_status kk_store_verify(kk_store *store, kk_ctx *ctx,
                                  int64_t *bad_row);
+
+/**
+ * Check the audit chain's structure without the key: rows numbered 1, 2,
+ * ... without a gap, each naming the stored hash of the row before it, and
+ * the head the store keeps matching the last row. Finds rows deleted,
+ * inserted or reordered, not a row altered with the chain recomputed (an
+ * older unkeyed 'sha256-chain-v1' log is checked whole). Works on a store
+ * opened read-only without a key.
+ * @param[out] bad_row  first row that does not verify, 0 if none
+ * @return KK_OK when the structure holds; KK_ESTORE otherwise
+ */
+KK_API kk_status kk_store_verify_structure(kk_store *store, kk_ctx *ctx,
+                                           int64_t *bad_row);
+
+/**
+ * Hand the audit chain's key to another project key (R23 rotation): the
+ * store must be open with a key that holds the chain (the key it was keyed
+ * under, or one handed it before). The chain key is stored wrapped
+ * (secretbox) under a subkey of other, so other can then write and verify
+ * rows; a grant row is logged. kakou key rotate --db does it.
+ */
+KK_API kk_status kk_store_grant_audit(kk_store *store, kk_ctx *ctx,
+                                      const kk_key *other);
 
 /**
  * Re-identification (R07): the original value behind a pseudonym or a new

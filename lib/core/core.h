@@ -41,6 +41,11 @@ char *kk__strdup(const char *s);
  * (named pipe)", "a socket", "a character device", ...); mode as st_mode. */
 const char *kk__file_kind(unsigned mode);
 char *kk__strndup(const char *s, size_t n);
+#ifdef KK_FAULT_INJECTION
+/* How many allocations fault injection has failed in this process, so a
+ * test can show its failure path really ran. */
+long kk__alloc_failures_injected(void);
+#endif
 
 /** A growable byte buffer, always NUL-terminated. */
 typedef struct kk_buf {

@@ -97,6 +97,7 @@ const char *kk_version(void)
 #ifdef KK_FAULT_INJECTION
 /* Test builds only: fail the Nth allocation (KK_FAIL_ALLOC=N). */
 static long kk_alloc_countdown = -1;
+static long kk_alloc_injected; /* failures injected so far */
 static int kk_alloc_should_fail(void)
 {
     if (kk_alloc_countdown < 0) {
@@ -105,7 +106,15 @@ static int kk_alloc_should_fail(void)
         if (kk_alloc_countdown <= 0)
             kk_alloc_countdown = 0x7fffffffL;
     }
-    return --kk_alloc_countdown == 0;
+    if (--kk_alloc_countdown != 0)
+        return 0;
+    kk_alloc_injected++;
+    return 1;
+}
+
+long kk__alloc_failures_injected(void)
+{
+    return kk_alloc_injected;
 }
 #define KK_ALLOC_FAILS() kk_alloc_should_fail()
 #else

@@ -17,7 +17,11 @@
  *     rows made under different keys cannot be shown equal, so they are
  *     refused rather than guessed.
  *  3. mappings: INSERT OR IGNORE copies ciphertexts as they are (they
- *     stay decryptable with the key named in their key_id).
+ *     stay decryptable with the key named in their key_id); inputs done
+ *     (an output recorded, under their profile digest and key id) are
+ *     copied too, so a run on the merged store finds them done when their
+ *     outputs are in its folder. Claims with no output are not: they
+ *     belong to the source's runs.
  *  4. audit: each source row not yet merged is appended to this store's
  *     chain as a new row (new id, re-chained) with every column copied
  *     and origin = the row_hash it had in the source, so each merged row
@@ -270,7 +274,9 @@ kk_status kk_store_merge(kk_store *s, kk_ctx *ctx, const char *src_path)
                              "INSERT OR IGNORE INTO main.uids(new_uid, "
                              "key_id, lookup, nonce, original_enc) SELECT "
                              "new_uid, key_id, lookup, nonce, original_enc "
-                             "FROM src.uids;")) != KK_OK ||
+                             "FROM src.uids;"
+                             "INSERT OR IGNORE INTO main.inputs SELECT * FROM "
+                             "src.inputs WHERE output_path IS NOT NULL;")) != KK_OK ||
         (st = copy_audit(s, ctx, src_head)) != KK_OK)
         goto out;
     st = kk_store__exec(s, ctx, "COMMIT");

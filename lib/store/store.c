@@ -13,9 +13,9 @@
  *    migrations[] brings an older file up to date inside one IMMEDIATE
  *    transaction (safe when several processes open it at once). A file
  *    from a newer kakou is refused.
- *  - Encryption (R23, R24): two subkeys come from the master key with
+ *  - Encryption (R23, R24): subkeys come from the master key with
  *    crypto_kdf (context "kkstore1"): id 1 encrypts, id 2 keys the lookup
- *    column. Each original is stored as crypto_secretbox_easy(bind ||
+ *    column, id 3 keys the audit chain's HMAC (audit.c). Each original is stored as crypto_secretbox_easy(bind ||
  *    original) under a random 24-byte nonce, where bind = BLAKE2b-256 of
  *    the row's identity (kind, domain, pseudonym or new UID): a ciphertext
  *    moved to another row no longer decrypts to a valid row, so a lookup
@@ -38,7 +38,10 @@
  *    object's "ok" audit row and where its output goes (table inputs), in
  *    one synced transaction, before the caller lets the output appear; a
  *    failed commit drops that audit row. kk_store_claim_input() claims an
- *    input for this run in one (unsynced) transaction: a claim held by a
+ *    input under a profile digest and this store's key (schema 3: the
+ *    three make the key of table inputs, so another profile, other
+ *    options or a rotated key do the input again) for this run in one
+ *    (unsynced) transaction: a claim held by a
  *    live run (same machine and boot: its PID with the same start time;
  *    another machine: KK_STORE_CLAIM_LEASE_S) makes the input busy, and a
  *    recorded output counts as done only when the caller finds it.
@@ -95,6 +98,25 @@ static const char *const migrations[KK_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE inputs(input_digest TEXT PRIMARY KEY, run_id TEXT NOT NULL,"
     "  owner TEXT NOT NULL, claimed INTEGER NOT NULL, output_folder TEXT,"
     "  output_path TEXT, output_size INTEGER, output_digest TEXT) WITHOUT ROWID;",
+    /* 2 -> 3: an input is claimed, and done, under one profile digest (which
+     * covers its options) and one key: another profile or a rotated key
+     * does it again. Old rows get the profile of the audit row that wrote
+     * their output, and the key when the store knows one only; a row left
+     * with '' matches nothing, so at worst an input is done again. */
+    "CREATE TABLE inputs3(input_digest TEXT NOT NULL, profile_digest TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL, run_id TEXT NOT NULL, owner TEXT NOT NULL,"
+    "  claimed INTEGER NOT NULL, output_folder TEXT, output_path TEXT,"
+    "  output_size INTEGER, output_digest TEXT,"
+    "  PRIMARY KEY(input_digest, profile_digest, key_id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO inputs3 SELECT i.input_digest,"
+    "  coalesce((SELECT a.profile_digest FROM audit a WHERE a.input_digest = i.input_digest"
+    "    AND a.output_digest = i.output_digest AND a.status = 'ok'"
+    "    AND a.profile_digest IS NOT NULL ORDER BY a.id DESC LIMIT 1), ''),"
+    "  CASE WHEN (SELECT count(*) FROM keys) = 1 THEN (SELECT key_id FROM keys) ELSE '' END,"
+    "  i.run_id, i.owner, i.claimed, i.output_folder, i.output_path, i.output_size,"
+    "  i.output_digest FROM inputs i;"
+    "DROP TABLE inputs;"
+    "ALTER TABLE inputs3 RENAME TO inputs;",
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -510,7 +532,7 @@ kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
         goto fail;
 
     if (key) {
-        s->subkeys = sodium_malloc(2 * crypto_kdf_KEYBYTES);
+        s->subkeys = sodium_malloc(KK_STORE_NSUBKEYS * crypto_kdf_KEYBYTES);
         if (!s->subkeys) {
             st = kk__fail(ctx, KK_ENOMEM,
                           "cannot allocate locked memory for store keys");
@@ -522,8 +544,13 @@ kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
         crypto_kdf_derive_from_key(s->subkeys + crypto_kdf_KEYBYTES,
                                    crypto_kdf_KEYBYTES, KK_STORE_SUBKEY_LOOKUP,
                                    KK_STORE_KDF_CONTEXT, kk_key__bytes(key));
-        sodium_mprotect_readonly(s->subkeys);
+        crypto_kdf_derive_from_key(s->subkeys + KK_STORE_AUDIT_KEY_OFFSET,
+                                   crypto_kdf_KEYBYTES, KK_STORE_SUBKEY_AUDIT,
+                                   KK_STORE_KDF_CONTEXT, kk_key__bytes(key));
         memcpy(s->key_id, kk_key_id(key), KK_KEY_ID_CHARS + 1);
+        if ((st = kk_store__audit_key_load(s, ctx)) != KK_OK)
+            goto fail;
+        sodium_mprotect_readonly(s->subkeys);
         sqlite3_stmt *q = NULL;
         char *now = kk_store__now();
         rc = sqlite3_prepare_v2(s->db,
@@ -540,6 +567,9 @@ kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
             st = kk_store__sql_fail(s, ctx, "cannot record the key id");
             goto fail;
         }
+        if ((st = kk_store__audit_upgrade(s, ctx, false)) != KK_OK ||
+            (st = kk_store__audit_check_writable(s, ctx)) != KK_OK)
+            goto fail;
     }
     randombytes_buf(rid, sizeof rid);
     sodium_bin2hex(s->run_id, sizeof s->run_id, rid, sizeof rid);
@@ -559,19 +589,18 @@ fail:
 /* ---- statements ------------------------------------------------------- */
 
 static const char *const stmt_sql[KK_STMT__COUNT] = {
-    /* done under this store's key: after a rotation (R23) the inputs
-     * are done again under the new key, first used at the rotation */
-    [KK_STMT_INPUT_DONE] = "SELECT 1 FROM audit WHERE input_digest = ?1 AND status = 'ok' "
-                           "AND time >= coalesce((SELECT first_used FROM keys WHERE "
-                           "key_id = ?2), '') LIMIT 1",
+    /* done: an output recorded under this input, profile and key (R23: a
+     * rotated key does the inputs again) */
+    [KK_STMT_INPUT_DONE] = "SELECT 1 FROM inputs WHERE input_digest = ?1 AND profile_digest = ?2 "
+                           "AND key_id = ?3 AND output_path IS NOT NULL",
     [KK_STMT_INPUT_ROW] = "SELECT run_id, owner, claimed, output_path, output_size, output_digest, "
                           "output_folder "
-                          "FROM inputs WHERE input_digest = ?",
-    [KK_STMT_INPUT_CLAIM] = "INSERT OR REPLACE INTO inputs(input_digest, run_id, owner, claimed) "
-                            "VALUES (?, ?, ?, ?)",
-    [KK_STMT_INPUT_OUTPUT] = "INSERT OR REPLACE INTO inputs(input_digest, run_id, owner, claimed, "
-                             "output_path, output_size, output_digest, output_folder) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          "FROM inputs WHERE input_digest = ?1 AND profile_digest = ?2 AND key_id = ?3",
+    [KK_STMT_INPUT_CLAIM] = "INSERT OR REPLACE INTO inputs(input_digest, profile_digest, key_id, "
+                            "run_id, owner, claimed) VALUES (?, ?, ?, ?, ?, ?)",
+    [KK_STMT_INPUT_OUTPUT] = "INSERT OR REPLACE INTO inputs(input_digest, profile_digest, key_id, "
+                             "run_id, owner, claimed, output_path, output_size, output_digest, "
+                             "output_folder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [KK_STMT_LOOKUP_PSEUDONYM] = "SELECT lookup FROM pseudonyms WHERE domain = ?2 AND pseudonym = ?1",
     [KK_STMT_LOOKUP_UID] = "SELECT lookup FROM uids WHERE new_uid = ?1",
     [KK_STMT_INSERT_PSEUDONYM] = "INSERT OR IGNORE INTO pseudonyms(domain, pseudonym, key_id, "
@@ -748,19 +777,21 @@ out:
 
 /* Record where input_digest's output goes (inside the write transaction). */
 static kk_status write_output(kk_store *s, kk_ctx *ctx, const char *input_digest,
-                              const kk_store_output *o)
+                              const char *profile_digest, const kk_store_output *o)
 {
     sqlite3_stmt *q = kk_store__stmt(s, KK_STMT_INPUT_OUTPUT);
     if (!q)
         return kk_store__sql_fail(s, ctx, "cannot prepare an insert");
     sqlite3_bind_text(q, 1, input_digest, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, s->run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, s->owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
-    sqlite3_bind_text(q, 5, o->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 6, (sqlite3_int64)o->size);
-    sqlite3_bind_text(q, 7, o->digest, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 8, o->folder, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, profile_digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, s->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, s->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, s->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
+    sqlite3_bind_text(q, 7, o->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 8, (sqlite3_int64)o->size);
+    sqlite3_bind_text(q, 9, o->digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 10, o->folder, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     kk_status st = rc == SQLITE_DONE ? KK_OK : kk_store__sql_fail(s, ctx, "cannot record an output");
     sqlite3_reset(q);
@@ -769,7 +800,7 @@ static kk_status write_output(kk_store *s, kk_ctx *ctx, const char *input_digest
 
 /* Commit the pending rows, and an output when input_digest is given. */
 static kk_status flush_tx(kk_store *s, kk_ctx *ctx, const char *input_digest,
-                          const kk_store_output *o)
+                          const char *profile_digest, const kk_store_output *o)
 {
     kk_status st, soft = KK_OK;
 
@@ -779,7 +810,7 @@ static kk_status flush_tx(kk_store *s, kk_ctx *ctx, const char *input_digest,
         return st;
     if ((st = write_rows(s, ctx, &soft)) != KK_OK ||
         (st = kk_store__write_audits(s, ctx)) != KK_OK ||
-        (input_digest && (st = write_output(s, ctx, input_digest, o)) != KK_OK) ||
+        (input_digest && (st = write_output(s, ctx, input_digest, profile_digest, o)) != KK_OK) ||
         (st = kk_store__exec(s, ctx, "COMMIT")) != KK_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return st; /* pending rows are kept for the next try */
@@ -794,7 +825,7 @@ static kk_status flush_tx(kk_store *s, kk_ctx *ctx, const char *input_digest,
 
 kk_status kk_store__flush_locked(kk_store *s, kk_ctx *ctx)
 {
-    return flush_tx(s, ctx, NULL, NULL);
+    return flush_tx(s, ctx, NULL, NULL, NULL);
 }
 
 kk_status kk_store__flush(kk_store *s, kk_ctx *ctx)
@@ -963,6 +994,9 @@ kk_status kk_store_audit(kk_store *s, kk_ctx *ctx, const kk_audit_entry *e)
 
     if (!s || !e || !e->status || !*e->status)
         return kk__fail(ctx, KK_EINVAL, "cannot audit: missing status");
+    if (!s->subkeys) /* the chain is keyed (audit.c) */
+        return kk__fail(ctx, KK_EKEY, "store '%s' was opened without a key: "
+                        "it cannot write audit rows", s->path);
     now = kk_store__now();
     if (!now)
         return kk__fail(ctx, KK_ENOMEM, "out of memory writing an audit row");
@@ -976,23 +1010,18 @@ kk_status kk_store_audit(kk_store *s, kk_ctx *ctx, const kk_audit_entry *e)
     return st;
 }
 
-int kk_store_input_done(kk_store *s, const char *input_digest)
+int kk_store_input_done(kk_store *s, const char *input_digest, const char *profile_digest)
 {
     sqlite3_stmt *q = NULL;
     int done = 0;
 
-    if (!s || !input_digest)
+    if (!s || !input_digest || !profile_digest || !s->key_id[0])
         return 0;
     pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->naudits && !done; i++) {
-        const char *d = s->audits[i].c[KK_AC_INPUT_DIGEST];
-        const char *stt = s->audits[i].c[KK_AC_STATUS];
-        done = d && stt && strcmp(d, input_digest) == 0 &&
-               strcmp(stt, "ok") == 0;
-    }
-    if (!done && (q = kk_store__stmt(s, KK_STMT_INPUT_DONE)) != NULL) {
+    if ((q = kk_store__stmt(s, KK_STMT_INPUT_DONE)) != NULL) {
         sqlite3_bind_text(q, 1, input_digest, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, s->key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, profile_digest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, s->key_id, -1, SQLITE_STATIC);
         done = sqlite3_step(q) == SQLITE_ROW;
         sqlite3_reset(q);
     }
@@ -1070,15 +1099,19 @@ static bool owner_alive(const kk_store *s, const char *owner, int64_t claimed)
 }
 
 kk_status kk_store_claim_input(kk_store *s, kk_ctx *ctx, const char *input_digest,
-                               const char *folder, kk_store_present_fn present, void *payload,
+                               const char *profile_digest, const char *folder,
+                               kk_store_present_fn present, void *payload,
                                kk_store_claim *claim, kk_store_output *rec)
 {
     kk_status st;
 
     *claim = KK_CLAIM_MINE;
     memset(rec, 0, sizeof *rec);
-    if (!s || !input_digest)
+    if (!s || !input_digest || !profile_digest)
         return kk__fail(ctx, KK_EINVAL, "cannot claim an input: missing argument");
+    if (!s->key_id[0])
+        return kk__fail(ctx, KK_EKEY, "store '%s' was opened without a key: it cannot claim "
+                        "inputs", s->path);
     pthread_mutex_lock(&s->mu);
     if (!s->owner[0])
         set_owner(s);
@@ -1093,6 +1126,8 @@ kk_status kk_store_claim_input(kk_store *s, kk_ctx *ctx, const char *input_diges
         goto fail;
     }
     sqlite3_bind_text(q, 1, input_digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, profile_digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, s->key_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     bool take = true;
     if (rc == SQLITE_ROW) {
@@ -1133,9 +1168,11 @@ kk_status kk_store_claim_input(kk_store *s, kk_ctx *ctx, const char *input_diges
             goto fail;
         }
         sqlite3_bind_text(c, 1, input_digest, -1, SQLITE_STATIC);
-        sqlite3_bind_text(c, 2, s->run_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(c, 3, s->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(c, 4, (sqlite3_int64)time(NULL));
+        sqlite3_bind_text(c, 2, profile_digest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(c, 3, s->key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(c, 4, s->run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(c, 5, s->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(c, 6, (sqlite3_int64)time(NULL));
         rc = sqlite3_step(c);
         sqlite3_reset(c);
         if (rc != SQLITE_DONE) {
@@ -1154,13 +1191,18 @@ out:
 }
 
 kk_status kk_store_commit_output(kk_store *s, kk_ctx *ctx, const char *input_digest,
-                                 const kk_audit_entry *e, const kk_store_output *o)
+                                 const char *profile_digest, const kk_audit_entry *e,
+                                 const kk_store_output *o)
 {
     const char *c[KK_AC_COUNT];
     char *now = NULL;
 
-    if (!s || !input_digest || !o || (e && (!e->status || !e->input_digest)))
+    if (!s || !input_digest || !profile_digest || !o ||
+        (e && (!e->status || !e->input_digest)))
         return kk__fail(ctx, KK_EINVAL, "cannot record an output: missing argument");
+    if (!s->key_id[0])
+        return kk__fail(ctx, KK_EKEY, "store '%s' was opened without a key: it cannot record "
+                        "outputs", s->path);
     if (e) {
         if (!(now = kk_store__now()))
             return kk__fail(ctx, KK_ENOMEM, "out of memory writing an audit row");
@@ -1171,7 +1213,7 @@ kk_status kk_store_commit_output(kk_store *s, kk_ctx *ctx, const char *input_dig
         set_owner(s);
     kk_status st = e ? kk_store__queue_audit(s, ctx, c) : KK_OK;
     if (st == KK_OK) {
-        st = flush_tx(s, ctx, input_digest, o);
+        st = flush_tx(s, ctx, input_digest, profile_digest, o);
         if (st != KK_OK && e && s->naudits > 0) {
             /* not committed: the row saying the output was written goes,
              * or a later commit would record an output that never appeared */

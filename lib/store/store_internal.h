@@ -18,6 +18,7 @@
 #define KK_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,7 +84,7 @@ kk_status kk_store__each_mapping(kk_store *s, kk_ctx *ctx, const char *why,
 
 /* ---- private to lib/store -------------------------------------------- */
 
-#define KK_STORE_SCHEMA_VERSION 2
+#define KK_STORE_SCHEMA_VERSION 3
 #define KK_STORE_APP_ID 0x6b6b7374 /* "kkst" */
 #define KK_STORE_BATCH 512
 #define KK_STORE_BATCH_MS 1000
@@ -91,6 +92,10 @@ kk_status kk_store__each_mapping(kk_store *s, kk_ctx *ctx, const char *why,
 #define KK_STORE_KDF_CONTEXT "kkstore1"
 #define KK_STORE_SUBKEY_ENC 1
 #define KK_STORE_SUBKEY_LOOKUP 2
+#define KK_STORE_SUBKEY_AUDIT 3 /* keys the audit chain's HMAC (audit.c) */
+#define KK_STORE_SUBKEY_WRAP 4  /* wraps a chain key handed to this key */
+#define KK_STORE_NSUBKEYS 3
+#define KK_STORE_AUDIT_KEY_OFFSET (2 * crypto_kdf_KEYBYTES)
 #define KK_STORE_LOOKUP_BYTES 32
 #define KK_STORE_BIND_BYTES 32
 #define KK_STORE_HASH_HEX 65
@@ -142,7 +147,7 @@ struct kk_store {
     pthread_mutex_t mu;
     char *path;
     const kk_key *key;       /* borrowed; NULL: audit-only */
-    unsigned char *subkeys;  /* sodium_malloc: enc[32] | lookup[32] */
+    unsigned char *subkeys;  /* sodium_malloc: enc[32] | lookup[32] | audit[32] */
     unsigned char *scratch;  /* sodium_malloc: plaintext of one row */
     size_t scratch_cap;
     char key_id[KK_KEY_ID_CHARS + 1];
@@ -152,6 +157,9 @@ struct kk_store {
     size_t nrows, caprows;
     kk_store_pending_audit *audits;
     size_t naudits, capaudits;
+    bool audit_writable;     /* keyed, and the chain is keyed under key */
+    char audit_kid[KK_KEY_ID_CHARS + 1]; /* the chain key held is this key
+                              * id's ("" none): ours, or handed to us */
     kk_store_seen *seen;     /* open addressing, power-of-two size */
     size_t nseen, capseen;
     int64_t first_pending_ms;
@@ -175,8 +183,10 @@ kk_status kk_store__queue_audit(kk_store *s, kk_ctx *ctx,
 void kk_store__free_pending_audits(kk_store *s);
 /* Write the pending audit rows; inside an open write transaction. */
 kk_status kk_store__write_audits(kk_store *s, kk_ctx *ctx);
-/* row_hash = SHA-256(prev || canonical(id, c)), as hex. */
-void kk_store__audit_hash(const unsigned char prev[32], int64_t id,
+/* row_hash = HMAC-SHA-256(mac_key, prev || canonical(id, c)) as hex; with
+ * mac_key NULL the unkeyed v1 hash SHA-256(prev || canonical_v1). */
+void kk_store__audit_hash(const unsigned char *mac_key,
+                          const unsigned char prev[32], int64_t id,
                           const char *const c[KK_AC_COUNT],
                           char out[KK_STORE_HASH_HEX]);
 /* Append c as a new chained row now (inside a write transaction);
@@ -188,6 +198,16 @@ kk_status kk_store__append_audit(kk_store *s, kk_ctx *ctx,
  * name is the file for messages. */
 kk_status kk_store__verify_schema(kk_store *s, kk_ctx *ctx, const char *db,
                                   const char *name, int64_t *bad_row);
+/* Re-chain a store's unkeyed (v1) audit log under the key's audit subkey
+ * once its v1 chain verifies; a no-op without a key or when keyed, and
+ * (unless force) when the v1 log already has rows. */
+kk_status kk_store__audit_upgrade(kk_store *s, kk_ctx *ctx, bool force);
+/* After the subkeys are derived, still writable: put the chain's key in
+ * the audit slot (ours, or unwrapped when it was handed to our key at a
+ * rotation) and set audit_kid. */
+kk_status kk_store__audit_key_load(kk_store *s, kk_ctx *ctx);
+/* After open: may this store append to its chain (sets audit_writable)? */
+kk_status kk_store__audit_check_writable(kk_store *s, kk_ctx *ctx);
 /* Read the chain tail (zeros and 0 when empty). */
 kk_status kk_store__audit_tail(kk_store *s, kk_ctx *ctx,
                                unsigned char prev[32], int64_t *last_id);

@@ -161,7 +161,9 @@ kk_status kk_store_open_readonly(kk_store **out, kk_ctx *ctx, const char *path,
         st = kk__fail(ctx, KK_ESTORE, "'%s' is not a kakou store", path);
         goto fail;
     }
-    if (version != KK_STORE_SCHEMA_VERSION) {
+    /* older schemas differ in the inputs table only, which reading
+     * (verify, export) does not touch: read them as they are */
+    if (version < 1 || version > KK_STORE_SCHEMA_VERSION) {
         st = kk__fail(ctx, KK_ESTORE, "store '%s' has schema version %d, this kakou reads %d%s",
                       path, version, KK_STORE_SCHEMA_VERSION,
                       version < KK_STORE_SCHEMA_VERSION
@@ -170,7 +172,7 @@ kk_status kk_store_open_readonly(kk_store **out, kk_ctx *ctx, const char *path,
         goto fail;
     }
     if (key) {
-        s->subkeys = sodium_malloc(2 * crypto_kdf_KEYBYTES);
+        s->subkeys = sodium_malloc(KK_STORE_NSUBKEYS * crypto_kdf_KEYBYTES);
         if (!s->subkeys) {
             st = kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory for store keys");
             goto fail;
@@ -180,8 +182,14 @@ kk_status kk_store_open_readonly(kk_store **out, kk_ctx *ctx, const char *path,
         crypto_kdf_derive_from_key(s->subkeys + crypto_kdf_KEYBYTES, crypto_kdf_KEYBYTES,
                                    KK_STORE_SUBKEY_LOOKUP, KK_STORE_KDF_CONTEXT,
                                    kk_key__bytes(key));
-        sodium_mprotect_readonly(s->subkeys);
+        crypto_kdf_derive_from_key(s->subkeys + KK_STORE_AUDIT_KEY_OFFSET, crypto_kdf_KEYBYTES,
+                                   KK_STORE_SUBKEY_AUDIT, KK_STORE_KDF_CONTEXT,
+                                   kk_key__bytes(key));
         memcpy(s->key_id, kk_key_id(key), KK_KEY_ID_CHARS + 1);
+        /* the chain key, so that a keyed verify works read-only too */
+        if ((st = kk_store__audit_key_load(s, ctx)) != KK_OK)
+            goto fail;
+        sodium_mprotect_readonly(s->subkeys);
     }
     unsigned char rid[16];
     randombytes_buf(rid, sizeof rid);

@@ -66,10 +66,10 @@ out=$(for o in $(find "$WORK/a" -name '*.dcm'); do dcmdump -q +P 0008,0016 +P 00
 got=$("$KAKOU" lookup --db "$WORK/a.db" -k "$WORK/k1" "$out" 2>/dev/null)
 echo "$got" | grep -qF -- "$orig" || fail "lookup did not return the original PatientID"
 sqlite3 "$WORK/a.db" "select count(*) from audit where status like 'lookup%'" | grep -qv '^0$' || fail "lookup not audited"
-expect_exit 0 "$KAKOU" db verify --db "$WORK/a.db" >/dev/null
+expect_exit 0 "$KAKOU" db verify --db "$WORK/a.db" -k "$WORK/k1" >/dev/null
 # alter one audit row: verify must fail
 sqlite3 "$WORK/a.db" "update audit set status='failed' where id=(select min(id) from audit)"
-expect_exit 1 "$KAKOU" db verify --db "$WORK/a.db" >/dev/null 2>&1
+expect_exit 1 "$KAKOU" db verify --db "$WORK/a.db" -k "$WORK/k1" >/dev/null 2>&1
 
 # export-map writes id_old,id_new
 "$KAKOU" db export-map --db "$WORK/b.db" -k "$WORK/k1" --format csv > "$WORK/map.csv" || fail "export-map failed"
@@ -91,5 +91,5 @@ cmp -s "$WORK/r.list" "$WORK/ref.list" || fail "resumed run differs from a clean
 [ -z "$(find "$WORK/r" -name '*.tmp')" ] || fail "temp files left after kill -9"
 dups=$(sqlite3 "$WORK/r.db" "select count(*) from (select input_digest from audit where status='ok' group by input_digest having count(*) > 1)")
 [ "$dups" = 0 ] || fail "$dups inputs audited twice as done"
-expect_exit 0 "$KAKOU" db verify --db "$WORK/r.db" >/dev/null
+expect_exit 0 "$KAKOU" db verify --db "$WORK/r.db" -k "$WORK/k1" >/dev/null
 finish

@@ -10,16 +10,27 @@ command -v dcmodify >/dev/null || skip "no dcmodify"
 planted="$WORK/planted/dicom"
 expect_exit 0 "$KAKOU" key new "$WORK/k" >/dev/null
 
-# kakou's own output is clean
-"$KAKOU" deid -q -k "$WORK/k" -o "$WORK/po" "$planted" 2>/dev/null
+# kakou's own output is clean; each run must have written every input
+# (verify on nothing proves nothing: it refuses an empty folder, exit 2)
+nin=$(find "$planted" -name '*.dcm' | wc -l)
+[ "$nin" -ge 3 ] || fail "only $nin planted inputs"
+wrote() { local n; n=$(find "$1" -name '*.dcm' | wc -l); [ "$n" = "$2" ] || fail "$1: $n outputs, wanted $2"; }
+mkdir -p "$WORK/empty"
+expect_exit 2 "$KAKOU" verify -q "$WORK/empty" 2>/dev/null
+expect_exit 0 "$KAKOU" deid -q -k "$WORK/k" -o "$WORK/po" "$planted" 2>/dev/null
+wrote "$WORK/po" "$nin"
 expect_exit 0 "$KAKOU" verify -q "$WORK/po" >"$WORK/v1" || sed -n 1,20p "$WORK/v1"
-"$KAKOU" deid -q -p jp-pseudonymized -k "$WORK/k" --db "$WORK/j.db" -o "$WORK/pj" "$planted" 2>/dev/null
+expect_exit 0 "$KAKOU" deid -q -p jp-pseudonymized -k "$WORK/k" --db "$WORK/j.db" -o "$WORK/pj" "$planted" 2>/dev/null
+wrote "$WORK/pj" "$nin"
 expect_exit 0 "$KAKOU" verify -q -p jp-pseudonymized --db "$WORK/j.db" -k "$WORK/k" "$WORK/pj" >"$WORK/v2" || sed -n 1,20p "$WORK/v2"
-"$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/pa" "$planted" 2>/dev/null
+expect_exit 0 "$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/pa" "$planted" 2>/dev/null
+wrote "$WORK/pa" "$nin"
 expect_exit 0 "$KAKOU" verify -q -p jp-anonymized "$WORK/pa" >"$WORK/v3" || sed -n 1,20p "$WORK/v3"
 
 # the corpus: everything but burned-in pixels dicom-basic does not clean
 "$KAKOU" deid -q -k "$WORK/k" -o "$WORK/co" "$CORPUS" 2>/dev/null
+nco=$(find "$WORK/co" -name '*.dcm' | wc -l)
+[ "$nco" -ge 100 ] || fail "the corpus run wrote only $nco files"
 "$KAKOU" verify -q "$WORK/co" >"$WORK/vc"
 rc=$?
 [ $rc -le 1 ] || fail "verify on the corpus output: exit $rc"

@@ -34,7 +34,7 @@ done
 n=$(for f in $(find "$WORK/out" -name '*.dcm'); do dcmdump -q +P 0010,0020 "$f"; done | sort -u | wc -l)
 [ "$n" -ge 1 ] || fail "no PatientID in the outputs"
 expect_exit 0 "$KAKOU" db merge -q -o "$WORK/m.db" -k "$WORK/k" "$WORK/s0.db" "$WORK/s1.db" "$WORK/s2.db"
-expect_exit 0 "$KAKOU" db verify --db "$WORK/m.db" >/dev/null
+expect_exit 0 "$KAKOU" db verify --db "$WORK/m.db" -k "$WORK/k" >/dev/null
 # the merged store maps exactly what the single run's store maps
 "$KAKOU" db export-map --db "$WORK/m.db" -k "$WORK/k" --format csv | sort > "$WORK/m.map"
 "$KAKOU" db export-map --db "$WORK/one.db" -k "$WORK/k" --format csv | sort > "$WORK/one.map"

@@ -8,7 +8,7 @@
 #  - -o naming a regular file: exit 2 before any input is read.
 #  - A store on read-only media (a read-only bind mount, in a private
 #    mount namespace): deid and lookup say it is read-only and stop with
-#    exit 2; 'kakou db verify' opens it read-only and verifies it.
+#    exit 2; 'kakou db verify' opens it read-only and verifies it (its structure; with -k every MAC).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile-lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
@@ -72,6 +72,7 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
         K=$2
         touch "$1/ro/probe" 2>/dev/null && { echo "not read-only"; exit 77; }
         $K db verify --db "$1/ro/s.db" >"$1/v.out" 2>"$1/v.err"; echo "verify $?"
+        $K db verify --db "$1/ro/s.db" -k "$1/k" >"$1/vk.out" 2>"$1/vk.err"; echo "verifyk $?"
         $K lookup --db "$1/ro/s.db" -k "$1/k" --uid "$3" >"$1/l.out" 2>"$1/l.err"; echo "lookup $?"
         $K deid -q -p jp-pseudonymized -k "$1/k" --db "$1/ro/s.db" -o "$1/o5" "$4" 2>"$1/d.err"; echo "deid $?"
         ls "$1/ro" | tr "\n" " " >"$1/ls.after"
@@ -82,8 +83,12 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
     else
         grep -qx 'verify 0' "$WORK/ro.rc" && ok "read-only store: db verify exits 0" \
             || { fail "read-only store: db verify: $(grep verify "$WORK/ro.rc")"; cat "$WORK/v.err"; }
-        grep -Fq "audit log verifies" "$WORK/v.out" && ok "read-only store: audit log verifies" \
-            || fail "read-only store: verify did not say the log verifies"
+        grep -Fq "audit log structure verifies" "$WORK/v.out" && ok "read-only store: audit log structure verifies" \
+            || fail "read-only store: verify did not say the log's structure verifies"
+        # with the key: every row's MAC, read-only too (issue 19)
+        grep -qx 'verifyk 0' "$WORK/ro.rc" && grep -Fq "audit log verifies" "$WORK/vk.out" \
+            && ok "read-only store: keyed db verify exits 0" \
+            || { fail "read-only store: keyed db verify: $(grep verifyk "$WORK/ro.rc")"; cat "$WORK/vk.err"; }
         grep -qx 'deid 2' "$WORK/ro.rc" && ok "read-only store: deid exits 2" \
             || fail "read-only store: deid: $(grep deid "$WORK/ro.rc")"
         grep -Fq "store '$WORK/ro/s.db' is read-only: the file is read-only (Read-only file system)" "$WORK/d.err" \
@@ -101,4 +106,5 @@ else
 fi
 # writable again: db verify still reads the same store (read-only open, WAL on)
 expect_exit 0 "$KAKOU" db verify --db "$WORK/ro/s.db" >/dev/null && ok "writable store: db verify exits 0"
+expect_exit 0 "$KAKOU" db verify --db "$WORK/ro/s.db" -k "$WORK/k" >/dev/null && ok "writable store: keyed db verify exits 0"
 finish

@@ -61,6 +61,9 @@ dups=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["duplic
 # the store has every instance's audit row, and the UIDs map back
 rows=$(sqlite3 "$WORK/map.db" "SELECT count(DISTINCT sop_instance_uid) FROM audit WHERE status='ok'")
 [ "$rows" = 90 ] && ok "audit rows for the 90 instances" || fail "$rows instances in the audit log, wanted 90"
+# the gateway's rows are in the keyed chain (issue 19), killed run and all
+"$KAKOU" db verify --db "$WORK/map.db" -k "$WORK/key" >/dev/null 2>&1 && ok "the keyed audit chain verifies" ||
+    fail "db verify -k: exit $?"
 uid=$(sop_uids "$WORK/dest" | head -1)
 orig=$("$KAKOU" lookup -k "$WORK/key" --db "$WORK/map.db" --uid "$uid" 2>/dev/null)
 case "$orig" in 1.2.999.7731.*) ok "lookup maps a forwarded UID back" ;; *) fail "lookup of $uid gave '$orig'" ;; esac

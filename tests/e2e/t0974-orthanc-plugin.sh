@@ -97,6 +97,9 @@ fi
 uids1=$(for id in $(instance_ids); do sop_of "$id"; done | sort)
 rows=$(sqlite3 "$WORK/map.db" "SELECT count(*) FROM audit WHERE status='ok'")
 [ "$rows" = 3 ] && ok "3 audit rows committed" || fail "$rows audit rows"
+# the plugin's rows are in the keyed chain (issue 19)
+"$KAKOU" db verify --db "$WORK/map.db" -k "$WORK/key" >/dev/null 2>&1 && ok "the keyed audit chain verifies" ||
+    fail "db verify -k: exit $?"
 
 # an instance that cannot be de-identified: refused to the sender, not stored
 "$PYTHON" - "$(find "$WORK/pl/dicom" -name '*.dcm' | sort | head -1)" "$WORK/bad.dcm" <<'PY' || fail "cannot make the bad object"

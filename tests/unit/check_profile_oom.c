@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/core.h"
 #include "dicom/dicom.h"
 #include "kakou/kakou.h"
 #include "profile/profile_internal.h"
@@ -67,6 +68,23 @@ static void fail_allocation(int n)
 #endif
 }
 
+/* Fault-injection builds: a failed load must come from an injected
+ * failure (exactly one, the Nth allocation), a good load from none, and
+ * case 0 (the first allocation fails) must fail: else the cases would pass
+ * without ever running a failure path. */
+static void injected(int i, bool ok)
+{
+#ifdef KK_FAULT_INJECTION
+    ck_assert_msg(kk__alloc_failures_injected() == (ok ? 0 : 1),
+                  "case %d: load %s, %ld allocation failures injected", i,
+                  ok ? "succeeded" : "failed", kk__alloc_failures_injected());
+    ck_assert_msg(i != 0 || !ok, "case 0: the first allocation failed, yet the load succeeded");
+#else
+    (void)i;
+    ck_assert(ok);
+#endif
+}
+
 /* KK_ENOMEM with a message, or a profile; true for a profile */
 static bool loaded(kk_status st, kk_ctx *ctx, const kk_profile *p)
 {
@@ -87,7 +105,9 @@ START_TEST(text_out_of_memory)
     kk_ctx *ctx = kk_ctx_new();
     kk_profile *p = NULL;
     kk_status st = kk_profile__load_text(&p, ctx, text, strlen(text), "oom.kkp", NULL);
-    if (loaded(st, ctx, p)) {
+    bool ok = loaded(st, ctx, p);
+    injected(_i, ok);
+    if (ok) {
         ck_assert_str_eq(kk_profile_digest(p), TEXT_DIGEST);
         const kk_rule *r = kk_profile__match(p, KK_TAG(0x0010, 0x0020), 0, NULL, NULL);
         ck_assert_str_eq(kk_rule__arg(r, "domain"), "patient");
@@ -106,7 +126,9 @@ START_TEST(builtin_out_of_memory)
     kk_profile *p = NULL;
     const char *opts[] = { "shift-dates", NULL };
     kk_status st = kk_profile_load(&p, ctx, "jp-pseudonymized", opts);
-    if (loaded(st, ctx, p)) {
+    bool ok = loaded(st, ctx, p);
+    injected(_i, ok);
+    if (ok) {
         ck_assert_str_eq(kk_profile_name(p), "jp-pseudonymized");
         const kk_rule *r = kk_profile__match(p, KK_TAG(0x0010, 0x0020), 0, NULL, NULL);
         ck_assert_int_eq(r->action, KK_ACTION_PSEUDONYM);
@@ -136,7 +158,9 @@ START_TEST(file_out_of_memory)
     kk_ctx *ctx = kk_ctx_new();
     kk_profile *p = NULL;
     kk_status st = kk_profile_load(&p, ctx, a, NULL);
-    if (loaded(st, ctx, p)) {
+    bool ok = loaded(st, ctx, p);
+    injected(_i, ok);
+    if (ok) {
         const kk_rule *r = kk_profile__match(p, KK_TAG(0x0010, 0x0020), 0, NULL, NULL);
         ck_assert_int_eq(r->action, KK_ACTION_REMOVE);
     }

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "core/core.h"
@@ -358,77 +359,372 @@ END_TEST
 
 /* ---- audit ------------------------------------------------------------ */
 
-START_TEST(audit_chain_verifies_and_detects_tamper)
+/* Verify dbpath under k: the status, and the first bad row in *bad. */
+static kk_status verify_with(const kk_key *k, int64_t *bad)
 {
     kk_ctx *ctx = kk_ctx_new();
-    kk_store *s = open_store(dbpath, NULL);
-    int64_t bad = -1;
-    char d[16];
+    kk_store *s = open_store(dbpath, k);
+    kk_status st = kk_store_verify(s, ctx, bad);
+    close_store(s);
+    kk_ctx_free(ctx);
+    return st;
+}
 
+static void six_rows(void)
+{
+    kk_store *s = open_store(dbpath, key);
+    char d[16];
     for (int i = 0; i < 6; i++) {
         snprintf(d, sizeof d, "d%d", i);
         audit(s, d, "ok");
     }
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
-    ck_assert_int_eq(bad, 0);
     close_store(s);
+    sql_exec(dbpath, "CREATE TABLE keep AS SELECT * FROM audit;"
+                     "CREATE TABLE keepmeta AS SELECT * FROM meta");
+}
+
+static void restore(void)
+{
+    sql_exec(dbpath, "DELETE FROM audit; INSERT INTO audit SELECT * FROM "
+                     "keep; DELETE FROM meta; INSERT INTO meta SELECT * "
+                     "FROM keepmeta");
+}
+
+START_TEST(audit_chain_verifies_and_detects_tamper)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    int64_t bad = -1;
+
+    six_rows();
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
+    ck_assert_int_eq(bad, 0);
     ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit"), 6);
     ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
                              "operator <> '' AND length(run_id) = 32"), 6);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM meta WHERE name "
+                             "= 'audit_hash' AND value = "
+                             "'hmac-sha256-chain-v2'"), 1);
 
-    /* Alter row 3. */
-    sql_exec(dbpath, "UPDATE audit SET status = 'failed' WHERE id = 3");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
-    ck_assert_int_eq(bad, 3);
-    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "row 3"));
-    close_store(s);
-    sql_exec(dbpath, "UPDATE audit SET status = 'ok' WHERE id = 3");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
-    close_store(s);
+    /* Every column of row 3, altered alone, is detected at row 3. */
+    for (int i = 0; i < KK_AC_COUNT; i++) {
+        char sql[300];
+        snprintf(sql, sizeof sql, "UPDATE audit SET %s = coalesce(%s, '') "
+                 "|| 'x' WHERE id = 3", kk_store__audit_columns[i],
+                 kk_store__audit_columns[i]);
+        sql_exec(dbpath, sql);
+        bad = -1;
+        ck_assert_msg(verify_with(key, &bad) == KK_ESTORE,
+                      "column %s altered, chain still verifies",
+                      kk_store__audit_columns[i]);
+        ck_assert_int_eq(bad, 3);
+        restore();
+        /* and set to NULL where it may be */
+        snprintf(sql, sizeof sql, "UPDATE OR IGNORE audit SET %s = NULL "
+                 "WHERE id = 3 AND %s IS NOT NULL",
+                 kk_store__audit_columns[i], kk_store__audit_columns[i]);
+        sqlite3 *db = NULL;
+        ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+        int changed = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+                      sqlite3_changes(db) > 0;
+        sqlite3_close(db);
+        if (changed) {
+            ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+            ck_assert_int_eq(bad, 3);
+            restore();
+        }
+    }
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
 
     /* Remove a middle row. */
-    sql_exec(dbpath, "CREATE TABLE keep AS SELECT * FROM audit;"
-                     "DELETE FROM audit WHERE id = 4");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    sql_exec(dbpath, "DELETE FROM audit WHERE id = 4");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
     ck_assert_int_eq(bad, 4);
-    close_store(s);
+    restore();
     /* Remove the last row (the head in meta notices). */
-    sql_exec(dbpath, "INSERT INTO audit SELECT * FROM keep WHERE id = 4;"
-                     "DELETE FROM audit WHERE id = 6");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    sql_exec(dbpath, "DELETE FROM audit WHERE id = 6");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
     ck_assert_int_eq(bad, 6);
-    close_store(s);
-    /* Replace a stored hash. */
-    sql_exec(dbpath, "INSERT INTO audit SELECT * FROM keep WHERE id = 6;"
-                     "UPDATE audit SET row_hash = printf('%064d', 0) "
-                     "WHERE id = 2");
-    s = open_store(dbpath, NULL);
-    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    restore();
+    /* Insert a row (a copy of row 2 as row 7, head moved along). */
+    sql_exec(dbpath, "INSERT INTO audit SELECT 7, run_id, time, operator, "
+                     "profile_name, profile_version, profile_digest, "
+                     "'forged', output_digest, sop_instance_uid, status, "
+                     "subject, origin, (SELECT row_hash FROM audit WHERE "
+                     "id = 6), printf('%064d', 7) FROM keep WHERE id = 2;"
+                     "UPDATE audit SET row_hash = printf('%064d', 7) WHERE "
+                     "id = 7;"
+                     "UPDATE meta SET value = '7:' || printf('%064d', 7) "
+                     "WHERE name = 'audit_head'");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 7);
+    restore();
+    /* Reorder: rows 2 and 5 swap places (ids swapped, hashes kept). */
+    sql_exec(dbpath, "UPDATE audit SET id = -2 WHERE id = 2;"
+                     "UPDATE audit SET id = 2 WHERE id = 5;"
+                     "UPDATE audit SET id = 5 WHERE id = -2");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
     ck_assert_int_eq(bad, 2);
-    close_store(s);
+    restore();
+    /* Reorder the content only: rows 2 and 5 swap every column but id. */
+    sql_exec(dbpath, "UPDATE audit SET input_digest = (SELECT input_digest "
+                     "FROM keep WHERE id = 5) WHERE id = 2;"
+                     "UPDATE audit SET input_digest = (SELECT input_digest "
+                     "FROM keep WHERE id = 2) WHERE id = 5");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 2);
+    restore();
+    /* Replace a stored hash. */
+    sql_exec(dbpath, "UPDATE audit SET row_hash = printf('%064d', 0) "
+                     "WHERE id = 2");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 2);
+    restore();
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
+
+    /* Without the key, or under another key: no verdict, KK_EKEY. */
+    {
+        kk_store *s = open_store(dbpath, NULL);
+        ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_EKEY);
+        ck_assert_int_eq(bad, 0);
+        kk_audit_entry e = {NULL, NULL, NULL, "dd", NULL, NULL, "ok"};
+        ck_assert_int_eq(kk_store_audit(s, ctx, &e), KK_EKEY);
+        close_store(s);
+        kk_key *other = NULL;
+        ck_assert_int_eq(kk_key_new_ephemeral(&other, NULL), KK_OK);
+        ck_assert_int_eq(verify_with(other, &bad), KK_EKEY);
+        s = open_store(dbpath, other);
+        ck_assert_int_eq(kk_store_audit(s, ctx, &e), KK_EKEY);
+        ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), kk_key_id(key)));
+        close_store(s);
+        kk_key_free(other);
+    }
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit"), 6);
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
     kk_ctx_free(ctx);
 }
 END_TEST
 
+/* A forger without the key alters row 3 and re-chains rows 3..6 and the
+ * head with the plain SHA-256 chain (as in v1), or with a key of their
+ * own: both detected at row 3. */
+static void rechain_from_3(const unsigned char *mac_key)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    unsigned char prev[32];
+    char hex[KK_STORE_HASH_HEX], prev_hex[KK_STORE_HASH_HEX], sql[400];
+    size_t n;
+
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "UPDATE audit SET output_digest = "
+                                  "'forged' WHERE id = 3", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT row_hash FROM audit "
+                                        "WHERE id = 2", -1, &q, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    sodium_hex2bin(prev, 32, (const char *)sqlite3_column_text(q, 0), 64,
+                   NULL, &n, NULL);
+    sqlite3_finalize(q);
+    for (int id = 3; id <= 6; id++) {
+        const char *c[KK_AC_COUNT];
+        snprintf(sql, sizeof sql, "SELECT run_id, time, operator, "
+                 "profile_name, profile_version, profile_digest, "
+                 "input_digest, output_digest, sop_instance_uid, status, "
+                 "subject, origin FROM audit WHERE id = %d", id);
+        ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL),
+                         SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+        for (int i = 0; i < KK_AC_COUNT; i++)
+            c[i] = (const char *)sqlite3_column_text(q, i);
+        kk_store__audit_hash(mac_key, prev, id, c, hex);
+        sqlite3_finalize(q);
+        sodium_bin2hex(prev_hex, sizeof prev_hex, prev, 32);
+        snprintf(sql, sizeof sql, "UPDATE audit SET prev_hash = '%s', "
+                 "row_hash = '%s' WHERE id = %d", prev_hex, hex, id);
+        ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sodium_hex2bin(prev, 32, hex, 64, NULL, &n, NULL);
+    }
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = '6:%s' WHERE name = "
+             "'audit_head'", hex);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+START_TEST(audit_rechained_without_key_detected)
+{
+    unsigned char fake[crypto_kdf_KEYBYTES];
+    int64_t bad = -1;
+
+    six_rows();
+    rechain_from_3(NULL); /* plain SHA-256 */
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 3);
+    /* ... even when the meta claims the old unkeyed scheme: verify and
+     * writes refuse, and the store is not silently re-chained. */
+    sql_exec(dbpath, "UPDATE meta SET value = 'sha256-chain-v1' WHERE "
+                     "name = 'audit_hash'");
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM meta WHERE name "
+                             "= 'audit_hash' AND value = "
+                             "'sha256-chain-v1'"), 1);
+    restore();
+    randombytes_buf(fake, sizeof fake);
+    rechain_from_3(fake); /* HMAC under a key of the forger's */
+    ck_assert_int_eq(verify_with(key, &bad), KK_ESTORE);
+    ck_assert_int_eq(bad, 3);
+    restore();
+    /* The real key re-chaining it is what verifies (test of the test). */
+    {
+        kk_store *s = open_store(dbpath, key);
+        unsigned char k3[crypto_kdf_KEYBYTES];
+        crypto_kdf_derive_from_key(k3, sizeof k3, KK_STORE_SUBKEY_AUDIT,
+                                   KK_STORE_KDF_CONTEXT, kk_key__bytes(key));
+        close_store(s);
+        rechain_from_3(k3);
+        sodium_memzero(k3, sizeof k3);
+    }
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
+}
+END_TEST
+
+/* A store written by an older kakou (unkeyed v1 chain) is refused with a
+ * clear message until 'upgrade' re-chains it, which needs a v1 chain that
+ * verifies. */
+START_TEST(audit_v1_store_upgrade)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    unsigned char zero[32] = {0};
+    int64_t bad = -1;
+
+    six_rows();
+    /* Make it look like a v1 store: re-chain everything unkeyed. */
+    sql_exec(dbpath, "UPDATE audit SET prev_hash = (SELECT prev_hash FROM "
+                     "keep WHERE id = 1) WHERE id = 1;"
+                     "UPDATE meta SET value = 'sha256-chain-v1' WHERE name "
+                     "= 'audit_hash'; DELETE FROM meta WHERE name = "
+                     "'audit_key_id'");
+    {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *q = NULL;
+        unsigned char prev[32];
+        char hex[KK_STORE_HASH_HEX], ph[KK_STORE_HASH_HEX], sql[300];
+        size_t n;
+        memcpy(prev, zero, 32);
+        ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+        for (int id = 1; id <= 6; id++) {
+            const char *c[KK_AC_COUNT];
+            snprintf(sql, sizeof sql, "SELECT run_id, time, operator, "
+                     "profile_name, profile_version, profile_digest, "
+                     "input_digest, output_digest, sop_instance_uid, status,"
+                     " subject, origin FROM audit WHERE id = %d", id);
+            ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL),
+                             SQLITE_OK);
+            ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+            for (int i = 0; i < KK_AC_COUNT; i++)
+                c[i] = (const char *)sqlite3_column_text(q, i);
+            kk_store__audit_hash(NULL, prev, id, c, hex);
+            sqlite3_finalize(q);
+            sodium_bin2hex(ph, sizeof ph, prev, 32);
+            snprintf(sql, sizeof sql, "UPDATE audit SET prev_hash = '%s', "
+                     "row_hash = '%s' WHERE id = %d", ph, hex, id);
+            ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL),
+                             SQLITE_OK);
+            sodium_hex2bin(prev, 32, hex, 64, NULL, &n, NULL);
+        }
+        snprintf(sql, sizeof sql, "UPDATE meta SET value = '6:%s' WHERE "
+                 "name = 'audit_head'", hex);
+        ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    sql_exec(dbpath, "DELETE FROM keep; INSERT INTO keep SELECT * FROM "
+                     "audit; DELETE FROM keepmeta; INSERT INTO keepmeta "
+                     "SELECT * FROM meta");
+    kk_store *s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "kakou db upgrade"));
+    close_store(s);
+    /* A v1 log that does not verify is not upgraded. */
+    sql_exec(dbpath, "UPDATE audit SET status = 'failed' WHERE id = 2");
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(kk_store_upgrade_audit(s, ctx), KK_ESTORE);
+    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "row 2"));
+    close_store(s);
+    restore();
+    s = open_store(dbpath, key);
+    ck_assert_msg(kk_store_upgrade_audit(s, ctx) == KK_OK, "%s",
+                  kk_error_message(ctx));
+    ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
+    ck_assert_int_eq(kk_store_upgrade_audit(s, ctx), KK_EINVAL);
+    close_store(s);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE "
+                             "status = 'upgrade' AND id = 7"), 1);
+    ck_assert_int_eq(verify_with(key, &bad), KK_OK);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
+/* Done means an output recorded under the same input, profile and key
+ * (one table with the claims): not an "ok" audit row alone, not another
+ * profile's output, not another key's. */
+static void commit_done(kk_store *s, const char *digest, const char *profile)
+{
+    kk_audit_entry e = {"pseudo", "1.0", profile, digest, "0f0f", "2.25.1234", "ok"};
+    kk_store_output o = { "a/b/c.dcm", 42, "0f0f", "1:2" };
+    kk_ctx *ctx = kk_ctx_new();
+    ck_assert_msg(kk_store_commit_output(s, ctx, digest, profile, &e, &o) == KK_OK,
+                  "commit: %s", kk_error_message(ctx));
+    kk_ctx_free(ctx);
+}
+
 START_TEST(resume_input_done)
 {
     kk_store *s = open_store(dbpath, key);
+    kk_key *other = NULL;
 
-    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 0);
-    audit(s, "aaaa", "ok");
-    audit(s, "bbbb", "failed");
-    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1); /* pending */
-    ck_assert_int_eq(kk_store_input_done(s, "bbbb"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 0);
+    commit_done(s, "aaaa", "d0d0");
+    audit(s, "bbbb", "ok"); /* an audit row records no output */
+    audit(s, "cccc", "failed");
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 1);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d1d1"), 0); /* another profile */
+    ck_assert_int_eq(kk_store_input_done(s, "bbbb", "d0d0"), 0);
     close_store(s);
     s = open_store(dbpath, key);
-    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1); /* committed */
-    ck_assert_int_eq(kk_store_input_done(s, "bbbb"), 0);
-    ck_assert_int_eq(kk_store_input_done(s, "cccc"), 0);
-    ck_assert_int_eq(kk_store_input_done(NULL, "cccc"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 1); /* committed */
+    ck_assert_int_eq(kk_store_input_done(s, "bbbb", "d0d0"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "cccc", "d0d0"), 0);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", NULL), 0);
+    ck_assert_int_eq(kk_store_input_done(NULL, "cccc", "d0d0"), 0);
+    close_store(s);
+    /* another key: not done (R23, a rotated key does the inputs again) */
+    ck_assert_int_eq(kk_key_new_ephemeral(&other, NULL), KK_OK);
+    s = open_store(dbpath, other);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 0);
+    close_store(s);
+    kk_key_free(other);
+}
+END_TEST
+
+/* A schema 2 store (inputs keyed by input digest alone) is migrated:
+ * its rows get the profile of the audit row that wrote their output and
+ * the store's one key, so they stay done under those only. */
+START_TEST(migrates_inputs_from_schema_2)
+{
+    kk_store *s = open_store(dbpath, key);
+    commit_done(s, "aaaa", "d0d0");
+    close_store(s);
+    sql_exec(dbpath, "CREATE TABLE old(input_digest TEXT PRIMARY KEY, run_id TEXT NOT NULL,"
+                     " owner TEXT NOT NULL, claimed INTEGER NOT NULL, output_folder TEXT,"
+                     " output_path TEXT, output_size INTEGER, output_digest TEXT) WITHOUT ROWID;"
+                     "INSERT INTO old SELECT input_digest, run_id, owner, claimed, output_folder,"
+                     " output_path, output_size, output_digest FROM inputs;"
+                     "DROP TABLE inputs; ALTER TABLE old RENAME TO inputs;"
+                     "PRAGMA user_version = 2;");
+    s = open_store(dbpath, key);
+    ck_assert_int_eq(sql_int(dbpath, "PRAGMA user_version"), KK_STORE_SCHEMA_VERSION);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 1);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d1d1"), 0);
     close_store(s);
 }
 END_TEST
@@ -494,16 +790,23 @@ static int present_no(void *payload, const kk_store_output *rec)
     return 0;
 }
 
-static kk_store_claim claim(kk_store *s, const char *digest, const char *folder,
-                            kk_store_present_fn fn)
+static kk_store_claim claim_as(kk_store *s, const char *digest, const char *profile,
+                               const char *folder, kk_store_present_fn fn)
 {
     kk_ctx *ctx = kk_ctx_new();
     kk_store_claim c = (kk_store_claim)-1;
     kk_store_output rec;
-    ck_assert_msg(kk_store_claim_input(s, ctx, digest, folder, fn, NULL, &c, &rec) == KK_OK,
+    ck_assert_msg(kk_store_claim_input(s, ctx, digest, profile, folder, fn, NULL, &c, &rec) ==
+                      KK_OK,
                   "claim: %s", kk_error_message(ctx));
     kk_ctx_free(ctx);
     return c;
+}
+
+static kk_store_claim claim(kk_store *s, const char *digest, const char *folder,
+                            kk_store_present_fn fn)
+{
+    return claim_as(s, digest, "d0d0", folder, fn);
 }
 
 START_TEST(claims)
@@ -518,7 +821,7 @@ START_TEST(claims)
     ck_assert_int_eq(kk_store__record_uid(a, ctx, "2.25.77", "1.2.3.77"), KK_OK);
     kk_audit_entry e = { "pseudo", "1.0", "d0d0", "x", "0f0f", "2.25.77", "ok" };
     kk_store_output o = { "a/b/c.dcm", 42, "0f0f", "1:2" };
-    ck_assert_int_eq(kk_store_commit_output(a, ctx, "x", &e, &o), KK_OK);
+    ck_assert_int_eq(kk_store_commit_output(a, ctx, "x", "d0d0", &e, &o), KK_OK);
     ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM uids WHERE new_uid='2.25.77'"), 1);
     ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM audit WHERE input_digest='x' AND "
                              "status='ok' AND output_digest='0f0f'"), 1);
@@ -526,10 +829,27 @@ START_TEST(claims)
     /* done before only where the output is; absent in the same folder
      * while a lives: about to appear, busy; in another folder: b's again */
     ck_assert_int_eq(claim(b, "x", "1:2", present_yes), KK_CLAIM_DONE);
+    /* another profile (or options): its output is not there, whatever
+     * present() finds under the recorded name (issue 19) */
+    ck_assert_int_eq(claim_as(b, "x", "d1d1", "1:2", present_yes), KK_CLAIM_MINE);
+    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM inputs WHERE input_digest='x'"), 2);
+    {
+        /* another key: the same (R23) */
+        kk_key *other = NULL;
+        ck_assert_int_eq(kk_key_new_ephemeral(&other, NULL), KK_OK);
+        kk_store *c = open_store(dbpath, other);
+        ck_assert_int_eq(claim(c, "x", "1:2", present_yes), KK_CLAIM_MINE);
+        close_store(c);
+        kk_key_free(other);
+    }
     ck_assert_int_eq(claim(b, "x", "1:2", present_no), KK_CLAIM_BUSY);
     ck_assert_int_eq(claim(b, "x", "9:9", present_no), KK_CLAIM_MINE);
-    ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM inputs WHERE input_digest='x' AND "
-                             "output_path IS NULL"), 1);
+    {
+        char q[300];
+        snprintf(q, sizeof q, "SELECT count(*) FROM inputs WHERE input_digest='x' AND "
+                 "profile_digest='d0d0' AND key_id='%s' AND output_path IS NULL", kk_key_id(key));
+        ck_assert_int_eq(sql_int(dbpath, q), 1);
+    }
     /* a claim by a process that is gone is taken over */
     ck_assert_int_eq(claim(a, "y", "1:2", present_no), KK_CLAIM_MINE);
     sql_exec(dbpath, "UPDATE inputs SET owner = substr(owner, 1, instr(substr(owner, "
@@ -681,7 +1001,7 @@ static void make_src(const char *path, const char *const *uids,
                          KK_OK);
     ck_assert_int_eq(kk_store__record_pseudonym(s, ctx, "patient", "PX",
                                                 "same", 4), KK_OK);
-    audit(s, digest, "ok");
+    commit_done(s, digest, "d0d0");
     close_store(s);
     kk_ctx_free(ctx);
 }
@@ -703,7 +1023,7 @@ START_TEST(merge_without_conflict)
     snprintf(out, sizeof out, "%s/out.db", dir);
     make_src(a, ua, oa, 2, "aaaa");
     make_src(b, ub, ob, 2, "bbbb");
-    s = open_store(out, NULL);
+    s = open_store(out, key);
     ck_assert_int_eq(kk_store_merge(s, ctx, a), KK_OK);
     ck_assert_msg(kk_store_merge(s, ctx, b) == KK_OK, "%s",
                   kk_error_message(ctx));
@@ -724,7 +1044,7 @@ START_TEST(merge_without_conflict)
     ck_assert_int_eq(kk_store_lookup_uid(s, ctx, "2.25.3", &orig), KK_OK);
     ck_assert_str_eq(orig, "1.3");
     kk_free(orig);
-    ck_assert_int_eq(kk_store_input_done(s, "aaaa"), 1);
+    ck_assert_int_eq(kk_store_input_done(s, "aaaa", "d0d0"), 1); /* inputs merged */
     ck_assert_int_eq(kk_store_verify(s, ctx, &bad), KK_OK);
     close_store(s);
     kk_ctx_free(ctx);
@@ -747,7 +1067,7 @@ START_TEST(merge_with_conflict)
     snprintf(out, sizeof out, "%s/out.db", dir);
     make_src(a, ua, oa, 2, "aaaa");
     make_src(b, ub, ob, 1, "bbbb");
-    s = open_store(out, NULL);
+    s = open_store(out, key);
     ck_assert_int_eq(kk_store_merge(s, ctx, a), KK_OK);
     ck_assert_int_eq(kk_store_merge(s, ctx, b), KK_ESTORE);
     ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "2.25.2"));
@@ -761,7 +1081,7 @@ START_TEST(merge_with_conflict)
     /* A tampered source is refused. */
     sql_exec(b, "UPDATE audit SET status = 'x' WHERE id = 1");
     sql_exec(b, "DELETE FROM uids");
-    s = open_store(out, NULL);
+    s = open_store(out, key);
     ck_assert_int_eq(kk_store_merge(s, ctx, b), KK_ESTORE);
     ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "refusing"));
     close_store(s);
@@ -787,7 +1107,10 @@ Suite *store_suite(void)
     tc = tcase_create("audit");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, audit_chain_verifies_and_detects_tamper);
+    tcase_add_test(tc, audit_rechained_without_key_detected);
+    tcase_add_test(tc, audit_v1_store_upgrade);
     tcase_add_test(tc, resume_input_done);
+    tcase_add_test(tc, migrates_inputs_from_schema_2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("concurrency");

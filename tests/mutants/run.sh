@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# tests/mutants/run.sh - `make check-mutants`: apply each mutation of
+# tests/mutants/mutants.txt to a scratch copy of the tree (never the
+# working tree), rebuild incrementally, run the tests named for it, and
+# fail if any mutation survives, does not apply or does not build.
+#
+# The scratch copy keeps the build directory and its mtimes, so each
+# mutant recompiles only the mutated file and relinks; the file is put back
+# (with a new mtime, so the next build recompiles it clean) before the next
+# mutant. First the named tests run once on the unmutated copy: they must
+# pass, or no kill would mean anything.
+#
+# Environment: SHARED, PYTHON (as for make check); MUTANTS=PATTERN runs only
+# the mutations whose name contains PATTERN; KEEP_SCRATCH=1 keeps the copy.
+# Prints one line per mutation and the time taken.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+: "${SHARED:=$(cd "$root/.." && pwd)/shared}"
+: "${PYTHON:=/usr/bin/python3}"
+LIST="$here/mutants.txt"
+MUTATE="$PYTHON $here/mutate.py"
+start=$(date +%s)
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/kakou-mutants.XXXXXX")
+[ "${KEEP_SCRATCH:-0}" = 1 ] || trap 'rm -rf "$scratch"' EXIT
+# everything but .git, with exact (nanosecond) mtimes, so the copied build
+# stays up to date
+for f in "$root"/* "$root"/.[!.]*; do
+    [ -e "$f" ] || continue
+    case "$(basename "$f")" in .git) continue ;; esac
+    cp -a "$f" "$scratch/" || { echo "check-mutants: cannot copy the tree"; exit 2; }
+done
+cd "$scratch" || exit 2
+BUILD="$scratch/build"
+export KAKOU="$BUILD/kakou" BUILD SHARED PYTHON TESTS="$scratch/tests" TESTDATA="$scratch/testdata"
+
+$MUTATE list "$LIST" > "$scratch/.mutants" || exit 2
+[ -s "$scratch/.mutants" ] || { echo "check-mutants: no mutation in $LIST"; exit 2; }
+if [ -n "${MUTANTS:-}" ]; then
+    grep -F -- "$MUTANTS" "$scratch/.mutants" > "$scratch/.sel" || true
+    mv "$scratch/.sel" "$scratch/.mutants"
+fi
+
+# build what the selected tests need
+targets() {
+    local t
+    echo all
+    for t in "$@"; do case "$t" in check_*) echo "build/tests/$t" ;; esac; done
+}
+# (BUILD is exported for the tests; make gets its own relative default, as
+# in the tree, or the CFLAGS stamp would differ and everything rebuild)
+build() { env -u BUILD nice make -s -j2 $(targets "$@") >"$scratch/.build.log" 2>&1; }
+
+# run_test NAME: 0 passes, else fails; output in $scratch/.test.log
+run_test() {
+    case "$1" in
+    check_*) "$BUILD/tests/$1" >"$scratch/.test.log" 2>&1 ;;
+    t[0-9]*)
+        local s
+        s=$(ls "$scratch"/tests/e2e/"$1"-*.sh 2>/dev/null | head -1)
+        [ -n "$s" ] || { echo "no e2e script $1" >"$scratch/.test.log"; return 3; }
+        bash "$s" >"$scratch/.test.log" 2>&1
+        local rc=$?
+        [ $rc = 77 ] && { echo "skipped" >>"$scratch/.test.log"; return 3; }
+        return $rc ;;
+    *) echo "unknown test $1" >"$scratch/.test.log"; return 3 ;;
+    esac
+}
+
+all_tests=$(cut -f3 "$scratch/.mutants" | tr ' ' '\n' | grep -v '^$' | sort -u)
+# shellcheck disable=SC2086
+if ! build $all_tests; then
+    echo "check-mutants: the unmutated tree does not build:"; tail -20 "$scratch/.build.log"; exit 2
+fi
+echo "check-mutants: $(wc -l < "$scratch/.mutants") mutations; baseline: $(echo $all_tests)"
+for t in $all_tests; do
+    t0=$(date +%s)
+    if ! run_test "$t"; then
+        echo "check-mutants: $t fails (or is skipped) on the unmutated tree:"; tail -20 "$scratch/.test.log"; exit 2
+    fi
+    echo "  baseline $t passes ($(( $(date +%s) - t0 )) s)"
+done
+
+bad=0
+while IFS=$'\t' read -r name file tests why; do
+    t0=$(date +%s)
+    cp -p "$file" "$scratch/.orig"
+    if ! $MUTATE apply "$LIST" "$name" "$scratch" >"$scratch/.apply.log" 2>&1; then
+        echo "NOT APPLIED $name: $(cat "$scratch/.apply.log")"; bad=$((bad + 1)); continue
+    fi
+    # shellcheck disable=SC2086
+    if ! build $tests; then
+        echo "NO BUILD    $name ($file):"; grep -m5 -E 'error' "$scratch/.build.log" | sed 's/^/    /'
+        bad=$((bad + 1))
+    else
+        killer=""
+        for t in $tests; do
+            run_test "$t"; rc=$?
+            if [ $rc = 3 ]; then echo "NO TEST     $name: $t: $(tail -1 "$scratch/.test.log")"; killer="?"; break; fi
+            if [ $rc != 0 ]; then killer=$t; break; fi
+        done
+        if [ "$killer" = "?" ]; then
+            bad=$((bad + 1))
+        elif [ -n "$killer" ]; then
+            echo "killed      $name by $killer ($(( $(date +%s) - t0 )) s): $(grep -m1 -E 'not ok|F:|FAIL|Failures' "$scratch/.test.log" | cut -c1-110)"
+        else
+            echo "SURVIVED    $name ($file): $why; tests $tests all pass"
+            bad=$((bad + 1))
+        fi
+    fi
+    # put the file back, newer than its object, so the next build compiles it clean
+    cp "$scratch/.orig" "$file"; touch "$file"
+done < "$scratch/.mutants"
+build >/dev/null 2>&1
+echo "check-mutants: $(wc -l < "$scratch/.mutants") mutations, $bad not killed, $(( $(date +%s) - start )) s"
+[ $bad = 0 ]
