@@ -301,8 +301,10 @@ size_t kk_text__romaji_to_kana(const char *word, size_t len, char *out, size_t c
             if (i + L > n)
                 continue;
             for (int t = 0; roma_tab[t].roma; t++)
-                if (roma_tab[t].roma[0] == c && memcmp(a + i, roma_tab[t].roma, L) == 0 &&
-                    roma_tab[t].roma[L] == '\0') {
+                /* the entry's length first: memcmp must not read past a
+                 * shorter entry */
+                if (roma_tab[t].roma[0] == c && strlen(roma_tab[t].roma) == L &&
+                    memcmp(a + i, roma_tab[t].roma, L) == 0) {
                     PUT(roma_tab[t].kana);
                     i += L;
                     hit = true;
