@@ -442,6 +442,15 @@ static void to_utf8(const char *cs, size_t cslen, const char *in, size_t len, kk
             st.g1 = iso2022_terms[i].g1;
             st.latin = iso2022_terms[i].latin;
         }
+    /* \ISO 2022 IR 58 (or IR 149) text with no ESC $ ) A (C) before its
+     * GB2312 (KS X 1001) bytes, as pydicom and some devices write it:
+     * the only two-byte G1 set declared is what the bytes mean, rather
+     * than a guess at another character set */
+    if (st.g1 == G_ASCII && !memchr(in, 0x1b, len)) {
+        bool gb = cs_has(cs, cslen, "ISO 2022 IR 58"), ks = cs_has(cs, cslen, "ISO 2022 IR 149");
+        if (gb != ks)
+            st.g1 = gb ? G_GB2312 : G_KSX1001;
+    }
     iso2022_to_utf8(&st, in, len, out, bad);
 }
 

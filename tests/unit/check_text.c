@@ -174,6 +174,29 @@ START_TEST(misdeclared_text_is_detected)
 }
 END_TEST
 
+START_TEST(gr_bytes_without_escape)
+{
+    kk_buf b = KK_BUF_INIT;
+    /* 胸部 in GB2312 with no ESC $ ) A (as pydicom writes it): GB2312 */
+    const char *gb = "\\ISO 2022 IR 58";
+    ck_assert_int_eq(kk_text__decode(gb, strlen(gb), "CT \xd0\xd8\xb2\xbf", 7, &b),
+                     KK_TEXT_AS_DECLARED);
+    ck_assert_str_eq(b.data, "CT 胸部");
+    kk__buf_free(&b);
+    /* 한국 in KS X 1001 with no ESC $ ) C */
+    const char *ks = "\\ISO 2022 IR 149";
+    ck_assert_int_eq(kk_text__decode(ks, strlen(ks), "\xc7\xd1\xb1\xb9", 4, &b),
+                     KK_TEXT_AS_DECLARED);
+    ck_assert_str_eq(b.data, "한국");
+    kk__buf_free(&b);
+    /* both declared: the bytes are ambiguous, so not taken as either */
+    const char *both = "\\ISO 2022 IR 58\\ISO 2022 IR 149";
+    ck_assert_int_ne(kk_text__decode(both, strlen(both), "\xd0\xd8\xb2\xbf", 4, &b),
+                     KK_TEXT_AS_DECLARED);
+    kk__buf_free(&b);
+}
+END_TEST
+
 START_TEST(fold_width_case_kana)
 {
     kk_ftext t;
@@ -376,6 +399,7 @@ Suite *text_suite(void)
     tcase_add_test(tc, ir13_returns_to_jis_roman);
     tcase_add_test(tc, jisx0212_under_ir159);
     tcase_add_test(tc, misdeclared_text_is_detected);
+    tcase_add_test(tc, gr_bytes_without_escape);
     suite_add_tcase(s, tc);
     tc = tcase_create("normalize");
     tcase_add_test(tc, fold_width_case_kana);
