@@ -14,8 +14,10 @@
 #   make deps       install the Debian packages (apt-get, as root)
 # V=1 shows every command.
 
-SOVERSION  := 0
-VERSION    := 0.1.0
+# the version is written once, in include/kakou/version.h (its soname rule)
+kk_version_of = $(shell sed -n 's/^\#define $1 \([0-9][0-9]*\)$$/\1/p' include/kakou/version.h)
+SOVERSION  := $(call kk_version_of,KK_SOVERSION)
+VERSION    := $(call kk_version_of,KK_VERSION_MAJOR).$(call kk_version_of,KK_VERSION_MINOR).$(call kk_version_of,KK_VERSION_PATCH)
 PREFIX     ?= /usr/local
 BUILD      ?= build
 CC         ?= cc

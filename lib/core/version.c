@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/core/version.c - the versions of the libraries kakou runs with, as
- * they report themselves at run time.
+ * lib/core/version.c - kakou's version at run time (include/kakou/
+ * version.h holds the numbers), and the versions of the libraries kakou
+ * runs with, as they report themselves at run time.
  */
 #include <stdio.h>
 
@@ -10,6 +11,16 @@
 
 #include "core/core.h"
 #include "dicom/dicom.h"
+
+const char *kk_version(void)
+{
+    return KK_VERSION_STRING;
+}
+
+int kk_version_number(void)
+{
+    return KK_VERSION_NUMBER;
+}
 
 const char *kk_version_libraries(void)
 {
