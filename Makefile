@@ -66,7 +66,10 @@ endif
 OPT        ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 CPPFLAGS_K  = -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
-ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
+C_FLAGS     = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS)
+ALL_CFLAGS  = $(C_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
+# tools/ see the public API only (no -Ilib), as any host does
+TOOL_CFLAGS = $(C_FLAGS) -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) $(CFLAGS)
 ALL_CXXFLAGS= -std=c++17 $(WARN) -Wno-deprecated-copy $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(OPENCV_CFLAGS) $(CXXFLAGS)
 # MeCab (lib/text/morph.c) has no .pc file: -lmecab, as mecab-config says
 LIBS        = $(DCMTK_LIBS) $(OPENCV_LIBS) $(PKG_LIBS) -lmecab -lgomp -lpthread $(LDLIBS)
@@ -173,6 +176,10 @@ $(BUILD)/lib/dicom/dict_dcmtk.o: $(BUILD)/gen/dcm_dict.inc
 $(BUILD)/%.o: %.c $(BUILD)/CFLAGS
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tools/%.o: tools/%.c $(BUILD)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/%.o: %.cc $(BUILD)/CFLAGS
 	@mkdir -p $(@D)
