@@ -83,9 +83,13 @@ LIB_OBJ := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o) $(GEN_C:%.c=%.
 #   libkakou.a      core + lib/pixel, called directly;
 #   libkakou.so and the kakou command: core + the loader, which opens
 #   kakou-pixel.so (core + lib/pixel + its entry table) when first needed.
-LOADER_OBJ := $(BUILD)/lib/deid/pixel_loader.o
+# lib/pixel/plan.c belongs to the core: it reads the profile's pixel rules
+# against a header, with neither OpenCV nor Tesseract, so a run with
+# nothing to paint out never loads the module.
+LOADER_OBJ := $(BUILD)/lib/pixel/loader.o
 MODULE_OBJ := $(BUILD)/lib/pixel/module.o
-PIXEL_OBJ  := $(filter-out $(MODULE_OBJ),$(filter $(BUILD)/lib/pixel/%,$(LIB_OBJ)))
+PIXEL_CORE_OBJ := $(BUILD)/lib/pixel/plan.o
+PIXEL_OBJ  := $(filter-out $(MODULE_OBJ) $(LOADER_OBJ) $(PIXEL_CORE_OBJ),$(filter $(BUILD)/lib/pixel/%,$(LIB_OBJ)))
 CORE_OBJ   := $(filter-out $(LOADER_OBJ) $(MODULE_OBJ) $(PIXEL_OBJ),$(LIB_OBJ))
 TOOL_C  := $(sort $(wildcard tools/*.c))
 TOOL_OBJ:= $(TOOL_C:%.c=$(BUILD)/%.o)
@@ -205,7 +209,7 @@ $(MODULE): $(CORE_OBJ) $(PIXEL_OBJ) $(MODULE_OBJ) lib/pixel/module.map $(BUILD)/
 	$(QUIET_LD)$(CXX) -shared -Wl,-Bsymbolic -Wl,--version-script=lib/pixel/module.map -Wl,-z,nodelete $(SAN_FLAGS) \
 	  -o $@ $(MODULE_OBJ) $(PIXEL_OBJ) $(CORE_OBJ) $(LIBS)
 
-# where an installed kakou looks for its module (pixel_loader.c says where else)
+# where an installed kakou looks for its module (loader.c says where else)
 $(LOADER_OBJ): CFLAGS += -DKK_PIXEL_MODULE_DIR='"$(PREFIX)/lib/kakou"'
 
 $(CLI): $(TOOL_OBJ) $(CORE_OBJ) $(LOADER_OBJ) $(MODULE)
