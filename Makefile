@@ -164,9 +164,9 @@ $(BUILD)/gen/sr_concepts.c: scripts/gen_sr_concepts.sh profiles/reference/sr_cle
 	@mkdir -p $(@D)
 	$(QUIET_GEN)scripts/gen_sr_concepts.sh profiles/reference/sr_clean_concepts.tsv > $@.tmp && mv $@.tmp $@
 
-# DCMTK's data dictionary, compiled in (lib/dicom/dict_dcmtk.cc): DCMTK
-# itself loads its text files here, once, and the table is what it loaded
-# (scripts/gen_dcm_dict.cc). The generator writes dcm_dict.d, which names
+# DCMTK's data dictionary, compiled in (lib/dict/dict.c, plain C; lib/dicom/
+# dict_dcmtk.cc hands it to DCMTK): DCMTK itself loads its text files
+# here, once, and the table is what it loaded (scripts/gen_dcm_dict.cc). The generator writes dcm_dict.d, which names
 # those files, so a new dictionary regenerates the table.
 $(BUILD)/gen/gen_dcm_dict: scripts/gen_dcm_dict.cc $(BUILD)/CFLAGS
 	@mkdir -p $(@D)
@@ -175,7 +175,7 @@ $(BUILD)/gen/gen_dcm_dict: scripts/gen_dcm_dict.cc $(BUILD)/CFLAGS
 $(BUILD)/gen/dcm_dict.inc: $(BUILD)/gen/gen_dcm_dict
 	$(QUIET_GEN)$(BUILD)/gen/gen_dcm_dict $@ $(BUILD)/gen/dcm_dict.d > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/lib/dicom/dict_dcmtk.o: $(BUILD)/gen/dcm_dict.inc
+$(BUILD)/lib/dict/dict.o: $(BUILD)/gen/dcm_dict.inc
 
 $(BUILD)/%.o: %.c $(BUILD)/CFLAGS
 	@mkdir -p $(@D)

@@ -7,8 +7,9 @@
  * One statement per line; `#` starts a comment outside quotes. Errors are
  * reported as "FILE:LINE:COL: message". A profile that includes itself,
  * directly or not, is an error, and so is nesting deeper than 16 files.
- * Holds no DICOM knowledge beyond tags and VRs: the dictionary lookups for
- * keywords go through lib/dicom/.
+ * Holds no DICOM knowledge beyond tags and VRs: keywords are looked up in
+ * the compiled-in dictionary of lib/dict, in plain C, so loading a profile
+ * never starts DCMTK.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,7 +23,7 @@
 #include <sodium.h>
 
 #include "core/core.h"
-#include "dicom/dicom.h"
+#include "dict/dict.h"
 #include "profile/profile_internal.h"
 
 #define KK_MAX_DEPTH 16
@@ -488,7 +489,7 @@ static kk_status parse_selector(parse_state *ps, const token *t, raw_rule *r)
     if (t->text[0] == '(')
         return perr(ps, t->col, "bad tag '%s': write (gggg,eeee)", t->text);
     if (isupper((unsigned char)s[0])) {
-        if (kk_dcm__tag_of_keyword(s, &tag) != KK_OK)
+        if (kk_dict__tag_of_keyword(s, &tag) != KK_OK)
             return perr(ps, t->col, "unknown keyword '%s'", s);
         r->kind = SEL_TAG;
         r->tag = tag;
@@ -825,7 +826,7 @@ static kk_status parse_cond(parse_state *ps, const token *t, kk_pixel_cond *c)
         return perr(ps, t->col, "unknown attribute in '%s'", s);
     memcpy(kw, s, k);
     kw[k] = '\0';
-    if (kk_dcm__tag_of_keyword(kw, &c->tag) != KK_OK)
+    if (kk_dict__tag_of_keyword(kw, &c->tag) != KK_OK)
         return perr(ps, t->col, "unknown attribute '%s'", kw);
     c->op = s[k];
     const char *v = s + k + (s[k] == '!' ? 2 : 1);
@@ -1424,7 +1425,6 @@ kk_status kk_profile_load(kk_profile **out, kk_ctx *ctx, const char *name_or_pat
     *out = NULL;
     if (!name_or_path || !*name_or_path)
         return kk__fail(ctx, KK_EINVAL, "no profile given");
-    kk_dcm__init_settings(); /* not the whole dictionary: kk_preload() */
     if (sodium_init() < 0)
         return kk__fail(ctx, KK_EINTERNAL, "libsodium failed to start");
     kk_profile *p = kk__calloc(1, sizeof *p);
@@ -1472,7 +1472,6 @@ kk_status kk_profile__load_text(kk_profile **out, kk_ctx *ctx, const char *text,
                                 const char *name, const char *const *options)
 {
     *out = NULL;
-    kk_dcm__init_settings();
     if (sodium_init() < 0)
         return kk__fail(ctx, KK_EINTERNAL, "libsodium failed to start");
     /* the parser reads lines up to a NUL: copy, so text need not end in one */
@@ -1792,7 +1791,7 @@ static void show_pixel(const kk_profile *p, show *w)
             kk__buf_printf(b, "%sif", r->kind == KK_PIXEL_RULE_MODE ? " " : "");
         for (int c = 0; c < r->nconds; c++) {
             const kk_pixel_cond *pc = &r->conds[c];
-            kk__buf_printf(b, " \"%s%s", kk_dcm__keyword(pc->tag), pc->op == '!' ? "!=" : pc->op == '~' ? "~" : "=");
+            kk__buf_printf(b, " \"%s%s", kk_dict__keyword(pc->tag), pc->op == '!' ? "!=" : pc->op == '~' ? "~" : "=");
             for (int v = 0; v < pc->nvalues; v++)
                 kk__buf_printf(b, "%s%s", v ? "|" : "", pc->values[v]);
             kk__buf_addc(b, '"');
@@ -1878,7 +1877,7 @@ static void show_all(const kk_profile *p, show *w)
     sel_text sel;
     for (size_t i = 0; i < nt; i++) {
         uint32_t t = tags[i];
-        const char *kw = kk_dcm__keyword(t);
+        const char *kw = kk_dict__keyword(t);
         sel_init(&sel, 64);
         sel_add(&sel, "(", 1);
         sel_hex(&sel, KK_GROUP(t), 4);
