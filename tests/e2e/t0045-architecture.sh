@@ -18,6 +18,8 @@
 # (4) tools/ build on the public API only, as any host: they include no
 #     lib/ header, they compile with -Iinclude alone, and every kk_ symbol
 #     their objects use is declared KK_API.
+# (5) The pixel module (kakou-pixel.so) carries no copy of the core it does
+#     not need: no code of lib/deid, lib/store, lib/crypto or lib/net.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$TESTS/.." && pwd)
 cd "$ROOT" || exit 1
@@ -104,6 +106,22 @@ if [ ${#objs[@]} -gt 0 ]; then
     [ $bad = 0 ] && ok "symbols: $nsym uses across objects, none upward"
 else
     fail "no objects under $BUILD/lib (build first)"
+fi
+
+# (5) the pixel module's own copy of the core: what lib/pixel calls only
+mod="$BUILD/kakou-pixel.so"
+if [ ! -f "$mod" ]; then
+    fail "no $mod"
+elif ! nm "$mod" >"$WORK/modsyms" 2>/dev/null || [ ! -s "$WORK/modsyms" ]; then
+    echo "(kakou-pixel.so has no symbol table: its contents are not checked)"
+else
+    awk '$2 ~ /^(deid|store|crypto|net)$/ { print $1 }' "$WORK/defs" | sort -u >"$WORK/upper"
+    awk '$2 ~ /^[tTdDbBrR]$/ { print $3 }' "$WORK/modsyms" | sort -u | comm -12 - "$WORK/upper" >"$WORK/modupper"
+    if [ -s "$WORK/modupper" ]; then
+        fail "kakou-pixel.so carries $(wc -l <"$WORK/modupper") functions of lib/deid, store, crypto or net: $(head -5 "$WORK/modupper" | tr '\n' ' ')"
+    else
+        ok "kakou-pixel.so: no copy of lib/deid, store, crypto or net"
+    fi
 fi
 
 # (3) the public headers stand alone
