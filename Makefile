@@ -14,8 +14,10 @@
 #   make deps       install the Debian packages (apt-get, as root)
 # V=1 shows every command.
 
-SOVERSION  := 0
-VERSION    := 0.1.0
+# the version is written once, in include/kakou/version.h (its soname rule)
+kk_version_of = $(shell sed -n 's/^\#define $1 \([0-9][0-9]*\)$$/\1/p' include/kakou/version.h)
+SOVERSION  := $(call kk_version_of,KK_SOVERSION)
+VERSION    := $(call kk_version_of,KK_VERSION_MAJOR).$(call kk_version_of,KK_VERSION_MINOR).$(call kk_version_of,KK_VERSION_PATCH)
 PREFIX     ?= /usr/local
 BUILD      ?= build
 CC         ?= cc
@@ -64,7 +66,10 @@ endif
 OPT        ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 CPPFLAGS_K  = -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
-ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
+C_FLAGS     = -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS)
+ALL_CFLAGS  = $(C_FLAGS) $(CPPFLAGS_K) $(CFLAGS)
+# tools/ see the public API only (no -Ilib), as any host does
+TOOL_CFLAGS = $(C_FLAGS) -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) $(CFLAGS)
 ALL_CXXFLAGS= -std=c++17 $(WARN) -Wno-deprecated-copy $(OPT) -fPIC -fvisibility=hidden $(SAN_FLAGS) $(CPPFLAGS_K) $(OPENCV_CFLAGS) $(CXXFLAGS)
 # MeCab (lib/text/morph.c) has no .pc file: -lmecab, as mecab-config says
 LIBS        = $(DCMTK_LIBS) $(OPENCV_LIBS) $(PKG_LIBS) -lmecab -lgomp -lpthread $(LDLIBS)
@@ -78,9 +83,13 @@ LIB_OBJ := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o) $(GEN_C:%.c=%.
 #   libkakou.a      core + lib/pixel, called directly;
 #   libkakou.so and the kakou command: core + the loader, which opens
 #   kakou-pixel.so (core + lib/pixel + its entry table) when first needed.
-LOADER_OBJ := $(BUILD)/lib/deid/pixel_loader.o
+# lib/pixel/plan.c belongs to the core: it reads the profile's pixel rules
+# against a header, with neither OpenCV nor Tesseract, so a run with
+# nothing to paint out never loads the module.
+LOADER_OBJ := $(BUILD)/lib/pixel/loader.o
 MODULE_OBJ := $(BUILD)/lib/pixel/module.o
-PIXEL_OBJ  := $(filter-out $(MODULE_OBJ),$(filter $(BUILD)/lib/pixel/%,$(LIB_OBJ)))
+PIXEL_CORE_OBJ := $(BUILD)/lib/pixel/plan.o
+PIXEL_OBJ  := $(filter-out $(MODULE_OBJ) $(LOADER_OBJ) $(PIXEL_CORE_OBJ),$(filter $(BUILD)/lib/pixel/%,$(LIB_OBJ)))
 CORE_OBJ   := $(filter-out $(LOADER_OBJ) $(MODULE_OBJ) $(PIXEL_OBJ),$(LIB_OBJ))
 TOOL_C  := $(sort $(wildcard tools/*.c))
 TOOL_OBJ:= $(TOOL_C:%.c=$(BUILD)/%.o)
@@ -156,9 +165,9 @@ $(BUILD)/gen/sr_concepts.c: scripts/gen_sr_concepts.sh profiles/reference/sr_cle
 	@mkdir -p $(@D)
 	$(QUIET_GEN)scripts/gen_sr_concepts.sh profiles/reference/sr_clean_concepts.tsv > $@.tmp && mv $@.tmp $@
 
-# DCMTK's data dictionary, compiled in (lib/dicom/dict_dcmtk.cc): DCMTK
-# itself loads its text files here, once, and the table is what it loaded
-# (scripts/gen_dcm_dict.cc). The generator writes dcm_dict.d, which names
+# DCMTK's data dictionary, compiled in (lib/dict/dict.c, plain C; lib/dicom/
+# dict_dcmtk.cc hands it to DCMTK): DCMTK itself loads its text files
+# here, once, and the table is what it loaded (scripts/gen_dcm_dict.cc). The generator writes dcm_dict.d, which names
 # those files, so a new dictionary regenerates the table.
 $(BUILD)/gen/gen_dcm_dict: scripts/gen_dcm_dict.cc $(BUILD)/CFLAGS
 	@mkdir -p $(@D)
@@ -167,11 +176,15 @@ $(BUILD)/gen/gen_dcm_dict: scripts/gen_dcm_dict.cc $(BUILD)/CFLAGS
 $(BUILD)/gen/dcm_dict.inc: $(BUILD)/gen/gen_dcm_dict
 	$(QUIET_GEN)$(BUILD)/gen/gen_dcm_dict $@ $(BUILD)/gen/dcm_dict.d > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/lib/dicom/dict_dcmtk.o: $(BUILD)/gen/dcm_dict.inc
+$(BUILD)/lib/dict/dict.o: $(BUILD)/gen/dcm_dict.inc
 
 $(BUILD)/%.o: %.c $(BUILD)/CFLAGS
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tools/%.o: tools/%.c $(BUILD)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/%.o: %.cc $(BUILD)/CFLAGS
 	@mkdir -p $(@D)
@@ -192,12 +205,16 @@ $(SHLIB): $(CORE_OBJ) $(LOADER_OBJ) $(BUILD)/OBJECTS
 	@ln -sf libkakou.so.$(SOVERSION) $(BUILD)/libkakou.so
 
 # The module binds its own copy of the core to itself (-Bsymbolic) and
-# exports nothing but its entry table.
-$(MODULE): $(CORE_OBJ) $(PIXEL_OBJ) $(MODULE_OBJ) lib/pixel/module.map $(BUILD)/OBJECTS
+# exports nothing but its entry table. The core comes from libkakou.a, an
+# archive, so the module takes only the objects lib/pixel calls (dicom,
+# dict, charset, the profile's lookups, the plan): since no call runs from
+# lib/pixel up to lib/deid, that leaves out the engine, the store, the
+# keys and the gateway (t0045 checks).
+$(MODULE): $(PIXEL_OBJ) $(MODULE_OBJ) $(STATIC) lib/pixel/module.map $(BUILD)/OBJECTS
 	$(QUIET_LD)$(CXX) -shared -Wl,-Bsymbolic -Wl,--version-script=lib/pixel/module.map -Wl,-z,nodelete $(SAN_FLAGS) \
-	  -o $@ $(MODULE_OBJ) $(PIXEL_OBJ) $(CORE_OBJ) $(LIBS)
+	  -o $@ $(MODULE_OBJ) $(PIXEL_OBJ) $(STATIC) $(LIBS)
 
-# where an installed kakou looks for its module (pixel_loader.c says where else)
+# where an installed kakou looks for its module (loader.c says where else)
 $(LOADER_OBJ): CFLAGS += -DKK_PIXEL_MODULE_DIR='"$(PREFIX)/lib/kakou"'
 
 $(CLI): $(TOOL_OBJ) $(CORE_OBJ) $(LOADER_OBJ) $(MODULE)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * scripts/gen_dcm_dict.cc - write DCMTK's data dictionary out as a C++
- * table, for lib/dicom/dict_dcmtk.cc to compile in (the Makefile builds
- * and runs this at build time).
+ * scripts/gen_dcm_dict.cc - write DCMTK's data dictionary out as a C
+ * table, for lib/dict/dict.c to compile in (the Makefile builds and runs
+ * this at build time). The table is plain C, so lib/dict needs no DCMTK;
+ * lib/dicom/dict_dcmtk.cc hands it to DCMTK.
  *
  * Debian's DCMTK has no built-in dictionary: every process that touches
  * DCMTK parses dicom.dic and private.dic (about 8,000 lines, with sscanf)
@@ -16,8 +17,8 @@
  *   TARGET   the name of the output, for DEPFILE (a make rule naming the
  *            dictionary files read, so a new dictionary regenerates it)
  *
- * The output defines, for lib/dicom/dict_dcmtk.cc (which defines the
- * types kk_dict_entry and kk_dict_keyword):
+ * The output defines, for lib/dict/dict.c (lib/dict/dict.h defines the
+ * type kk_dict_entry, dict.c kk_dict_keyword):
  *   kk_dict_strings[]   every string, NUL-separated; entries hold offsets
  *                       (no pointers: the table needs no relocation)
  *   kk_dict_entries[]   the entries, in an order that rebuilds DCMTK's
@@ -98,14 +99,29 @@ static std::string comment(const char *s)
     return out;
 }
 
+/* lib/dict/dict.h's names for DCMTK's values (dict_dcmtk.cc checks
+ * that they are equal) */
 static const char *restriction(DcmDictRangeRestriction r)
 {
     switch (r) {
-    case DcmDictRange_Unspecified: return "DcmDictRange_Unspecified";
-    case DcmDictRange_Odd: return "DcmDictRange_Odd";
-    case DcmDictRange_Even: return "DcmDictRange_Even";
+    case DcmDictRange_Unspecified: return "KK_DICT_RANGE_UNSPECIFIED";
+    case DcmDictRange_Odd: return "KK_DICT_RANGE_ODD";
+    case DcmDictRange_Even: return "KK_DICT_RANGE_EVEN";
     }
     return NULL;
+}
+
+/* the VR as lib/dict packs it (KK_VR), for a name of two capitals; 0 for
+ * DCMTK's internal ones ("xs", "ox", ...), which name no single VR */
+static std::string plain_vr(DcmEVR evr)
+{
+    const char *n = DcmVR(evr).getVRName();
+    if (n && strlen(n) == 2 && n[0] >= 'A' && n[0] <= 'Z' && n[1] >= 'A' && n[1] <= 'Z') {
+        char buf[32];
+        snprintf(buf, sizeof buf, "0x%02X%02X", (unsigned)n[0], (unsigned)n[1]);
+        return buf;
+    }
+    return "0";
 }
 
 /* EVR_PN and friends: the enumerator is EVR_ followed by the VR's name,
@@ -134,7 +150,9 @@ static bool emit_entry(std::string &out, const DcmDictEntry *e)
     snprintf(head, sizeof head, "    { 0x%04X, 0x%04X, 0x%04X, 0x%04X, ", e->getGroup(),
              e->getElement(), e->getUpperGroup(), e->getUpperElement());
     out += head;
-    out += std::string(grr) + ", " + err + ", " + evr + ", ";
+    /* the DcmEVR as a number (C knows no DcmEVR), named in a comment */
+    out += std::string(grr) + ", " + err + ", " + std::to_string((int)e->getEVR()) + " /* " +
+           evr + " */, " + plain_vr(e->getEVR()) + ", ";
     out += std::to_string(e->getVMMin()) + ", " + std::to_string(e->getVMMax()) + ", ";
     /* one at a time: the pool's order must not depend on the compiler's
      * order of evaluation */
@@ -245,8 +263,9 @@ int main(int argc, char **argv)
     }
     printf("    ;\n\n");
     printf("/* group, element, upper group, upper element, group and element range\n"
-           " * restrictions, VR, VM min, VM max (-1: n), name, standard version,\n"
-           " * private creator (offsets into kk_dict_strings) */\n");
+           " * restrictions, DcmEVR, VR (KK_VR, 0: not a plain VR), VM min, VM max\n"
+           " * (-1: n), name, standard version, private creator (offsets into\n"
+           " * kk_dict_strings) */\n");
     printf("static const kk_dict_entry kk_dict_entries[KK_DICT_NORMAL + KK_DICT_REPEATING] = {\n%s};\n\n",
            entries.c_str());
     printf("/* name, tag: sorted by name */\n");

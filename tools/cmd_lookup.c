@@ -21,7 +21,6 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "store/store_internal.h"
 
 static void help(void)
 {
@@ -114,7 +113,7 @@ int kk_cmd_lookup(int argc, char **argv)
         if (uid_mode)
             st = kk_store_lookup_uid(store, ctx, argv[i], &orig);
         else if (domain)
-            st = kk_store__lookup_pseudonym_in(store, ctx, domain, argv[i], &orig);
+            st = kk_store_lookup_pseudonym_in(store, ctx, domain, argv[i], &orig);
         else
             st = kk_store_lookup_pseudonym(store, ctx, argv[i], &orig, &dom);
         if (st == KK_OK) {

@@ -26,11 +26,6 @@ extern "C" {
 #define KK_WARN_UNUSED
 #endif
 
-#define KK_VERSION_MAJOR 0
-#define KK_VERSION_MINOR 1
-#define KK_VERSION_PATCH 0
-#define KK_VERSION_STRING "0.1.0"
-
 /** Status of a call. Never renumbered; add new codes last. */
 typedef enum kk_status {
     KK_OK = 0,
@@ -71,15 +66,6 @@ KK_API void kk_error_clear(kk_ctx *ctx);
 
 /** Release a string or buffer that kakou allocated. NULL is a no-op. */
 KK_API void kk_free(void *ptr);
-
-/** Library version, "MAJOR.MINOR.PATCH". */
-KK_API const char *kk_version(void);
-
-/**
- * Versions of the libraries kakou runs with, one "name version" per line
- * (DCMTK, libsodium, SQLite, ...). Borrowed, static.
- */
-KK_API const char *kk_version_libraries(void);
 
 #ifdef __cplusplus
 }

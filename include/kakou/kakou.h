@@ -15,5 +15,6 @@
 #include "sign.h"
 #include "store.h"
 #include "verify.h"
+#include "version.h"
 
 #endif /* KAKOU_KAKOU_H */

@@ -191,6 +191,16 @@ KK_API kk_status kk_store_grant_audit(kk_store *store, kk_ctx *ctx,
 KK_API kk_status kk_store_lookup_pseudonym(kk_store *store, kk_ctx *ctx,
                                            const char *pseudonym, char **out,
                                            char **domain);
+/**
+ * kk_store_lookup_pseudonym() restricted to one domain ("patient",
+ * "accession", ...), for a pseudonym that exists in several domains.
+ * Writes an audit row like it.
+ * @param[out] out  original value, NUL-terminated; release with kk_free()
+ * @return KK_OK; KK_ENOTFOUND if the pseudonym is not in that domain
+ */
+KK_API kk_status kk_store_lookup_pseudonym_in(kk_store *store, kk_ctx *ctx,
+                                              const char *domain,
+                                              const char *pseudonym, char **out);
 KK_API kk_status kk_store_lookup_uid(kk_store *store, kk_ctx *ctx,
                                      const char *new_uid, char **out);
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "kakou/common.h"
+#include "kakou/version.h"
 
 #ifdef __cplusplus
 extern "C" {

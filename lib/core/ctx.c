@@ -89,11 +89,6 @@ void kk_free(void *ptr)
     free(ptr);
 }
 
-const char *kk_version(void)
-{
-    return KK_VERSION_STRING;
-}
-
 #ifdef KK_FAULT_INJECTION
 /* Test builds only: fail the Nth allocation (KK_FAIL_ALLOC=N). */
 static long kk_alloc_countdown = -1;

@@ -1490,7 +1490,7 @@ kk_store *kk_deid__store(const kk_deid *d)
     return d->store;
 }
 
-/* --- the review contact sheet (lib/pixel/review.c) ---------------------- */
+/* --- the review contact sheet (lib/deid/review.c) ----------------------- */
 
 kk_status kk_deid__review_one(kk_deid *d, kk_ctx *ctx, const char *path, kk_image **before,
                               kk_image **after, kk_pixel_outcome *out)

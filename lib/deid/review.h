@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/deid/review.h - what the review contact sheet (lib/pixel/review.c) needs from
- * the engine (deid.c): one object's pixels before and after, and the boxes.
- * Not a public API.
+ * lib/deid/review.h - what the review contact sheet's loop (lib/deid/review.c)
+ * needs from the engine (deid.c): one object's pixels before and after, and
+ * the boxes. Not a public API.
  */
 #ifndef KK_DEID_REVIEW_H
 #define KK_DEID_REVIEW_H

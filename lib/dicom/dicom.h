@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dict/dict.h" /* KK_TAG, KK_VR */
 #include "kakou/common.h"
 
 #ifdef __cplusplus
@@ -31,12 +32,6 @@ typedef struct kk_dcm kk_dcm;           /* a loaded file */
 typedef struct kk_dcm_item kk_dcm_item; /* a data set or sequence item */
 typedef struct kk_dcm_elem kk_dcm_elem; /* an element (sequences too) */
 
-/* A VR as two characters packed: KK_VR('P','N'). */
-#define KK_VR(a, b) ((uint16_t)(((unsigned)(a) << 8) | (unsigned)(b)))
-
-#define KK_TAG(g, e) (((uint32_t)(g) << 16) | (uint32_t)(e))
-#define KK_GROUP(t) ((uint16_t)((t) >> 16))
-#define KK_ELEMENT(t) ((uint16_t)((t) & 0xffffu))
 
 /** Set up DCMTK once per process (logging off, dictionary complete).
  *  Every call into DCMTK comes after it. */

@@ -2,12 +2,13 @@
 /*
  * lib/dicom/dict_dcmtk.cc - the data dictionary behind lib/dicom/dicom.h:
  * keyword and VR of a tag, tag of a keyword, and the compiled-in copy of
- * DCMTK's dictionary.
+ * DCMTK's dictionary put into DCMTK.
  *
  * Debian's DCMTK has no built-in dictionary; by default each process
  * parses dicom.dic and private.dic, a quarter of a one-file run. The build
  * has DCMTK load them once and writes every entry out as a table
- * ($(BUILD)/gen/dcm_dict.inc, by scripts/gen_dcm_dict.cc). When the global
+ * ($(BUILD)/gen/dcm_dict.inc, by scripts/gen_dcm_dict.cc), which lib/dict
+ * compiles in and looks up in plain C (lib/dict/dict.h). When the global
  * dictionary holds nothing but DCMTK's skeleton after it is created (the
  * kakou command sets DCMDICTPATH=":", no file, when it is unset; a library
  * user may do the same), kk_dcm__dict_fill() adds the table's entries, so
@@ -22,10 +23,10 @@
  * (2) kk_dcm__tag_of_keyword() gives what DcmTag::findTagFromName() gives
  * for the keyword, or else for "RETIRED_" + keyword (a public retired
  * attribute also over a private namesake), whichever dictionary
- * is loaded: from the table's sorted index when the table is the
- * dictionary, else from an index built from the loaded dictionary (DCMTK
- * itself would scan every entry per lookup); only a name with a comma,
- * which DCMTK may read as "gggg,eeee", goes to DCMTK; (3) names handed out point
+ * is loaded: from lib/dict when the table is the dictionary, else from
+ * an index built from the loaded dictionary (DCMTK itself would scan
+ * every entry per lookup), where only a name with a comma, which DCMTK
+ * may read as "gggg,eeee", goes to DCMTK; (3) names handed out point
  * into the dictionary's entries, which live as long as the process (the
  * table's strings are not copied: libkakou.so and kakou-pixel.so are
  * linked -z nodelete, so they are never unmapped).
@@ -49,50 +50,32 @@
 extern "C" {
 #include "core/core.h"
 #include "dicom/dicom.h"
+#include "dict/dict.h"
 }
 
-/* one DcmDictEntry, all of its fields; strings are offsets into
- * kk_dict_strings, KK_DICT_NONE for NULL */
-struct kk_dict_entry {
-    uint16_t group, element, upper_group, upper_element;
-    uint8_t group_range, element_range; /* DcmDictRangeRestriction */
-    uint8_t evr;                        /* DcmEVR */
-    int16_t vm_min, vm_max;             /* DcmVariableVM (-1): n */
-    uint32_t name, version, creator;
-};
-
-/* a tag name and the tag DCMTK's findEntry(name) gives for it */
-struct kk_dict_keyword {
-    uint32_t name;
-    uint32_t tag;
-};
-
-#define KK_DICT_NONE UINT32_MAX
-
-#include "dcm_dict.inc"
-
 static_assert(EVR_UNKNOWN2B < 256, "DcmEVR no longer fits the table's uint8_t");
+static_assert(KK_DICT_RANGE_UNSPECIFIED == (int)DcmDictRange_Unspecified &&
+                  KK_DICT_RANGE_ODD == (int)DcmDictRange_Odd &&
+                  KK_DICT_RANGE_EVEN == (int)DcmDictRange_Even,
+              "lib/dict's range restrictions are no longer DCMTK's");
 
 /* set once, by kk_dcm__dict_create() inside kk_dcm__init_settings()'s
  * call_once: read after it only */
 static bool builtin_in_use;
 
-static const char *dict_string(uint32_t off)
-{
-    return off == KK_DICT_NONE ? NULL : kk_dict_strings + off;
-}
-
 /* Add the table to dict. If memory runs out part way, the entries added
  * stay (each is complete, and DCMTK owns it). */
 static void add_table(DcmDataDictionary &dict)
 {
-    for (size_t i = 0; i < KK_DICT_NORMAL + KK_DICT_REPEATING; i++) {
-        const kk_dict_entry &t = kk_dict_entries[i];
+    size_t n, nnormal;
+    const kk_dict_entry *table = kk_dict__entries(&n, &nnormal);
+    for (size_t i = 0; i < n; i++) {
+        const kk_dict_entry &t = table[i];
         DcmDictEntry *e = new (std::nothrow)
             DcmDictEntry(t.group, t.element, t.upper_group, t.upper_element,
-                         DcmVR((DcmEVR)t.evr), dict_string(t.name), t.vm_min, t.vm_max,
-                         dict_string(t.version), OFFalse /* strings are static */,
-                         dict_string(t.creator));
+                         DcmVR((DcmEVR)t.evr), kk_dict__string(t.name), t.vm_min, t.vm_max,
+                         kk_dict__string(t.version), OFFalse /* strings are static */,
+                         kk_dict__string(t.creator));
         if (!e)
             return;
         e->setGroupRangeRestriction((DcmDictRangeRestriction)t.group_range);
@@ -131,39 +114,6 @@ bool kk_dcm__dict_builtin(void)
     return builtin_in_use;
 }
 
-/* What DcmDataDictionary::findEntry(tag, NULL) finds in the table: the
- * normal entry with that tag and no private creator, else the first
- * repeating entry without one whose ranges hold the tag
- * (DcmDictEntry::contains). */
-static const kk_dict_entry *table_entry(uint32_t tag)
-{
-    size_t lo = 0, hi = KK_DICT_BY_TAG;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const kk_dict_entry &e = kk_dict_entries[kk_dict_by_tag[mid]];
-        uint32_t t = KK_TAG(e.group, e.element);
-        if (t == tag)
-            return &e;
-        if (t < tag)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    uint16_t g = KK_GROUP(tag), el = KK_ELEMENT(tag);
-    for (size_t i = KK_DICT_NORMAL; i < KK_DICT_NORMAL + KK_DICT_REPEATING; i++) {
-        const kk_dict_entry &e = kk_dict_entries[i];
-        if (e.creator != KK_DICT_NONE ||
-            (e.group_range == DcmDictRange_Even && (g & 1)) ||
-            (e.group_range == DcmDictRange_Odd && !(g & 1)) ||
-            (e.element_range == DcmDictRange_Even && (el & 1)) ||
-            (e.element_range == DcmDictRange_Odd && !(el & 1)))
-            continue;
-        if (e.group <= g && g <= e.upper_group && e.element <= el && el <= e.upper_element)
-            return &e;
-    }
-    return NULL;
-}
-
 /* "xs", "ox" and friends are ambiguous: 0 for unknown */
 static uint16_t plain_vr(DcmEVR evr)
 {
@@ -187,10 +137,8 @@ static const char *keyword_of_name(const char *name)
 const char *kk_dcm__keyword(uint32_t tag)
 {
     kk_dcm__init_settings();
-    if (builtin_in_use) {
-        const kk_dict_entry *e = table_entry(tag);
-        return keyword_of_name(e ? dict_string(e->name) : "");
-    }
+    if (builtin_in_use)
+        return kk_dict__keyword(tag);
     DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
     const DcmDataDictionary &dict = dcmDataDict.rdlock();
     const DcmDictEntry *ent = dict.findEntry(key, NULL);
@@ -203,44 +151,14 @@ const char *kk_dcm__keyword(uint32_t tag)
 uint16_t kk_dcm__dict_vr(uint32_t tag)
 {
     kk_dcm__init_settings();
-    if (builtin_in_use) {
-        const kk_dict_entry *e = table_entry(tag);
-        return e ? plain_vr((DcmEVR)e->evr) : 0;
-    }
+    if (builtin_in_use)
+        return kk_dict__vr(tag);
     DcmTagKey key((Uint16)(tag >> 16), (Uint16)(tag & 0xffff));
     const DcmDataDictionary &dict = dcmDataDict.rdlock();
     const DcmDictEntry *ent = dict.findEntry(key, NULL);
     uint16_t vr = ent ? plain_vr(ent->getEVR()) : 0;
     dcmDataDict.rdunlock();
     return vr;
-}
-
-/* strcmp(prefix followed by key, name), without building the string */
-static int compare_joined(const char *prefix, const char *key, const char *name)
-{
-    for (; *prefix; prefix++, name++)
-        if (*prefix != *name)
-            return (unsigned char)*prefix - (unsigned char)*name;
-    return strcmp(key, name);
-}
-
-/* the table's answer for prefix + key; false if no entry has that name */
-static bool index_lookup(const char *prefix, const char *key, uint32_t *tag)
-{
-    size_t lo = 0, hi = KK_DICT_KEYWORDS;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = compare_joined(prefix, key, kk_dict_strings + kk_dict_keywords[mid].name);
-        if (c == 0) {
-            *tag = kk_dict_keywords[mid].tag;
-            return true;
-        }
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return false;
 }
 
 /* PS3.6 keywords name public attributes: where a private dictionary entry
@@ -344,9 +262,7 @@ kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag)
         if (f2)
             t2 = KK_TAG(t.getGroup(), t.getElement());
     } else if (builtin_in_use) {
-        /* DCMTK spells retired keywords RETIRED_X; PS3.6 spells them X */
-        f1 = *keyword && index_lookup("", keyword, &t1);
-        f2 = bare && index_lookup("RETIRED_", keyword, &t2);
+        return kk_dict__tag_of_keyword(keyword, tag);
     } else {
         try {
             std::lock_guard<std::mutex> g(runtime_mu);

@@ -3,7 +3,7 @@
  * lib/pixel/redact.c - burned-in text, the second step: text detection over
  * every frame, painting out and re-encoding (the first step, reading the
  * profile's `pixel` rules against the original header, is
- * lib/deid/pixel_plan.c). See redact.h for the two steps and why.
+ * lib/pixel/plan.c). See redact.h for the two steps and why.
  *
  * Multi-frame objects (ultrasound cine): text that stays put is found once
  * on composites of sampled frames (the per-pixel minimum keeps static

@@ -1399,9 +1399,9 @@ kk_status kk_store_lookup_pseudonym(kk_store *s, kk_ctx *ctx,
     return lookup_pseudonym(s, ctx, NULL, pseudonym, out, domain);
 }
 
-kk_status kk_store__lookup_pseudonym_in(kk_store *s, kk_ctx *ctx,
-                                        const char *domain,
-                                        const char *pseudonym, char **out)
+kk_status kk_store_lookup_pseudonym_in(kk_store *s, kk_ctx *ctx,
+                                       const char *domain,
+                                       const char *pseudonym, char **out)
 {
     return lookup_pseudonym(s, ctx, domain, pseudonym, out, NULL);
 }

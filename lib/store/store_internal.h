@@ -55,14 +55,6 @@ kk_status kk_store__record_uid(kk_store *s, kk_ctx *ctx, const char *new_uid,
 /** Commit every pending row (mappings and audit rows) now. */
 kk_status kk_store__flush(kk_store *s, kk_ctx *ctx);
 
-/**
- * kk_store_lookup_pseudonym restricted to one domain (for a pseudonym that
- * exists in several domains). Writes an audit row like it.
- */
-kk_status kk_store__lookup_pseudonym_in(kk_store *s, kk_ctx *ctx,
-                                        const char *domain,
-                                        const char *pseudonym, char **out);
-
 /** The run id of this open store: 32 hex characters. Borrowed. */
 const char *kk_store__run_id(const kk_store *s);
 

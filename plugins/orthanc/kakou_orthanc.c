@@ -48,7 +48,7 @@
 #include "kakou/kakou.h"
 
 #define PLUGIN_NAME "kakou"
-#define PLUGIN_VERSION "0.1.0"
+#define PLUGIN_VERSION KK_VERSION_STRING
 #define FAILED_SLOTS 256
 
 static OrthancPluginContext *orthanc;

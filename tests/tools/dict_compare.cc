@@ -13,8 +13,9 @@
  *                            order and the repeating ones in list order,
  *                            every field of every entry. Then check, for
  *                            every tag name, that kk_dcm__tag_of_keyword()
- *                            gives the tag DCMTK's findEntry(name) gives in
- *                            the text dictionary. Exit 0 if all agree.
+ *                            and lib/dict's kk_dict__tag_of_keyword() give
+ *                            the tag DCMTK's findEntry(name) gives in the
+ *                            text dictionary. Exit 0 if all agree.
  *   dict_compare --keywords  print "keyword<TAB>tag or -" for every name
  *                            of the text dictionary, the same without its
  *                            RETIRED_ prefix, and a few probes, through
@@ -39,6 +40,7 @@
 #include "dcmtk/dcmdata/dcvr.h"
 
 #include "dicom/dicom.h"
+#include "dict/dict.h"
 
 static int failures;
 
@@ -275,6 +277,10 @@ int main(int argc, char **argv)
             FAIL("keyword %s: not found, DCMTK says %08X", name.c_str(), want);
         else if (!e || got != want)
             FAIL("keyword %s: %08X, DCMTK says %08X", name.c_str(), got, want);
+        /* lib/dict (plain C, what profiles use) answers the same */
+        got = 0;
+        if (kk_dict__tag_of_keyword(name.c_str(), &got) != KK_OK || got != want)
+            FAIL("keyword %s: lib/dict says %08X, DCMTK %08X", name.c_str(), got, want);
         if (name.compare(0, 8, "RETIRED_") != 0)
             continue;
         /* PS3.6 spelling: DCMTK's answer for the bare name, if any and
@@ -288,6 +294,9 @@ int main(int argc, char **argv)
             FAIL("keyword %s: not found, DCMTK says %08X", bare.c_str(), want);
         else if (got != want)
             FAIL("keyword %s: %08X, DCMTK says %08X", bare.c_str(), got, want);
+        got = 0;
+        if (kk_dict__tag_of_keyword(bare.c_str(), &got) != KK_OK || got != want)
+            FAIL("keyword %s: lib/dict says %08X, DCMTK %08X", bare.c_str(), got, want);
         retired++;
     }
     size_t tags = compare_tag_lookups(text);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/unit/check_dict.c - lib/dicom/dict_dcmtk.cc: keyword, VR and tag
- * lookups in DCMTK's data dictionary.
+ * lookups in DCMTK's data dictionary; and lib/dict/dict.c, the same
+ * lookups in plain C in the compiled-in table, which must give the same
+ * answers whichever dictionary DCMTK has loaded (case "plain C").
  *
  * The answers are the ones kakou gave before the dictionary was compiled
  * in (DCMTK's findTagFromName over the text files), and must not depend
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "dicom/dicom.h"
+#include "dict/dict.h"
 #include "kakou/kakou.h"
 
 static const struct {
@@ -74,6 +77,45 @@ START_TEST(tag_of_keyword)
     } else {
         ck_assert_msg(st == KK_ENOTFOUND, "'%s' found: %08X", keywords[_i].keyword, tag);
         ck_assert_uint_eq(tag, 0xdeadbeef);
+    }
+}
+END_TEST
+
+/* lib/dict, which lib/profile uses: the same cases, without DCMTK */
+START_TEST(dict_tag_of_keyword)
+{
+    uint32_t tag = 0xdeadbeef;
+    kk_status st = kk_dict__tag_of_keyword(keywords[_i].keyword, &tag);
+    if (keywords[_i].tag) {
+        ck_assert_msg(st == KK_OK, "'%s' not found", keywords[_i].keyword);
+        ck_assert_msg(tag == keywords[_i].tag, "'%s': %08X, wanted %08X", keywords[_i].keyword,
+                      tag, keywords[_i].tag);
+    } else {
+        ck_assert_msg(st == KK_ENOTFOUND, "'%s' found: %08X", keywords[_i].keyword, tag);
+        ck_assert_uint_eq(tag, 0xdeadbeef);
+    }
+}
+END_TEST
+
+START_TEST(dict_keyword_and_vr_of_tag)
+{
+    ck_assert_str_eq(kk_dict__keyword(0x00100010), "PatientName");
+    ck_assert_str_eq(kk_dict__keyword(0x00324000), "StudyComments");
+    ck_assert_str_eq(kk_dict__keyword(0x60020010), "OverlayRows");
+    ck_assert_str_eq(kk_dict__keyword(0x00091000), "");
+    ck_assert_str_eq(kk_dict__keyword(0x00100000), "GenericGroupLength");
+    ck_assert_uint_eq(kk_dict__vr(0x00100010), KK_VR('P', 'N'));
+    ck_assert_uint_eq(kk_dict__vr(0x60000010), KK_VR('U', 'S'));
+    ck_assert_uint_eq(kk_dict__vr(0x00280106), 0);
+    ck_assert_uint_eq(kk_dict__vr(0x00091000), 0);
+    /* and what lib/dicom answers, over every tag of the table */
+    size_t n, nnormal;
+    const kk_dict_entry *t = kk_dict__entries(&n, &nnormal);
+    ck_assert_uint_gt(nnormal, 4000);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t tag = KK_TAG(t[i].group, t[i].element);
+        ck_assert_str_eq(kk_dict__keyword(tag), kk_dcm__keyword(tag));
+        ck_assert_uint_eq(kk_dict__vr(tag), kk_dcm__dict_vr(tag));
     }
 }
 END_TEST
@@ -148,6 +190,10 @@ static Suite *dict_suite(void)
     tcase_add_loop_test(tc, tag_of_keyword, 0, (int)(sizeof keywords / sizeof keywords[0]));
     tcase_add_test(tc, keyword_of_tag);
     tcase_add_test(tc, vr_of_tag);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("plain C");
+    tcase_add_loop_test(tc, dict_tag_of_keyword, 0, (int)(sizeof keywords / sizeof keywords[0]));
+    tcase_add_test(tc, dict_keyword_and_vr_of_tag);
     suite_add_tcase(s, tc);
     tc = tcase_create("source");
     tcase_add_test(tc, builtin_when_no_files);

@@ -176,8 +176,8 @@ START_TEST(same_pseudonym_in_two_domains)
     ck_assert_int_eq(kk_store_lookup_pseudonym(s, ctx, "X1", &orig, NULL),
                      KK_EINVAL);
     ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "name the domain"));
-    ck_assert_int_eq(kk_store__lookup_pseudonym_in(s, ctx, "accession", "X1",
-                                                   &orig), KK_OK);
+    ck_assert_int_eq(kk_store_lookup_pseudonym_in(s, ctx, "accession", "X1",
+                                                  &orig), KK_OK);
     ck_assert_str_eq(orig, "b");
     kk_free(orig);
     close_store(s);

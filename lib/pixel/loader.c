@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/deid/pixel_loader.c - load the pixel module (kakou-pixel.so,
+ * lib/pixel/loader.c - load the pixel module (kakou-pixel.so,
  * lib/pixel/module.h) the first time burned-in text work is asked for, and
  * forward to it. Part of libkakou.so and of the kakou command only:
  * libkakou.a links lib/pixel directly instead.
@@ -123,13 +123,30 @@ void kk_image__free(kk_image *img)
         module->image_free(img);
 }
 
-kk_status kk_deid_review(kk_deid *deid, kk_ctx *ctx, const char *const *paths, size_t npaths,
-                         const char *png_path, const kk_review_options *opts, size_t *failed)
+kk_status kk_sheet__new(kk_sheet **out, kk_ctx *ctx, int thumb_width, int columns, int after_only)
 {
-    if (failed)
-        *failed = 0;
+    *out = NULL;
     kk_status st = need(ctx);
-    return st == KK_OK ? module->review(deid, ctx, paths, npaths, png_path, opts, failed) : st;
+    return st == KK_OK ? module->sheet_new(out, ctx, thumb_width, columns, after_only) : st;
+}
+
+void kk_sheet__free(kk_sheet *sheet)
+{
+    if (sheet && module)
+        module->sheet_free(sheet);
+}
+
+kk_status kk_pixel__sheet_add(kk_sheet *sheet, kk_ctx *ctx, size_t index, const kk_image *before,
+                              const kk_image *after, const kk_pixel_outcome *out)
+{
+    kk_status st = need(ctx);
+    return st == KK_OK ? module->sheet_add(sheet, ctx, index, before, after, out) : st;
+}
+
+kk_status kk_pixel__sheet_write(kk_sheet *sheet, kk_ctx *ctx, const char *png_path)
+{
+    kk_status st = need(ctx);
+    return st == KK_OK ? module->sheet_write(sheet, ctx, png_path) : st;
 }
 
 kk_status kk_pixel__read_frames(kk_ctx *ctx, kk_dcm *dcm, const char *path, double slope,

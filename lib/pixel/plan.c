@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/deid/pixel_plan.c - burned-in text, the first step: read the
+ * lib/pixel/plan.c - burned-in text, the first step: read the
  * profile's `pixel` rules against the original header of an object, before
  * the header is de-identified (lib/pixel/redact.h). Part of the core
- * library: it needs neither OpenCV nor Tesseract, so a run whose rules
- * find nothing to do never loads the pixel module (lib/deid/pixel_loader.c).
+ * library, though in the pixel room: it needs neither OpenCV nor
+ * Tesseract, so a run whose rules find nothing to do never loads the pixel
+ * module (lib/pixel/loader.c). The Makefile keeps it out of the module's
+ * own objects (PIXEL_CORE_OBJ).
  */
 #include <stdio.h>
 #include <stdlib.h>

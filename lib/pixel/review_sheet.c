@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/pixel/review.c - kk_deid_review(): a contact sheet (PNG) of what a
- * run would paint out of each object's pixels, for people to check a batch
- * at a glance. The first frame of each object is shown before, with the
- * boxes drawn, and after. Labels are running numbers, never file names or
- * values; the "before" half shows original pixels (see deid.h).
+ * lib/pixel/review_sheet.c - the pixel half of the review contact sheet
+ * (review_sheet.h): an object's first frame, before with the boxes drawn
+ * and after, as a tile; the sheet as a PNG. Labels are running numbers,
+ * never file names or values; the "before" half shows original pixels
+ * (see deid.h). Which objects, and what a run would paint out of them, is
+ * decided above, in lib/deid/review.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +15,7 @@
 
 #include <png.h>
 
-#include "deid/review.h"
-#include "pixel/sheet.h"
+#include "pixel/review_sheet.h"
 
 /* Write RGB pixels as PNG, atomically (temp file, then rename). */
 static kk_status write_png(kk_ctx *ctx, const char *path, const uint8_t *rgb, int w, int h)
@@ -57,34 +57,28 @@ static kk_status write_png(kk_ctx *ctx, const char *path, const uint8_t *rgb, in
     return st;
 }
 
-static kk_status add_object(kk_deid *d, kk_ctx *ctx, kk_sheet *sheet, const char *path,
-                            size_t index, const kk_review_options *opts, bool *failed)
+kk_status kk_pixel__sheet_add(kk_sheet *sheet, kk_ctx *ctx, size_t index, const kk_image *before,
+                              const kk_image *after, const kk_pixel_outcome *out)
 {
-    kk_image *before = NULL, *after = NULL;
-    kk_pixel_outcome out;
     char label[64];
-    *failed = false;
-    kk_status st = kk_deid__review_one(d, ctx, path, &before, &after, &out);
-    if (st != KK_OK) {
-        *failed = true;
-        if (opts->on_error)
-            opts->on_error(path, kk_error_message(ctx), opts->payload);
+    if (!before || !after || !out) {
         snprintf(label, sizeof label, "#%zu: cannot read", index + 1);
         return kk_sheet__add(sheet, ctx, NULL, NULL, 4, 3, NULL, 0, label);
     }
     int w = kk_image__columns(before), h = kk_image__rows(before);
     size_t px = (size_t)w * (size_t)h * 3;
     uint8_t *rb = kk__malloc(px), *ra = kk__malloc(px);
-    kk_sheet_box *boxes = kk__calloc(out.nboxes + 1, sizeof *boxes);
+    kk_sheet_box *boxes = kk__calloc(out->nboxes + 1, sizeof *boxes);
     size_t nb = 0;
+    kk_status st = KK_OK;
     if (!rb || !ra || !boxes)
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
     if (st == KK_OK)
         st = kk_image__rgb8(before, ctx, 0, rb);
     if (st == KK_OK)
         st = kk_image__rgb8(after, ctx, 0, ra);
-    for (size_t i = 0; st == KK_OK && i < out.nboxes; i++) {
-        const kk_pixel_box *b = &out.boxes[i];
+    for (size_t i = 0; st == KK_OK && i < out->nboxes; i++) {
+        const kk_pixel_box *b = &out->boxes[i];
         if (b->frame > 0)
             continue; /* the sheet shows the first frame */
         boxes[nb].x = b->x;
@@ -96,44 +90,23 @@ static kk_status add_object(kk_deid *d, kk_ctx *ctx, kk_sheet *sheet, const char
     }
     if (st == KK_OK) {
         snprintf(label, sizeof label, "#%zu: %u text, %u region%s", index + 1,
-                 out.by_source[KK_PIXEL_SOURCE_DETECTED], out.by_source[KK_PIXEL_SOURCE_RULE],
+                 out->by_source[KK_PIXEL_SOURCE_DETECTED], out->by_source[KK_PIXEL_SOURCE_RULE],
                  kk_image__frames(before) > 1 ? ", frame 1" : "");
         st = kk_sheet__add(sheet, ctx, rb, ra, w, h, boxes, nb, label);
     }
     free(rb);
     free(ra);
     free(boxes);
-    kk_image__free(before);
-    kk_image__free(after);
-    kk_pixel__outcome_free(&out);
     return st;
 }
 
-kk_status kk_deid_review(kk_deid *d, kk_ctx *ctx, const char *const *paths, size_t npaths,
-                         const char *png_path, const kk_review_options *opts, size_t *failed)
+kk_status kk_pixel__sheet_write(kk_sheet *sheet, kk_ctx *ctx, const char *png_path)
 {
-    kk_review_options defaults = KK_REVIEW_OPTIONS_INIT;
-    if (!opts)
-        opts = &defaults;
-    if (failed)
-        *failed = 0;
-    if (!d || !paths || npaths == 0 || !png_path)
-        return kk__fail(ctx, KK_EINVAL, "no files to review");
-    kk_sheet *sheet = NULL;
-    kk_status st = kk_sheet__new(&sheet, ctx, opts->thumb_width, opts->columns, opts->after_only);
-    for (size_t i = 0; st == KK_OK && i < npaths; i++) {
-        bool bad;
-        st = add_object(d, ctx, sheet, paths[i], i, opts, &bad);
-        if (bad && failed)
-            (*failed)++;
-    }
     uint8_t *rgb = NULL;
     int w = 0, h = 0;
-    if (st == KK_OK)
-        st = kk_sheet__render(sheet, ctx, &rgb, &w, &h);
+    kk_status st = kk_sheet__render(sheet, ctx, &rgb, &w, &h);
     if (st == KK_OK)
         st = write_png(ctx, png_path, rgb, w, h);
     free(rgb);
-    kk_sheet__free(sheet);
     return st;
 }
