@@ -230,6 +230,15 @@ int kk_profile_test(const kk_cli *cli, const char *profile, const char *cases,
         if (!differ) {
             same++;
         } else if (update) {
+            /* what is accepted is shown, never rewritten silently: the
+             * diff goes to review with the commit */
+            if (!have) {
+                printf("%s: new expected outcome (%zu lines)\n", exp, now.n);
+            } else {
+                char b[PATH_MAX + 32];
+                snprintf(b, sizeof b, "%s (profile %s)", dcm, profile);
+                udiff(exp, b, &want, &now);
+            }
             if (write_lines(exp, &now) != 0) {
                 kk_cli_error(cli, "cannot write '%s': %s", exp, strerror(errno));
                 rc = KK_EXIT_FAILED;
@@ -250,13 +259,17 @@ int kk_profile_test(const kk_cli *cli, const char *profile, const char *cases,
         lines_free(&now);
         lines_free(&want);
     }
-    if (names.n == 0)
-        kk_cli_warn(cli, "no cases (NAME.dcm) in '%s'", cases);
+    if (names.n == 0) {
+        /* a test of nothing must not pass */
+        kk_cli_error(cli, "no cases (NAME.dcm) in '%s'", cases);
+        rc = KK_EXIT_USAGE;
+    }
     if (cli->level >= KK_LOG_WARN)
         fprintf(stderr, "kakou profile: %zu cases, %zu unchanged, %zu changed%s", names.n, same,
                 changed, update ? "" : "\n");
     if (update && cli->level >= KK_LOG_WARN)
-        fprintf(stderr, ", %zu updated\n", updated);
+        fprintf(stderr, ", %zu updated%s\n", updated,
+                updated ? ": review the diff above (git diff) before committing it" : "");
     if (changed && rc == KK_EXIT_OK)
         rc = KK_EXIT_FAILED;
 out:
