@@ -124,10 +124,12 @@ void kk_cli_close_run(kk_cli_run *run);
 
 /* The first pass of a release (tools/release_pass.c): read every input's
  * header (opted-out patients left out), solve, write the JSON report to
- * report_path when given. Errors are printed. */
+ * report_path and the class-size chart (PNG) to chart_path when given.
+ * Errors are printed. */
 kk_status kk_cli_release_pass(const kk_cli *cli, kk_ctx *ctx, const kk_profile *profile,
                               unsigned k, const kk_optout *optout, const char *report_path,
-                              int jobs, int nargs, char **args, kk_release **out);
+                              const char *chart_path, int jobs, int nargs, char **args,
+                              kk_release **out);
 
 /* A subcommand: main-like entry point. argv[0] is the subcommand name. */
 typedef struct kk_command {

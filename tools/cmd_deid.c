@@ -1037,6 +1037,7 @@ static void help(void)
            "                          PatientID per line, ID^ISSUER or ID<tab>ISSUER)\n"
            "      --k-anonymity N     k for the release (default: the profile's 'release k')\n"
            "      --release-report FILE  write the release report (JSON) to FILE\n"
+           "      --release-chart FILE   draw the class sizes before and after (PNG) to FILE\n"
            "      --no-release        judge each file alone: no rare values, no k-anonymity\n"
            "\n" KK_CLI_COMMON_HELP "\n"
            "exit status: 0 all done, 1 some inputs failed, 2 usage or configuration error\n");
@@ -1070,11 +1071,11 @@ int kk_cmd_deid(int argc, char **argv)
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned long long max_mb = 0;
     bool report_paths = false, no_journal = false, force_progress = false;
-    const char *optout_path = NULL, *release_report = NULL;
+    const char *optout_path = NULL, *release_report = NULL, *release_chart = NULL;
     unsigned long kanon = 0;
     bool no_release = false;
     enum { OPT_DB = 0x2001, OPT_MAXSIZE, OPT_REPORT, OPT_REPORT_PATHS, OPT_NO_JOURNAL,
-           OPT_PROGRESS, OPT_OPTOUT, OPT_KANON, OPT_RELEASE_REPORT, OPT_NO_RELEASE };
+           OPT_PROGRESS, OPT_OPTOUT, OPT_KANON, OPT_RELEASE_REPORT, OPT_RELEASE_CHART, OPT_NO_RELEASE };
     static const struct option longopts[] = {
         KK_CLI_PROFILE_LONG,
         { "db", required_argument, NULL, OPT_DB },
@@ -1088,6 +1089,7 @@ int kk_cmd_deid(int argc, char **argv)
         { "opt-out", required_argument, NULL, OPT_OPTOUT },
         { "k-anonymity", required_argument, NULL, OPT_KANON },
         { "release-report", required_argument, NULL, OPT_RELEASE_REPORT },
+        { "release-chart", required_argument, NULL, OPT_RELEASE_CHART },
         { "no-release", no_argument, NULL, OPT_NO_RELEASE },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
@@ -1124,6 +1126,7 @@ int kk_cmd_deid(int argc, char **argv)
         case OPT_PROGRESS: force_progress = true; break;
         case OPT_OPTOUT: optout_path = optarg; break;
         case OPT_RELEASE_REPORT: release_report = optarg; break;
+        case OPT_RELEASE_CHART: release_chart = optarg; break;
         case OPT_NO_RELEASE: no_release = true; break;
         case OPT_KANON: {
             char *end;
@@ -1251,16 +1254,19 @@ int kk_cmd_deid(int argc, char **argv)
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;
     }
-    if (no_release && (kanon || release_report)) {
-        kk_cli_usage_error(&cli, "--no-release with --k-anonymity or --release-report");
+    if (no_release && (kanon || release_report || release_chart)) {
+        kk_cli_usage_error(&cli, "--no-release with --k-anonymity, --release-report or "
+                           "--release-chart");
         goto out;
     }
     if (no_release && kk_profile_has_release(profile))
         kk_cli_warn(&cli, "--no-release: each file is judged alone; the data-set measures of "
                     "profile '%s' (rare values, k-anonymity) are not applied",
                     kk_profile_name(profile));
-    if (!no_release && (kanon || kk_profile_has_release(profile) || release_report) &&
+    if (!no_release &&
+        (kanon || kk_profile_has_release(profile) || release_report || release_chart) &&
         kk_cli_release_pass(&cli, ctx, profile, (unsigned)kanon, optout, release_report,
+                            release_chart,
                             (int)jobs, argc - optind, argv + optind, &release) != KK_OK)
         goto out;
     kk_deid_set_release(deid, release);

@@ -75,7 +75,8 @@ static void *read_headers(void *arg)
 
 kk_status kk_cli_release_pass(const kk_cli *cli, kk_ctx *ctx, const kk_profile *profile,
                               unsigned k, const kk_optout *optout, const char *report_path,
-                              int jobs, int nargs, char **args, kk_release **out)
+                              const char *chart_path, int jobs, int nargs, char **args,
+                              kk_release **out)
 {
     pass1 p;
     size_t errors = 0;
@@ -115,6 +116,11 @@ kk_status kk_cli_release_pass(const kk_cli *cli, kk_ctx *ctx, const kk_profile *
         kk_cli_error(cli, "%s", kk_error_message(ctx));
         kk_release_free(p.release);
         return KK_EINVAL;
+    }
+    if (chart_path && kk_release_write_chart(p.release, ctx, chart_path) != KK_OK) {
+        kk_cli_error(cli, "%s", kk_error_message(ctx));
+        kk_release_free(p.release);
+        return KK_EIO;
     }
     if (report_path) {
         int fd = open(report_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -86,6 +86,14 @@ KK_API int kk_release_suppressed(const kk_release *release, const char *path);
 KK_API kk_status kk_release_write_report(const kk_release *release, kk_ctx *ctx,
                                          FILE *fp, size_t opted_out);
 
+/**
+ * The class sizes before and after the release as a grey PNG at png_path
+ * (two panels on one scale; classes smaller than k hatched, k dashed).
+ * Counts only: no value and no identifier.
+ */
+KK_API kk_status kk_release_write_chart(const kk_release *release, kk_ctx *ctx,
+                                        const char *png_path);
+
 /** Pass 2: write quasi-identifiers of each output at the chosen level. */
 KK_API void kk_deid_set_release(kk_deid *deid, const kk_release *release);
 

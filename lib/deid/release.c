@@ -119,6 +119,8 @@ struct kk_release {
     bool solved;
     size_t supp_patients, supp_instances, classes, smallest;
     size_t *hist_size, *hist_count, nhist;
+    /* the classes before the release generalised or suppressed anything */
+    size_t *hist0_size, *hist0_count, nhist0;
 };
 
 /* ---- hierarchies -------------------------------------------------------- */
@@ -424,6 +426,8 @@ void kk_release_free(kk_release *r)
     kk_free(r->pt);
     kk_free(r->hist_size);
     kk_free(r->hist_count);
+    kk_free(r->hist0_size);
+    kk_free(r->hist0_count);
     pthread_mutex_destroy(&r->mu);
     kk_free(r);
 }
@@ -919,6 +923,17 @@ kk_status kk_release_solve(kk_release *r, kk_ctx *ctx)
     uint64_t *keys = kk__calloc(2 * (r->np + 1), sizeof *keys);
     if (!keys)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    /* the classes as the data came, for the report's before-and-after */
+    int L0[MAX_Q] = { 0 };
+    if (histogram(r, L0, keys) != KK_OK) {
+        kk_free(keys);
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    }
+    r->hist0_size = r->hist_size;
+    r->hist0_count = r->hist_count;
+    r->nhist0 = r->nhist;
+    r->hist_size = r->hist_count = NULL;
+    r->nhist = 0;
     size_t limit = (size_t)floor(r->limit_pct / 100.0 * (double)r->np + 1e-9);
     size_t cur = outliers(r, L, false, keys, NULL);
     while (cur > limit) {
@@ -1040,6 +1055,18 @@ kk_status kk_release__apply(const kk_release *r, kk_ctx *ctx, const char *in_pat
     return KK_OK;
 }
 
+bool kk_release__histogram(const kk_release *r, bool after, const size_t **size,
+                           const size_t **count, size_t *n, unsigned *k)
+{
+    if (!r || !r->solved)
+        return false;
+    *size = after ? r->hist_size : r->hist0_size;
+    *count = after ? r->hist_count : r->hist0_count;
+    *n = after ? r->nhist : r->nhist0;
+    *k = r->k;
+    return true;
+}
+
 kk_status kk_release_write_report(const kk_release *r, kk_ctx *ctx, FILE *fp,
                                   size_t opted_out)
 {
@@ -1053,6 +1080,9 @@ kk_status kk_release_write_report(const kk_release *r, kk_ctx *ctx, FILE *fp,
             r->supp_instances, opted_out, r->classes);
     for (size_t i = 0; i < r->nhist; i++)
         fprintf(fp, "%s\"%zu\":%zu", i ? "," : "", r->hist_size[i], r->hist_count[i]);
+    fprintf(fp, "},\"class_sizes_before\":{");
+    for (size_t i = 0; i < r->nhist0; i++)
+        fprintf(fp, "%s\"%zu\":%zu", i ? "," : "", r->hist0_size[i], r->hist0_count[i]);
     fprintf(fp, "},\"attributes\":[");
     for (int j = 0; j < r->nq; j++) {
         const quasi *q = &r->q[j];

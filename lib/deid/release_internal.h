@@ -26,4 +26,10 @@ char *kk_release__normalize_id(const char *s, size_t n);
 kk_status kk_release__apply(const kk_release *r, kk_ctx *ctx, const char *in_path,
                             kk_dcm_item *ds);
 
+/** A solved release's class-size histogram, before (after false) or
+ *  after it generalised and suppressed: n sizes, ascending, with the
+ *  number of classes of each; false when not solved. */
+bool kk_release__histogram(const kk_release *r, bool after, const size_t **size,
+                           const size_t **count, size_t *n, unsigned *k);
+
 #endif /* KK_DEID_RELEASE_INTERNAL_H */

@@ -47,6 +47,33 @@ if att["InstitutionName"]["in_output"]: bad.append("InstitutionName counted thou
 for b in bad: print("   ", b)
 sys.exit(1 if bad else 0)
 PY
+# the chart: before (left) every patient is alone, so its bars are those of
+# classes below k (hatched, grey 150); after (right) none is below k
+expect_exit 0 "$KAKOU" deid -q --no-journal -p "$WORK/rt.kkp" -o "$WORK/a2" --release-chart "$WORK/chart.png" \
+    --release-report "$WORK/repc.json" "$gen"
+"$PYTHON" - "$WORK/chart.png" "$WORK/repc.json" <<'PY' || fail "release chart"
+import json, sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("L")
+w, h = im.size
+px = im.load()
+def count(x0, x1, v):
+    return sum(1 for x in range(x0, x1) for y in range(h) if px[x, y] == v)
+half = w // 2
+bad = []
+if (w, h) != (792, 288): bad.append("size %dx%d" % (w, h))
+if count(0, half, 150) < 50: bad.append("no hatched (below k) bar before")
+if count(half, w, 150) != 0: bad.append("hatched (below k) bars after the release")
+if count(half, w, 60) < 50: bad.append("no bar after")
+r = json.load(open(sys.argv[2]))
+before = sum(int(s) * n for s, n in r["class_sizes_before"].items())
+if before != r["patients"]: bad.append("class_sizes_before counts %d patients of %d" % (before, r["patients"]))
+if r["class_sizes_before"].get("1", 0) < 10: bad.append("before: %r" % r["class_sizes_before"])
+for b in bad: print("   ", b)
+sys.exit(1 if bad else 0)
+PY
+expect_exit 2 "$KAKOU" deid -q --no-journal -p "$WORK/rt.kkp" --no-release --release-chart "$WORK/c2.png" -o "$WORK/a3" "$gen"
+
 # nothing PHI-like in the report: no ID, no value
 grep -qE 'P[0-9][0-9]|U[123]|SOMATOM|TOE|103|Tiny' "$WORK/rep.json" && fail "report holds a value: $(cat "$WORK/rep.json")"
 
