@@ -7,55 +7,12 @@
  * (see deid.h). Which objects, and what a run would paint out of them, is
  * decided above, in lib/deid/review.c.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <png.h>
-
+#include "pixel/png_write.h"
 #include "pixel/review_sheet.h"
-
-/* Write RGB pixels as PNG, atomically (temp file, then rename). */
-static kk_status write_png(kk_ctx *ctx, const char *path, const uint8_t *rgb, int w, int h)
-{
-    size_t n = strlen(path);
-    char *tmp = kk__malloc(n + 16);
-    if (!tmp)
-        return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    snprintf(tmp, n + 16, "%s.tmp%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        kk_status st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    volatile bool ok = png && info;
-    if (ok && setjmp(png_jmpbuf(png)) == 0) {
-        png_init_io(png, fp);
-        png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB,
-                     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-        png_write_info(png, info);
-        for (int y = 0; y < h; y++)
-            png_write_row(png, (png_const_bytep)(rgb + (size_t)y * (size_t)w * 3));
-        png_write_end(png, NULL);
-    } else {
-        ok = false;
-    }
-    png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
-    if (fclose(fp) != 0)
-        ok = false;
-    kk_status st = KK_OK;
-    if (!ok || rename(tmp, path) != 0) {
-        st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, ok ? strerror(errno) : "PNG encoder failed");
-        unlink(tmp);
-    }
-    free(tmp);
-    return st;
-}
 
 kk_status kk_pixel__sheet_add(kk_sheet *sheet, kk_ctx *ctx, size_t index, const kk_image *before,
                               const kk_image *after, const kk_pixel_outcome *out)
@@ -106,7 +63,7 @@ kk_status kk_pixel__sheet_write(kk_sheet *sheet, kk_ctx *ctx, const char *png_pa
     int w = 0, h = 0;
     kk_status st = kk_sheet__render(sheet, ctx, &rgb, &w, &h);
     if (st == KK_OK)
-        st = write_png(ctx, png_path, rgb, w, h);
+        st = kk_pixel__png_write(ctx, png_path, rgb, w, h, 3);
     free(rgb);
     return st;
 }

@@ -4,18 +4,15 @@
  * through the codecs of image.h. Sets samples through image_internal.h's
  * kk_image__pattern(), as image.c does.
  */
-#include <errno.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <png.h>
-
 #include "core/core.h"
 #include "pixel/image.h"
 #include "pixel/image_internal.h"
+#include "pixel/png_write.h"
 #include "pixel/volume_io.h"
 
 static bool monochrome(const kk_image *img)
@@ -110,29 +107,5 @@ kk_status kk_pixel__write_patch(kk_ctx *ctx, kk_dcm *dcm, const char *path,
 kk_status kk_pixel__write_gray_png(kk_ctx *ctx, const char *path, const uint8_t *gray, int w,
                                    int h)
 {
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        return kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    volatile bool ok = png && info;
-    if (ok && setjmp(png_jmpbuf(png)) == 0) {
-        png_init_io(png, fp);
-        png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_GRAY,
-                     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-        png_write_info(png, info);
-        for (int y = 0; y < h; y++)
-            png_write_row(png, (png_const_bytep)(gray + (size_t)y * (size_t)w));
-        png_write_end(png, NULL);
-    } else {
-        ok = false;
-    }
-    png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
-    if (fclose(fp) != 0)
-        ok = false;
-    if (!ok) {
-        remove(path);
-        return kk__fail(ctx, KK_EIO, "cannot write '%s'", path);
-    }
-    return KK_OK;
+    return kk_pixel__png_write(ctx, path, gray, w, h, 1);
 }
