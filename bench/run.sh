@@ -18,7 +18,8 @@
 #   BENCH_LATENCY_RUNS  single-file runs per tool (default 30; 5 with BENCH_QUICK)
 #   BENCH_QUICK=1       smoke test: 2 patients x 1 study x 1 series x 10 images, 1 round
 #   BENCH_ONLY          comma-separated row keys (cp, kakou-basic, kakou-jp, kakou-jp-j1,
-#                       gdcmanon-e, gdcmanon-dumb, dcmodify, pydicom, ..., pixel)
+#                       gdcmanon-e, gdcmanon-dumb, dcmodify, pydicom, ..., pixel, gateway,
+#                       orthanc, deface)
 #   BENCH_KAKOU_KEY     an existing kakou key file (otherwise one is made per run)
 #   BENCH_RESULTS       report file (default bench/results/latest.txt, or quick.txt)
 #
@@ -123,4 +124,11 @@ fi
 if [ -z "$BENCH_ONLY" ] || [[ ",$BENCH_ONLY," == *,gateway,* || ",$BENCH_ONLY," == *,orthanc,* ]]; then
     PYTHON=$PYTHON bash "$here/network.sh" "$KAKOU" "$data" "$BENCH_WORK/network" \
         "${BENCH_NET_FILES:-0}" | tee -a "$BENCH_RESULTS"
+fi
+
+# 7. Defacing (issue 18): the shared 176-slice head MR on one core; the
+#    goal is 2 s of CPU for finding and removing the face.
+if [ -z "$BENCH_ONLY" ] || [[ ",$BENCH_ONLY," == *,deface,* ]]; then
+    BENCH_ROUNDS=$([ -n "$BENCH_QUICK" ] && echo 1 || echo 3) KAKOU=$KAKOU SHARED=$SHARED \
+        bash "$here/deface.sh" | tee -a "$BENCH_RESULTS"
 fi

@@ -24,7 +24,7 @@ PACKAGES="build-essential pkg-config
  libgdcm-tools dicom3tools python3-pydicom python3-numpy python3-pil
  python3-opencv opencv-data
  fonts-dejavu-core fonts-ipafont-gothic
- mawk procps mount iproute2 strace valgrind openssl
+ mawk procps mount iproute2 strace valgrind openssl time
  orthanc orthanc-dev curl"
 
 present() {
@@ -42,10 +42,12 @@ present() {
     # tests and benchmarks: the DICOM tools, pgrep (procps), mount (t0670
     # and the read-only store test), ip (iproute2: t0974 brings up lo in its
     # network namespace), strace (t0700), valgrind (make
-    # check-valgrind), openssl (bench: gdcmanon -e's certificate)
+    # check-valgrind), openssl (bench: gdcmanon -e's certificate), /usr/bin/time
+    # (bench/deface.sh)
     for t in dcmdump gdcmdump gdcmanon dciodvfy dcmodify awk pgrep mount ip strace valgrind openssl; do
         command -v "$t" >/dev/null 2>&1 || return 1
     done
+    [ -x /usr/bin/time ] || return 1
     /usr/bin/python3 -c 'import pydicom, numpy, PIL' >/dev/null 2>&1 || return 1
     # the defacing tests (t094x) render skin surfaces and run OpenCV's face cascades
     /usr/bin/python3 -c 'import cv2' >/dev/null 2>&1 || return 1
