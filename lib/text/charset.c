@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "text/charset.h"
+#include "text/iconv_cache.h"
 
 bool kk_text__is_ascii(const char *s, size_t len)
 {
@@ -111,7 +112,7 @@ static void iconv_append2(const char *from, const char *to, const char *in, size
 {
     if (!len)
         return;
-    iconv_t cd = iconv_open(to, from);
+    iconv_t cd = kk_text__iconv(to, from);
     if (cd == (iconv_t)-1) {
         if (ok)
             *ok = false;
@@ -147,7 +148,6 @@ static void iconv_append2(const char *from, const char *to, const char *in, size
         iconv(cd, NULL, NULL, &op, &ol); /* back to the initial shift state */
         kk__buf_add(out, buf, (size_t)(op - buf));
     }
-    iconv_close(cd);
 }
 
 static void iconv_append(const char *from, const char *to, const char *in, size_t len,
@@ -608,7 +608,7 @@ static kk_status iso2022_jp_from_utf8(const char *cs, size_t cslen, const char *
     const char *back = roman ? "\x1b(J" : "\x1b(B";
     g_set initial_g1 = roman ? G_KATAKANA : G_ASCII;
     g_set g0 = roman ? G_ROMAN : G_ASCII, g0_initial = g0, g1 = initial_g1;
-    iconv_t cd = iconv_open("EUC-JP", "UTF-8");
+    iconv_t cd = kk_text__iconv("EUC-JP", "UTF-8");
     if (cd == (iconv_t)-1)
         return KK_EINVAL;
     kk_status st = KK_OK;
@@ -679,7 +679,6 @@ static kk_status iso2022_jp_from_utf8(const char *cs, size_t cslen, const char *
     }
     if (st == KK_OK && g0 != g0_initial)
         kk__buf_adds(out, back);
-    iconv_close(cd);
     return st;
 }
 
