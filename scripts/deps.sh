@@ -17,7 +17,7 @@ CI_PACKAGES="mmdebstrap"
 
 PACKAGES="build-essential pkg-config
  libdcmtk-dev dcmtk libsodium-dev libgcrypt20-dev libsqlite3-dev sqlite3 check zlib1g-dev
- libopenjp2-7-dev libjpeg62-turbo-dev libpng-dev
+ libopenjp2-7-dev libcharls-dev libjpeg62-turbo-dev libpng-dev
  libtesseract-dev tesseract-ocr-eng tesseract-ocr-jpn
  libicu-dev libmecab-dev mecab-ipadic-utf8
  libopencv-core-dev libopencv-imgproc-dev
@@ -31,7 +31,7 @@ present() {
     command -v cc >/dev/null 2>&1 || return 1
     command -v c++ >/dev/null 2>&1 || return 1
     command -v pkg-config >/dev/null 2>&1 || return 1
-    pkg-config --exists libsodium libgcrypt sqlite3 check libopenjp2 libjpeg libpng tesseract lept icu-uc zlib || return 1
+    pkg-config --exists libsodium libgcrypt sqlite3 check libopenjp2 charls libjpeg libpng tesseract lept icu-uc zlib || return 1
     [ -f /usr/include/mecab.h ] || return 1
     [ -f /var/lib/mecab/dic/ipadic-utf8/sys.dic ] || return 1
     [ -f /usr/share/mecab/dic/ipadic/Noun.name.csv ] || return 1

@@ -83,7 +83,7 @@ static int k_one(const char *path, const char *rel, const struct stat *sb, void 
 
 static void help(void)
 {
-    printf("usage: kakou verify [-p PROFILE] [-O OPTION]... [--db DB -k KEYFILE] PATH...\n\n"
+    printf("usage: kakou verify [-p PROFILE] [-O OPTION]... [--db DB -k KEYFILE] [--pixels] PATH...\n\n"
            "Check de-identified files (folders are walked recursively) for anything\n"
            "PROFILE would not let out. One line per finding on stdout:\n"
            "  FILE: PATH KEYWORD VR: PROBLEM (action ACTION, rule RULE)\n"
@@ -93,6 +93,8 @@ static void help(void)
            "  -O, --option OPTION     a profile option the output was made with (repeatable)\n"
            "      --db DB             the run's store: no value may equal an original in it\n"
            "  -k, --key KEYFILE       the key of the store\n"
+           "      --pixels            search the pixels for text too, as deid's last look\n"
+           "                          after painting does (one finding per file with text)\n"
            "      --k N               check k-anonymity instead: every class of patients\n"
            "                          sharing the profile's quasi-identifiers (as the\n"
            "                          outputs hold them) has at least N patients\n"
@@ -107,12 +109,14 @@ int kk_cmd_verify(int argc, char **argv)
     kk_cli cli = { "verify", KK_LOG_WARN, false };
     kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     const char *db_path = NULL;
-    enum { OPT_DB = 0x2001, OPT_K };
+    enum { OPT_DB = 0x2001, OPT_K, OPT_PIXELS };
     unsigned long kcheck = 0;
+    bool pixels = false;
     static const struct option longopts[] = {
         KK_CLI_PROFILE_LONG,
         { "db", required_argument, NULL, OPT_DB },
         { "k", required_argument, NULL, OPT_K },
+        { "pixels", no_argument, NULL, OPT_PIXELS },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -127,6 +131,7 @@ int kk_cmd_verify(int argc, char **argv)
             continue;
         switch (c) {
         case OPT_DB: db_path = optarg; break;
+        case OPT_PIXELS: pixels = true; break;
         case OPT_K: {
             char *end;
             kcheck = strtoul(optarg, &end, 10);
@@ -194,7 +199,7 @@ int kk_cmd_verify(int argc, char **argv)
                                                                             : KK_EXIT_OK;
         goto out;
     }
-    if (kk_verify_new(&v, ctx, p, store) != KK_OK) {
+    if (kk_verify_new(&v, ctx, p, store) != KK_OK || (pixels && kk_verify_pixels(v, ctx) != KK_OK)) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;
     }

@@ -17,7 +17,9 @@
  *    or Japanese era), by the patterns of the clean action;
  *  - BurnedInAnnotation YES without code 113101 (Clean Pixel Data) in
  *    DeidentificationMethodCodeSequence; File Meta elements that name
- *    senders or carry private information.
+ *    senders or carry private information;
+ *  - with kk_verify_pixels(), text found in the pixels (one finding on
+ *    Pixel Data, counting lines and frames).
  * Findings name the attribute (path, tag, keyword) and the problem, never
  * a value (R04). A kk_verify never writes to its store except one audit
  * row when it reads the originals; one kk_verify may serve several threads,
@@ -51,6 +53,15 @@ KK_API kk_status kk_verify_new(kk_verify **out, kk_ctx *ctx, const kk_profile *p
 
 /** Free a verifier, wiping the originals it read. NULL is a no-op. */
 KK_API void kk_verify_free(kk_verify *verify);
+
+/**
+ * Search the pixels of every file checked from now on for text, with the
+ * detector deid's last look after painting uses (the presence stage, then
+ * text lines, all but wholly technical ones and the profile's allowlist).
+ * An object whose pixels cannot be decoded then fails to check.
+ * @return KK_OK; KK_EUNSUPPORTED when the pixel module is not installed
+ */
+KK_API kk_status kk_verify_pixels(kk_verify *verify, kk_ctx *ctx);
 
 /** A finding: the attribute (entry->value is always NULL) and what is
  *  wrong with it, e.g. "present; the profile removes it". */

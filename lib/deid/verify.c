@@ -12,6 +12,9 @@
  * their form or against the store instead, and shifted dates are not
  * checked. Records kakou adds to every output (group 0012 at the top) are
  * rewritten by the run and not compared.
+ * With kk_verify_pixels(), the pixels are searched too, by the pixel
+ * module's last look after painting (kk_pixel__residue: presence stage
+ * and detector), and text found there is one finding on Pixel Data.
  * Invariants: nothing here prints; findings carry no value (R04); the
  * originals read from the store live only in this object and are wiped
  * when it is freed.
@@ -28,6 +31,7 @@
 #include "text/charset.h"
 #include "deid/verify_internal.h"
 #include "kakou/verify.h"
+#include "pixel/redact.h"
 #include "store/store_internal.h"
 
 /* --- a set of strings (open addressing) ------------------------------- */
@@ -112,6 +116,7 @@ struct kk_verify {
     strset originals;     /* from the store */
     strset new_ids;       /* pseudonyms and new UIDs the store knows */
     bool oom;
+    kk_pixel_pool *pixels; /* kk_verify_pixels(): search the pixels too */
 };
 
 static void take_mapping(char kind, const char *new_id, const char *original, void *payload)
@@ -154,9 +159,17 @@ void kk_verify_free(kk_verify *v)
         return;
     kk_deid_free(v->deid);
     kk_clean__free(v->cleaner);
+    kk_pixel__pool_free(v->pixels);
     set_free(&v->originals);
     set_free(&v->new_ids);
     free(v);
+}
+
+kk_status kk_verify_pixels(kk_verify *v, kk_ctx *ctx)
+{
+    if (v->pixels)
+        return KK_OK;
+    return kk_pixel__pool_new(&v->pixels, ctx, v->profile);
 }
 
 kk_status kk_verify_explain(kk_verify *v, kk_ctx *ctx, const char *path, kk_explain_fn fn,
@@ -191,8 +204,11 @@ static void collect(const kk_explain_entry *e, void *payload)
 {
     check *c = payload;
     if (e->box) {
-        /* text detection still finds identifying text in the pixels */
-        if (e->box->source && strcmp(e->box->source, "detected") == 0) {
+        /* text detection still finds identifying text in the pixels
+         * (with --pixels, check_pixels() judges the pixels instead, with
+         * the strict last look: the first look's weak candidates along
+         * painted boxes are not text) */
+        if (!c->v->pixels && e->box->source && strcmp(e->box->source, "detected") == 0) {
             kk_explain_entry x = *e;
             x.value = NULL;
             c->fn(&x, "the pixels hold text that looks identifying (burned-in annotation)",
@@ -345,6 +361,18 @@ static const char *changed_problem(kk_action a)
 
 static void compare_item(check *c, kk_dcm_item *a, kk_dcm_item *b, int depth);
 
+/* DerivationDescription as written by a run that painted burned-in text
+ * out of an object without one: kakou's note alone, nothing before it
+ * (an original description would stand first, and is judged as any). */
+static bool kakou_derivation(kk_dcm_elem *e)
+{
+    static const char note[] = "burned-in text removed; ";
+    const char *s;
+    size_t n;
+    return kk_dcm__get_string(e, &s, &n) == KK_OK && n >= sizeof note - 1 &&
+           memcmp(s, note, sizeof note - 1) == 0 && !memchr(s + sizeof note - 1, ';', n - (sizeof note - 1));
+}
+
 static void compare_elem(check *c, kk_dcm_item *b_item, kk_dcm_elem *ea, int depth)
 {
     uint32_t tag = kk_dcm__tag(ea);
@@ -359,6 +387,8 @@ static void compare_elem(check *c, kk_dcm_item *b_item, kk_dcm_elem *ea, int dep
     if (depth == 0 && g == 0x0012 && (KK_ELEMENT(tag) == 0x0062 || KK_ELEMENT(tag) == 0x0063 ||
                                       KK_ELEMENT(tag) == 0x0064))
         goto out; /* kakou's own records: rewritten by every run */
+    if (depth == 0 && tag == KK_TAG(0x0008, 0x2111) && kakou_derivation(ea))
+        goto out; /* the pixel module's note that it painted (image_dcmtk.cc) */
     if (!eb) {
         finding(c, ea, tag, depth, d,
                 (g & 1) ? "private element outside the safe list; the profile removes it"
@@ -490,6 +520,56 @@ static void check_object(check *c, kk_dcm *a)
     }
 }
 
+/* Text still in the pixels (issue 14 item 7), searched as deid's last
+ * look after painting searches. A line counts when it looks identifying:
+ * OCR classed it (a label cue) or it matches the clean action's patterns
+ * (dates, IDs, names after honorifics...), as kept header text is judged.
+ * Lines that do not (speckle read as "iN", a misread "5. OMHz") are
+ * counted apart and reported with it, never as a finding alone: on busy
+ * pictures the detector's strays would flag every file. One finding on
+ * Pixel Data; the text itself is never shown (R04). */
+typedef struct pixel_tally {
+    const kk_cleaner *cleaner;
+    unsigned lines, other;
+    int frames, last_frame;
+} pixel_tally;
+
+static void tally_line(int frame, int text_class, const char *text, void *payload)
+{
+    pixel_tally *t = payload;
+    bool identifying = (text_class > 0 && text_class != KK_TEXT_TECHNICAL) ||
+                       kk_clean__finds(t->cleaner, NULL, text, strlen(text));
+    if (!identifying) {
+        t->other++;
+        return;
+    }
+    t->lines++;
+    if (frame != t->last_frame) {
+        t->frames++;
+        t->last_frame = frame;
+    }
+}
+
+static kk_status check_pixels(check *c, kk_dcm *a, const char *path)
+{
+    kk_dcm_elem *pix = kk_dcm__find(kk_dcm__dataset(a), KK_TAG(0x7FE0, 0x0010));
+    if (!pix)
+        return KK_OK;
+    pixel_tally t = { c->v->cleaner, 0, 0, 0, -1 };
+    kk_status st = kk_pixel__residue(c->ctx, c->v->pixels, a, path, tally_line, &t);
+    if (st != KK_OK || !t.lines)
+        return st;
+    char problem[200];
+    snprintf(problem, sizeof problem, "text that looks identifying is found in the pixels: "
+             "%u line(s) in %d frame(s), and %u other line(s) (burned-in annotation)",
+             t.lines, t.frames, t.other);
+    kk__buf_adds(&c->loc, "(7FE0,0010)");
+    finding(c, pix, KK_TAG(0x7FE0, 0x0010), 0, NULL, problem);
+    c->loc.len = 0;
+    c->loc.data[0] = '\0';
+    return c->loc.failed ? kk__fail(c->ctx, KK_ENOMEM, "out of memory") : KK_OK;
+}
+
 kk_status kk_verify_file(kk_verify *v, kk_ctx *ctx, const char *path, kk_verify_fn fn,
                          void *payload, size_t *findings)
 {
@@ -527,6 +607,8 @@ kk_status kk_verify_file(kk_verify *v, kk_ctx *ctx, const char *path, kk_verify_
     }
     compare_item(&c, kk_dcm__dataset(a), kk_dcm__dataset(b), 0);
     check_object(&c, a);
+    if (v->pixels && (st = check_pixels(&c, a, path)) != KK_OK)
+        goto out;
     if (findings)
         *findings = c.findings;
 out:

@@ -14,7 +14,8 @@
  * Implemented in image.c (pure C: views, fill, bits; the layout is in
  * image_internal.h), image_dcmtk.cc
  * (DCMTK: decode and encode, JPEG, JPEG-LS, RLE, native) and
- * j2k_openjpeg.c (JPEG 2000 through OpenJPEG). Errors name the file and
+ * j2k_openjpeg.c (JPEG 2000 through OpenJPEG), jls_charls.c (JPEG-LS
+ * through Debian's CharLS, where DCMTK's fails). Errors name the file and
  * the problem, never a pixel or header value (R04).
  * Not a public API.
  */

@@ -50,6 +50,7 @@ extern "C" {
 #include "dicom/dicom.h"
 #include "pixel/image_internal.h"
 #include "pixel/j2k.h"
+#include "pixel/jls.h"
 }
 
 /* Above this many bytes of samples an object is refused (KK_ELIMIT). */
@@ -359,17 +360,20 @@ static kk_status take_native(kk_image *img, kk_ctx *ctx, DcmPixelData *pix, bool
     return KK_OK;
 }
 
-/* --- JPEG 2000 ------------------------------------------------------- */
+/* --- JPEG 2000, and JPEG-LS through CharLS ----------------------------- */
 
-/* The fragments of each frame, concatenated. */
-static kk_status j2k_frames(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq,
-                            std::vector<std::vector<uint8_t>> &frames)
+/* The fragments of each frame, concatenated; what names the codec in
+ * messages (JPEG 2000 or JPEG-LS), whose streams open with different
+ * magic. */
+static kk_status codec_frames(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq, bool jls,
+                              std::vector<std::vector<uint8_t>> &frames)
 {
     const char *path = img->path;
+    const char *what = jls ? "JPEG-LS" : "JPEG 2000";
     unsigned long nitems = seq->card();
     if (nitems < 2)
-        return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': no JPEG 2000 "
-                        "fragments", path);
+        return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': no %s "
+                        "fragments", path, what);
     std::vector<std::pair<const uint8_t *, size_t>> frag;
     std::vector<size_t> frag_off; /* from the first fragment's item tag */
     size_t off = 0;
@@ -416,13 +420,16 @@ static kk_status j2k_frames(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq,
             for (size_t k = 0; k < frag.size(); k++) {
                 const uint8_t *p = frag[k].first;
                 size_t len = frag[k].second;
-                if (len >= 4 && ((p[0] == 0xFF && p[1] == 0x4F && p[2] == 0xFF && p[3] == 0x51) ||
-                                 (p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 0x0C)))
+                bool magic = jls ? len >= 2 && p[0] == 0xFF && p[1] == 0xD8
+                                 : len >= 4 && ((p[0] == 0xFF && p[1] == 0x4F && p[2] == 0xFF &&
+                                                 p[3] == 0x51) ||
+                                                (p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 0x0C));
+                if (magic)
                     start.push_back(k);
             }
             if (start.size() != nf || start[0] != 0)
                 return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': the "
-                                "JPEG 2000 fragments cannot be matched to frames", path);
+                                "%s fragments cannot be matched to frames", path, what);
         }
     }
     frames.resize(nf);
@@ -438,7 +445,7 @@ static kk_status decode_j2k(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq)
 {
     const char *path = img->path;
     std::vector<std::vector<uint8_t>> frames;
-    kk_status st = j2k_frames(img, ctx, seq, frames);
+    kk_status st = codec_frames(img, ctx, seq, false, frames);
     if (st != KK_OK)
         return st;
     img->data = static_cast<uint8_t *>(kk__malloc(img->nsamples * (size_t)img->bytes));
@@ -471,6 +478,46 @@ static kk_status decode_j2k(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq)
         uint64_t mask = bs >= 32 ? 0xffffffffu : (((uint64_t)1 << bs) - 1);
         for (size_t i = 0; i < per_frame; i++) {
             /* the stored bits, read with the header's signedness */
+            uint64_t u = (uint64_t)(int64_t)fr.data[i] & mask;
+            int64_t v = img->is_signed && ((u >> (bs - 1)) & 1) ? (int64_t)u - ((int64_t)1 << bs)
+                                                                : (int64_t)u;
+            kk_image__set_raw(img, f * per_frame + i, kk_image__pattern(img, v));
+        }
+    }
+    return KK_OK;
+}
+
+/* JPEG-LS through CharLS, for streams DCMTK's own CharLS refuses (7 bits
+ * stored): the samples are the stored bits, read with the header's
+ * signedness, as in decode_j2k. */
+static kk_status decode_jls(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq)
+{
+    const char *path = img->path;
+    std::vector<std::vector<uint8_t>> frames;
+    kk_status st = codec_frames(img, ctx, seq, true, frames);
+    if (st != KK_OK)
+        return st;
+    img->data = static_cast<uint8_t *>(kk__malloc(img->nsamples * (size_t)img->bytes));
+    if (!img->data)
+        return kk__fail(ctx, KK_ENOMEM, "cannot decode the pixels of '%s': out of memory", path);
+    size_t per_frame = (size_t)img->rows * (size_t)img->cols * (size_t)img->spp;
+    for (size_t f = 0; f < frames.size(); f++) {
+        kk_jls_frame fr;
+        const char *why = "";
+        st = kk_jls__decode(frames[f].data(), frames[f].size(), &fr, &why);
+        if (st != KK_OK)
+            return kk__fail(ctx, st, "cannot decode the pixels of '%s': %s", path,
+                            st == KK_ENOMEM ? "out of memory" : why);
+        std::unique_ptr<int32_t, void (*)(void *)> hold(fr.data, kk_free);
+        if (fr.width != img->cols || fr.height != img->rows || fr.ncomp != img->spp)
+            return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': the JPEG-LS "
+                            "frame does not match Rows, Columns or SamplesPerPixel", path);
+        if (fr.prec > img->bits_alloc)
+            return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': JPEG-LS "
+                            "precision exceeds BitsAllocated", path);
+        int bs = img->bits_stored;
+        uint64_t mask = bs >= 32 ? 0xffffffffu : (((uint64_t)1 << bs) - 1);
+        for (size_t i = 0; i < per_frame; i++) {
             uint64_t u = (uint64_t)(int64_t)fr.data[i] & mask;
             int64_t v = img->is_signed && ((u >> (bs - 1)) & 1) ? (int64_t)u - ((int64_t)1 << bs)
                                                                 : (int64_t)u;
@@ -559,8 +606,20 @@ static kk_status decode(kk_image **out, kk_ctx *ctx, kk_dcm *dcm, const char *pa
         std::unique_ptr<DcmDataset> tmp(scratch_copy(ds, pix));
         OFCondition c = tmp->chooseRepresentation(EXS_LittleEndianExplicit, NULL);
         DcmPixelData *np = top_pixels(tmp.get());
+        DcmPixelSequence *seq = NULL;
+        char lacks[256];
+        if ((c.bad() || !np) && (kind == TS_JLS_LOSSLESS || kind == TS_JLS_LOSSY) &&
+            !*kk_dcm__missing_pixel_attrs(dcm, lacks, sizeof lacks) &&
+            pix->getEncapsulatedRepresentation(rep, rp, seq).good() && seq) {
+            /* DCMTK's bundled CharLS refused the stream: ask Debian's */
+            if (ybr422) /* CharLS gives full-size components */
+                img->ybr422_in = false;
+            if ((st = decode_jls(img.get(), ctx, seq)) != KK_OK)
+                return st;
+            *out = img.release();
+            return KK_OK;
+        }
         if (c.bad() || !np) {
-            char lacks[256];
             const char *words = c.bad() ? kk_dcm__condition_words(c.module(), c.code()) : NULL;
             if (*kk_dcm__missing_pixel_attrs(dcm, lacks, sizeof lacks))
                 return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': %s "

@@ -110,6 +110,13 @@ kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool 
     return st == KK_OK ? module->apply(plan, ctx, pool, dcm, path, write, out, keep) : st;
 }
 
+kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const char *path,
+                            kk_pixel_residue_fn fn, void *payload)
+{
+    kk_status st = need(ctx);
+    return st == KK_OK ? module->residue(ctx, pool, dcm, path, fn, payload) : st;
+}
+
 kk_status kk_image__decode(kk_image **out, kk_ctx *ctx, kk_dcm *dcm)
 {
     *out = NULL;

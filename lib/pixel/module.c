@@ -14,6 +14,7 @@ __attribute__((visibility("default"))) const kk_pixel_module kk_pixel_module_v1 
     kk_pixel__pool_free,
     kk_pixel__apply,
     kk_image__decode,
+    kk_pixel__residue,
     kk_image__free,
     kk_sheet__new,
     kk_sheet__free,

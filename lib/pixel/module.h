@@ -17,7 +17,7 @@
 #include "pixel/review_sheet.h"
 #include "pixel/volume_io.h"
 
-#define KK_PIXEL_MODULE_ABI 3
+#define KK_PIXEL_MODULE_ABI 4
 #define KK_PIXEL_MODULE_SYMBOL "kk_pixel_module_v1"
 
 typedef struct kk_pixel_module {
@@ -28,6 +28,9 @@ typedef struct kk_pixel_module {
     kk_status (*apply)(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm,
                        const char *path, bool write, kk_pixel_outcome *out, kk_image **keep);
     kk_status (*image_decode)(kk_image **out, kk_ctx *ctx, kk_dcm *dcm);
+    /* kakou verify --pixels */
+    kk_status (*residue)(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const char *path,
+                         kk_pixel_residue_fn fn, void *payload);
     void (*image_free)(kk_image *img);
     /* the review contact sheet (lib/deid/review.c runs the loop) */
     kk_status (*sheet_new)(kk_sheet **out, kk_ctx *ctx, int thumb_width, int columns,

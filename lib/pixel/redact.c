@@ -327,6 +327,106 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
     return st;
 }
 
+/* The boxes an earlier run painted, as found in a frame: 4-connected
+ * areas of black (0 in the 8-bit view) that fill their bounding box
+ * exactly. Text on a black banner leaves holes in the banner's area, so a
+ * banner with text is never taken for a box. */
+static kk_status painted_boxes(const uint8_t *g, int cols, int rows, int frame, boxlist *out)
+{
+    size_t px = (size_t)rows * (size_t)cols;
+    uint8_t *seen = kk__calloc(px, 1);
+    uint32_t *stack = kk__malloc(px * sizeof *stack);
+    if (!seen || !stack) {
+        free(seen);
+        free(stack);
+        return KK_ENOMEM;
+    }
+    for (size_t start = 0; start < px; start++) {
+        if (g[start] || seen[start])
+            continue;
+        size_t top = 0, count = 0;
+        int x0 = cols, y0 = rows, x1 = -1, y1 = -1;
+        stack[top++] = (uint32_t)start;
+        seen[start] = 1;
+        while (top) {
+            size_t i = stack[--top];
+            int x = (int)(i % (size_t)cols), y = (int)(i / (size_t)cols);
+            count++;
+            x0 = x < x0 ? x : x0;
+            x1 = x > x1 ? x : x1;
+            y0 = y < y0 ? y : y0;
+            y1 = y > y1 ? y : y1;
+            size_t nb[4] = { x > 0 ? i - 1 : i, x + 1 < cols ? i + 1 : i,
+                             y > 0 ? i - (size_t)cols : i, y + 1 < rows ? i + (size_t)cols : i };
+            for (int k = 0; k < 4; k++)
+                if (!g[nb[k]] && !seen[nb[k]]) {
+                    seen[nb[k]] = 1;
+                    stack[top++] = (uint32_t)nb[k];
+                }
+        }
+        int w = x1 - x0 + 1, h = y1 - y0 + 1;
+        if (w >= 4 && h >= 4 && count == (size_t)w * (size_t)h && (w < cols || h < rows)) {
+            kk_pixel_box b;
+            memset(&b, 0, sizeof b);
+            b.frame = frame;
+            b.x = x0;
+            b.y = y0;
+            b.w = w;
+            b.h = h;
+            b.source = KK_PIXEL_SOURCE_RULE;
+            box_add(out, &b);
+        }
+    }
+    free(seen);
+    free(stack);
+    return out->failed ? KK_ENOMEM : KK_OK;
+}
+
+kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const char *path,
+                            kk_pixel_residue_fn fn, void *payload)
+{
+    kk_image *img = NULL;
+    kk_status st = kk_image__decode(&img, ctx, dcm);
+    if (st != KK_OK) {
+        char why[400];
+        snprintf(why, sizeof why, "%s", kk_error_message(ctx));
+        return kk__fail(ctx, st, "cannot search the pixels of '%s' for text: %s", path, why);
+    }
+    int rows = kk_image__rows(img), cols = kk_image__columns(img), frames = kk_image__frames(img);
+    kk_textfind *tf = NULL;
+    if ((st = pool_take(pool, ctx, &tf)) != KK_OK) {
+        kk_image__free(img);
+        return st;
+    }
+    uint8_t *g = kk__malloc((size_t)rows * (size_t)cols);
+    boxlist l = { NULL, 0, 0, false };
+    if (!g)
+        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+    kk_textfind__strict(tf, true);
+    for (int f = 0; f < frames && st == KK_OK; f++) {
+        /* painted boxes get the neutral fill deid's last look gives
+         * them: their edges on speckle are not text */
+        boxlist painted = { NULL, 0, 0, false };
+        st = kk_image__gray8(img, ctx, f, g);
+        if (st == KK_OK && painted_boxes(g, cols, rows, f, &painted) != KK_OK)
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+        if (st == KK_OK)
+            neutral_fill(g, cols, rows, &painted, f);
+        free(painted.v);
+        size_t before = l.n;
+        if (st == KK_OK)
+            st = find_text(tf, ctx, pool, g, cols, rows, KK_PIXEL_MODE_ALL_TEXT, NULL, f, &l);
+        for (size_t q = before; st == KK_OK && q < l.n; q++)
+            fn(f, l.v[q].text_class, l.v[q].text, payload);
+    }
+    kk_textfind__strict(tf, false);
+    pool_give(pool, tf);
+    free(l.v);
+    free(g);
+    kk_image__free(img);
+    return st;
+}
+
 kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
                           kk_dcm *dcm, const char *path, bool write,
                           kk_pixel_outcome *out, kk_image **keep)

@@ -95,6 +95,23 @@ kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool 
                           kk_dcm *dcm, const char *path, bool write,
                           kk_pixel_outcome *out, kk_image **keep);
 
+/** One text line kk_pixel__residue() finds: its frame (0-based), its
+ *  class (kk_text_class) and what OCR read (UTF-8, may be empty). */
+typedef void (*kk_pixel_residue_fn)(int frame, int text_class, const char *text, void *payload);
+
+/**
+ * Search the pixels of dcm as they are, every frame, for text left in
+ * them: the presence stage and the detector, strict, as deid's last look
+ * after painting searches (kk_pixel__apply), in all-text mode (every line
+ * but wholly technical ones and the profile's allowlist). Boxes painted
+ * by an earlier run (black areas that fill their bounding box) get the
+ * neutral fill that last look gives them. For `kakou verify --pixels`
+ * (issue 14 item 7), which judges each line.
+ * @return KK_OK; the decoder's error, naming path
+ */
+kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const char *path,
+                            kk_pixel_residue_fn fn, void *payload);
+
 /** "name", "id", "date", "accession", "institution", "technical" or
  *  "text", for a kk_text_class. */
 const char *kk_pixel__class_name(int text_class);
