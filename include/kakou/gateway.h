@@ -14,11 +14,16 @@
  * A sender thread forwards the spool to one destination with C-STORE,
  * reusing its association, with bounded retries and exponential back-off
  * per object and a dead-letter folder; it resumes what a killed gateway
- * left, and never forwards the same de-identified SOP Instance twice.
+ * left, and never forwards the same de-identified SOP Instance twice: a
+ * C-STORE whose answer never came (a kill, a broken link) is settled by
+ * asking the destination with C-FIND at IMAGE level before sending again;
+ * only a destination that answers no C-FIND may then get that one object
+ * twice (kakou-gateway(1), "Exactly once").
  *
  * Spool folder: tmp/ (objects being written), queue/ (durable, waiting:
  * SOP.dcm named by the NEW SOP Instance UID), sent/ (one empty file per
- * delivered SOP Instance), dead/ (SOP.dcm and SOP.txt saying why).
+ * delivered SOP Instance), dead/ (SOP.dcm and SOP.txt saying why),
+ * sending (the name of the object whose C-STORE is under way).
  *
  * Messages (the log callback, the report) carry AE titles, counts, SOP
  * classes, statuses and new UIDs only, never an original value (R04).
@@ -106,7 +111,8 @@ KK_API void kk_gateway_stop(kk_gateway *gw);
 
 /** Write the counts as one JSON object: associations, echoes, instances
  *  received, stored, refused (by status), duplicates, forwarded (and
- *  with warnings), retries, dead letters, per SOP class and per calling
+ *  with warnings), retries, dead letters, unknown outcomes (asked, found
+ *  at the destination, sent again unasked), per SOP class and per calling
  *  AE title, and the destination's statuses. */
 KK_API kk_status kk_gateway_report(kk_gateway *gw, kk_ctx *ctx, FILE *fp);
 
