@@ -84,17 +84,35 @@ typedef struct kk_gateway_options {
     int idle_timeout;
     kk_gateway_log_fn log;
     void *log_payload;
+    /* Version 2: TLS (DCMTK's dcmtls over OpenSSL, the BCP 195 profile
+     * storescp and storescu use by default). PEM files. */
+    /** Listening side: our private key and certificate, both or neither.
+     *  With them, associations are accepted over TLS only. */
+    const char *tls_key, *tls_cert;
+    /** With tls_key: the CA a sender's certificate must chain to (a sender
+     *  without one is refused); NULL: senders are not asked for one. */
+    const char *tls_ca;
+    /** 1: forward over TLS; forward_ca is then required and the
+     *  destination's certificate must chain to it. */
+    int forward_tls;
+    const char *forward_ca;
+    /** Our key and certificate towards the destination, for one that asks
+     *  for a certificate; both or neither. */
+    const char *forward_key, *forward_cert;
 } kk_gateway_options;
 
-#define KK_GATEWAY_OPTIONS_VERSION 1
+#define KK_GATEWAY_OPTIONS_VERSION 2
 #define KK_GATEWAY_OPTIONS_INIT { KK_GATEWAY_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, \
-                                  NULL, 0, NULL, NULL, 0, 0.0, 0.0, 0.0, 0, NULL, NULL }
+                                  NULL, 0, NULL, NULL, 0, 0.0, 0.0, 0.0, 0, NULL, NULL, \
+                                  NULL, NULL, NULL, 0, NULL, NULL, NULL }
 
 /**
  * Make a gateway: the spool folders, the listening socket (so a port in
- * use fails here), and the queue a killed gateway left.
- * @return KK_OK; KK_EINVAL for bad options; KK_EIO when the spool or the
- *         port cannot be used (the message says which)
+ * use fails here), the TLS contexts (so a bad key or certificate fails
+ * here), and the queue a killed gateway left. Options of version 1 (no
+ * TLS fields) are taken as they are.
+ * @return KK_OK; KK_EINVAL for bad options; KK_EIO when the spool, the
+ *         port or a TLS file cannot be used (the message says which)
  */
 KK_API kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options *opts);
 

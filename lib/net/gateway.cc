@@ -59,8 +59,10 @@
 #include "dcmtk/dcmnet/diutil.h"
 #include "dcmtk/dcmnet/dul.h"
 #include "dcmtk/dcmnet/dulstruc.h"
+#include "dcmtk/dcmtls/tlslayer.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -132,6 +134,8 @@ struct kk_gateway {
     kk_store *store = nullptr;
     T_ASC_Network *net = nullptr;      /* acceptor */
     T_ASC_Network *out_net = nullptr;  /* requestor */
+    /* TLS of each side, or null; used by net and out_net, freed after them */
+    DcmTLSTransportLayer *tls_in = nullptr, *tls_out = nullptr;
     std::vector<const char *> xfers;   /* every transfer syntax we accept */
 
     std::atomic<bool> stop{ false };
@@ -518,9 +522,14 @@ static void reject(T_ASC_Association *assoc, T_ASC_RejectParametersResult result
 static void accept_one(kk_gateway *gw)
 {
     T_ASC_Association *assoc = nullptr;
+    /* with TLS, the handshake happens here: a plain or untrusted sender
+     * fails it and never gets an association */
     OFCondition c = ASC_receiveAssociation(gw->net, &assoc, ASC_DEFAULTMAXPDU, nullptr, nullptr,
-                                           OFFalse, DUL_NOBLOCK, 5);
+                                           gw->tls_in ? OFTrue : OFFalse, DUL_NOBLOCK, 5);
     if (c.bad()) {
+        if (gw->tls_in)
+            say(gw, KK_GATEWAY_WARN, "a connection failed before its association: %s "
+                "(a sender without TLS, or a certificate not trusted)", c.text());
         if (assoc) {
             ASC_dropAssociation(assoc);
             ASC_destroyAssociation(&assoc);
@@ -614,7 +623,11 @@ static OFCondition request_assoc(kk_gateway *gw, T_ASC_Parameters *params, T_ASC
     char peer[300];
     snprintf(peer, sizeof peer, "%s:%d", gw->fwd_host.c_str(), gw->o.forward_port);
     ASC_setPresentationAddresses(params, "localhost", peer);
-    OFCondition c = ASC_requestAssociation(gw->out_net, params, out);
+    OFCondition c = EC_Normal;
+    if (gw->tls_out)
+        c = ASC_setTransportLayerType(params, OFTrue);
+    if (c.good())
+        c = ASC_requestAssociation(gw->out_net, params, out);
     if (c.bad()) {
         why = c.text();
         if (c == DUL_ASSOCIATIONREJECTED) {
@@ -1245,6 +1258,51 @@ static kk_status listen_on(kk_gateway *gw, kk_ctx *ctx)
     return KK_OK;
 }
 
+/* A TLS context for one side: our key and certificate (optional for the
+ * requestor), the CA the peer must chain to (none: the peer is not
+ * checked, acceptor only), the BCP 195 profile storescp/storescu default
+ * to. */
+static kk_status make_tls(kk_ctx *ctx, T_ASC_NetworkRole role, const char *key, const char *cert,
+                          const char *ca, DcmTLSTransportLayer **out)
+{
+    const char *side = role == NET_ACCEPTOR ? "listening" : "forwarding";
+    DcmTLSTransportLayer *t = new (std::nothrow) DcmTLSTransportLayer(role, nullptr, OFTrue);
+    if (!t)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    OFCondition c = EC_Normal;
+    const char *what = "";
+    if (key) {
+        what = "private key";
+        c = t->setPrivateKeyFile(key, DCF_Filetype_PEM);
+        if (c.good()) {
+            what = "certificate";
+            c = t->setCertificateFile(cert, DCF_Filetype_PEM);
+        }
+        if (c.good() && !t->checkPrivateKeyMatchesCertificate()) {
+            delete t;
+            return kk__fail(ctx, KK_EIO, "TLS (%s side): the private key '%s' does not match "
+                            "the certificate '%s'", side, key, cert);
+        }
+    }
+    if (c.good() && ca) {
+        what = "CA certificate";
+        c = t->addTrustedCertificateFile(ca, DCF_Filetype_PEM);
+    }
+    if (c.good()) {
+        what = "profile";
+        c = t->setTLSProfile(TSP_Profile_BCP195);
+    }
+    if (c.good())
+        c = t->activateCipherSuites();
+    if (c.bad()) {
+        delete t;
+        return kk__fail(ctx, KK_EIO, "TLS (%s side): cannot use the %s: %s", side, what, c.text());
+    }
+    t->setCertificateVerification(ca ? DCV_requireCertificate : DCV_ignoreCertificate);
+    *out = t;
+    return KK_OK;
+}
+
 /* ---- the public API ---------------------------------------------------- */
 
 kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options *opts)
@@ -1260,10 +1318,20 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
     const char *ae = opts->ae_title ? opts->ae_title : "KAKOU";
     if (!*ae || strlen(ae) > 16 || !*opts->forward_ae || strlen(opts->forward_ae) > 16)
         return kk__fail(ctx, KK_EINVAL, "an AE title has 1 to 16 characters");
+    kk_gateway_options o = KK_GATEWAY_OPTIONS_INIT;
+    /* a version-1 caller's struct ends before the TLS fields */
+    memcpy(&o, opts, opts->version >= 2 ? sizeof o : offsetof(kk_gateway_options, tls_key));
+    if (!o.tls_key != !o.tls_cert || (o.tls_ca && !o.tls_key))
+        return kk__fail(ctx, KK_EINVAL, "TLS: give the listening side's key and certificate "
+                        "together (and a CA only with them)");
+    if ((o.forward_tls && !o.forward_ca) || (!o.forward_tls && (o.forward_ca || o.forward_key)) ||
+        !o.forward_key != !o.forward_cert)
+        return kk__fail(ctx, KK_EINVAL, "TLS: forwarding over TLS needs the CA the destination's "
+                        "certificate chains to (and a key only with its certificate)");
     kk_gateway *gw = new (std::nothrow) kk_gateway;
     if (!gw)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    gw->o = *opts;
+    gw->o = o;
     gw->ae = ae;
     gw->bind_addr = opts->bind_address ? opts->bind_address : "127.0.0.1";
     gw->fwd_ae = opts->forward_ae;
@@ -1276,6 +1344,8 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
     gw->o.ae_title = gw->o.bind_address = gw->o.forward_ae = gw->o.forward_host = nullptr;
     gw->o.spool_dir = nullptr;
     gw->o.allow = nullptr;
+    gw->o.tls_key = gw->o.tls_cert = gw->o.tls_ca = nullptr; /* read below, not kept */
+    gw->o.forward_ca = gw->o.forward_key = gw->o.forward_cert = nullptr;
     kk_preload();
     /* every transfer syntax DCMTK knows, uncompressed first */
     for (int i = EXS_LittleEndianImplicit; i <= EXS_HEVCMain10ProfileLevel5_1; i++) {
@@ -1300,6 +1370,17 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
         if (c.bad())
             st = kk__fail(ctx, KK_EIO, "cannot start the network: %s", c.text());
     }
+    if (st == KK_OK && o.tls_key) {
+        st = make_tls(ctx, NET_ACCEPTOR, o.tls_key, o.tls_cert, o.tls_ca, &gw->tls_in);
+        if (st == KK_OK && ASC_setTransportLayer(gw->net, gw->tls_in, 0).bad())
+            st = kk__fail(ctx, KK_EIO, "TLS (listening side): cannot be set up");
+    }
+    if (st == KK_OK && o.forward_tls) {
+        st = make_tls(ctx, NET_REQUESTOR, o.forward_key, o.forward_cert, o.forward_ca,
+                      &gw->tls_out);
+        if (st == KK_OK && ASC_setTransportLayer(gw->out_net, gw->tls_out, 0).bad())
+            st = kk__fail(ctx, KK_EIO, "TLS (forwarding side): cannot be set up");
+    }
     if (st != KK_OK) {
         kk_gateway_free(gw);
         return st;
@@ -1314,9 +1395,9 @@ kk_status kk_gateway_run(kk_gateway *gw, kk_ctx *ctx)
 {
     if (!gw)
         return kk__fail(ctx, KK_EINVAL, "kk_gateway_run: no gateway");
-    say(gw, KK_GATEWAY_INFO, "%s listening on %s:%d, forwarding to %s@%s:%d", gw->ae.c_str(),
-        gw->bind_addr.c_str(), gw->o.port, gw->fwd_ae.c_str(), gw->fwd_host.c_str(),
-        gw->o.forward_port);
+    say(gw, KK_GATEWAY_INFO, "%s listening on %s:%d%s, forwarding to %s@%s:%d%s", gw->ae.c_str(),
+        gw->bind_addr.c_str(), gw->o.port, gw->tls_in ? " (TLS)" : "", gw->fwd_ae.c_str(),
+        gw->fwd_host.c_str(), gw->o.forward_port, gw->tls_out ? " (TLS)" : "");
     std::thread fwd;
     try {
         fwd = std::thread(sender, gw);
@@ -1429,5 +1510,7 @@ void kk_gateway_free(kk_gateway *gw)
         ASC_dropNetwork(&gw->out_net);
     if (gw->sending_fd >= 0)
         close(gw->sending_fd);
+    delete gw->tls_in;
+    delete gw->tls_out;
     delete gw;
 }
