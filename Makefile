@@ -45,7 +45,8 @@ endif
 PKGS_CORE   := libsodium libgcrypt sqlite3 icu-uc zlib
 PKGS_PIXEL  := tesseract lept libopenjp2 libjpeg libpng
 PKGS        := $(PKGS_CORE) $(PKGS_PIXEL)
-DCMTK_CORE  := -ldcmnet -ldcmdata -loflog -lofstd
+# dcmtls (TLS for the gateway) links OpenSSL's libssl: Debian builds DCMTK with it
+DCMTK_CORE  := -ldcmtls -ldcmnet -ldcmdata -loflog -lofstd
 DCMTK_LIBS  := -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle $(DCMTK_CORE)
 OPENCV_CFLAGS := -I/usr/include/opencv4
 OPENCV_LIBS := -lopencv_imgproc -lopencv_core

@@ -34,7 +34,9 @@ static void help(void)
 {
     printf("usage: kakou gateway --listen [AET@]PORT --forward AET@HOST:PORT --spool DIR\n"
            "                     [-p PROFILE] [-O OPTION]... [-k KEYFILE --db DB] [-j N]\n"
-           "                     [--allow AET[,AET]...] [--bind ADDR] [--report FILE]\n\n"
+           "                     [--allow AET[,AET]...] [--bind ADDR] [--report FILE]\n"
+           "                     [--tls-key KEY --tls-cert CERT [--tls-ca CA]]\n"
+           "                     [--forward-tls --forward-ca CA [--forward-key KEY --forward-cert CERT]]\n\n"
            "Receive DICOM objects (C-STORE, C-ECHO), de-identify each one, keep it in the\n"
            "spool folder and forward it to AET@HOST:PORT. A sender is told Success only\n"
            "once the de-identified object is safe on disk. Runs until SIGTERM or SIGINT.\n\n"
@@ -58,6 +60,14 @@ static void help(void)
            "      --drain S           at stop, forward what is queued for up to S seconds\n"
            "                          (default 10; 0 not at all)\n"
            "      --max-object-size MB  refuse objects larger than MB\n"
+           "TLS (PEM files; DCMTK's dcmtls, BCP 195 profile):\n"
+           "      --tls-key KEY       listen over TLS only, with this private key...\n"
+           "      --tls-cert CERT     ...and this certificate\n"
+           "      --tls-ca CA         senders must show a certificate this CA signed\n"
+           "      --forward-tls       forward over TLS...\n"
+           "      --forward-ca CA     ...to a destination whose certificate CA signed\n"
+           "      --forward-key KEY, --forward-cert CERT  our certificate towards the\n"
+           "                          destination, when it asks for one\n"
            "\n" KK_CLI_COMMON_HELP "\n"
            "exit status: 0 stopped by a signal, 1 the network or spool failed while\n"
            "running, 2 usage or configuration error\n");
@@ -110,11 +120,15 @@ int kk_cmd_gateway(int argc, char **argv)
     kk_cli_profile_args pa = { NULL, NULL, { NULL }, 0, NULL };
     const char *listen = NULL, *forward = NULL, *spool = NULL, *db_path = NULL;
     const char *allow_arg = NULL, *bind_addr = NULL, *report_path = NULL;
+    const char *tls_key = NULL, *tls_cert = NULL, *tls_ca = NULL;
+    const char *fwd_ca = NULL, *fwd_key = NULL, *fwd_cert = NULL;
+    int fwd_tls = 0;
     long jobs = 8, attempts = 5;
     double retry_delay = 1, retry_max = 60, drain = 10;
     unsigned long long max_mb = 0;
     enum { OPT_LISTEN = 0x2001, OPT_FORWARD, OPT_SPOOL, OPT_DB, OPT_ALLOW, OPT_BIND, OPT_REPORT,
-           OPT_ATTEMPTS, OPT_RETRY_DELAY, OPT_RETRY_MAX, OPT_DRAIN, OPT_MAXSIZE };
+           OPT_ATTEMPTS, OPT_RETRY_DELAY, OPT_RETRY_MAX, OPT_DRAIN, OPT_MAXSIZE, OPT_TLS_KEY,
+           OPT_TLS_CERT, OPT_TLS_CA, OPT_FWD_TLS, OPT_FWD_CA, OPT_FWD_KEY, OPT_FWD_CERT };
     static const struct option longopts[] = {
         KK_CLI_PROFILE_LONG,
         { "listen", required_argument, NULL, OPT_LISTEN },
@@ -130,6 +144,13 @@ int kk_cmd_gateway(int argc, char **argv)
         { "retry-max", required_argument, NULL, OPT_RETRY_MAX },
         { "drain", required_argument, NULL, OPT_DRAIN },
         { "max-object-size", required_argument, NULL, OPT_MAXSIZE },
+        { "tls-key", required_argument, NULL, OPT_TLS_KEY },
+        { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+        { "tls-ca", required_argument, NULL, OPT_TLS_CA },
+        { "forward-tls", no_argument, NULL, OPT_FWD_TLS },
+        { "forward-ca", required_argument, NULL, OPT_FWD_CA },
+        { "forward-key", required_argument, NULL, OPT_FWD_KEY },
+        { "forward-cert", required_argument, NULL, OPT_FWD_CERT },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -151,6 +172,13 @@ int kk_cmd_gateway(int argc, char **argv)
         case OPT_ALLOW: allow_arg = optarg; break;
         case OPT_BIND: bind_addr = optarg; break;
         case OPT_REPORT: report_path = optarg; break;
+        case OPT_TLS_KEY: tls_key = optarg; break;
+        case OPT_TLS_CERT: tls_cert = optarg; break;
+        case OPT_TLS_CA: tls_ca = optarg; break;
+        case OPT_FWD_TLS: fwd_tls = 1; break;
+        case OPT_FWD_CA: fwd_ca = optarg; break;
+        case OPT_FWD_KEY: fwd_key = optarg; break;
+        case OPT_FWD_CERT: fwd_cert = optarg; break;
         case 'j':
             jobs = strtol(optarg, &end, 10);
             if (*end || jobs < 1 || jobs > 256)
@@ -190,6 +218,17 @@ int kk_cmd_gateway(int argc, char **argv)
     if (!listen || !forward || !spool)
         return kk_cli_usage_error(&cli, "give --listen [AET@]PORT, --forward AET@HOST:PORT and "
                                   "--spool DIR");
+    if (!tls_key != !tls_cert || (tls_ca && !tls_key))
+        return kk_cli_usage_error(&cli, "--tls-key and --tls-cert go together, and --tls-ca "
+                                  "with them");
+    if (fwd_tls && !fwd_ca)
+        return kk_cli_usage_error(&cli, "--forward-tls needs --forward-ca CA: the destination's "
+                                  "certificate is always checked");
+    if (!fwd_tls && (fwd_ca || fwd_key || fwd_cert))
+        return kk_cli_usage_error(&cli, "--forward-ca, --forward-key and --forward-cert go "
+                                  "with --forward-tls");
+    if (!fwd_key != !fwd_cert)
+        return kk_cli_usage_error(&cli, "--forward-key and --forward-cert go together");
 
     /* --listen [AET@]PORT */
     char our_ae[17] = "KAKOU";
@@ -318,6 +357,13 @@ int kk_cmd_gateway(int argc, char **argv)
     go.drain_seconds = drain > 0 ? drain : -1;
     go.log = log_line;
     go.log_payload = &cli;
+    go.tls_key = tls_key;
+    go.tls_cert = tls_cert;
+    go.tls_ca = tls_ca;
+    go.forward_tls = fwd_tls;
+    go.forward_ca = fwd_ca;
+    go.forward_key = fwd_key;
+    go.forward_cert = fwd_cert;
     if (kk_gateway_new(&gw, ctx, &go) != KK_OK) {
         kk_cli_error(&cli, "%s", kk_error_message(ctx));
         goto out;

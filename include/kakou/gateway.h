@@ -14,11 +14,16 @@
  * A sender thread forwards the spool to one destination with C-STORE,
  * reusing its association, with bounded retries and exponential back-off
  * per object and a dead-letter folder; it resumes what a killed gateway
- * left, and never forwards the same de-identified SOP Instance twice.
+ * left, and never forwards the same de-identified SOP Instance twice: a
+ * C-STORE whose answer never came (a kill, a broken link) is settled by
+ * asking the destination with C-FIND at IMAGE level before sending again;
+ * only a destination that answers no C-FIND may then get that one object
+ * twice (kakou-gateway(1), "Exactly once").
  *
  * Spool folder: tmp/ (objects being written), queue/ (durable, waiting:
  * SOP.dcm named by the NEW SOP Instance UID), sent/ (one empty file per
- * delivered SOP Instance), dead/ (SOP.dcm and SOP.txt saying why).
+ * delivered SOP Instance), dead/ (SOP.dcm and SOP.txt saying why),
+ * sending (the name of the object whose C-STORE is under way).
  *
  * Messages (the log callback, the report) carry AE titles, counts, SOP
  * classes, statuses and new UIDs only, never an original value (R04).
@@ -79,17 +84,35 @@ typedef struct kk_gateway_options {
     int idle_timeout;
     kk_gateway_log_fn log;
     void *log_payload;
+    /* Version 2: TLS (DCMTK's dcmtls over OpenSSL, the BCP 195 profile
+     * storescp and storescu use by default). PEM files. */
+    /** Listening side: our private key and certificate, both or neither.
+     *  With them, associations are accepted over TLS only. */
+    const char *tls_key, *tls_cert;
+    /** With tls_key: the CA a sender's certificate must chain to (a sender
+     *  without one is refused); NULL: senders are not asked for one. */
+    const char *tls_ca;
+    /** 1: forward over TLS; forward_ca is then required and the
+     *  destination's certificate must chain to it. */
+    int forward_tls;
+    const char *forward_ca;
+    /** Our key and certificate towards the destination, for one that asks
+     *  for a certificate; both or neither. */
+    const char *forward_key, *forward_cert;
 } kk_gateway_options;
 
-#define KK_GATEWAY_OPTIONS_VERSION 1
+#define KK_GATEWAY_OPTIONS_VERSION 2
 #define KK_GATEWAY_OPTIONS_INIT { KK_GATEWAY_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, \
-                                  NULL, 0, NULL, NULL, 0, 0.0, 0.0, 0.0, 0, NULL, NULL }
+                                  NULL, 0, NULL, NULL, 0, 0.0, 0.0, 0.0, 0, NULL, NULL, \
+                                  NULL, NULL, NULL, 0, NULL, NULL, NULL }
 
 /**
  * Make a gateway: the spool folders, the listening socket (so a port in
- * use fails here), and the queue a killed gateway left.
- * @return KK_OK; KK_EINVAL for bad options; KK_EIO when the spool or the
- *         port cannot be used (the message says which)
+ * use fails here), the TLS contexts (so a bad key or certificate fails
+ * here), and the queue a killed gateway left. Options of version 1 (no
+ * TLS fields) are taken as they are.
+ * @return KK_OK; KK_EINVAL for bad options; KK_EIO when the spool, the
+ *         port or a TLS file cannot be used (the message says which)
  */
 KK_API kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options *opts);
 
@@ -106,7 +129,8 @@ KK_API void kk_gateway_stop(kk_gateway *gw);
 
 /** Write the counts as one JSON object: associations, echoes, instances
  *  received, stored, refused (by status), duplicates, forwarded (and
- *  with warnings), retries, dead letters, per SOP class and per calling
+ *  with warnings), retries, dead letters, unknown outcomes (asked, found
+ *  at the destination, sent again unasked), per SOP class and per calling
  *  AE title, and the destination's statuses. */
 KK_API kk_status kk_gateway_report(kk_gateway *gw, kk_ctx *ctx, FILE *fp);
 

@@ -33,8 +33,12 @@
  * a receiver renames into queue/ first and then looks for sent/SOP, so an
  * object re-sent after its delivery is recognised (keyed UIDs give the
  * same de-identified SOP Instance UID) and answered Success without being
- * queued again. A kill between the destination's answer and sent/SOP is
- * the one window in which an instance can go out twice.
+ * queued again. Before each C-STORE the sender writes the object's name to
+ * spool/sending; a C-STORE whose answer never came (a kill: at start,
+ * sending names an object without sent/; a broken link or a timeout) is
+ * settled by a C-FIND at IMAGE level before the object goes out again. A
+ * destination that answers no C-FIND leaves the one window in which an
+ * instance can go out twice: the gateway then sends it again and says so.
  *
  * Binding: DCMTK 3.6.7 listens on every interface. Right after
  * ASC_initializeNetwork the gateway closes that socket and puts, under the
@@ -55,8 +59,10 @@
 #include "dcmtk/dcmnet/diutil.h"
 #include "dcmtk/dcmnet/dul.h"
 #include "dcmtk/dcmnet/dulstruc.h"
+#include "dcmtk/dcmtls/tlslayer.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +114,9 @@ struct Entry {
     std::string name;  /* SOP.dcm in queue/ */
     int attempts = 0;
     std::string last;  /* why the last attempt failed */
+    /* a C-STORE of it may have reached the destination without its answer
+     * reaching us (a kill, a broken link): ask before sending again */
+    bool unknown = false;
 };
 
 /* Counters per SOP class or per AE title. */
@@ -125,6 +134,8 @@ struct kk_gateway {
     kk_store *store = nullptr;
     T_ASC_Network *net = nullptr;      /* acceptor */
     T_ASC_Network *out_net = nullptr;  /* requestor */
+    /* TLS of each side, or null; used by net and out_net, freed after them */
+    DcmTLSTransportLayer *tls_in = nullptr, *tls_out = nullptr;
     std::vector<const char *> xfers;   /* every transfer syntax we accept */
 
     std::atomic<bool> stop{ false };
@@ -143,7 +154,9 @@ struct kk_gateway {
     /* counts */
     std::atomic<unsigned long> n_assoc{ 0 }, n_rejected{ 0 }, n_echo{ 0 }, n_received{ 0 },
         n_stored{ 0 }, n_dup{ 0 }, n_refused_spool{ 0 }, n_refused_deid{ 0 }, n_forwarded{ 0 },
-        n_fwd_warn{ 0 }, n_retries{ 0 }, n_dead{ 0 }, n_resumed{ 0 };
+        n_fwd_warn{ 0 }, n_retries{ 0 }, n_dead{ 0 }, n_resumed{ 0 }, n_unknown{ 0 },
+        n_unknown_found{ 0 }, n_unknown_resent{ 0 };
+    int sending_fd = -1; /* spool/sending: the object a C-STORE is under way for */
     std::mutex stats_mu;
     std::map<std::string, Tally> by_class, by_ae;
     std::map<unsigned, unsigned long> dest_status;
@@ -235,14 +248,18 @@ static bool is_sent(kk_gateway *gw, const std::string &sop)
     return stat(spool_path(gw, "sent", sop).c_str(), &sb) == 0;
 }
 
-static void enqueue(kk_gateway *gw, const std::string &name)
+static void enqueue(kk_gateway *gw, const std::string &name, bool unknown = false)
 {
     std::lock_guard<std::mutex> l(gw->q_mu);
     if (!gw->queued.insert(name).second)
         return;
     Entry e;
     e.name = name;
-    gw->queue.push_back(e);
+    e.unknown = unknown;
+    if (unknown)
+        gw->queue.push_front(e); /* settle it before anything else goes out */
+    else
+        gw->queue.push_back(e);
     if (gw->arrived.size() < 100000)
         gw->arrived[name] = Clock::now();
     gw->q_cv.notify_one();
@@ -505,9 +522,14 @@ static void reject(T_ASC_Association *assoc, T_ASC_RejectParametersResult result
 static void accept_one(kk_gateway *gw)
 {
     T_ASC_Association *assoc = nullptr;
+    /* with TLS, the handshake happens here: a plain or untrusted sender
+     * fails it and never gets an association */
     OFCondition c = ASC_receiveAssociation(gw->net, &assoc, ASC_DEFAULTMAXPDU, nullptr, nullptr,
-                                           OFFalse, DUL_NOBLOCK, 5);
+                                           gw->tls_in ? OFTrue : OFFalse, DUL_NOBLOCK, 5);
     if (c.bad()) {
+        if (gw->tls_in)
+            say(gw, KK_GATEWAY_WARN, "a connection failed before its association: %s "
+                "(a sender without TLS, or a certificate not trusted)", c.text());
         if (assoc) {
             ASC_dropAssociation(assoc);
             ASC_destroyAssociation(&assoc);
@@ -589,6 +611,42 @@ static void accept_one(kk_gateway *gw)
 
 /* ---- forwarding -------------------------------------------------------- */
 
+/* Request an association to the destination with `params` (taken, in
+ * every case). On failure *out is null and `why` says what happened;
+ * *rejected tells a refusal by the destination from no connection. */
+static OFCondition request_assoc(kk_gateway *gw, T_ASC_Parameters *params, T_ASC_Association **out,
+                                 std::string &why, bool *rejected)
+{
+    *out = nullptr;
+    *rejected = false;
+    ASC_setAPTitles(params, gw->ae.c_str(), gw->fwd_ae.c_str(), nullptr);
+    char peer[300];
+    snprintf(peer, sizeof peer, "%s:%d", gw->fwd_host.c_str(), gw->o.forward_port);
+    ASC_setPresentationAddresses(params, "localhost", peer);
+    OFCondition c = EC_Normal;
+    if (gw->tls_out)
+        c = ASC_setTransportLayerType(params, OFTrue);
+    if (c.good())
+        c = ASC_requestAssociation(gw->out_net, params, out);
+    if (c.bad()) {
+        why = c.text();
+        if (c == DUL_ASSOCIATIONREJECTED) {
+            T_ASC_RejectParameters rej;
+            OFString s;
+            ASC_getRejectParameters(params, &rej);
+            why = std::string("association rejected: ") + ASC_printRejectParameters(s, &rej).c_str();
+            *rejected = true;
+        }
+        if (*out) {
+            ASC_destroyAssociation(out); /* frees params too */
+            *out = nullptr;
+        } else {
+            ASC_destroyAssociationParameters(&params);
+        }
+    }
+    return c;
+}
+
 namespace {
 
 /* The association to the destination and what it was proposed. */
@@ -599,6 +657,10 @@ struct Link {
     Clock::time_point last_use;
     Clock::time_point retry_at = Clock::now(); /* destination back-off */
     double backoff = 0;
+    /* whether the destination answers C-FIND at IMAGE level: -1 not
+     * known yet, 0 no (find_why says why), 1 yes */
+    int find_ok = -1;
+    std::string find_why;
 
     void close(bool abort)
     {
@@ -621,10 +683,6 @@ struct Link {
             why = c.text();
             return c;
         }
-        ASC_setAPTitles(params, gw->ae.c_str(), gw->fwd_ae.c_str(), nullptr);
-        char peer[300];
-        snprintf(peer, sizeof peer, "%s:%d", gw->fwd_host.c_str(), gw->o.forward_port);
-        ASC_setPresentationAddresses(params, "localhost", peer);
         T_ASC_PresentationContextID id = 1;
         for (const auto &w : wanted) {
             const char *ts[3];
@@ -643,33 +701,162 @@ struct Link {
                 break;
             id = (T_ASC_PresentationContextID)(id + 2);
         }
-        if (c.good())
-            c = ASC_requestAssociation(gw->out_net, params, &assoc);
         if (c.bad()) {
             why = c.text();
-            if (c == DUL_ASSOCIATIONREJECTED) {
-                T_ASC_RejectParameters rej;
-                OFString s;
-                ASC_getRejectParameters(params, &rej);
-                why = std::string("association rejected: ") +
-                      ASC_printRejectParameters(s, &rej).c_str();
-            }
-            if (assoc) {
-                ASC_destroyAssociation(&assoc);
-                assoc = nullptr;
-            } else {
-                ASC_destroyAssociationParameters(&params);
-            }
+            ASC_destroyAssociationParameters(&params);
             return c;
         }
-        last_use = Clock::now();
+        bool rejected;
+        c = request_assoc(gw, params, &assoc, why, &rejected);
+        if (c.good())
+            last_use = Clock::now();
         return c;
     }
 };
 
 enum class Outcome { delivered, refused, failed, cannot_read, no_link };
 
+/* What the destination says about an instance. */
+enum class Has { yes, no, cannot_ask, no_link };
+
+struct FindMatch {
+    const char *sop;
+    bool found = false;
+};
+
 } // namespace
+
+static void on_find_response(void *data, T_DIMSE_C_FindRQ *, int, T_DIMSE_C_FindRSP *,
+                             DcmDataset *ids)
+{
+    FindMatch *m = static_cast<FindMatch *>(data);
+    OFString uid;
+    if (ids && ids->findAndGetOFString(DCM_SOPInstanceUID, uid).good() && uid == m->sop)
+        m->found = true;
+}
+
+/* Ask the destination, with a C-FIND at IMAGE level on an association of
+ * its own, whether it holds the spooled object `name`. The one way DICOM
+ * gives a sender to learn the outcome of a C-STORE whose answer it never
+ * got; a destination that answers no C-FIND (storescp) cannot tell. */
+static Has ask_destination(kk_gateway *gw, Link &link, const std::string &name, std::string &why)
+{
+    if (link.find_ok == 0) {
+        why = link.find_why;
+        return Has::cannot_ask;
+    }
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(spool_path(gw, "queue", name).c_str());
+    if (c.bad()) {
+        why = std::string("cannot read the spooled object: ") + c.text();
+        return Has::cannot_ask;
+    }
+    OFString study, series, sop, patient;
+    DcmDataset *ds = ff.getDataset();
+    ds->findAndGetOFString(DCM_StudyInstanceUID, study);
+    ds->findAndGetOFString(DCM_SeriesInstanceUID, series);
+    ds->findAndGetOFString(DCM_SOPInstanceUID, sop);
+    ds->findAndGetOFString(DCM_PatientID, patient);
+    if (study.empty() || series.empty() || sop.empty()) {
+        why = "the object has no Study, Series or SOP Instance UID to ask by";
+        return Has::cannot_ask;
+    }
+    T_ASC_Parameters *params = nullptr;
+    c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
+    const char *ts[] = { UID_LittleEndianExplicitTransferSyntax,
+                         UID_LittleEndianImplicitTransferSyntax };
+    if (c.good())
+        c = ASC_addPresentationContext(params, 1, UID_FINDStudyRootQueryRetrieveInformationModel,
+                                       ts, 2);
+    if (c.good())
+        c = ASC_addPresentationContext(params, 3,
+                                       UID_FINDPatientRootQueryRetrieveInformationModel, ts, 2);
+    if (c.bad()) {
+        why = c.text();
+        if (params)
+            ASC_destroyAssociationParameters(&params);
+        return Has::cannot_ask;
+    }
+    T_ASC_Association *assoc = nullptr;
+    bool rejected = false;
+    if (request_assoc(gw, params, &assoc, why, &rejected).bad()) {
+        if (!rejected)
+            return Has::no_link;
+        link.find_ok = 0;
+        link.find_why = why;
+        return Has::cannot_ask;
+    }
+    const char *model = UID_FINDStudyRootQueryRetrieveInformationModel;
+    T_ASC_PresentationContextID pres = ASC_findAcceptedPresentationContextID(assoc, model);
+    if (pres == 0) {
+        model = UID_FINDPatientRootQueryRetrieveInformationModel;
+        pres = ASC_findAcceptedPresentationContextID(assoc, model);
+    }
+    if (pres == 0) {
+        ASC_releaseAssociation(assoc);
+        ASC_destroyAssociation(&assoc);
+        link.find_ok = 0;
+        link.find_why = why = "the destination takes no C-FIND";
+        return Has::cannot_ask;
+    }
+    DcmDataset q;
+    q.putAndInsertString(DCM_QueryRetrieveLevel, "IMAGE");
+    if (strcmp(model, UID_FINDPatientRootQueryRetrieveInformationModel) == 0)
+        q.putAndInsertString(DCM_PatientID, patient.c_str());
+    q.putAndInsertString(DCM_StudyInstanceUID, study.c_str());
+    q.putAndInsertString(DCM_SeriesInstanceUID, series.c_str());
+    q.putAndInsertString(DCM_SOPInstanceUID, sop.c_str());
+    T_DIMSE_C_FindRQ req;
+    memset(&req, 0, sizeof req);
+    req.MessageID = assoc->nextMsgID++;
+    OFStandard::strlcpy(req.AffectedSOPClassUID, model, sizeof req.AffectedSOPClassUID);
+    req.DataSetType = DIMSE_DATASET_PRESENT;
+    req.Priority = DIMSE_PRIORITY_MEDIUM;
+    T_DIMSE_C_FindRSP rsp;
+    memset(&rsp, 0, sizeof rsp);
+    DcmDataset *detail = nullptr;
+    FindMatch m;
+    m.sop = sop.c_str();
+    int responses = 0;
+    c = DIMSE_findUser(assoc, pres, &req, &q, responses, on_find_response, &m, DIMSE_NONBLOCKING,
+                       kAnswerTimeout, &rsp, &detail);
+    delete detail;
+    if (c.bad()) {
+        why = std::string("C-FIND failed: ") + c.text();
+        ASC_abortAssociation(assoc);
+        ASC_destroyAssociation(&assoc);
+        return Has::no_link;
+    }
+    if (ASC_releaseAssociation(assoc).bad())
+        ASC_abortAssociation(assoc);
+    ASC_destroyAssociation(&assoc);
+    if (rsp.DimseStatus != STATUS_Success) {
+        char buf[80];
+        snprintf(buf, sizeof buf, "the destination answered C-FIND with 0x%04X",
+                 rsp.DimseStatus);
+        link.find_ok = 0; /* it will not answer the next one either */
+        link.find_why = why = buf;
+        return Has::cannot_ask;
+    }
+    link.find_ok = 1;
+    return m.found ? Has::yes : Has::no;
+}
+
+/* Say in spool/sending which object a C-STORE is about to go out for:
+ * after a kill its outcome is unknown, and the next start asks. Not
+ * fsync'd: a killed process loses nothing it wrote, and a syscall per
+ * object is cheap where a sync is not (a power cut can lose it: see the
+ * man page). */
+static void note_sending(kk_gateway *gw, const std::string &name)
+{
+    std::string line = name + "\n";
+    if (gw->sending_fd < 0 || pwrite(gw->sending_fd, line.data(), line.size(), 0) !=
+                                  (ssize_t)line.size() ||
+        ftruncate(gw->sending_fd, (off_t)line.size()) != 0)
+        say(gw, KK_GATEWAY_WARN, "%s: cannot note it in %s/sending (%s): if the gateway dies "
+            "while sending it, a restart sends it again", name.c_str(), gw->spool.c_str(),
+            strerror(errno));
+}
 
 static void record_status(kk_gateway *gw, unsigned status)
 {
@@ -730,6 +917,7 @@ static Outcome send_one(kk_gateway *gw, Link &link, const std::string &name, std
               DcmXfer(ts).getXferName();
         return Outcome::refused;
     }
+    note_sending(gw, name);
     T_DIMSE_C_StoreRQ req;
     memset(&req, 0, sizeof req);
     req.MessageID = link.assoc->nextMsgID++;
@@ -857,14 +1045,46 @@ static void sender(kk_gateway *gw)
             }
             std::string why, cls;
             unsigned status = 0;
-            Outcome out = send_one(gw, link, e.name, why, cls, &status);
+            Outcome out = Outcome::no_link;
+            bool settled = false;
+            if (e.unknown) {
+                /* exactly once: a C-STORE of it may have been stored without
+                 * its answer reaching us; the destination knows */
+                Has has = Clock::now() < link.retry_at ? Has::no_link
+                                                       : ask_destination(gw, link, e.name, why);
+                if (has == Has::no_link) {
+                    why = "cannot ask the destination whether it has " + e.name + ": " + why;
+                } else {
+                    gw->n_unknown++;
+                    e.unknown = false;
+                    if (has == Has::yes) {
+                        gw->n_unknown_found++;
+                        say(gw, KK_GATEWAY_INFO, "%s: the answer to its last C-STORE never came; "
+                            "the destination has it: not sent again", e.name.c_str());
+                        out = Outcome::delivered;
+                        settled = true;
+                    } else if (has == Has::no) {
+                        say(gw, KK_GATEWAY_INFO, "%s: the answer to its last C-STORE never came; "
+                            "the destination does not have it: sending", e.name.c_str());
+                    } else {
+                        gw->n_unknown_resent++;
+                        say(gw, KK_GATEWAY_WARN, "%s: the answer to its last C-STORE never came "
+                            "and the destination cannot be asked (%s): sending again, it may "
+                            "arrive twice", e.name.c_str(), why.c_str());
+                    }
+                    why.clear();
+                }
+            }
+            if (!e.unknown && !settled)
+                out = send_one(gw, link, e.name, why, cls, &status);
             if (out == Outcome::delivered) {
                 link.backoff = 0;
                 mark_sent(gw, e.name);
                 gw->n_forwarded++;
                 if (status != STATUS_Success)
                     gw->n_fwd_warn++;
-                count(gw, cls, "", &Tally::forwarded);
+                if (!settled)
+                    count(gw, cls, "", &Tally::forwarded);
                 std::lock_guard<std::mutex> l(gw->q_mu);
                 gw->queued.erase(e.name);
                 auto it = gw->arrived.find(e.name);
@@ -898,8 +1118,10 @@ static void sender(kk_gateway *gw)
             }
             e.attempts++;
             e.last = why;
-            if (out == Outcome::failed)
+            if (out == Outcome::failed) {
                 link.backoff = 0; /* the link works; this object failed on it */
+                e.unknown = true; /* it may have been stored before the link broke */
+            }
             if (e.attempts >= max_attempts || out == Outcome::cannot_read) {
                 dead_letter(gw, e, cls.empty() ? "unknown" : cls);
                 std::lock_guard<std::mutex> l(gw->q_mu);
@@ -948,9 +1170,23 @@ static kk_status make_dirs(kk_gateway *gw, kk_ctx *ctx)
 
 /* What a killed gateway left: half-written objects go, queued ones are
  * sent (unless delivered already, when the kill came between sent/ and
- * the removal). */
+ * the removal), and the one spool/sending names, if not marked sent, has
+ * an unknown outcome: the sender asks the destination first. */
 static void resume(kk_gateway *gw)
 {
+    std::string inflight;
+    {
+        char buf[512];
+        int fd = open(spool_path(gw, "sending").c_str(), O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n > 0) {
+            buf[n] = 0;
+            buf[strcspn(buf, "\n")] = 0;
+            inflight = buf;
+        }
+    }
     std::vector<std::string> names;
     for (const char *sub : { "tmp", "queue" }) {
         std::string dir = spool_path(gw, sub);
@@ -976,7 +1212,7 @@ static void resume(kk_gateway *gw)
             unlink(spool_path(gw, "queue", n).c_str());
             continue;
         }
-        enqueue(gw, n);
+        enqueue(gw, n, n == inflight);
         gw->n_resumed++;
     }
     if (gw->n_resumed)
@@ -1022,6 +1258,51 @@ static kk_status listen_on(kk_gateway *gw, kk_ctx *ctx)
     return KK_OK;
 }
 
+/* A TLS context for one side: our key and certificate (optional for the
+ * requestor), the CA the peer must chain to (none: the peer is not
+ * checked, acceptor only), the BCP 195 profile storescp/storescu default
+ * to. */
+static kk_status make_tls(kk_ctx *ctx, T_ASC_NetworkRole role, const char *key, const char *cert,
+                          const char *ca, DcmTLSTransportLayer **out)
+{
+    const char *side = role == NET_ACCEPTOR ? "listening" : "forwarding";
+    DcmTLSTransportLayer *t = new (std::nothrow) DcmTLSTransportLayer(role, nullptr, OFTrue);
+    if (!t)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    OFCondition c = EC_Normal;
+    const char *what = "";
+    if (key) {
+        what = "private key";
+        c = t->setPrivateKeyFile(key, DCF_Filetype_PEM);
+        if (c.good()) {
+            what = "certificate";
+            c = t->setCertificateFile(cert, DCF_Filetype_PEM);
+        }
+        if (c.good() && !t->checkPrivateKeyMatchesCertificate()) {
+            delete t;
+            return kk__fail(ctx, KK_EIO, "TLS (%s side): the private key '%s' does not match "
+                            "the certificate '%s'", side, key, cert);
+        }
+    }
+    if (c.good() && ca) {
+        what = "CA certificate";
+        c = t->addTrustedCertificateFile(ca, DCF_Filetype_PEM);
+    }
+    if (c.good()) {
+        what = "profile";
+        c = t->setTLSProfile(TSP_Profile_BCP195);
+    }
+    if (c.good())
+        c = t->activateCipherSuites();
+    if (c.bad()) {
+        delete t;
+        return kk__fail(ctx, KK_EIO, "TLS (%s side): cannot use the %s: %s", side, what, c.text());
+    }
+    t->setCertificateVerification(ca ? DCV_requireCertificate : DCV_ignoreCertificate);
+    *out = t;
+    return KK_OK;
+}
+
 /* ---- the public API ---------------------------------------------------- */
 
 kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options *opts)
@@ -1037,10 +1318,20 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
     const char *ae = opts->ae_title ? opts->ae_title : "KAKOU";
     if (!*ae || strlen(ae) > 16 || !*opts->forward_ae || strlen(opts->forward_ae) > 16)
         return kk__fail(ctx, KK_EINVAL, "an AE title has 1 to 16 characters");
+    kk_gateway_options o = KK_GATEWAY_OPTIONS_INIT;
+    /* a version-1 caller's struct ends before the TLS fields */
+    memcpy(&o, opts, opts->version >= 2 ? sizeof o : offsetof(kk_gateway_options, tls_key));
+    if (!o.tls_key != !o.tls_cert || (o.tls_ca && !o.tls_key))
+        return kk__fail(ctx, KK_EINVAL, "TLS: give the listening side's key and certificate "
+                        "together (and a CA only with them)");
+    if ((o.forward_tls && !o.forward_ca) || (!o.forward_tls && (o.forward_ca || o.forward_key)) ||
+        !o.forward_key != !o.forward_cert)
+        return kk__fail(ctx, KK_EINVAL, "TLS: forwarding over TLS needs the CA the destination's "
+                        "certificate chains to (and a key only with its certificate)");
     kk_gateway *gw = new (std::nothrow) kk_gateway;
     if (!gw)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    gw->o = *opts;
+    gw->o = o;
     gw->ae = ae;
     gw->bind_addr = opts->bind_address ? opts->bind_address : "127.0.0.1";
     gw->fwd_ae = opts->forward_ae;
@@ -1053,6 +1344,8 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
     gw->o.ae_title = gw->o.bind_address = gw->o.forward_ae = gw->o.forward_host = nullptr;
     gw->o.spool_dir = nullptr;
     gw->o.allow = nullptr;
+    gw->o.tls_key = gw->o.tls_cert = gw->o.tls_ca = nullptr; /* read below, not kept */
+    gw->o.forward_ca = gw->o.forward_key = gw->o.forward_cert = nullptr;
     kk_preload();
     /* every transfer syntax DCMTK knows, uncompressed first */
     for (int i = EXS_LittleEndianImplicit; i <= EXS_HEVCMain10ProfileLevel5_1; i++) {
@@ -1077,11 +1370,23 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
         if (c.bad())
             st = kk__fail(ctx, KK_EIO, "cannot start the network: %s", c.text());
     }
+    if (st == KK_OK && o.tls_key) {
+        st = make_tls(ctx, NET_ACCEPTOR, o.tls_key, o.tls_cert, o.tls_ca, &gw->tls_in);
+        if (st == KK_OK && ASC_setTransportLayer(gw->net, gw->tls_in, 0).bad())
+            st = kk__fail(ctx, KK_EIO, "TLS (listening side): cannot be set up");
+    }
+    if (st == KK_OK && o.forward_tls) {
+        st = make_tls(ctx, NET_REQUESTOR, o.forward_key, o.forward_cert, o.forward_ca,
+                      &gw->tls_out);
+        if (st == KK_OK && ASC_setTransportLayer(gw->out_net, gw->tls_out, 0).bad())
+            st = kk__fail(ctx, KK_EIO, "TLS (forwarding side): cannot be set up");
+    }
     if (st != KK_OK) {
         kk_gateway_free(gw);
         return st;
     }
     resume(gw);
+    gw->sending_fd = open(spool_path(gw, "sending").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     *out = gw;
     return KK_OK;
 }
@@ -1090,9 +1395,9 @@ kk_status kk_gateway_run(kk_gateway *gw, kk_ctx *ctx)
 {
     if (!gw)
         return kk__fail(ctx, KK_EINVAL, "kk_gateway_run: no gateway");
-    say(gw, KK_GATEWAY_INFO, "%s listening on %s:%d, forwarding to %s@%s:%d", gw->ae.c_str(),
-        gw->bind_addr.c_str(), gw->o.port, gw->fwd_ae.c_str(), gw->fwd_host.c_str(),
-        gw->o.forward_port);
+    say(gw, KK_GATEWAY_INFO, "%s listening on %s:%d%s, forwarding to %s@%s:%d%s", gw->ae.c_str(),
+        gw->bind_addr.c_str(), gw->o.port, gw->tls_in ? " (TLS)" : "", gw->fwd_ae.c_str(),
+        gw->fwd_host.c_str(), gw->o.forward_port, gw->tls_out ? " (TLS)" : "");
     std::thread fwd;
     try {
         fwd = std::thread(sender, gw);
@@ -1166,11 +1471,13 @@ kk_status kk_gateway_report(kk_gateway *gw, kk_ctx *ctx, FILE *fp)
     fprintf(fp, ", \"associations\": %lu, \"associations_refused\": %lu, \"echoes\": %lu, "
             "\"received\": %lu, \"stored\": %lu, \"duplicates\": %lu, \"refused_resources\": %lu, "
             "\"refused_deid\": %lu, \"resumed\": %lu, \"forwarded\": %lu, "
-            "\"forwarded_with_warning\": %lu, \"retries\": %lu, \"dead_letters\": %lu",
+            "\"forwarded_with_warning\": %lu, \"retries\": %lu, \"dead_letters\": %lu, "
+            "\"unknown_outcomes\": %lu, \"unknown_found\": %lu, \"unknown_resent\": %lu",
             gw->n_assoc.load(), gw->n_rejected.load(), gw->n_echo.load(), gw->n_received.load(),
             gw->n_stored.load(), gw->n_dup.load(), gw->n_refused_spool.load(),
             gw->n_refused_deid.load(), gw->n_resumed.load(), gw->n_forwarded.load(),
-            gw->n_fwd_warn.load(), gw->n_retries.load(), gw->n_dead.load());
+            gw->n_fwd_warn.load(), gw->n_retries.load(), gw->n_dead.load(), gw->n_unknown.load(),
+            gw->n_unknown_found.load(), gw->n_unknown_resent.load());
     fprintf(fp, ", \"destination_statuses\": {");
     bool first = true;
     for (const auto &kv : gw->dest_status) {
@@ -1201,5 +1508,9 @@ void kk_gateway_free(kk_gateway *gw)
         ASC_dropNetwork(&gw->net);
     if (gw->out_net)
         ASC_dropNetwork(&gw->out_net);
+    if (gw->sending_fd >= 0)
+        close(gw->sending_fd);
+    delete gw->tls_in;
+    delete gw->tls_out;
     delete gw;
 }

@@ -52,6 +52,34 @@ start_storescp() {
     wait_for 10 echo_ok "$2"
 }
 
+# start_qrscp DIR PORT: a destination that also answers C-FIND at IMAGE
+# level (DCMTK's dcmqrscp, AE title DEST, storage and index in DIR; it
+# forks per association: with --single-process, DCMTK 3.6.7 crashed
+# after the first association when run from a script), so a gateway can
+# ask it what it holds. Each stored instance is a file DIR/*.dcm; a
+# second copy of an instance is logged "duplicate SOP instance UID" in
+# DIR.log. Sets QR_PID.
+start_qrscp() {
+    mkdir -p "$1"
+    printf '%s\n' "NetworkTCPPort = $2" "MaxPDUSize = 16384" "MaxAssociations = 4" \
+        "HostTable BEGIN" "HostTable END" "VendorTable BEGIN" "VendorTable END" \
+        "AETable BEGIN" "DEST $1 RW (100, 1024mb) ANY" "AETable END" >"$1.cfg"
+    dcmqrscp -v -c "$1.cfg" "$2" >"$1.log" 2>&1 &
+    QR_PID=$!
+    PIDS="$PIDS $QR_PID"
+    wait_for 10 echo_ok "$2" DEST
+}
+
+# qr_stored DIR: instances a dcmqrscp holds; qr_uids DIR: their SOP
+# Instance UIDs; qr_dups DIR: second copies it received (it keeps one,
+# and says so).
+qr_stored() { find "$1" -maxdepth 1 -name '*.dcm' | wc -l; }
+qr_uids() {
+    find "$1" -maxdepth 1 -name '*.dcm' -print0 | xargs -0 -r "$PYTHON" "$TESTS/tools/dcm_check.py" sopuid |
+        cut -f1
+}
+qr_dups() { grep -c 'duplicate SOP instance UID' "$1.log"; }
+
 # start_gw LOG ARGS...: kakou gateway in the background; waits until it
 # answers C-ECHO. Sets GW_PID.
 start_gw() {
