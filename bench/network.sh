@@ -18,9 +18,11 @@
 #    instances/s until /statistics counts them all; with the plugin
 #    (build/kakou-orthanc.so, dicom-basic, a key) and without.
 # Runs in a network namespace of its own when it can (root), so nothing
-# listens off-box. Prints one line per row.
+# listens off-box. Prints one line per row. BENCH_ONLY (as bench/run.sh
+# takes it: gateway, orthanc, comma-separated) picks rows.
 set -uo pipefail
 KAKOU=$1 DATA=$2 WORK=$3 FILES=${4:-0}
+row() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 PLUGIN=${PLUGIN:-$root/build/kakou-orthanc.so}
@@ -55,7 +57,9 @@ send4() { # PORT AEC: 4 storescu at once, each one association; waits for them
 }
 
 # --- kakou gateway
-if command -v storescu >/dev/null && [ -x "$KAKOU" ]; then
+if ! row gateway; then
+    :
+elif command -v storescu >/dev/null && [ -x "$KAKOU" ]; then
     "$KAKOU" key new "$WORK/key" >/dev/null 2>&1
     PG=$(port) PD=$(port)
     storescp --ignore "$PD" >/dev/null 2>&1 &
@@ -122,7 +126,9 @@ JSON
         "$N" "$t0" "$t1" "$label" "$ticks" "$(getconf CLK_TCK)"
     kill -TERM "$pid"; wait "$pid" 2>/dev/null
 }
-if [ -x /usr/sbin/Orthanc ] && command -v curl >/dev/null; then
+if ! row orthanc; then
+    :
+elif [ -x /usr/sbin/Orthanc ] && command -v curl >/dev/null; then
     orthanc_row "without plugin" "" ""
     if [ -f "$PLUGIN" ]; then
         "$KAKOU" key new "$WORK/okey" >/dev/null 2>&1
