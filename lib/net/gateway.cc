@@ -306,7 +306,8 @@ struct SocketOf : DcmTransportConnection {
 };
 } // namespace
 
-static void no_delay(T_ASC_Association *assoc)
+/* Set a TCP option on the association's socket, when it has one. */
+static void set_tcp(T_ASC_Association *assoc, int option)
 {
     PRIVATE_ASSOCIATIONKEY *key =
         assoc ? reinterpret_cast<PRIVATE_ASSOCIATIONKEY *>(assoc->DULassociation) : nullptr;
@@ -315,7 +316,12 @@ static void no_delay(T_ASC_Association *assoc)
     int fd = SocketOf::of(key->connection);
     int one = 1;
     if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, IPPROTO_TCP, option, &one, sizeof one);
+}
+
+static void no_delay(T_ASC_Association *assoc)
+{
+    set_tcp(assoc, TCP_NODELAY);
 }
 
 /* Acknowledge what comes next at once, for a peer whose Nagle's
@@ -324,14 +330,7 @@ static void no_delay(T_ASC_Association *assoc)
  * mode does not last, so it is asked again before each answer we await. */
 static void quick_ack(T_ASC_Association *assoc)
 {
-    PRIVATE_ASSOCIATIONKEY *key =
-        assoc ? reinterpret_cast<PRIVATE_ASSOCIATIONKEY *>(assoc->DULassociation) : nullptr;
-    if (!key || !key->connection)
-        return;
-    int fd = SocketOf::of(key->connection);
-    int one = 1;
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    set_tcp(assoc, TCP_QUICKACK);
 }
 
 /* DIMSE_storeUser's progress: once the data set is out, the answer is next */

@@ -441,6 +441,21 @@ static kk_status codec_frames(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq,
     return KK_OK;
 }
 
+/* Store n decoded samples at sample index at: their stored bits, read
+ * with the header's signedness (the codecs' output for JPEG 2000 and
+ * JPEG-LS alike). */
+static void put_frame(kk_image *img, size_t at, size_t n, const int32_t *data)
+{
+    int bs = img->bits_stored;
+    uint64_t mask = bs >= 32 ? 0xffffffffu : (((uint64_t)1 << bs) - 1);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = (uint64_t)(int64_t)data[i] & mask;
+        int64_t v = img->is_signed && ((u >> (bs - 1)) & 1) ? (int64_t)u - ((int64_t)1 << bs)
+                                                            : (int64_t)u;
+        kk_image__set_raw(img, at + i, kk_image__pattern(img, v));
+    }
+}
+
 static kk_status decode_j2k(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq)
 {
     const char *path = img->path;
@@ -474,15 +489,7 @@ static kk_status decode_j2k(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq)
         }
         if (img->spp == 3 && (fr.mct || img->pi == KK_PI_RGB))
             img->pi = KK_PI_RGB;
-        int bs = img->bits_stored;
-        uint64_t mask = bs >= 32 ? 0xffffffffu : (((uint64_t)1 << bs) - 1);
-        for (size_t i = 0; i < per_frame; i++) {
-            /* the stored bits, read with the header's signedness */
-            uint64_t u = (uint64_t)(int64_t)fr.data[i] & mask;
-            int64_t v = img->is_signed && ((u >> (bs - 1)) & 1) ? (int64_t)u - ((int64_t)1 << bs)
-                                                                : (int64_t)u;
-            kk_image__set_raw(img, f * per_frame + i, kk_image__pattern(img, v));
-        }
+        put_frame(img, f * per_frame, per_frame, fr.data);
     }
     return KK_OK;
 }
@@ -515,14 +522,7 @@ static kk_status decode_jls(kk_image *img, kk_ctx *ctx, DcmPixelSequence *seq)
         if (fr.prec > img->bits_alloc)
             return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': JPEG-LS "
                             "precision exceeds BitsAllocated", path);
-        int bs = img->bits_stored;
-        uint64_t mask = bs >= 32 ? 0xffffffffu : (((uint64_t)1 << bs) - 1);
-        for (size_t i = 0; i < per_frame; i++) {
-            uint64_t u = (uint64_t)(int64_t)fr.data[i] & mask;
-            int64_t v = img->is_signed && ((u >> (bs - 1)) & 1) ? (int64_t)u - ((int64_t)1 << bs)
-                                                                : (int64_t)u;
-            kk_image__set_raw(img, f * per_frame + i, kk_image__pattern(img, v));
-        }
+        put_frame(img, f * per_frame, per_frame, fr.data);
     }
     return KK_OK;
 }
