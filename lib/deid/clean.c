@@ -470,6 +470,12 @@ void kk_idset__add_date(kk_idset *ids, const char *s, size_t len)
     int y = atoi((char[]){ s[0], s[1], s[2], s[3], 0 });
     int m = atoi((char[]){ s[4], s[5], 0 });
     int d = atoi((char[]){ s[6], s[7], 0 });
+    int32_t ymd = y * 10000 + m * 100 + d;
+    for (int i = 0; i < ids->ndates; i++)
+        if (ids->dates[i] == ymd)
+            return;
+    if (ids->ndates < (int)(sizeof ids->dates / sizeof ids->dates[0]))
+        ids->dates[ids->ndates++] = ymd;
     char b[96];
     const char *fmts[] = { "%04d%02d%02d", "%04d-%02d-%02d", "%04d/%02d/%02d", "%04d.%02d.%02d",
                            "%04d/%d/%d", "%04d-%d-%d", "%04d.%d.%d", "%04d年%d月%d日",
@@ -523,6 +529,7 @@ void kk_idset__free(kk_idset *ids)
     ids->lens = NULL;
     ids->keys = NULL;
     ids->n = ids->cap = ids->nkeys = ids->capkeys = 0;
+    ids->ndates = 0;
 }
 
 /* --- views of the text ------------------------------------------------ */

@@ -55,9 +55,13 @@ typedef struct kk_idset {
     int nkanji, capkanji;
     bool readings_done;
     bool no_readings; /* while adding a PN that spells its names itself */
+    /* DA values already spelled out: an object repeats its study date in
+     * several attributes, and each spelling costs a fold and a search */
+    int32_t dates[8];
+    int ndates;
 } kk_idset;
 
-#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false }
+#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false, { 0 }, 0 }
 
 /** Add a PN value: every component of every group, each group whole, and
  *  the readings in every script. */

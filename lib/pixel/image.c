@@ -395,6 +395,30 @@ void kk_image__fill(kk_image *img, int frame, int x, int y, int w, int h)
             }
 }
 
+/* The canonical bits for raw, or raw itself when it is acceptable as is:
+ * value bits kept, bits below LowBit cleared, bits above HighBit zero or,
+ * for a negative signed value, zero or its sign extension. */
+static inline uint32_t canonical_bits(uint32_t raw, uint32_t keep, uint32_t above, uint32_t sign,
+                                      bool is_signed)
+{
+    uint32_t want = (raw & keep) | (is_signed && (raw & sign) ? above : 0);
+    if (raw != want && !(is_signed && (raw & above) == 0 && (raw | above) == want))
+        return want;
+    return raw;
+}
+
+#define CLEAR_LOOP(type)                                                            \
+    do {                                                                            \
+        type *d = (type *)(void *)img->data;                                        \
+        for (size_t i = 0; i < img->nsamples; i++) {                                \
+            uint32_t want = canonical_bits(d[i], keep, above, sign, img->is_signed); \
+            if (want != d[i]) {                                                     \
+                d[i] = (type)want;                                                  \
+                changed++;                                                          \
+            }                                                                       \
+        }                                                                           \
+    } while (0)
+
 size_t kk_image__clear_high_bits(kk_image *img)
 {
     if (!img)
@@ -402,17 +426,15 @@ size_t kk_image__clear_high_bits(kk_image *img)
     int width = img->bytes * 8;
     if (img->bits_alloc == 1 || (img->bits_stored >= width && kk_image__low_bit(img) == 0))
         return 0;
-    uint64_t above = mask_of(width) & ~mask_of(img->high_bit + 1);
+    /* one pass with the masks worked out once: this runs on every frame */
+    uint32_t keep = (uint32_t)(mask_of(img->bits_stored) << kk_image__low_bit(img));
+    uint32_t above = (uint32_t)(mask_of(width) & ~mask_of(img->high_bit + 1));
+    uint32_t sign = (uint32_t)1 << img->high_bit;
     size_t changed = 0;
-    for (size_t i = 0; i < img->nsamples; i++) {
-        uint32_t raw = kk_image__raw(img, i);
-        uint32_t want = kk_image__pattern(img, kk_image__value(img, i));
-        /* signed samples may carry zeros or the sign above HighBit */
-        if (raw != want && !(img->is_signed && (raw | (uint32_t)above) == want &&
-                             (raw & (uint32_t)above) == 0)) {
-            kk_image__set_raw(img, i, want);
-            changed++;
-        }
+    switch (img->bytes) {
+    case 1: CLEAR_LOOP(uint8_t); break;
+    case 2: CLEAR_LOOP(uint16_t); break;
+    default: CLEAR_LOOP(uint32_t); break;
     }
     return changed;
 }

@@ -21,6 +21,7 @@
  * three tokens at a time, each span matching an anchored regex.
  * Regexes run in the C locale on bytes, as in lib/deid/clean.c.
  */
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +53,8 @@ struct kk_textmatch {
     u32list inst_words;  /* distinctive words of Latin names */
     ymd *dates;
     size_t ndates;
-    regex_t *tech;
-    size_t ntech;
+    regex_t *allow; /* the profile's allowlist; the built-in patterns are shared */
+    size_t nallow;
     bool failed;
 };
 
@@ -353,28 +354,44 @@ static const char *const tech_patterns[] = {
 };
 #define NTECH (sizeof tech_patterns / sizeof tech_patterns[0])
 
+/* The built-in patterns are compiled once per process: compiling them for
+ * every frame cost more than the rest of a text-free frame's matching.
+ * glibc's regexec may share a compiled pattern between threads. */
+static regex_t tech_re[NTECH];
+static bool tech_ok;
+static pthread_once_t tech_once = PTHREAD_ONCE_INIT;
+
+static void tech_compile(void)
+{
+    for (size_t i = 0; i < NTECH; i++)
+        if (regcomp(&tech_re[i], tech_patterns[i], REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
+            return;
+    tech_ok = true;
+}
+
 kk_status kk_textmatch__new(kk_textmatch **out, kk_ctx *ctx, const kk_text_ids *ids,
                             const char *const *allow, size_t nallow)
 {
     *out = NULL;
+    pthread_once(&tech_once, tech_compile);
+    if (!tech_ok)
+        return kk__fail(ctx, KK_EINTERNAL, "cannot compile the technical patterns");
     kk_textmatch *m = kk__calloc(1, sizeof *m);
     if (!m)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    m->tech = kk__calloc(NTECH + nallow, sizeof *m->tech);
-    if (!m->tech) {
-        free(m);
-        return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < NTECH + nallow; i++) {
-        const char *re = i < NTECH ? tech_patterns[i] : allow[i - NTECH];
-        int flags = REG_EXTENDED | REG_ICASE | REG_NOSUB;
-        if (!re || regcomp(&m->tech[i], re, flags) != 0) {
-            kk_textmatch__free(m);
-            if (i < NTECH)
-                return kk__fail(ctx, KK_EINTERNAL, "cannot compile technical pattern %zu", i);
-            return kk__fail(ctx, KK_EINVAL, "cannot compile allow pattern %zu", i - NTECH);
+    if (nallow) {
+        m->allow = kk__calloc(nallow, sizeof *m->allow);
+        if (!m->allow) {
+            free(m);
+            return kk__fail(ctx, KK_ENOMEM, "out of memory");
         }
-        m->ntech++;
+    }
+    for (size_t i = 0; i < nallow; i++) {
+        if (!allow[i] || regcomp(&m->allow[i], allow[i], REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
+            kk_textmatch__free(m);
+            return kk__fail(ctx, KK_EINVAL, "cannot compile allow pattern %zu", i);
+        }
+        m->nallow++;
     }
     if (ids) {
         for (size_t i = 0; i < ids->nnames; i++)
@@ -411,9 +428,9 @@ void kk_textmatch__free(kk_textmatch *m)
     list_free(&m->inst_whole);
     list_free(&m->inst_words);
     free(m->dates);
-    for (size_t i = 0; i < m->ntech; i++)
-        regfree(&m->tech[i]);
-    free(m->tech);
+    for (size_t i = 0; i < m->nallow; i++)
+        regfree(&m->allow[i]);
+    free(m->allow);
     free(m);
 }
 
@@ -789,8 +806,11 @@ bool kk_textmatch__label(const char *line, kk_text_class *cls)
 
 static bool tech_span(const kk_textmatch *m, const char *s)
 {
-    for (size_t i = 0; i < m->ntech; i++)
-        if (regexec(&m->tech[i], s, 0, NULL, 0) == 0)
+    for (size_t i = 0; i < NTECH; i++)
+        if (regexec(&tech_re[i], s, 0, NULL, 0) == 0)
+            return true;
+    for (size_t i = 0; i < m->nallow; i++)
+        if (regexec(&m->allow[i], s, 0, NULL, 0) == 0)
             return true;
     return false;
 }

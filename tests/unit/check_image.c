@@ -276,6 +276,19 @@ START_TEST(clear_high_bits_12_of_16)
     ck_assert_uint_eq(px[3], 0xF800);
     ck_assert_int_eq(kk_image__sample(img, 0, 1, 0, 0), -1);
     kk_image__free(img);
+
+    /* HighBit 15 of BitsStored 12: the four bits below LowBit go */
+    img = synthetic(KK_PI_MONO2, 1, 3, 2, 12, false);
+    img->high_bit = 15;
+    px = (uint16_t *)(void *)img->data;
+    px[0] = 0xABC0;
+    px[1] = 0xABC5;
+    px[2] = 0x000F;
+    ck_assert_uint_eq(kk_image__clear_high_bits(img), 2);
+    ck_assert_uint_eq(px[0], 0xABC0);
+    ck_assert_uint_eq(px[1], 0xABC0);
+    ck_assert_uint_eq(px[2], 0);
+    kk_image__free(img);
 }
 END_TEST
 
