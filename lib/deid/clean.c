@@ -1205,6 +1205,10 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     if (!make_view(&v1, in, len, ascii, 0))
         return false;
     mark_patterns(cl, &v1, mark, len);
+    kk_span sp[32];
+    size_t ns = kk_text__address_latin_spans(v1.s, v1.len, cl->keep_city, sp, 32);
+    for (size_t k = 0; k < ns; k++)
+        mark_span(&v1, sp[k].from, sp[k].to, mark, len);
     if (!ascii)
         mark_japanese(cl, &v1, mark, len);
     /* two capitalised words in a row, one in mixed case: maybe a name */

@@ -33,6 +33,18 @@ kk_span kk_text__address_head(const char *s, size_t n, char *postal3);
 size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *spans,
                               size_t max);
 
+/**
+ * Addresses in Latin script inside free text (address_latin.c): a house
+ * number and street ("221B Baker Street", "7 Rue de Rivoli",
+ * "Hauptstrasse 17"), a romaji chome chain and town ("3-12-5 Hongo"), a
+ * P.O. Box; with the room, building, town and postcode around them. With
+ * keep_head a prefecture, a romaji municipality (-shi, -ku, -gun), a US
+ * state and a country stay. UK and Canadian postcodes always go.
+ * @return the number of spans
+ */
+size_t kk_text__address_latin_spans(const char *s, size_t n, bool keep_head, kk_span *spans,
+                                    size_t max);
+
 /** True when the bytes at s are one of the 47 prefecture names (with or
  *  without 都道府県); *len receives its length. */
 bool kk_text__prefecture_at(const char *s, size_t n, size_t *len);

@@ -356,10 +356,12 @@ START_TEST(address_head)
 }
 END_TEST
 
-static char *cut(const char *t, bool keep)
+typedef size_t (*spans_fn)(const char *, size_t, bool, kk_span *, size_t);
+
+static char *cut_with(spans_fn fn, const char *t, bool keep)
 {
     kk_span sp[8];
-    size_t n = kk_text__address_spans(t, strlen(t), keep, sp, 8);
+    size_t n = fn(t, strlen(t), keep, sp, 8);
     kk_buf b = KK_BUF_INIT;
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
@@ -369,6 +371,11 @@ static char *cut(const char *t, bool keep)
     }
     kk__buf_adds(&b, t + at);
     return kk__buf_detach(&b);
+}
+
+static char *cut(const char *t, bool keep)
+{
+    return cut_with(kk_text__address_spans, t, keep);
 }
 
 START_TEST(address_in_text)
@@ -386,6 +393,45 @@ START_TEST(address_in_text)
     c = cut("腹部単純CT 5mm 120kV 第3腰椎 2-3cm", true);
     ck_assert_str_eq(c, "腹部単純CT 5mm 120kV 第3腰椎 2-3cm");
     free(c);
+}
+END_TEST
+
+static void latin_is(const char *in, bool keep, const char *want)
+{
+    char *c = cut_with(kk_text__address_latin_spans, in, keep);
+    ck_assert_msg(strcmp(c, want) == 0, "'%s' -> '%s', wanted '%s'", in, c, want);
+    free(c);
+}
+
+START_TEST(address_latin_in_text)
+{
+    latin_is("Lives at 972 Station Road, Lakeside with wife.", true, "Lives at * with wife.");
+    latin_is("Address: 12 Elm Street, Springfield, IL 62704", true, "Address: *, IL *");
+    latin_is("Address: 12 Elm Street, Springfield, IL 62704", false, "Address: *");
+    latin_is("resides at 45 Baker St, Marylebone, London NW1 6XE", true, "resides at *");
+    latin_is("Home: Flat 3, 221B Baker Street, London", true, "Home: *");
+    latin_is("c/o 7 Rue de Rivoli, 75001 Paris", true, "c/o *");
+    latin_is("Klinik, Hauptstrasse 17, 12345 Mittelstadt", false, "Klinik, *");
+    latin_is("write to PO Box 1234 please", true, "write to * please");
+    /* romaji: the town and its numbers go; ward and prefecture stay only
+     * with keep */
+    latin_is("Sent from 3-12-5 Hongo, Bunkyo-ku, Tokyo", true, "Sent from *, Bunkyo-ku, Tokyo");
+    latin_is("Sent from 3-12-5 Hongo, Bunkyo-ku, Tokyo", false, "Sent from *");
+    latin_is("1-2-3 Nishi-Shinjuku, Shinjuku-ku, Tokyo", true, "*, Shinjuku-ku, Tokyo");
+    latin_is("Room 1203, Sunrise Mansion, 2-4-6 Minami-Aoyama, Minato-ku", true, "*, Minato-ku");
+    latin_is("Kita-machi 4-5, Sapporo-shi", true, "*, Sapporo-shi");
+    latin_is("Postcode K1A 0B1 on file", true, "Postcode * on file");
+    /* clinical text is no address */
+    const char *keep[] = {
+        "CT chest follow-up for nodule in right upper lobe, 5 mm.",
+        "Grade 2-3 stenosis at L4-5, Series 3-4-5 reviewed",
+        "3 Lesions seen in segments 2-3 of the liver",
+        "T2 FLAIR 5 mm, 120 kV, 250 mAs",
+        "Follow-up in 3 months; BI-RADS 3",
+        "12 Hounsfield units at the 4th level",
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        latin_is(keep[i], true, keep[i]);
 }
 END_TEST
 
@@ -413,6 +459,7 @@ Suite *text_suite(void)
     tc = tcase_create("address");
     tcase_add_test(tc, address_head);
     tcase_add_test(tc, address_in_text);
+    tcase_add_test(tc, address_latin_in_text);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/text/address_latin.c - addresses written in Latin script inside free
+ * text (R17): "972 Station Road, Lakeside", "Flat 3, 221B Baker Street,
+ * London NW1 6XE", "7 Rue de Rivoli, 75001 Paris", "Hauptstrasse 17",
+ * "P.O. Box 12", and Japanese addresses in romaji: "3-12-5 Hongo,
+ * Bunkyo-ku, Tokyo", "Room 1203, Sunrise Mansion, 2-4-6 Minami-Aoyama".
+ *
+ * An address is found by its anchor: a house number next to a street word,
+ * or a chome-ban-go chain next to a town name. From the anchor it grows
+ * backwards over a room and a building, and forwards over the
+ * comma-separated parts that follow while each looks like a place (words
+ * in capitals, a state code, a postcode, a ward). With keep_head the
+ * prefecture, a romaji municipality (-shi, -ku, -gun), a US state code and
+ * a country stay, as the prefecture and municipality do in Japanese text;
+ * towns, streets and numbers always go.
+ * Works on width-folded UTF-8 (ASCII letters, digits, hyphens). Pure
+ * functions; thread-safe.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "text/address.h"
+
+#define MAXTOK 256
+
+typedef struct tok {
+    size_t from, to;  /* the word, bytes [from, to) */
+    bool comma_after; /* a comma between it and the next word */
+    bool stop_after;  /* a clause ends after it: . ; : ( ) newline, end */
+} tok;
+
+static bool word_byte(const char *s, size_t n, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (isalnum(c) || c == '\'' || c == '-' || c == '/' || c == '#')
+        return true;
+    /* Latin letters with diacritics (U+00C0-U+017F): Ō in Ōtsuka */
+    if (c >= 0xC3 && c <= 0xC5 && i + 1 < n)
+        return true;
+    return c >= 0x80 && c <= 0xBF && i > 0 && (unsigned char)s[i - 1] >= 0xC3 &&
+           (unsigned char)s[i - 1] <= 0xC5;
+}
+
+/* Words and what separates them; a period after an abbreviation (St.,
+ * Ave., P.O.) does not end the clause. */
+static size_t tokenize(const char *s, size_t n, tok *t, size_t max)
+{
+    size_t nt = 0;
+    for (size_t i = 0; i < n && nt < max;) {
+        if (!word_byte(s, n, i)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && word_byte(s, n, j))
+            j++;
+        while (j > i + 1 && (s[j - 1] == '-' || s[j - 1] == '/'))
+            j--;
+        t[nt].from = i;
+        t[nt].to = j;
+        t[nt].comma_after = t[nt].stop_after = false;
+        size_t k = j;
+        bool abbrev = j - i <= 4 && isupper((unsigned char)s[i]);
+        while (k < n && !word_byte(s, n, k)) {
+            char c = s[k];
+            if (c == ',')
+                t[nt].comma_after = true;
+            else if (c == ';' || c == ':' || c == '(' || c == ')' || c == '\n' || c == '\r' ||
+                     c == '[' || c == ']' || c == '|' || (unsigned char)c >= 0x80)
+                t[nt].stop_after = true;
+            else if (c == '.' && !(abbrev && k == j))
+                t[nt].stop_after = true;
+            k++;
+        }
+        if (k >= n)
+            t[nt].stop_after = true;
+        nt++;
+        i = k;
+    }
+    return nt;
+}
+
+static size_t tlen(const tok *t)
+{
+    return t->to - t->from;
+}
+
+static bool word_is(const char *s, const tok *t, const char *const *list)
+{
+    size_t l = tlen(t);
+    for (; *list; list++)
+        if (strlen(*list) == l && strncasecmp(s + t->from, *list, l) == 0)
+            return true;
+    return false;
+}
+
+static bool ends_with(const char *s, const tok *t, const char *const *list)
+{
+    size_t l = tlen(t);
+    for (; *list; list++) {
+        size_t m = strlen(*list);
+        if (l > m + 2 && strncasecmp(s + t->to - m, *list, m) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool capital(const char *s, const tok *t)
+{
+    unsigned char c = (unsigned char)s[t->from];
+    if (tlen(t) < 2)
+        return false;
+    if (isupper(c))
+        return true;
+    /* À-Þ, Ā Ē Ī Ō Ū (even code points of Latin Extended-A) */
+    unsigned char c2 = (unsigned char)s[t->from + 1];
+    return (c == 0xC3 && c2 >= 0x80 && c2 <= 0x9E) || (c == 0xC4 && !(c2 & 1)) ||
+           (c == 0xC5 && !(c2 & 1));
+}
+
+static bool all_digits(const char *s, size_t a, size_t b)
+{
+    if (a >= b)
+        return false;
+    for (size_t i = a; i < b; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* 12, 221B, 12-14, 12/3, #4 */
+static bool house_number(const char *s, const tok *t)
+{
+    size_t a = t->from, b = t->to;
+    if (s[a] == '#')
+        a++;
+    size_t d = a;
+    while (d < b && isdigit((unsigned char)s[d]))
+        d++;
+    if (d == a || d - a > 5)
+        return false;
+    if (d == b)
+        return true;
+    if (d + 1 == b && isalpha((unsigned char)s[d]))
+        return true;
+    if ((s[d] == '-' || s[d] == '/') && d + 1 < b) {
+        size_t e = d + 1;
+        while (e < b && isdigit((unsigned char)s[e]))
+            e++;
+        return e > d + 1 && e - d - 1 <= 5 && (e == b || (e + 1 == b && isalpha((unsigned char)s[e])));
+    }
+    return false;
+}
+
+/* 3-12-5 (parts 1-4 digits); *parts receives how many */
+static bool chome_chain(const char *s, const tok *t, int *parts)
+{
+    int p = 0;
+    size_t i = t->from;
+    while (i < t->to) {
+        size_t d = i;
+        while (d < t->to && isdigit((unsigned char)s[d]))
+            d++;
+        if (d == i || d - i > 4)
+            return false;
+        p++;
+        if (d == t->to)
+            break;
+        if (s[d] != '-' || d + 1 == t->to)
+            return false;
+        i = d + 1;
+    }
+    *parts = p;
+    return p >= 2;
+}
+
+static const char *const street_words[] = {
+    "Street", "St", "Road", "Rd", "Avenue", "Ave", "Av", "Lane", "Ln", "Drive", "Dr",
+    "Boulevard", "Blvd", "Court", "Ct", "Place", "Pl", "Way", "Terrace", "Tce", "Close",
+    "Crescent", "Cres", "Square", "Sq", "Highway", "Hwy", "Parkway", "Pkwy", "Circle", "Cir",
+    "Trail", "Trl", "Row", "Gardens", "Gdns", "Grove", "Mews", "Walk", "Hill", "Parade", "Pde",
+    "Esplanade", "Broadway", "Alley", "Expressway", "Pike", "Turnpike", "Causeway", "Wharf",
+    "Quay", "Strasse", "Straße", "Str", "Weg", "Gasse", "Allee", "Platz", "Dori", "Doori",
+    "Kaido", "Street.", NULL
+};
+/* a street word written first: 7 Rue de Rivoli, Via Roma 12 */
+static const char *const street_first[] = {
+    "Rue", "Avenida", "Calle", "Via", "Viale", "Piazza", "Rua", "Paseo", "Carrer", "Chemin",
+    "Route", "Plaza", "Boulevard", "Avenue", "Place", "Corso", "Largo", "Travessa", NULL
+};
+/* German and Dutch compounds: Hauptstrasse 17, Kerkstraat 5 */
+static const char *const street_endings[] = {
+    "strasse", "straße", "str", "weg", "gasse", "allee", "platz", "straat", "laan", "gracht",
+    "plein", "vej", "gatan", "vägen", NULL
+};
+/* small words inside a street name: Rue de la Paix, Avenue of the Americas */
+static const char *const particles[] = {
+    "de", "la", "le", "les", "du", "des", "del", "della", "di", "da", "do", "dos", "van", "von",
+    "der", "den", "of", "the", "on", "upon", "y", "e", "am", "an", "St", "Saint", NULL
+};
+static const char *const unit_words[] = {
+    "Apt", "Apartment", "Flat", "Unit", "Suite", "Ste", "Room", "Rm", "Floor", "Fl", "Level",
+    "Building", "Bldg", "Block", "Blk", "Lot", "House", NULL
+};
+static const char *const building_words[] = {
+    "Mansion", "Mansions", "House", "Building", "Bldg", "Tower", "Towers", "Court", "Heights",
+    "Residence", "Residences", "Apartments", "Hall", "Lodge", "Manor", "Plaza", "Heim",
+    "Haitsu", "Kopo", "Corpo", "Villa", "Palace", "Hills", "Estate", "Maison", "Coop", NULL
+};
+/* Japanese municipalities in romaji: Bunkyo-ku, Yokohama-shi, Aiko-gun */
+static const char *const municipal_endings[] = { "-ku", "-shi", "-gun", " ku", NULL };
+/* towns and villages, which go like any town: Sample-cho, Kita-machi */
+static const char *const town_endings[] = { "-cho", "-machi", "-mura", "-son", "-chome", "-cyo", NULL };
+static const char *const prefectures[] = {
+    "Hokkaido", "Aomori", "Iwate", "Miyagi", "Akita", "Yamagata", "Fukushima", "Ibaraki",
+    "Tochigi", "Gunma", "Saitama", "Chiba", "Tokyo", "Kanagawa", "Niigata", "Toyama",
+    "Ishikawa", "Fukui", "Yamanashi", "Nagano", "Gifu", "Shizuoka", "Aichi", "Mie", "Shiga",
+    "Kyoto", "Osaka", "Hyogo", "Nara", "Wakayama", "Tottori", "Shimane", "Okayama",
+    "Hiroshima", "Yamaguchi", "Tokushima", "Kagawa", "Ehime", "Kochi", "Fukuoka", "Saga",
+    "Nagasaki", "Kumamoto", "Oita", "Miyazaki", "Kagoshima", "Okinawa", "Tokyo-to",
+    "Osaka-fu", "Kyoto-fu", "Hokkaidō", "Tōkyō", "Ōsaka", "Kyōto", "Hyōgo", "Kōchi",
+    "Ōita", NULL
+};
+static const char *const countries[] = {
+    "Japan", "USA", "US", "U.S.A", "UK", "England", "Scotland", "Wales", "Ireland", "Canada",
+    "Australia", "Germany", "France", "Italy", "Spain", "Netherlands", "Korea", "China",
+    "Taiwan", NULL
+};
+/* words before a number that make it a measure, not an address */
+static const char *const not_towns[] = {
+    "Grade", "Stage", "Type", "Level", "Score", "Phase", "Series", "Image", "Images", "Slice",
+    "Slices", "Figure", "Fig", "Table", "Day", "Days", "Week", "Weeks", "Cycle", "Cycles",
+    "Segment", "Segments", "Lines", "Line", "Frame", "Frames", "Run", "Runs", "Bed", "Dose",
+    "Vol", "No", "Ref", "Page", "Step", "Class", "Zone", "Lead", "Leads", "Ribs", "Rib",
+    "Vertebrae", "Levels", "Bi-RADS", "BIRADS", "TNM", "Gleason", "PI-RADS", "NYHA", NULL
+};
+static const char *const us_states[] = {
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY", NULL
+};
+
+static bool street_word(const char *s, const tok *t)
+{
+    return word_is(s, t, street_words);
+}
+
+static bool compound_street(const char *s, const tok *t)
+{
+    return capital(s, t) && ends_with(s, t, street_endings);
+}
+
+static bool name_word(const char *s, const tok *t)
+{
+    return capital(s, t) || word_is(s, t, particles);
+}
+
+/* NW1 6XE, SW1A 1AA (two words), K1A 0B1 */
+static bool postcode_pair(const char *s, const tok *a, const tok *b)
+{
+    size_t la = tlen(a), lb = tlen(b);
+    const char *p = s + a->from, *q = s + b->from;
+    if (la >= 2 && la <= 4 && lb == 3 && isupper((unsigned char)p[0]) && isdigit((unsigned char)q[0]) &&
+        isupper((unsigned char)q[1]) && isupper((unsigned char)q[2])) {
+        bool digit = false;
+        for (size_t i = 1; i < la; i++) {
+            if (!isalnum((unsigned char)p[i]) || islower((unsigned char)p[i]))
+                return false;
+            digit |= isdigit((unsigned char)p[i]) != 0;
+        }
+        return digit;
+    }
+    /* Canada: A1A 1A1 */
+    return la == 3 && lb == 3 && isupper((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
+           isupper((unsigned char)p[2]) && isdigit((unsigned char)q[0]) && isupper((unsigned char)q[1]) &&
+           isdigit((unsigned char)q[2]);
+}
+
+/* What a word after an address's anchor may be, and still be part of it. */
+enum { PART_NO, PART_PLACE, PART_KEEP };
+
+static int place_word(const char *s, const tok *t, bool keep_head)
+{
+    if (word_is(s, t, prefectures) || word_is(s, t, countries) || ends_with(s, t, municipal_endings))
+        return keep_head ? PART_KEEP : PART_PLACE;
+    if (tlen(t) == 2 && word_is(s, t, us_states))
+        return keep_head ? PART_KEEP : PART_PLACE;
+    if (capital(s, t) || word_is(s, t, particles) || word_is(s, t, unit_words))
+        return PART_PLACE;
+    /* postcodes and unit numbers: 12345, 75001, 113-0033, 4B */
+    if (house_number(s, t) || all_digits(s, t->from, t->to))
+        return PART_PLACE;
+    int parts;
+    if (chome_chain(s, t, &parts))
+        return PART_PLACE;
+    return PART_NO;
+}
+
+static size_t add_span(kk_span *spans, size_t ns, size_t max, size_t from, size_t to)
+{
+    if (from >= to || ns >= max)
+        return ns;
+    if (ns && spans[ns - 1].to >= from && spans[ns - 1].from <= from) {
+        if (to > spans[ns - 1].to)
+            spans[ns - 1].to = to;
+        return ns;
+    }
+    spans[ns].from = from;
+    spans[ns].to = to;
+    return ns + 1;
+}
+
+/* The first word of the anchor [a, b] (inclusive) when one is there:
+ * *b receives its last word. */
+static bool anchor_at(const char *s, const tok *t, size_t nt, size_t i, size_t *a, size_t *b)
+{
+    /* 12 Elm Street; 221B Baker St.; 7 Rue de Rivoli; 17 Hauptstrasse */
+    if (house_number(s, &t[i]) && !t[i].stop_after && !t[i].comma_after && i + 1 < nt) {
+        if (compound_street(s, &t[i + 1]) || (word_is(s, &t[i + 1], street_first) && capital(s, &t[i + 1]))) {
+            size_t j = i + 1;
+            while (j + 1 < nt && j < i + 5 && !t[j].stop_after && !t[j].comma_after &&
+                   name_word(s, &t[j + 1]))
+                j++;
+            *a = i;
+            *b = j;
+            return true;
+        }
+        for (size_t j = i + 1; j < nt && j <= i + 5; j++) {
+            if (j > i + 1 && street_word(s, &t[j]) && capital(s, &t[j])) {
+                *a = i;
+                *b = j;
+                return true;
+            }
+            if (!name_word(s, &t[j]) || t[j].stop_after || t[j].comma_after)
+                break;
+        }
+    }
+    /* Hauptstrasse 17; Via Roma 12; Calle Mayor 5 */
+    if (capital(s, &t[i]) && (compound_street(s, &t[i]) || word_is(s, &t[i], street_first))) {
+        size_t j = i;
+        while (j + 1 < nt && j < i + 4 && !t[j].stop_after && !t[j].comma_after &&
+               !house_number(s, &t[j + 1]) && name_word(s, &t[j + 1]))
+            j++;
+        if (j + 1 < nt && !t[j].stop_after && house_number(s, &t[j + 1]) &&
+            (j > i || compound_street(s, &t[i]))) {
+            *a = i;
+            *b = j + 1;
+            return true;
+        }
+    }
+    /* PO Box 123, P.O. Box 123 */
+    if (i + 2 < nt && (word_is(s, &t[i], (const char *const[]){ "PO", "P.O", "POB", NULL })) &&
+        word_is(s, &t[i + 1], (const char *const[]){ "Box", NULL }) && all_digits(s, t[i + 2].from, t[i + 2].to)) {
+        *a = i;
+        *b = i + 2;
+        return true;
+    }
+    /* romaji: 3-12-5 Hongo; Minami-Aoyama 2-4-6; 1-2 Sample-cho */
+    int parts;
+    if (chome_chain(s, &t[i], &parts)) {
+        bool town_before = i > 0 && !t[i - 1].stop_after && capital(s, &t[i - 1]) &&
+                           !word_is(s, &t[i - 1], not_towns) && !word_is(s, &t[i - 1], unit_words);
+        bool town_after = i + 1 < nt && !t[i].stop_after && capital(s, &t[i + 1]) &&
+                          !word_is(s, &t[i + 1], not_towns);
+        bool ward_near = false;
+        for (size_t j = i + 1; j < nt && j <= i + 4; j++) {
+            if (ends_with(s, &t[j], municipal_endings) || ends_with(s, &t[j], town_endings) ||
+                word_is(s, &t[j], prefectures))
+                ward_near = true;
+            if (t[j].stop_after)
+                break;
+        }
+        if (i > 0 && (ends_with(s, &t[i - 1], town_endings) || ends_with(s, &t[i - 1], municipal_endings)))
+            ward_near = true;
+        if ((parts >= 3 && (town_before || town_after || ward_near)) || (parts == 2 && ward_near)) {
+            *a = town_before && !t[i - 1].comma_after ? i - 1 : i;
+            *b = town_after && !t[i].comma_after ? i + 1 : i;
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t kk_text__address_latin_spans(const char *s, size_t n, bool keep_head, kk_span *spans,
+                                    size_t max)
+{
+    /* cheap refusal: an address has a digit and a capital letter */
+    bool digit = false, upper = false;
+    for (size_t i = 0; i < n && !(digit && upper); i++) {
+        digit |= isdigit((unsigned char)s[i]) != 0;
+        upper |= isupper((unsigned char)s[i]) != 0;
+    }
+    if (!digit || !upper)
+        return 0;
+    tok t[MAXTOK];
+    size_t nt = tokenize(s, n, t, MAXTOK);
+    size_t ns = 0;
+    for (size_t i = 0; i < nt && ns < max; i++) {
+        size_t a, b;
+        if (!anchor_at(s, t, nt, i, &a, &b))
+            continue;
+        /* backwards: "Flat 3, " "Room 1203, Sunrise Mansion, " "Apt 4B " */
+        for (int guard = 0; guard < 3 && a > 0; guard++) {
+            size_t p = a - 1;
+            if (t[p].stop_after)
+                break;
+            size_t q = p;
+            /* a building: up to 4 capitalised words ending with its kind */
+            if (word_is(s, &t[p], building_words) && capital(s, &t[p])) {
+                while (q > 0 && q + 4 > p && capital(s, &t[q - 1]) && !t[q - 1].stop_after &&
+                       !t[q - 1].comma_after)
+                    q--;
+                a = q;
+                continue;
+            }
+            /* a room: Room 1203, Apt 4B, Flat 3, #12 */
+            if (p > 0 && (house_number(s, &t[p]) || (tlen(&t[p]) <= 4 && isupper((unsigned char)s[t[p].from]))) &&
+                word_is(s, &t[p - 1], unit_words) && !t[p - 1].stop_after) {
+                a = p - 1;
+                continue;
+            }
+            if (s[t[p].from] == '#' && house_number(s, &t[p])) {
+                a = p;
+                continue;
+            }
+            break;
+        }
+        size_t from = t[a].from, to = t[b].to;
+        bool open = true; /* [from, to) is a removal not yet added */
+        /* forwards: the places after it, part by part; a part that turns
+         * into prose ("Lakeside with wife") gives only its place words */
+        size_t j = b + 1;
+        for (int nparts = 0; j < nt && !t[j - 1].stop_after && nparts < 6; nparts++) {
+            size_t e = j;
+            bool whole = true;
+            for (;; e++) {
+                if (e >= nt || e >= j + 5 || place_word(s, &t[e], keep_head) == PART_NO ||
+                    word_is(s, &t[e], not_towns)) {
+                    whole = false;
+                    break;
+                }
+                if (t[e].comma_after || t[e].stop_after)
+                    break;
+            }
+            size_t last = e; /* exclusive when the part is not whole */
+            if (whole)
+                last = e + 1;
+            for (size_t k = j; k < last; k++) {
+                if (place_word(s, &t[k], keep_head) == PART_KEEP) {
+                    if (open)
+                        ns = add_span(spans, ns, max, from, to);
+                    open = false;
+                    continue;
+                }
+                if (!open)
+                    from = t[k].from;
+                to = t[k].to;
+                open = true;
+            }
+            if (!whole)
+                break;
+            j = e + 1;
+        }
+        if (open)
+            ns = add_span(spans, ns, max, from, to);
+        if (j - 1 > i)
+            i = j - 1; /* the words taken are no anchor of another address */
+    }
+    /* postcodes anywhere: UK and Canadian forms (numeric ones are numbers) */
+    for (size_t i = 0; i + 1 < nt && ns < max; i++)
+        if (!t[i].comma_after && !t[i].stop_after && postcode_pair(s, &t[i], &t[i + 1])) {
+            ns = add_span(spans, ns, max, t[i].from, t[i + 1].to);
+            i++;
+        }
+    /* in order and apart, as kk_text__address_spans gives them */
+    for (size_t i = 1; i < ns; i++)
+        for (size_t k = i; k > 0 && spans[k].from < spans[k - 1].from; k--) {
+            kk_span x = spans[k];
+            spans[k] = spans[k - 1];
+            spans[k - 1] = x;
+        }
+    size_t m = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (m && spans[i].from <= spans[m - 1].to) {
+            if (spans[i].to > spans[m - 1].to)
+                spans[m - 1].to = spans[i].to;
+            continue;
+        }
+        spans[m++] = spans[i];
+    }
+    return m;
+}
