@@ -2,8 +2,8 @@
 /*
  * lib/crypto/keyfile.h - what the key-file code of lib/crypto shares:
  * reading a small secret file into locked memory, creating a new file
- * that is never overwritten, and the passphrase-protected container
- * (keyfile.c). Not a public API.
+ * that is never overwritten, the passphrase-protected container, and the
+ * files of a key pair (keyfile.c). Not a public API.
  */
 #ifndef KK_CRYPTO_KEYFILE_H
 #define KK_CRYPTO_KEYFILE_H
@@ -55,6 +55,69 @@ kk_status kk_crypto__unprotect(kk_ctx *ctx, const char *path, const char *text,
 kk_status kk_crypto__write_keyfile(kk_ctx *ctx, const char *path,
                                    const char *plain, size_t len,
                                    const char *id, const kk_secret *pass);
+
+/* ---- key pairs: signing keys (sign.c) and recipient keys (pack.c) ---- */
+
+/**
+ * "name <hex of exactly n bytes>\n" at *p into bin; advances *p.
+ * -1 when the text there is not that line.
+ */
+int kk_crypto__hex_line(const char **p, const char *end, const char *name,
+                        unsigned char *bin, size_t n);
+
+/** "id <16 hex>\n" at *p into id; advances *p. -1 when not. */
+int kk_crypto__id_line(const char **p, const char *end,
+                       char id[KK_KEY_ID_CHARS + 1]);
+
+/**
+ * The id of a public key: the first 8 bytes, in hex, of
+ * BLAKE2b-256(domain NUL || pk). The domain keeps the ids of the kinds of
+ * key apart ("kakou sign id v1", "kakou box id v1").
+ */
+void kk_crypto__pub_id(const char *domain, const unsigned char *pk,
+                       size_t pk_len, char id[KK_KEY_ID_CHARS + 1]);
+
+/**
+ * The files of one kind of key pair, version 1 (ASCII):
+ *     secret  <magic>\n id <16 hex>\n <field> <hex>\n    mode 0600
+ *     public  <pub_magic>\n id <16 hex>\n pub <hex>\n    mode 0644
+ * The secret file may be wrapped in the passphrase container.
+ */
+typedef struct kk_pair_format {
+    const char *magic;      /* "KAKOU-SIGN-1\n" */
+    const char *pub_magic;  /* "KAKOU-SIGN-PUB-1\n" */
+    const char *field;      /* the secret's line: "seed" */
+    const char *id_domain;  /* for kk_crypto__pub_id() */
+    const char *what;       /* in messages: "signing key" */
+    const char *pub_what;   /* in messages: "public key" */
+    const char *make;       /* how to make one: "kakou key new --sign FILE" */
+} kk_pair_format;
+
+/**
+ * Write a new pair: secret (n bytes) to path, pk to path.pub; neither is
+ * ever overwritten (a failure leaves neither).
+ */
+kk_status kk_crypto__write_pair(kk_ctx *ctx, const kk_pair_format *f,
+                                const char *path, const unsigned char *secret,
+                                size_t n, const unsigned char *pk,
+                                size_t pk_len, const char *id,
+                                const kk_secret *pass);
+
+/**
+ * Read the secret half of a pair: n bytes into secret (locked memory of
+ * the caller's) and the id the file names, which the caller checks
+ * against the key it derives.
+ */
+kk_status kk_crypto__read_pair_secret(kk_ctx *ctx, const kk_pair_format *f,
+                                      const char *path, const kk_secret *pass,
+                                      unsigned char *secret, size_t n,
+                                      char id[KK_KEY_ID_CHARS + 1]);
+
+/** Read a public key file: pk_len bytes and its id, checked. */
+kk_status kk_crypto__read_pair_pub(kk_ctx *ctx, const kk_pair_format *f,
+                                   const char *path, unsigned char *pk,
+                                   size_t pk_len,
+                                   char id[KK_KEY_ID_CHARS + 1]);
 
 /** A persistent key (read from a key file) from its bytes. */
 kk_status kk_key__from_file_bytes(kk_key **out, kk_ctx *ctx,
