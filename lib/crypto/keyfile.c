@@ -277,8 +277,9 @@ out:
     return st;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
+int kk_crypto__write_all(int fd, const void *data, size_t n)
 {
+    const char *buf = data;
     while (n > 0) {
         ssize_t w = write(fd, buf, n);
         if (w < 0) {
@@ -305,8 +306,8 @@ kk_status kk_crypto__write_new(kk_ctx *ctx, const char *path, const char *what,
         return kk__fail(ctx, KK_EIO, "cannot create %s '%s': %s", what, path,
                         strerror(errno));
     }
-    if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 ||
-        fsync(fd) != 0) {
+    if (fchmod(fd, (mode_t)mode) != 0 ||
+        kk_crypto__write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         kk_status st = kk__fail(ctx, KK_EIO, "cannot write %s '%s': %s",
                                 what, path, strerror(errno));
         close(fd);

@@ -38,6 +38,9 @@ kk_status kk_crypto__read_file(kk_ctx *ctx, const char *path, const char *what,
 kk_status kk_crypto__write_new(kk_ctx *ctx, const char *path, const char *what,
                                const void *data, size_t len, unsigned mode);
 
+/** Write all n bytes to fd (EINTR retried). -1 with errno when not. */
+int kk_crypto__write_all(int fd, const void *data, size_t n);
+
 /**
  * The plain text of a key file: text itself, or, for a protected file,
  * the decrypted text (pass required; KK_EKEY with a clear message

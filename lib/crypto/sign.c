@@ -9,8 +9,8 @@
  *     sig     KAKOU-SIG-1\n id <16 hex>\n sig <128 hex>\n
  * The secret file may be wrapped in the passphrase container of
  * keyfile.c, which reads and writes these files (kk_crypto__write_pair).
- * The id is the first 8 bytes, in hex, of BLAKE2b-256("kakou sign id v1" NUL || public key), so a signature names
- * the key pair that made it.
+ * The id is the first 8 bytes, in hex, of BLAKE2b-256("kakou sign id v1"
+ * NUL || public key), so a signature names the key pair that made it.
  *
  * The manifest: every regular file below the folder (symbolic links and
  * other file types are not followed and not listed), SHA-256 with
