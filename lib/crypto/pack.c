@@ -539,8 +539,8 @@ static kk_status in_end(pack_in *r)
     unsigned char extra;
 
     if (!r->final)
-        return kk__fail(r->ctx, KK_EINVAL, "archive '%s' is malformed: its "
-                        "files end before its final chunk", r->name);
+        return kk__fail(r->ctx, KK_EINVAL, "archive '%s' is truncated: its "
+                        "last chunk is not marked final", r->name);
     if (read_full(r->fd, &extra, 1) != 0)
         return kk__fail(r->ctx, KK_EINVAL, "archive '%s' is malformed: "
                         "bytes follow its final chunk", r->name);
