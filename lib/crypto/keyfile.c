@@ -566,11 +566,10 @@ static size_t pair_text(char *buf, size_t cap, const char *magic,
     return len;
 }
 
-kk_status kk_crypto__write_pair(kk_ctx *ctx, const kk_pair_format *f,
-                                const char *path, const unsigned char *secret,
-                                size_t n, const unsigned char *pk,
-                                size_t pk_len, const char *id,
-                                const kk_secret *pass)
+static kk_status write_pair(kk_ctx *ctx, const kk_pair_format *f,
+                            const char *path, const unsigned char *secret,
+                            size_t n, const unsigned char *pk, size_t pk_len,
+                            const char *id, const kk_secret *pass)
 {
     char *plain = NULL, *pub_path = NULL, pub[256];
     kk_status st;
@@ -604,10 +603,10 @@ out:
     return st;
 }
 
-kk_status kk_crypto__read_pair_secret(kk_ctx *ctx, const kk_pair_format *f,
-                                      const char *path, const kk_secret *pass,
-                                      unsigned char *secret, size_t n,
-                                      char id[KK_KEY_ID_CHARS + 1])
+static kk_status read_pair_secret(kk_ctx *ctx, const kk_pair_format *f,
+                                  const char *path, const kk_secret *pass,
+                                  unsigned char *secret, size_t n,
+                                  char id[KK_KEY_ID_CHARS + 1])
 {
     char *text = NULL, *plain = NULL;
     size_t len = 0, plain_len = 0;
@@ -632,6 +631,75 @@ kk_status kk_crypto__read_pair_secret(kk_ctx *ctx, const kk_pair_format *f,
 out:
     sodium_free(text);
     sodium_free(plain);
+    return st;
+}
+
+kk_status kk_crypto__pair_generate(kk_ctx *ctx, const kk_pair_format *f,
+                                   const char *path, const kk_secret *pass,
+                                   char *id_out)
+{
+    unsigned char *secret = NULL; /* the file's bytes, then sk */
+    unsigned char pk[KK_PAIR_PUBLIC_BYTES];
+    char id[KK_KEY_ID_CHARS + 1];
+    kk_status st;
+
+    if (!path || !*path)
+        return kk__fail(ctx, KK_EINVAL, "no key file name given");
+    if ((st = kk_crypto__init(ctx)) != KK_OK)
+        return st;
+    if (!(secret = sodium_malloc(f->secret_len + f->sk_len)))
+        return kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
+    randombytes_buf(secret, f->secret_len);
+    f->derive(pk, secret + f->secret_len, secret);
+    kk_crypto__pub_id(f->id_domain, pk, sizeof pk, id);
+    st = write_pair(ctx, f, path, secret, f->secret_len, pk, sizeof pk, id,
+                    pass);
+    if (st == KK_OK && id_out)
+        memcpy(id_out, id, sizeof id);
+    sodium_free(secret);
+    return st;
+}
+
+void kk_crypto__pair_clear(kk_pair_key *k)
+{
+    sodium_free(k->sk);
+    sodium_memzero(k, sizeof *k);
+}
+
+kk_status kk_crypto__pair_load(kk_ctx *ctx, const kk_pair_format *f,
+                               const char *path, const kk_secret *pass,
+                               kk_pair_key *k)
+{
+    char id[KK_KEY_ID_CHARS + 1];
+    unsigned char *secret = NULL;
+    kk_status st;
+
+    memset(k, 0, sizeof *k);
+    if (!path || !*path)
+        return kk__fail(ctx, KK_EINVAL, "no %s file given", f->what);
+    if ((st = kk_crypto__init(ctx)) != KK_OK)
+        return st;
+    secret = sodium_malloc(f->secret_len);
+    k->sk = sodium_malloc(f->sk_len);
+    if (!secret || !k->sk) {
+        st = kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
+        goto out;
+    }
+    if ((st = read_pair_secret(ctx, f, path, pass, secret, f->secret_len,
+                               id)))
+        goto out;
+    f->derive(k->pk, k->sk, secret);
+    kk_crypto__pub_id(f->id_domain, k->pk, sizeof k->pk, k->id);
+    if (strcmp(k->id, id) != 0) {
+        st = kk__fail(ctx, KK_EKEY, "%s '%s' is damaged: its id does not "
+                      "match its key", f->what, path);
+        goto out;
+    }
+    sodium_mprotect_readonly(k->sk);
+out:
+    if (st != KK_OK)
+        kk_crypto__pair_clear(k);
+    sodium_free(secret);
     return st;
 }
 

@@ -80,11 +80,16 @@ int kk_crypto__id_line(const char **p, const char *end,
 void kk_crypto__pub_id(const char *domain, const unsigned char *pk,
                        size_t pk_len, char id[KK_KEY_ID_CHARS + 1]);
 
+/** The public half of every kind of pair (Ed25519, X25519). */
+#define KK_PAIR_PUBLIC_BYTES 32
+
 /**
  * The files of one kind of key pair, version 1 (ASCII):
  *     secret  <magic>\n id <16 hex>\n <field> <hex>\n    mode 0600
  *     public  <pub_magic>\n id <16 hex>\n pub <hex>\n    mode 0644
- * The secret file may be wrapped in the passphrase container.
+ * The secret file may be wrapped in the passphrase container. The file
+ * holds secret_len random bytes (a seed, an X25519 secret key); derive
+ * makes the key pair of them.
  */
 typedef struct kk_pair_format {
     const char *magic;      /* "KAKOU-SIGN-1\n" */
@@ -94,27 +99,35 @@ typedef struct kk_pair_format {
     const char *what;       /* in messages: "signing key" */
     const char *pub_what;   /* in messages: "public key" */
     const char *make;       /* how to make one: "kakou key new --sign FILE" */
+    size_t secret_len;      /* bytes in the file */
+    size_t sk_len;          /* bytes of the secret key derive makes */
+    void (*derive)(unsigned char pk[KK_PAIR_PUBLIC_BYTES], unsigned char *sk,
+                   const unsigned char *secret);
 } kk_pair_format;
 
-/**
- * Write a new pair: secret (n bytes) to path, pk to path.pub; neither is
- * ever overwritten (a failure leaves neither).
- */
-kk_status kk_crypto__write_pair(kk_ctx *ctx, const kk_pair_format *f,
-                                const char *path, const unsigned char *secret,
-                                size_t n, const unsigned char *pk,
-                                size_t pk_len, const char *id,
-                                const kk_secret *pass);
+/** A loaded key pair. */
+typedef struct kk_pair_key {
+    unsigned char *sk; /* sodium_malloc(sk_len), read-only */
+    unsigned char pk[KK_PAIR_PUBLIC_BYTES];
+    char id[KK_KEY_ID_CHARS + 1];
+} kk_pair_key;
 
 /**
- * Read the secret half of a pair: n bytes into secret (locked memory of
- * the caller's) and the id the file names, which the caller checks
- * against the key it derives.
+ * Make a new pair of kind f and write it: the secret to path, the public
+ * key to path.pub; neither is ever overwritten (a failure leaves
+ * neither). id_out (KK_KEY_ID_CHARS + 1 bytes) may be NULL.
  */
-kk_status kk_crypto__read_pair_secret(kk_ctx *ctx, const kk_pair_format *f,
-                                      const char *path, const kk_secret *pass,
-                                      unsigned char *secret, size_t n,
-                                      char id[KK_KEY_ID_CHARS + 1]);
+kk_status kk_crypto__pair_generate(kk_ctx *ctx, const kk_pair_format *f,
+                                   const char *path, const kk_secret *pass,
+                                   char *id_out);
+
+/** Load the secret half of a pair of kind f into k (checked: its id). */
+kk_status kk_crypto__pair_load(kk_ctx *ctx, const kk_pair_format *f,
+                               const char *path, const kk_secret *pass,
+                               kk_pair_key *k);
+
+/** Wipe and free what k holds. */
+void kk_crypto__pair_clear(kk_pair_key *k);
 
 /** Read a public key file: pk_len bytes and its id, checked. */
 kk_status kk_crypto__read_pair_pub(kk_ctx *ctx, const kk_pair_format *f,

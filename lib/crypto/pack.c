@@ -57,9 +57,20 @@
 #include "crypto/tree.h"
 #include "kakou/pack.h"
 
+/* X25519: the secret key is the file's 32 random bytes, as
+ * crypto_box_keypair() makes it; the public key is its base point
+ * multiple. */
+static void box_derive(unsigned char pk[KK_PAIR_PUBLIC_BYTES],
+                       unsigned char *sk, const unsigned char *secret)
+{
+    memcpy(sk, secret, crypto_box_SECRETKEYBYTES);
+    crypto_scalarmult_base(pk, sk);
+}
+
 static const kk_pair_format box_format = {
     "KAKOU-BOX-1\n", "KAKOU-BOX-PUB-1\n", "sk", KK_PACK_ID_DOMAIN,
-    "recipient key", "recipient public key", "kakou key new --box FILE"
+    "recipient key", "recipient public key", "kakou key new --box FILE",
+    crypto_box_SECRETKEYBYTES, crypto_box_SECRETKEYBYTES, box_derive
 };
 
 #define CHUNK KK_PACK_CHUNK_BYTES
@@ -75,9 +86,7 @@ static const kk_pair_format box_format = {
 typedef crypto_secretstream_xchacha20poly1305_state ss_state;
 
 struct kk_box_key {
-    unsigned char *sk; /* sodium_malloc(crypto_box_SECRETKEYBYTES) */
-    unsigned char pk[crypto_box_PUBLICKEYBYTES];
-    char id[KK_KEY_ID_CHARS + 1];
+    kk_pair_key k; /* sk: crypto_box_SECRETKEYBYTES */
 };
 
 /* ---- recipient keys -------------------------------------------------- */
@@ -85,77 +94,37 @@ struct kk_box_key {
 kk_status kk_box_key_generate_file(kk_ctx *ctx, const char *path,
                                    const kk_secret *pass, char *id_out)
 {
-    unsigned char *sk = NULL, pk[crypto_box_PUBLICKEYBYTES];
-    char id[KK_KEY_ID_CHARS + 1];
-    kk_status st;
-
-    if (!path || !*path)
-        return kk__fail(ctx, KK_EINVAL, "no key file name given");
-    if ((st = kk_crypto__init(ctx)) != KK_OK)
-        return st;
-    if (!(sk = sodium_malloc(crypto_box_SECRETKEYBYTES)))
-        return kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
-    crypto_box_keypair(pk, sk);
-    kk_crypto__pub_id(box_format.id_domain, pk, sizeof pk, id);
-    st = kk_crypto__write_pair(ctx, &box_format, path, sk,
-                               crypto_box_SECRETKEYBYTES, pk, sizeof pk, id,
-                               pass);
-    if (st == KK_OK && id_out)
-        memcpy(id_out, id, sizeof id);
-    sodium_free(sk);
-    return st;
+    return kk_crypto__pair_generate(ctx, &box_format, path, pass, id_out);
 }
 
 void kk_box_key_free(kk_box_key *key)
 {
     if (!key)
         return;
-    sodium_free(key->sk);
-    sodium_memzero(key, sizeof *key);
+    kk_crypto__pair_clear(&key->k);
     kk_free(key);
 }
 
 const char *kk_box_key_id(const kk_box_key *key)
 {
-    return key ? key->id : "";
+    return key ? key->k.id : "";
 }
 
 kk_status kk_box_key_load(kk_box_key **out, kk_ctx *ctx, const char *path,
                           const kk_secret *pass)
 {
-    char id[KK_KEY_ID_CHARS + 1];
-    kk_box_key *k = NULL;
+    kk_box_key *k;
     kk_status st;
 
     if (!out)
         return kk__fail(ctx, KK_EINVAL, "kk_box_key_load: out is NULL");
     *out = NULL;
-    if (!path || !*path)
-        return kk__fail(ctx, KK_EINVAL, "no recipient key file given");
-    if ((st = kk_crypto__init(ctx)) != KK_OK)
-        return st;
-    k = kk__calloc(1, sizeof *k);
-    if (k)
-        k->sk = sodium_malloc(crypto_box_SECRETKEYBYTES);
-    if (!k || !k->sk) {
-        st = kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
-        goto out;
-    }
-    if ((st = kk_crypto__read_pair_secret(ctx, &box_format, path, pass, k->sk,
-                                          crypto_box_SECRETKEYBYTES, id)))
-        goto out;
-    crypto_scalarmult_base(k->pk, k->sk);
-    kk_crypto__pub_id(box_format.id_domain, k->pk, sizeof k->pk, k->id);
-    if (strcmp(k->id, id) != 0) {
-        st = kk__fail(ctx, KK_EKEY, "recipient key '%s' is damaged: its id "
-                      "does not match its key", path);
-        goto out;
-    }
-    sodium_mprotect_readonly(k->sk);
-    *out = k;
-    k = NULL;
-out:
-    kk_box_key_free(k);
+    if (!(k = kk__calloc(1, sizeof *k)))
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    if ((st = kk_crypto__pair_load(ctx, &box_format, path, pass, &k->k)))
+        kk_free(k);
+    else
+        *out = k;
     return st;
 }
 
@@ -684,16 +653,17 @@ static kk_status open_head(pack_in *r, const kk_box_key *key,
     if (memcmp(head + MAGIC_LEN, "id ", 3) != 0 || head[CLEAR - 1] != '\n')
         return kk__fail(r->ctx, KK_EINVAL, "archive '%s' is malformed: no "
                         "key id", r->name);
-    if (memcmp(head + MAGIC_LEN + 3, key->id, KK_KEY_ID_CHARS) != 0)
+    if (memcmp(head + MAGIC_LEN + 3, key->k.id, KK_KEY_ID_CHARS) != 0)
         return kk__fail(r->ctx, KK_EKEY, "archive '%s' is sealed to key "
                         "%.16s, not to this key (%s)", r->name,
-                        (const char *)head + MAGIC_LEN + 3, key->id);
+                        (const char *)head + MAGIC_LEN + 3, key->k.id);
     if (!(k = sodium_malloc(SS_KEY)))
         return kk__fail(r->ctx, KK_ENOMEM, "cannot allocate locked memory");
-    if (crypto_box_seal_open(k, head + CLEAR, SEALED, key->pk, key->sk) != 0)
+    if (crypto_box_seal_open(k, head + CLEAR, SEALED, key->k.pk,
+                             key->k.sk) != 0)
         st = kk__fail(r->ctx, KK_EINVAL, "archive '%s' is damaged: its "
                       "sealed key does not open with key %s", r->name,
-                      key->id);
+                      key->k.id);
     else if (crypto_secretstream_xchacha20poly1305_init_pull(
                  r->ss, head + CLEAR + SEALED, k) != 0)
         st = kk__fail(r->ctx, KK_EINVAL, "archive '%s' is damaged: its "

@@ -8,7 +8,7 @@
  *     public  KAKOU-SIGN-PUB-1\n id <16 hex>\n pub <64 hex>\n   mode 0644
  *     sig     KAKOU-SIG-1\n id <16 hex>\n sig <128 hex>\n
  * The secret file may be wrapped in the passphrase container of
- * keyfile.c, which reads and writes these files (kk_crypto__write_pair).
+ * keyfile.c, which reads and writes these files (kk_crypto__pair_load).
  * The id is the first 8 bytes, in hex, of BLAKE2b-256("kakou sign id v1"
  * NUL || public key), so a signature names the key pair that made it.
  *
@@ -37,97 +37,57 @@
 #include "crypto/tree.h"
 #include "kakou/sign.h"
 
+static void sign_derive(unsigned char pk[KK_PAIR_PUBLIC_BYTES],
+                        unsigned char *sk, const unsigned char *seed)
+{
+    crypto_sign_seed_keypair(pk, sk, seed);
+}
+
 static const kk_pair_format sign_format = {
     "KAKOU-SIGN-1\n", "KAKOU-SIGN-PUB-1\n", "seed", "kakou sign id v1",
-    "signing key", "public key", "kakou key new --sign FILE"
+    "signing key", "public key", "kakou key new --sign FILE",
+    crypto_sign_SEEDBYTES, crypto_sign_SECRETKEYBYTES, sign_derive
 };
 #define SIG_MAGIC "KAKOU-SIG-1\n"
 
 struct kk_sign_key {
-    unsigned char *sk; /* sodium_malloc(crypto_sign_SECRETKEYBYTES) */
-    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-    char id[KK_KEY_ID_CHARS + 1];
+    kk_pair_key k; /* sk: crypto_sign_SECRETKEYBYTES */
 };
 
 kk_status kk_sign_key_generate_file(kk_ctx *ctx, const char *path,
                                     const kk_secret *pass, char *id_out)
 {
-    unsigned char *secret = NULL; /* seed, then sk */
-    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-    char id[KK_KEY_ID_CHARS + 1];
-    kk_status st;
-
-    if (!path || !*path)
-        return kk__fail(ctx, KK_EINVAL, "no key file name given");
-    if ((st = kk_crypto__init(ctx)) != KK_OK)
-        return st;
-    secret = sodium_malloc(crypto_sign_SEEDBYTES + crypto_sign_SECRETKEYBYTES);
-    if (!secret)
-        return kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
-    randombytes_buf(secret, crypto_sign_SEEDBYTES);
-    crypto_sign_seed_keypair(pk, secret + crypto_sign_SEEDBYTES, secret);
-    kk_crypto__pub_id(sign_format.id_domain, pk, sizeof pk, id);
-    st = kk_crypto__write_pair(ctx, &sign_format, path, secret,
-                               crypto_sign_SEEDBYTES, pk, sizeof pk, id, pass);
-    if (st == KK_OK && id_out)
-        memcpy(id_out, id, sizeof id);
-    sodium_free(secret);
-    return st;
+    return kk_crypto__pair_generate(ctx, &sign_format, path, pass, id_out);
 }
 
 void kk_sign_key_free(kk_sign_key *key)
 {
     if (!key)
         return;
-    sodium_free(key->sk);
-    sodium_memzero(key, sizeof *key);
+    kk_crypto__pair_clear(&key->k);
     kk_free(key);
 }
 
 const char *kk_sign_key_id(const kk_sign_key *key)
 {
-    return key ? key->id : "";
+    return key ? key->k.id : "";
 }
 
 kk_status kk_sign_key_load(kk_sign_key **out, kk_ctx *ctx, const char *path,
                            const kk_secret *pass)
 {
-    char id[KK_KEY_ID_CHARS + 1];
-    unsigned char *seed = NULL;
-    kk_sign_key *k = NULL;
+    kk_sign_key *k;
     kk_status st;
 
     if (!out)
         return kk__fail(ctx, KK_EINVAL, "kk_sign_key_load: out is NULL");
     *out = NULL;
-    if (!path || !*path)
-        return kk__fail(ctx, KK_EINVAL, "no signing key file given");
-    if ((st = kk_crypto__init(ctx)) != KK_OK)
-        return st;
-    seed = sodium_malloc(crypto_sign_SEEDBYTES);
-    k = kk__calloc(1, sizeof *k);
-    if (k)
-        k->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
-    if (!seed || !k || !k->sk) {
-        st = kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
-        goto out;
-    }
-    if ((st = kk_crypto__read_pair_secret(ctx, &sign_format, path, pass, seed,
-                                          crypto_sign_SEEDBYTES, id)))
-        goto out;
-    crypto_sign_seed_keypair(k->pk, k->sk, seed);
-    kk_crypto__pub_id(sign_format.id_domain, k->pk, sizeof k->pk, k->id);
-    if (strcmp(k->id, id) != 0) {
-        st = kk__fail(ctx, KK_EKEY, "signing key '%s' is damaged: its id "
-                      "does not match its key", path);
-        goto out;
-    }
-    sodium_mprotect_readonly(k->sk);
-    *out = k;
-    k = NULL;
-out:
-    kk_sign_key_free(k);
-    sodium_free(seed);
+    if (!(k = kk__calloc(1, sizeof *k)))
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    if ((st = kk_crypto__pair_load(ctx, &sign_format, path, pass, &k->k)))
+        kk_free(k);
+    else
+        *out = k;
     return st;
 }
 
@@ -232,9 +192,9 @@ kk_status kk_manifest_sign(kk_ctx *ctx, const kk_sign_key *key,
         goto out;
     }
     crypto_sign_detached(s, NULL, (const unsigned char *)(sums.data ? sums.data : ""),
-                         sums.len, key->sk);
+                         sums.len, key->k.sk);
     sodium_bin2hex(hex, sizeof hex, s, sizeof s);
-    kk__buf_printf(&sig, SIG_MAGIC "id %s\nsig %s\n", key->id, hex);
+    kk__buf_printf(&sig, SIG_MAGIC "id %s\nsig %s\n", key->k.id, hex);
     if (sig.failed) {
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
         goto out;
