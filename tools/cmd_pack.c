@@ -61,13 +61,63 @@ static void unpack_help(void)
            "error, or DESTDIR holds files. See kakou-pack(1).\n");
 }
 
-enum { OPT_TO = 0x2001, OPT_KEY, OPT_PASSFILE };
-
-/* The options of both commands; each refuses those of the other. */
-static int parse(kk_cli *cli, int argc, char **argv, void (*help)(void),
-                 const char **to, const char **key, const char **pass_file,
-                 const char **output)
+/* Print the failure on ctx; exit usage when usage is set, else failed. */
+static int failed(const kk_cli *cli, kk_ctx *ctx, bool usage)
 {
+    kk_cli_error(cli, "%s", kk_error_message(ctx));
+    return usage ? KK_EXIT_USAGE : KK_EXIT_FAILED;
+}
+
+static int do_pack(const kk_cli *cli, kk_ctx *ctx, const char *to, const char *output,
+                   const char *dir)
+{
+    bool to_stdout = !output || strcmp(output, "-") == 0;
+    size_t n = 0;
+    kk_status st = to_stdout ? kk_pack_fd(ctx, to, dir, STDOUT_FILENO, &n)
+                             : kk_pack_file(ctx, to, dir, output, &n);
+    if (st != KK_OK)
+        return failed(cli, ctx, st == KK_EKEY ||
+                                (st == KK_ENOTFOUND && access(to, F_OK) != 0));
+    kk_cli_info(cli, "packed %zu files of '%s' into '%s' for '%s'", n, dir,
+                to_stdout ? "-" : output, to);
+    return KK_EXIT_OK;
+}
+
+static int do_unpack(const kk_cli *cli, kk_ctx *ctx, const char *key_path,
+                     const char *pass_file, const char *dest, const char *archive)
+{
+    bool from_stdin = strcmp(archive, "-") == 0;
+    kk_secret *pass = NULL;
+    kk_box_key *key = NULL;
+    size_t n = 0;
+    int fd = -1, rc = KK_EXIT_OK;
+
+    if ((kk_key_file_is_protected(key_path) &&
+         kk_cli_passphrase(cli, ctx, pass_file, 0, 1, &pass) != KK_OK) ||
+        kk_box_key_load(&key, ctx, key_path, pass) != KK_OK) {
+        rc = failed(cli, ctx, true);
+    } else if ((fd = from_stdin ? STDIN_FILENO
+                                : open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+        kk_cli_error(cli, "cannot open archive '%s': %s", archive, strerror(errno));
+        rc = KK_EXIT_FAILED;
+    } else if (kk_unpack_fd(ctx, key, fd, archive, dest, &n) != KK_OK) {
+        /* an archive sealed to another key (KK_EKEY) failed; a DESTDIR
+         * with files in it is the caller's error */
+        rc = failed(cli, ctx, kk_error_code(ctx) == KK_EEXISTS);
+    } else {
+        kk_cli_info(cli, "unpacked %zu files of '%s' into '%s'", n, archive, dest);
+    }
+    if (fd >= 0 && !from_stdin)
+        close(fd);
+    kk_box_key_free(key);
+    kk_secret_free(pass);
+    return rc;
+}
+
+/* Both commands: their options, checked, and the run. */
+static int run(int argc, char **argv, bool unpack)
+{
+    enum { OPT_TO = 0x2001, OPT_KEY, OPT_PASSFILE };
     static const struct option longopts[] = {
         { "to", required_argument, NULL, OPT_TO },
         { "key", required_argument, NULL, OPT_KEY },
@@ -76,119 +126,61 @@ static int parse(kk_cli *cli, int argc, char **argv, void (*help)(void),
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
-    int c;
+    kk_cli cli = { unpack ? "unpack" : "pack", KK_LOG_WARN, false };
+    const char *to = NULL, *key = NULL, *pass_file = NULL, *output = NULL;
+    int c, rc;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:" KK_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_TO: *to = optarg; break;
-        case OPT_KEY: *key = optarg; break;
-        case OPT_PASSFILE: *pass_file = optarg; break;
-        case 'o': *output = optarg; break;
-        case 'h': help(); return -1;
+        case OPT_TO: to = optarg; break;
+        case OPT_KEY: key = optarg; break;
+        case OPT_PASSFILE: pass_file = optarg; break;
+        case 'o': output = optarg; break;
+        case 'h': unpack ? unpack_help() : pack_help(); return KK_EXIT_OK;
         default:
-            if (kk_cli_common_option(cli, c, optarg))
+            if (kk_cli_common_option(&cli, c, optarg))
                 break;
-            return kk_cli_usage_error(cli, "unknown option");
+            return kk_cli_usage_error(&cli, "unknown option");
         }
     }
-    return 0;
+    if (!unpack) {
+        if (!to)
+            return kk_cli_usage_error(&cli, "give the recipient: --to FILE.pub");
+        if (key || pass_file)
+            return kk_cli_usage_error(&cli, "pack takes the public key (--to FILE.pub); "
+                                      "--key is for unpack");
+        if (optind + 1 != argc)
+            return kk_cli_usage_error(&cli, "give one folder: 'pack --to FILE.pub OUTDIR'");
+        if ((!output || strcmp(output, "-") == 0) && isatty(STDOUT_FILENO))
+            return kk_cli_usage_error(&cli, "standard output is a terminal: give -o ARCHIVE");
+    } else {
+        if (!key || to)
+            return kk_cli_usage_error(&cli, "give the recipient's secret key: --key FILE");
+        if (!output)
+            return kk_cli_usage_error(&cli, "give the folder to create: -o DESTDIR");
+        if (optind + 1 != argc)
+            return kk_cli_usage_error(&cli, "give one archive: 'unpack --key FILE -o DESTDIR "
+                                      "ARCHIVE' ('-': standard input)");
+    }
+
+    kk_ctx *ctx = kk_ctx_new();
+    if (!ctx) {
+        kk_cli_error(&cli, "out of memory");
+        return KK_EXIT_USAGE;
+    }
+    rc = unpack ? do_unpack(&cli, ctx, key, pass_file, output, argv[optind])
+                : do_pack(&cli, ctx, to, output, argv[optind]);
+    kk_ctx_free(ctx);
+    return rc;
 }
 
 int kk_cmd_pack(int argc, char **argv)
 {
-    kk_cli cli = { "pack", KK_LOG_WARN, false };
-    const char *to = NULL, *key = NULL, *pass_file = NULL, *output = NULL;
-    int rc = parse(&cli, argc, argv, pack_help, &to, &key, &pass_file, &output);
-
-    if (rc != 0)
-        return rc < 0 ? KK_EXIT_OK : rc;
-    if (!to)
-        return kk_cli_usage_error(&cli, "give the recipient: --to FILE.pub");
-    if (key || pass_file)
-        return kk_cli_usage_error(&cli, "pack takes the public key (--to FILE.pub); "
-                                  "--key is for unpack");
-    if (optind + 1 != argc)
-        return kk_cli_usage_error(&cli, "give one folder: 'pack --to FILE.pub OUTDIR'");
-    const char *dir = argv[optind];
-    bool to_stdout = !output || strcmp(output, "-") == 0;
-    if (to_stdout && isatty(STDOUT_FILENO))
-        return kk_cli_usage_error(&cli, "standard output is a terminal: give -o ARCHIVE");
-
-    kk_ctx *ctx = kk_ctx_new();
-    size_t n = 0;
-    if (!ctx) {
-        kk_cli_error(&cli, "out of memory");
-        return KK_EXIT_USAGE;
-    }
-    kk_status st = to_stdout ? kk_pack_fd(ctx, to, dir, STDOUT_FILENO, &n)
-                             : kk_pack_file(ctx, to, dir, output, &n);
-    if (st == KK_EKEY || (st == KK_ENOTFOUND && access(to, F_OK) != 0)) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
-        rc = KK_EXIT_USAGE;
-    } else if (st != KK_OK) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
-        rc = KK_EXIT_FAILED;
-    } else {
-        kk_cli_info(&cli, "packed %zu files of '%s' into '%s' for '%s'", n, dir,
-                    to_stdout ? "-" : output, to);
-    }
-    kk_ctx_free(ctx);
-    return rc;
+    return run(argc, argv, false);
 }
 
 int kk_cmd_unpack(int argc, char **argv)
 {
-    kk_cli cli = { "unpack", KK_LOG_WARN, false };
-    const char *to = NULL, *key_path = NULL, *pass_file = NULL, *dest = NULL;
-    int rc = parse(&cli, argc, argv, unpack_help, &to, &key_path, &pass_file, &dest);
-
-    if (rc != 0)
-        return rc < 0 ? KK_EXIT_OK : rc;
-    if (!key_path || to)
-        return kk_cli_usage_error(&cli, "give the recipient's secret key: --key FILE");
-    if (!dest)
-        return kk_cli_usage_error(&cli, "give the folder to create: -o DESTDIR");
-    if (optind + 1 != argc)
-        return kk_cli_usage_error(&cli, "give one archive: 'unpack --key FILE -o DESTDIR "
-                                  "ARCHIVE' ('-': standard input)");
-    const char *archive = argv[optind];
-    bool from_stdin = strcmp(archive, "-") == 0;
-
-    kk_ctx *ctx = kk_ctx_new();
-    kk_secret *pass = NULL;
-    kk_box_key *key = NULL;
-    size_t n = 0;
-    int fd = -1;
-    if (!ctx) {
-        kk_cli_error(&cli, "out of memory");
-        return KK_EXIT_USAGE;
-    }
-    if ((kk_key_file_is_protected(key_path) &&
-         kk_cli_passphrase(&cli, ctx, pass_file, 0, 1, &pass) != KK_OK) ||
-        kk_box_key_load(&key, ctx, key_path, pass) != KK_OK) {
-        kk_cli_error(&cli, "%s", kk_error_message(ctx));
-        rc = KK_EXIT_USAGE;
-    } else if ((fd = from_stdin ? STDIN_FILENO
-                                : open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-        kk_cli_error(&cli, "cannot open archive '%s': %s", archive, strerror(errno));
-        rc = KK_EXIT_FAILED;
-    } else {
-        kk_status st = kk_unpack_fd(ctx, key, fd, archive, dest, &n);
-        if (st == KK_EEXISTS) {
-            kk_cli_error(&cli, "%s", kk_error_message(ctx));
-            rc = KK_EXIT_USAGE;
-        } else if (st != KK_OK) {
-            kk_cli_error(&cli, "%s", kk_error_message(ctx));
-            rc = KK_EXIT_FAILED;
-        } else {
-            kk_cli_info(&cli, "unpacked %zu files of '%s' into '%s'", n, archive, dest);
-        }
-    }
-    if (fd >= 0 && !from_stdin)
-        close(fd);
-    kk_box_key_free(key);
-    kk_secret_free(pass);
-    kk_ctx_free(ctx);
-    return rc;
+    return run(argc, argv, true);
 }

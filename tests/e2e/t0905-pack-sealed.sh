@@ -7,12 +7,15 @@
 # behind. (A hostile path inside an archive: check_pack.)
 . "$TESTS/e2e/lib.sh"
 
-in="$WORK/in"; out="$WORK/out"
-mkdir -p "$in"
-cp "$CORPUS"/image/pydicom__CT_small.dcm "$CORPUS"/image/pydicom__ExplVR_BigEnd.dcm "$in"/
-expect_exit 0 "$KAKOU" deid -q -p dicom-basic -o "$out" "$in"
+# an output folder with folders in it, signed
+out="$WORK/out"
+mkdir -p "$WORK/in/a" "$WORK/in/b/c"
+cp "$CORPUS"/image/pydicom__CT_small.dcm "$WORK/in/a/"
+cp "$CORPUS"/image/pydicom__ExplVR_BigEnd.dcm "$WORK/in/b/c/"
+expect_exit 0 "$KAKOU" deid -q -p dicom-basic -o "$out" "$WORK/in"
 n=$(find "$out" -type f | wc -l)
-[ "$n" -ge 2 ] || fail "deid wrote $n files"
+[ "$n" = 2 ] && [ "$(find "$out" -mindepth 2 -type f | wc -l)" -ge 1 ] ||
+    fail "deid wrote $n files: $(cd "$out" && find . -type f)"
 expect_exit 0 "$KAKOU" key new --sign "$WORK/sk" >/dev/null
 expect_exit 0 "$KAKOU" manifest sign --key "$WORK/sk" "$out"
 
