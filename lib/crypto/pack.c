@@ -41,7 +41,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
