@@ -147,6 +147,8 @@ int kk_cmd_db(int argc, char **argv);
 int kk_cmd_verify(int argc, char **argv);
 int kk_cmd_review(int argc, char **argv);
 int kk_cmd_manifest(int argc, char **argv);
+int kk_cmd_pack(int argc, char **argv);
+int kk_cmd_unpack(int argc, char **argv);
 int kk_cmd_gateway(int argc, char **argv);
 
 #endif /* KK_TOOLS_CLI_H */

@@ -7,6 +7,8 @@
  *                          write a new random key (mode 0600), print its id
  *   kakou key new --sign [...] FILE
  *                          write an Ed25519 signing key pair FILE, FILE.pub
+ *   kakou key new --box [...] FILE
+ *                          write an X25519 recipient key pair FILE, FILE.pub
  *   kakou key id FILE      print the key id of an existing key file
  *   kakou key rotate -k OLD [--db DB] [...] NEWFILE
  *                          write a new key and retire OLD in the store
@@ -23,12 +25,12 @@
 
 static void help(void)
 {
-    printf("usage: kakou key new [--sign] [--passphrase-file F | --protect] FILE\n"
+    printf("usage: kakou key new [--sign | --box] [--passphrase-file F | --protect] FILE\n"
            "       kakou key id FILE\n"
            "       kakou key rotate -k OLDKEY [--db DB] [--passphrase-file F | --protect] NEWFILE\n"
            "\n"
-           "Create a project key or a signing key, print the key id of one, or\n"
-           "rotate to a new project key.\n"
+           "Create a project key, a signing key or a recipient key, print the key\n"
+           "id of one, or rotate to a new project key.\n"
            "\n"
            "commands:\n"
            "  new FILE            write a new random 256-bit key to FILE (mode 0600;\n"
@@ -45,6 +47,9 @@ static void help(void)
            "      --sign          new: an Ed25519 signing key pair for 'kakou manifest':\n"
            "                      the secret key in FILE (0600), the public key in\n"
            "                      FILE.pub (give that to the recipient)\n"
+           "      --box           new: an X25519 recipient key pair for 'kakou unpack':\n"
+           "                      the secret key in FILE (0600), the public key in\n"
+           "                      FILE.pub (give that to the sender, for 'kakou pack')\n"
            "      --passphrase-file F  store the new key encrypted under the passphrase\n"
            "                      on the first line of F (Argon2id + secretbox)\n"
            "      --protect       the same, with the passphrase asked twice on the\n"
@@ -63,9 +68,10 @@ static void help(void)
 int kk_cmd_key(int argc, char **argv)
 {
     kk_cli cli = { "key", KK_LOG_WARN, false };
-    enum { OPT_SIGN = 0x2001, OPT_PASSFILE, OPT_PROTECT, OPT_DB };
+    enum { OPT_SIGN = 0x2001, OPT_PASSFILE, OPT_PROTECT, OPT_DB, OPT_BOX };
     static const struct option longopts[] = {
         { "sign", no_argument, NULL, OPT_SIGN },
+        { "box", no_argument, NULL, OPT_BOX },
         { "passphrase-file", required_argument, NULL, OPT_PASSFILE },
         { "protect", no_argument, NULL, OPT_PROTECT },
         { "key", required_argument, NULL, 'k' },
@@ -74,13 +80,14 @@ int kk_cmd_key(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     const char *pass_file = NULL, *old_path = NULL, *db_path = NULL;
-    bool sign = false, protect = false;
+    bool sign = false, box = false, protect = false;
     int c, rc = KK_EXIT_OK;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "k:" KK_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
         switch (c) {
         case OPT_SIGN: sign = true; break;
+        case OPT_BOX: box = true; break;
         case OPT_PASSFILE: pass_file = optarg; break;
         case OPT_PROTECT: protect = true; break;
         case 'k': old_path = optarg; break;
@@ -104,10 +111,12 @@ int kk_cmd_key(int argc, char **argv)
         return kk_cli_usage_error(&cli, "one key file at a time");
     if (pass_file && protect)
         return kk_cli_usage_error(&cli, "give --passphrase-file or --protect, not both");
-    if (!is_new && !is_rotate && (pass_file || protect || sign))
+    if (!is_new && !is_rotate && (pass_file || protect || sign || box))
         return kk_cli_usage_error(&cli, "'id' takes no key options");
-    if (sign && !is_new)
-        return kk_cli_usage_error(&cli, "--sign is for 'new'");
+    if ((sign || box) && !is_new)
+        return kk_cli_usage_error(&cli, "--sign and --box are for 'new'");
+    if (sign && box)
+        return kk_cli_usage_error(&cli, "give --sign or --box, not both");
     if (is_rotate && !old_path)
         return kk_cli_usage_error(&cli, "rotate needs the key it retires: give -k OLDKEY");
     if (!is_rotate && (old_path || db_path))
@@ -147,12 +156,14 @@ int kk_cmd_key(int argc, char **argv)
     if ((pass_file || protect) &&
         kk_cli_passphrase(&cli, ctx, pass_file, 1, 1, &pass) != KK_OK)
         goto fail;
-    if (sign) {
-        if (kk_sign_key_generate_file(ctx, path, pass, id) != KK_OK)
+    if (sign || box) {
+        if ((sign ? kk_sign_key_generate_file(ctx, path, pass, id)
+                  : kk_box_key_generate_file(ctx, path, pass, id)) != KK_OK)
             goto fail;
         printf("%s\n", id);
-        kk_cli_info(&cli, "wrote signing key %s to '%s' (mode 0600%s) and its public key "
-                    "to '%s.pub'", id, path, pass ? ", encrypted" : "", path);
+        kk_cli_info(&cli, "wrote %s key %s to '%s' (mode 0600%s) and its public key "
+                    "to '%s.pub'", sign ? "signing" : "recipient", id, path,
+                    pass ? ", encrypted" : "", path);
         goto out;
     }
     if (kk_key_generate_file_protected(ctx, path, pass) != KK_OK ||

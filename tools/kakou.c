@@ -24,6 +24,8 @@ static const kk_command commands[] = {
     { "verify", kk_cmd_verify, "check de-identified output for anything the profile forbids" },
     { "db", kk_cmd_db, "check, export, merge or shred a store" },
     { "manifest", kk_cmd_manifest, "sign a delivery folder (SHA256SUMS), or verify one" },
+    { "pack", kk_cmd_pack, "encrypt a delivery folder into one archive for one recipient" },
+    { "unpack", kk_cmd_unpack, "decrypt and check an archive made by 'kakou pack'" },
     { "gateway", kk_cmd_gateway, "receive DICOM over the network, de-identify, forward (C-STORE)" },
     { "review", kk_cmd_review, "draw a contact sheet of burned-in text removal, before and after" },
     { NULL, NULL, NULL }

@@ -10,6 +10,7 @@
 #include "deid.h"
 #include "gateway.h"
 #include "key.h"
+#include "pack.h"
 #include "profile.h"
 #include "release.h"
 #include "sign.h"

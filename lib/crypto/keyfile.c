@@ -4,8 +4,9 @@
  *
  * Holds: kk_secret (a passphrase in sodium_malloc'd, locked memory), the
  * small-file helpers every key file of lib/crypto uses (the master key's
- * own format stays in key.c, signing keys in sign.c) and the protected
- * container. Does not hold the key formats themselves.
+ * own format stays in key.c), the protected container, and the files of
+ * a key pair, which signing keys (sign.c) and recipient keys (pack.c)
+ * share: each kind names its headers and derives its own public key.
  *
  * Protected container, version 1: ASCII text,
  *
@@ -276,8 +277,9 @@ out:
     return st;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
+int kk_crypto__write_all(int fd, const void *data, size_t n)
 {
+    const char *buf = data;
     while (n > 0) {
         ssize_t w = write(fd, buf, n);
         if (w < 0) {
@@ -304,8 +306,8 @@ kk_status kk_crypto__write_new(kk_ctx *ctx, const char *path, const char *what,
         return kk__fail(ctx, KK_EIO, "cannot create %s '%s': %s", what, path,
                         strerror(errno));
     }
-    if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 ||
-        fsync(fd) != 0) {
+    if (fchmod(fd, (mode_t)mode) != 0 ||
+        kk_crypto__write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         kk_status st = kk__fail(ctx, KK_EIO, "cannot write %s '%s': %s",
                                 what, path, strerror(errno));
         close(fd);
@@ -503,6 +505,234 @@ out:
     sodium_free(k);
     kk_free(box);
     kk_free(text);
+    return st;
+}
+
+/* ---- key pairs ------------------------------------------------------- */
+
+int kk_crypto__hex_line(const char **p, const char *end, const char *name,
+                        unsigned char *bin, size_t n)
+{
+    size_t nl = strlen(name), got = 0;
+    const char *s = *p, *e;
+
+    if ((size_t)(end - s) < nl + 1 + 2 * n + 1 || memcmp(s, name, nl) != 0 ||
+        s[nl] != ' ')
+        return -1;
+    s += nl + 1;
+    e = s + 2 * n;
+    if (*e != '\n' ||
+        sodium_hex2bin(bin, n, s, 2 * n, NULL, &got, NULL) != 0 || got != n)
+        return -1;
+    *p = e + 1;
+    return 0;
+}
+
+int kk_crypto__id_line(const char **p, const char *end,
+                       char id[KK_KEY_ID_CHARS + 1])
+{
+    unsigned char b[KK_KEY_ID_CHARS / 2];
+    if (kk_crypto__hex_line(p, end, "id", b, sizeof b) != 0)
+        return -1;
+    sodium_bin2hex(id, KK_KEY_ID_CHARS + 1, b, sizeof b);
+    return 0;
+}
+
+void kk_crypto__pub_id(const char *domain, const unsigned char *pk,
+                       size_t pk_len, char id[KK_KEY_ID_CHARS + 1])
+{
+    crypto_generichash_state st;
+    unsigned char h[32];
+
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)domain,
+                              strlen(domain) + 1);
+    crypto_generichash_update(&st, pk, pk_len);
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2hex(id, KK_KEY_ID_CHARS + 1, h, KK_KEY_ID_CHARS / 2);
+}
+
+/* "<magic>id <id>\n<field> <hex of n bytes>\n" into buf (cap bytes). */
+static size_t pair_text(char *buf, size_t cap, const char *magic,
+                        const char *id, const char *field,
+                        const unsigned char *bin, size_t n)
+{
+    size_t len = (size_t)snprintf(buf, cap, "%sid %s\n%s ", magic, id, field);
+    if (len + 2 * n + 2 > cap)
+        return 0;
+    sodium_bin2hex(buf + len, 2 * n + 1, bin, n);
+    len += 2 * n;
+    buf[len++] = '\n';
+    return len;
+}
+
+static kk_status write_pair(kk_ctx *ctx, const kk_pair_format *f,
+                            const char *path, const unsigned char *secret,
+                            size_t n, const unsigned char *pk, size_t pk_len,
+                            const char *id, const kk_secret *pass)
+{
+    char *plain = NULL, *pub_path = NULL, pub[256];
+    kk_status st;
+    size_t len;
+
+    pub_path = kk__malloc(strlen(path) + 5);
+    plain = sodium_malloc(256);
+    if (!pub_path || !plain) {
+        st = kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
+        goto out;
+    }
+    sprintf(pub_path, "%s.pub", path);
+    if (access(pub_path, F_OK) == 0) {
+        st = kk__fail(ctx, KK_EEXISTS, "cannot create public key '%s': it "
+                      "already exists (a key is never overwritten)", pub_path);
+        goto out;
+    }
+    if (!(len = pair_text(plain, 256, f->magic, id, f->field, secret, n))) {
+        st = kk__fail(ctx, KK_EINTERNAL, "key file text too large");
+        goto out;
+    }
+    if ((st = kk_crypto__write_keyfile(ctx, path, plain, len, id, pass)))
+        goto out;
+    len = pair_text(pub, sizeof pub, f->pub_magic, id, "pub", pk, pk_len);
+    if ((st = kk_crypto__write_new(ctx, pub_path, "public key", pub, len,
+                                   0644)))
+        unlink(path);
+out:
+    sodium_free(plain);
+    kk_free(pub_path);
+    return st;
+}
+
+static kk_status read_pair_secret(kk_ctx *ctx, const kk_pair_format *f,
+                                  const char *path, const kk_secret *pass,
+                                  unsigned char *secret, size_t n,
+                                  char id[KK_KEY_ID_CHARS + 1])
+{
+    char *text = NULL, *plain = NULL;
+    size_t len = 0, plain_len = 0;
+    kk_status st;
+
+    if ((st = kk_crypto__read_file(ctx, path, f->what, 1, &text, &len)) ||
+        (st = kk_crypto__unprotect(ctx, path, text, len, pass, &plain,
+                                   &plain_len)))
+        goto out;
+    const char *p = plain, *end = plain + plain_len;
+    const size_t ml = strlen(f->magic);
+    if (plain_len < ml || memcmp(p, f->magic, ml) != 0) {
+        st = kk__fail(ctx, KK_EKEY, "'%s' is not a kakou %s (no '%.*s' "
+                      "header; make one with '%s')", path, f->what,
+                      (int)ml - 1, f->magic, f->make);
+        goto out;
+    }
+    p += ml;
+    if (kk_crypto__id_line(&p, end, id) != 0 ||
+        kk_crypto__hex_line(&p, end, f->field, secret, n) != 0 || p != end)
+        st = kk__fail(ctx, KK_EKEY, "%s '%s' is malformed", f->what, path);
+out:
+    sodium_free(text);
+    sodium_free(plain);
+    return st;
+}
+
+kk_status kk_crypto__pair_generate(kk_ctx *ctx, const kk_pair_format *f,
+                                   const char *path, const kk_secret *pass,
+                                   char *id_out)
+{
+    unsigned char *secret = NULL; /* the file's bytes, then sk */
+    unsigned char pk[KK_PAIR_PUBLIC_BYTES];
+    char id[KK_KEY_ID_CHARS + 1];
+    kk_status st;
+
+    if (!path || !*path)
+        return kk__fail(ctx, KK_EINVAL, "no key file name given");
+    if ((st = kk_crypto__init(ctx)) != KK_OK)
+        return st;
+    if (!(secret = sodium_malloc(f->secret_len + f->sk_len)))
+        return kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
+    randombytes_buf(secret, f->secret_len);
+    f->derive(pk, secret + f->secret_len, secret);
+    kk_crypto__pub_id(f->id_domain, pk, sizeof pk, id);
+    st = write_pair(ctx, f, path, secret, f->secret_len, pk, sizeof pk, id,
+                    pass);
+    if (st == KK_OK && id_out)
+        memcpy(id_out, id, sizeof id);
+    sodium_free(secret);
+    return st;
+}
+
+void kk_crypto__pair_clear(kk_pair_key *k)
+{
+    sodium_free(k->sk);
+    sodium_memzero(k, sizeof *k);
+}
+
+kk_status kk_crypto__pair_load(kk_ctx *ctx, const kk_pair_format *f,
+                               const char *path, const kk_secret *pass,
+                               kk_pair_key *k)
+{
+    char id[KK_KEY_ID_CHARS + 1];
+    unsigned char *secret = NULL;
+    kk_status st;
+
+    memset(k, 0, sizeof *k);
+    if (!path || !*path)
+        return kk__fail(ctx, KK_EINVAL, "no %s file given", f->what);
+    if ((st = kk_crypto__init(ctx)) != KK_OK)
+        return st;
+    secret = sodium_malloc(f->secret_len);
+    k->sk = sodium_malloc(f->sk_len);
+    if (!secret || !k->sk) {
+        st = kk__fail(ctx, KK_ENOMEM, "cannot allocate locked memory");
+        goto out;
+    }
+    if ((st = read_pair_secret(ctx, f, path, pass, secret, f->secret_len,
+                               id)))
+        goto out;
+    f->derive(k->pk, k->sk, secret);
+    kk_crypto__pub_id(f->id_domain, k->pk, sizeof k->pk, k->id);
+    if (strcmp(k->id, id) != 0) {
+        st = kk__fail(ctx, KK_EKEY, "%s '%s' is damaged: its id does not "
+                      "match its key", f->what, path);
+        goto out;
+    }
+    sodium_mprotect_readonly(k->sk);
+out:
+    if (st != KK_OK)
+        kk_crypto__pair_clear(k);
+    sodium_free(secret);
+    return st;
+}
+
+kk_status kk_crypto__read_pair_pub(kk_ctx *ctx, const kk_pair_format *f,
+                                   const char *path, unsigned char *pk,
+                                   size_t pk_len,
+                                   char id[KK_KEY_ID_CHARS + 1])
+{
+    char *text = NULL, want[KK_KEY_ID_CHARS + 1];
+    size_t len = 0;
+    kk_status st = kk_crypto__read_file(ctx, path, f->pub_what, 0, &text,
+                                        &len);
+    if (st != KK_OK)
+        return st;
+    const char *p = text, *end = text + len;
+    const size_t ml = strlen(f->pub_magic);
+    if (len < ml || memcmp(p, f->pub_magic, ml) != 0) {
+        st = kk__fail(ctx, KK_EKEY, "'%s' is not a kakou %s (no '%.*s' "
+                      "header)", path, f->pub_what, (int)ml - 1, f->pub_magic);
+    } else {
+        p += ml;
+        if (kk_crypto__id_line(&p, end, id) != 0 ||
+            kk_crypto__hex_line(&p, end, "pub", pk, pk_len) != 0 || p != end)
+            st = kk__fail(ctx, KK_EKEY, "%s '%s' is malformed", f->pub_what,
+                          path);
+        else {
+            kk_crypto__pub_id(f->id_domain, pk, pk_len, want);
+            if (strcmp(want, id) != 0)
+                st = kk__fail(ctx, KK_EKEY, "%s '%s' is damaged: its id "
+                              "does not match its key", f->pub_what, path);
+        }
+    }
+    sodium_free(text);
     return st;
 }
 
