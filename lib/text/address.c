@@ -254,6 +254,39 @@ static bool separator(const char *s, size_t n, size_t i)
            at(s, n, i, "　") || s[i] == '^' || s[i] == '\\' || s[i] == '=';
 }
 
+/* Where the town name before i starts: kanji and kana, and the numbered
+ * blocks of Hokkaido's grid towns (北1条西, 東3線). */
+static size_t town_start(const char *s, size_t n, size_t i)
+{
+    size_t b = i;
+    for (;;) {
+        while (b > 0 && name_char(s, n, b - prev_len(s, b)))
+            b -= prev_len(s, b);
+        size_t d = b;
+        while (d > 0 && digit(s[d - 1]))
+            d--;
+        if (d < b && d > 0 && b < i && (at(s, n, b, "条") || at(s, n, b, "線")) &&
+            name_char(s, n, d - prev_len(s, d))) {
+            b = d;
+            continue;
+        }
+        return b;
+    }
+}
+
+/* True when s[b..i) is a municipality and then a town name of 1-8
+ * characters (〜区千代田), or holds 大字/字 (an old village block). */
+static bool town_before(const char *s, size_t b, size_t i)
+{
+    if (b >= i)
+        return false;
+    for (size_t q = b; q < i; q += char_len(s, i, q))
+        if (at(s, i, q, "字"))
+            return q + 3 < i;
+    size_t he = head_end(s, b, i);
+    return he > b && he < i && i - he <= 8 * 3;
+}
+
 size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *spans,
                               size_t max)
 {
@@ -269,15 +302,25 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
         }
         bool strong = false;
         bool start_ok = i == 0 || !digit(s[i - 1]);
-        size_t e = start_ok && (digit(s[i]) || kanji_numeral(s, n, i)) ? number_chain(s, n, i, &strong) : i;
+        bool numeral = start_ok && (digit(s[i]) || kanji_numeral(s, n, i));
+        size_t e = numeral ? number_chain(s, n, i, &strong) : i;
+        /* backwards: the town name, to the municipality */
+        size_t b = numeral ? town_start(s, n, i) : i;
+        if (numeral && !strong && digit(s[i]) && town_before(s, b, i)) {
+            /* 千代田区千代田1-1, 大字仲原2500: digits alone after a town that
+             * follows its municipality are its 番地 */
+            size_t j = i;
+            while (j < n && (digit(s[j]) || (s[j] == '-' && j + 1 < n && digit(s[j + 1]))))
+                j++;
+            if (j == n || s[j] == ' ' || separator(s, n, j) || at(s, n, j, "の")) {
+                e = j;
+                strong = true;
+            }
+        }
         if (e == i || !strong) {
             i += char_len(s, n, i);
             continue;
         }
-        /* backwards: the town name, to the municipality */
-        size_t b = i;
-        while (b > 0 && name_char(s, n, b - prev_len(s, b)))
-            b -= prev_len(s, b);
         bool marker = false; /* 丁目, 番地, 番, 号 in the chain */
         for (size_t q = i; q < e; q++)
             if ((unsigned char)s[q] >= 0x80)

@@ -132,6 +132,9 @@ static const struct {
     { "ref by Smith^John", "Smith^John" },
     { "seen by Dr. Watson today", "Watson" },
     { "山田太郎様 TEL 03-1234-5678", "山田太郎" },
+    { "Lives at 972 Station Road, Lakeside with wife", "Station Road" },
+    { "Sent from 3-12-5 Hongo, Bunkyo-ku", "Hongo" },
+    { "〒100-0001 東京都千代田区千代田1-1", "1-1" },
 };
 
 START_TEST(clean_patterns)

@@ -389,6 +389,19 @@ START_TEST(address_in_text)
     c = cut("〒530-0001 大阪市北区梅田二丁目4番9号", true);
     ck_assert_str_eq(c, "* 大阪市北区*");
     free(c);
+    /* digits alone after a town that follows its municipality; grid towns */
+    c = cut("〒100-0001 東京都千代田区千代田1-1", true);
+    ck_assert_str_eq(c, "* 東京都千代田区*");
+    free(c);
+    c = cut("福岡県糟屋郡粕屋町大字仲原2500", true);
+    ck_assert_str_eq(c, "福岡県糟屋郡粕屋町*");
+    free(c);
+    c = cut("北海道札幌市中央区北1条西2丁目", true);
+    ck_assert_str_eq(c, "北海道札幌市中央区*");
+    free(c);
+    c = cut("大阪市立病院3階 市販薬2錠 横浜市青葉区の患者 3名", true);
+    ck_assert_str_eq(c, "大阪市立病院3階 市販薬2錠 横浜市青葉区の患者 3名");
+    free(c);
     /* clinical numbers are no address */
     c = cut("腹部単純CT 5mm 120kV 第3腰椎 2-3cm", true);
     ck_assert_str_eq(c, "腹部単純CT 5mm 120kV 第3腰椎 2-3cm");
