@@ -71,6 +71,13 @@ BEGIN {
     print "MappingResourceUID K"
     print "PrivateInformationCreatorUID K"
     print "SpecificCharacterSet K"
+    print "# Coded entries name concepts of controlled terminologies (DCM 113100,"
+    print "# SNOMED 91723000, LOINC 24627-2), not people; cleaning them as text"
+    print "# would take numeric codes for IDs. Their meanings are still cleaned."
+    print "CodeValue K"
+    print "LongCodeValue K"
+    print "CodingSchemeDesignator K"
+    print "CodingSchemeVersion K"
     print ""
     print "# Table E.1-1, in the standard's order."
 }
