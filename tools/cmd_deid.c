@@ -201,11 +201,10 @@ static bool digest_init(void)
     return true;
 }
 
-/* Hex SHA-256 of a file, for the audit log (R25) and the delivery manifest
- * (R27). libgcrypt, not libsodium: its SHA-256 uses the CPU's SHA
- * extensions, about 4.5 times as fast, and with a store every input and
- * output is hashed. Not OpenSSL: as fast, but loading libcrypto added
- * 2 ms to every kakou process (bench/README.md). */
+/* Hex SHA-256 of a file: an output an earlier run recorded, to check that
+ * it is still what was written (resume). The inputs and outputs of this
+ * run are hashed by lib/deid as it reads and writes them (kk_deid_result).
+ * libgcrypt, as lib/crypto/sha256.c says why. */
 static int file_digest(const char *path, char hex[65])
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* never waits */
@@ -562,16 +561,13 @@ static void report_line(job *j, const input *in, const char *id, const outcome *
 
 /* --- one input -------------------------------------------------------- */
 
-static void audit(job *j, kk_ctx *ctx, const char *in_digest, const char *out_path,
-                  const char *sop, const char *status)
+static void audit(job *j, kk_ctx *ctx, const char *in_digest, const char *status)
 {
-    if (!j->store)
+    /* an input that could not be read has no digest to name it by */
+    if (!j->store || !in_digest[0])
         return;
-    char out_digest[65];
-    bool have_out = out_path && file_digest(out_path, out_digest) == 0;
     kk_audit_entry a = { kk_profile_name(j->profile), kk_profile_version(j->profile),
-                         kk_profile_digest(j->profile), in_digest,
-                         have_out ? out_digest : NULL, sop, status };
+                         kk_profile_digest(j->profile), in_digest, NULL, NULL, status };
     if (kk_store_audit(j->store, ctx, &a) != KK_OK)
         kk_cli_error(j->cli, "cannot write the audit log: %s", kk_error_message(ctx));
 }
@@ -630,33 +626,72 @@ static int output_present(void *payload, const kk_store_output *rec)
     return 0;
 }
 
-/* Before an output appears (kk_deid_file_publish()): its audit row and
- * where it goes are committed with the object's rows, in one durable
- * transaction; if that fails the output is removed. */
+/* One input through kk_deid_file_ex() with a store: once it is read and
+ * its digest known (on_input), it is claimed; before its output appears
+ * (before_publish), its audit row and where it goes are committed with
+ * the object's rows, in one durable transaction; if that fails the output
+ * is removed. The digests are made by lib/deid as it reads and writes. */
 typedef struct publishing {
     job *j;
-    const char *digest;
-    const kk_store_output *recorded; /* by an earlier run, or empty */
+    const char *path;
+    char digest[65];
+    bool flying;
+    kk_store_claim claim;
+    bool claim_failed, not_mine;
+    present_check pc;
+    kk_store_output recorded; /* by an earlier run, or empty */
 } publishing;
 
-static kk_status publish(void *payload, kk_ctx *ctx, const char *written, const char *rel,
-                         const char *sop)
+static kk_status on_input(void *payload, kk_ctx *ctx, const char *digest, uint64_t size)
 {
+    (void)size;
+    publishing *p = payload;
+    job *j = p->j;
+    memcpy(p->digest, digest, sizeof p->digest);
+    fly_enter(j, p->digest);
+    p->flying = true;
+    /* claimed in the store: runs sharing it do each input once, under
+     * this profile (its digest covers the options) and key: an output
+     * another profile made is not this one's (issue 19) */
+    kk_status st = kk_store_claim_input(j->store, ctx, p->digest, kk_profile_digest(j->profile),
+                                        j->out_folder, output_present, &p->pc, &p->claim,
+                                        &p->recorded);
+    if (st != KK_OK) {
+        p->claim_failed = true;
+        return st;
+    }
+    if (p->claim != KK_CLAIM_MINE) {
+        p->not_mine = true;
+        return KK_EEXISTS; /* nothing to do here */
+    }
+    if (p->pc.damaged && strcmp(p->recorded.folder, j->out_folder) == 0) {
+        /* this input's own output, recorded here, no longer the bytes
+         * written: written again under the same name */
+        kk_cli_warn(j->cli, "the output of '%s' (%s) differs from what the store recorded: "
+                    "writing it again", p->path, p->recorded.path);
+        unlink(p->pc.path);
+    }
+    return KK_OK;
+}
+
+static kk_status publish(void *payload, kk_ctx *ctx, const char *written,
+                         const kk_deid_result *res)
+{
+    (void)written;
     const publishing *p = payload;
     job *j = p->j;
     kk_store_output o;
-    struct stat sb;
     memset(&o, 0, sizeof o);
-    if (stat(written, &sb) != 0 || file_digest(written, o.digest) != 0)
-        return KK_EIO;
-    snprintf(o.path, sizeof o.path, "%s", rel);
+    snprintf(o.digest, sizeof o.digest, "%s", res->output_sha256);
+    snprintf(o.path, sizeof o.path, "%s", res->output_path);
     snprintf(o.folder, sizeof o.folder, "%s", j->out_folder);
-    o.size = (uint64_t)sb.st_size;
+    o.size = res->bytes_out;
     kk_audit_entry a = { kk_profile_name(j->profile), kk_profile_version(j->profile),
-                         kk_profile_digest(j->profile), p->digest, o.digest, sop, "ok" };
+                         kk_profile_digest(j->profile), p->digest, o.digest,
+                         res->sop_instance_uid, "ok" };
     /* the same output an earlier run recorded here and was killed before
      * it appeared: its audit row already says what is written now */
-    const kk_store_output *r = p->recorded;
+    const kk_store_output *r = &p->recorded;
     bool again = r->path[0] && strcmp(r->folder, o.folder) == 0 && strcmp(r->path, o.path) == 0 &&
                  strcmp(r->digest, o.digest) == 0;
     return kk_store_commit_output(j->store, ctx, p->digest, kk_profile_digest(j->profile),
@@ -675,8 +710,6 @@ static void do_one(job *j, kk_ctx *ctx, const input *in)
     kk_deid_result res = KK_DEID_RESULT_INIT;
     char digest[65] = "";
     bool flying = false;
-    kk_store_output rec;
-    memset(&rec, 0, sizeof rec);
 
     if (j->jn && journal_done(j->jn, id, prev, sizeof prev)) {
         kk_cli_debug(j->cli, "'%s' was done in an earlier run", path);
@@ -711,60 +744,44 @@ static void do_one(job *j, kk_ctx *ctx, const input *in)
         atomic_fetch_add(&j->seen, 1);
         return; /* R14: a suppressed patient leaves no output */
     }
-    if (j->store) {
-        if (file_digest(path, digest) != 0) {
-            snprintf(reason, sizeof reason, "cannot read '%s': %s", path, strerror(errno));
-            kk_cli_error(j->cli, "%s", reason);
-            atomic_fetch_add(&j->failed, 1);
-            o.status = "failed";
-            o.reason = reason;
-            goto out;
-        }
-        fly_enter(j, digest);
-        flying = true;
-        /* claimed in the store: runs sharing it do each input once */
-        kk_store_claim claim;
-        present_check pc = { j, false, "" };
-        /* under this profile (its digest covers the options) and key: an
-         * output another profile made is not this one's (issue 19) */
-        if (kk_store_claim_input(j->store, ctx, digest, kk_profile_digest(j->profile),
-                                 j->out_folder, output_present, &pc, &claim, &rec) != KK_OK) {
-            snprintf(reason, sizeof reason, "cannot claim '%s' in the store: %s", path,
-                     kk_error_message(ctx));
-            kk_cli_error(j->cli, "%s", reason);
-            atomic_fetch_add(&j->failed, 1);
-            o.status = "failed";
-            o.reason = reason;
-            goto out;
-        }
-        if (claim == KK_CLAIM_DONE) {
-            kk_cli_debug(j->cli, "'%s' was done in an earlier run: %s", path, rec.path);
-            atomic_fetch_add(&j->done_before, 1);
-            o.status = "done-before";
-            o.output = rec.path;
-            goto out;
-        }
-        if (claim == KK_CLAIM_BUSY) {
-            kk_cli_debug(j->cli, "'%s' is being done by another run on the same store", path);
-            atomic_fetch_add(&j->done_before, 1);
-            o.status = "done-before";
-            goto out;
-        }
-        if (pc.damaged && strcmp(rec.folder, j->out_folder) == 0) {
-            /* this input's own output, recorded here, no longer the bytes
-             * written: written again under the same name */
-            kk_cli_warn(j->cli, "the output of '%s' (%s) differs from what the store recorded: "
-                        "writing it again", path, rec.path);
-            unlink(pc.path);
-        }
+    publishing pub;
+    memset(&pub, 0, sizeof pub);
+    pub.j = j;
+    pub.path = path;
+    pub.pc.j = j;
+    kk_deid_hooks hooks = KK_DEID_HOOKS_INIT;
+    hooks.on_input = on_input;
+    hooks.before_publish = publish;
+    hooks.payload = &pub;
+    kk_status st = kk_deid_file_ex(j->deid, ctx, path, j->out_dir, &res, j->store ? &hooks : NULL);
+    flying = pub.flying;
+    memcpy(digest, pub.digest, sizeof digest);
+    if (pub.claim_failed) {
+        snprintf(reason, sizeof reason, "cannot claim '%s' in the store: %s", path,
+                 kk_error_message(ctx));
+        kk_cli_error(j->cli, "%s", reason);
+        atomic_fetch_add(&j->failed, 1);
+        o.status = "failed";
+        o.reason = reason;
+        goto out;
     }
-    publishing pub = { j, digest, &rec };
-    kk_status st = kk_deid_file_publish(j->deid, ctx, path, j->out_dir, &res,
-                                        j->store ? publish : NULL, &pub);
+    if (pub.not_mine && pub.claim == KK_CLAIM_DONE) {
+        kk_cli_debug(j->cli, "'%s' was done in an earlier run: %s", path, pub.recorded.path);
+        atomic_fetch_add(&j->done_before, 1);
+        o.status = "done-before";
+        o.output = pub.recorded.path;
+        goto out;
+    }
+    if (pub.not_mine) {
+        kk_cli_debug(j->cli, "'%s' is being done by another run on the same store", path);
+        atomic_fetch_add(&j->done_before, 1);
+        o.status = "done-before";
+        goto out;
+    }
     if (st == KK_ESKIPPED) {
         kk_cli_warn(j->cli, "%s", kk_error_message(ctx));
         atomic_fetch_add(&j->skipped, 1);
-        audit(j, ctx, digest, NULL, NULL, "skipped");
+        audit(j, ctx, digest, "skipped");
         o.status = "skipped";
         o.reason = kk_error_message(ctx);
         goto out;
@@ -772,7 +789,7 @@ static void do_one(job *j, kk_ctx *ctx, const input *in)
     if (st != KK_OK) {
         kk_cli_error(j->cli, "%s", kk_error_message(ctx));
         atomic_fetch_add(&j->failed, 1);
-        audit(j, ctx, digest, NULL, NULL, "failed");
+        audit(j, ctx, digest, "failed");
         o.status = "failed";
         o.reason = kk_error_message(ctx);
         goto out;
