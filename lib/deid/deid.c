@@ -40,8 +40,8 @@
 #include "deid/deface.h"
 #include "deid/deid_internal.h"
 #include "deid/release_internal.h"
-#include "deid/sr_concepts.h"
 #include "dicom/dicom.h"
+#include "dict/sr_concepts.h"
 #include "deid/review.h"
 #include "pixel/image.h"
 #include "pixel/redact.h"
@@ -343,7 +343,7 @@ static kk_action resolve(const walk *w, const kk_rule *r, uint32_t tag, int dept
 {
     if (r->compound == KK_COMPOUND_NONE)
         return r->action;
-    int type = depth == 0 ? kk_iod__type(w->sop_class, tag) : 1;
+    int type = depth == 0 ? kk_dict__iod_type(w->sop_class, tag) : 1;
     if (depth > 0 && r->compound == KK_COMPOUND_XZ)
         type = 2; /* X/Z offers no replacement: empty it */
     switch (r->compound) {
@@ -422,7 +422,7 @@ static char sr_item_action(walk *w, kk_dcm_item *item, uint32_t *tag, kk_action 
     char *scheme = item_string(code, KK_TAG(0x0008, 0x0102));
     char *value = item_string(code, KK_TAG(0x0008, 0x0100));
     char *vt = item_string(item, KK_TAG(0x0040, 0xA040));
-    const char *act = scheme && value ? kk_sr__concept_action(scheme, value, vt,
+    const char *act = scheme && value ? kk_dict__sr_concept_action(scheme, value, vt,
                                                               kk_profile__enabled(w->d->profile))
                                       : NULL;
     static const struct { const char *vt; uint32_t tag; } value_of[] = {
@@ -656,7 +656,7 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             /* removing what the IOD requires makes the object invalid: a
              * Type 1 attribute gets a dummy, a Type 2 one is emptied; no
              * original value stays either way */
-            int type = kk_iod__type(w->sop_class, tag);
+            int type = kk_dict__iod_type(w->sop_class, tag);
             if (type == 1 && (kk_dcm__is_sequence(e) || kk_action__dummy(vr) || vr == KK_VR('U', 'I'))) {
                 a = KK_ACTION_DUMMY;
                 origin = "dummy: Type 1 in the IOD, where the rule removes";
