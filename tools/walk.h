@@ -30,11 +30,6 @@ typedef int (*kk_walk_fn)(const char *path, const char *rel, const struct stat *
 int kk_walk(const kk_cli *cli, const char *arg, bool quiet, kk_walk_fn fn, void *payload,
             size_t *errors);
 
-/* 1 when path looks like DICOM ("DICM" at 128, or a bare data set that
- * starts with a low group), 0 when not, -1 when it cannot be read (errno
- * EINVAL: not a regular file). Never blocks. */
-int kk_sniff_dicom(const char *path);
-
 /* mkdir -p; 0 or -1 with errno (ENOTDIR when dir is there but is not a
  * folder). */
 int kk_mkdir_p(const char *dir);

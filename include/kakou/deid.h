@@ -84,10 +84,13 @@ typedef struct kk_deid_options {
      *  a profile that keeps a correspondence needs no store, and
      *  kk_deid_file() refuses to run. */
     int decide_only;
+    /** 1: kk_deid_file() gives the SHA-256 of each input and output in its
+     *  result even without a store (with one it always does). */
+    int digests;
 } kk_deid_options;
 
 #define KK_DEID_OPTIONS_VERSION 1
-#define KK_DEID_OPTIONS_INIT { KK_DEID_OPTIONS_VERSION, NULL, NULL, 0, 0, 0 }
+#define KK_DEID_OPTIONS_INIT { KK_DEID_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0 }
 
 /**
  * Start a run.
@@ -127,9 +130,15 @@ typedef struct kk_deid_result {
     /** Frames where text is still found after painting (the output says
      *  BurnedInAnnotation YES and has no Clean Pixel Data code). */
     unsigned pixel_residue_frames;
+    /** Hex SHA-256 of the input's bytes and of the output's, made in the
+     *  one pass that reads the input and the one that writes the output
+     *  (hash while copying: neither file is read again), when the run has
+     *  a store or asked for digests; "" otherwise. Equal to what
+     *  sha256sum says of the input file and of the output file. */
+    char input_sha256[65], output_sha256[65];
 } kk_deid_result;
 
-#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0, 0, 0, 0, 0, 0, 0.0, 0 }
+#define KK_DEID_RESULT_INIT { NULL, NULL, { 0 }, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, "", "" }
 
 /** Free what a result holds and zero it. */
 KK_API void kk_deid_result_clear(kk_deid_result *result);
@@ -172,6 +181,36 @@ KK_API kk_status kk_deid_file_publish(kk_deid *deid, kk_ctx *ctx,
                                       const char *in_path, const char *out_dir,
                                       kk_deid_result *result,
                                       kk_deid_publish_fn before_publish, void *payload);
+/** What kk_deid_file_ex() calls; each may be NULL. Initialize with
+ *  KK_DEID_HOOKS_INIT. */
+typedef struct kk_deid_hooks {
+    unsigned version;
+    /** Once the input is open, found a regular file within the run's
+     *  limit, and read (with digests, input_sha256 is its SHA-256; else
+     *  ""), before it is parsed. KK_OK goes on; any other status ends the
+     *  call with that status and the message set in ctx, nothing written
+     *  (a batch claims the input here: another run has it). */
+    kk_status (*on_input)(void *payload, kk_ctx *ctx, const char *input_sha256, uint64_t size);
+    /** As kk_deid_publish_fn: the output is written in full, not yet
+     *  visible; result holds its output_path, sop_instance_uid, bytes_in,
+     *  bytes_out and (with digests) both digests. */
+    kk_status (*before_publish)(void *payload, kk_ctx *ctx, const char *written_path,
+                                const kk_deid_result *result);
+    void *payload;
+} kk_deid_hooks;
+
+#define KK_DEID_HOOKS_VERSION 1
+#define KK_DEID_HOOKS_INIT { KK_DEID_HOOKS_VERSION, NULL, NULL, NULL }
+
+/**
+ * kk_deid_file_publish() with both hooks: on_input sees the input (and
+ * its digest) before any work is done on it, before_publish the output
+ * (and its digest) before it appears.
+ */
+KK_API kk_status kk_deid_file_ex(kk_deid *deid, kk_ctx *ctx, const char *in_path,
+                                 const char *out_dir, kk_deid_result *result,
+                                 const kk_deid_hooks *hooks);
+
 /** What kk_deid_buffer() gave. Initialize with KK_DEID_BUFFER_RESULT_INIT;
  *  clear with kk_deid_buffer_result_clear(). */
 typedef struct kk_deid_buffer_result {

@@ -6,6 +6,7 @@
 #ifndef KAKOU_KAKOU_H
 #define KAKOU_KAKOU_H
 
+#include "batch.h"
 #include "common.h"
 #include "deid.h"
 #include "gateway.h"

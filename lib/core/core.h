@@ -41,6 +41,9 @@ char *kk__strdup(const char *s);
 /* What a file that is not a regular file is, for messages ("a FIFO
  * (named pipe)", "a socket", "a character device", ...); mode as st_mode. */
 const char *kk__file_kind(unsigned mode);
+/* Write all len bytes to fd, going on after EINTR and short writes:
+ * true, or false with errno (EIO for a write that wrote nothing). */
+bool kk__write_all(int fd, const void *data, size_t len);
 char *kk__strndup(const char *s, size_t n);
 #ifdef KK_FAULT_INJECTION
 /* How many allocations fault injection has failed in this process, so a

@@ -4,10 +4,12 @@
  * the growable buffer. No global state but the optional fault-injection
  * counter of test builds.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -224,4 +226,22 @@ char *kk__buf_detach(kk_buf *b)
     b->len = b->cap = 0;
     b->failed = false;
     return d;
+}
+
+bool kk__write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
 }

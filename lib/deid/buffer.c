@@ -4,47 +4,14 @@
  * of kk_deid_file() (deid.c, kk_deid__buffer_ex()), with the SHA-256 of
  * both sides and the audit row (R25) when the run has a store.
  *
- * Digests: libgcrypt's SHA-256, which uses the CPU's SHA extensions
- * (tools/cmd_deid.c says why not libsodium's). libgcrypt wants its
- * version check before first use: done once here unless the application
- * did it already (GCRYCTL_INITIALIZATION_FINISHED_P).
+ * Digests: lib/crypto/sha256.c (libgcrypt; it says why).
  */
-#include <pthread.h>
 #include <string.h>
 
-#include <gcrypt.h>
-#include <sodium.h>
-
 #include "core/core.h"
+#include "crypto/sha256.h"
 #include "deid/deid_internal.h"
 #include "kakou/store.h"
-
-static pthread_once_t gcrypt_once = PTHREAD_ONCE_INIT;
-static int gcrypt_ok;
-
-static void gcrypt_init(void)
-{
-    if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-        gcrypt_ok = 1;
-        return;
-    }
-    if (!gcry_check_version(GCRYPT_VERSION))
-        return;
-    gcry_control(GCRYCTL_DISABLE_SECMEM, 0); /* only public data is hashed */
-    gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-    gcrypt_ok = 1;
-}
-
-static kk_status sha256_hex(kk_ctx *ctx, const void *data, size_t len, char hex[65])
-{
-    pthread_once(&gcrypt_once, gcrypt_init);
-    if (!gcrypt_ok)
-        return kk__fail(ctx, KK_EINTERNAL, "libgcrypt is older than the one kakou was built with");
-    unsigned char h[32];
-    gcry_md_hash_buffer(GCRY_MD_SHA256, h, data, len);
-    sodium_bin2hex(hex, 65, h, sizeof h);
-    return KK_OK;
-}
 
 void kk_deid_buffer_result_clear(kk_deid_buffer_result *r)
 {
@@ -85,7 +52,7 @@ kk_status kk_deid_buffer(kk_deid *d, kk_ctx *ctx, const void *data, size_t size,
         label = "<memory>";
     kk_store *store = kk_deid__store(d);
     kk_status st;
-    if (store && (st = sha256_hex(ctx, data, size, r->input_sha256)) != KK_OK)
+    if (store && (st = kk_sha256__hex(ctx, data, size, r->input_sha256)) != KK_OK)
         return st;
     kk_buf out = KK_BUF_INIT;
     kk_deid_result res;
@@ -122,7 +89,7 @@ kk_status kk_deid_buffer(kk_deid *d, kk_ctx *ctx, const void *data, size_t size,
         return kk__fail(ctx, KK_ENOMEM, "out of memory writing '%s'", label);
     }
     if (store) {
-        st = sha256_hex(ctx, r->data, r->size, r->output_sha256);
+        st = kk_sha256__hex(ctx, r->data, r->size, r->output_sha256);
         if (st == KK_OK)
             st = audit(d, ctx, r->input_sha256, r->output_sha256, r->sop_instance_uid, "ok");
         if (st != KK_OK) {

@@ -33,14 +33,15 @@
 
 #include "core/core.h"
 #include "crypto/keyed.h"
+#include "crypto/sha256.h"
 #include "deid/actions.h"
 #include "deid/charset_fix.h"
 #include "deid/clean.h"
 #include "deid/deface.h"
 #include "deid/deid_internal.h"
 #include "deid/release_internal.h"
-#include "deid/sr_concepts.h"
 #include "dicom/dicom.h"
+#include "dict/sr_concepts.h"
 #include "deid/review.h"
 #include "pixel/image.h"
 #include "pixel/redact.h"
@@ -80,6 +81,7 @@ struct kk_deid {
     pthread_mutex_t pixels_lock;
     kk_pixel_pool *pixels;
     bool decide_only;      /* explain and review only: may lack a store */
+    bool digests;          /* SHA-256 of inputs and outputs (store, or asked) */
     bool unnamed_outputs;  /* /proc/self/fd reopens an O_TMPFILE (open_output()) */
     char method[4][65];  /* DeidentificationMethod values to append */
     int nmethod;
@@ -136,6 +138,7 @@ kk_status kk_deid_new(kk_deid **out, kk_ctx *ctx, const kk_profile *profile,
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     d->half_memory = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : UINT64_MAX;
     d->decide_only = opts->decide_only != 0;
+    d->digests = opts->store || opts->digests;
     d->iod_repair = strcmp(kk_profile__param(profile, "iod-repair", "on"), "off") != 0;
     for (const char *const *en0 = kk_profile__enabled(profile); *en0; en0++)
         if (strcmp(*en0, "clean-structured-content") == 0)
@@ -231,6 +234,12 @@ typedef struct walk {
     kk_pixel_plan plan;       /* burned-in text: what the profile asks */
     kk_pixel_outcome pixels;  /* and what was done */
     bool defaced;             /* the face was removed from the pixels */
+    /* kk_deid_file_ex(): its hooks, and the input's bytes as read and
+     * hashed (NULL when not held: no digests, or a very large input) */
+    const kk_deid_hooks *hooks;
+    bool see_input;
+    unsigned char *src;
+    size_t src_len;
 } walk;
 
 static char *dup_string_of(kk_dcm_item *item, uint32_t tag)
@@ -334,7 +343,7 @@ static kk_action resolve(const walk *w, const kk_rule *r, uint32_t tag, int dept
 {
     if (r->compound == KK_COMPOUND_NONE)
         return r->action;
-    int type = depth == 0 ? kk_iod__type(w->sop_class, tag) : 1;
+    int type = depth == 0 ? kk_dict__iod_type(w->sop_class, tag) : 1;
     if (depth > 0 && r->compound == KK_COMPOUND_XZ)
         type = 2; /* X/Z offers no replacement: empty it */
     switch (r->compound) {
@@ -413,7 +422,7 @@ static char sr_item_action(walk *w, kk_dcm_item *item, uint32_t *tag, kk_action 
     char *scheme = item_string(code, KK_TAG(0x0008, 0x0102));
     char *value = item_string(code, KK_TAG(0x0008, 0x0100));
     char *vt = item_string(item, KK_TAG(0x0040, 0xA040));
-    const char *act = scheme && value ? kk_sr__concept_action(scheme, value, vt,
+    const char *act = scheme && value ? kk_dict__sr_concept_action(scheme, value, vt,
                                                               kk_profile__enabled(w->d->profile))
                                       : NULL;
     static const struct { const char *vt; uint32_t tag; } value_of[] = {
@@ -647,7 +656,7 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             /* removing what the IOD requires makes the object invalid: a
              * Type 1 attribute gets a dummy, a Type 2 one is emptied; no
              * original value stays either way */
-            int type = kk_iod__type(w->sop_class, tag);
+            int type = kk_dict__iod_type(w->sop_class, tag);
             if (type == 1 && (kk_dcm__is_sequence(e) || kk_action__dummy(vr) || vr == KK_VR('U', 'I'))) {
                 a = KK_ACTION_DUMMY;
                 origin = "dummy: Type 1 in the IOD, where the rule removes";
@@ -1030,16 +1039,87 @@ static kk_status walk_loaded(walk *w, const char *in_path)
     return add_records(w, ds);
 }
 
+/* Inputs up to this size are held in memory while they are done, so
+ * that their bytes are read once: hashed, and the Pixel Data written from
+ * them. Larger ones are hashed a chunk at a time and read again. */
+#define HOLD_MAX ((uint64_t)256 << 20)
+
+/* The input is open and checked, not yet parsed (kk_dcm__load_source()):
+ * read it once, hash it, and show it to the on_input hook. */
+static kk_status hash_input(walk *w, kk_ctx *ctx, int fd, uint64_t size, bool keep)
+{
+    char *hex = w->res->input_sha256;
+    kk_sha256 h;
+    kk_status st = kk_sha256__begin(&h, ctx);
+    if (st != KK_OK)
+        return st;
+    {
+        unsigned char *hold = keep && size && size <= HOLD_MAX ? malloc(size) : NULL;
+        unsigned char *chunk = hold ? NULL : malloc((size_t)1 << 17);
+        uint64_t at = 0;
+        while (hold || chunk) {
+            unsigned char *dest = hold ? hold + at : chunk;
+            size_t want = hold ? (size_t)(size - at) : (size_t)1 << 17;
+            if (want == 0)
+                break;
+            ssize_t n = pread(fd, dest, want, (off_t)at);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                int e = errno;
+                free(hold);
+                free(chunk);
+                kk_sha256__abandon(&h);
+                return kk__fail(ctx, KK_EIO, "cannot read '%s': %s", w->path, strerror(e));
+            }
+            if (n == 0)
+                break; /* shorter than it was: what there is */
+            kk_sha256__add(&h, dest, (size_t)n);
+            at += (uint64_t)n;
+        }
+        free(chunk);
+        if (!hold && !chunk && size) {
+            kk_sha256__abandon(&h);
+            return kk__fail(ctx, KK_ENOMEM, "cannot read '%s': out of memory", w->path);
+        }
+        kk_sha256__end(&h, hex);
+        w->src = hold;
+        w->src_len = (size_t)at;
+    }
+    return KK_OK;
+}
+
+static kk_status see_source(void *payload, kk_ctx *ctx, int fd, uint64_t size)
+{
+    walk *w = payload;
+    kk_status st = w->d->digests ? hash_input(w, ctx, fd, size, true) : KK_OK;
+    if (st == KK_OK && w->hooks && w->hooks->on_input)
+        st = w->hooks->on_input(w->hooks->payload, ctx, w->res->input_sha256, size);
+    return st;
+}
+
 /* Load and de-identify in memory. */
 static kk_status run_walk(walk *w, const char *in_path)
 {
     uint64_t size = 0;
     kk_status st = check_size(w->d, w->ctx, in_path, &size);
+    if (st == KK_ELIMIT && w->see_input && w->d->digests) {
+        /* not done, but its audit row names it by its digest */
+        int fd = open(in_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        char why[512];
+        snprintf(why, sizeof why, "%s", kk_error_message(w->ctx));
+        if (fd >= 0) {
+            hash_input(w, w->ctx, fd, size, false);
+            close(fd);
+        }
+        kk__fail(w->ctx, st, "%s", why);
+    }
     if (st != KK_OK)
         return st;
     if (w->res)
         w->res->bytes_in = size;
-    st = kk_dcm__load(&w->dcm, w->ctx, in_path, w->d->lazy);
+    st = kk_dcm__load_source(&w->dcm, w->ctx, in_path, w->d->lazy,
+                             w->see_input ? see_source : NULL, w);
     if (st != KK_OK)
         return st;
     return walk_loaded(w, in_path);
@@ -1063,6 +1143,7 @@ static void walk_free(walk *w)
     free(w->env.issuer);
     kk_idset__free(&w->ids);
     kk__buf_free(&w->loc);
+    free(w->src);
 }
 
 /* A UID is safe as a path component when it is digits and dots. */
@@ -1217,10 +1298,11 @@ static kk_status name_input(kk_ctx *ctx, kk_status st, const char *doing, const 
  * the store committed (durably: synchronous=FULL), so that no output is
  * ever visible without its correspondence (UIDs, pseudonyms, audit). */
 static kk_status commit_rows(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *written,
-                             const char *rel, const char *sop, kk_deid_publish_fn fn,
-                             void *payload)
+                             const kk_deid_result *res, const kk_deid_hooks *hooks)
 {
-    kk_status st = fn ? fn(payload, ctx, written, rel, sop) : KK_OK;
+    kk_status st = hooks && hooks->before_publish
+                       ? hooks->before_publish(hooks->payload, ctx, written, res)
+                       : KK_OK;
     if (st == KK_OK && d->store)
         st = kk_store__flush(d->store, ctx);
     if (st == KK_OK)
@@ -1234,18 +1316,58 @@ static kk_status commit_rows(kk_deid *d, kk_ctx *ctx, const char *in_path, const
 kk_status kk_deid_file(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *out_dir,
                        kk_deid_result *res)
 {
-    return kk_deid_file_publish(d, ctx, in_path, out_dir, res, NULL, NULL);
+    return kk_deid_file_ex(d, ctx, in_path, out_dir, res, NULL);
+}
+
+/* kk_deid_file_publish()'s hook, called as kk_deid_file_ex() calls its own */
+typedef struct old_publish {
+    kk_deid_publish_fn fn;
+    void *payload;
+} old_publish;
+
+static kk_status call_old_publish(void *payload, kk_ctx *ctx, const char *written,
+                                  const kk_deid_result *res)
+{
+    const old_publish *o = payload;
+    return o->fn(o->payload, ctx, written, res->output_path, res->sop_instance_uid);
 }
 
 kk_status kk_deid_file_publish(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *out_dir,
                                kk_deid_result *res, kk_deid_publish_fn before_publish,
                                void *payload)
 {
+    old_publish o = { before_publish, payload };
+    kk_deid_hooks h = KK_DEID_HOOKS_INIT;
+    h.before_publish = call_old_publish;
+    h.payload = &o;
+    return kk_deid_file_ex(d, ctx, in_path, out_dir, res, before_publish ? &h : NULL);
+}
+
+/* Every byte of an output as it is written: its digest and size. */
+typedef struct out_sink {
+    kk_sha256 h;
+    uint64_t n;
+} out_sink;
+
+static void sink_out(void *payload, const void *data, size_t len)
+{
+    out_sink *s = payload;
+    kk_sha256__add(&s->h, data, len);
+    s->n += len;
+}
+
+kk_status kk_deid_file_ex(kk_deid *d, kk_ctx *ctx, const char *in_path, const char *out_dir,
+                          kk_deid_result *res, const kk_deid_hooks *hooks)
+{
+    kk_deid_result own = KK_DEID_RESULT_INIT;
+    if (!res)
+        res = &own;
+    memset(res, 0, sizeof *res);
     walk w;
     walk_init(&w, d, ctx, in_path);
     w.res = res;
-    if (res)
-        memset(res, 0, sizeof *res);
+    w.hooks = hooks;
+    w.see_input = d->digests || (hooks && hooks->on_input);
     if (d->decide_only)
         return kk__fail(ctx, KK_EINVAL, "this run only explains: it was started with decide_only");
     kk_status st = run_walk(&w, in_path);
@@ -1278,7 +1400,15 @@ kk_status kk_deid_file_publish(kk_deid *d, kk_ctx *ctx, const char *in_path, con
     if (st != KK_OK)
         goto out;
     errno = 0;
-    st = kk_dcm__save(w.dcm, ctx, of.path);
+    out_sink sink = { { NULL }, 0 };
+    if (d->digests && (st = kk_sha256__begin(&sink.h, ctx)) != KK_OK)
+        goto out;
+    st = d->digests ? kk_dcm__save_sink(w.dcm, ctx, of.path, w.src, w.src_len, sink_out, &sink)
+                    : kk_dcm__save(w.dcm, ctx, of.path);
+    int saved = errno;
+    if (d->digests)
+        kk_sha256__end(&sink.h, res->output_sha256);
+    errno = saved;
     if (st != KK_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", errno == ENOSPC ? "no space left on the output device"
@@ -1298,7 +1428,15 @@ kk_status kk_deid_file_publish(kk_deid *d, kk_ctx *ctx, const char *in_path, con
                       in_path, rel);
         goto out;
     }
-    st = commit_rows(d, ctx, in_path, of.path, rel, p3, before_publish, payload);
+    struct stat sb;
+    res->bytes_out = d->digests ? sink.n : stat(of.path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    res->output_path = kk__strdup(rel);
+    res->sop_instance_uid = kk__strdup(p3);
+    if (!res->output_path || !res->sop_instance_uid) {
+        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+        goto out;
+    }
+    st = commit_rows(d, ctx, in_path, of.path, res, hooks);
     if (st != KK_OK)
         goto out;
     if (place_output(ctx, &of, final) != 0) {
@@ -1316,17 +1454,17 @@ kk_status kk_deid_file_publish(kk_deid *d, kk_ctx *ctx, const char *in_path, con
             goto out;
         }
     }
-    if (res) {
-        struct stat sb;
-        if (stat(final, &sb) == 0)
-            res->bytes_out = (uint64_t)sb.st_size;
-        res->duplicate = duplicate;
-        res->output_path = kk__strdup(rel);
-        res->sop_instance_uid = kk__strdup(p3);
-        if (!res->output_path || !res->sop_instance_uid)
-            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
-    }
+    res->duplicate = duplicate;
 out:
+    if (st != KK_OK) {
+        /* a failed input has no output; its input digest stays */
+        free(res->output_path);
+        free(res->sop_instance_uid);
+        res->output_path = res->sop_instance_uid = NULL;
+        res->output_sha256[0] = '\0';
+    }
+    if (res == &own)
+        kk_deid_result_clear(&own);
     close_output(&of);
     walk_free(&w);
     return name_input(ctx, st, "de-identify", in_path);

@@ -62,6 +62,16 @@ kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path,
  *  input '<memory>'. */
 kk_status kk_dcm__load_buffer(kk_dcm **out, kk_ctx *ctx, const void *data,
                               size_t len);
+/** Called by kk_dcm__load_source() once the input is open and checked
+ *  (a regular file) and before it is parsed: fd reads it (positioned
+ *  reads only; never closed by the callee), size is its size. KK_OK goes
+ *  on; any other status is returned, with the callee's message. */
+typedef kk_status (*kk_dcm_source_fn)(void *payload, kk_ctx *ctx, int fd, uint64_t size);
+/** kk_dcm__load(), with fn (may be NULL) shown the input first: the
+ *  caller reads it once (its digest) through the very descriptor DCMTK
+ *  then parses. */
+kk_status kk_dcm__load_source(kk_dcm **out, kk_ctx *ctx, const char *path,
+                              uint32_t lazy_threshold, kk_dcm_source_fn fn, void *payload);
 void kk_dcm__free(kk_dcm *dcm);
 
 kk_dcm_item *kk_dcm__dataset(kk_dcm *dcm);
@@ -100,6 +110,14 @@ kk_status kk_dcm__set_transfer_syntax(kk_dcm *dcm, kk_ctx *ctx, const char *uid)
  * set, no source AE title). Group lengths are dropped.
  */
 kk_status kk_dcm__save(kk_dcm *dcm, kk_ctx *ctx, const char *path);
+/** Every byte kk_dcm__save_sink() writes, in order. */
+typedef void (*kk_dcm_sink_fn)(void *payload, const void *data, size_t len);
+/** kk_dcm__save(), with every byte written to path also given to sink
+ *  (hash while copying). src, when not NULL, holds the input's src_len
+ *  bytes as read at load: the Pixel Data carried from the input is
+ *  written from there, so what sink sees is what the file holds. */
+kk_status kk_dcm__save_sink(kk_dcm *dcm, kk_ctx *ctx, const char *path, const void *src,
+                            size_t src_len, kk_dcm_sink_fn sink, void *payload);
 /** The same, appended to out (a kk_buf from core/core.h). */
 struct kk_buf;
 kk_status kk_dcm__save_buffer(kk_dcm *dcm, kk_ctx *ctx, struct kk_buf *out);

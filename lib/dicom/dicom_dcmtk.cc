@@ -813,9 +813,10 @@ static kk_status load_open(kk_dcm **out, kk_ctx *ctx, const char *open_as, const
                            const char *what, uint32_t lazy_threshold, const scan_result &scan,
                            int fd);
 
-/* Load path; what names it in messages. */
+/* Load path; what names it in messages; fn (may be NULL) sees it first. */
 static kk_status load_as(kk_dcm **out, kk_ctx *ctx, const char *path, const char *what,
-                         uint32_t lazy_threshold)
+                         uint32_t lazy_threshold, kk_dcm_source_fn fn = NULL,
+                         void *payload = NULL)
 {
     *out = NULL;
     kk_dcm__init();
@@ -841,6 +842,19 @@ static kk_status load_as(kk_dcm **out, kk_ctx *ctx, const char *path, const char
         snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
     if (via[0] && access(via, R_OK) != 0)
         via[0] = '\0'; /* no /proc: DCMTK opens the path again */
+    if (fn) {
+        struct stat now;
+        if (fstat(fd, &now) != 0) {
+            int e = errno;
+            close(fd);
+            return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': %s", what, strerror(e));
+        }
+        kk_status seen = fn(payload, ctx, fd, (uint64_t)now.st_size);
+        if (seen != KK_OK) {
+            close(fd);
+            return seen;
+        }
+    }
     scan_result scan;
     kk_status nest = check_nesting(ctx, what, fcntl(fd, F_DUPFD_CLOEXEC, 0), &scan);
     if (nest != KK_OK) {
@@ -920,6 +934,12 @@ static bool source_intact(const kk_dcm *d)
 kk_status kk_dcm__load(kk_dcm **out, kk_ctx *ctx, const char *path, uint32_t lazy_threshold)
 {
     return load_as(out, ctx, path, path, lazy_threshold);
+}
+
+kk_status kk_dcm__load_source(kk_dcm **out, kk_ctx *ctx, const char *path,
+                              uint32_t lazy_threshold, kk_dcm_source_fn fn, void *payload)
+{
+    return load_as(out, ctx, path, path, lazy_threshold, fn, payload);
 }
 
 void kk_dcm__free(kk_dcm *d)
@@ -1180,6 +1200,121 @@ kk_status kk_dcm__save(kk_dcm *d, kk_ctx *ctx, const char *path)
     if (st == KK_OK && (d->raw_pixels || px))
         st = append_raw_pixels(d, ctx, path);
     d->pixels_copied = st == KK_OK && px;
+    return st;
+}
+
+/* Have DCMTK write ff into a buffer a chunk at a time, each chunk handed
+ * to emit(data, len) before the next is made; emit returns false to stop
+ * (a write error). */
+template <typename Emit>
+static OFCondition write_chunks(DcmFileFormat *ff, E_TransferSyntax xfer, Emit emit)
+{
+    char chunk[1 << 16];
+    DcmOutputBufferStream os(chunk, sizeof chunk);
+    DcmWriteCache wcache;
+    ff->transferInit();
+    OFCondition c = EC_StreamNotifyClient;
+    while (c == EC_StreamNotifyClient) {
+        c = ff->write(os, xfer, EET_ExplicitLength, &wcache, EGL_withoutGL, EPD_withoutPadding,
+                      0, 0, 0, EWM_dontUpdateMeta);
+        void *p = NULL;
+        offile_off_t n = 0;
+        os.flushBuffer(p, n);
+        if (n > 0 && !emit(p, (size_t)n))
+            c = makeOFCondition(OFM_dcmdata, 18, OF_error, strerror(errno));
+    }
+    ff->transferEnd();
+    return c;
+}
+
+/* Write all of data to fd, and show it to sink: false with errno. */
+static bool put_all(int fd, const void *data, size_t len, kk_dcm_sink_fn sink, void *payload)
+{
+    if (!kk__write_all(fd, data, len))
+        return false;
+    if (sink && len)
+        sink(payload, data, len);
+    return true;
+}
+
+/* Append [off, end) of the input to fd and to sink: from src when it holds
+ * them (the bytes the caller hashed as the input), else read again. */
+static bool put_source(kk_dcm *d, int fd, long long off, long long end, const void *src,
+                       size_t src_len, kk_dcm_sink_fn sink, void *payload)
+{
+    if (src && off >= 0 && end >= off && (unsigned long long)end <= src_len)
+        return put_all(fd, static_cast<const char *>(src) + off, (size_t)(end - off), sink,
+                       payload);
+    int in = d->srcfd >= 0 ? fcntl(d->srcfd, F_DUPFD_CLOEXEC, 0)
+                           : open(d->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return false;
+    std::vector<char> chunk((size_t)1 << 17);
+    bool ok = true;
+    for (long long at = off; ok && at < end;) {
+        ssize_t n = pread(in, chunk.data(), (size_t)std::min<long long>(end - at, (long long)chunk.size()),
+                          (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* the input got shorter */
+            ok = false;
+            break;
+        }
+        ok = put_all(fd, chunk.data(), (size_t)n, sink, payload);
+        at += n;
+    }
+    int saved = errno;
+    close(in);
+    errno = saved;
+    return ok;
+}
+
+kk_status kk_dcm__save_sink(kk_dcm *d, kk_ctx *ctx, const char *path, const void *src,
+                            size_t src_len, kk_dcm_sink_fn sink, void *payload)
+{
+    if (d->raw_pixels) {
+        DcmObject *last = last_element(d->ds);
+        if (last && last->getTag() > DCM_PixelData)
+            return kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': elements follow Pixel Data",
+                            path);
+    }
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+        return kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
+    DcmElement *px = carried_pixels(d);
+    if (px)
+        d->ds->remove(px);
+    int write_errno = 0;
+    /* DCMTK writes into a buffer a chunk at a time; each chunk goes to the
+     * file and to sink before the next is made */
+    kk_status st = save_with(d, ctx, path, [&](DcmFileFormat *ff, E_TransferSyntax xfer) {
+        return write_chunks(ff, xfer, [&](const void *p, size_t n) {
+            if (put_all(fd, p, n, sink, payload))
+                return true;
+            write_errno = errno;
+            return false;
+        });
+    });
+    if (px && d->ds->insert(px).bad())
+        delete px; /* cannot happen: its place was just freed */
+    if (st == KK_OK && (d->raw_pixels || px)) {
+        if (!source_intact(d))
+            st = kk__fail(ctx, KK_EINTERNAL, "cannot write '%s': the descriptor of its input "
+                          "was closed and reused while it was read: not written", path);
+        else if (!put_source(d, fd, d->pix_off, d->pix_end, src, src_len, sink, payload)) {
+            write_errno = errno;
+            st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
+        }
+    }
+    if (close(fd) != 0 && st == KK_OK) {
+        write_errno = errno;
+        st = kk__fail(ctx, KK_EIO, "cannot write '%s': %s", path, strerror(errno));
+    }
+    d->pixels_copied = st == KK_OK && px;
+    if (st != KK_OK && write_errno)
+        errno = write_errno; /* the caller names ENOSPC, EFBIG, EDQUOT */
     return st;
 }
 
@@ -1488,21 +1623,10 @@ kk_status kk_dcm__save_buffer(kk_dcm *d, kk_ctx *ctx, kk_buf *outbuf)
         return kk__fail(ctx, KK_EINVAL, "cannot write '%s' into memory: its Pixel Data is "
                         "carried from the input file", d->path.c_str());
     kk_status st = save_with(d, ctx, "<memory>", [&](DcmFileFormat *ff, E_TransferSyntax xfer) {
-        char chunk[1 << 16];
-        DcmOutputBufferStream os(chunk, sizeof chunk);
-        DcmWriteCache wcache;
-        ff->transferInit();
-        OFCondition c = EC_StreamNotifyClient;
-        while (c == EC_StreamNotifyClient) {
-            c = ff->write(os, xfer, EET_ExplicitLength, &wcache, EGL_withoutGL,
-                          EPD_withoutPadding, 0, 0, 0, EWM_dontUpdateMeta);
-            void *p = NULL;
-            offile_off_t n = 0;
-            os.flushBuffer(p, n);
-            if (n > 0)
-                kk__buf_add(outbuf, p, (size_t)n);
-        }
-        ff->transferEnd();
+        OFCondition c = write_chunks(ff, xfer, [&](const void *p, size_t n) {
+            kk__buf_add(outbuf, p, n);
+            return true;
+        });
         if (c.good() && outbuf->failed)
             throw std::bad_alloc();
         return c;

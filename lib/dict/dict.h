@@ -71,6 +71,11 @@ const kk_dict_entry *kk_dict__entries(size_t *n, size_t *nnormal);
 /** A string of the table, or NULL for KK_DICT_NONE. Static. */
 const char *kk_dict__string(uint32_t off);
 
+/** IOD Type of tag in a Storage SOP Class, from the compiled-in table of
+ *  profiles/reference/iod_types.tsv (lib/dict/iod.c): 1, 2 or 3 (absent;
+ *  also for an unknown class or NULL). 1C counts as 1, 2C as 2. */
+int kk_dict__iod_type(const char *sop_class_uid, uint32_t tag);
+
 #ifdef __cplusplus
 }
 #endif

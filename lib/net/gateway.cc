@@ -243,23 +243,6 @@ static int sync_queue_dir(kk_gateway *gw)
     return 0;
 }
 
-static bool write_all(int fd, const void *data, size_t len)
-{
-    const char *p = static_cast<const char *>(data);
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
 
 static bool is_sent(kk_gateway *gw, const std::string &sop)
 {
@@ -386,7 +369,7 @@ static unsigned spool_object(kk_gateway *gw, kk_ctx *ctx, const kk_deid_buffer_r
         why = std::string("cannot write to the spool: ") + strerror(errno);
         return 0xA700;
     }
-    bool ok = write_all(fd, r.data, r.size) && fsync(fd) == 0;
+    bool ok = kk__write_all(fd, r.data, r.size) && fsync(fd) == 0;
     int e = errno;
     close(fd);
     if (!ok) {

@@ -142,7 +142,4 @@ const kk_pixel_rule *kk_profile__pixel_rules(const kk_profile *p, int *n);
  *  all-text mode leaves alone. NULL-terminated. */
 const char *const *kk_profile__pixel_allow(const kk_profile *p, int *n);
 
-/** IOD Type of tag in a Storage SOP Class: 1, 2 or 3 (absent). */
-int kk_iod__type(const char *sop_class_uid, uint32_t tag);
-
 #endif /* KK_PROFILE_INTERNAL_H */

@@ -8,7 +8,10 @@
  * names the label and no value; four threads on one run give the same
  * bytes as one; with a store the audit row (R25) holds the SHA-256 of the
  * input and output bytes (equal to sha256sum's), the new SOP Instance UID
- * and the outcome, and the chain verifies; kk_store_flush() commits it.
+ * and the outcome, and the chain verifies; kk_store_flush() commits it;
+ * kk_deid_file() gives the SHA-256 of its input and output (equal to
+ * sha256sum's) from the one read and the one write, and shows them to
+ * kk_deid_file_ex()'s hooks.
  */
 #include <check.h>
 #include <pthread.h>
@@ -21,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "kakou/kakou.h"
+#include "corpus.h"
 
 #define SAMPLE TESTDATA "/sample/ct-1.dcm"
 
@@ -353,6 +357,143 @@ START_TEST(audit_row)
 }
 END_TEST
 
+/* kk_deid_file_ex()'s hooks: what each saw */
+typedef struct seen {
+    int inputs, publishes;
+    char in[65], out[65];
+    kk_status answer; /* on_input's */
+} seen;
+
+static kk_status saw_input(void *payload, kk_ctx *ctx, const char *sha, uint64_t size)
+{
+    (void)ctx;
+    seen *s = payload;
+    s->inputs++;
+    ck_assert_uint_gt(size, 0);
+    snprintf(s->in, sizeof s->in, "%s", sha);
+    return s->answer;
+}
+
+static kk_status saw_output(void *payload, kk_ctx *ctx, const char *written,
+                            const kk_deid_result *res)
+{
+    (void)ctx;
+    seen *s = payload;
+    s->publishes++;
+    /* what is written is what the digest says, before it appears */
+    char now[65], copy[300];
+    size_t n;
+    unsigned char *bytes = slurp(written, &n); /* /proc/self/fd/N: ours only */
+    snprintf(copy, sizeof copy, "%s/written", dir);
+    FILE *f = fopen(copy, "wb");
+    ck_assert_uint_eq(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+    free(bytes);
+    sha256sum(copy, now);
+    ck_assert_int_eq(unlink(copy), 0);
+    ck_assert_uint_eq(n, res->bytes_out);
+    ck_assert_str_eq(now, res->output_sha256);
+    snprintf(s->out, sizeof s->out, "%s", res->output_sha256);
+    return KK_OK;
+}
+
+/* Hash while copying: kk_deid_file() gives the SHA-256 of the input and
+ * of the output it wrote, equal to sha256sum's, without a store when
+ * asked (digests), from the one read and the one write. */
+START_TEST(file_digests)
+{
+    kk_ctx *ctx = kk_ctx_new();
+    kk_key *key;
+    kk_profile *profile;
+    kk_deid *deid;
+    ck_assert_int_eq(kk_key_new_ephemeral(&key, ctx), KK_OK);
+    ck_assert_int_eq(kk_profile_load(&profile, ctx, "dicom-basic", NULL), KK_OK);
+    kk_deid_options o = KK_DEID_OPTIONS_INIT;
+    o.key = key;
+    o.digests = 1;
+    ck_assert_int_eq(kk_deid_new(&deid, ctx, profile, &o), KK_OK);
+    const char *inputs[] = { SAMPLE, TESTDATA "/sample/ct-2.dcm", TESTDATA "/sample/sr-1.dcm" };
+    for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+        kk_deid_result res = KK_DEID_RESULT_INIT;
+        ck_assert_msg(kk_deid_file(deid, ctx, inputs[i], dir, &res) == KK_OK, "%s",
+                      kk_error_message(ctx));
+        char want_in[65], want_out[65], path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, res.output_path);
+        sha256sum(inputs[i], want_in);
+        sha256sum(path, want_out);
+        ck_assert_str_eq(res.input_sha256, want_in);
+        ck_assert_str_eq(res.output_sha256, want_out);
+        struct stat sb;
+        ck_assert_int_eq(stat(path, &sb), 0);
+        ck_assert_uint_eq(res.bytes_out, (uint64_t)sb.st_size);
+        kk_deid_result_clear(&res);
+    }
+    /* objects whose Pixel Data is carried from the input byte for byte
+     * (written from the bytes read and hashed) or re-encoded: the corpus */
+    kk_test_corpus cp;
+    kk_test_corpus_load(&cp);
+    int checked = 0;
+    for (int i = 0; i < cp.nfiles && checked < 12; i++) {
+        if (strncmp(cp.files[i], "image/", 6) != 0)
+            continue;
+        char in[1300], out[1300], want_in[65], want_out[65];
+        snprintf(in, sizeof in, "%s/%s", cp.dir, cp.files[i]);
+        kk_deid_result res = KK_DEID_RESULT_INIT;
+        if (kk_deid_file(deid, ctx, in, dir, &res) != KK_OK) {
+            kk_deid_result_clear(&res);
+            continue;
+        }
+        snprintf(out, sizeof out, "%s/%s", dir, res.output_path);
+        sha256sum(in, want_in);
+        sha256sum(out, want_out);
+        ck_assert_msg(strcmp(res.input_sha256, want_in) == 0, "input digest of %s", in);
+        ck_assert_msg(strcmp(res.output_sha256, want_out) == 0, "output digest of %s", in);
+        kk_deid_result_clear(&res);
+        checked++;
+    }
+    ck_assert(cp.nfiles == 0 || checked > 0);
+    kk_test_corpus_free(&cp);
+    /* the hooks see the same digests, on_input before anything is done */
+    seen s = { 0, 0, "", "", KK_OK };
+    kk_deid_hooks h = KK_DEID_HOOKS_INIT;
+    h.on_input = saw_input;
+    h.before_publish = saw_output;
+    h.payload = &s;
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/hooked", dir);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    kk_deid_result res = KK_DEID_RESULT_INIT;
+    ck_assert_int_eq(kk_deid_file_ex(deid, ctx, SAMPLE, sub, &res, &h), KK_OK);
+    ck_assert_int_eq(s.inputs, 1);
+    ck_assert_int_eq(s.publishes, 1);
+    ck_assert_str_eq(s.in, res.input_sha256);
+    ck_assert_str_eq(s.out, res.output_sha256);
+    kk_deid_result_clear(&res);
+    /* an input on_input turns down is not written */
+    snprintf(sub, sizeof sub, "%s/refused", dir);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    s.answer = KK_EEXISTS;
+    ck_assert_int_eq(kk_deid_file_ex(deid, ctx, SAMPLE, sub, &res, &h), KK_EEXISTS);
+    ck_assert_int_eq(s.inputs, 2);
+    ck_assert_int_eq(s.publishes, 1);
+    ck_assert_ptr_null(res.output_path);
+    ck_assert_int_eq(rmdir(sub), 0); /* empty */
+    kk_deid_result_clear(&res);
+    kk_deid_free(deid);
+    /* without a store and without asking: no digests */
+    o.digests = 0;
+    ck_assert_int_eq(kk_deid_new(&deid, ctx, profile, &o), KK_OK);
+    ck_assert_int_eq(kk_deid_file(deid, ctx, SAMPLE, dir, &res), KK_OK);
+    ck_assert_str_eq(res.input_sha256, "");
+    ck_assert_str_eq(res.output_sha256, "");
+    kk_deid_result_clear(&res);
+    kk_deid_free(deid);
+    kk_profile_free(profile);
+    kk_key_free(key);
+    kk_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("deid_buffer");
@@ -364,6 +505,7 @@ int main(void)
     tcase_add_test(tc, bad_bytes);
     tcase_add_test(tc, threads);
     tcase_add_test(tc, audit_row);
+    tcase_add_test(tc, file_digests);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -209,11 +209,11 @@ END_TEST
 START_TEST(iod_types_resolve)
 {
     const char *ct = "1.2.840.10008.5.1.4.1.1.2";
-    ck_assert_int_eq(kk_iod__type(ct, KK_TAG(0x0010, 0x0010)), 2); /* PatientName */
-    ck_assert_int_eq(kk_iod__type(ct, KK_TAG(0x0020, 0x000D)), 1); /* StudyInstanceUID */
-    ck_assert_int_eq(kk_iod__type(ct, KK_TAG(0x0010, 0x1010)), 3); /* PatientAge */
-    ck_assert_int_eq(kk_iod__type("1.2.3.4", KK_TAG(0x0010, 0x0010)), 3);
-    ck_assert_int_eq(kk_iod__type(NULL, KK_TAG(0x0010, 0x0010)), 3);
+    ck_assert_int_eq(kk_dict__iod_type(ct, KK_TAG(0x0010, 0x0010)), 2); /* PatientName */
+    ck_assert_int_eq(kk_dict__iod_type(ct, KK_TAG(0x0020, 0x000D)), 1); /* StudyInstanceUID */
+    ck_assert_int_eq(kk_dict__iod_type(ct, KK_TAG(0x0010, 0x1010)), 3); /* PatientAge */
+    ck_assert_int_eq(kk_dict__iod_type("1.2.3.4", KK_TAG(0x0010, 0x0010)), 3);
+    ck_assert_int_eq(kk_dict__iod_type(NULL, KK_TAG(0x0010, 0x0010)), 3);
 }
 END_TEST
 

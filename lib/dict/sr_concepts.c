@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/deid/sr_concepts.c - the Clean Structured Content Option (PS3.15
+ * lib/dict/sr_concepts.c - the Clean Structured Content Option (PS3.15
  * E.3.4): what to do with an SR content item, by its concept name, from
- * Table E.3.4-1 (compiled in from profiles/reference/sr_clean_concepts.tsv).
+ * Table E.3.4-1 (compiled in from profiles/reference/sr_clean_concepts.tsv
+ * by scripts/gen_sr_concepts.sh). Plain C; lib/deid asks it.
  * Retired codes are listed and matched too (E.3.4 Note 3).
  */
 #include <string.h>
 
-#include "deid/sr_concepts.h"
+#include "dict/sr_concepts.h"
 
 struct kk_sr_concept { const char *scheme, *value, *value_type, *basic; const char *opt[7]; };
 extern const struct kk_sr_concept kk_sr_concepts[];
@@ -27,8 +28,8 @@ static bool enabled(const char *const *on, const char *name)
     return false;
 }
 
-const char *kk_sr__concept_action(const char *scheme, const char *value, const char *value_type,
-                                  const char *const *on)
+const char *kk_dict__sr_concept_action(const char *scheme, const char *value,
+                                      const char *value_type, const char *const *on)
 {
     const struct kk_sr_concept *hit = NULL;
     for (int i = 0; kk_sr_concepts[i].scheme; i++) {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/deid/sr_concepts.h - Table E.3.4-1: actions for SR content items by
+ * lib/dict/sr_concepts.h - Table E.3.4-1: actions for SR content items by
  * concept name, for the Clean Structured Content Option. Not a public API.
  */
-#ifndef KK_DEID_SR_CONCEPTS_H
-#define KK_DEID_SR_CONCEPTS_H
+#ifndef KK_DICT_SR_CONCEPTS_H
+#define KK_DICT_SR_CONCEPTS_H
 
 #include <stdbool.h>
 
@@ -14,7 +14,7 @@
  * (NULL-terminated names); NULL when the table does not list it.
  * value_type (e.g. "TEXT") picks between rows of one code; may be NULL.
  */
-const char *kk_sr__concept_action(const char *scheme, const char *value, const char *value_type,
-                                  const char *const *enabled);
+const char *kk_dict__sr_concept_action(const char *scheme, const char *value,
+                                      const char *value_type, const char *const *enabled);
 
-#endif /* KK_DEID_SR_CONCEPTS_H */
+#endif /* KK_DICT_SR_CONCEPTS_H */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/profile/profile_iod.c - the IOD Type (1, 1C, 2, 2C, 3) of an
- * attribute in a SOP Class, from the table generated out of
- * profiles/reference/iod_types.tsv ($(BUILD)/gen/iod_types.c).
+ * lib/dict/iod.c - the IOD Type (1, 1C, 2, 2C, 3) of an attribute in a
+ * SOP Class, from the table compiled in out of
+ * profiles/reference/iod_types.tsv ($(BUILD)/gen/iod_types.c, made by
+ * scripts/gen_iod_types.sh). Plain C.
  */
 #include <string.h>
 
-#include "profile/profile_priv.h"
+#include "dict/dict.h"
 
 /* --- IOD Types ------------------------------------------------------ */
 
@@ -15,7 +16,7 @@ extern const uint64_t kk_iod_rows[];
 extern const struct kk_iod_class kk_iod_classes[];
 extern const size_t kk_iod_class_count;
 
-int kk_iod__type(const char *sop_class_uid, uint32_t tag)
+int kk_dict__iod_type(const char *sop_class_uid, uint32_t tag)
 {
     if (!sop_class_uid)
         return 3;
