@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/volume/volume.h - a series as a volume in patient coordinates, and
- * defacing: does a head volume show a face, and remove it (R20, PS3.15
- * Clean Recognizable Visual Features).
+ * defacing: does a head volume show a face, and remove it and the ears
+ * (R20, PS3.15 Clean Recognizable Visual Features).
  *
  * Pure C over arrays: no DICOM, no codecs. lib/deid/deface.c reads the
  * headers, has the pixel module decode the slices, fills a kk_volume and
@@ -82,12 +82,29 @@ typedef enum kk_deface_mode {
 } kk_deface_mode;
 
 /**
+ * Find the ears of a head with a face (lib/volume/ears.c): the flaps are
+ * the head mask minus its opening with a 12 mm ball, at most 8 mm from
+ * the background (the brain lies deeper), between 25 mm above the nasion
+ * and 30 mm below the nose tip, in the outer 25 mm of the cranium's
+ * width on either side; the ears are the head within 8 mm of the
+ * background and 10 mm of a flap (the concha and the skin the flaps lie
+ * on), in the same band.
+ * @param face     kk_vol__find_face()'s landmarks (nothing when !face->face)
+ * @param mask     the head mask kk_vol__find_face() made
+ * @param ears     out, nx*ny*nz bytes: 1 ear, 2 air within 10 mm of a
+ *                 flap, 0 else
+ * @return how many ear voxels (1); -1 when memory runs out
+ */
+long kk_vol__find_ears(const kk_volume *vol, const kk_vol_face *face, const uint8_t *mask,
+                       uint8_t *ears);
+
+/**
  * Change the voxels of the face region of vol (kk_vol__find_face() said
- * face): REMOVE sets them to background (CT -1000 HU; MR the volume's
- * lowest value) and the 4 mm of head behind the cut to the head's median
- * value (a flat surface); BLUR replaces both by a 3-D box mean of radius
- * 25 mm, three times over (narrower blurs leave a face that detectors
- * find in surface renders).
+ * face) and of its ears (kk_vol__find_ears()): REMOVE sets them to
+ * background (CT -1000 HU; MR the volume's lowest value) and the 4 mm of
+ * head behind the cut to the head's median value (a flat surface); BLUR
+ * replaces the face region, the cap, the ears and the air around them by a 3-D box mean of radius 25 mm, three times over (narrower
+ * blurs leave a face that detectors find in surface renders).
  * @param mask     the head mask kk_vol__find_face() made
  * @param changed  out (nx*ny*nz bytes, may be NULL): 1 where a value changed
  * @return how many voxels changed; (size_t)-1 when memory runs out

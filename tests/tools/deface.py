@@ -21,6 +21,10 @@ the front, OpenCV's face detectors on that render, and a brain-mask check.
   deface.py brain BEFORE AFTER   prints "brain-kept F" for a head phantom:
       the fraction of voxels inside the phantom's brain whose values did
       not change (slices matched by ImagePositionPatient)
+  deface.py ears BEFORE AFTER    prints "ears-removed F" for a head phantom:
+      the fraction of the voxels of its ears (the flaps outside the head)
+      that were skin before and are background after (below the threshold
+      the renderer takes for skin)
 
 Patient coordinates are LPS (+x left, +y posterior, +z superior), mm.
 """
@@ -48,6 +52,27 @@ def ell(P, c, s):
 
 
 HEAD = ((0, 0, -10), (75, 95, 120))
+EAR_ANGLE = math.radians(30)
+
+
+def ear_flaps(P):
+    """The phantom's outer ears: on either side a flap 7 mm thick, 34 mm
+    long and 60 mm high, attached in front (just in front of the coronal
+    midplane, at nose height) and turned 30 degrees out of the side of the
+    head, its back edge 19 mm out of the skin."""
+    out = np.zeros(P.shape[:-1], dtype=bool)
+    for sx in (-1, 1):
+        u = np.array([sx * math.sin(EAR_ANGLE), math.cos(EAR_ANGLE), 0.0])
+        w = np.array([sx * math.cos(EAR_ANGLE), -math.sin(EAR_ANGLE), 0.0])
+        c = np.array([sx * 73.0, 0.0, -12.0]) + 17 * u
+        d = P - c
+        out |= ((d @ u / 17) ** 2 + (d @ w / 3.5) ** 2 + (d[..., 2] / 30) ** 2) <= 1
+    return out
+
+
+def ear_mask(P):
+    """The voxels of the ears: the flaps outside the head."""
+    return ear_flaps(P) & ~ell(P, *HEAD)
 
 
 def brain_mask(P):
@@ -66,8 +91,7 @@ def head_values(P, mr):
             ell(P, (0, -87, -64), (24, 9, 5)) |        # upper lip
             ell(P, (0, -87, -76), (22, 9, 5)) |        # lower lip
             ell(P, (0, -78, -100), (30, 14, 14)) |     # chin
-            ell(P, (78, 5, -10), (8, 15, 28)) |        # ears
-            ell(P, (-78, 5, -10), (8, 15, 28)))
+            ear_flaps(P))
     sockets = ell(P, (32, -92, 0), (15, 12, 11)) | ell(P, (-32, -92, 0), (15, 12, 11))
     globes = ell(P, (32, -78, 0), (11, 11, 11)) | ell(P, (-32, -78, 0), (11, 11, 11))
     mouth = (np.abs(P[..., 2] + 70) < 1.5) & (np.abs(P[..., 0]) < 20) & (P[..., 1] < -82)
@@ -321,22 +345,42 @@ def faces_in(img):
     return found
 
 
-def brain_kept(before, after):
+def compare(before, after, region):
+    """Over the voxels of region(P) (slices matched by ImagePositionPatient):
+    how many, their values before and after, and the threshold of the
+    skin (skin_points())."""
     a, b = read_series(before), read_series(after)
     if len(a) != len(b):
         sys.exit("slice counts differ: %d vs %d" % (len(a), len(b)))
-    inside = same = 0
-    for (ipp, row, col, ps, va, _), (ipp2, _, _, _, vb, _) in zip(a, b):
+    va, vb = [], []
+    for (ipp, row, col, ps, sa, _), (ipp2, _, _, _, sb, _) in zip(a, b):
         if np.abs(ipp - ipp2).max() > 1e-3:
             sys.exit("slice positions differ")
-        rr, cc = np.mgrid[0:va.shape[0], 0:va.shape[1]]
+        rr, cc = np.mgrid[0:sa.shape[0], 0:sa.shape[1]]
         P = ipp + cc[..., None] * ps[1] * row + rr[..., None] * ps[0] * col
-        m = brain_mask(P)
-        inside += int(m.sum())
-        same += int((va[m] == vb[m]).sum())
-    if not inside:
-        sys.exit("no brain voxels")
-    return same / inside
+        m = region(P)
+        va.append(sa[m])
+        vb.append(sb[m])
+    va, vb = np.concatenate(va), np.concatenate(vb)
+    if not va.size:
+        sys.exit("no voxels in the region")
+    t = -500 if a[0][5] == "CT" else 0.5 * otsu(np.stack([s[4] for s in a]))
+    return va, vb, t
+
+
+def brain_kept(before, after):
+    va, vb, _ = compare(before, after, brain_mask)
+    return float((va == vb).mean())
+
+
+def ears_removed(before, after):
+    """The fraction of the ears' voxels that were skin before and are
+    background (below the skin threshold) after."""
+    va, vb, t = compare(before, after, ear_mask)
+    skin = va > t
+    if not skin.any():
+        sys.exit("no ear voxels above the skin threshold")
+    return float((vb[skin] <= t).mean())
 
 
 def main():
@@ -372,6 +416,8 @@ def main():
                                  hashlib.md5(ds.PixelData).hexdigest()))
     elif cmd == "brain":
         print("brain-kept %.5f" % brain_kept(sys.argv[2], sys.argv[3]))
+    elif cmd == "ears":
+        print("ears-removed %.5f" % ears_removed(sys.argv[2], sys.argv[3]))
     else:
         sys.exit(__doc__)
 

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/volume/ears.c - the ears of a head volume (volume.h,
+ * kk_vol__find_ears()).
+ *
+ * A rendered head shows its ears as well as its face, and the outer ear is
+ * as individual as a face. Ears are thin flaps sticking out of the side of
+ * the head, so they are what a morphological opening of the head mask with
+ * a ball of 12 mm takes away: the ball rolls inside the head but does not
+ * fit into a flap. The opening is computed exactly, with Euclidean
+ * distances in mm (anisotropic voxels included): the squared distance to
+ * the background (Felzenszwalb and Huttenlocher's separable transform,
+ * one pass per axis) gives the erosion, the squared distance to the
+ * erosion gives its dilation, and the opening is the dilation within the
+ * mask. The ears are the head mask minus its opening where
+ *   - the height lies between 25 mm above the nasion (the top of the
+ *     helix is at the brow) and 30 mm below the nose tip (the lobule is
+ *     at the base of the nose);
+ *   - the voxel lies in the outer 25 mm of the cranium's width on either
+ *     side (the ears sit near the head's widest extent);
+ *   - the voxel is at most 8 mm from the background: a flap is thin, and
+ *     the brain lies deeper than scalp and skull (never touched).
+ * Only a box around the band of heights is transformed: everything
+ * within twice the ball's radius of it, so the result inside the band is
+ * the same as over the whole volume.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "volume/volume.h"
+
+#define EAR_BALL_MM 12.0
+#define EAR_ABOVE_NASION_MM 25.0
+#define EAR_BELOW_NOSE_MM 30.0
+#define EAR_LATERAL_MM 25.0
+#define EAR_DEPTH_MM 8.0
+#define EAR_GROW_MM 10.0
+#define EAR_OUT_MM 5.0
+
+#define FAR 1e30f
+
+typedef struct box {
+    int c0, r0, k0;     /* first voxel */
+    int nc, nr, nk;     /* size */
+} box;
+
+/* Squared Euclidean distance transform of one line (Felzenszwalb and
+ * Huttenlocher 2012): d[q] = min_p s2 (q - p)^2 + f[p]; f FAR where no
+ * site is. v and z are scratch of n and n + 1. */
+static void edt_line(const float *f, float *d, int n, double s2, int *v, double *z)
+{
+    int k = -1;
+    for (int q = 0; q < n; q++) {
+        if (f[q] >= FAR)
+            continue;
+        double s = -HUGE_VAL;
+        while (k >= 0) {
+            int p = v[k];
+            s = ((f[q] + s2 * q * q) - (f[p] + s2 * p * p)) / (2 * s2 * (q - p));
+            if (s > z[k])
+                break;
+            k--;
+        }
+        if (k < 0)
+            s = -HUGE_VAL;
+        v[++k] = q;
+        z[k] = s;
+        z[k + 1] = HUGE_VAL;
+    }
+    if (k < 0) {
+        for (int q = 0; q < n; q++)
+            d[q] = FAR;
+        return;
+    }
+    for (int q = 0, j = 0; q < n; q++) {
+        while (z[j + 1] < q)
+            j++;
+        double t = q - v[j];
+        d[q] = (float)(s2 * t * t + f[v[j]]);
+    }
+}
+
+enum { LANES = 16 }; /* lines transformed together: one cache line of each */
+
+/* g: 0 at the sites, FAR elsewhere -> squared distance (mm^2) to the
+ * nearest site of the box. Lines along columns are contiguous; along rows
+ * and slices, LANES neighbouring lines are copied out and back together. */
+static int edt(float *g, const box *b, const double sp[3])
+{
+    int len = b->nc > b->nr ? b->nc : b->nr;
+    len = len > b->nk ? len : b->nk;
+    float *f = kk__malloc((size_t)len * (LANES + 1) * sizeof *f);
+    int *v = kk__malloc((size_t)len * sizeof *v);
+    double *z = kk__malloc(((size_t)len + 1) * sizeof *z);
+    if (!f || !v || !z) {
+        free(f);
+        free(v);
+        free(z);
+        return -1;
+    }
+    float *d = f + (size_t)len * LANES;
+    size_t plane = (size_t)b->nc * b->nr;
+    for (size_t j = 0; j < plane * b->nk; j += (size_t)b->nc) {
+        edt_line(g + j, d, b->nc, sp[0] * sp[0], v, z);
+        memcpy(g + j, d, (size_t)b->nc * sizeof *d);
+    }
+    for (int axis = 1; axis < 3; axis++) {
+        int n = axis == 1 ? b->nr : b->nk;
+        size_t stride = axis == 1 ? (size_t)b->nc : plane;
+        /* lines start at (c, 0, k) or (c, r, 0) */
+        int outer = axis == 1 ? b->nk : b->nr;
+        for (int o = 0; o < outer; o++)
+            for (int c0 = 0; c0 < b->nc; c0 += LANES) {
+                int w = b->nc - c0 < LANES ? b->nc - c0 : LANES;
+                float *base = g + (axis == 1 ? (size_t)o * plane : (size_t)o * b->nc) + c0;
+                for (int q = 0; q < n; q++)
+                    for (int l = 0; l < w; l++)
+                        f[(size_t)l * len + q] = base[(size_t)q * stride + l];
+                for (int l = 0; l < w; l++) {
+                    edt_line(f + (size_t)l * len, d, n, sp[axis] * sp[axis], v, z);
+                    memcpy(f + (size_t)l * len, d, (size_t)n * sizeof *d);
+                }
+                for (int q = 0; q < n; q++)
+                    for (int l = 0; l < w; l++)
+                        base[(size_t)q * stride + l] = f[(size_t)l * len + q];
+            }
+    }
+    free(f);
+    free(v);
+    free(z);
+    return 0;
+}
+
+/* Patient z and x of voxel (c, r, k). */
+static double coord(const kk_volume *vol, int axis, int c, int r, int k)
+{
+    return vol->origin[axis] + c * vol->dc * vol->row[axis] + r * vol->dr * vol->col[axis] +
+           k * vol->dz * vol->normal[axis];
+}
+
+/* The box of the mask's voxels between heights lo and hi, grown by
+ * grow mm on every side, within the volume. */
+static bool band_box(const kk_volume *vol, const uint8_t *mask, double lo, double hi, double grow,
+                     box *b)
+{
+    int c0 = vol->nx, c1 = -1, r0 = vol->ny, r1 = -1, k0 = vol->nz, k1 = -1;
+    size_t idx = 0;
+    for (int k = 0; k < vol->nz; k++)
+        for (int r = 0; r < vol->ny; r++) {
+            double z0 = coord(vol, 2, 0, r, k), zc = vol->dc * vol->row[2];
+            for (int c = 0; c < vol->nx; c++, idx++) {
+                if (!mask[idx])
+                    continue;
+                double zz = z0 + c * zc;
+                if (zz < lo || zz > hi)
+                    continue;
+                c0 = c < c0 ? c : c0;
+                c1 = c > c1 ? c : c1;
+                r0 = r < r0 ? r : r0;
+                r1 = r > r1 ? r : r1;
+                k0 = k < k0 ? k : k0;
+                k1 = k > k1 ? k : k1;
+            }
+        }
+    if (c1 < 0)
+        return false;
+    int gc = (int)ceil(grow / vol->dc), gr = (int)ceil(grow / vol->dr),
+        gk = (int)ceil(grow / vol->dz);
+    c0 = c0 - gc < 0 ? 0 : c0 - gc;
+    r0 = r0 - gr < 0 ? 0 : r0 - gr;
+    k0 = k0 - gk < 0 ? 0 : k0 - gk;
+    c1 = c1 + gc >= vol->nx ? vol->nx - 1 : c1 + gc;
+    r1 = r1 + gr >= vol->ny ? vol->ny - 1 : r1 + gr;
+    k1 = k1 + gk >= vol->nz ? vol->nz - 1 : k1 + gk;
+    *b = (box){ c0, r0, k0, c1 - c0 + 1, r1 - r0 + 1, k1 - k0 + 1 };
+    return true;
+}
+
+long kk_vol__find_ears(const kk_volume *vol, const kk_vol_face *f, const uint8_t *mask,
+                       uint8_t *ears)
+{
+    size_t n = (size_t)vol->nx * vol->ny * vol->nz;
+    memset(ears, 0, n);
+    if (!f->face)
+        return 0;
+    double hi = f->nasion_z + EAR_ABOVE_NASION_MM, lo = f->nose_z - EAR_BELOW_NOSE_MM;
+    double r2 = EAR_BALL_MM * EAR_BALL_MM, deep2 = EAR_DEPTH_MM * EAR_DEPTH_MM;
+    double out2 = (EAR_BALL_MM + EAR_OUT_MM) * (EAR_BALL_MM + EAR_OUT_MM);
+    double reach = 2 * EAR_BALL_MM + EAR_OUT_MM + EAR_GROW_MM + 2;
+    box b;
+    if (!band_box(vol, mask, lo - reach, hi + reach, reach, &b))
+        return 0;
+    size_t nb = (size_t)b.nc * b.nr * b.nk;
+    float *g = kk__malloc(nb * sizeof *g);
+    uint8_t *thin = kk__malloc(nb);
+    if (!g || !thin) {
+        free(g);
+        free(thin);
+        return -1;
+    }
+    double sp[3] = { vol->dc, vol->dr, vol->dz };
+    /* voxel (c, r, k) of the box is voxel at of the volume */
+#define AT(c, r, k) (((size_t)(b.k0 + (k)) * vol->ny + (size_t)(b.r0 + (r))) * vol->nx + (size_t)(b.c0 + (c)))
+    size_t i = 0;
+    for (int k = 0; k < b.nk; k++)
+        for (int r = 0; r < b.nr; r++)
+            for (int c = 0; c < b.nc; c++, i++)
+                g[i] = mask[AT(c, r, k)] ? FAR : 0;
+    long count = -1;
+    if (edt(g, &b, sp) != 0)
+        goto out;
+    /* the erosion: where the ball fits */
+    for (i = 0; i < nb; i++) {
+        thin[i] = g[i] > 0 && g[i] <= deep2;
+        g[i] = g[i] > r2 ? 0 : FAR;
+    }
+    if (edt(g, &b, sp) != 0)
+        goto out;
+    /* the opening is what lies within the ball's radius of the erosion;
+     * the flaps lie at least 5 mm out of it (a rough skin is no flap),
+     * more than radius + 5 mm from the erosion, near the skin */
+    for (i = 0; i < nb; i++)
+        g[i] = thin[i] && g[i] > out2 ? 0 : FAR;
+    if (edt(g, &b, sp) != 0)
+        goto out;
+    /* around them (in the band, on the sides): the tissue near the skin
+     * is the ear (1), the rest air (2) */
+    double half = 0.5 * f->width, grow2 = EAR_GROW_MM * EAR_GROW_MM;
+    count = 0;
+    i = 0;
+    for (int k = 0; k < b.nk; k++)
+        for (int r = 0; r < b.nr; r++)
+            for (int c = 0; c < b.nc; c++, i++) {
+                size_t at = AT(c, r, k);
+                if (g[i] > grow2 || (mask[at] && !thin[i]))
+                    continue;
+                int cc = b.c0 + c, rr = b.r0 + r, kk = b.k0 + k;
+                double z = coord(vol, 2, cc, rr, kk), x = coord(vol, 0, cc, rr, kk);
+                if (z < lo || z > hi || fabs(x - f->centre_x) < half - EAR_LATERAL_MM)
+                    continue;
+                ears[at] = mask[at] ? 1 : 2;
+                count += mask[at];
+            }
+#undef AT
+out:
+    free(g);
+    free(thin);
+    return count;
+}
