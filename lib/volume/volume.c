@@ -23,8 +23,9 @@
  * its last, cavities included) are set to one value, the head's median:
  * renders show a flat plane.
  *
- * The ears go too, wherever they are (ears.c finds them): set to
- * background, or blurred with the air around them.
+ * The ears go too (ears.c finds them): set to background, the skin they
+ * lie on to the head's median (a smooth side of the head), or all of it
+ * blurred with the air around them.
  */
 #include <math.h>
 #include <stdio.h>
@@ -572,12 +573,16 @@ size_t kk_vol__deface(kk_volume *vol, const kk_vol_face *f, kk_deface_mode mode,
                 for (int i = 0; i < 3; i++)
                     P[i] = base[i] + c * vol->dc * vol->row[i];
                 double s = in_front(f, P);
-                /* ear tissue; blurring, the air around it too */
-                bool ear = ears[idx] == 1 || (ears[idx] && mode == KK_DEFACE_BLUR);
+                /* the ears; blurring, the air around them too */
+                uint8_t ear = ears[idx] == KK_EAR_AIR && mode != KK_DEFACE_BLUR ? 0 : ears[idx];
                 if (!ear && s <= -CAP_MM)
                     continue;
                 float nv = mode == KK_DEFACE_BLUR ? blur[idx] : bg;
-                if (mode != KK_DEFACE_BLUR && !ear && s <= 0) {
+                if (mode == KK_DEFACE_BLUR || ear == KK_EAR)
+                    ;
+                else if (ear == KK_EAR_FLAT)
+                    nv = s > 0 ? bg : cap;
+                else if (s <= 0) {
                     if (c < cmin || c > cmax)
                         continue;
                     nv = cap;

@@ -21,6 +21,11 @@ the front, OpenCV's face detectors on that render, and a brain-mask check.
   deface.py brain BEFORE AFTER   prints "brain-kept F" for a head phantom:
       the fraction of voxels inside the phantom's brain whose values did
       not change (slices matched by ImagePositionPatient)
+  deface.py sides BEFORE AFTER   for a real head: "moved-left A cm2
+      moved-right B cm2 z Z0..Z1 deep-kept F": how much of the lateral
+      surface of each side moved more than 4 mm inward (the ears), at
+      which heights, and the fraction of the posterior voxels 15 mm or more
+      inside the head whose values did not change
   deface.py ears BEFORE AFTER    prints "ears-removed F" for a head phantom:
       the fraction of the voxels of its ears (the flaps outside the head)
       that were skin before and are background after (below the threshold
@@ -383,6 +388,66 @@ def ears_removed(before, after):
     return float((vb[skin] <= t).mean())
 
 
+def sides(before, after, moved_mm=4.0, deep_mm=15.0):
+    """For a real head: how much of each side's surface moved inward, and
+    whether the inside stayed. The lateral surface of each side (patient
+    left and right of the head's median x), behind the face (from 2 cm in
+    front of the head's median y back), is the mask's outermost x in each
+    1 mm bin of (y, z); a bin counts as moved when it lies more than
+    moved_mm further in after (or is gone). Deep: the posterior half of
+    the voxels at least deep_mm inside the mask (an erosion by a cylinder
+    along the slice normal, which holds the ball); the fraction of them
+    whose values did not change. Returns (left cm2, right cm2, z range of
+    the moved bins, deep kept)."""
+    a, b = read_series(before), read_series(after)
+    if len(a) != len(b):
+        sys.exit("slice counts differ: %d vs %d" % (len(a), len(b)))
+    ct = a[0][5] == "CT"
+    va = np.stack([s[4] for s in a])
+    vb = np.stack([s[4] for s in b])
+    t = -500 if ct else 0.5 * otsu(va)
+    ps, n = a[0][3], np.cross(a[0][1], a[0][2])
+    dz = float(np.dot(a[1][0] - a[0][0], n)) if len(a) > 1 else 1.0
+    rr, cc = np.mgrid[0:va.shape[1], 0:va.shape[2]]
+    pts = []
+    for k, (ipp, row, col, _, _, _) in enumerate(a):
+        pts.append((ipp + cc[..., None] * ps[1] * row + rr[..., None] * ps[0] * col).astype(np.float32))
+    P = np.stack(pts)
+    ma, mb = va > t, vb > t
+    cx = float(np.median(P[..., 0][ma]))
+    # behind the face: from 2 cm in front of the head's AP middle back
+    ymid = float(np.median(P[..., 1][ma]))
+    ma_side, mb_side = ma & (P[..., 1] > ymid - 20), mb & (P[..., 1] > ymid - 20)
+    y0, z0 = P[..., 1][ma].min(), P[..., 2][ma].min()
+    ny, nz = int(P[..., 1][ma].max() - y0) + 2, int(P[..., 2][ma].max() - z0) + 2
+    area, zs = [], []
+    for sx in (1, -1):
+        ext = []
+        for m in (ma_side, mb_side):
+            q = m & (sx * (P[..., 0] - cx) > 0)
+            g = np.full((ny, nz), -1.0)
+            iy = np.clip((P[..., 1][q] - y0).astype(int), 0, ny - 1)
+            iz = np.clip((P[..., 2][q] - z0).astype(int), 0, nz - 1)
+            np.maximum.at(g, (iy, iz), sx * (P[..., 0][q] - cx))
+            ext.append(g)
+        mv = (ext[0] > 0) & (ext[0] - np.maximum(ext[1], 0) > moved_mm)
+        area.append(mv.sum() / 100.0)
+        zs.extend((np.nonzero(mv)[1] + z0).tolist())
+    rad = max(1, int(round(deep_mm / ps[0])))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1))
+    er = np.stack([cv2.erode(m.astype(np.uint8), disc, borderValue=0) for m in ma]).astype(bool)
+    h = max(1, int(round(deep_mm / abs(dz))))
+    deep = er.copy()
+    for s in range(1, h + 1):
+        deep[s:] &= er[:-s]
+        deep[:-s] &= er[s:]
+    deep[:h] = deep[-h:] = False
+    deep &= P[..., 1] > ymid
+    kept = float((va[deep] == vb[deep]).mean()) if deep.any() else 0.0
+    zr = (min(zs), max(zs)) if zs else (0, 0)
+    return area[0], area[1], zr, kept
+
+
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "phantom":
@@ -416,6 +481,10 @@ def main():
                                  hashlib.md5(ds.PixelData).hexdigest()))
     elif cmd == "brain":
         print("brain-kept %.5f" % brain_kept(sys.argv[2], sys.argv[3]))
+    elif cmd == "sides":
+        left, right, zr, kept = sides(sys.argv[2], sys.argv[3])
+        print("moved-left %.1f cm2 moved-right %.1f cm2 z %.0f..%.0f deep-kept %.5f" %
+              (left, right, zr[0], zr[1], kept))
     elif cmd == "ears":
         print("ears-removed %.5f" % ears_removed(sys.argv[2], sys.argv[3]))
     else:
