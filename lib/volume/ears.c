@@ -11,9 +11,12 @@
  * distances in mm (anisotropic voxels included): the squared distance to
  * the background (Felzenszwalb and Huttenlocher's separable transform,
  * one pass per axis) gives the erosion, the squared distance to the
- * erosion gives its dilation, and the opening is that dilation. The
- * flaps are the head mask at least 5 mm out of its opening (a rough skin
- * is no flap) where
+ * erosion gives its dilation, and the opening is that dilation. The mask
+ * used is the head mask with its holes filled in the planes across each
+ * axis (a dark skull open to the air in some slices would make the scalp
+ * a flap). The flaps are the head mask at least 5 mm out of its opening
+ * (a rough skin is no flap), in connected parts no longer and no higher
+ * than 80 mm (an ear, not a scalp all round the head), where
  *   - the height lies between 25 mm above the nasion (the top of the
  *     helix is at the brow) and 30 mm below the nose tip (the lobule is
  *     at the base of the nose);
@@ -191,6 +194,83 @@ static bool band_box(const kk_volume *vol, const uint8_t *mask, double lo, doubl
     return true;
 }
 
+/* Fill the holes of m (the box's mask, 0/1) in the planes across axis
+ * (what the plane's border cannot reach through 0s) into out (|= 1);
+ * queue: a plane's worth. */
+static void fill_planes(const uint8_t *m, uint8_t *out, uint8_t *seen, const box *b, int axis,
+                        uint32_t *queue)
+{
+    size_t st[3] = { 1, (size_t)b->nc, (size_t)b->nc * b->nr };
+    int len[3] = { b->nc, b->nr, b->nk };
+    int u = axis == 0 ? 1 : 0, v = axis == 2 ? 1 : 2;
+    for (int w = 0; w < len[axis]; w++) {
+        size_t o = (size_t)w * st[axis];
+        size_t head = 0, tail = 0;
+        for (int j = 0; j < len[v]; j++)
+            for (int i = 0; i < len[u]; i++) {
+                size_t p = o + (size_t)i * st[u] + (size_t)j * st[v];
+                seen[p] = 0;
+                if ((i == 0 || j == 0 || i == len[u] - 1 || j == len[v] - 1) && !m[p]) {
+                    seen[p] = 1;
+                    queue[tail++] = (uint32_t)(i + (size_t)j * len[u]);
+                }
+            }
+        while (head < tail) {
+            int i = (int)(queue[head] % (uint32_t)len[u]), j = (int)(queue[head] / (uint32_t)len[u]);
+            head++;
+            int ni[4] = { i - 1, i + 1, i, i }, nj[4] = { j, j, j - 1, j + 1 };
+            for (int d = 0; d < 4; d++) {
+                if (ni[d] < 0 || nj[d] < 0 || ni[d] >= len[u] || nj[d] >= len[v])
+                    continue;
+                size_t p = o + (size_t)ni[d] * st[u] + (size_t)nj[d] * st[v];
+                if (!m[p] && !seen[p]) {
+                    seen[p] = 1;
+                    queue[tail++] = (uint32_t)(ni[d] + (size_t)nj[d] * len[u]);
+                }
+            }
+        }
+        for (int j = 0; j < len[v]; j++)
+            for (int i = 0; i < len[u]; i++) {
+                size_t p = o + (size_t)i * st[u] + (size_t)j * st[v];
+                out[p] |= (uint8_t)(!m[p] && !seen[p]);
+            }
+    }
+}
+
+/* The box's head mask, its holes filled in the planes across each of the
+ * three axes: a dark skull that some slice opens to the air (an MR's,
+ * through the orbits) is inside for the planes that close it, so the
+ * scalp over it is no flap and the brain under it is deep. */
+static uint8_t *box_mask(const kk_volume *vol, const uint8_t *mask, const box *b)
+{
+    size_t nb = (size_t)b->nc * b->nr * b->nk;
+    int big = b->nc * b->nr;
+    big = b->nc * b->nk > big ? b->nc * b->nk : big;
+    big = b->nr * b->nk > big ? b->nr * b->nk : big;
+    uint8_t *m = kk__malloc(nb), *out = kk__malloc(nb), *seen = kk__malloc(nb);
+    uint32_t *queue = kk__malloc((size_t)big * sizeof *queue);
+    if (!m || !out || !seen || !queue) {
+        free(m);
+        free(out);
+        free(seen);
+        free(queue);
+        return NULL;
+    }
+    size_t i = 0;
+    for (int k = 0; k < b->nk; k++)
+        for (int r = 0; r < b->nr; r++)
+            for (int c = 0; c < b->nc; c++, i++)
+                m[i] = mask[((size_t)(b->k0 + k) * vol->ny + (size_t)(b->r0 + r)) * vol->nx +
+                            (size_t)(b->c0 + c)];
+    memcpy(out, m, nb);
+    for (int axis = 0; axis < 3; axis++)
+        fill_planes(m, out, seen, b, axis, queue);
+    free(m);
+    free(seen);
+    free(queue);
+    return out;
+}
+
 /* In the band of heights [lo, hi], in the outer EAR_LATERAL_MM of the
  * cranium's width on either side. */
 static bool in_zone(const kk_volume *vol, const kk_vol_face *f, double lo, double hi, int c, int r,
@@ -264,7 +344,8 @@ long kk_vol__find_ears(const kk_volume *vol, const kk_vol_face *f, const uint8_t
     size_t nb = (size_t)b.nc * b.nr * b.nk;
     float *g = kk__malloc(nb * sizeof *g);
     uint8_t *flag = kk__malloc(nb);
-    if (!g || !flag) {
+    uint8_t *bm = g && flag ? box_mask(vol, mask, &b) : NULL;
+    if (!bm) {
         free(g);
         free(flag);
         return -1;
@@ -276,7 +357,7 @@ long kk_vol__find_ears(const kk_volume *vol, const kk_vol_face *f, const uint8_t
     for (int k = 0; k < b.nk; k++)
         for (int r = 0; r < b.nr; r++)
             for (int c = 0; c < b.nc; c++, i++)
-                g[i] = mask[AT(c, r, k)] ? FAR : 0;
+                g[i] = bm[i] ? FAR : 0;
     long count = -1;
     if (edt(g, &b, sp) != 0)
         goto out;
@@ -297,7 +378,7 @@ long kk_vol__find_ears(const kk_volume *vol, const kk_vol_face *f, const uint8_t
         for (int r = 0; r < b.nr; r++)
             for (int c = 0; c < b.nc; c++, i++) {
                 flag[i] = (uint8_t)(flag[i] | (g[i] <= flat2 ? BALLS : 0));
-                if ((flag[i] & SHALLOW) && g[i] > out2 && mask[AT(c, r, k)] &&
+                if ((flag[i] & SHALLOW) && g[i] > out2 && bm[i] &&
                     in_zone(vol, f, lo, hi, b.c0 + c, b.r0 + r, b.k0 + k)) {
                     flag[i] |= SEED;
                     nseed++;
@@ -323,12 +404,13 @@ long kk_vol__find_ears(const kk_volume *vol, const kk_vol_face *f, const uint8_t
                     !in_zone(vol, f, lo, hi, b.c0 + c, b.r0 + r, b.k0 + k))
                     continue;
                 size_t at = AT(c, r, k);
-                ears[at] = flag[i] & BALLS ? KK_EAR_FLAT : mask[at] ? KK_EAR : KK_EAR_AIR;
+                ears[at] = flag[i] & BALLS ? KK_EAR_FLAT : bm[i] ? KK_EAR : KK_EAR_AIR;
                 count += ears[at] == KK_EAR;
             }
 #undef AT
 out:
     free(g);
     free(flag);
+    free(bm);
     return count;
 }

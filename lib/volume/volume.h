@@ -90,10 +90,12 @@ enum {
 
 /**
  * Find the ears of a head with a face (lib/volume/ears.c). The flaps are
- * the head mask minus its opening with a 12 mm ball, at least 5 mm out of
- * the opening and at most 8 mm from the background, between 25 mm above
- * the nasion and 30 mm below the nose tip, in the outer 25 mm of the
- * cranium's width on either side. Within 15 mm of a flap, in that band
+ * the head mask (its holes filled across all three axes) minus its
+ * opening with a 12 mm ball, at least 5 mm out of the opening and at most
+ * 8 mm from the background, between 25 mm above the nasion and 30 mm
+ * below the nose tip, in the outer 25 mm of the cranium's width on either
+ * side, in connected parts no more than 80 mm long or high. Within 15 mm
+ * of a flap, in that band
  * and at most 8 mm from the background (the brain lies deeper), the head
  * out of the opening shrunk by 3 mm is ear (the flaps, their roots, the
  * concha's walls), the air air, and what the shrunk opening covers is to
