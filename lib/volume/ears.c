@@ -12,9 +12,10 @@
  * the background (Felzenszwalb and Huttenlocher's separable transform,
  * one pass per axis) gives the erosion, the squared distance to the
  * erosion gives its dilation, and the opening is that dilation. The mask
- * used is the head mask with its holes filled in the planes across each
- * axis (a dark skull open to the air in some slices would make the scalp
- * a flap). The flaps are the head mask at least 5 mm out of its opening
+ * used is the head mask with its holes filled in (near) sagittal planes
+ * too (a dark skull open to the air through the orbits in axial slices
+ * would make the scalp a flap; sagittal planes lateral to the orbits
+ * close it). The flaps are the head mask at least 5 mm out of its opening
  * (a rough skin is no flap), in connected parts no longer and no higher
  * than 80 mm (an ear, not a scalp all round the head), where
  *   - the height lies between 25 mm above the nasion (the top of the
@@ -237,8 +238,9 @@ static void fill_planes(const uint8_t *m, uint8_t *out, uint8_t *seen, const box
     }
 }
 
-/* The box's head mask, its holes filled in the planes across each of the
- * three axes: a dark skull that some slice opens to the air (an MR's,
+/* The box's head mask, its holes filled in its sagittal planes too (the
+ * mask has them filled in its slices; the planes across the axis closest
+ * to left-right): a dark skull that some slice opens to the air (an MR's,
  * through the orbits) is inside for the planes that close it, so the
  * scalp over it is no flap and the brain under it is deep. */
 static uint8_t *box_mask(const kk_volume *vol, const uint8_t *mask, const box *b)
@@ -263,7 +265,11 @@ static uint8_t *box_mask(const kk_volume *vol, const uint8_t *mask, const box *b
                 m[i] = mask[((size_t)(b->k0 + k) * vol->ny + (size_t)(b->r0 + r)) * vol->nx +
                             (size_t)(b->c0 + c)];
     memcpy(out, m, nb);
-    for (int axis = 0; axis < 3; axis++)
+    /* the axis closest to left-right; kk_vol__find_face() filled the
+     * slices' planes already */
+    double ax[3] = { fabs(vol->row[0]), fabs(vol->col[0]), fabs(vol->normal[0]) };
+    int axis = ax[0] >= ax[1] && ax[0] >= ax[2] ? 0 : ax[1] >= ax[2] ? 1 : 2;
+    if (axis != 2)
         fill_planes(m, out, seen, b, axis, queue);
     free(m);
     free(seen);

@@ -90,7 +90,7 @@ enum {
 
 /**
  * Find the ears of a head with a face (lib/volume/ears.c). The flaps are
- * the head mask (its holes filled across all three axes) minus its
+ * the head mask (its holes filled in sagittal planes too) minus its
  * opening with a 12 mm ball, at least 5 mm out of the opening and at most
  * 8 mm from the background, between 25 mm above the nasion and 30 mm
  * below the nose tip, in the outer 25 mm of the cranium's width on either
