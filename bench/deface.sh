@@ -3,9 +3,9 @@
 # bench/deface.sh - time defacing the shared 176-slice T1 head MR
 # ($SHARED/corpus/volumes/mr-t1-head) with one worker thread (-j 1), 5
 # rounds; prints the CPU time kakou reports for finding and removing the
-# face (decoding excluded), and the CPU time (user + system) and wall time
-# of the whole run (header pass, decoding twice, re-encoding, writing 176
-# files). CPU times are what one core does, however loaded the machine.
+# face and the ears (decoding excluded), and the CPU time (user + system)
+# and wall time of the whole run (header pass, decoding twice, re-encoding,
+# writing 176 files). CPU times are what one core does, however loaded the machine.
 #   KAKOU=build/kakou SHARED=../shared bench/deface.sh
 set -eu
 [ -x /usr/bin/time ] || { echo "bench/deface.sh needs /usr/bin/time (Debian: time)"; exit 1; }

@@ -795,7 +795,7 @@ static kk_status add_records(walk *w, kk_dcm_item *ds)
     if (w->csfix.removed)
         kk__buf_printf(&m, "\\kakou: %d undecodable text values removed", w->csfix.removed);
     if (w->defaced)
-        kk__buf_printf(&m, "\\face %s (kakou deface)",
+        kk__buf_printf(&m, "\\face and ears %s (kakou deface)",
                        w->d->deface == KK_DEFACE_BLUR ? "blurred" : "removed");
     kk_status st = m.failed ? KK_ENOMEM : kk_dcm__put_string(ds, w->ctx, TAG_DEID_METHOD, m.data);
     kk__buf_free(&m);

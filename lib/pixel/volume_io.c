@@ -50,7 +50,7 @@ kk_status kk_pixel__read_frames(kk_ctx *ctx, kk_dcm *dcm, const char *path, doub
 }
 
 /* "burned-in text removed" is what kk_image__encode() says of its own
- * work; here the face was removed instead. */
+ * work; here the face and ears were removed instead. */
 static kk_status fix_derivation(kk_ctx *ctx, kk_dcm *dcm)
 {
     kk_dcm_item *ds = kk_dcm__dataset(dcm);
@@ -64,7 +64,7 @@ static kk_status fix_derivation(kk_ctx *ctx, kk_dcm *dcm)
     if (at) {
         kk_buf b = KK_BUF_INIT;
         kk__buf_add(&b, old, (size_t)(at - old));
-        kk__buf_adds(&b, "face removed");
+        kk__buf_adds(&b, "face and ears removed");
         kk__buf_adds(&b, at + strlen(needle));
         st = b.failed ? KK_ENOMEM : kk_dcm__put_string(ds, ctx, KK_TAG(0x0008, 0x2111), b.data);
         kk__buf_free(&b);

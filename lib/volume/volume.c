@@ -22,6 +22,10 @@
  * just behind the cut (on each image row, from its first head voxel to
  * its last, cavities included) are set to one value, the head's median:
  * renders show a flat plane.
+ *
+ * The ears go too (ears.c finds them): set to background, the skin they
+ * lie on to the head's median (a smooth side of the head), or all of it
+ * blurred with the air around them.
  */
 #include <math.h>
 #include <stdio.h>
@@ -544,6 +548,13 @@ size_t kk_vol__deface(kk_volume *vol, const kk_vol_face *f, kk_deface_mode mode,
             }
         free(tmp);
     }
+    /* the ears: set to background, or blurred with the air around them */
+    uint8_t *ears = kk__malloc(n);
+    if (!ears || kk_vol__find_ears(vol, f, mask, ears) < 0) {
+        free(ears);
+        free(blur);
+        return (size_t)-1;
+    }
     size_t count = 0, idx = 0;
     for (int k = 0; k < vol->nz; k++)
         for (int r = 0; r < vol->ny; r++) {
@@ -562,17 +573,20 @@ size_t kk_vol__deface(kk_volume *vol, const kk_vol_face *f, kk_deface_mode mode,
                 for (int i = 0; i < 3; i++)
                     P[i] = base[i] + c * vol->dc * vol->row[i];
                 double s = in_front(f, P);
-                if (s <= -CAP_MM)
+                /* the ears; blurring, the air around them too */
+                uint8_t ear = ears[idx] == KK_EAR_AIR && mode != KK_DEFACE_BLUR ? 0 : ears[idx];
+                if (!ear && s <= -CAP_MM)
                     continue;
-                float nv;
-                if (mode == KK_DEFACE_BLUR)
-                    nv = blur[idx];
-                else if (s > 0)
-                    nv = bg;
-                else if (c >= cmin && c <= cmax)
+                float nv = mode == KK_DEFACE_BLUR ? blur[idx] : bg;
+                if (mode == KK_DEFACE_BLUR || ear == KK_EAR)
+                    ;
+                else if (ear == KK_EAR_FLAT)
+                    nv = s > 0 ? bg : cap;
+                else if (s <= 0) {
+                    if (c < cmin || c > cmax)
+                        continue;
                     nv = cap;
-                else
-                    continue;
+                }
                 if (nv != vol->v[idx]) {
                     vol->v[idx] = nv;
                     if (changed)
@@ -581,6 +595,7 @@ size_t kk_vol__deface(kk_volume *vol, const kk_vol_face *f, kk_deface_mode mode,
                 }
             }
         }
+    free(ears);
     free(blur);
     return count;
 }

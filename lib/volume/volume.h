@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/volume/volume.h - a series as a volume in patient coordinates, and
- * defacing: does a head volume show a face, and remove it (R20, PS3.15
- * Clean Recognizable Visual Features).
+ * defacing: does a head volume show a face, and remove it and the ears
+ * (R20, PS3.15 Clean Recognizable Visual Features).
  *
  * Pure C over arrays: no DICOM, no codecs. lib/deid/deface.c reads the
  * headers, has the pixel module decode the slices, fills a kk_volume and
@@ -81,13 +81,41 @@ typedef enum kk_deface_mode {
     KK_DEFACE_BLUR    /* the face region is smoothed beyond recognition */
 } kk_deface_mode;
 
+/* What kk_vol__find_ears() says of a voxel */
+enum {
+    KK_EAR = 1,     /* ear tissue: out of the opening */
+    KK_EAR_AIR = 2, /* the air around it */
+    KK_EAR_FLAT = 3 /* the skin it lies on, within the opening: flattened */
+};
+
+/**
+ * Find the ears of a head with a face (lib/volume/ears.c). The flaps are
+ * the head mask (its holes filled in sagittal planes too) minus its
+ * opening with a 12 mm ball, at least 5 mm out of the opening and at most
+ * 8 mm from the background, between 25 mm above the nasion and 30 mm
+ * below the nose tip, in the outer 25 mm of the cranium's width on either
+ * side, in connected parts no more than 80 mm long or high. Within 15 mm
+ * of a flap, in that band
+ * and at most 8 mm from the background (the brain lies deeper), the head
+ * out of the opening shrunk by 3 mm is ear (the flaps, their roots, the
+ * concha's walls), the air air, and what the shrunk opening covers is to
+ * be flattened (a smooth side of the head).
+ * @param face     kk_vol__find_face()'s landmarks (nothing when !face->face)
+ * @param mask     the head mask kk_vol__find_face() made
+ * @param ears     out, nx*ny*nz bytes: KK_EAR, KK_EAR_AIR, KK_EAR_FLAT, 0
+ * @return how many KK_EAR voxels; -1 when memory runs out
+ */
+long kk_vol__find_ears(const kk_volume *vol, const kk_vol_face *face, const uint8_t *mask,
+                       uint8_t *ears);
+
 /**
  * Change the voxels of the face region of vol (kk_vol__find_face() said
- * face): REMOVE sets them to background (CT -1000 HU; MR the volume's
- * lowest value) and the 4 mm of head behind the cut to the head's median
- * value (a flat surface); BLUR replaces both by a 3-D box mean of radius
- * 25 mm, three times over (narrower blurs leave a face that detectors
- * find in surface renders).
+ * face) and of its ears (kk_vol__find_ears()): REMOVE sets them to
+ * background (CT -1000 HU; MR the volume's lowest value), and the 4 mm of
+ * head behind the cut and the skin under the ears to the head's median
+ * value (smooth surfaces); BLUR replaces all of them and the air around
+ * the ears by a 3-D box mean of radius 25 mm, three times over (narrower
+ * blurs leave a face that detectors find in surface renders).
  * @param mask     the head mask kk_vol__find_face() made
  * @param changed  out (nx*ny*nz bytes, may be NULL): 1 where a value changed
  * @return how many voxels changed; (size_t)-1 when memory runs out

@@ -5,8 +5,10 @@
 # the front and turned 10 degrees either way (tests/tools/deface.py):
 # OpenCV's face cascades find a face in every view before and in none
 # after. Each output says so: RecognizableVisualFeatures NO, code 113102
-# in DeidentificationMethodCodeSequence, "face removed" in
+# in DeidentificationMethodCodeSequence, "face and ears removed" in
 # DeidentificationMethod; the pixels changed, the slice count did not.
+# The ears went too: the lateral surface behind the face moved inward on
+# both sides at ear level, the inside of the back of the head did not.
 # kakou review --faces draws the head before and after; OpenCV finds the
 # face in the first tile only. deface off leaves the pixels alone.
 . "$(dirname "$0")/lib.sh"
@@ -31,7 +33,17 @@ one=$(find "$WORK/out" -name '*.dcm' | head -1)
 dump=$(dcmdump -q +L "$one")
 grep -q '(0028,0302) CS \[NO\]' <<<"$dump" || fail "RecognizableVisualFeatures is not NO"
 grep -q '(0008,0100) SH \[113102\]' <<<"$dump" || fail "no code 113102"
-grep -q 'face removed (kakou deface)' <<<"$dump" || fail "DeidentificationMethod does not say face removed"
+grep -q 'face and ears removed (kakou deface)' <<<"$dump" || fail "DeidentificationMethod does not say face and ears removed"
+# the ears: on each side, behind the face, at least 6 cm2 of the lateral
+# surface moved more than 4 mm inward, all within 12 cm of height (ear
+# level); the posterior voxels 15 mm or more inside the head are as they
+# were (the brain)
+sd=$("$PYTHON" "$D" sides "$MR" "$WORK/out" 2>/dev/null)
+if awk '{ split($8, z, /\.\./); exit !($2 >= 6 && $5 >= 6 && z[2] - z[1] <= 120 && $10 >= 0.999) }' <<<"$sd"; then
+    ok "ears: $sd"
+else
+    fail "ears: $sd"
+fi
 # the slices of the face changed, the others are as they were
 "$PYTHON" "$D" pixels "$MR" 2>/dev/null | sort >"$WORK/in.md5"
 "$PYTHON" "$D" pixels "$WORK/out" 2>/dev/null | sort >"$WORK/out.md5"

@@ -6,7 +6,9 @@
 # single-frame and enhanced multi-frame (frames out of order), native and
 # RLE. After `deface remove` (and `deface blur` once): the face cascades
 # find a face in the front render before and none after; >= 99% of the
-# brain's voxels keep their values; an RLE input is written as RLE again.
+# brain's voxels keep their values; under `deface remove`, >= 95% of the
+# ears' voxels (two flaps out of the sides of the head) are background;
+# an RLE input is written as RLE again.
 . "$(dirname "$0")/lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
 D="$TESTS/tools/deface.py"
@@ -24,13 +26,18 @@ one_case() { # KIND ORIENT PROFILE [phantom options]
     out="$WORK/out-$name"
     "$PYTHON" "$D" phantom "$kind" "$orient" "$in" "$@" || { fail "$name: phantom"; return; }
     expect_exit 0 "$KAKOU" deid -q -p "$WORK/$prof.kkp" -o "$out" "$in" || return
-    local b a k
+    local b a k e
     b=$("$PYTHON" "$D" faces "$in")
     a=$("$PYTHON" "$D" faces "$out")
     k=$("$PYTHON" "$D" brain "$in" "$out")
     case "$b" in "views-with-face 1 of 1"*) ;; *) fail "$name: no face before ($b)"; return ;; esac
     case "$a" in "views-with-face 0 of 1"*) ;; *) fail "$name: a face after ($a)"; return ;; esac
     awk -v k="${k#brain-kept }" 'BEGIN { exit !(k >= 0.99) }' || { fail "$name: $k"; return; }
+    if [ "$prof" = remove ]; then
+        e=$("$PYTHON" "$D" ears "$in" "$out")
+        awk -v e="${e#ears-removed }" 'BEGIN { exit !(e >= 0.95) }' || { fail "$name: $e"; return; }
+        k="$k, $e"
+    fi
     ok "$name: $b -> $a, $k"
 }
 

@@ -21,6 +21,15 @@ the front, OpenCV's face detectors on that render, and a brain-mask check.
   deface.py brain BEFORE AFTER   prints "brain-kept F" for a head phantom:
       the fraction of voxels inside the phantom's brain whose values did
       not change (slices matched by ImagePositionPatient)
+  deface.py sides BEFORE AFTER   for a real head: "moved-left A cm2
+      moved-right B cm2 z Z0..Z1 deep-kept F": how much of the lateral
+      surface of each side moved more than 4 mm inward (the ears), at
+      which heights, and the fraction of the posterior voxels 15 mm or more
+      inside the head whose values did not change
+  deface.py ears BEFORE AFTER    prints "ears-removed F" for a head phantom:
+      the fraction of the voxels of its ears (the flaps outside the head)
+      that were skin before and are background after (below the threshold
+      the renderer takes for skin)
 
 Patient coordinates are LPS (+x left, +y posterior, +z superior), mm.
 """
@@ -48,6 +57,27 @@ def ell(P, c, s):
 
 
 HEAD = ((0, 0, -10), (75, 95, 120))
+EAR_ANGLE = math.radians(30)
+
+
+def ear_flaps(P):
+    """The phantom's outer ears: on either side a flap 7 mm thick, 34 mm
+    long and 60 mm high, attached in front (just in front of the coronal
+    midplane, at nose height) and turned 30 degrees out of the side of the
+    head, its back edge 19 mm out of the skin."""
+    out = np.zeros(P.shape[:-1], dtype=bool)
+    for sx in (-1, 1):
+        u = np.array([sx * math.sin(EAR_ANGLE), math.cos(EAR_ANGLE), 0.0])
+        w = np.array([sx * math.cos(EAR_ANGLE), -math.sin(EAR_ANGLE), 0.0])
+        c = np.array([sx * 73.0, 0.0, -12.0]) + 17 * u
+        d = P - c
+        out |= ((d @ u / 17) ** 2 + (d @ w / 3.5) ** 2 + (d[..., 2] / 30) ** 2) <= 1
+    return out
+
+
+def ear_mask(P):
+    """The voxels of the ears: the flaps outside the head."""
+    return ear_flaps(P) & ~ell(P, *HEAD)
 
 
 def brain_mask(P):
@@ -66,8 +96,7 @@ def head_values(P, mr):
             ell(P, (0, -87, -64), (24, 9, 5)) |        # upper lip
             ell(P, (0, -87, -76), (22, 9, 5)) |        # lower lip
             ell(P, (0, -78, -100), (30, 14, 14)) |     # chin
-            ell(P, (78, 5, -10), (8, 15, 28)) |        # ears
-            ell(P, (-78, 5, -10), (8, 15, 28)))
+            ear_flaps(P))
     sockets = ell(P, (32, -92, 0), (15, 12, 11)) | ell(P, (-32, -92, 0), (15, 12, 11))
     globes = ell(P, (32, -78, 0), (11, 11, 11)) | ell(P, (-32, -78, 0), (11, 11, 11))
     mouth = (np.abs(P[..., 2] + 70) < 1.5) & (np.abs(P[..., 0]) < 20) & (P[..., 1] < -82)
@@ -321,22 +350,102 @@ def faces_in(img):
     return found
 
 
-def brain_kept(before, after):
+def compare(before, after, region):
+    """Over the voxels of region(P) (slices matched by ImagePositionPatient):
+    how many, their values before and after, and the threshold of the
+    skin (skin_points())."""
     a, b = read_series(before), read_series(after)
     if len(a) != len(b):
         sys.exit("slice counts differ: %d vs %d" % (len(a), len(b)))
-    inside = same = 0
-    for (ipp, row, col, ps, va, _), (ipp2, _, _, _, vb, _) in zip(a, b):
+    va, vb = [], []
+    for (ipp, row, col, ps, sa, _), (ipp2, _, _, _, sb, _) in zip(a, b):
         if np.abs(ipp - ipp2).max() > 1e-3:
             sys.exit("slice positions differ")
-        rr, cc = np.mgrid[0:va.shape[0], 0:va.shape[1]]
+        rr, cc = np.mgrid[0:sa.shape[0], 0:sa.shape[1]]
         P = ipp + cc[..., None] * ps[1] * row + rr[..., None] * ps[0] * col
-        m = brain_mask(P)
-        inside += int(m.sum())
-        same += int((va[m] == vb[m]).sum())
-    if not inside:
-        sys.exit("no brain voxels")
-    return same / inside
+        m = region(P)
+        va.append(sa[m])
+        vb.append(sb[m])
+    va, vb = np.concatenate(va), np.concatenate(vb)
+    if not va.size:
+        sys.exit("no voxels in the region")
+    t = -500 if a[0][5] == "CT" else 0.5 * otsu(np.stack([s[4] for s in a]))
+    return va, vb, t
+
+
+def brain_kept(before, after):
+    va, vb, _ = compare(before, after, brain_mask)
+    return float((va == vb).mean())
+
+
+def ears_removed(before, after):
+    """The fraction of the ears' voxels that were skin before and are
+    background (below the skin threshold) after."""
+    va, vb, t = compare(before, after, ear_mask)
+    skin = va > t
+    if not skin.any():
+        sys.exit("no ear voxels above the skin threshold")
+    return float((vb[skin] <= t).mean())
+
+
+def sides(before, after, moved_mm=4.0, deep_mm=15.0):
+    """For a real head: how much of each side's surface moved inward, and
+    whether the inside stayed. The lateral surface of each side (patient
+    left and right of the head's median x), behind the face (from 2 cm in
+    front of the head's median y back), is the mask's outermost x in each
+    1 mm bin of (y, z); a bin counts as moved when it lies more than
+    moved_mm further in after (or is gone). Deep: the posterior half of
+    the voxels at least deep_mm inside the mask (an erosion by a cylinder
+    along the slice normal, which holds the ball); the fraction of them
+    whose values did not change. Returns (left cm2, right cm2, z range of
+    the moved bins, deep kept)."""
+    a, b = read_series(before), read_series(after)
+    if len(a) != len(b):
+        sys.exit("slice counts differ: %d vs %d" % (len(a), len(b)))
+    ct = a[0][5] == "CT"
+    va = np.stack([s[4] for s in a])
+    vb = np.stack([s[4] for s in b])
+    t = -500 if ct else 0.5 * otsu(va)
+    ps, n = a[0][3], np.cross(a[0][1], a[0][2])
+    dz = float(np.dot(a[1][0] - a[0][0], n)) if len(a) > 1 else 1.0
+    rr, cc = np.mgrid[0:va.shape[1], 0:va.shape[2]]
+    pts = []
+    for k, (ipp, row, col, _, _, _) in enumerate(a):
+        pts.append((ipp + cc[..., None] * ps[1] * row + rr[..., None] * ps[0] * col).astype(np.float32))
+    P = np.stack(pts)
+    ma, mb = va > t, vb > t
+    cx = float(np.median(P[..., 0][ma]))
+    # behind the face: from 2 cm in front of the head's AP middle back
+    ymid = float(np.median(P[..., 1][ma]))
+    ma_side, mb_side = ma & (P[..., 1] > ymid - 20), mb & (P[..., 1] > ymid - 20)
+    y0, z0 = P[..., 1][ma].min(), P[..., 2][ma].min()
+    ny, nz = int(P[..., 1][ma].max() - y0) + 2, int(P[..., 2][ma].max() - z0) + 2
+    area, zs = [], []
+    for sx in (1, -1):
+        ext = []
+        for m in (ma_side, mb_side):
+            q = m & (sx * (P[..., 0] - cx) > 0)
+            g = np.full((ny, nz), -1.0)
+            iy = np.clip((P[..., 1][q] - y0).astype(int), 0, ny - 1)
+            iz = np.clip((P[..., 2][q] - z0).astype(int), 0, nz - 1)
+            np.maximum.at(g, (iy, iz), sx * (P[..., 0][q] - cx))
+            ext.append(g)
+        mv = (ext[0] > 0) & (ext[0] - np.maximum(ext[1], 0) > moved_mm)
+        area.append(mv.sum() / 100.0)
+        zs.extend((np.nonzero(mv)[1] + z0).tolist())
+    rad = max(1, int(round(deep_mm / ps[0])))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1))
+    er = np.stack([cv2.erode(m.astype(np.uint8), disc, borderValue=0) for m in ma]).astype(bool)
+    h = max(1, int(round(deep_mm / abs(dz))))
+    deep = er.copy()
+    for s in range(1, h + 1):
+        deep[s:] &= er[:-s]
+        deep[:-s] &= er[s:]
+    deep[:h] = deep[-h:] = False
+    deep &= P[..., 1] > ymid
+    kept = float((va[deep] == vb[deep]).mean()) if deep.any() else 0.0
+    zr = (min(zs), max(zs)) if zs else (0, 0)
+    return area[0], area[1], zr, kept
 
 
 def main():
@@ -372,6 +481,12 @@ def main():
                                  hashlib.md5(ds.PixelData).hexdigest()))
     elif cmd == "brain":
         print("brain-kept %.5f" % brain_kept(sys.argv[2], sys.argv[3]))
+    elif cmd == "sides":
+        left, right, zr, kept = sides(sys.argv[2], sys.argv[3])
+        print("moved-left %.1f cm2 moved-right %.1f cm2 z %.0f..%.0f deep-kept %.5f" %
+              (left, right, zr[0], zr[1], kept))
+    elif cmd == "ears":
+        print("ears-removed %.5f" % ears_removed(sys.argv[2], sys.argv[3]))
     else:
         sys.exit(__doc__)
 

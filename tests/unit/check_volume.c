@@ -3,7 +3,8 @@
  * tests/unit/check_volume.c - lib/volume/volume.c: slice order, the head
  * and face tests, and the cut, on analytic phantoms built here in memory
  * (an ellipsoid head with brow, nose, lips and a brain; a body cylinder;
- * a head with no face), in axial and sagittal slices.
+ * a head with no face), in axial and sagittal slices; the ears on a ball
+ * with two flaps.
  */
 #include <check.h>
 #include <math.h>
@@ -186,6 +187,85 @@ START_TEST(test_render)
 }
 END_TEST
 
+/* A ball of 75 mm (a head) with, when flaps, two plates 6 mm thick
+ * sticking 20 mm out of its sides at ear level: a mask of 2 x 2 x 2.5 mm
+ * voxels. */
+static uint8_t *ball_with_flaps(kk_volume *v, bool flaps)
+{
+    memset(v, 0, sizeof *v);
+    v->nx = v->ny = 110;
+    v->nz = 88;
+    v->dc = v->dr = 2;
+    v->dz = 2.5;
+    double row[3] = { 1, 0, 0 }, col[3] = { 0, 1, 0 }, nrm[3] = { 0, 0, 1 };
+    memcpy(v->row, row, sizeof row);
+    memcpy(v->col, col, sizeof col);
+    memcpy(v->normal, nrm, sizeof nrm);
+    v->origin[0] = v->origin[1] = -109;
+    v->origin[2] = -108.75;
+    uint8_t *m = malloc((size_t)v->nx * v->ny * v->nz);
+    ck_assert_ptr_nonnull(m);
+    size_t idx = 0;
+    for (int k = 0; k < v->nz; k++)
+        for (int r = 0; r < v->ny; r++)
+            for (int c = 0; c < v->nx; c++, idx++) {
+                double x = -109 + 2 * c, y = -109 + 2 * r, z = -108.75 + 2.5 * k;
+                bool flap = flaps && fabs(x) > 60 && fabs(x) < 95 && fabs(y) < 3 && z > -30 &&
+                            z < 20;
+                m[idx] = x * x + y * y + z * z <= 75 * 75 || flap;
+            }
+    return m;
+}
+
+START_TEST(test_ears)
+{
+    kk_volume v;
+    kk_vol_face f;
+    memset(&f, 0, sizeof f);
+    f.head = f.face = true;
+    f.nasion_z = 10;
+    f.nose_z = -30;
+    f.width = 150;
+    f.centre_x = 0;
+    uint8_t *m = ball_with_flaps(&v, true);
+    size_t n = (size_t)v.nx * v.ny * v.nz;
+    uint8_t *ears = malloc(n);
+    ck_assert_ptr_nonnull(ears);
+    long count = kk_vol__find_ears(&v, &f, m, ears);
+    size_t flap = 0, gone = 0, deep = 0, far = 0, idx = 0;
+    for (int k = 0; k < v.nz; k++)
+        for (int r = 0; r < v.ny; r++)
+            for (int c = 0; c < v.nx; c++, idx++) {
+                double x = -109 + 2 * c, y = -109 + 2 * r, z = -108.75 + 2.5 * k;
+                double d = sqrt(x * x + y * y + z * z);
+                ck_assert(ears[idx] != 1 || m[idx]);
+                if (m[idx] && d > 76) {
+                    flap++;
+                    gone += ears[idx] == 1;
+                }
+                /* the ball: never deeper than 8 mm, never far from a flap */
+                deep += ears[idx] == 1 && d < 75 - 9;
+                far += ears[idx] && (fabs(y) > 16 || z < -45 || z > 35);
+            }
+    ck_assert_msg(flap > 500 && gone == flap, "%zu of %zu flap voxels found", gone, flap);
+    ck_assert_uint_eq(deep, 0);
+    ck_assert_uint_eq(far, 0);
+    ck_assert(count >= (long)flap);
+    free(m);
+    /* a ball alone has no ears; a head without a face is not looked at */
+    m = ball_with_flaps(&v, false);
+    ck_assert_int_eq(kk_vol__find_ears(&v, &f, m, ears), 0);
+    free(m);
+    m = ball_with_flaps(&v, true);
+    f.face = false;
+    ck_assert_int_eq(kk_vol__find_ears(&v, &f, m, ears), 0);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(!ears[i]);
+    free(m);
+    free(ears);
+}
+END_TEST
+
 static Suite *volume_suite(void)
 {
     Suite *s = suite_create("volume");
@@ -196,6 +276,7 @@ static Suite *volume_suite(void)
     tcase_add_test(tc, test_head_sagittal);
     tcase_add_test(tc, test_not_faces);
     tcase_add_test(tc, test_render);
+    tcase_add_test(tc, test_ears);
     suite_add_tcase(s, tc);
     return s;
 }
