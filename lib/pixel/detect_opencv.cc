@@ -71,15 +71,22 @@ int median_of(std::vector<int> &v)
 
 /* Components of one polarity with their features. src is oriented so that
  * text is brighter than its background. */
-void find_components(const cv::Mat &src, std::vector<Comp> &comps, cv::Mat &labels, cv::Mat &th)
+/* The top-hat of src and the level to threshold it at: Otsu's, which
+ * splits glyphs from noise, capped so that text of modest contrast on a
+ * bright structure still passes, and never below the floor. */
+double top_hat(const cv::Mat &src, cv::Mat &th)
 {
-    cv::Mat bin, stats, cent;
+    cv::Mat bin;
     int k = 15;
     cv::morphologyEx(src, th, cv::MORPH_TOPHAT, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)));
     double otsu = cv::threshold(th, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-    /* Otsu splits glyphs from noise; capped so that text of modest
-     * contrast on a bright structure still passes */
-    double t = std::max<double>(kMinContrast, std::min(otsu, 70.0));
+    return std::max<double>(kMinContrast, std::min(otsu, 70.0));
+}
+
+void find_components(const cv::Mat &src, std::vector<Comp> &comps, cv::Mat &labels,
+                     const cv::Mat &th, double t)
+{
+    cv::Mat bin, stats, cent;
     cv::threshold(th, bin, t - 1, 255, cv::THRESH_BINARY);
     int n = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
 
@@ -146,12 +153,9 @@ bool glyph_like(const Comp &c)
     return true;
 }
 
-void group_lines(std::vector<Comp> &comps, std::vector<std::vector<int>> &lines)
+/* Chain the components idx into lines, appended to lines. */
+void group_lines(std::vector<Comp> &comps, std::vector<int> idx, std::vector<std::vector<int>> &lines)
 {
-    std::vector<int> idx;
-    for (size_t i = 1; i < comps.size(); i++)
-        if (glyph_like(comps[i]))
-            idx.push_back((int)i);
     std::sort(idx.begin(), idx.end(), [&](int a, int b) { return comps[a].x < comps[b].x; });
     Dsu dsu(comps.size());
     for (size_t ii = 0; ii < idx.size(); ii++) {
@@ -185,6 +189,30 @@ void group_lines(std::vector<Comp> &comps, std::vector<std::vector<int>> &lines)
         lines[root_to_line[r]].push_back(i);
         comps[i].group = root_to_line[r];
     }
+}
+
+/* A group too tall to be a line may be a row of glyphs chained to one
+ * big thing beside them (a bright tissue arc above a name, a bar, the
+ * edge of the sector): the "inside" rule joins every glyph whose span
+ * lies within the big thing's. The members of a glyph's height, without
+ * the big ones, are grouped again. */
+bool regroup_without_big(std::vector<Comp> &comps, const std::vector<int> &members,
+                         std::vector<std::vector<int>> &lines)
+{
+    if (members.size() < 3)
+        return false;
+    std::vector<int> hs;
+    for (int i : members)
+        hs.push_back(comps[i].h);
+    int gh = median_of(hs);
+    std::vector<int> keep;
+    for (int i : members)
+        if (comps[i].h * 2 <= 3 * gh + 4 && comps[i].w <= 4 * gh + 4)
+            keep.push_back(i);
+    if (keep.size() < 2 || keep.size() == members.size())
+        return false;
+    group_lines(comps, keep, lines);
+    return true;
 }
 
 /* Judge one grouped line; fill *out and return true when it is text. */
@@ -435,6 +463,49 @@ void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
     }
 }
 
+bool box_overlaps(const kk_detect_line &a, const kk_detect_line &b)
+{
+    int ox = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
+    int oy = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
+    if (ox <= 0 || oy <= 0)
+        return false;
+    long amin = std::min((long)a.w * a.h, (long)b.w * b.h);
+    return 10L * ox * oy >= 3 * amin;
+}
+
+/* The lines of one polarity in th thresholded at t, appended to found
+ * unless they overlap one found at an earlier level (from index from). */
+void lines_at(const cv::Mat &g, const cv::Mat &src, const cv::Mat &th, double t, int polarity,
+              std::vector<kk_detect_line> &found, size_t from)
+{
+    std::vector<Comp> comps;
+    cv::Mat labels;
+    find_components(src, comps, labels, th, t);
+    std::vector<std::vector<int>> lines;
+    std::vector<int> idx;
+    for (size_t i = 1; i < comps.size(); i++)
+        if (glyph_like(comps[i]))
+            idx.push_back((int)i);
+    group_lines(comps, idx, lines);
+    size_t first = lines.size(), earlier = found.size();
+    for (size_t li = 0; li < lines.size(); li++) {
+        kk_detect_line l{};
+        if (judge_line(comps, lines[li], polarity, th, labels, &l)) {
+            bool seen = false;
+            for (size_t k = from; k < earlier && !seen; k++)
+                seen = box_overlaps(found[k], l);
+            if (seen)
+                continue;
+            background_level(g, &l);
+            found.push_back(l);
+        } else if (li < first) {
+            /* a copy: regrouping appends to lines */
+            std::vector<int> members = lines[li];
+            regroup_without_big(comps, members, lines);
+        }
+    }
+}
+
 } // namespace
 
 extern "C" kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int width, int height,
@@ -508,18 +579,15 @@ extern "C" kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int widt
                 src = g;
             else
                 cv::bitwise_not(g, src);
-            std::vector<Comp> comps;
-            cv::Mat labels, th;
-            find_components(src, comps, labels, th);
-            std::vector<std::vector<int>> lines;
-            group_lines(comps, lines);
-            for (const auto &members : lines) {
-                kk_detect_line l{};
-                if (judge_line(comps, members, polarity, th, labels, &l)) {
-                    background_level(g, &l);
-                    found.push_back(l);
-                }
-            }
+            cv::Mat th;
+            double t = top_hat(src, th);
+            size_t before = found.size();
+            lines_at(g, src, th, t, polarity, found, before);
+            /* where strong edges (a picture's border, bright anatomy) push
+             * Otsu's level up, the strokes of low-contrast text fall
+             * below it: look again at the floor, for lines not found yet */
+            if (t > kMinContrast + 8)
+                lines_at(g, src, th, kMinContrast, polarity, found, before);
         }
         if (found.empty())
             return KK_OK;

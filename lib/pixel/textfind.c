@@ -44,6 +44,7 @@
                                surroundings sit on a textured picture */
 #define BIG_GLYPH 40        /* components this high are rarely lone glyphs */
 #define MIN_CONTRAST 24     /* |text - background| of visible text */
+#define ID_DIGITS 5         /* a line with this many digits may identify */
 
 typedef struct reading {
     char eng[160], jpn[160];
@@ -375,6 +376,15 @@ static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect
         d.picture = 1;
         return d;
     }
+    /* a long number that is no technical token: a date or an ID that OCR
+     * misread a digit or a separator of (S33/11@1, #6250110), or another
+     * patient's; identifiers are what burned-in numbers mostly are */
+    if (!unread && (kk_textmatch__digits(r->eng) >= ID_DIGITS ||
+                    (r->has_jpn && kk_textmatch__digits(r->jpn) >= ID_DIGITS))) {
+        d.redact = d.propagate = 1;
+        d.cls = KK_TEXT_OTHER;
+        return d;
+    }
     if (unread) {
         /* speckle reads as nothing too: only a strong candidate is text */
         d.redact = l->score >= STRONG_SCORE || words > 0;
@@ -466,6 +476,140 @@ static void merge_boxes(kk_textbox *b, size_t *n)
                 changed = 1;
                 j--;
             }
+    }
+}
+
+/* Pieces of one row that the detector split at a wide gap (a hyphen, a
+ * colon, a wide space: "1985" "07-05", "Acc:" "X7720221") may each read
+ * as nothing in particular; read together they are a date or an ID. Each
+ * chain of same-polarity pieces close together on one row, of which not
+ * every piece already goes with its row, is read again as one line;
+ * when that reading matches, every piece takes its decision. */
+static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatch *m,
+                                 kk_text_mode mode, const uint8_t *gray, int width, int height,
+                                 const kk_detect_line *lines, size_t n, const char *dead,
+                                 decision *dec)
+{
+    int *chain = kk__calloc(n ? n : 1, sizeof *chain);
+    if (!chain)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        chain[i] = (int)i;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (!dead[i] && !dead[j] && chain[i] != chain[j] &&
+                    lines[i].polarity == lines[j].polarity && same_row(&lines[i], &lines[j], 1)) {
+                    int a = chain[i] < chain[j] ? chain[i] : chain[j];
+                    int b = chain[i] < chain[j] ? chain[j] : chain[i];
+                    for (size_t k = 0; k < n; k++)
+                        if (chain[k] == b)
+                            chain[k] = a;
+                    changed = 1;
+                }
+    }
+    kk_status st = KK_OK;
+    for (size_t c = 0; c < n && st == KK_OK; c++) {
+        if (dead[c] || chain[c] != (int)c)
+            continue;
+        int members = 0, all_go = 1;
+        kk_detect_line u = lines[c];
+        int x0 = u.x, y0 = u.y, x1 = u.x + u.w, y1 = u.y + u.h;
+        for (size_t k = 0; k < n; k++) {
+            if (dead[k] || chain[k] != (int)c)
+                continue;
+            members++;
+            all_go = all_go && dec[k].propagate;
+            const kk_detect_line *l = &lines[k];
+            x0 = l->x < x0 ? l->x : x0;
+            y0 = l->y < y0 ? l->y : y0;
+            x1 = l->x + l->w > x1 ? l->x + l->w : x1;
+            y1 = l->y + l->h > y1 ? l->y + l->h : y1;
+            if (l->glyph_h > u.glyph_h)
+                u.glyph_h = l->glyph_h;
+            if (l->ncomp > u.ncomp) {
+                u.text_level = l->text_level;
+                u.bg_level = l->bg_level;
+            }
+            if (l->score > u.score)
+                u.score = l->score;
+        }
+        if (members < 2 || all_go)
+            continue;
+        u.x = x0;
+        u.y = y0;
+        u.w = x1 - x0;
+        u.h = y1 - y0;
+        reading r;
+        st = read_line(tf, ctx, gray, width, height, &u, &r);
+        if (st != KK_OK)
+            break;
+        decision d = decide(m, mode, &u, &r);
+        memset(&r, 0, sizeof r); /* OCR'd text is PHI */
+        if (!d.propagate)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (!dead[k] && chain[k] == (int)c && !dec[k].propagate) {
+                dec[k].redact = dec[k].propagate = 1;
+                dec[k].picture = 0;
+                dec[k].technical = 0;
+                dec[k].cls = d.cls;
+            }
+    }
+    free(chain);
+    return st;
+}
+
+/* Is column x of rows [y0, y1) ink of a line of this polarity: pixels on
+ * the text side of thr? Returns how many. */
+static int column_ink(const uint8_t *gray, int width, int x, int y0, int y1, int polarity, int thr)
+{
+    int n = 0;
+    for (int y = y0; y < y1; y++) {
+        int v = gray[(size_t)y * width + x];
+        n += polarity > 0 ? v >= thr : v <= thr;
+    }
+    return n;
+}
+
+/* Grow [*x0, *x1) of a line along its baseline over the glyphs the
+ * detector did not chain to it: the last digits of an ID cut off by a
+ * wide gap, glyphs merged with a tissue line that crosses them, a faint
+ * glyph at either end. A column is more of the line when it holds ink at
+ * the line's level (midway between its glyphs and its background) inside
+ * the line's rows, and much less of it in the rows just above and below
+ * (where speckle at that level would be as dense); the line grows to the
+ * last such column before a gap wider than a glyph. */
+static void grow_along_baseline(const uint8_t *gray, int width, int height,
+                                const kk_detect_line *l, int *x0, int *x1)
+{
+    int gh = l->glyph_h > 0 ? l->glyph_h : l->h;
+    int thr = (l->text_level + l->bg_level) / 2;
+    if (abs(l->text_level - l->bg_level) < MIN_CONTRAST / 2)
+        return;
+    int ya = l->y, yb = l->y + l->h;
+    int band = l->h / 2 > 2 ? l->h / 2 : 2;
+    int ua = ya - 2 - band < 0 ? 0 : ya - 2 - band, ub = ya - 2 < 0 ? 0 : ya - 2;
+    int da = yb + 2 > height ? height : yb + 2, db = yb + 2 + band > height ? height : yb + 2 + band;
+    int maxgap = gh + 2;
+    for (int dir = -1; dir <= 1; dir += 2) {
+        int edge = dir < 0 ? *x0 : *x1 - 1, last = edge, gap = 0;
+        for (int x = edge + dir; x >= 0 && x < width && gap <= maxgap; x += dir) {
+            int in = column_ink(gray, width, x, ya, yb, l->polarity, thr);
+            int out = column_ink(gray, width, x, ua, ub, l->polarity, thr) +
+                      column_ink(gray, width, x, da, db, l->polarity, thr);
+            if (in >= 2 && 3 * out <= in) {
+                last = x;
+                gap = 0;
+            } else {
+                gap++;
+            }
+        }
+        if (dir < 0)
+            *x0 = last;
+        else
+            *x1 = last + 1;
     }
 }
 
@@ -573,6 +717,9 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
             goto out;
         dec[i] = decide(m, mode, &lines[i], &rd[i]);
     }
+    st = read_row_chains(tf, ctx, m, mode, gray, width, height, lines, nlines, dead, dec);
+    if (st != KK_OK)
+        goto out;
     /* a piece spared as picture beside text that goes is text after all
      * (a glyph split off a name): ALL mode; PHI mode propagates below */
     for (int changed = mode == KK_TEXT_MODE_ALL; changed;) {
@@ -612,6 +759,7 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
             continue;
         const kk_detect_line *l = &lines[i];
         int x0 = l->x, y0 = l->y, x1 = l->x + l->w, y1 = l->y + l->h;
+        grow_along_baseline(gray, width, height, l, &x0, &x1);
         /* glyphs OCR saw beyond the components (a faint dot, an accent) */
         if (rd[i].wx1 > rd[i].wx0) {
             x0 = rd[i].wx0 < x0 ? rd[i].wx0 : x0;
