@@ -74,10 +74,9 @@ int median_of(std::vector<int> &v)
 /* The top-hat of src and the level to threshold it at: Otsu's, which
  * splits glyphs from noise, capped so that text of modest contrast on a
  * bright structure still passes, and never below the floor. */
-double top_hat(const cv::Mat &src, cv::Mat &th)
+double top_hat(const cv::Mat &src, cv::Mat &th, int k)
 {
     cv::Mat bin;
-    int k = 15;
     cv::morphologyEx(src, th, cv::MORPH_TOPHAT, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)));
     double otsu = cv::threshold(th, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
     return std::max<double>(kMinContrast, std::min(otsu, 70.0));
@@ -201,13 +200,34 @@ bool regroup_without_big(std::vector<Comp> &comps, const std::vector<int> &membe
 {
     if (members.size() < 3)
         return false;
-    std::vector<int> hs;
+    /* the glyph height: the median height of the members but the
+     * biggest, weighted by area (speckle grains chained along an arc
+     * are many but small) */
+    int big = members[0];
     for (int i : members)
-        hs.push_back(comps[i].h);
-    int gh = median_of(hs);
+        if ((long)comps[i].w * comps[i].h > (long)comps[big].w * comps[big].h)
+            big = i;
+    std::vector<std::pair<int, int>> ha;
+    long total = 0;
+    for (int i : members)
+        if (i != big) {
+            ha.emplace_back(comps[i].h, comps[i].area);
+            total += comps[i].area;
+        }
+    std::sort(ha.begin(), ha.end());
+    int gh = 0;
+    long acc = 0;
+    for (const auto &p : ha) {
+        acc += p.second;
+        if (2 * acc >= total) {
+            gh = p.first;
+            break;
+        }
+    }
     std::vector<int> keep;
     for (int i : members)
-        if (comps[i].h * 2 <= 3 * gh + 4 && comps[i].w <= 4 * gh + 4)
+        if (i != big && comps[i].h * 2 <= 3 * gh + 4 && comps[i].w <= 4 * gh + 4 &&
+            comps[i].h * 3 >= gh)
             keep.push_back(i);
     if (keep.size() < 2 || keep.size() == members.size())
         return false;
@@ -337,6 +357,10 @@ bool judge_line(const std::vector<Comp> &comps, const std::vector<int> &members,
      * one must be solid like a glyph, not a thin arc of tissue */
     if (n == 1 && (gh <= 7 || plateau < 0.5f || fill < 0.25f))
         return false;
+    /* two: solid and flat inside like glyphs, not the thin pieces of a
+     * speckled tissue arc */
+    if (n == 2 && (plateau < 0.35f || fill < 0.3f))
+        return false;
     float score = 0.4f * std::min(1.0f, sharp) + 0.2f * std::min(1.0f, plateau * 1.5f) +
                   0.4f * std::min(1.0f, sal / 8.0f);
     if (score < 0.45f)
@@ -448,8 +472,61 @@ void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
         if (!cnt[i])
             continue;
         const cv::Rect &b = box[i];
-        if (b.height > maxh + 3)
-            continue; /* a heap of blobs, not a line */
+        if (b.height > maxh + 3) {
+            /* a heap of blobs, not a line; or a row of glyphs chained to
+             * a big blob beside them (the apex of a sector, a tissue
+             * arc): chain its glyph-sized members again, by like height
+             * only */
+            std::vector<size_t> mem;
+            size_t big = i;
+            for (size_t k = 0; k < c.size(); k++)
+                if (dsu.find((int)k) == (int)i) {
+                    mem.push_back(k);
+                    if ((long)c[k].w * c[k].h > (long)c[big].w * c[big].h)
+                        big = k;
+                }
+            std::vector<std::pair<int, int>> ha;
+            long total = 0, acc = 0;
+            for (size_t k : mem)
+                if (k != big) {
+                    ha.emplace_back(c[k].h, c[k].area);
+                    total += c[k].area;
+                }
+            std::sort(ha.begin(), ha.end());
+            int gh = 0;
+            for (const auto &p : ha)
+                if (2 * (acc += p.second) >= total) {
+                    gh = p.first;
+                    break;
+                }
+            std::vector<size_t> keep;
+            for (size_t k : mem)
+                if (k != big && c[k].h * 2 <= 3 * gh + 4 && c[k].h * 3 >= gh && c[k].h >= 3)
+                    keep.push_back(k);
+            Dsu d2(keep.size());
+            for (size_t a = 0; a < keep.size(); a++)
+                for (size_t e = a + 1; e < keep.size(); e++) {
+                    const B &p = c[keep[a]], &q = c[keep[e]];
+                    int hmax = std::max(p.h, q.h), hmin = std::min(p.h, q.h);
+                    int gap = q.x - (p.x + p.w);
+                    if (gap > hmax + 2)
+                        break;
+                    int ov = std::min(p.y + p.h, q.y + q.h) - std::max(p.y, q.y);
+                    if (ov * 2 >= hmin && hmax <= 2 * hmin + 2)
+                        d2.join((int)a, (int)e);
+                }
+            std::vector<int> n2(keep.size(), 0);
+            std::vector<cv::Rect> b2(keep.size());
+            for (size_t a = 0; a < keep.size(); a++) {
+                int r = d2.find((int)a);
+                cv::Rect kb(c[keep[a]].x, c[keep[a]].y, c[keep[a]].w, c[keep[a]].h);
+                b2[r] = n2[r]++ ? (b2[r] | kb) : kb;
+            }
+            for (size_t a = 0; a < keep.size(); a++)
+                if (n2[a] >= 3 && b2[a].height <= maxh + 3)
+                    out.push_back(b2[a]);
+            continue;
+        }
         if (cnt[i] == 1) {
             /* a lone component: a word whose glyphs the pooling joined
              * (wider than high, solid like strokes), or nothing worth
@@ -580,7 +657,7 @@ extern "C" kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int widt
             else
                 cv::bitwise_not(g, src);
             cv::Mat th;
-            double t = top_hat(src, th);
+            double t = top_hat(src, th, 15);
             size_t before = found.size();
             lines_at(g, src, th, t, polarity, found, before);
             /* where strong edges (a picture's border, bright anatomy) push
@@ -588,6 +665,11 @@ extern "C" kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int widt
              * below it: look again at the floor, for lines not found yet */
             if (t > kMinContrast + 8)
                 lines_at(g, src, th, kMinContrast, polarity, found, before);
+            /* glyphs that touch a thicker bright structure (a tissue line
+             * along the top of a name, a bar) join it in the wide top-hat:
+             * a narrow one keeps strokes only */
+            t = top_hat(src, th, 7);
+            lines_at(g, src, th, t, polarity, found, before);
         }
         if (found.empty())
             return KK_OK;

@@ -231,7 +231,10 @@ static void take_extent(kk_detect_line *k, const kk_detect_line *d)
     int y0 = k->y < d->y ? k->y : d->y;
     int x1 = k->x + k->w > d->x + d->w ? k->x + k->w : d->x + d->w;
     int y1 = k->y + k->h > d->y + d->h ? k->y + k->h : d->y + d->h;
-    if (contrast(d) < MIN_CONTRAST && d->ncomp <= 2 && 2 * d->h > 3 * k->h + 4) {
+    int gh = k->glyph_h;
+    /* nor when the union would span rows: OCR reads one row of a crop */
+    if ((contrast(d) < MIN_CONTRAST && d->ncomp <= 2 && 2 * d->h > 3 * k->h + 4) ||
+        (y1 - y0 > 2 * gh + 6 && y1 - y0 > k->h)) {
         y0 = k->y;
         y1 = k->y + k->h;
     }
@@ -266,6 +269,15 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
                 !same_place(&l[i], &l[j]))
                 continue;
             size_t keep = contrast(&l[i]) >= contrast(&l[j]) ? i : j, drop = keep == i ? j : i;
+            /* a piece inside a glyph (the counter of an A) is no rival
+             * to the row of glyphs around it when their contrasts are
+             * near: the glyphs' row is the line */
+            if (l[drop].glyph_h >= 2 * l[keep].glyph_h &&
+                10 * contrast(&l[drop]) >= 7 * contrast(&l[keep])) {
+                size_t t = keep;
+                keep = drop;
+                drop = t;
+            }
             take_extent(&l[keep], &l[drop]);
             dead[drop] = 1;
         }
