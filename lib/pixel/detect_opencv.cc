@@ -357,9 +357,9 @@ bool judge_line(const std::vector<Comp> &comps, const std::vector<int> &members,
      * one must be solid like a glyph, not a thin arc of tissue */
     if (n == 1 && (gh <= 7 || plateau < 0.5f || fill < 0.25f))
         return false;
-    /* two: solid and flat inside like glyphs, not the thin pieces of a
-     * speckled tissue arc */
-    if (n == 2 && (plateau < 0.35f || fill < 0.3f))
+    /* two: flat inside like glyphs, and not long thin pieces of a
+     * speckled tissue arc ("11" is thin but short) */
+    if (n == 2 && (plateau < 0.35f || (fill < 0.3f && bw > 3 * bh)))
         return false;
     float score = 0.4f * std::min(1.0f, sharp) + 0.2f * std::min(1.0f, plateau * 1.5f) +
                   0.4f * std::min(1.0f, sal / 8.0f);

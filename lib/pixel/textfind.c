@@ -207,9 +207,13 @@ static kk_status read_line(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     return KK_OK;
 }
 
+/* How far the glyphs stand out from their background on the side of
+ * their polarity: a "light line" darker than what surrounds it (the gaps
+ * between dark glyphs, on a light page) has none. */
 static int contrast(const kk_detect_line *l)
 {
-    return abs(l->text_level - l->bg_level);
+    int c = l->polarity > 0 ? l->text_level - l->bg_level : l->bg_level - l->text_level;
+    return c > 0 ? c : 0;
 }
 
 /* Do two lines cover the same place (half of the smaller one)? */
@@ -225,7 +229,7 @@ static int same_place(const kk_detect_line *a, const kk_detect_line *b)
  * solid block of background much taller than k (the black between rows,
  * seen as one dark glyph): a row of gaps over several rows of text does
  * tell where their glyphs are. */
-static void take_extent(kk_detect_line *k, const kk_detect_line *d)
+static void take_extent(kk_detect_line *k, const kk_detect_line *d, int rows)
 {
     int x0 = k->x < d->x ? k->x : d->x;
     int y0 = k->y < d->y ? k->y : d->y;
@@ -233,7 +237,7 @@ static void take_extent(kk_detect_line *k, const kk_detect_line *d)
     int y1 = k->y + k->h > d->y + d->h ? k->y + k->h : d->y + d->h;
     int gh = k->glyph_h;
     /* nor when the union would span rows: OCR reads one row of a crop */
-    if ((contrast(d) < MIN_CONTRAST && d->ncomp <= 2 && 2 * d->h > 3 * k->h + 4) ||
+    if (!rows || (contrast(d) < MIN_CONTRAST && d->ncomp <= 2 && 2 * d->h > 3 * k->h + 4) ||
         (y1 - y0 > 2 * gh + 6 && y1 - y0 > k->h)) {
         y0 = k->y;
         y1 = k->y + k->h;
@@ -259,7 +263,9 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
         for (size_t k = 0; k < n; k++)
             if (k != d && !dead[k] && l[k].polarity != l[d].polarity &&
                 contrast(&l[k]) >= MIN_CONTRAST && same_place(&l[k], &l[d])) {
-                take_extent(&l[k], &l[d]);
+                /* the rows of the gaps: no more than the glyphs' own,
+                 * or the crop OCR reads takes in what lies above */
+                take_extent(&l[k], &l[d], l[d].h <= l[k].h + l[k].glyph_h / 4);
                 dead[d] = 1;
             }
     }
@@ -278,7 +284,7 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
                 keep = drop;
                 drop = t;
             }
-            take_extent(&l[keep], &l[drop]);
+            take_extent(&l[keep], &l[drop], 1);
             dead[drop] = 1;
         }
 }
@@ -491,6 +497,19 @@ static void merge_boxes(kk_textbox *b, size_t *n)
     }
 }
 
+/* Two pieces of one line of text: glyphs of one height, on one baseline,
+ * at one grey level, at most three glyphs apart (a word between them the
+ * detector missed, on speckle). */
+static int aligned(const kk_detect_line *a, const kk_detect_line *b)
+{
+    int gh = a->glyph_h > b->glyph_h ? a->glyph_h : b->glyph_h;
+    int tol = gh / 4 > 2 ? gh / 4 : 2;
+    int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+    return abs(a->glyph_h - b->glyph_h) <= tol && abs(a->y - b->y) <= tol &&
+           abs(a->y + a->h - b->y - b->h) <= tol && abs(a->text_level - b->text_level) <= 24 &&
+           gap <= 3 * gh;
+}
+
 /* Pieces of one row that the detector split at a wide gap (a hyphen, a
  * colon, a wide space: "1985" "07-05", "Acc:" "X7720221") may each read
  * as nothing in particular; read together they are a date or an ID. Each
@@ -512,7 +531,8 @@ static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatc
         for (size_t i = 0; i < n; i++)
             for (size_t j = i + 1; j < n; j++)
                 if (!dead[i] && !dead[j] && chain[i] != chain[j] &&
-                    lines[i].polarity == lines[j].polarity && same_row(&lines[i], &lines[j], 1)) {
+                    lines[i].polarity == lines[j].polarity &&
+                    (same_row(&lines[i], &lines[j], 1) || aligned(&lines[i], &lines[j]))) {
                     int a = chain[i] < chain[j] ? chain[i] : chain[j];
                     int b = chain[i] < chain[j] ? chain[j] : chain[i];
                     for (size_t k = 0; k < n; k++)
@@ -598,7 +618,7 @@ static void grow_along_baseline(const uint8_t *gray, int width, int height,
 {
     int gh = l->glyph_h > 0 ? l->glyph_h : l->h;
     int thr = (l->text_level + l->bg_level) / 2;
-    if (abs(l->text_level - l->bg_level) < MIN_CONTRAST / 2)
+    if (contrast(l) < MIN_CONTRAST / 2)
         return;
     int ya = l->y, yb = l->y + l->h;
     int band = l->h / 2 > 2 ? l->h / 2 : 2;
