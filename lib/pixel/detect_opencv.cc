@@ -6,7 +6,9 @@
  *
  * Per polarity: (1) a top-hat (black-hat for dark text) with a kernel wider
  * than any stroke keeps thin structures and drops smooth background and
- * anatomy; (2) a threshold on it, the larger of a floor and Otsu's level;
+ * anatomy; (2) a threshold on it, the larger of a floor and Otsu's level
+ * (then again at the floor, and on a 7 px top-hat that keeps strokes but
+ * not a thicker bright structure glyphs touch, for lines not yet found);
  * (3) connected components, filtered by size and shape; (4) components
  * of similar height that overlap vertically and sit close horizontally
  * are chained into lines; (5) a line is kept when it is line-shaped (not
@@ -19,9 +21,12 @@
  * plateau of flat glyph interiors add to the score. Lines of both
  * polarities may overlap; the caller merges.
  *
- * Tuned on tests/tools/make_burned.py (seeds 4, 7, 11); known misses:
- * text crossed by a bright tissue line (glyphs merge with it) and
- * low-contrast dark text on a textured picture.
+ * A group too tall to be a line, where glyphs were chained to a big blob
+ * beside them (a tissue arc, the apex of a sector), is grouped again
+ * without it, here and in the presence stage.
+ *
+ * Tuned on tests/tools/make_burned.py (seeds 1-12); known miss: text
+ * lying on a bright tissue line as light as its glyphs (seed 8, us01).
  */
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -190,6 +195,21 @@ void group_lines(std::vector<Comp> &comps, std::vector<int> idx, std::vector<std
     }
 }
 
+/* The median of (value, weight) pairs by weight: the glyph height of a
+ * group, weighted by area, where speckle grains chained along an arc are
+ * many but small. 0 when empty. */
+int weighted_median(std::vector<std::pair<int, int>> &v)
+{
+    long total = 0, acc = 0;
+    for (const auto &p : v)
+        total += p.second;
+    std::sort(v.begin(), v.end());
+    for (const auto &p : v)
+        if (2 * (acc += p.second) >= total)
+            return p.first;
+    return 0;
+}
+
 /* A group too tall to be a line may be a row of glyphs chained to one
  * big thing beside them (a bright tissue arc above a name, a bar, the
  * edge of the sector): the "inside" rule joins every glyph whose span
@@ -200,30 +220,16 @@ bool regroup_without_big(std::vector<Comp> &comps, const std::vector<int> &membe
 {
     if (members.size() < 3)
         return false;
-    /* the glyph height: the median height of the members but the
-     * biggest, weighted by area (speckle grains chained along an arc
-     * are many but small) */
+    /* the glyph height: of the members but the biggest */
     int big = members[0];
     for (int i : members)
         if ((long)comps[i].w * comps[i].h > (long)comps[big].w * comps[big].h)
             big = i;
     std::vector<std::pair<int, int>> ha;
-    long total = 0;
     for (int i : members)
-        if (i != big) {
+        if (i != big)
             ha.emplace_back(comps[i].h, comps[i].area);
-            total += comps[i].area;
-        }
-    std::sort(ha.begin(), ha.end());
-    int gh = 0;
-    long acc = 0;
-    for (const auto &p : ha) {
-        acc += p.second;
-        if (2 * acc >= total) {
-            gh = p.first;
-            break;
-        }
-    }
+    int gh = weighted_median(ha);
     std::vector<int> keep;
     for (int i : members)
         if (i != big && comps[i].h * 2 <= 3 * gh + 4 && comps[i].w <= 4 * gh + 4 &&
@@ -486,19 +492,10 @@ void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
                         big = k;
                 }
             std::vector<std::pair<int, int>> ha;
-            long total = 0, acc = 0;
             for (size_t k : mem)
-                if (k != big) {
+                if (k != big)
                     ha.emplace_back(c[k].h, c[k].area);
-                    total += c[k].area;
-                }
-            std::sort(ha.begin(), ha.end());
-            int gh = 0;
-            for (const auto &p : ha)
-                if (2 * (acc += p.second) >= total) {
-                    gh = p.first;
-                    break;
-                }
+            int gh = weighted_median(ha);
             std::vector<size_t> keep;
             for (size_t k : mem)
                 if (k != big && c[k].h * 2 <= 3 * gh + 4 && c[k].h * 3 >= gh && c[k].h >= 3)

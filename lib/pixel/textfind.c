@@ -498,23 +498,26 @@ static void merge_boxes(kk_textbox *b, size_t *n)
 }
 
 /* Two pieces of one line of text: glyphs of one height, on one baseline,
- * at one grey level, at most three glyphs apart (a word between them the
- * detector missed, on speckle). */
+ * at one grey level (a gap line has none), at most three glyphs apart
+ * (a word between them the detector missed, on speckle). */
 static int aligned(const kk_detect_line *a, const kk_detect_line *b)
 {
     int gh = a->glyph_h > b->glyph_h ? a->glyph_h : b->glyph_h;
     int tol = gh / 4 > 2 ? gh / 4 : 2;
     int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
     return abs(a->glyph_h - b->glyph_h) <= tol && abs(a->y - b->y) <= tol &&
-           abs(a->y + a->h - b->y - b->h) <= tol && abs(a->text_level - b->text_level) <= 24 &&
+           abs(a->y + a->h - b->y - b->h) <= tol &&
+           (abs(a->text_level - b->text_level) <= 24 || contrast(a) < MIN_CONTRAST ||
+            contrast(b) < MIN_CONTRAST) &&
            gap <= 3 * gh;
 }
 
 /* Pieces of one row that the detector split at a wide gap (a hyphen, a
  * colon, a wide space: "1985" "07-05", "Acc:" "X7720221") may each read
  * as nothing in particular; read together they are a date or an ID. Each
- * chain of same-polarity pieces close together on one row, of which not
- * every piece already goes with its row, is read again as one line;
+ * chain of pieces of one polarity close together on one row, of which not
+ * every piece already goes with its row, is read again as one line
+ * (gap lines, with no contrast of their own, join either polarity);
  * when that reading matches, every piece takes its decision. */
 static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatch *m,
                                  kk_text_mode mode, const uint8_t *gray, int width, int height,
@@ -531,7 +534,8 @@ static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatc
         for (size_t i = 0; i < n; i++)
             for (size_t j = i + 1; j < n; j++)
                 if (!dead[i] && !dead[j] && chain[i] != chain[j] &&
-                    lines[i].polarity == lines[j].polarity &&
+                    (lines[i].polarity == lines[j].polarity || contrast(&lines[i]) < MIN_CONTRAST ||
+                     contrast(&lines[j]) < MIN_CONTRAST) &&
                     (same_row(&lines[i], &lines[j], 1) || aligned(&lines[i], &lines[j]))) {
                     int a = chain[i] < chain[j] ? chain[i] : chain[j];
                     int b = chain[i] < chain[j] ? chain[j] : chain[i];
@@ -560,7 +564,10 @@ static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatc
             y1 = l->y + l->h > y1 ? l->y + l->h : y1;
             if (l->glyph_h > u.glyph_h)
                 u.glyph_h = l->glyph_h;
-            if (l->ncomp > u.ncomp) {
+            if (contrast(l) > contrast(&u)) {
+                /* the polarity of the clearest piece: a gap line (the
+                 * dark between light glyphs) joins the row of its glyphs */
+                u.polarity = l->polarity;
                 u.text_level = l->text_level;
                 u.bg_level = l->bg_level;
             }
@@ -569,6 +576,20 @@ static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatc
         }
         if (members < 2 || all_go)
             continue;
+        /* binarized between the faintest glyphs and the nearest
+         * background of the pieces, so that every piece stays legible
+         * (one on a light page, the next on a darker picture) */
+        for (size_t k = 0; k < n; k++) {
+            const kk_detect_line *l = &lines[k];
+            if (dead[k] || chain[k] != (int)c || l->polarity != u.polarity ||
+                contrast(l) < MIN_CONTRAST)
+                continue;
+            int p = u.polarity;
+            if (p * l->text_level < p * u.text_level)
+                u.text_level = l->text_level;
+            if (p * l->bg_level > p * u.bg_level)
+                u.bg_level = l->bg_level;
+        }
         u.x = x0;
         u.y = y0;
         u.w = x1 - x0;
