@@ -210,6 +210,22 @@ int weighted_median(std::vector<std::pair<int, int>> &v)
     return 0;
 }
 
+/* The glyph height of the members of a group but the biggest (by box),
+ * which *big names: a blob the glyphs were chained to. */
+template <class C, class I>
+int height_but_biggest(const std::vector<C> &c, const std::vector<I> &members, I *big)
+{
+    *big = members[0];
+    for (I k : members)
+        if ((long)c[k].w * c[k].h > (long)c[*big].w * c[*big].h)
+            *big = k;
+    std::vector<std::pair<int, int>> ha;
+    for (I k : members)
+        if (k != *big)
+            ha.emplace_back(c[k].h, c[k].area);
+    return weighted_median(ha);
+}
+
 /* A group too tall to be a line may be a row of glyphs chained to one
  * big thing beside them (a bright tissue arc above a name, a bar, the
  * edge of the sector): the "inside" rule joins every glyph whose span
@@ -220,16 +236,8 @@ bool regroup_without_big(std::vector<Comp> &comps, const std::vector<int> &membe
 {
     if (members.size() < 3)
         return false;
-    /* the glyph height: of the members but the biggest */
-    int big = members[0];
-    for (int i : members)
-        if ((long)comps[i].w * comps[i].h > (long)comps[big].w * comps[big].h)
-            big = i;
-    std::vector<std::pair<int, int>> ha;
-    for (int i : members)
-        if (i != big)
-            ha.emplace_back(comps[i].h, comps[i].area);
-    int gh = weighted_median(ha);
+    int big = 0;
+    int gh = height_but_biggest(comps, members, &big);
     std::vector<int> keep;
     for (int i : members)
         if (i != big && comps[i].h * 2 <= 3 * gh + 4 && comps[i].w <= 4 * gh + 4 &&
@@ -484,18 +492,11 @@ void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
              * arc): chain its glyph-sized members again, by like height
              * only */
             std::vector<size_t> mem;
-            size_t big = i;
             for (size_t k = 0; k < c.size(); k++)
-                if (dsu.find((int)k) == (int)i) {
+                if (dsu.find((int)k) == (int)i)
                     mem.push_back(k);
-                    if ((long)c[k].w * c[k].h > (long)c[big].w * c[big].h)
-                        big = k;
-                }
-            std::vector<std::pair<int, int>> ha;
-            for (size_t k : mem)
-                if (k != big)
-                    ha.emplace_back(c[k].h, c[k].area);
-            int gh = weighted_median(ha);
+            size_t big = i;
+            int gh = height_but_biggest(c, mem, &big);
             std::vector<size_t> keep;
             for (size_t k : mem)
                 if (k != big && c[k].h * 2 <= 3 * gh + 4 && c[k].h * 3 >= gh && c[k].h >= 3)
