@@ -6,7 +6,9 @@
  *
  * Per polarity: (1) a top-hat (black-hat for dark text) with a kernel wider
  * than any stroke keeps thin structures and drops smooth background and
- * anatomy; (2) a threshold on it, the larger of a floor and Otsu's level;
+ * anatomy; (2) a threshold on it, the larger of a floor and Otsu's level
+ * (then again at the floor, and on a 7 px top-hat that keeps strokes but
+ * not a thicker bright structure glyphs touch, for lines not yet found);
  * (3) connected components, filtered by size and shape; (4) components
  * of similar height that overlap vertically and sit close horizontally
  * are chained into lines; (5) a line is kept when it is line-shaped (not
@@ -19,9 +21,12 @@
  * plateau of flat glyph interiors add to the score. Lines of both
  * polarities may overlap; the caller merges.
  *
- * Tuned on tests/tools/make_burned.py (seeds 4, 7, 11); known misses:
- * text crossed by a bright tissue line (glyphs merge with it) and
- * low-contrast dark text on a textured picture.
+ * A group too tall to be a line, where glyphs were chained to a big blob
+ * beside them (a tissue arc, the apex of a sector), is grouped again
+ * without it, here and in the presence stage.
+ *
+ * Tuned on tests/tools/make_burned.py (seeds 1-12); known miss: text
+ * lying on a bright tissue line as light as its glyphs (seed 8, us01).
  */
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -71,15 +76,21 @@ int median_of(std::vector<int> &v)
 
 /* Components of one polarity with their features. src is oriented so that
  * text is brighter than its background. */
-void find_components(const cv::Mat &src, std::vector<Comp> &comps, cv::Mat &labels, cv::Mat &th)
+/* The top-hat of src and the level to threshold it at: Otsu's, which
+ * splits glyphs from noise, capped so that text of modest contrast on a
+ * bright structure still passes, and never below the floor. */
+double top_hat(const cv::Mat &src, cv::Mat &th, int k)
 {
-    cv::Mat bin, stats, cent;
-    int k = 15;
+    cv::Mat bin;
     cv::morphologyEx(src, th, cv::MORPH_TOPHAT, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)));
     double otsu = cv::threshold(th, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-    /* Otsu splits glyphs from noise; capped so that text of modest
-     * contrast on a bright structure still passes */
-    double t = std::max<double>(kMinContrast, std::min(otsu, 70.0));
+    return std::max<double>(kMinContrast, std::min(otsu, 70.0));
+}
+
+void find_components(const cv::Mat &src, std::vector<Comp> &comps, cv::Mat &labels,
+                     const cv::Mat &th, double t)
+{
+    cv::Mat bin, stats, cent;
     cv::threshold(th, bin, t - 1, 255, cv::THRESH_BINARY);
     int n = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
 
@@ -146,12 +157,9 @@ bool glyph_like(const Comp &c)
     return true;
 }
 
-void group_lines(std::vector<Comp> &comps, std::vector<std::vector<int>> &lines)
+/* Chain the components idx into lines, appended to lines. */
+void group_lines(std::vector<Comp> &comps, std::vector<int> idx, std::vector<std::vector<int>> &lines)
 {
-    std::vector<int> idx;
-    for (size_t i = 1; i < comps.size(); i++)
-        if (glyph_like(comps[i]))
-            idx.push_back((int)i);
     std::sort(idx.begin(), idx.end(), [&](int a, int b) { return comps[a].x < comps[b].x; });
     Dsu dsu(comps.size());
     for (size_t ii = 0; ii < idx.size(); ii++) {
@@ -185,6 +193,60 @@ void group_lines(std::vector<Comp> &comps, std::vector<std::vector<int>> &lines)
         lines[root_to_line[r]].push_back(i);
         comps[i].group = root_to_line[r];
     }
+}
+
+/* The median of (value, weight) pairs by weight: the glyph height of a
+ * group, weighted by area, where speckle grains chained along an arc are
+ * many but small. 0 when empty. */
+int weighted_median(std::vector<std::pair<int, int>> &v)
+{
+    long total = 0, acc = 0;
+    for (const auto &p : v)
+        total += p.second;
+    std::sort(v.begin(), v.end());
+    for (const auto &p : v)
+        if (2 * (acc += p.second) >= total)
+            return p.first;
+    return 0;
+}
+
+/* The glyph height of the members of a group but the biggest (by box),
+ * which *big names: a blob the glyphs were chained to. */
+template <class C, class I>
+int height_but_biggest(const std::vector<C> &c, const std::vector<I> &members, I *big)
+{
+    *big = members[0];
+    for (I k : members)
+        if ((long)c[k].w * c[k].h > (long)c[*big].w * c[*big].h)
+            *big = k;
+    std::vector<std::pair<int, int>> ha;
+    for (I k : members)
+        if (k != *big)
+            ha.emplace_back(c[k].h, c[k].area);
+    return weighted_median(ha);
+}
+
+/* A group too tall to be a line may be a row of glyphs chained to one
+ * big thing beside them (a bright tissue arc above a name, a bar, the
+ * edge of the sector): the "inside" rule joins every glyph whose span
+ * lies within the big thing's. The members of a glyph's height, without
+ * the big ones, are grouped again. */
+bool regroup_without_big(std::vector<Comp> &comps, const std::vector<int> &members,
+                         std::vector<std::vector<int>> &lines)
+{
+    if (members.size() < 3)
+        return false;
+    int big = 0;
+    int gh = height_but_biggest(comps, members, &big);
+    std::vector<int> keep;
+    for (int i : members)
+        if (i != big && comps[i].h * 2 <= 3 * gh + 4 && comps[i].w <= 4 * gh + 4 &&
+            comps[i].h * 3 >= gh)
+            keep.push_back(i);
+    if (keep.size() < 2 || keep.size() == members.size())
+        return false;
+    group_lines(comps, keep, lines);
+    return true;
 }
 
 /* Judge one grouped line; fill *out and return true when it is text. */
@@ -309,6 +371,10 @@ bool judge_line(const std::vector<Comp> &comps, const std::vector<int> &members,
      * one must be solid like a glyph, not a thin arc of tissue */
     if (n == 1 && (gh <= 7 || plateau < 0.5f || fill < 0.25f))
         return false;
+    /* two: flat inside like glyphs, and not long thin pieces of a
+     * speckled tissue arc ("11" is thin but short) */
+    if (n == 2 && (plateau < 0.35f || (fill < 0.3f && bw > 3 * bh)))
+        return false;
     float score = 0.4f * std::min(1.0f, sharp) + 0.2f * std::min(1.0f, plateau * 1.5f) +
                   0.4f * std::min(1.0f, sal / 8.0f);
     if (score < 0.45f)
@@ -420,8 +486,45 @@ void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
         if (!cnt[i])
             continue;
         const cv::Rect &b = box[i];
-        if (b.height > maxh + 3)
-            continue; /* a heap of blobs, not a line */
+        if (b.height > maxh + 3) {
+            /* a heap of blobs, not a line; or a row of glyphs chained to
+             * a big blob beside them (the apex of a sector, a tissue
+             * arc): chain its glyph-sized members again, by like height
+             * only */
+            std::vector<size_t> mem;
+            for (size_t k = 0; k < c.size(); k++)
+                if (dsu.find((int)k) == (int)i)
+                    mem.push_back(k);
+            size_t big = i;
+            int gh = height_but_biggest(c, mem, &big);
+            std::vector<size_t> keep;
+            for (size_t k : mem)
+                if (k != big && c[k].h * 2 <= 3 * gh + 4 && c[k].h * 3 >= gh && c[k].h >= 3)
+                    keep.push_back(k);
+            Dsu d2(keep.size());
+            for (size_t a = 0; a < keep.size(); a++)
+                for (size_t e = a + 1; e < keep.size(); e++) {
+                    const B &p = c[keep[a]], &q = c[keep[e]];
+                    int hmax = std::max(p.h, q.h), hmin = std::min(p.h, q.h);
+                    int gap = q.x - (p.x + p.w);
+                    if (gap > hmax + 2)
+                        break;
+                    int ov = std::min(p.y + p.h, q.y + q.h) - std::max(p.y, q.y);
+                    if (ov * 2 >= hmin && hmax <= 2 * hmin + 2)
+                        d2.join((int)a, (int)e);
+                }
+            std::vector<int> n2(keep.size(), 0);
+            std::vector<cv::Rect> b2(keep.size());
+            for (size_t a = 0; a < keep.size(); a++) {
+                int r = d2.find((int)a);
+                cv::Rect kb(c[keep[a]].x, c[keep[a]].y, c[keep[a]].w, c[keep[a]].h);
+                b2[r] = n2[r]++ ? (b2[r] | kb) : kb;
+            }
+            for (size_t a = 0; a < keep.size(); a++)
+                if (n2[a] >= 3 && b2[a].height <= maxh + 3)
+                    out.push_back(b2[a]);
+            continue;
+        }
         if (cnt[i] == 1) {
             /* a lone component: a word whose glyphs the pooling joined
              * (wider than high, solid like strokes), or nothing worth
@@ -432,6 +535,49 @@ void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
                 continue; /* (pooled, the glyphs of 6-8 px text fill a bar) */
         }
         out.push_back(b);
+    }
+}
+
+bool box_overlaps(const kk_detect_line &a, const kk_detect_line &b)
+{
+    int ox = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
+    int oy = std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y);
+    if (ox <= 0 || oy <= 0)
+        return false;
+    long amin = std::min((long)a.w * a.h, (long)b.w * b.h);
+    return 10L * ox * oy >= 3 * amin;
+}
+
+/* The lines of one polarity in th thresholded at t, appended to found
+ * unless they overlap one found at an earlier level (from index from). */
+void lines_at(const cv::Mat &g, const cv::Mat &src, const cv::Mat &th, double t, int polarity,
+              std::vector<kk_detect_line> &found, size_t from)
+{
+    std::vector<Comp> comps;
+    cv::Mat labels;
+    find_components(src, comps, labels, th, t);
+    std::vector<std::vector<int>> lines;
+    std::vector<int> idx;
+    for (size_t i = 1; i < comps.size(); i++)
+        if (glyph_like(comps[i]))
+            idx.push_back((int)i);
+    group_lines(comps, idx, lines);
+    size_t first = lines.size(), earlier = found.size();
+    for (size_t li = 0; li < lines.size(); li++) {
+        kk_detect_line l{};
+        if (judge_line(comps, lines[li], polarity, th, labels, &l)) {
+            bool seen = false;
+            for (size_t k = from; k < earlier && !seen; k++)
+                seen = box_overlaps(found[k], l);
+            if (seen)
+                continue;
+            background_level(g, &l);
+            found.push_back(l);
+        } else if (li < first) {
+            /* a copy: regrouping appends to lines */
+            std::vector<int> members = lines[li];
+            regroup_without_big(comps, members, lines);
+        }
     }
 }
 
@@ -508,18 +654,20 @@ extern "C" kk_status kk_detect__lines(kk_ctx *ctx, const uint8_t *gray, int widt
                 src = g;
             else
                 cv::bitwise_not(g, src);
-            std::vector<Comp> comps;
-            cv::Mat labels, th;
-            find_components(src, comps, labels, th);
-            std::vector<std::vector<int>> lines;
-            group_lines(comps, lines);
-            for (const auto &members : lines) {
-                kk_detect_line l{};
-                if (judge_line(comps, members, polarity, th, labels, &l)) {
-                    background_level(g, &l);
-                    found.push_back(l);
-                }
-            }
+            cv::Mat th;
+            double t = top_hat(src, th, 15);
+            size_t before = found.size();
+            lines_at(g, src, th, t, polarity, found, before);
+            /* where strong edges (a picture's border, bright anatomy) push
+             * Otsu's level up, the strokes of low-contrast text fall
+             * below it: look again at the floor, for lines not found yet */
+            if (t > kMinContrast + 8)
+                lines_at(g, src, th, kMinContrast, polarity, found, before);
+            /* glyphs that touch a thicker bright structure (a tissue line
+             * along the top of a name, a bar) join it in the wide top-hat:
+             * a narrow one keeps strokes only */
+            t = top_hat(src, th, 7);
+            lines_at(g, src, th, t, polarity, found, before);
         }
         if (found.empty())
             return KK_OK;

@@ -44,6 +44,7 @@
                                surroundings sit on a textured picture */
 #define BIG_GLYPH 40        /* components this high are rarely lone glyphs */
 #define MIN_CONTRAST 24     /* |text - background| of visible text */
+#define ID_DIGITS 5         /* a line with this many digits may identify */
 
 typedef struct reading {
     char eng[160], jpn[160];
@@ -206,9 +207,13 @@ static kk_status read_line(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     return KK_OK;
 }
 
+/* How far the glyphs stand out from their background on the side of
+ * their polarity: a "light line" darker than what surrounds it (the gaps
+ * between dark glyphs, on a light page) has none. */
 static int contrast(const kk_detect_line *l)
 {
-    return abs(l->text_level - l->bg_level);
+    int c = l->polarity > 0 ? l->text_level - l->bg_level : l->bg_level - l->text_level;
+    return c > 0 ? c : 0;
 }
 
 /* Do two lines cover the same place (half of the smaller one)? */
@@ -224,13 +229,16 @@ static int same_place(const kk_detect_line *a, const kk_detect_line *b)
  * solid block of background much taller than k (the black between rows,
  * seen as one dark glyph): a row of gaps over several rows of text does
  * tell where their glyphs are. */
-static void take_extent(kk_detect_line *k, const kk_detect_line *d)
+static void take_extent(kk_detect_line *k, const kk_detect_line *d, int rows)
 {
     int x0 = k->x < d->x ? k->x : d->x;
     int y0 = k->y < d->y ? k->y : d->y;
     int x1 = k->x + k->w > d->x + d->w ? k->x + k->w : d->x + d->w;
     int y1 = k->y + k->h > d->y + d->h ? k->y + k->h : d->y + d->h;
-    if (contrast(d) < MIN_CONTRAST && d->ncomp <= 2 && 2 * d->h > 3 * k->h + 4) {
+    int gh = k->glyph_h;
+    /* nor when the union would span rows: OCR reads one row of a crop */
+    if (!rows || (contrast(d) < MIN_CONTRAST && d->ncomp <= 2 && 2 * d->h > 3 * k->h + 4) ||
+        (y1 - y0 > 2 * gh + 6 && y1 - y0 > k->h)) {
         y0 = k->y;
         y1 = k->y + k->h;
     }
@@ -255,7 +263,9 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
         for (size_t k = 0; k < n; k++)
             if (k != d && !dead[k] && l[k].polarity != l[d].polarity &&
                 contrast(&l[k]) >= MIN_CONTRAST && same_place(&l[k], &l[d])) {
-                take_extent(&l[k], &l[d]);
+                /* the rows of the gaps: no more than the glyphs' own,
+                 * or the crop OCR reads takes in what lies above */
+                take_extent(&l[k], &l[d], l[d].h <= l[k].h + l[k].glyph_h / 4);
                 dead[d] = 1;
             }
     }
@@ -265,7 +275,16 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
                 !same_place(&l[i], &l[j]))
                 continue;
             size_t keep = contrast(&l[i]) >= contrast(&l[j]) ? i : j, drop = keep == i ? j : i;
-            take_extent(&l[keep], &l[drop]);
+            /* a piece inside a glyph (the counter of an A) is no rival
+             * to the row of glyphs around it when their contrasts are
+             * near: the glyphs' row is the line */
+            if (l[drop].glyph_h >= 2 * l[keep].glyph_h &&
+                10 * contrast(&l[drop]) >= 7 * contrast(&l[keep])) {
+                size_t t = keep;
+                keep = drop;
+                drop = t;
+            }
+            take_extent(&l[keep], &l[drop], 1);
             dead[drop] = 1;
         }
 }
@@ -375,6 +394,15 @@ static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect
         d.picture = 1;
         return d;
     }
+    /* a long number that is no technical token: a date or an ID that OCR
+     * misread a digit or a separator of (S33/11@1, #6250110), or another
+     * patient's; identifiers are what burned-in numbers mostly are */
+    if (!unread && (kk_textmatch__digits(r->eng) >= ID_DIGITS ||
+                    (r->has_jpn && kk_textmatch__digits(r->jpn) >= ID_DIGITS))) {
+        d.redact = d.propagate = 1;
+        d.cls = KK_TEXT_OTHER;
+        return d;
+    }
     if (unread) {
         /* speckle reads as nothing too: only a strong candidate is text */
         d.redact = l->score >= STRONG_SCORE || words > 0;
@@ -466,6 +494,175 @@ static void merge_boxes(kk_textbox *b, size_t *n)
                 changed = 1;
                 j--;
             }
+    }
+}
+
+/* Two pieces of one line of text: glyphs of one height, on one baseline,
+ * at one grey level (a gap line has none), at most three glyphs apart
+ * (a word between them the detector missed, on speckle). */
+static int aligned(const kk_detect_line *a, const kk_detect_line *b)
+{
+    int gh = a->glyph_h > b->glyph_h ? a->glyph_h : b->glyph_h;
+    int tol = gh / 4 > 2 ? gh / 4 : 2;
+    int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+    return abs(a->glyph_h - b->glyph_h) <= tol && abs(a->y - b->y) <= tol &&
+           abs(a->y + a->h - b->y - b->h) <= tol &&
+           (abs(a->text_level - b->text_level) <= 24 || contrast(a) < MIN_CONTRAST ||
+            contrast(b) < MIN_CONTRAST) &&
+           gap <= 3 * gh;
+}
+
+/* Pieces of one row that the detector split at a wide gap (a hyphen, a
+ * colon, a wide space: "1985" "07-05", "Acc:" "X7720221") may each read
+ * as nothing in particular; read together they are a date or an ID. Each
+ * chain of pieces of one polarity close together on one row, of which not
+ * every piece already goes with its row, is read again as one line
+ * (gap lines, with no contrast of their own, join either polarity);
+ * when that reading matches, every piece takes its decision. */
+static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatch *m,
+                                 kk_text_mode mode, const uint8_t *gray, int width, int height,
+                                 const kk_detect_line *lines, size_t n, const char *dead,
+                                 decision *dec)
+{
+    int *chain = kk__calloc(n ? n : 1, sizeof *chain);
+    if (!chain)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        chain[i] = (int)i;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (!dead[i] && !dead[j] && chain[i] != chain[j] &&
+                    (lines[i].polarity == lines[j].polarity || contrast(&lines[i]) < MIN_CONTRAST ||
+                     contrast(&lines[j]) < MIN_CONTRAST) &&
+                    (same_row(&lines[i], &lines[j], 1) || aligned(&lines[i], &lines[j]))) {
+                    int a = chain[i] < chain[j] ? chain[i] : chain[j];
+                    int b = chain[i] < chain[j] ? chain[j] : chain[i];
+                    for (size_t k = 0; k < n; k++)
+                        if (chain[k] == b)
+                            chain[k] = a;
+                    changed = 1;
+                }
+    }
+    kk_status st = KK_OK;
+    for (size_t c = 0; c < n && st == KK_OK; c++) {
+        if (dead[c] || chain[c] != (int)c)
+            continue;
+        int members = 0, all_go = 1;
+        kk_detect_line u = lines[c];
+        int x0 = u.x, y0 = u.y, x1 = u.x + u.w, y1 = u.y + u.h;
+        for (size_t k = 0; k < n; k++) {
+            if (dead[k] || chain[k] != (int)c)
+                continue;
+            members++;
+            all_go = all_go && dec[k].propagate;
+            const kk_detect_line *l = &lines[k];
+            x0 = l->x < x0 ? l->x : x0;
+            y0 = l->y < y0 ? l->y : y0;
+            x1 = l->x + l->w > x1 ? l->x + l->w : x1;
+            y1 = l->y + l->h > y1 ? l->y + l->h : y1;
+            if (l->glyph_h > u.glyph_h)
+                u.glyph_h = l->glyph_h;
+            if (contrast(l) > contrast(&u)) {
+                /* the polarity of the clearest piece: a gap line (the
+                 * dark between light glyphs) joins the row of its glyphs */
+                u.polarity = l->polarity;
+                u.text_level = l->text_level;
+                u.bg_level = l->bg_level;
+            }
+            if (l->score > u.score)
+                u.score = l->score;
+        }
+        if (members < 2 || all_go)
+            continue;
+        /* binarized between the faintest glyphs and the nearest
+         * background of the pieces, so that every piece stays legible
+         * (one on a light page, the next on a darker picture) */
+        for (size_t k = 0; k < n; k++) {
+            const kk_detect_line *l = &lines[k];
+            if (dead[k] || chain[k] != (int)c || l->polarity != u.polarity ||
+                contrast(l) < MIN_CONTRAST)
+                continue;
+            int p = u.polarity;
+            if (p * l->text_level < p * u.text_level)
+                u.text_level = l->text_level;
+            if (p * l->bg_level > p * u.bg_level)
+                u.bg_level = l->bg_level;
+        }
+        u.x = x0;
+        u.y = y0;
+        u.w = x1 - x0;
+        u.h = y1 - y0;
+        reading r;
+        st = read_line(tf, ctx, gray, width, height, &u, &r);
+        if (st != KK_OK)
+            break;
+        decision d = decide(m, mode, &u, &r);
+        memset(&r, 0, sizeof r); /* OCR'd text is PHI */
+        if (!d.propagate)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (!dead[k] && chain[k] == (int)c && !dec[k].propagate) {
+                dec[k].redact = dec[k].propagate = 1;
+                dec[k].picture = 0;
+                dec[k].technical = 0;
+                dec[k].cls = d.cls;
+            }
+    }
+    free(chain);
+    return st;
+}
+
+/* Is column x of rows [y0, y1) ink of a line of this polarity: pixels on
+ * the text side of thr? Returns how many. */
+static int column_ink(const uint8_t *gray, int width, int x, int y0, int y1, int polarity, int thr)
+{
+    int n = 0;
+    for (int y = y0; y < y1; y++) {
+        int v = gray[(size_t)y * width + x];
+        n += polarity > 0 ? v >= thr : v <= thr;
+    }
+    return n;
+}
+
+/* Grow [*x0, *x1) of a line along its baseline over the glyphs the
+ * detector did not chain to it: the last digits of an ID cut off by a
+ * wide gap, glyphs merged with a tissue line that crosses them, a faint
+ * glyph at either end. A column is more of the line when it holds ink at
+ * the line's level (midway between its glyphs and its background) inside
+ * the line's rows, and much less of it in the rows just above and below
+ * (where speckle at that level would be as dense); the line grows to the
+ * last such column before a gap wider than a glyph. */
+static void grow_along_baseline(const uint8_t *gray, int width, int height,
+                                const kk_detect_line *l, int *x0, int *x1)
+{
+    int gh = l->glyph_h > 0 ? l->glyph_h : l->h;
+    int thr = (l->text_level + l->bg_level) / 2;
+    if (contrast(l) < MIN_CONTRAST / 2)
+        return;
+    int ya = l->y, yb = l->y + l->h;
+    int band = l->h / 2 > 2 ? l->h / 2 : 2;
+    int ua = ya - 2 - band < 0 ? 0 : ya - 2 - band, ub = ya - 2 < 0 ? 0 : ya - 2;
+    int da = yb + 2 > height ? height : yb + 2, db = yb + 2 + band > height ? height : yb + 2 + band;
+    int maxgap = gh + 2;
+    for (int dir = -1; dir <= 1; dir += 2) {
+        int edge = dir < 0 ? *x0 : *x1 - 1, last = edge, gap = 0;
+        for (int x = edge + dir; x >= 0 && x < width && gap <= maxgap; x += dir) {
+            int in = column_ink(gray, width, x, ya, yb, l->polarity, thr);
+            int out = column_ink(gray, width, x, ua, ub, l->polarity, thr) +
+                      column_ink(gray, width, x, da, db, l->polarity, thr);
+            if (in >= 2 && 3 * out <= in) {
+                last = x;
+                gap = 0;
+            } else {
+                gap++;
+            }
+        }
+        if (dir < 0)
+            *x0 = last;
+        else
+            *x1 = last + 1;
     }
 }
 
@@ -573,6 +770,9 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
             goto out;
         dec[i] = decide(m, mode, &lines[i], &rd[i]);
     }
+    st = read_row_chains(tf, ctx, m, mode, gray, width, height, lines, nlines, dead, dec);
+    if (st != KK_OK)
+        goto out;
     /* a piece spared as picture beside text that goes is text after all
      * (a glyph split off a name): ALL mode; PHI mode propagates below */
     for (int changed = mode == KK_TEXT_MODE_ALL; changed;) {
@@ -612,6 +812,7 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
             continue;
         const kk_detect_line *l = &lines[i];
         int x0 = l->x, y0 = l->y, x1 = l->x + l->w, y1 = l->y + l->h;
+        grow_along_baseline(gray, width, height, l, &x0, &x1);
         /* glyphs OCR saw beyond the components (a faint dot, an accent) */
         if (rd[i].wx1 > rd[i].wx0) {
             x0 = rd[i].wx0 < x0 ? rd[i].wx0 : x0;

@@ -789,8 +789,21 @@ bool kk_textmatch__label(const char *line, kk_text_class *cls)
         if (is_alpha(p.c[0]))
             found = words_equal(p.c, p.n, v.c, v.n);
         else
-            for (size_t j = 0; j + p.n <= v.n && !found; j++)
-                found = memcmp(v.c + j, p.c, p.n * sizeof *p.c) == 0;
+            for (size_t j = 0; j < v.n && !found; j++) {
+                /* jpn OCR puts spaces between characters: 検査 日 */
+                size_t k = 0, t = j;
+                while (k < p.n && t < v.n) {
+                    if (v.c[t] == ' ' && k > 0) {
+                        t++;
+                        continue;
+                    }
+                    if (v.c[t] != p.c[k])
+                        break;
+                    k++;
+                    t++;
+                }
+                found = k == p.n;
+            }
         if (found && cls)
             *cls = cues[q].cls;
         free(p.c);
@@ -906,4 +919,16 @@ void kk_textmatch__chars(const char *line, int *alnum, int *cjk, int *other)
         *cjk = c;
     if (other)
         *other = o;
+}
+
+int kk_textmatch__digits(const char *line)
+{
+    int d = 0;
+    size_t len = line ? strlen(line) : 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i = utf8_next((const unsigned char *)line, len, i, &cp);
+        d += is_digit(norm_cp(cp));
+    }
+    return d;
 }

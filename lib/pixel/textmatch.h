@@ -47,6 +47,8 @@ bool kk_textmatch__label(const char *line, kk_text_class *cls);
  *  technical token; false for an empty line. */
 bool kk_textmatch__technical(const kk_textmatch *m, const char *line);
 
+/** The digits of a line (full-width ones too). */
+int kk_textmatch__digits(const char *line);
 /** Count the characters of a line by kind, full-width forms folded:
  *  *alnum ASCII letters and digits, *cjk kana and kanji, *other the rest
  *  but spaces (punctuation, symbols, undecodable bytes). Any pointer may

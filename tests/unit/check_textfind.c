@@ -3,9 +3,10 @@
  * tests/unit/check_textfind.c - lib/pixel/textfind.c on the synthetic
  * burned-in set (issue 4 acceptance criteria).
  *
- * The set is generated at test time by tests/tools/make_burned.py into a
- * temporary folder (PGM frames, per-pixel class masks, truth.txt).
- * Proves, in mode ALL and in mode PHI:
+ * The sets (seeds 4 and 7 by default) are generated at test time by
+ * tests/tools/make_burned.py into temporary folders (PGM frames,
+ * per-pixel class masks, truth.txt). Proves, for each set on its own, in
+ * mode ALL and in mode PHI:
  *   - text-pixel recall >= 0.99 for identifier text over the set (glyph
  *     pixels of names, IDs, dates, accession numbers, institutions
  *     covered by the returned boxes), and >= 0.90 in every frame (the
@@ -13,15 +14,15 @@
  *   - at most 1.5% of a no-text image is redacted;
  *   - at most 25% of a frame with text is redacted outside its text
  *     boxes (a precision bound: boxes grown over the whole frame fail
- *     it; seed 4 measures 21% on us_small, where a bright tissue arc
+ *     it; seed 4 measures 11% on us_small, where a bright tissue arc
  *     between two rows of small text is painted: a known miss);
  *   - technical tokens are spared in mode ALL (most of their pixels).
  * Measured numbers and frames per second are printed to the log.
  * Environment: PYTHON (default /usr/bin/python3), KK_BURNED_KEEP=1 keeps
  * the generated folder, KK_BURNED_VERBOSE=1 prints each frame's numbers,
  * KK_BURNED_ONLY=STEM runs the frames whose name contains STEM,
- * KK_BURNED_SEED=N generates another set (default 4; make
- * check-pixels-long runs more seeds).
+ * KK_BURNED_SEED="N M..." generates other sets (default "4 7", each set
+ * checked on its own; make check-pixels-long runs more seeds).
  */
 #include <check.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ __attribute__((visibility("default"))) const char *__asan_default_options(void)
 
 typedef struct frame {
     char stem[96];
+    int set; /* index into g_dirs */
     int notext;
     char *name, *id, *dates[2], *acc, *inst;
     int ndates;
@@ -59,8 +61,11 @@ typedef struct frame {
     int nbox;
 } frame;
 
-static char g_dir[256];
-static frame g_frames[128];
+#define MAX_SETS 4
+static char g_dirs[MAX_SETS][256];
+static int g_seeds[MAX_SETS];
+static int g_nsets;
+static frame g_frames[128 * MAX_SETS];
 static int g_nframes;
 
 static char *dup_line(const char *s)
@@ -70,17 +75,17 @@ static char *dup_line(const char *s)
     return d;
 }
 
-static void generate(void)
+static void generate_set(int set)
 {
     const char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
-    strcpy(g_dir, "/tmp/kk-burned-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_dir));
+    char *dir = g_dirs[set];
+    strcpy(dir, "/tmp/kk-burned-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
     char cmd[1024];
-    const char *seed = getenv("KK_BURNED_SEED") ? getenv("KK_BURNED_SEED") : "4";
     snprintf(cmd, sizeof cmd, "'%s' '%s/../tests/tools/make_burned.py' '%s' --no-dicom --seed %d",
-             py, TESTDATA, g_dir, atoi(seed));
+             py, TESTDATA, dir, g_seeds[set]);
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "%s/truth.txt", g_dir);
+    snprintf(cmd, sizeof cmd, "%s/truth.txt", dir);
     FILE *f = fopen(cmd, "r");
     ck_assert_ptr_nonnull(f);
     char line[512];
@@ -93,9 +98,10 @@ static void generate(void)
         *tab = '\0';
         const char *v = tab + 1;
         if (strcmp(line, "image") == 0) {
-            ck_assert_int_lt(g_nframes, 128);
+            ck_assert_int_lt(g_nframes, 128 * MAX_SETS);
             cur = &g_frames[g_nframes++];
             memset(cur, 0, sizeof *cur);
+            cur->set = set;
             snprintf(cur->stem, sizeof cur->stem, "%s", v);
         } else if (!cur) {
             continue;
@@ -121,6 +127,23 @@ static void generate(void)
     ck_assert_int_gt(g_nframes, 20);
 }
 
+static void generate(void)
+{
+    const char *seeds = getenv("KK_BURNED_SEED") ? getenv("KK_BURNED_SEED") : "4 7";
+    for (const char *p = seeds; *p && g_nsets < MAX_SETS;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        g_seeds[g_nsets] = (int)v;
+        generate_set(g_nsets++);
+        p = end;
+    }
+    ck_assert_int_gt(g_nsets, 0);
+}
+
 static void cleanup(void)
 {
     for (int i = 0; i < g_nframes; i++) {
@@ -133,18 +156,20 @@ static void cleanup(void)
         free(fr->inst);
     }
     g_nframes = 0;
-    if (g_dir[0] && !getenv("KK_BURNED_KEEP")) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "cannot remove %s\n", g_dir);
-    }
+    for (int s = 0; s < g_nsets; s++)
+        if (g_dirs[s][0] && !getenv("KK_BURNED_KEEP")) {
+            char cmd[sizeof g_dirs + 16];
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dirs[s]);
+            if (system(cmd) != 0)
+                fprintf(stderr, "cannot remove %s\n", g_dirs[s]);
+        }
+    g_nsets = 0;
 }
 
-static uint8_t *read_pgm(const char *stem, const char *suffix, int *w, int *h)
+static uint8_t *read_pgm(const char *dir, const char *stem, const char *suffix, int *w, int *h)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/pgm/%s%s", g_dir, stem, suffix);
+    snprintf(path, sizeof path, "%s/pgm/%s%s", dir, stem, suffix);
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     int maxv = 0;
@@ -167,7 +192,7 @@ typedef struct tally {
     int frames, text_frames;
 } tally;
 
-static void run_set(kk_text_mode mode, tally *t)
+static void run_set(kk_text_mode mode, int set, tally *t)
 {
     memset(t, 0, sizeof *t);
     t->worst_recall = 1.0;
@@ -177,11 +202,11 @@ static void run_set(kk_text_mode mode, tally *t)
     for (int i = 0; i < g_nframes; i++) {
         frame *fr = &g_frames[i];
         const char *only = getenv("KK_BURNED_ONLY");
-        if (only && !strstr(fr->stem, only))
+        if (fr->set != set || (only && !strstr(fr->stem, only)))
             continue;
         int w, h, mw, mh;
-        uint8_t *g = read_pgm(fr->stem, ".pgm", &w, &h);
-        uint8_t *mask = read_pgm(fr->stem, ".mask.pgm", &mw, &mh);
+        uint8_t *g = read_pgm(g_dirs[set], fr->stem, ".pgm", &w, &h);
+        uint8_t *mask = read_pgm(g_dirs[set], fr->stem, ".mask.pgm", &mw, &mh);
         ck_assert(w == mw && h == mh);
         const char *names[] = { fr->name };
         const char *idv[] = { fr->id };
@@ -265,44 +290,52 @@ static void run_set(kk_text_mode mode, tally *t)
     }
     kk_textfind__free(tf);
     kk_ctx_free(ctx);
-    printf("mode %s: identifier pixel recall %.4f (worst frame %.4f, %s), technical pixels "
+    printf("seed %d mode %s: identifier pixel recall %.4f (worst frame %.4f, %s), technical pixels "
            "redacted %.3f, worst no-text area %.4f, worst area outside text %.4f (%s), "
            "%d frames in %.2f s (%.1f frames/s)\n",
-           mode == KK_TEXT_MODE_ALL ? "ALL" : "PHI", t->id_cov / t->id_px, t->worst_recall,
+           g_seeds[set], mode == KK_TEXT_MODE_ALL ? "ALL" : "PHI", t->id_cov / t->id_px, t->worst_recall,
            t->worst_stem, t->tech_px > 0 ? t->tech_cov / t->tech_px : 0.0, t->worst_notext,
            t->worst_outside, t->worst_outside_stem, t->frames, t->seconds,
            t->frames / t->seconds);
     fflush(stdout);
 }
 
-static void check_tally(const tally *t)
+static void check_tally(const tally *t, int set)
 {
     if (!getenv("KK_BURNED_ONLY"))
         ck_assert_int_gt(t->text_frames, 20);
-    ck_assert_msg(t->id_cov / t->id_px >= 0.99, "identifier recall %.4f", t->id_cov / t->id_px);
-    ck_assert_msg(t->worst_recall >= 0.90, "identifier recall %.4f in frame %s", t->worst_recall,
-                  t->worst_stem);
-    ck_assert_msg(t->worst_notext <= 0.015, "no-text area %.4f", t->worst_notext);
-    ck_assert_msg(t->worst_outside <= 0.25, "area outside text %.4f in frame %s",
-                  t->worst_outside, t->worst_outside_stem);
+    ck_assert_msg(t->id_px == 0 || t->id_cov / t->id_px >= 0.99, "seed %d: identifier recall %.4f",
+                  g_seeds[set], t->id_cov / t->id_px);
+    ck_assert_msg(t->worst_recall >= 0.90, "seed %d: identifier recall %.4f in frame %s",
+                  g_seeds[set], t->worst_recall, t->worst_stem);
+    ck_assert_msg(t->worst_notext <= 0.015, "seed %d: no-text area %.4f", g_seeds[set],
+                  t->worst_notext);
+    ck_assert_msg(t->worst_outside <= 0.25, "seed %d: area outside text %.4f in frame %s",
+                  g_seeds[set], t->worst_outside, t->worst_outside_stem);
 }
 
 START_TEST(mode_all_recall_and_false_positives)
 {
-    tally t;
-    run_set(KK_TEXT_MODE_ALL, &t);
-    check_tally(&t);
-    /* technical tokens are mostly spared */
-    ck_assert_msg(t.tech_cov / t.tech_px <= 0.6, "technical redacted %.3f",
-                  t.tech_cov / t.tech_px);
+    tally t[MAX_SETS];
+    /* every set measured before any is judged, so the log shows them all */
+    for (int s = 0; s < g_nsets; s++)
+        run_set(KK_TEXT_MODE_ALL, s, &t[s]);
+    for (int s = 0; s < g_nsets; s++) {
+        check_tally(&t[s], s);
+        /* technical tokens are mostly spared */
+        ck_assert_msg(t[s].tech_px == 0 || t[s].tech_cov / t[s].tech_px <= 0.6,
+                      "seed %d: technical redacted %.3f", g_seeds[s], t[s].tech_cov / t[s].tech_px);
+    }
 }
 END_TEST
 
 START_TEST(mode_phi_recall_and_false_positives)
 {
-    tally t;
-    run_set(KK_TEXT_MODE_PHI, &t);
-    check_tally(&t);
+    tally t[MAX_SETS];
+    for (int s = 0; s < g_nsets; s++)
+        run_set(KK_TEXT_MODE_PHI, s, &t[s]);
+    for (int s = 0; s < g_nsets; s++)
+        check_tally(&t[s], s);
 }
 END_TEST
 

@@ -137,6 +137,16 @@ START_TEST(label_cues)
     ck_assert_int_eq(c, KK_TEXT_ID);
     ck_assert(kk_textmatch__label("生年月日", &c));
     ck_assert_int_eq(c, KK_TEXT_DATE);
+    /* jpn OCR puts spaces between characters */
+    ck_assert(kk_textmatch__label("検査 日 2024-04-", &c));
+    ck_assert_int_eq(c, KK_TEXT_DATE);
+    ck_assert(kk_textmatch__label("氏 名", &c));
+    ck_assert_int_eq(c, KK_TEXT_NAME);
+    ck_assert(!kk_textmatch__label(" 検査", NULL));
+    /* digits, full-width ones too */
+    ck_assert_int_eq(kk_textmatch__digits("#6250110"), 7);
+    ck_assert_int_eq(kk_textmatch__digits("S33/11\xef\xbc\x92"), 5);
+    ck_assert_int_eq(kk_textmatch__digits(NULL), 0);
     /* any date-shaped text */
     ck_assert(kk_textmatch__label("2021/7/9", &c));
     ck_assert_int_eq(c, KK_TEXT_DATE);
