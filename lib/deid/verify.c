@@ -373,6 +373,14 @@ static bool kakou_derivation(kk_dcm_elem *e)
            memcmp(s, note, sizeof note - 1) == 0 && !memchr(s + sizeof note - 1, ';', n - (sizeof note - 1));
 }
 
+
+/* A code's value and scheme name a concept (DCM 121071, SNOMED 91723000),
+ * not a person: the profile keeps them, and their digits are no ID. */
+static bool coded_entry(uint32_t tag)
+{
+    return tag == 0x00080100 || tag == 0x00080119 || tag == 0x00080102 || tag == 0x00080103;
+}
+
 static void compare_elem(check *c, kk_dcm_item *b_item, kk_dcm_elem *ea, int depth)
 {
     uint32_t tag = kk_dcm__tag(ea);
@@ -451,7 +459,7 @@ static void compare_elem(check *c, kk_dcm_item *b_item, kk_dcm_elem *ea, int dep
             kk_text_src src = kk_text__decode(cs, strlen(cs), s, n, &u);
             if (src != KK_TEXT_AS_DECLARED)
                 finding(c, ea, tag, depth, d, "text not valid in its declared character set");
-            else if (kk_clean__finds(v->cleaner, NULL, u.data ? u.data : "", u.len))
+            else if (!coded_entry(tag) && kk_clean__finds(v->cleaner, NULL, u.data ? u.data : "", u.len))
                 finding(c, ea, tag, depth, d, "kept text that looks like a name, ID or date");
             kk__buf_free(&u);
         }
