@@ -96,7 +96,8 @@ kk_status kk_sha256__hex(kk_ctx *ctx, const void *data, size_t len, char hex[KK_
 
 int kk_sha256__file(const char *path, char hex[KK_SHA256_HEX])
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* never waits */
+    /* never waits, never follows a link (a manifest names files, not links) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -1;
     kk_sha256 h;
@@ -108,8 +109,9 @@ int kk_sha256__file(const char *path, char hex[KK_SHA256_HEX])
         return -1;
     }
     ssize_t n;
-    while ((n = read(fd, buf, (size_t)1 << 17)) > 0)
-        kk_sha256__add(&h, buf, (size_t)n);
+    while ((n = read(fd, buf, (size_t)1 << 17)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            kk_sha256__add(&h, buf, (size_t)n);
     int saved = errno;
     close(fd);
     free(buf);

@@ -13,8 +13,8 @@
  * NUL || public key), so a signature names the key pair that made it.
  *
  * The manifest: every regular file below the folder (symbolic links and
- * other file types are not followed and not listed), SHA-256 with
- * libsodium's crypto_hash_sha256, one "<hex>  <relative path>\n" line per
+ * other file types are not followed and not listed), SHA-256
+ * (kk_sha256__file in lib/crypto/sha256.c), one "<hex>  <relative path>\n" line per
  * file, sorted by path in byte order (strcmp). The signature is
  * crypto_sign_detached over the manifest's exact bytes, so one changed
  * byte anywhere, in the listing or in a file, is caught.
@@ -34,6 +34,7 @@
 #include "core/core.h"
 #include "crypto/key_internal.h"
 #include "crypto/keyfile.h"
+#include "crypto/sha256.h"
 #include "crypto/tree.h"
 #include "kakou/sign.h"
 
@@ -92,47 +93,17 @@ kk_status kk_sign_key_load(kk_sign_key **out, kk_ctx *ctx, const char *path,
 }
 
 static kk_status sha256_file(kk_ctx *ctx, const char *dir, const char *rel,
-                             char hex[2 * crypto_hash_sha256_BYTES + 1])
+                             char hex[KK_SHA256_HEX])
 {
-    crypto_hash_sha256_state h;
-    unsigned char md[crypto_hash_sha256_BYTES];
     kk_buf path = KK_BUF_INIT;
-    unsigned char *buf = NULL;
-    kk_status st = KK_OK;
-    int fd;
-
     kk__buf_printf(&path, "%s/%s", dir, rel);
-    buf = kk__malloc(1 << 16);
-    if (path.failed || !buf) {
-        kk_free(buf);
+    if (path.failed) {
         kk__buf_free(&path);
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
-    fd = open(path.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        st = kk__fail(ctx, KK_EIO, "cannot read '%s': %s", path.data,
-                      strerror(errno));
-        goto out;
-    }
-    crypto_hash_sha256_init(&h);
-    for (;;) {
-        ssize_t r = read(fd, buf, 1 << 16);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            st = kk__fail(ctx, KK_EIO, "cannot read '%s': %s", path.data,
-                          strerror(errno));
-            break;
-        }
-        if (r == 0)
-            break;
-        crypto_hash_sha256_update(&h, buf, (unsigned long long)r);
-    }
-    close(fd);
-    crypto_hash_sha256_final(&h, md);
-    sodium_bin2hex(hex, 2 * sizeof md + 1, md, sizeof md);
-out:
-    kk_free(buf);
+    kk_status st = KK_OK;
+    if (kk_sha256__file(path.data, hex) != 0)
+        st = kk__fail(ctx, KK_EIO, "cannot read '%s': %s", path.data, strerror(errno));
     kk__buf_free(&path);
     return st;
 }
@@ -181,7 +152,7 @@ kk_status kk_manifest_sign(kk_ctx *ctx, const kk_sign_key *key,
     if ((st = kk_crypto__list_tree(ctx, dir, KK_TREE_MANIFEST, &files)))
         goto out;
     for (size_t i = 0; i < files.n && st == KK_OK; i++) {
-        char h[2 * crypto_hash_sha256_BYTES + 1];
+        char h[KK_SHA256_HEX];
         if ((st = sha256_file(ctx, dir, files.v[i], h)) == KK_OK)
             kk__buf_printf(&sums, "%s  %s\n", h, files.v[i]);
     }
@@ -321,7 +292,7 @@ kk_status kk_manifest_verify(kk_ctx *ctx, const char *pub_path,
                 fn(present.v[j], "extra", payload);
             j++;
         } else {
-            char h[2 * crypto_hash_sha256_BYTES + 1];
+            char h[KK_SHA256_HEX];
             if ((st = sha256_file(ctx, dir, listed.v[i], h)) != KK_OK)
                 goto out;
             if (sodium_memcmp(h, hashes.v[i], 64) != 0) {
