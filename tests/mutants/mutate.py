@@ -34,6 +34,9 @@ def parse(path):
                     muts.append(cur)
                     cur, mode = None, None
                 continue
+            if line.startswith("## name:"):
+                # a block left open would swallow the next one whole
+                sys.exit("mutants: %s: no '@@ end' before '%s'" % (cur["name"], line))
             buf.append(line)
             continue
         if line.startswith("## "):
@@ -44,6 +47,8 @@ def parse(path):
                 cur[k.strip()] = v.strip()
         elif line.startswith("@@ find") and cur is not None:
             mode, buf = "find", []
+    if mode is not None:
+        sys.exit("mutants: %s: no '@@ end' at the end of the list" % cur["name"])
     for m in muts:
         for k in ("name", "file", "tests", "find", "replace"):
             if k not in m:
