@@ -22,6 +22,7 @@
 # takes it: gateway, orthanc, comma-separated) picks rows.
 set -uo pipefail
 KAKOU=$1 DATA=$2 WORK=$3 FILES=${4:-0}
+: "${PYTHON:=/usr/bin/python3}"
 row() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -49,7 +50,7 @@ split -n r/4 -d "$WORK/files.txt" "$WORK/part."
 send4() { # PORT AEC: 4 storescu at once, each one association; waits for them
     local p=$1 aec=$2 i pids=""
     for i in 0 1 2 3; do
-        xargs -a "$WORK/part.0$i" storescu -aet "SEND$i" -aec "$aec" 127.0.0.1 "$p" \
+        env ${SEND_ENV:-} xargs -a "$WORK/part.0$i" storescu -aet "SEND$i" -aec "$aec" 127.0.0.1 "$p" \
             >"$WORK/send$i.log" 2>&1 &
         pids="$pids $!"
     done
@@ -57,42 +58,55 @@ send4() { # PORT AEC: 4 storescu at once, each one association; waits for them
 }
 
 # --- kakou gateway
-if ! row gateway; then
-    :
-elif command -v storescu >/dev/null && [ -x "$KAKOU" ]; then
-    "$KAKOU" key new "$WORK/key" >/dev/null 2>&1
+# gateway_row LABEL PEER_ENV: the peers (storescu, storescp) run with
+# PEER_ENV (e.g. TCP_NODELAY=1, which Debian's DCMTK reads: with Nagle's
+# algorithm on, each of their PDUs waits for a delayed ACK); the gateway
+# sets its own sockets and never gets PEER_ENV.
+gateway_row() {
+    local label=$1 peer_env=$2 PG PD GW t0 t1 t2 ticks
     PG=$(port) PD=$(port)
-    storescp --ignore "$PD" >/dev/null 2>&1 &
-    PIDS="$PIDS $!"
+    env $peer_env storescp --ignore "$PD" >/dev/null 2>&1 &
+    local SP=$!
+    PIDS="$PIDS $SP"
     rm -rf "$WORK/spool"
-    "$KAKOU" gateway -q --listen "GW@$PG" --forward "DEST@127.0.0.1:$PD" --spool "$WORK/spool" \
-        -k "$WORK/key" -j 4 --report "$WORK/gw.json" &
+    env -u TCP_NODELAY "$KAKOU" gateway -q --listen "GW@$PG" --forward "DEST@127.0.0.1:$PD" \
+        --spool "$WORK/spool" -k "$WORK/key" -j 4 --report "$WORK/gw.json" &
     GW=$!
     PIDS="$PIDS $GW"
-    if waitfor 20 echoscu -aec GW 127.0.0.1 "$PG"; then
-        t0=$(now)
-        send4 "$PG" GW
-        t1=$(now)
-        waitfor 600 sh -c "[ \$(ls '$WORK/spool/sent' | wc -l) -ge $N ]"
-        t2=$(now)
-        # the gateway's CPU time (user + system, clock ticks) for the run
-        ticks=$(awk '{print $14 + $15}' "/proc/$GW/stat")
-        kill -TERM "$GW"; wait "$GW"
-        "$PYTHON" - "$WORK/gw.json" "$N" "$t0" "$t1" "$t2" "$ticks" "$(getconf CLK_TCK)" <<'PY'
+    if ! waitfor 20 echoscu -aec GW 127.0.0.1 "$PG"; then
+        echo "gateway   n/a: the gateway did not start"; return
+    fi
+    t0=$(now)
+    SEND_ENV=$peer_env send4 "$PG" GW
+    t1=$(now)
+    waitfor 600 sh -c "[ \$(ls '$WORK/spool/sent' | wc -l) -ge $N ]"
+    t2=$(now)
+    # the gateway's CPU time (user + system, clock ticks) and peak RSS
+    ticks=$(awk '{print $14 + $15}' "/proc/$GW/stat")
+    local hwm
+    hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$GW/status")
+    kill -TERM "$GW"; wait "$GW"
+    kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
+    "$PYTHON" - "$WORK/gw.json" "$N" "$t0" "$t1" "$t2" "$ticks" "$(getconf CLK_TCK)" "$hwm" "$label" <<'PY'
 import json, os, sys
 r = json.load(open(sys.argv[1])); n = int(sys.argv[2]); t0, t1, t2 = map(float, sys.argv[3:6])
 cpu = int(sys.argv[6]) / int(sys.argv[7])
 lat = r.get("latency_seconds", {})
-print("gateway   kakou gateway dicom-basic, 4 senders, %d CT instances: %.0f instances/s end to end "
-      "(%.1f s); acknowledged at %.0f/s; spool->destination latency median %.0f ms, p95 %.0f ms; "
-      "gateway CPU %.1f ms per instance (%.0f instances/s per core); load average %.1f; "
-      "forwarded %d, refused %d" % (n, n / (t2 - t0), t2 - t0, n / (t1 - t0),
-      1000 * lat.get("median", 0), 1000 * lat.get("p95", 0), 1000 * cpu / n, n / cpu,
-      os.getloadavg()[0], r["forwarded"], r["refused_resources"] + r["refused_deid"]))
+print("gateway   kakou gateway dicom-basic, 4 senders, %d CT instances, peers %s: %.0f instances/s "
+      "end to end (%.1f s); acknowledged at %.0f/s; spool->destination latency median %.0f ms, "
+      "p95 %.0f ms; gateway CPU %.1f ms per instance (%.0f instances/s per core), peak RSS "
+      "%.1f MiB; load average %.1f; forwarded %d, refused %d" % (n, sys.argv[9], n / (t2 - t0),
+      t2 - t0, n / (t1 - t0), 1000 * lat.get("median", 0), 1000 * lat.get("p95", 0),
+      1000 * cpu / n, n / cpu, int(sys.argv[8]) / 1024, os.getloadavg()[0], r["forwarded"],
+      r["refused_resources"] + r["refused_deid"]))
 PY
-    else
-        echo "gateway   n/a: the gateway did not start"
-    fi
+}
+if ! row gateway; then
+    :
+elif command -v storescu >/dev/null && [ -x "$KAKOU" ]; then
+    "$KAKOU" key new "$WORK/key" >/dev/null 2>&1
+    gateway_row "as installed" ""
+    gateway_row "with TCP_NODELAY=1" "TCP_NODELAY=1"
 else
     echo "gateway   n/a: no storescu or no kakou"
 fi
