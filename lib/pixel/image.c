@@ -333,6 +333,33 @@ kk_status kk_image__rgb8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *o
     return view(img, ctx, frame, out, true);
 }
 
+bool kk_image__is_colour(const kk_image *img)
+{
+    return img->spp == 3 || img->pi == KK_PI_PALETTE;
+}
+
+kk_status kk_image__chroma8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out)
+{
+    if (frame < 0 || frame >= img->frames)
+        return kk__fail(ctx, KK_EINVAL, "cannot view frame %d of '%s': it has %d", frame + 1,
+                        img->path, img->frames);
+    size_t n = (size_t)img->rows * (size_t)img->cols;
+    if (!kk_image__is_colour(img)) {
+        memset(out, 0, n);
+        return KK_OK;
+    }
+    size_t first = (size_t)frame * n * (size_t)img->spp;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c[3];
+        colour_rgb(img, first + i * (size_t)img->spp, c);
+        uint8_t hi = c[0] > c[1] ? c[0] : c[1], lo = c[0] < c[1] ? c[0] : c[1];
+        hi = c[2] > hi ? c[2] : hi;
+        lo = c[2] < lo ? c[2] : lo;
+        out[i] = (uint8_t)(hi - lo);
+    }
+    return KK_OK;
+}
+
 /* --- painting ------------------------------------------------------- */
 
 /* The raw sample values of black as displayed, one per sample. */

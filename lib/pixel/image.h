@@ -85,6 +85,18 @@ kk_status kk_image__gray8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *
  *  interleaved (for the review contact sheet). */
 kk_status kk_image__rgb8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out);
 
+/** True for colour pixels (3 samples, or PALETTE COLOR). */
+bool kk_image__is_colour(const kk_image *img);
+
+/**
+ * An 8-bit chroma view of one frame for text detection: per pixel the
+ * spread of its displayed R, G and B (max - min), 0 for grey. Colour text
+ * as light as what lies under it (green on grey speckle) is invisible in
+ * the luminance view and bright here. All 0 for a monochrome image.
+ * @return KK_OK; KK_EINVAL when frame is out of range
+ */
+kk_status kk_image__chroma8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out);
+
 /**
  * Paint the rectangle x,y (column, row of its top-left pixel), w by h,
  * clipped to the image, in one frame or in every frame when frame < 0,

@@ -229,6 +229,23 @@ static bool on_painted_row(const kk_pixel_box *b, const boxlist *l, size_t upto,
     return false;
 }
 
+/* The views text is searched in: luminance, and for colour images chroma
+ * too (colour text as light as what lies under it shows only there). */
+static int view_count(const kk_image *img)
+{
+    return kk_image__is_colour(img) ? 2 : 1;
+}
+
+static kk_status view_of(const kk_image *img, kk_ctx *ctx, kk_textfind *tf, int v, int frame,
+                         uint8_t *out)
+{
+    /* colour pictures (Doppler flow) make shapes in chroma: there only
+     * what OCR reads counts */
+    kk_textfind__need_reading(tf, v > 0);
+    return v == 0 ? kk_image__gray8(img, ctx, frame, out)
+                  : kk_image__chroma8(img, ctx, frame, out);
+}
+
 /* Rounds of "look again at the painted frames": the first finds text
  * that moves or shows in some frames only (and what the first look cut
  * short), the second what the first left, the last only checks. */
@@ -251,10 +268,13 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
         pool_give(pool, tf);
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
+    int nv = view_count(img);
     if (frames == 1) {
-        st = kk_image__gray8(img, ctx, 0, g);
-        if (st == KK_OK)
-            st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, -1, out);
+        for (int v = 0; v < nv && st == KK_OK; v++) {
+            st = view_of(img, ctx, tf, v, 0, g);
+            if (st == KK_OK)
+                st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, -1, out);
+        }
         /* nothing found, nothing painted: the look would be the same */
         look[0] = out->n > 0;
     } else {
@@ -263,18 +283,20 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
          * maximum does the same for dark text) */
         uint8_t *lo = g + px, *hi = g + 2 * px;
         int ns = frames < KK_SAMPLED_FRAMES ? frames : KK_SAMPLED_FRAMES;
-        for (int s = 0; s < ns && st == KK_OK; s++) {
-            int f = (int)((long long)s * (frames - 1) / (ns - 1));
-            st = kk_image__gray8(img, ctx, f, g);
-            for (size_t i = 0; i < px && st == KK_OK; i++) {
-                lo[i] = s == 0 || g[i] < lo[i] ? g[i] : lo[i];
-                hi[i] = s == 0 || g[i] > hi[i] ? g[i] : hi[i];
+        for (int v = 0; v < nv && st == KK_OK; v++) {
+            for (int s = 0; s < ns && st == KK_OK; s++) {
+                int f = (int)((long long)s * (frames - 1) / (ns - 1));
+                st = view_of(img, ctx, tf, v, f, g);
+                for (size_t i = 0; i < px && st == KK_OK; i++) {
+                    lo[i] = s == 0 || g[i] < lo[i] ? g[i] : lo[i];
+                    hi[i] = s == 0 || g[i] > hi[i] ? g[i] : hi[i];
+                }
             }
+            if (st == KK_OK)
+                st = find_text(tf, ctx, pool, lo, cols, rows, plan->mode, &plan->ids, -1, out);
+            if (st == KK_OK)
+                st = find_text(tf, ctx, pool, hi, cols, rows, plan->mode, &plan->ids, -1, out);
         }
-        if (st == KK_OK)
-            st = find_text(tf, ctx, pool, lo, cols, rows, plan->mode, &plan->ids, -1, out);
-        if (st == KK_OK)
-            st = find_text(tf, ctx, pool, hi, cols, rows, plan->mode, &plan->ids, -1, out);
         /* every frame is looked at on its own, once the static text is
          * painted: text that moves, or shows in some frames only */
         memset(look, 1, (size_t)frames);
@@ -292,11 +314,13 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
             if (!look[f])
                 continue;
             size_t before = out->n;
-            st = kk_image__gray8(img, ctx, f, g);
-            if (st == KK_OK) {
-                neutral_fill(g, cols, rows, out, f);
-                st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids,
-                               frames == 1 ? -1 : f, out);
+            for (int v = 0; v < nv && st == KK_OK; v++) {
+                st = view_of(img, ctx, tf, v, f, g);
+                if (st == KK_OK) {
+                    neutral_fill(g, cols, rows, out, f);
+                    st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids,
+                                   frames == 1 ? -1 : f, out);
+                }
             }
             /* a single frame looks again along the rows of what it
              * painted (the ends of lines cut short), as the rest of the
@@ -321,6 +345,7 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
             break;
     }
     kk_textfind__strict(tf, false);
+    kk_textfind__need_reading(tf, false);
     free(look);
     free(g);
     pool_give(pool, tf);
@@ -410,16 +435,23 @@ kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const
         st = kk_image__gray8(img, ctx, f, g);
         if (st == KK_OK && painted_boxes(g, cols, rows, f, &painted) != KK_OK)
             st = kk__fail(ctx, KK_ENOMEM, "out of memory");
-        if (st == KK_OK)
-            neutral_fill(g, cols, rows, &painted, f);
-        free(painted.v);
         size_t before = l.n;
-        if (st == KK_OK)
-            st = find_text(tf, ctx, pool, g, cols, rows, KK_PIXEL_MODE_ALL_TEXT, NULL, f, &l);
+        for (int v = 0; v < view_count(img) && st == KK_OK; v++) {
+            if (v > 0) /* the luminance view is in g already */
+                st = view_of(img, ctx, tf, v, f, g);
+            else
+                kk_textfind__need_reading(tf, false);
+            if (st == KK_OK)
+                neutral_fill(g, cols, rows, &painted, f);
+            if (st == KK_OK)
+                st = find_text(tf, ctx, pool, g, cols, rows, KK_PIXEL_MODE_ALL_TEXT, NULL, f, &l);
+        }
+        free(painted.v);
         for (size_t q = before; st == KK_OK && q < l.n; q++)
             fn(f, l.v[q].text_class, l.v[q].text, payload);
     }
     kk_textfind__strict(tf, false);
+    kk_textfind__need_reading(tf, false);
     pool_give(pool, tf);
     free(l.v);
     free(g);

@@ -64,6 +64,7 @@ typedef struct cache_slot {
 struct kk_textfind {
     kk_ocr *ocr;
     bool strict; /* weak candidates that do not look like text are dropped */
+    bool need_reading; /* only lines OCR reads as text count */
     cache_slot cache[CACHE_SLOTS];
     unsigned next_slot;
 };
@@ -100,6 +101,12 @@ void kk_textfind__strict(kk_textfind *tf, bool strict)
 {
     if (tf)
         tf->strict = strict;
+}
+
+void kk_textfind__need_reading(kk_textfind *tf, bool need)
+{
+    if (tf)
+        tf->need_reading = need;
 }
 
 static uint64_t fnv1a(const uint8_t *p, size_t n)
@@ -322,6 +329,28 @@ static int reads_as_text(const reading *r)
             return 1;
     }
     return 0;
+}
+
+/* Little else stands out in a ring half a glyph wide around the line:
+ * text set on a plain or grey background, not a piece of a picture (in
+ * the chroma view, Doppler flow is colour all around). */
+static int quiet_around(const uint8_t *g, int width, int height, const kk_detect_line *l)
+{
+    int m = l->glyph_h / 2 > 2 ? l->glyph_h / 2 : 2;
+    int x0 = l->x - m, y0 = l->y - m, x1 = l->x + l->w + m, y1 = l->y + l->h + m;
+    size_t n = 0, lit = 0;
+    for (int y = y0; y < y1; y++) {
+        if (y < 0 || y >= height)
+            continue;
+        for (int x = x0; x < x1; x++) {
+            if (x < 0 || x >= width ||
+                (y >= l->y && y < l->y + l->h && x >= l->x && x < l->x + l->w))
+                continue;
+            n++;
+            lit += g[(size_t)y * width + x] >= MIN_CONTRAST;
+        }
+    }
+    return n > 0 && lit * 10 <= n;
 }
 
 /* OCR saw only symbols (a caliper's cross, an arrow, a bracket). */
@@ -769,6 +798,10 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         if (st != KK_OK)
             goto out;
         dec[i] = decide(m, mode, &lines[i], &rd[i]);
+        if (tf->need_reading && !reads_as_text(&rd[i]) &&
+            !((looks_like_text(&lines[i]) || lines[i].score >= STRONG_SCORE) &&
+              quiet_around(gray, width, height, &lines[i])))
+            dead[i] = 1;
     }
     st = read_row_chains(tf, ctx, m, mode, gray, width, height, lines, nlines, dead, dec);
     if (st != KK_OK)

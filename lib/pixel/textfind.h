@@ -120,6 +120,14 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
  */
 void kk_textfind__strict(kk_textfind *tf, bool strict);
 
+/**
+ * Whether only lines that OCR reads as text (two letters or digits read
+ * with confidence) count; off by default. For the chroma view of colour
+ * images, where colour pictures (Doppler flow, colour maps) make shapes
+ * no luminance view has, and colour text reads clearly.
+ */
+void kk_textfind__need_reading(kk_textfind *tf, bool need);
+
 /** Fixed name of a class ("name", "id", "date", ...). */
 const char *kk_text_class__name(kk_text_class cls);
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # t0420-pixel-synthetic: burned-in text end to end on the synthetic set
 # (tests/tools/make_burned.py: Latin and Japanese names, IDs, era dates,
-# both polarities, banners and scattered labels over speckle, a static and
-# a moving cine, images with no text). Through jp-anonymized: identifier
+# both polarities, banners and scattered labels over speckle, colour text
+# as light as the speckle under it, a static and a moving cine, images
+# with no text). Through jp-anonymized: identifier
 # glyph pixels painted out >= 99% in every frame, no-text frames changed
 # <= 2%. Then explain lists the boxes without the text (unless
 # --show-values), and review draws a sheet.

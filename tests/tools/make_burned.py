@@ -171,6 +171,8 @@ class Frame:
                 break
         else:
             return False
+        if callable(color):  # a colour chosen for what lies under the text
+            color = color(self.img[y:y + bh, x:x + bw])
         self.draw_at(s, cls, font, x - l, y - t, color)
         return True
 
@@ -264,6 +266,20 @@ def pick_color(rng, rgb, dark_bg=True):
     return (g, g, g)
 
 
+def iso_color(rng):
+    """A saturated colour with the luminance (BT.601) of the pixels it is
+    drawn over, at least 70: text a luminance view cannot see, only its
+    chroma (green on grey speckle). Returned as a function of the patch."""
+    hue = [(0.0, 1.0, 0.0), (1.0, 0.0, 1.0), (1.0, 0.25, 0.0), (0.0, 0.5, 1.0)][rng.integers(4)]
+
+    def pick(patch):
+        y = 0.299 * patch[..., 0] + 0.587 * patch[..., 1] + 0.114 * patch[..., 2]
+        target = max(70.0, float(y.mean()) if y.size else 70.0)
+        k = target / (0.299 * hue[0] + 0.587 * hue[1] + 0.114 * hue[2])
+        return tuple(min(255.0, k * c) for c in hue)
+    return pick
+
+
 def size_of(rng):
     return int([8, 9, 10, 12, 14, 16, 18, 20, 24, 28, 32][rng.integers(11)])
 
@@ -280,8 +296,9 @@ def identifier_items(rng, p):
     return items
 
 
-def layout(rng, f, p, kind, with_text=True, identifiers=True):
-    """Backgrounds plus text for one still frame."""
+def layout(rng, f, p, kind, with_text=True, identifiers=True, chroma=False):
+    """Backgrounds plus text for one still frame; chroma: every line in a
+    colour as light as what is under it."""
     w, h = f.w, f.h
     if kind == "US":
         geo = us_background(rng, f)
@@ -302,13 +319,17 @@ def layout(rng, f, p, kind, with_text=True, identifiers=True):
             size = size_of(rng)
             region = [banner, banner, left, right, bottom, anywhere][i % 6] \
                 if rng.random() < 0.85 else anywhere
+            if chroma:  # over the speckle, where only the hue differs
+                region = (int(w * 0.22), int(h * 0.3), int(w * 0.78), int(h * 0.92))
             for attempt in range(4):
-                if f.text(rng, s, cls, size, pick_color(rng, f.rgb, dark), region):
+                color = iso_color(rng) if chroma else pick_color(rng, f.rgb, dark)
+                if f.text(rng, s, cls, size, color, region):
                     break
                 size, region = max(8, size - 4), anywhere
     for _ in range(int(rng.integers(2, 7))):
         s = TECHNICAL[rng.integers(len(TECHNICAL))]
-        f.text(rng, s, "technical", size_of(rng), pick_color(rng, f.rgb, dark),
+        f.text(rng, s, "technical", size_of(rng),
+               iso_color(rng) if chroma else pick_color(rng, f.rgb, dark),
                [left, right, bottom][rng.integers(3)])
     if rng.random() < 0.5:
         s = OTHER[rng.integers(len(OTHER))]
@@ -438,6 +459,10 @@ def main(argv):
     specs += [("ct_capture", "CT", (512, 512), False, True, 1, False),
               ("mr_noflag", "MR", (512, 512), False, True, 1, False),
               ("notext_ct", "CT", (512, 512), False, False, 1, False)]
+    # colour text as light as the speckle under it: only its chroma shows
+    # (issue 14). Last, so the images before it stay as they were; not in
+    # truth.txt, whose luminance images cannot show it.
+    specs += [("us_chroma", "US", (640, 480), True, True, 1, "chroma")]
 
     truth, lines = {}, []
     for n, (name, kind, (w, h), rgb, with_text, nframes, moving) in enumerate(specs):
@@ -446,7 +471,7 @@ def main(argv):
         frames = []
         if nframes == 1:
             f = Frame(w, h, rgb)
-            layout(rng, f, p, kind, with_text)
+            layout(rng, f, p, kind, with_text, chroma=moving == "chroma")
             frames.append(f)
         else:
             # the banner is drawn once, onto fresh speckle in every frame
@@ -484,6 +509,8 @@ def main(argv):
             write_pgm(os.path.join(out, "pgm", stem + ".pgm"), f.luminance())
             write_pgm(os.path.join(out, "pgm", stem + ".mask.pgm"), f.mask)
             entry["frames"].append(dict(pgm=stem + ".pgm", boxes=f.boxes))
+            if moving == "chroma":
+                continue
             lines.append("image\t%s" % stem)
             lines.append("notext\t%d" % (0 if with_text else 1))
             lines.append("name\t%s" % p["pn"])
