@@ -284,9 +284,71 @@ static int bin_of(const profile *pr, double z)
     return b < 0 ? 0 : b >= pr->nb ? pr->nb - 1 : b;
 }
 
+/* A cranium's width (left-right) and depth (front-back) in mm, with
+ * margin mm of slack on every bound. */
+static bool head_shaped(double width, double depth, double margin)
+{
+    return width >= 100 - margin && width <= 230 + margin && depth >= 120 - margin &&
+           depth <= 270 + margin && depth >= 0.9 * width - margin;
+}
+
+/* Slices at least this wide are first looked at in a quarter of their
+ * voxels (coarse_reject). */
+#define COARSE_MIN 384
+#define COARSE_MARGIN_MM 10.0
+
+/* Whether the volume is clearly no head, seen in 2 x 2 averaged voxels: a
+ * chest or an abdomen is far wider than any cranium, and telling that
+ * from a quarter of the voxels saves most of the work on the series of a
+ * batch that are not heads. Only a shape outside the head's bounds by
+ * more than COARSE_MARGIN_MM (the coarse edges are off by a voxel or two)
+ * counts; anything else is looked at in full. 1: f says why; 0: look in
+ * full; -1: out of memory. */
+static int coarse_reject(const kk_volume *vol, kk_vol_face *f)
+{
+    if (vol->nx < COARSE_MIN || vol->ny < COARSE_MIN)
+        return 0;
+    kk_volume h = *vol;
+    h.nx = vol->nx / 2;
+    h.ny = vol->ny / 2;
+    h.dc = 2 * vol->dc;
+    h.dr = 2 * vol->dr;
+    for (int i = 0; i < 3; i++)
+        h.origin[i] = vol->origin[i] + 0.5 * vol->dc * vol->row[i] + 0.5 * vol->dr * vol->col[i];
+    h.v = kk__malloc((size_t)h.nx * h.ny * h.nz * sizeof *h.v);
+    if (!h.v)
+        return -1;
+    for (int k = 0; k < h.nz; k++)
+        for (int y = 0; y < h.ny; y++) {
+            const float *a = vol->v + ((size_t)k * vol->ny + 2 * (size_t)y) * vol->nx;
+            const float *b = a + vol->nx;
+            float *o = h.v + ((size_t)k * h.ny + y) * h.nx;
+            for (int x = 0; x < h.nx; x++)
+                o[x] = 0.25f * (a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1]);
+        }
+    kk_vol_face c;
+    int rc = kk_vol__find_face(&h, &c, NULL);
+    free(h.v);
+    if (rc != 0)
+        return -1;
+    if (c.head || c.width <= 0 || head_shaped(c.width, c.depth, COARSE_MARGIN_MM))
+        return 0;
+    *f = c;
+    return 1;
+}
+
 int kk_vol__find_face(const kk_volume *vol, kk_vol_face *f, uint8_t *out_mask)
 {
     memset(f, 0, sizeof *f);
+    int coarse = coarse_reject(vol, f);
+    if (coarse < 0)
+        return -1;
+    if (coarse > 0) {
+        /* no head: an empty mask */
+        if (out_mask)
+            memset(out_mask, 0, (size_t)vol->nx * vol->ny * vol->nz);
+        return 0;
+    }
     size_t n = (size_t)vol->nx * vol->ny * vol->nz;
     uint8_t *m = out_mask ? out_mask : kk__malloc(n);
     uint32_t *queue = kk__malloc(n * sizeof *queue);
@@ -362,8 +424,7 @@ int kk_vol__find_face(const kk_volume *vol, kk_vol_face *f, uint8_t *out_mask)
     f->width = median(w, nw);
     f->depth = median(d, nw);
     f->centre_x = median(c, nw);
-    if (f->width < 100 || f->width > 230 || f->depth < 120 || f->depth > 270 ||
-        f->depth < 0.9 * f->width) {
+    if (!head_shaped(f->width, f->depth, 0)) {
         snprintf(f->why, sizeof f->why, "not shaped like a head (%.0f mm wide, %.0f mm deep)",
                  f->width, f->depth);
         goto out;

@@ -70,6 +70,9 @@ typedef struct kk_vol_face {
  * Threshold the volume into a head mask (CT: above -500 HU; MR: Otsu on
  * the volume's histogram, halved to tolerate bias), fill its holes slice
  * by slice, keep the largest connected part, and decide head and face.
+ * Slices of 384 x 384 or more are first looked at in 2 x 2 averaged
+ * voxels, and a body clearly wider or narrower than a head is rejected
+ * there (its mask is then all 0).
  * @param mask  out, nx*ny*nz bytes, 1 inside the head (may be NULL)
  * @return 0; -1 when memory runs out
  */

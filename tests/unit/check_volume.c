@@ -43,12 +43,15 @@ static float value(int kind, const double p[3])
     return ell(p, 0, 0, -10, 69, 89, 114) && !ell(p, 0, 0, -10, 63, 83, 108) ? 1100 : 40;
 }
 
-/* 100 x 100 x 100 voxels of 2.5 mm around the origin. */
-static void make(kk_volume *v, int kind, bool sagittal)
+/* n x n pixels of 250/n mm in each of 100 slices 2.5 mm apart, around
+ * the origin. */
+static void make_fine(kk_volume *v, int kind, bool sagittal, int n)
 {
     memset(v, 0, sizeof *v);
-    v->nx = v->ny = v->nz = 100;
-    v->dc = v->dr = v->dz = 2.5;
+    v->nx = v->ny = n;
+    v->nz = 100;
+    v->dc = v->dr = 250.0 / n;
+    v->dz = 2.5;
     v->ct = true;
     double row[3] = { 1, 0, 0 }, col[3] = { 0, 1, 0 };
     if (sagittal) {
@@ -63,17 +66,24 @@ static void make(kk_volume *v, int kind, bool sagittal)
     v->normal[2] = row[0] * col[1] - row[1] * col[0];
     for (int i = 0; i < 3; i++)
         v->origin[i] = -124 * (row[i] + col[i] + v->normal[i]);
-    v->v = malloc(sizeof(float) * 100 * 100 * 100);
+    v->v = malloc(sizeof(float) * (size_t)n * n * 100);
     ck_assert_ptr_nonnull(v->v);
     size_t idx = 0;
     for (int k = 0; k < 100; k++)
-        for (int r = 0; r < 100; r++)
-            for (int c = 0; c < 100; c++) {
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++) {
                 double p[3];
                 for (int i = 0; i < 3; i++)
-                    p[i] = v->origin[i] + 2.5 * (c * row[i] + r * col[i] + k * v->normal[i]);
+                    p[i] = v->origin[i] + v->dc * (c * row[i] + r * col[i]) +
+                           2.5 * k * v->normal[i];
                 v->v[idx++] = value(kind, p);
             }
+}
+
+/* 100 x 100 x 100 voxels of 2.5 mm around the origin. */
+static void make(kk_volume *v, int kind, bool sagittal)
+{
+    make_fine(v, kind, sagittal, 100);
 }
 
 START_TEST(test_order)
@@ -164,6 +174,35 @@ START_TEST(test_not_faces)
     ck_assert_int_eq(kk_vol__find_face(&v, &f, NULL), 0);
     ck_assert(f.head);
     ck_assert_msg(!f.face, "a face on a plain ellipsoid");
+    free(v.v);
+}
+END_TEST
+
+/* Slices of 400 x 400 are first judged in 2 x 2 averaged voxels: a body
+ * far wider than a head is rejected there (with an empty mask), a head
+ * still goes on to the full look and shows its face. */
+START_TEST(test_coarse_look)
+{
+    kk_volume v;
+    kk_vol_face f;
+    make_fine(&v, BODY, false, 400);
+    size_t n = (size_t)400 * 400 * 100;
+    uint8_t *mask = malloc(n);
+    ck_assert_ptr_nonnull(mask);
+    memset(mask, 7, n);
+    ck_assert_int_eq(kk_vol__find_face(&v, &f, mask), 0);
+    ck_assert(!f.head && !f.face);
+    ck_assert_msg(strstr(f.why, "not shaped like a head") != NULL, "%s", f.why);
+    ck_assert_msg(f.width > 240, "width %.1f", f.width); /* wider than the FOV */
+    ck_assert_int_eq(mask[((size_t)50 * 400 + 200) * 400 + 200], 0); /* no mask made */
+    free(v.v);
+    make_fine(&v, HEAD, false, 400);
+    ck_assert_int_eq(kk_vol__find_face(&v, &f, mask), 0);
+    ck_assert_msg(f.head && f.face, "%s", f.why);
+    ck_assert_msg(f.nose_z > -50 && f.nose_z < -15, "nose %.1f", f.nose_z);
+    ck_assert(fabs(f.width - 150) < 35);
+    ck_assert_int_eq(mask[((size_t)50 * 400 + 200) * 400 + 200], 1); /* the full look's mask */
+    free(mask);
     free(v.v);
 }
 END_TEST
@@ -275,6 +314,7 @@ static Suite *volume_suite(void)
     tcase_add_test(tc, test_head_axial);
     tcase_add_test(tc, test_head_sagittal);
     tcase_add_test(tc, test_not_faces);
+    tcase_add_test(tc, test_coarse_look);
     tcase_add_test(tc, test_render);
     tcase_add_test(tc, test_ears);
     suite_add_tcase(s, tc);
