@@ -189,8 +189,10 @@ static const char *const clinical_words[] = {
 
 static bool is_clinical_word(const char *s, size_t n)
 {
+    /* the first byte first: every identifier spelling passes through here */
     for (int i = 0; clinical_words[i]; i++)
-        if (strlen(clinical_words[i]) == n && memcmp(clinical_words[i], s, n) == 0)
+        if (clinical_words[i][0] == s[0] && strlen(clinical_words[i]) == n &&
+            memcmp(clinical_words[i], s, n) == 0)
             return true;
     return false;
 }
