@@ -44,6 +44,8 @@ static void help(void)
            "      --listen [AET@]PORT   port to listen on; with AET, refuse associations\n"
            "                            called otherwise (our AE title, default KAKOU)\n"
            "      --forward AET@HOST:PORT  destination (C-STORE SCP)\n"
+           "      --forward-associations N  forward over N associations at once\n"
+           "                          (default 1; for a destination that serves several)\n"
            "      --spool DIR         queue folder (tmp/ queue/ sent/ dead/), made when missing\n"
            "  -p, --profile PROFILE   built-in name or profile file (default dicom-basic)\n"
            "  -O, --option OPTION     enable a profile option (repeatable)\n"
@@ -123,12 +125,13 @@ int kk_cmd_gateway(int argc, char **argv)
     const char *tls_key = NULL, *tls_cert = NULL, *tls_ca = NULL;
     const char *fwd_ca = NULL, *fwd_key = NULL, *fwd_cert = NULL;
     int fwd_tls = 0;
-    long jobs = 8, attempts = 5;
+    long jobs = 8, attempts = 5, fwd_assoc = 1;
     double retry_delay = 1, retry_max = 60, drain = 10;
     unsigned long long max_mb = 0;
     enum { OPT_LISTEN = 0x2001, OPT_FORWARD, OPT_SPOOL, OPT_DB, OPT_ALLOW, OPT_BIND, OPT_REPORT,
            OPT_ATTEMPTS, OPT_RETRY_DELAY, OPT_RETRY_MAX, OPT_DRAIN, OPT_MAXSIZE, OPT_TLS_KEY,
-           OPT_TLS_CERT, OPT_TLS_CA, OPT_FWD_TLS, OPT_FWD_CA, OPT_FWD_KEY, OPT_FWD_CERT };
+           OPT_TLS_CERT, OPT_TLS_CA, OPT_FWD_TLS, OPT_FWD_CA, OPT_FWD_KEY, OPT_FWD_CERT,
+           OPT_FWD_ASSOC };
     static const struct option longopts[] = {
         KK_CLI_PROFILE_LONG,
         { "listen", required_argument, NULL, OPT_LISTEN },
@@ -151,6 +154,7 @@ int kk_cmd_gateway(int argc, char **argv)
         { "forward-ca", required_argument, NULL, OPT_FWD_CA },
         { "forward-key", required_argument, NULL, OPT_FWD_KEY },
         { "forward-cert", required_argument, NULL, OPT_FWD_CERT },
+        { "forward-associations", required_argument, NULL, OPT_FWD_ASSOC },
         KK_CLI_COMMON_LONG,
         { NULL, 0, NULL, 0 }
     };
@@ -183,6 +187,12 @@ int kk_cmd_gateway(int argc, char **argv)
             jobs = strtol(optarg, &end, 10);
             if (*end || jobs < 1 || jobs > 256)
                 return kk_cli_usage_error(&cli, "-j takes a number from 1 to 256");
+            break;
+        case OPT_FWD_ASSOC:
+            fwd_assoc = strtol(optarg, &end, 10);
+            if (*end || fwd_assoc < 1 || fwd_assoc > 16)
+                return kk_cli_usage_error(&cli, "--forward-associations takes a number from 1 "
+                                          "to 16");
             break;
         case OPT_ATTEMPTS:
             attempts = strtol(optarg, &end, 10);
@@ -352,6 +362,7 @@ int kk_cmd_gateway(int argc, char **argv)
     go.spool_dir = spool;
     go.deid = deid;
     go.max_attempts = (int)attempts;
+    go.forward_associations = (int)fwd_assoc;
     go.retry_delay = retry_delay;
     go.retry_max = retry_max;
     go.drain_seconds = drain > 0 ? drain : -1;

@@ -99,18 +99,24 @@ typedef struct kk_gateway_options {
     /** Our key and certificate towards the destination, for one that asks
      *  for a certificate; both or neither. */
     const char *forward_key, *forward_cert;
+    /* Version 3 */
+    /** Associations forwarding at once, each with a sender thread of its
+     *  own (0: 1; at most 16). More than one suits a destination that
+     *  serves associations in parallel (a PACS, Orthanc, storescp
+     *  --fork): its answers come back in parallel. */
+    int forward_associations;
 } kk_gateway_options;
 
-#define KK_GATEWAY_OPTIONS_VERSION 2
+#define KK_GATEWAY_OPTIONS_VERSION 3
 #define KK_GATEWAY_OPTIONS_INIT { KK_GATEWAY_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, \
                                   NULL, 0, NULL, NULL, 0, 0.0, 0.0, 0.0, 0, NULL, NULL, \
-                                  NULL, NULL, NULL, 0, NULL, NULL, NULL }
+                                  NULL, NULL, NULL, 0, NULL, NULL, NULL, 0 }
 
 /**
  * Make a gateway: the spool folders, the listening socket (so a port in
  * use fails here), the TLS contexts (so a bad key or certificate fails
  * here), and the queue a killed gateway left. Options of version 1 (no
- * TLS fields) are taken as they are.
+ * TLS fields) and 2 (no forward_associations) are taken as they are.
  * @return KK_OK; KK_EINVAL for bad options; KK_EIO when the spool, the
  *         port or a TLS file cannot be used (the message says which)
  */

@@ -10,9 +10,11 @@
  * subclassing a worker whose threading we would not control; the ASC_/
  * DIMSE_ calls are the ones storescp and storescu have used for decades
  * and let us send the C-STORE response exactly when the object is durable.
- * One thread per association (at most max_associations), one sender
- * thread to the destination (one association: a storescp serves one at a
- * time). The sender reads only the File Meta Information of a spooled
+ * One thread per association (at most max_associations), and
+ * forward_associations sender threads to the destination (default one: a
+ * storescp serves one association at a time), each with its own
+ * association, requestor network and spool/sending file, all taking from
+ * one queue. The sender reads only the File Meta Information of a spooled
  * object and sends its data set straight from the file when the
  * destination accepted its transfer syntax.
  *
@@ -135,8 +137,8 @@ struct kk_gateway {
     kk_deid *deid = nullptr;
     kk_store *store = nullptr;
     T_ASC_Network *net = nullptr;      /* acceptor */
-    T_ASC_Network *out_net = nullptr;  /* requestor */
-    /* TLS of each side, or null; used by net and out_net, freed after them */
+    std::vector<T_ASC_Network *> out_nets; /* requestors, one per sender */
+    /* TLS of each side, or null; used by net and out_nets, freed after them */
     DcmTLSTransportLayer *tls_in = nullptr, *tls_out = nullptr;
     std::vector<const char *> xfers;   /* every transfer syntax we accept */
 
@@ -158,7 +160,10 @@ struct kk_gateway {
         n_stored{ 0 }, n_dup{ 0 }, n_refused_spool{ 0 }, n_refused_deid{ 0 }, n_forwarded{ 0 },
         n_fwd_warn{ 0 }, n_retries{ 0 }, n_dead{ 0 }, n_resumed{ 0 }, n_unknown{ 0 },
         n_unknown_found{ 0 }, n_unknown_resent{ 0 };
-    int sending_fd = -1; /* spool/sending: the object a C-STORE is under way for */
+    /* per sender: spool/sending (sending.N for sender N > 0), the object a
+     * C-STORE is under way for, and the objects it forwarded */
+    std::vector<int> sending_fds;
+    std::vector<unsigned long> forwarded_by; /* under stats_mu */
     /* group commit of queue/: renames counted, and how many of them the
      * last fsync of the folder covered (under qsync_mu) */
     std::atomic<unsigned long> q_renamed{ 0 };
@@ -213,6 +218,16 @@ static std::string spool_path(const kk_gateway *gw, const char *sub, const std::
         p += "/" + name;
     return p;
 }
+
+/* The file that names the object sender `index` has a C-STORE under way
+ * for: "sending" for the first (as before there were several), then
+ * "sending.1" ... */
+static std::string sending_name(int index)
+{
+    return index == 0 ? std::string("sending") : "sending." + std::to_string(index);
+}
+
+#define KK_MAX_FORWARD_ASSOCIATIONS 16
 
 static int fsync_dir(const std::string &dir)
 {
@@ -674,8 +689,8 @@ static void accept_one(kk_gateway *gw)
 /* Request an association to the destination with `params` (taken, in
  * every case). On failure *out is null and `why` says what happened;
  * *rejected tells a refusal by the destination from no connection. */
-static OFCondition request_assoc(kk_gateway *gw, T_ASC_Parameters *params, T_ASC_Association **out,
-                                 std::string &why, bool *rejected)
+static OFCondition request_assoc(kk_gateway *gw, T_ASC_Network *net, T_ASC_Parameters *params,
+                                 T_ASC_Association **out, std::string &why, bool *rejected)
 {
     *out = nullptr;
     *rejected = false;
@@ -687,7 +702,7 @@ static OFCondition request_assoc(kk_gateway *gw, T_ASC_Parameters *params, T_ASC
     if (gw->tls_out)
         c = ASC_setTransportLayerType(params, OFTrue);
     if (c.good())
-        c = ASC_requestAssociation(gw->out_net, params, out);
+        c = ASC_requestAssociation(net, params, out);
     if (c.good())
         no_delay(*out);
     if (c.bad()) {
@@ -714,6 +729,9 @@ namespace {
 /* The association to the destination and what it was proposed. */
 struct Link {
     kk_gateway *gw;
+    int index = 0;                 /* which sender */
+    T_ASC_Network *net = nullptr;  /* its requestor network */
+    int sending_fd = -1;           /* its spool/sending file */
     T_ASC_Association *assoc = nullptr;
     std::set<std::pair<std::string, std::string>> wanted; /* (class, xfer) */
     Clock::time_point last_use;
@@ -769,7 +787,7 @@ struct Link {
             return c;
         }
         bool rejected;
-        c = request_assoc(gw, params, &assoc, why, &rejected);
+        c = request_assoc(gw, net, params, &assoc, why, &rejected);
         if (c.good())
             last_use = Clock::now();
         return c;
@@ -841,7 +859,7 @@ static Has ask_destination(kk_gateway *gw, Link &link, const std::string &name, 
     }
     T_ASC_Association *assoc = nullptr;
     bool rejected = false;
-    if (request_assoc(gw, params, &assoc, why, &rejected).bad()) {
+    if (request_assoc(gw, link.net, params, &assoc, why, &rejected).bad()) {
         if (!rejected)
             return Has::no_link;
         link.find_ok = 0;
@@ -909,15 +927,15 @@ static Has ask_destination(kk_gateway *gw, Link &link, const std::string &name, 
  * fsync'd: a killed process loses nothing it wrote, and a syscall per
  * object is cheap where a sync is not (a power cut can lose it: see the
  * man page). */
-static void note_sending(kk_gateway *gw, const std::string &name)
+static void note_sending(kk_gateway *gw, const Link &link, const std::string &name)
 {
     std::string line = name + "\n";
-    if (gw->sending_fd < 0 || pwrite(gw->sending_fd, line.data(), line.size(), 0) !=
-                                  (ssize_t)line.size() ||
-        ftruncate(gw->sending_fd, (off_t)line.size()) != 0)
-        say(gw, KK_GATEWAY_WARN, "%s: cannot note it in %s/sending (%s): if the gateway dies "
+    int fd = link.sending_fd;
+    if (fd < 0 || pwrite(fd, line.data(), line.size(), 0) != (ssize_t)line.size() ||
+        ftruncate(fd, (off_t)line.size()) != 0)
+        say(gw, KK_GATEWAY_WARN, "%s: cannot note it in %s/%s (%s): if the gateway dies "
             "while sending it, a restart sends it again", name.c_str(), gw->spool.c_str(),
-            strerror(errno));
+            sending_name(link.index).c_str(), strerror(errno));
 }
 
 static void record_status(kk_gateway *gw, unsigned status)
@@ -979,7 +997,7 @@ static Outcome send_one(kk_gateway *gw, Link &link, const std::string &name, std
               DcmXfer(ts).getXferName();
         return Outcome::refused;
     }
-    note_sending(gw, name);
+    note_sending(gw, link, name);
     T_DIMSE_C_StoreRQ req;
     memset(&req, 0, sizeof req);
     req.MessageID = link.assoc->nextMsgID++;
@@ -1059,10 +1077,13 @@ static void dead_letter(kk_gateway *gw, const Entry &e, const std::string &cls)
         cls.c_str(), e.attempts, e.last.c_str());
 }
 
-static void sender(kk_gateway *gw)
+static void sender(kk_gateway *gw, int index)
 {
     Link link;
     link.gw = gw;
+    link.index = index;
+    link.net = gw->out_nets[(size_t)index];
+    link.sending_fd = gw->sending_fds[(size_t)index];
     const int max_attempts = gw->o.max_attempts > 0 ? gw->o.max_attempts : 5;
     const double d0 = gw->o.retry_delay > 0 ? gw->o.retry_delay : 1.0;
     const double dmax = gw->o.retry_max > 0 ? gw->o.retry_max : 60.0;
@@ -1148,6 +1169,10 @@ static void sender(kk_gateway *gw)
                     gw->n_fwd_warn++;
                 if (!settled)
                     count(gw, cls, "", &Tally::forwarded);
+                {
+                    std::lock_guard<std::mutex> s(gw->stats_mu);
+                    gw->forwarded_by[(size_t)index]++;
+                }
                 std::lock_guard<std::mutex> l(gw->q_mu);
                 gw->queued.erase(e.name);
                 auto it = gw->arrived.find(e.name);
@@ -1212,7 +1237,7 @@ static void sender(kk_gateway *gw)
     link.close(false);
     std::lock_guard<std::mutex> l(gw->q_mu);
     size_t left = gw->queue.size() + gw->later.size();
-    if (left)
+    if (left && index == 0)
         say(gw, KK_GATEWAY_WARN, "%zu objects stay queued in the spool for the next start", left);
 }
 
@@ -1237,17 +1262,19 @@ static kk_status make_dirs(kk_gateway *gw, kk_ctx *ctx)
  * an unknown outcome: the sender asks the destination first. */
 static void resume(kk_gateway *gw)
 {
-    std::string inflight;
-    {
+    /* every sending file an earlier run may have left, however many
+     * senders it had */
+    std::unordered_set<std::string> inflight;
+    for (int i = 0; i < KK_MAX_FORWARD_ASSOCIATIONS; i++) {
         char buf[512];
-        int fd = open(spool_path(gw, "sending").c_str(), O_RDONLY | O_CLOEXEC);
+        int fd = open(spool_path(gw, sending_name(i).c_str()).c_str(), O_RDONLY | O_CLOEXEC);
         ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
         if (fd >= 0)
             close(fd);
         if (n > 0) {
             buf[n] = 0;
             buf[strcspn(buf, "\n")] = 0;
-            inflight = buf;
+            inflight.insert(buf);
         }
     }
     std::vector<std::string> names;
@@ -1275,7 +1302,7 @@ static void resume(kk_gateway *gw)
             unlink(spool_path(gw, "queue", n).c_str());
             continue;
         }
-        enqueue(gw, n, n == inflight);
+        enqueue(gw, n, inflight.count(n) > 0);
         gw->n_resumed++;
     }
     if (gw->n_resumed)
@@ -1383,7 +1410,12 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
         return kk__fail(ctx, KK_EINVAL, "an AE title has 1 to 16 characters");
     kk_gateway_options o = KK_GATEWAY_OPTIONS_INIT;
     /* a version-1 caller's struct ends before the TLS fields */
-    memcpy(&o, opts, opts->version >= 2 ? sizeof o : offsetof(kk_gateway_options, tls_key));
+    memcpy(&o, opts, opts->version >= 3   ? sizeof o
+                     : opts->version >= 2 ? offsetof(kk_gateway_options, forward_associations)
+                                          : offsetof(kk_gateway_options, tls_key));
+    if (o.forward_associations < 0 || o.forward_associations > KK_MAX_FORWARD_ASSOCIATIONS)
+        return kk__fail(ctx, KK_EINVAL, "forwarding associations: 1 to %d",
+                        KK_MAX_FORWARD_ASSOCIATIONS);
     if (!o.tls_key != !o.tls_cert || (o.tls_ca && !o.tls_key))
         return kk__fail(ctx, KK_EINVAL, "TLS: give the listening side's key and certificate "
                         "together (and a CA only with them)");
@@ -1428,10 +1460,16 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
     kk_status st = make_dirs(gw, ctx);
     if (st == KK_OK)
         st = listen_on(gw, ctx);
-    if (st == KK_OK) {
-        OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &gw->out_net);
+    int nsend = o.forward_associations > 0 ? o.forward_associations : 1;
+    for (int i = 0; st == KK_OK && i < nsend; i++) {
+        /* a requestor network per sender: DCMTK's are not shared across
+         * threads by its own tools */
+        T_ASC_Network *net = nullptr;
+        OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &net);
         if (c.bad())
             st = kk__fail(ctx, KK_EIO, "cannot start the network: %s", c.text());
+        else
+            gw->out_nets.push_back(net);
     }
     if (st == KK_OK && o.tls_key) {
         st = make_tls(ctx, NET_ACCEPTOR, o.tls_key, o.tls_cert, o.tls_ca, &gw->tls_in);
@@ -1441,15 +1479,20 @@ kk_status kk_gateway_new(kk_gateway **out, kk_ctx *ctx, const kk_gateway_options
     if (st == KK_OK && o.forward_tls) {
         st = make_tls(ctx, NET_REQUESTOR, o.forward_key, o.forward_cert, o.forward_ca,
                       &gw->tls_out);
-        if (st == KK_OK && ASC_setTransportLayer(gw->out_net, gw->tls_out, 0).bad())
-            st = kk__fail(ctx, KK_EIO, "TLS (forwarding side): cannot be set up");
+        for (T_ASC_Network *net : gw->out_nets)
+            if (st == KK_OK && ASC_setTransportLayer(net, gw->tls_out, 0).bad())
+                st = kk__fail(ctx, KK_EIO, "TLS (forwarding side): cannot be set up");
     }
     if (st != KK_OK) {
         kk_gateway_free(gw);
         return st;
     }
     resume(gw);
-    gw->sending_fd = open(spool_path(gw, "sending").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    for (int i = 0; i < nsend; i++) {
+        gw->sending_fds.push_back(open(spool_path(gw, sending_name(i).c_str()).c_str(),
+                                       O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        gw->forwarded_by.push_back(0);
+    }
     *out = gw;
     return KK_OK;
 }
@@ -1461,11 +1504,20 @@ kk_status kk_gateway_run(kk_gateway *gw, kk_ctx *ctx)
     say(gw, KK_GATEWAY_INFO, "%s listening on %s:%d%s, forwarding to %s@%s:%d%s", gw->ae.c_str(),
         gw->bind_addr.c_str(), gw->o.port, gw->tls_in ? " (TLS)" : "", gw->fwd_ae.c_str(),
         gw->fwd_host.c_str(), gw->o.forward_port, gw->tls_out ? " (TLS)" : "");
-    std::thread fwd;
+    std::vector<std::thread> fwd;
     try {
-        fwd = std::thread(sender, gw);
+        for (size_t i = 0; i < gw->out_nets.size(); i++)
+            fwd.emplace_back(sender, gw, (int)i);
     } catch (const std::exception &) {
-        return kk__fail(ctx, KK_ENOMEM, "cannot start the sender thread");
+        /* the ones started end once told the receivers are done */
+        {
+            std::lock_guard<std::mutex> l(gw->q_mu);
+            gw->receivers_done = true;
+            gw->q_cv.notify_all();
+        }
+        for (auto &t : fwd)
+            t.join();
+        return kk__fail(ctx, KK_ENOMEM, "cannot start the sender threads");
     }
     while (!gw->stop) {
         if (ASC_associationWaiting(gw->net, 1))
@@ -1479,7 +1531,8 @@ kk_status kk_gateway_run(kk_gateway *gw, kk_ctx *ctx)
         gw->receivers_done = true;
         gw->q_cv.notify_all();
     }
-    fwd.join();
+    for (auto &t : fwd)
+        t.join();
     if (gw->store && kk_store_flush(gw->store, ctx) != KK_OK)
         return kk__fail(ctx, KK_ESTORE, "cannot commit the store: %s", kk_error_message(ctx));
     say(gw, KK_GATEWAY_INFO, "stopped: %lu received, %lu stored, %lu forwarded, %lu dead letters",
@@ -1547,7 +1600,10 @@ kk_status kk_gateway_report(kk_gateway *gw, kk_ctx *ctx, FILE *fp)
         fprintf(fp, "%s\"0x%04X\": %lu", first ? "" : ", ", kv.first, kv.second);
         first = false;
     }
-    fprintf(fp, "}, \"sop_classes\": ");
+    fprintf(fp, "}, \"forwarded_by_association\": [");
+    for (size_t i = 0; i < gw->forwarded_by.size(); i++)
+        fprintf(fp, "%s%lu", i ? ", " : "", gw->forwarded_by[i]);
+    fprintf(fp, "], \"sop_classes\": ");
     json_tallies(fp, gw->by_class);
     fprintf(fp, ", \"calling_ae_titles\": ");
     json_tallies(fp, gw->by_ae);
@@ -1569,10 +1625,12 @@ void kk_gateway_free(kk_gateway *gw)
         return;
     if (gw->net)
         ASC_dropNetwork(&gw->net);
-    if (gw->out_net)
-        ASC_dropNetwork(&gw->out_net);
-    if (gw->sending_fd >= 0)
-        close(gw->sending_fd);
+    for (T_ASC_Network *&net : gw->out_nets)
+        if (net)
+            ASC_dropNetwork(&net);
+    for (int fd : gw->sending_fds)
+        if (fd >= 0)
+            close(fd);
     delete gw->tls_in;
     delete gw->tls_out;
     delete gw;
