@@ -62,15 +62,17 @@ send4() { # PORT AEC: 4 storescu at once, each one association; waits for them
 # PEER_ENV (e.g. TCP_NODELAY=1, which Debian's DCMTK reads: with Nagle's
 # algorithm on, each of their PDUs waits for a delayed ACK); the gateway
 # sets its own sockets and never gets PEER_ENV.
-gateway_row() {
-    local label=$1 peer_env=$2 PG PD GW t0 t1 t2 ticks
+gateway_row() { # LABEL PEER_ENV [FORWARD_ASSOCIATIONS: with it, storescp --fork]
+    local label=$1 peer_env=$2 nfwd=${3:-1} PG PD GW t0 t1 t2 ticks fork=""
+    [ "$nfwd" -gt 1 ] && fork=--fork
     PG=$(port) PD=$(port)
-    env $peer_env storescp --ignore "$PD" >/dev/null 2>&1 &
+    env $peer_env storescp $fork --ignore "$PD" >/dev/null 2>&1 &
     local SP=$!
     PIDS="$PIDS $SP"
     rm -rf "$WORK/spool"
     env -u TCP_NODELAY "$KAKOU" gateway -q --listen "GW@$PG" --forward "DEST@127.0.0.1:$PD" \
-        --spool "$WORK/spool" -k "$WORK/key" -j 4 --report "$WORK/gw.json" &
+        --spool "$WORK/spool" -k "$WORK/key" -j 4 --forward-associations "$nfwd" \
+        --report "$WORK/gw.json" &
     GW=$!
     PIDS="$PIDS $GW"
     if ! waitfor 20 echoscu -aec GW 127.0.0.1 "$PG"; then
@@ -87,6 +89,7 @@ gateway_row() {
     hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$GW/status")
     kill -TERM "$GW"; wait "$GW"
     kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
+    [ -n "$fork" ] && pkill -f "storescp $fork --ignore $PD" 2>/dev/null
     "$PYTHON" - "$WORK/gw.json" "$N" "$t0" "$t1" "$t2" "$ticks" "$(getconf CLK_TCK)" "$hwm" "$label" <<'PY'
 import json, os, sys
 r = json.load(open(sys.argv[1])); n = int(sys.argv[2]); t0, t1, t2 = map(float, sys.argv[3:6])
@@ -107,6 +110,7 @@ elif command -v storescu >/dev/null && [ -x "$KAKOU" ]; then
     "$KAKOU" key new "$WORK/key" >/dev/null 2>&1
     gateway_row "as installed" ""
     gateway_row "with TCP_NODELAY=1" "TCP_NODELAY=1"
+    gateway_row "as installed, storescp --fork, 4 forwarding associations" "" 4
 else
     echo "gateway   n/a: no storescu or no kakou"
 fi
