@@ -36,6 +36,15 @@
                            no private information, ImplementationClassUID
                            present and not UID
   sopuid FILE...           print SOPInstanceUID<TAB>FILE for each input
+  charset [--min N] FILE...  the raw bytes of every text value, at every
+                           depth (a sequence item's own Specific Character
+                           Set counts), decode strictly under the declared
+                           character set: no byte >= 0x80 where only 7-bit
+                           sets are declared (none, ISO 2022 IR 6/87/159),
+                           valid UTF-8 under ISO_IR 192, valid escapes and
+                           two-byte codes under ISO 2022. Prints each bad
+                           value (file, tag path; never the value). 1 if any
+                           is bad, or fewer than N values were read (default 1)
   layout OUTDIR            every file is OUTDIR/<StudyInstanceUID>/
                            <SeriesInstanceUID>/<SOPInstanceUID>.dcm of its own
                            data set; prints the number of files
@@ -424,6 +433,84 @@ def cmd_sopuid(args):
     return 0
 
 
+TEXT_VRS = ("SH", "LO", "ST", "LT", "UT", "UC", "PN", "AE", "CS", "DA", "DS",
+            "DT", "IS", "TM", "AS", "UR")
+SEVEN_BIT = {"", "ISO 2022 IR 6", "ISO 2022 IR 87", "ISO 2022 IR 159"}
+
+
+def charset_terms(ds, inherited):
+    if 0x00080005 not in ds:
+        return inherited
+    v = ds.get_item(0x00080005).value
+    if isinstance(v, bytes):
+        v = v.decode("ascii", "replace").split("\\")
+    elif v is None or isinstance(v, str):
+        v = (v or "").split("\\")
+    terms = [str(t).strip() for t in v]
+    return terms or [""]
+
+
+def charset_walk(ds, terms, where, out):
+    from pydicom import config
+    from pydicom.charset import convert_encodings, decode_bytes
+    terms = charset_terms(ds, terms)
+    for tag in list(ds.keys()):
+        raw = ds.get_item(tag)
+        if raw is None:
+            continue
+        if raw.VR == "SQ":
+            for i, item in enumerate(ds[tag].value):
+                charset_walk(item, terms, "%s%s[%d]>" % (where, Tag(tag), i), out)
+            continue
+        if raw.VR not in TEXT_VRS or not isinstance(raw.value, bytes):
+            continue
+        b = raw.value
+        out["n"] += 1
+        name = "%s%s %s" % (where, Tag(tag), raw.VR)
+        if all(t in SEVEN_BIT for t in terms) and any(c >= 0x80 for c in b):
+            out["bad"].append(name + ": 8-bit byte under a 7-bit character set")
+            continue
+        if raw.VR not in ("SH", "LO", "ST", "LT", "UT", "UC", "PN"):
+            if any(c >= 0x80 for c in b):
+                out["bad"].append(name + ": 8-bit byte in a default-repertoire VR")
+            continue
+        if all(0x20 <= c < 0x7F or c in (0x09, 0x0A, 0x0C, 0x0D) for c in b):
+            continue  # ASCII text reads the same under every declared set
+        old = config.settings.reading_validation_mode
+        config.settings.reading_validation_mode = config.RAISE
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                decode_bytes(b, convert_encodings(terms),
+                             {0x5C, 0x5E, 0x3D} if raw.VR == "PN" else {0x5C})
+        except Exception as e:  # noqa: BLE001 - any failure is a finding
+            out["bad"].append("%s: does not decode under %s (%s)"
+                              % (name, "\\".join(terms), type(e).__name__))
+        finally:
+            config.settings.reading_validation_mode = old
+
+
+def cmd_charset(args):
+    want = 1
+    if args[:1] == ["--min"]:
+        want, args = int(args[1]), args[2:]
+    out = {"n": 0, "bad": []}
+    for f in args:
+        try:
+            ds = pydicom.dcmread(f, stop_before_pixels=True)
+        except Exception as e:  # noqa: BLE001
+            out["bad"].append("%s: unreadable (%s)" % (f, type(e).__name__))
+            continue
+        before = len(out["bad"])
+        charset_walk(ds, [""], "", out)
+        for i in range(before, len(out["bad"])):
+            out["bad"][i] = "%s: %s" % (os.path.basename(f), out["bad"][i])
+    for m in out["bad"]:
+        print(m)
+    print("%d text values read raw, %d bad" % (out["n"], len(out["bad"])))
+    return 1 if out["bad"] or out["n"] < want else 0
+
+
 def main():
     if len(sys.argv) < 2:
         sys.stderr.write(__doc__)
@@ -431,7 +518,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     fn = {"parse": cmd_parse, "pixmd5": cmd_pixmd5, "pixcmp": cmd_pixcmp,
           "refcheck": cmd_refcheck, "deidcheck": cmd_deidcheck,
-          "layout": cmd_layout, "sopuid": cmd_sopuid}.get(cmd)
+          "layout": cmd_layout, "sopuid": cmd_sopuid,
+          "charset": cmd_charset}.get(cmd)
     if fn is None:
         die("unknown command '%s'" % cmd)
     return fn(args)
