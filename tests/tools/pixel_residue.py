@@ -6,9 +6,9 @@ Usage: pixel_residue.py TRUTH.tsv INPUT_DIR OUTPUT_MAP.tsv
 
 TRUTH.tsv (testdata/burned_in/phi_lines.tsv) lists rectangles of PHI text
 per input file. OUTPUT_MAP.tsv maps each input file name to its output
-file. For each rectangle, the glyph pixels of the input (clearly brighter
+file. For each rectangle, on every frame, the glyph pixels of the input (clearly brighter
 than the rectangle's background) must be dark in the output: at least 99%
-of them (the issue's recall target). Prints one line per rectangle and
+of them on the worst frame (the issue's recall target). Prints one line per rectangle and
 exits 1 when any falls short. Prints no pixel values or text.
 
 Pixels are read with pydicom; syntaxes it cannot decode here (JPEG
@@ -42,9 +42,10 @@ def decompressed(path, tmp):
 
 
 def luminance(ds):
+    """Every frame, as 0-255 luminance: an array of frames."""
     a = ds.pixel_array
-    if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
-        a = a[0]
+    if int(getattr(ds, "NumberOfFrames", 1) or 1) == 1:
+        a = a[np.newaxis]
     pi = ds.PhotometricInterpretation
     if pi == "PALETTE COLOR":
         from pydicom.pixel_data_handlers.util import apply_color_lut
@@ -55,15 +56,17 @@ def luminance(ds):
         from pydicom.pixel_data_handlers.util import convert_color_space
         a = convert_color_space(a, pi, "RGB").astype(float)
     a = a.astype(float)
-    if a.ndim == 3:
+    if a.ndim == 4:
         a = a @ np.array([0.299, 0.587, 0.114])
-    lo, hi = np.percentile(a, 0.5), np.percentile(a, 99.5)
-    if hi <= lo:
-        hi = lo + 1
-    a = np.clip((a - lo) / (hi - lo) * 255, 0, 255)
+    out = np.empty(a.shape, dtype=float)
+    for i, f in enumerate(a):
+        lo, hi = np.percentile(f, 0.5), np.percentile(f, 99.5)
+        if hi <= lo:
+            hi = lo + 1
+        out[i] = np.clip((f - lo) / (hi - lo) * 255, 0, 255)
     if pi == "MONOCHROME1":
-        a = 255 - a
-    return a
+        out = 255 - out
+    return out
 
 
 def main():
@@ -89,21 +92,30 @@ def main():
                 cache[name] = (luminance(decompressed(os.path.join(indir, name), tmp)),
                                luminance(decompressed(outputs[name], tmp)))
             before, after = cache[name]
-            rb = before[y:y + h, x:x + w]
-            ra = after[y:y + h, x:x + w]
-            bg = np.median(rb)
-            glyph = rb > max(bg + 60, 90)
-            n = int(glyph.sum())
+            if before.shape != after.shape:
+                print("not ok: %s: output frames %s, input %s" % (name, after.shape, before.shape))
+                bad += 1
+                continue
+            # the rectangle is judged on every frame that shows glyphs there
+            n = gone = 0
+            worst = 1.0
+            for fb, fa in zip(before, after):
+                rb = fb[y:y + h, x:x + w]
+                ra = fa[y:y + h, x:x + w]
+                glyph = rb > max(np.median(rb) + 60, 90)
+                k = int(glyph.sum())
+                if k == 0:
+                    continue
+                g = int((ra[glyph] < 40).sum())
+                n, gone, worst = n + k, gone + g, min(worst, g / k)
             if n == 0:
                 print("not ok: %s (%d,%d %dx%d) %s: no glyph pixels found in the input" % (name, x, y, w, h, what))
                 bad += 1
                 continue
-            gone = int((ra[glyph] < 40).sum())
-            recall = gone / n
-            ok = recall >= RECALL
+            ok = worst >= RECALL
             bad += not ok
-            print("%s: %s (%d,%d %dx%d) %s: %d of %d glyph pixels painted out (%.3f)"
-                  % ("ok" if ok else "not ok", name, x, y, w, h, what, gone, n, recall))
+            print("%s: %s (%d,%d %dx%d) %s: %d of %d glyph pixels painted out (worst frame %.3f)"
+                  % ("ok" if ok else "not ok", name, x, y, w, h, what, gone, n, worst))
     sys.exit(1 if bad else 0)
 
 
