@@ -16,7 +16,12 @@
  *                       dropped) against every order of Y, M, D, padded or
  *                       not, k = 1 from 7 digits; era forms (S45.3.12,
  *                       昭和45年3月12日, 元年) after an era marker;
- *   institutions        the whole name, or one distinctive word of it.
+ *   institutions        the whole name, or one distinctive word of it;
+ *   readings            a name part's Japanese reading key (lib/text:
+ *                       Hepburn or Kunrei romaji, hiragana, katakana of
+ *                       any width) against the keys of the line's words,
+ *                       so ﾔﾏﾀﾞ in PatientName finds YAMADA on the screen
+ *                       and YAMADA^TARO finds ヤマダ タロウ.
  * Technical lines are tokenized on spaces and covered greedily by up to
  * three tokens at a time, each span matching an anchored regex.
  * Regexes run in the C locale on bytes, as in lib/deid/clean.c.
@@ -27,6 +32,7 @@
 #include <string.h>
 
 #include "pixel/textmatch.h"
+#include "text/normalize.h"
 
 #define MAXPAT 64 /* longest pattern matched by edit distance, code points */
 
@@ -51,6 +57,7 @@ struct kk_textmatch {
     u32list accs;
     u32list inst_whole;  /* letters only, or CJK code points */
     u32list inst_words;  /* distinctive words of Latin names */
+    u32list readings;    /* reading keys of name parts (kk_text__*_key) */
     ymd *dates;
     size_t ndates;
     regex_t *allow; /* the profile's allowlist; the built-in patterns are shared */
@@ -217,8 +224,93 @@ static bool words_equal(const uint32_t *p, size_t m, const uint32_t *t, size_t n
 
 /* ---- building ------------------------------------------------------------ */
 
+/* The reading key of one word (romaji, or kana of any width) as code
+ * points; 0 when it is neither. */
+static size_t reading_key(const char *w, size_t len, uint32_t *key, size_t cap)
+{
+    char k[MAXPAT + 1];
+    size_t n = kk_text__romaji_key(w, len, k, sizeof k);
+    if (n == 0) {
+        size_t fl = 0;
+        char *f = kk_text__fold_str(w, len, &fl); /* half-width kana to hiragana */
+        if (f)
+            n = kk_text__kana_key(f, fl, k, sizeof k);
+        free(f);
+    }
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++)
+        key[i] = (unsigned char)k[i];
+    return n;
+}
+
+static bool word_sep(unsigned char c)
+{
+    return c == '=' || c == '^' || c == ' ' || c == ',' || c == '\\' || c == '.' ||
+           c == ':' || c == '/' || c == '(' || c == ')' || c == '-' || c == '_';
+}
+
+/* Readings of a name's parts: kept at 3 letters or more ("ito", "ono"). */
+static void add_readings(kk_textmatch *m, const char *pn)
+{
+    size_t n = strlen(pn);
+    for (size_t i = 0; i < n;) {
+        while (i < n && word_sep((unsigned char)pn[i]))
+            i++;
+        size_t j = i;
+        while (j < n && !word_sep((unsigned char)pn[j]))
+            j++;
+        uint32_t key[MAXPAT];
+        size_t kn = j > i ? reading_key(pn + i, j - i, key, MAXPAT) : 0;
+        if (kn >= 3)
+            list_push(m, &m->readings, key, kn);
+        i = j;
+    }
+}
+
+/* A reading of the name is the key of a word of the line, or of two or
+ * three words run together (OCR splits and joins words); from 5 letters
+ * it may lie inside them, from 6 with one edit. */
+static bool match_readings(const kk_textmatch *m, const char *line)
+{
+    if (m->readings.n == 0)
+        return false;
+    uint32_t keys[32][MAXPAT];
+    size_t kn[32], nw = 0;
+    size_t n = strlen(line);
+    for (size_t i = 0; i < n && nw < 32;) {
+        while (i < n && word_sep((unsigned char)line[i]))
+            i++;
+        size_t j = i;
+        while (j < n && !word_sep((unsigned char)line[j]))
+            j++;
+        if (j > i)
+            kn[nw] = reading_key(line + i, j - i, keys[nw], MAXPAT);
+        if (j > i && kn[nw] > 0)
+            nw++;
+        i = j;
+    }
+    for (size_t r = 0; r < m->readings.n; r++) {
+        const u32s *p = &m->readings.v[r];
+        for (size_t w = 0; w < nw; w++) {
+            uint32_t run[MAXPAT];
+            size_t rn = 0;
+            for (size_t v = w; v < nw && v < w + 3; v++) {
+                for (size_t q = 0; q < kn[v] && rn < MAXPAT; q++)
+                    run[rn++] = keys[v][q];
+                if (rn == p->n && memcmp(run, p->c, rn * sizeof *run) == 0)
+                    return true;
+                if (p->n >= 5 && approx_substring(p->c, p->n, run, rn) <= (p->n >= 6))
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
 static void add_name(kk_textmatch *m, const char *pn)
 {
+    add_readings(m, pn);
     u32s v = decode(pn);
     if (!v.c) {
         m->failed = true;
@@ -427,6 +519,7 @@ void kk_textmatch__free(kk_textmatch *m)
     list_free(&m->accs);
     list_free(&m->inst_whole);
     list_free(&m->inst_words);
+    list_free(&m->readings);
     free(m->dates);
     for (size_t i = 0; i < m->nallow; i++)
         regfree(&m->allow[i]);
@@ -696,6 +789,8 @@ kk_text_class kk_textmatch__identifier(const kk_textmatch *m, const char *line)
     for (size_t i = 0; i < m->cjk_names.n && r == KK_TEXT_OTHER; i++)
         if (match_cjk(&m->cjk_names.v[i], &f, 1))
             r = KK_TEXT_NAME;
+    if (r == KK_TEXT_OTHER && match_readings(m, line))
+        r = KK_TEXT_NAME;
     for (size_t i = 0; i < m->ids.n && r == KK_TEXT_OTHER; i++)
         if (match_folded(&m->ids.v[i], &f))
             r = KK_TEXT_ID;

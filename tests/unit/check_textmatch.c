@@ -53,6 +53,31 @@ START_TEST(names_romaji_kanji_kana)
 }
 END_TEST
 
+/* A name written in one script in the header and another on the screen:
+ * matched by its reading (Hepburn, Kunrei, long vowels, kana widths). */
+START_TEST(names_by_reading)
+{
+    static const char *kana[] = { "山田^太郎=ﾔﾏﾀﾞ^ﾀﾛｳ", "SATOH^ICHIROU", "伊藤^=イトウ^" };
+    kk_text_ids ids = { kana, 3, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+    kk_textmatch *m = NULL;
+    ck_assert_int_eq(kk_textmatch__new(&m, NULL, &ids, NULL, 0), KK_OK);
+    expect(m, "YAMADA TARO", KK_TEXT_NAME);   /* half-width kana in the header */
+    expect(m, "Tarou", KK_TEXT_NAME);         /* a long vowel written out */
+    expect(m, "YAMADATARO", KK_TEXT_NAME);    /* OCR ran the words together */
+    expect(m, "YAMA DA", KK_TEXT_NAME);       /* ... or split one */
+    expect(m, "サトウ イチロウ", KK_TEXT_NAME); /* romaji in the header */
+    expect(m, "ｻﾄｳ", KK_TEXT_NAME);
+    expect(m, "Sato", KK_TEXT_NAME);
+    expect(m, "ITO", KK_TEXT_NAME);           /* 3 letters, a whole word */
+    expect(m, "ITOH", KK_TEXT_NAME);
+    expect(m, "TAKAHASHI", KK_TEXT_OTHER);
+    expect(m, "AXIAL T2 TSE", KK_TEXT_OTHER);
+    expect(m, "DATE 2024", KK_TEXT_OTHER);
+    expect(m, "MONITOR", KK_TEXT_OTHER);      /* holds "ito" inside a word */
+    kk_textmatch__free(m);
+}
+END_TEST
+
 START_TEST(ids_and_accessions)
 {
     kk_textmatch *m = matcher(NULL, 0);
@@ -224,6 +249,7 @@ Suite *textmatch_suite(void)
     Suite *s = suite_create("textmatch");
     TCase *tc = tcase_create("identifiers");
     tcase_add_test(tc, names_romaji_kanji_kana);
+    tcase_add_test(tc, names_by_reading);
     tcase_add_test(tc, ids_and_accessions);
     tcase_add_test(tc, dates_all_spellings);
     tcase_add_test(tc, era_change_day);
