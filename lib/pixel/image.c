@@ -275,6 +275,14 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
             }
         }
         kk_free(hv);
+        /* 8-bit pictures are made to be seen as stored: their whole range
+         * in use, not percentiles, or the grain of a nearly blank page (a
+         * form, a fax: text under 0.5% of it) is raised to the contrast of
+         * the text and hides it */
+        if (img->bits_stored <= 8) {
+            lo = vmin;
+            hi = vmax;
+        }
         double scale = hi > lo ? 255.0 / (double)(hi - lo) : 0.0;
         for (size_t k = 0; k < nk; k++) {
             uint8_t g = 0;

@@ -755,6 +755,56 @@ static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int hei
     return KK_OK;
 }
 
+/* Text written top to bottom (a Japanese form, a fax, a label on its
+ * side): the detector looks along rows, so it is run on the transposed
+ * frame, where a column is a row. Nothing reads these (Tesseract reads
+ * rows), so a column counts on its shape alone: three glyphs or more,
+ * looking like text or a strong candidate, at least twice as tall as
+ * wide. All-text mode only: in phi mode a line must be read to go. */
+static kk_status find_columns(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
+                              int height, kk_textbox **boxes, size_t *nboxes)
+{
+    *boxes = NULL;
+    *nboxes = 0;
+    uint8_t *t = kk__malloc((size_t)width * (size_t)height);
+    if (!t)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
+            t[(size_t)x * height + y] = gray[(size_t)y * width + x];
+    kk_detect_line *l = NULL;
+    size_t n = 0;
+    kk_status st = find_lines(ctx, t, height, width, &l, &n);
+    free(t);
+    kk_textbox *out = n ? kk__calloc(n, sizeof *out) : NULL;
+    if (st == KK_OK && n && !out)
+        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; st == KK_OK && i < n; i++) {
+        const kk_detect_line *c = &l[i];
+        if (c->ncomp < 3 || c->w < 2 * c->h || (c->score < STRONG_SCORE && !looks_like_text(c)) ||
+            (tf->strict && !looks_like_text(c) && c->score < STRONG_SCORE))
+            continue;
+        /* back to the frame: rows of t are columns of the frame */
+        int pad = 2 + c->glyph_h / 8;
+        int x0 = c->y - pad, y0 = c->x - pad, x1 = c->y + c->h + pad, y1 = c->x + c->w + pad;
+        kk_textbox *b = &out[k++];
+        b->x = x0 < 0 ? 0 : x0;
+        b->y = y0 < 0 ? 0 : y0;
+        b->w = (x1 > width ? width : x1) - b->x;
+        b->h = (y1 > height ? height : y1) - b->y;
+        b->cls = KK_TEXT_OTHER;
+    }
+    free(l);
+    if (st != KK_OK || k == 0) {
+        free(out);
+        return st;
+    }
+    *boxes = out;
+    *nboxes = k;
+    return KK_OK;
+}
+
 kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
                            int height, kk_text_mode mode, const kk_text_ids *ids,
                            const char *const *allow, size_t nallow, kk_textbox **boxes,
@@ -772,16 +822,20 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     reading *rd = NULL;
     decision *dec = NULL;
     kk_textbox *out = NULL;
+    kk_textbox *cols = NULL;
+    size_t ncols = 0;
     kk_status st = kk_textmatch__new(&m, ctx, ids, allow, nallow);
+    if (st == KK_OK && mode == KK_TEXT_MODE_ALL)
+        st = find_columns(tf, ctx, gray, width, height, &cols, &ncols);
     if (st != KK_OK)
         goto out;
     st = find_lines(ctx, gray, width, height, &lines, &nlines);
-    if (st != KK_OK || nlines == 0)
+    if (st != KK_OK || nlines + ncols == 0)
         goto out;
-    dead = kk__calloc(nlines, 1);
-    rd = kk__calloc(nlines, sizeof *rd);
-    dec = kk__calloc(nlines, sizeof *dec);
-    out = kk__calloc(nlines, sizeof *out);
+    dead = kk__calloc(nlines + 1, 1);
+    rd = kk__calloc(nlines + 1, sizeof *rd);
+    dec = kk__calloc(nlines + 1, sizeof *dec);
+    out = kk__calloc(nlines + ncols, sizeof *out);
     if (!dead || !rd || !dec || !out) {
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
         goto out;
@@ -873,6 +927,8 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         memcpy(b->text, t, tl);
         b->text[tl] = '\0';
     }
+    for (size_t i = 0; i < ncols; i++)
+        out[n++] = cols[i];
     merge_boxes(out, &n);
     if (n) {
         *boxes = out;
@@ -887,6 +943,7 @@ out:
     free(dead);
     free(lines);
     free(out);
+    free(cols);
     kk_textmatch__free(m);
     return st;
 }

@@ -6,8 +6,10 @@ Usage: make_burned.py OUTDIR [--seed N] [--no-dicom]
 
 Writes, for a few dozen synthetic ultrasound (US), secondary-capture (SC)
 and other (OT) images, a CT screen capture without BurnedInAnnotation, an
-MR that says NO, a CT without text, and three cines (static banner,
-moving text, a line in frames 2-3 of 6 only):
+MR that says NO, a CT without text, three cines (static banner, moving
+text, a line in frames 2-3 of 6 only), colour text only its chroma shows,
+a form written top to bottom, and a DX whose label shows the name in
+romaji while its header holds kanji and kana:
 
   OUTDIR/dicom/NAME.dcm       the DICOM file (8-bit MONOCHROME2 or RGB; CT
                               and MR 12 bits in 16; multi-frame cines)
@@ -70,6 +72,11 @@ PATIENTS = [
     dict(pn="Kobayashi^Yuki=小林^由紀=こばやし^ゆき", id="P0033917", birth="19921203",
          study="20220722", acc="X7720221", inst="Minami Clinic", jp=True),
 ]
+
+# a patient whose header holds no romaji (kakou reads the screen's by
+# the name's reading)
+KANA_ONLY = dict(pn="佐藤^一郎=サトウ^イチロウ", romaji="SATOH ICHIROU", id="PX778812",
+                 birth="19610412", study="20240401", acc="A9981234", inst="Minami Clinic", jp=True)
 
 TECHNICAL = ["MI 1.2", "MI 0.8", "TIs 0.4", "TIb 0.3", "TIc 0.1", "FR 30Hz",
              "FR 24 Hz", "G 50", "Gn 62", "C5-1", "L12-5", "DR 60", "2D",
@@ -190,6 +197,25 @@ class Frame:
         self.occupied.append(box)
         self.boxes.append(dict(box=box, cls=cls, text=s))
 
+    def draw_column(self, s, cls, font, x, y, color):
+        """s written top to bottom, one character under the other (a
+        Japanese form); one box for the column."""
+        n0 = len(self.boxes)
+        for ch in s:
+            if ch != " ":
+                self.draw_at(ch, cls, font, x, y, color)
+            y += int(font.size * 1.1)
+        mine = [b["box"] for b in self.boxes[n0:]]
+        del self.boxes[n0:]
+        del self.occupied[-len(mine):]
+        x0 = min(b[0] for b in mine)
+        y0 = min(b[1] for b in mine)
+        x1 = max(b[0] + b[2] for b in mine)
+        y1 = max(b[1] + b[3] for b in mine)
+        box = [x0, y0, x1 - x0, y1 - y0]
+        self.occupied.append(box)
+        self.boxes.append(dict(box=box, cls=cls, text=s))
+
     def luminance(self):
         im = np.clip(self.img + 0.5, 0, 255).astype(np.uint8)
         if not self.rgb:
@@ -255,6 +281,43 @@ def ot_background(rng, f):
     val = np.where(body, 120 + 25 * np.sin(xx / 17.0) * np.cos(yy / 23.0), 15)
     val = blur(val, 2.0) + rng.normal(0, 4, (h, w))
     f.img[...] = np.clip(val, 0, 255)[..., None]
+
+
+def page_background(rng, f):
+    """A nearly blank scanned page: light, grainy, no picture."""
+    val = rng.uniform(215, 240) + rng.normal(0, rng.uniform(3, 7), (f.h, f.w))
+    f.img[...] = np.clip(val, 0, 255)[..., None]
+
+
+def layout_vertical(rng, f, p):
+    """A form written top to bottom: the identifiers in columns (kanji,
+    digits written upright), a heading across, a column of other text."""
+    groups = p["pn"].split("=")
+    nm = groups[1 if len(groups) > 1 else 0].replace("^", "")
+    font = ImageFont.truetype(JP_FONTS[int(rng.integers(2))], int(rng.choice([16, 20, 24, 28])))
+    ink = (rng.uniform(10, 60),) * 3
+    f.draw_at("診療情報提供書", "other", font, int(f.w * 0.3), 20, ink)
+    items = [("name", "患者氏名" + nm), ("id", "ID" + p["id"]),
+             ("date", date_text(rng, p["birth"], "birth")), ("other", "右腎に結石あり")]
+    x = f.w - 60
+    for cls, text in items:
+        f.draw_column(text, cls, font, x, 80, ink)
+        x -= int(font.size * 2.2)
+
+
+def layout_label(rng, f, p):
+    """A radiograph with a white label box: the name in romaji (the header
+    holds kanji and kana only) and the ID, dark on white."""
+    yy, xx = np.mgrid[0:f.h, 0:f.w].astype(np.float32)
+    body = 90 + 70 * np.exp(-(((xx - f.w / 2) / (f.w * 0.3)) ** 2 + ((yy - f.h * 0.55) / (f.h * 0.37)) ** 2))
+    f.img[...] = np.clip(body + rng.normal(0, 4, (f.h, f.w)), 0, 255)[..., None]
+    font = ImageFont.truetype(LATIN_FONTS[int(rng.integers(2))], int(rng.choice([16, 18, 20, 22])))
+    x0, y0 = int(rng.integers(20, 60)), int(rng.integers(20, 60))
+    lines = [("name", p["romaji"]), ("id", "ID " + p["id"])]
+    wmax = max(font.getbbox(t)[2] for _, t in lines)
+    f.img[y0:y0 + 30 + 34 * len(lines), x0:x0 + wmax + 30] = 250
+    for k, (cls, text) in enumerate(lines):
+        f.draw_at(text, cls, font, x0 + 12, y0 + 12 + 34 * k, (25, 25, 25))
 
 
 def pick_color(rng, rgb, dark_bg=True):
@@ -350,7 +413,7 @@ def to_dicom(path, frames, p, kind, rgb, jp):
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
     sop_class = {"US": "1.2.840.10008.5.1.4.1.1.6.1", "SC": "1.2.840.10008.5.1.4.1.1.7",
                  "OT": "1.2.840.10008.5.1.4.1.1.7", "CT": "1.2.840.10008.5.1.4.1.1.2",
-                 "MR": "1.2.840.10008.5.1.4.1.1.4"}[kind]
+                 "MR": "1.2.840.10008.5.1.4.1.1.4", "DX": "1.2.840.10008.5.1.4.1.1.1.1"}[kind]
     if len(frames) > 1:
         sop_class = "1.2.840.10008.5.1.4.1.1.3.1" if kind == "US" else "1.2.840.10008.5.1.4.1.1.7.2"
     ds = Dataset()
@@ -372,7 +435,7 @@ def to_dicom(path, frames, p, kind, rgb, jp):
     ds.PatientName, ds.PatientID, ds.PatientBirthDate = p["pn"], p["id"], p["birth"]
     if kind == "MR":
         ds.BurnedInAnnotation = "NO"  # what many MR objects say, wrongly
-    elif kind != "CT":
+    elif kind not in ("CT", "DX"):
         ds.BurnedInAnnotation = "YES"
     # Type 1 and 2 attributes of the Patient, Study, Series and Equipment
     # modules, so validators look at what matters
@@ -385,10 +448,13 @@ def to_dicom(path, frames, p, kind, rgb, jp):
         ds.ImageType = ["ORIGINAL", "PRIMARY"]
     elif kind in ("CT", "MR"):
         ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
+    elif kind == "DX":
+        ds.ImageType = ["ORIGINAL", "PRIMARY"]
+        ds.PresentationIntentType = "FOR PRESENTATION"
     h, w = frames[0].h, frames[0].w
     ds.Rows, ds.Columns = h, w
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    wide = kind in ("CT", "MR") and not rgb
+    wide = kind in ("CT", "MR", "DX") and not rgb
     if wide:
         ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
     if rgb:
@@ -463,15 +529,29 @@ def main(argv):
     # (issue 14). Last, so the images before it stay as they were; not in
     # truth.txt, whose luminance images cannot show it.
     specs += [("us_chroma", "US", (640, 480), True, True, 1, "chroma")]
+    # text written top to bottom on a nearly blank page (a form, a fax),
+    # found by its shape alone in all-text mode: not in truth.txt, whose
+    # phi-mode run needs a reading; and a radiograph whose label shows the
+    # name in romaji while the header holds kanji and kana only
+    specs += [("doc_vertical", "SC", (800, 1000), False, True, 1, "vertical"),
+              ("dx_label", "DX", (1024, 1024), False, True, 1, "label")]
 
     truth, lines = {}, []
     for n, (name, kind, (w, h), rgb, with_text, nframes, moving) in enumerate(specs):
         p = PATIENTS[n % len(PATIENTS)]
+        if moving == "label":
+            p = KANA_ONLY
         jp = "=" in p["pn"]
         frames = []
         if nframes == 1:
             f = Frame(w, h, rgb)
-            layout(rng, f, p, kind, with_text, chroma=moving == "chroma")
+            if moving == "vertical":
+                page_background(rng, f)
+                layout_vertical(rng, f, p)
+            elif moving == "label":
+                layout_label(rng, f, p)
+            else:
+                layout(rng, f, p, kind, with_text, chroma=moving == "chroma")
             frames.append(f)
         else:
             # the banner is drawn once, onto fresh speckle in every frame
@@ -509,7 +589,7 @@ def main(argv):
             write_pgm(os.path.join(out, "pgm", stem + ".pgm"), f.luminance())
             write_pgm(os.path.join(out, "pgm", stem + ".mask.pgm"), f.mask)
             entry["frames"].append(dict(pgm=stem + ".pgm", boxes=f.boxes))
-            if moving == "chroma":
+            if moving in ("chroma", "vertical"):
                 continue
             lines.append("image\t%s" % stem)
             lines.append("notext\t%d" % (0 if with_text else 1))
