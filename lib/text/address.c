@@ -210,6 +210,9 @@ static size_t number_chain(const char *s, size_t n, size_t i, bool *strong)
         if (at(s, n, e, "丁目")) {
             e += 6;
             *strong = true;
+        } else if (at(s, n, e, "丁") && !at(s, n, e, "丁寧")) {
+            e += 3; /* 中百舌鳥町2丁65番地: 丁 without 目 (堺市, 京都) */
+            *strong = true;
         } else if (at(s, n, e, "番地")) {
             e += 6;
             *strong = true;
@@ -338,9 +341,12 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
             if (he && he < i)
                 keep_to = he;
         }
-        /* forwards: a building and room up to the next separator */
+        /* forwards: a building and room up to the next separator (a
+         * space may stand between the number and the building) */
         size_t f = e;
         size_t k = f;
+        if (k < n && s[k] == ' ')
+            k++;
         while (k < n && k < f + 60 && !separator(s, n, k))
             k += char_len(s, n, k);
         bool room = false;
@@ -352,7 +358,9 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
                 at(s, k, q, "タワー") || at(s, k, q, "レジデンス") || at(s, k, q, "コート") ||
                 at(s, k, q, "ヒルズ") || at(s, k, q, "パレス") || at(s, k, q, "プラザ") ||
                 at(s, k, q, "ハウス") || at(s, k, q, "メゾン") || at(s, k, q, "寮") ||
-                at(s, k, q, "団地") || at(s, k, q, "棟") || at(s, k, q, "住宅"))
+                at(s, k, q, "団地") || at(s, k, q, "棟") || at(s, k, q, "住宅") ||
+                at(s, k, q, "庁舎") || at(s, k, q, "会館") || at(s, k, q, "センター") ||
+                at(s, k, q, "ビルディング") || at(s, k, q, "館") || at(s, k, q, "荘"))
                 room = true;
         if (room)
             f = k;

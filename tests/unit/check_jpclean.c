@@ -86,6 +86,15 @@ static const struct {
     { "〒154-0024 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室", "201", "" },
     { "mail: hanako.yamada@example.co.jp", "example", "mail" },
     { "code ABC12345 protocol", "ABC12345", "protocol" },
+    /* 丁 without 目 (堺市, 京都の一部) */
+    { "大阪府堺市北区中百舌鳥町2丁65番地に在住", "中百舌鳥", "在住" },
+    { "大阪府堺市北区中百舌鳥町2丁65番地に在住", "65", "在住" },
+    /* a building after a space, of a kind the list did not know */
+    { "連絡先 東京都新宿区西新宿2-8-1 都庁第一本庁舎", "本庁舎", "連絡先" },
+    { "住所 札幌市中央区北1条西2丁目 市民会館", "会館", "住所" },
+    /* the short number after a 記号 or 番号 cue (保険証の記号・番号) */
+    { "保険者番号 06139959 記号 12-34 番号 567", "567", "保険者番号" },
+    { "被保険者証 記号 ７８ 番号 ９０１", "901", "被保険者証" },
 };
 
 START_TEST(others_and_patterns)
@@ -139,6 +148,10 @@ START_TEST(address_keeps_municipality_when_asked)
     ck_assert_msg(strstr(c, "東京都世田谷区") != NULL, "municipality lost: %s", c);
     ck_assert_msg(strstr(c, "三軒茶屋") == NULL && strstr(c, "201") == NULL &&
                   strstr(c, "グランハイツ") == NULL, "address kept: %s", c);
+    free(c);
+    c = clean_with(c2, NULL, "患者は大阪府堺市北区中百舌鳥町2丁65番地に在住");
+    ck_assert_msg(strstr(c, "堺市北区") != NULL && strstr(c, "在住") != NULL, "lost: %s", c);
+    ck_assert_msg(strstr(c, "中百舌鳥") == NULL && strstr(c, "65") == NULL, "town kept: %s", c);
     free(c);
     kk_clean__free(c2);
     kk_profile_free(p);
