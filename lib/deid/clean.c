@@ -51,6 +51,7 @@ typedef struct pattern {
               "[Kk]ey person|[Nn]ext of kin|[Pp]atient|[Cc]aregiver|[Rr]eported by|" \
               "[Rr]ead by|[Ss]igned by|[Pp]erformed by"
 
+#define KNUM "(〇|一|二|三|四|五|六|七|八|九|十)"
 static const pattern patterns[] = {
     /* Gregorian dates in common spellings */
     { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", NULL, 0, false },
@@ -58,6 +59,9 @@ static const pattern patterns[] = {
     { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789", NULL, 0, false },
     /* Japanese era dates: 昭和45年3月12日, 平成元年, S45.3.12, H31/4/30 */
     { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", NULL, 0, false },
+    /* the same in kanji numerals: 昭和三十六年四月十二日, 一九六一年四月十二日 */
+    { "(明治|大正|昭和|平成|令和)[ ]*(元|" KNUM "+)年(" KNUM "+月(" KNUM "+日)?)?", "\xe5\xe6\xe4", NULL, 0, false },
+    { "(〇|一|二|三|四|五|六|七|八|九){4}年(" KNUM "+月(" KNUM "+日)?)?", "\xe3\xe4", NULL, 0, false },
     { "(^|[^A-Za-z])([MTSHRmtshr][0-9]{1,2}[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "0123456789", NULL, 2, false },
     { "(^|[^A-Za-z])([MTSHR][0-9]{1,2}年([0-9]{1,2}月([0-9]{1,2}日)?)?)", "0123456789", NULL, 2, false },
     /* IDs, My Number, insurance and card numbers: 5+ digits in a token,
@@ -86,7 +90,7 @@ static const pattern patterns[] = {
     { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAME2 ")",
       "MDPSHFm", "Mr|Ms|Mx|Miss|Dr|Prof|Sra|Herr|Frau|Mme|Mlle|Sir", 3, false },
     /* a role, and the capitalised name after it: "contact: daughter Hanako" */
-    { "(^|[^A-Za-z])(" ROLES ")[ :.,]*((" ROLES ")[ :.,]*)?(" NAME2 ")", "abcdefghijklmnopqrstuvwxyz",
+    { "(^|[^A-Za-z])(" ROLES ")[ :.,(]*((" ROLES ")[ :.,(]*)?(" NAME2 ")", "abcdefghijklmnopqrstuvwxyz",
       "aughter|son|ife|usband|other|ather|ister|pouse|uardian|ontact|eferr|hysician|"
       "echnologist|adiographer|urse|ttending|adiologist|urgeon|ey person|ext of kin|"
       "atient|aregiver|eported|ead by|igned by|erformed by", 5, false },
@@ -868,6 +872,50 @@ static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, s
     return end;
 }
 
+/* A family name in kana, a space before the given name a cue follows
+ * (すずき いちろう氏, ｽｽﾞｷ ｲﾁﾛｳ様): kana the dictionary does not tag as a
+ * name, taken when its reading is a surname's. Returns the new start. */
+static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, size_t e, bool surname);
+
+static size_t kana_surname_before(const kk_cleaner *cl, const char *s, size_t n, size_t start)
+{
+    size_t e = start;
+    if (e > 0 && s[e - 1] == ' ')
+        e--;
+    else if (e >= 3 && !memcmp(s + e - 3, "\xe3\x80\x80", 3))
+        e -= 3;
+    else
+        return start;
+    size_t b = kana_name_at_end(cl, s, n, e, true);
+    return b < e ? b : start;
+}
+
+/* The kana word ending at e whose reading is a surname's (or, when
+ * surname is false, a given name's or a surname's): its start, or e. */
+static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, size_t e, bool surname)
+{
+    size_t b = e;
+    int chars = 0;
+    while (b > 0 && chars < 8) {
+        size_t q = b - 1, k;
+        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+            q--;
+        unsigned cp = cp_at(s, n, q, &k);
+        if (!((cp >= 0x3041 && cp <= 0x3096) || (cp >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC))
+            break;
+        b = q;
+        chars++;
+    }
+    if (chars < 2)
+        return e;
+    char key[64];
+    if (kk_text__kana_key(s + b, e - b, key, sizeof key) == 0)
+        return e;
+    if (kk_morph__name_key(cl->morph, key, true) || (!surname && kk_morph__name_key(cl->morph, key, false)))
+        return b;
+    return e;
+}
+
 static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -1011,6 +1059,11 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                         break;
                     }
             }
+            /* a name in kana the dictionary does not tag: by its reading */
+            if (start == b && nt > 0)
+                start = kana_name_at_end(cl, s, n, b, false);
+            if (start < b && nt > 0)
+                start = kana_surname_before(cl, s, n, start);
             if (start < b)
                 mark_span(v, start, b, mark, inlen);
             i += al;

@@ -86,6 +86,13 @@ static const struct {
     { "〒154-0024 東京都世田谷区三軒茶屋1-2-3 グランハイツ201号室", "201", "" },
     { "mail: hanako.yamada@example.co.jp", "example", "mail" },
     { "code ABC12345 protocol", "ABC12345", "protocol" },
+    { "Family: son (Hiroshi) lives in Osaka", "Hiroshi", "lives" },
+    /* dates in kanji numerals */
+    { "昭和三十六年四月十二日生まれ", "三十六年", "生まれ" },
+    { "一九六一年四月十二日生 男性", "十二日", "男性" },
+    /* a family name in kana, a space before the given name and its cue */
+    { "ｽｽﾞｷ ｲﾁﾛｳ氏より電話あり", "ｽｽﾞｷ", "電話" },
+    { "たなか けんじ様 来院", "たなか", "来院" },
     /* 丁 without 目 (堺市, 京都の一部) */
     { "大阪府堺市北区中百舌鳥町2丁65番地に在住", "中百舌鳥", "在住" },
     { "大阪府堺市北区中百舌鳥町2丁65番地に在住", "65", "在住" },
