@@ -137,6 +137,15 @@ static kk_status robust_range(const kk_image *img, size_t first, size_t n, int64
                 break;
             }
         }
+        if (img->bits_stored <= 8) { /* as view(): the range in use */
+            size_t b0 = 0, b1 = span - 1;
+            while (b0 < span && !hist[b0])
+                b0++;
+            while (b1 > b0 && !hist[b1])
+                b1--;
+            *plo = lo + (int64_t)b0;
+            *phi = lo + (int64_t)b1;
+        }
         kk_free(hist);
         return KK_OK;
     }
@@ -208,8 +217,13 @@ static void colour_rgb(const kk_image *img, size_t i, uint8_t rgb[3])
     rgb[2] = c;
 }
 
-static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out, bool rgb)
+/* What view() makes of a frame. */
+enum view_kind { VIEW_GRAY, VIEW_RGB, VIEW_EXTREMES };
+
+static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
+                      enum view_kind kind, bool *any)
 {
+    bool rgb = kind == VIEW_RGB;
     if (frame < 0 || frame >= img->frames)
         return kk__fail(ctx, KK_EINVAL, "cannot view frame %d of '%s': it has %d", frame + 1,
                         img->path, img->frames);
@@ -284,10 +298,40 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
             hi = vmax;
         }
         double scale = hi > lo ? 255.0 / (double)(hi - lo) : 0.0;
+        /* the extremes: values far beyond the window, where burned-in text
+         * is drawn (the largest or smallest value) and where the window
+         * would clip it into the brightest or darkest anatomy; a side
+         * counts when its values lie an eighth of the window beyond it
+         * and cover under 3% of the frame (not a CT's padding) */
+        int64_t top = INT64_MAX, bottom = INT64_MIN;
+        if (kind == VIEW_EXTREMES) {
+            int64_t gap = (hi - lo) / 8 + 1;
+            if (vmax > hi + gap)
+                top = hi + (vmax - hi) / 4;
+            if (vmin < lo - gap)
+                bottom = lo - (lo - vmin) / 4;
+            size_t above = 0, below = 0;
+            for (size_t k = 0; k < nk; k++) {
+                if (!hk[k])
+                    continue;
+                int64_t v = kk_image__value_raw(img, (uint32_t)(k + kmin) ^ flip);
+                above += v >= top ? hk[k] : 0;
+                below += v <= bottom ? hk[k] : 0;
+            }
+            if (above * 100 > n * 3)
+                top = INT64_MAX;
+            if (below * 100 > n * 3)
+                bottom = INT64_MIN;
+            *any = top != INT64_MAX || bottom != INT64_MIN;
+        }
         for (size_t k = 0; k < nk; k++) {
             uint8_t g = 0;
             if (hk[k]) {
-                g = clamp8((double)(kk_image__value_raw(img, (uint32_t)(k + kmin) ^ flip) - lo) * scale);
+                int64_t v = kk_image__value_raw(img, (uint32_t)(k + kmin) ^ flip);
+                if (kind == VIEW_EXTREMES)
+                    g = v >= top ? 255 : v <= bottom ? 0 : 128;
+                else
+                    g = clamp8((double)(v - lo) * scale);
                 if (img->pi == KK_PI_MONO1)
                     g = (uint8_t)(255 - g);
             }
@@ -333,12 +377,31 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
 
 kk_status kk_image__gray8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out)
 {
-    return view(img, ctx, frame, out, false);
+    return view(img, ctx, frame, out, VIEW_GRAY, NULL);
 }
 
 kk_status kk_image__rgb8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out)
 {
-    return view(img, ctx, frame, out, true);
+    return view(img, ctx, frame, out, VIEW_RGB, NULL);
+}
+
+bool kk_image__has_extremes(const kk_image *img)
+{
+    return (img->pi == KK_PI_MONO1 || img->pi == KK_PI_MONO2) && img->bytes == 2 &&
+           img->bits_stored > 8;
+}
+
+kk_status kk_image__extremes8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out, bool *any)
+{
+    *any = false;
+    if (!kk_image__has_extremes(img)) {
+        if (frame < 0 || frame >= img->frames)
+            return kk__fail(ctx, KK_EINVAL, "cannot view frame %d of '%s': it has %d", frame + 1,
+                            img->path, img->frames);
+        memset(out, 128, (size_t)img->rows * (size_t)img->cols);
+        return KK_OK;
+    }
+    return view(img, ctx, frame, out, VIEW_EXTREMES, any);
 }
 
 bool kk_image__is_colour(const kk_image *img)

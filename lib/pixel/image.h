@@ -74,7 +74,9 @@ int64_t kk_image__sample(const kk_image *img, int frame, int x, int y, int s);
 /**
  * An 8-bit luminance view of one frame (rows*columns bytes, row by row)
  * for text detection: monochrome windowed from the 0.5th to the 99.5th
- * percentile of the frame's values to 0..255, MONOCHROME1 inverted so it
+ * percentile of the frame's values to 0..255 (8 bits stored or fewer:
+ * the range in use, as such pictures are made to be seen as stored),
+ * MONOCHROME1 inverted so it
  * looks as displayed; colour to luma (BT.601); PALETTE COLOR through its
  * lookup table.
  * @return KK_OK; KK_EINVAL when frame is out of range
@@ -84,6 +86,24 @@ kk_status kk_image__gray8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *
 /** Like kk_image__gray8() with colour kept: rows*columns*3 bytes, RGB
  *  interleaved (for the review contact sheet). */
 kk_status kk_image__rgb8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out);
+
+/** True when kk_image__extremes8() can show anything: monochrome, more
+ *  than 8 bits stored. */
+bool kk_image__has_extremes(const kk_image *img);
+
+/**
+ * An 8-bit view of one frame's extremes for text detection: 255 where a
+ * value lies far above the frame's 0.5-99.5th percentile window, 0 far
+ * below it, 128 elsewhere (MONOCHROME1 inverted). Burned-in text is drawn
+ * at the largest or smallest value; the window clips it into the
+ * brightest or darkest anatomy next to it (a name on a radiograph's
+ * unexposed corner), where the luminance view shows little contrast.
+ * A side counts when its values lie more than an eighth of the window
+ * beyond it and cover under 3% of the frame. *any tells whether one does
+ * (all 128 otherwise).
+ * @return KK_OK; KK_EINVAL when frame is out of range; KK_ENOMEM
+ */
+kk_status kk_image__extremes8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out, bool *any);
 
 /** True for colour pixels (3 samples, or PALETTE COLOR). */
 bool kk_image__is_colour(const kk_image *img);

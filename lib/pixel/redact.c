@@ -229,21 +229,32 @@ static bool on_painted_row(const kk_pixel_box *b, const boxlist *l, size_t upto,
     return false;
 }
 
-/* The views text is searched in: luminance, and for colour images chroma
- * too (colour text as light as what lies under it shows only there). */
+/* The views text is searched in: luminance, and a second one: for colour
+ * images chroma (colour text as light as what lies under it shows only
+ * there), for monochrome images of more than 8 bits their extremes (text
+ * drawn at the largest value, clipped by the window into the brightest
+ * anatomy beside it). */
 static int view_count(const kk_image *img)
 {
-    return kk_image__is_colour(img) ? 2 : 1;
+    return kk_image__is_colour(img) || kk_image__has_extremes(img) ? 2 : 1;
 }
 
+/* View v of a frame into out; *skip when it shows nothing to search. */
 static kk_status view_of(const kk_image *img, kk_ctx *ctx, kk_textfind *tf, int v, int frame,
-                         uint8_t *out)
+                         uint8_t *out, bool *skip)
 {
+    *skip = false;
     /* colour pictures (Doppler flow) make shapes in chroma: there only
      * what OCR reads counts */
-    kk_textfind__need_reading(tf, v > 0);
-    return v == 0 ? kk_image__gray8(img, ctx, frame, out)
-                  : kk_image__chroma8(img, ctx, frame, out);
+    kk_textfind__need_reading(tf, v > 0 && kk_image__is_colour(img));
+    if (v == 0)
+        return kk_image__gray8(img, ctx, frame, out);
+    if (kk_image__is_colour(img))
+        return kk_image__chroma8(img, ctx, frame, out);
+    bool any = false;
+    kk_status st = kk_image__extremes8(img, ctx, frame, out, &any);
+    *skip = !any;
+    return st;
 }
 
 /* Rounds of "look again at the painted frames": the first finds text
@@ -271,8 +282,9 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
     int nv = view_count(img);
     if (frames == 1) {
         for (int v = 0; v < nv && st == KK_OK; v++) {
-            st = view_of(img, ctx, tf, v, 0, g);
-            if (st == KK_OK)
+            bool skip;
+            st = view_of(img, ctx, tf, v, 0, g, &skip);
+            if (st == KK_OK && !skip)
                 st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, -1, out);
         }
         /* nothing found, nothing painted: the look would be the same */
@@ -284,17 +296,19 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
         uint8_t *lo = g + px, *hi = g + 2 * px;
         int ns = frames < KK_SAMPLED_FRAMES ? frames : KK_SAMPLED_FRAMES;
         for (int v = 0; v < nv && st == KK_OK; v++) {
+            bool skip = true, skip_one;
             for (int s = 0; s < ns && st == KK_OK; s++) {
                 int f = (int)((long long)s * (frames - 1) / (ns - 1));
-                st = view_of(img, ctx, tf, v, f, g);
+                st = view_of(img, ctx, tf, v, f, g, &skip_one);
+                skip = skip && skip_one;
                 for (size_t i = 0; i < px && st == KK_OK; i++) {
                     lo[i] = s == 0 || g[i] < lo[i] ? g[i] : lo[i];
                     hi[i] = s == 0 || g[i] > hi[i] ? g[i] : hi[i];
                 }
             }
-            if (st == KK_OK)
+            if (st == KK_OK && !skip)
                 st = find_text(tf, ctx, pool, lo, cols, rows, plan->mode, &plan->ids, -1, out);
-            if (st == KK_OK)
+            if (st == KK_OK && !skip)
                 st = find_text(tf, ctx, pool, hi, cols, rows, plan->mode, &plan->ids, -1, out);
         }
         /* every frame is looked at on its own, once the static text is
@@ -315,8 +329,9 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
                 continue;
             size_t before = out->n;
             for (int v = 0; v < nv && st == KK_OK; v++) {
-                st = view_of(img, ctx, tf, v, f, g);
-                if (st == KK_OK) {
+                bool skip;
+                st = view_of(img, ctx, tf, v, f, g, &skip);
+                if (st == KK_OK && !skip) {
                     neutral_fill(g, cols, rows, out, f);
                     st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids,
                                    frames == 1 ? -1 : f, out);
@@ -437,13 +452,14 @@ kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const
             st = kk__fail(ctx, KK_ENOMEM, "out of memory");
         size_t before = l.n;
         for (int v = 0; v < view_count(img) && st == KK_OK; v++) {
+            bool skip = false;
             if (v > 0) /* the luminance view is in g already */
-                st = view_of(img, ctx, tf, v, f, g);
+                st = view_of(img, ctx, tf, v, f, g, &skip);
             else
                 kk_textfind__need_reading(tf, false);
-            if (st == KK_OK)
+            if (st == KK_OK && !skip)
                 neutral_fill(g, cols, rows, &painted, f);
-            if (st == KK_OK)
+            if (st == KK_OK && !skip)
                 st = find_text(tf, ctx, pool, g, cols, rows, KK_PIXEL_MODE_ALL_TEXT, NULL, f, &l);
         }
         free(painted.v);

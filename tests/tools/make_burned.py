@@ -8,8 +8,9 @@ Writes, for a few dozen synthetic ultrasound (US), secondary-capture (SC)
 and other (OT) images, a CT screen capture without BurnedInAnnotation, an
 MR that says NO, a CT without text, three cines (static banner, moving
 text, a line in frames 2-3 of 6 only), colour text only its chroma shows,
-a form written top to bottom, and a DX whose label shows the name in
-romaji while its header holds kanji and kana:
+a form written top to bottom, a DX whose label shows the name in romaji
+while its header holds kanji and kana, and an MR mosaic with 10-11 px
+text at the largest value:
 
   OUTDIR/dicom/NAME.dcm       the DICOM file (8-bit MONOCHROME2 or RGB; CT
                               and MR 12 bits in 16; multi-frame cines)
@@ -183,9 +184,12 @@ class Frame:
         self.draw_at(s, cls, font, x - l, y - t, color)
         return True
 
-    def draw_at(self, s, cls, font, ox, oy, color):
+    def draw_at(self, s, cls, font, ox, oy, color, smooth=True):
         layer = Image.new("L", (self.w, self.h), 0)
-        ImageDraw.Draw(layer).text((ox, oy), s, font=font, fill=255)
+        d = ImageDraw.Draw(layer)
+        if not smooth:  # as a modality renders its overlay: no anti-aliasing
+            d.fontmode = "1"
+        d.text((ox, oy), s, font=font, fill=255)
         a = np.asarray(layer, np.float32) / 255.0
         ys, xs = np.nonzero(a)
         if len(xs) == 0:
@@ -320,6 +324,29 @@ def layout_label(rng, f, p):
         f.draw_at(text, cls, font, x0 + 12, y0 + 12 + 34 * k, (25, 25, 25))
 
 
+def layout_mosaic(rng, f, p):
+    """An MR mosaic (16 slices in one frame, as Siemens stores them) with
+    the name and the ID burned in at 10-11 px as a modality draws its
+    overlay (the largest value, no anti-aliasing), over slices as bright
+    as the window allows."""
+    t = f.w // 4
+    yy, xx = np.mgrid[0:t, 0:t].astype(np.float32)
+    for i in range(4):
+        for j in range(4):
+            r = rng.uniform(0.30, 0.42) * t
+            e = ((xx - t / 2) / r) ** 2 + ((yy - t / 2) / (r * 1.2)) ** 2
+            brain = blur(rng.normal(120, 60, (t, t)), 1.5) + 40 * np.sin(xx / 5.0 + j) * np.cos(yy / 7.0 + i)
+            tile = np.where(e < 1, brain, rng.normal(8, 3, (t, t)))
+            tile = np.where((e < 1) & (e > 0.82), 205, tile)
+            f.img[i * t:(i + 1) * t, j * t:(j + 1) * t] = np.clip(tile, 0, 215)[..., None]
+    font = ImageFont.truetype(LATIN_FONTS[0], int(rng.choice([10, 11])))
+    groups = p["pn"].split("=")[0].split("^")
+    items = [("name", " ".join(groups).upper()), ("id", p["id"])]
+    for k, (cls, text) in enumerate(items):
+        i, j = int(rng.integers(4)), int(rng.integers(4))
+        f.draw_at(text, cls, font, j * t + 3, i * t + 2 + 14 * k, (255, 255, 255), smooth=False)
+
+
 def pick_color(rng, rgb, dark_bg=True):
     if not dark_bg:
         return (rng.uniform(0, 50),) * 3
@@ -448,6 +475,8 @@ def to_dicom(path, frames, p, kind, rgb, jp):
         ds.ImageType = ["ORIGINAL", "PRIMARY"]
     elif kind in ("CT", "MR"):
         ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
+        if name.startswith("mr_mosaic"):
+            ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "MOSAIC"]
     elif kind == "DX":
         ds.ImageType = ["ORIGINAL", "PRIMARY"]
         ds.PresentationIntentType = "FOR PRESENTATION"
@@ -535,6 +564,10 @@ def main(argv):
     # name in romaji while the header holds kanji and kana only
     specs += [("doc_vertical", "SC", (800, 1000), False, True, 1, "vertical"),
               ("dx_label", "DX", (1024, 1024), False, True, 1, "label")]
+    # an MR mosaic: small text at the largest value over bright slices;
+    # not in truth.txt either: kakou finds it in the extremes view of the
+    # 12-bit values, which an 8-bit pgm cannot give
+    specs += [("mr_mosaic", "MR", (512, 512), False, True, 1, "mosaic")]
 
     truth, lines = {}, []
     for n, (name, kind, (w, h), rgb, with_text, nframes, moving) in enumerate(specs):
@@ -550,6 +583,8 @@ def main(argv):
                 layout_vertical(rng, f, p)
             elif moving == "label":
                 layout_label(rng, f, p)
+            elif moving == "mosaic":
+                layout_mosaic(rng, f, p)
             else:
                 layout(rng, f, p, kind, with_text, chroma=moving == "chroma")
             frames.append(f)
@@ -589,7 +624,7 @@ def main(argv):
             write_pgm(os.path.join(out, "pgm", stem + ".pgm"), f.luminance())
             write_pgm(os.path.join(out, "pgm", stem + ".mask.pgm"), f.mask)
             entry["frames"].append(dict(pgm=stem + ".pgm", boxes=f.boxes))
-            if moving in ("chroma", "vertical"):
+            if moving in ("chroma", "vertical", "mosaic"):
                 continue
             lines.append("image\t%s" % stem)
             lines.append("notext\t%d" % (0 if with_text else 1))
