@@ -220,10 +220,30 @@ static void colour_rgb(const kk_image *img, size_t i, uint8_t rgb[3])
 /* What view() makes of a frame. */
 enum view_kind { VIEW_GRAY, VIEW_RGB, VIEW_EXTREMES };
 
+/* Where the extremes view cuts: values at or beyond top or bottom; a side
+ * counts when its values lie more than an eighth of the window beyond it
+ * (INT64_MAX / INT64_MIN: it does not). */
+static void extreme_cuts(const kk_image_window *w, int64_t *top, int64_t *bottom)
+{
+    int64_t gap = (w->hi - w->lo) / 8 + 1;
+    *top = w->vmax > w->hi + gap ? w->hi + (w->vmax - w->hi) / 4 : INT64_MAX;
+    *bottom = w->vmin < w->lo - gap ? w->lo - (w->lo - w->vmin) / 4 : INT64_MIN;
+}
+
 static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
-                      enum view_kind kind, bool *any)
+                      enum view_kind kind, bool *any, kk_image_window *wout,
+                      const kk_image_window *hint)
 {
     bool rgb = kind == VIEW_RGB;
+    if (kind == VIEW_EXTREMES && hint && hint->frame == frame && frame >= 0 &&
+        frame < img->frames) {
+        /* the luminance view of this frame told the window: most frames
+         * have nothing far beyond it, and need no pass of their own */
+        int64_t top, bottom;
+        extreme_cuts(hint, &top, &bottom);
+        if (top == INT64_MAX && bottom == INT64_MIN)
+            return KK_OK;
+    }
     if (frame < 0 || frame >= img->frames)
         return kk__fail(ctx, KK_EINVAL, "cannot view frame %d of '%s': it has %d", frame + 1,
                         img->path, img->frames);
@@ -304,12 +324,11 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
          * counts when its values lie an eighth of the window beyond it
          * and cover under 3% of the frame (not a CT's padding) */
         int64_t top = INT64_MAX, bottom = INT64_MIN;
+        if (wout)
+            *wout = (kk_image_window){ frame, lo, hi, vmin, vmax };
         if (kind == VIEW_EXTREMES) {
-            int64_t gap = (hi - lo) / 8 + 1;
-            if (vmax > hi + gap)
-                top = hi + (vmax - hi) / 4;
-            if (vmin < lo - gap)
-                bottom = lo - (lo - vmin) / 4;
+            kk_image_window w = { frame, lo, hi, vmin, vmax };
+            extreme_cuts(&w, &top, &bottom);
             size_t above = 0, below = 0;
             for (size_t k = 0; k < nk; k++) {
                 if (!hk[k])
@@ -377,12 +396,19 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
 
 kk_status kk_image__gray8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out)
 {
-    return view(img, ctx, frame, out, VIEW_GRAY, NULL);
+    return view(img, ctx, frame, out, VIEW_GRAY, NULL, NULL, NULL);
+}
+
+kk_status kk_image__gray8_window(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
+                                 kk_image_window *w)
+{
+    w->frame = -1; /* stays so unless the frame is windowed */
+    return view(img, ctx, frame, out, VIEW_GRAY, NULL, w, NULL);
 }
 
 kk_status kk_image__rgb8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out)
 {
-    return view(img, ctx, frame, out, VIEW_RGB, NULL);
+    return view(img, ctx, frame, out, VIEW_RGB, NULL, NULL, NULL);
 }
 
 bool kk_image__has_extremes(const kk_image *img)
@@ -391,7 +417,8 @@ bool kk_image__has_extremes(const kk_image *img)
            img->bits_stored > 8;
 }
 
-kk_status kk_image__extremes8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out, bool *any)
+kk_status kk_image__extremes8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
+                              const kk_image_window *hint, bool *any)
 {
     *any = false;
     if (!kk_image__has_extremes(img)) {
@@ -401,7 +428,7 @@ kk_status kk_image__extremes8(const kk_image *img, kk_ctx *ctx, int frame, uint8
         memset(out, 128, (size_t)img->rows * (size_t)img->cols);
         return KK_OK;
     }
-    return view(img, ctx, frame, out, VIEW_EXTREMES, any);
+    return view(img, ctx, frame, out, VIEW_EXTREMES, any, NULL, hint);
 }
 
 bool kk_image__is_colour(const kk_image *img)

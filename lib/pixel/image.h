@@ -83,6 +83,17 @@ int64_t kk_image__sample(const kk_image *img, int frame, int x, int y, int s);
  */
 kk_status kk_image__gray8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out);
 
+/** The window a monochrome frame's luminance view used: its 0.5th and
+ *  99.5th percentiles (lo, hi) and the least and largest values. */
+typedef struct kk_image_window {
+    int frame; /* -1: none (not a windowed monochrome frame) */
+    int64_t lo, hi, vmin, vmax;
+} kk_image_window;
+
+/** kk_image__gray8(), telling the window it used in *w. */
+kk_status kk_image__gray8_window(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
+                                 kk_image_window *w);
+
 /** Like kk_image__gray8() with colour kept: rows*columns*3 bytes, RGB
  *  interleaved (for the review contact sheet). */
 kk_status kk_image__rgb8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out);
@@ -99,11 +110,14 @@ bool kk_image__has_extremes(const kk_image *img);
  * brightest or darkest anatomy next to it (a name on a radiograph's
  * unexposed corner), where the luminance view shows little contrast.
  * A side counts when its values lie more than an eighth of the window
- * beyond it and cover under 3% of the frame. *any tells whether one does
- * (all 128 otherwise).
+ * beyond it and cover under 3% of the frame. *any tells whether one does;
+ * when it does not, out is left as it was. hint (may be NULL): the window
+ * kk_image__gray8_window() told for this frame, which spares the pass
+ * when no value lies far beyond it (most frames).
  * @return KK_OK; KK_EINVAL when frame is out of range; KK_ENOMEM
  */
-kk_status kk_image__extremes8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out, bool *any);
+kk_status kk_image__extremes8(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
+                              const kk_image_window *hint, bool *any);
 
 /** True for colour pixels (3 samples, or PALETTE COLOR). */
 bool kk_image__is_colour(const kk_image *img);

@@ -239,20 +239,22 @@ static int view_count(const kk_image *img)
     return kk_image__is_colour(img) || kk_image__has_extremes(img) ? 2 : 1;
 }
 
-/* View v of a frame into out; *skip when it shows nothing to search. */
+/* View v of a frame into out; *skip when it shows nothing to search. The
+ * window of the last luminance view is kept in *win for the extremes view
+ * of the same frame. */
 static kk_status view_of(const kk_image *img, kk_ctx *ctx, kk_textfind *tf, int v, int frame,
-                         uint8_t *out, bool *skip)
+                         uint8_t *out, kk_image_window *win, bool *skip)
 {
     *skip = false;
     /* colour pictures (Doppler flow) make shapes in chroma: there only
      * what OCR reads counts */
     kk_textfind__need_reading(tf, v > 0 && kk_image__is_colour(img));
     if (v == 0)
-        return kk_image__gray8(img, ctx, frame, out);
+        return kk_image__gray8_window(img, ctx, frame, out, win);
     if (kk_image__is_colour(img))
         return kk_image__chroma8(img, ctx, frame, out);
     bool any = false;
-    kk_status st = kk_image__extremes8(img, ctx, frame, out, &any);
+    kk_status st = kk_image__extremes8(img, ctx, frame, out, win, &any);
     *skip = !any;
     return st;
 }
@@ -280,10 +282,11 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
     int nv = view_count(img);
+    kk_image_window win = { -1, 0, 0, 0, 0 };
     if (frames == 1) {
         for (int v = 0; v < nv && st == KK_OK; v++) {
             bool skip;
-            st = view_of(img, ctx, tf, v, 0, g, &skip);
+            st = view_of(img, ctx, tf, v, 0, g, &win, &skip);
             if (st == KK_OK && !skip)
                 st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, -1, out);
         }
@@ -299,7 +302,7 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
             bool skip = true, skip_one;
             for (int s = 0; s < ns && st == KK_OK; s++) {
                 int f = (int)((long long)s * (frames - 1) / (ns - 1));
-                st = view_of(img, ctx, tf, v, f, g, &skip_one);
+                st = view_of(img, ctx, tf, v, f, g, &win, &skip_one);
                 skip = skip && skip_one;
                 for (size_t i = 0; i < px && st == KK_OK; i++) {
                     lo[i] = s == 0 || g[i] < lo[i] ? g[i] : lo[i];
@@ -330,7 +333,7 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
             size_t before = out->n;
             for (int v = 0; v < nv && st == KK_OK; v++) {
                 bool skip;
-                st = view_of(img, ctx, tf, v, f, g, &skip);
+                st = view_of(img, ctx, tf, v, f, g, &win, &skip);
                 if (st == KK_OK && !skip) {
                     neutral_fill(g, cols, rows, out, f);
                     st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids,
@@ -442,19 +445,20 @@ kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const
     boxlist l = { NULL, 0, 0, false };
     if (!g)
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+    kk_image_window win = { -1, 0, 0, 0, 0 };
     kk_textfind__strict(tf, true);
     for (int f = 0; f < frames && st == KK_OK; f++) {
         /* painted boxes get the neutral fill deid's last look gives
          * them: their edges on speckle are not text */
         boxlist painted = { NULL, 0, 0, false };
-        st = kk_image__gray8(img, ctx, f, g);
+        st = kk_image__gray8_window(img, ctx, f, g, &win);
         if (st == KK_OK && painted_boxes(g, cols, rows, f, &painted) != KK_OK)
             st = kk__fail(ctx, KK_ENOMEM, "out of memory");
         size_t before = l.n;
         for (int v = 0; v < view_count(img) && st == KK_OK; v++) {
             bool skip = false;
             if (v > 0) /* the luminance view is in g already */
-                st = view_of(img, ctx, tf, v, f, g, &skip);
+                st = view_of(img, ctx, tf, v, f, g, &win, &skip);
             else
                 kk_textfind__need_reading(tf, false);
             if (st == KK_OK && !skip)
