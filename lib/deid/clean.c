@@ -872,24 +872,6 @@ static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, s
     return end;
 }
 
-/* A family name in kana, a space before the given name a cue follows
- * (すずき いちろう氏, ｽｽﾞｷ ｲﾁﾛｳ様): kana the dictionary does not tag as a
- * name, taken when its reading is a surname's. Returns the new start. */
-static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, size_t e, bool surname);
-
-static size_t kana_surname_before(const kk_cleaner *cl, const char *s, size_t n, size_t start)
-{
-    size_t e = start;
-    if (e > 0 && s[e - 1] == ' ')
-        e--;
-    else if (e >= 3 && !memcmp(s + e - 3, "\xe3\x80\x80", 3))
-        e -= 3;
-    else
-        return start;
-    size_t b = kana_name_at_end(cl, s, n, e, true);
-    return b < e ? b : start;
-}
-
 /* The kana word ending at e whose reading is a surname's (or, when
  * surname is false, a given name's or a surname's): its start, or e. */
 static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, size_t e, bool surname)
@@ -914,6 +896,22 @@ static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, si
     if (kk_morph__name_key(cl->morph, key, true) || (!surname && kk_morph__name_key(cl->morph, key, false)))
         return b;
     return e;
+}
+
+/* A family name in kana, a space before the given name a cue follows
+ * (すずき いちろう氏, ｽｽﾞｷ ｲﾁﾛｳ様): kana the dictionary does not tag as a
+ * name, taken when its reading is a surname's. Returns the new start. */
+static size_t kana_surname_before(const kk_cleaner *cl, const char *s, size_t n, size_t start)
+{
+    size_t e = start;
+    if (e > 0 && s[e - 1] == ' ')
+        e--;
+    else if (e >= 3 && !memcmp(s + e - 3, "\xe3\x80\x80", 3))
+        e -= 3;
+    else
+        return start;
+    size_t b = kana_name_at_end(cl, s, n, e, true);
+    return b < e ? b : start;
 }
 
 static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)

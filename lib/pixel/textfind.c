@@ -761,8 +761,8 @@ static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int hei
  * rows), so a column counts on its shape alone: three glyphs or more,
  * looking like text or a strong candidate, at least twice as tall as
  * wide. All-text mode only: in phi mode a line must be read to go. */
-static kk_status find_columns(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
-                              int height, kk_textbox **boxes, size_t *nboxes)
+static kk_status find_columns(kk_ctx *ctx, const uint8_t *gray, int width, int height,
+                              kk_textbox **boxes, size_t *nboxes)
 {
     *boxes = NULL;
     *nboxes = 0;
@@ -782,8 +782,7 @@ static kk_status find_columns(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray,
     size_t k = 0;
     for (size_t i = 0; st == KK_OK && i < n; i++) {
         const kk_detect_line *c = &l[i];
-        if (c->ncomp < 3 || c->w < 2 * c->h || (c->score < STRONG_SCORE && !looks_like_text(c)) ||
-            (tf->strict && !looks_like_text(c) && c->score < STRONG_SCORE))
+        if (c->ncomp < 3 || c->w < 2 * c->h || (c->score < STRONG_SCORE && !looks_like_text(c)))
             continue;
         /* back to the frame: rows of t are columns of the frame */
         int pad = 2 + c->glyph_h / 8;
@@ -826,7 +825,7 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     size_t ncols = 0;
     kk_status st = kk_textmatch__new(&m, ctx, ids, allow, nallow);
     if (st == KK_OK && mode == KK_TEXT_MODE_ALL)
-        st = find_columns(tf, ctx, gray, width, height, &cols, &ncols);
+        st = find_columns(ctx, gray, width, height, &cols, &ncols);
     if (st != KK_OK)
         goto out;
     st = find_lines(ctx, gray, width, height, &lines, &nlines);
