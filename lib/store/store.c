@@ -504,16 +504,26 @@ kk_status kk_store_open(kk_store **out, kk_ctx *ctx, const char *path,
     sqlite3_busy_timeout(s->db, KK_STORE_BUSY_MS);
     sqlite3_extended_result_codes(s->db, 0);
     {
+        /* Switching a new file to WAL needs it to itself, and SQLite
+         * answers BUSY at once there, without the busy handler: two runs
+         * that open one new store together wait for each other here. */
         int wal = 0;
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &q,
-                               NULL) == SQLITE_OK &&
-            sqlite3_step(q) == SQLITE_ROW) {
-            const char *m = (const char *)sqlite3_column_text(q, 0);
-            wal = m && strcmp(m, "wal") == 0;
+        int64_t until = now_ms() + KK_STORE_BUSY_MS;
+        for (;;) {
+            sqlite3_stmt *q = NULL;
+            if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &q,
+                                   NULL) == SQLITE_OK &&
+                sqlite3_step(q) == SQLITE_ROW) {
+                const char *m = (const char *)sqlite3_column_text(q, 0);
+                wal = m && strcmp(m, "wal") == 0;
+            }
+            rc = sqlite3_errcode(s->db);
+            sqlite3_finalize(q);
+            if (wal || (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+                now_ms() >= until)
+                break;
+            sqlite3_sleep(20);
         }
-        rc = sqlite3_errcode(s->db);
-        sqlite3_finalize(q);
         if (!wal) {
             if (rc == SQLITE_NOTADB)
                 st = kk__fail(ctx, KK_ESTORE, "'%s' is not a kakou store",

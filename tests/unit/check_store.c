@@ -952,6 +952,49 @@ START_TEST(processes_lose_nothing)
 }
 END_TEST
 
+/* Runs started together on a store that does not exist yet: each one
+ * creates, switches to WAL and migrates the same new file. SQLite answers
+ * the WAL switch BUSY without waiting, so every opener must wait itself
+ * (a second "kakou deid" on a new store once failed here, exit 2). */
+START_TEST(processes_open_a_new_store_together)
+{
+    enum { ROUNDS = 150, OPENERS = 6 };
+    char wal[320], shm[320];
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    snprintf(shm, sizeof shm, "%s-shm", dbpath);
+    for (int r = 0; r < ROUNDS; r++) {
+        pid_t pids[OPENERS];
+        unlink(dbpath);
+        unlink(wal);
+        unlink(shm);
+        for (int i = 0; i < OPENERS; i++) {
+            pids[i] = fork();
+            ck_assert_int_ge(pids[i], 0);
+            if (pids[i] == 0) {
+                kk_store *cs = NULL;
+                kk_ctx *ctx = kk_ctx_new();
+                if (kk_store_open(&cs, ctx, dbpath, key) != KK_OK) {
+                    fprintf(stderr, "round %d, opener %d: %s\n", r, i,
+                            kk_error_message(ctx));
+                    _exit(2);
+                }
+                _exit(kk_store_close(cs, ctx) == KK_OK ? 0 : 3);
+            }
+        }
+        for (int i = 0; i < OPENERS; i++) {
+            int status = 0;
+            ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+            ck_assert(WIFEXITED(status));
+            ck_assert_msg(WEXITSTATUS(status) == 0,
+                          "round %d: opener %d exited %d", r, i,
+                          WEXITSTATUS(status));
+        }
+        ck_assert_int_eq(sql_int(dbpath, "SELECT count(*) FROM sqlite_master "
+                                 "WHERE name IN ('audit', 'uids', 'inputs')"), 3);
+    }
+}
+END_TEST
+
 /* ---- export and merge ------------------------------------------------- */
 
 START_TEST(export_map_csv)
@@ -1119,6 +1162,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, threads_lose_nothing);
     tcase_add_test(tc, claims);
     tcase_add_test(tc, processes_lose_nothing);
+    tcase_add_test(tc, processes_open_a_new_store_together);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("export_merge");
