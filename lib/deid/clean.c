@@ -313,6 +313,14 @@ static bool has_kanji(const char *s, size_t n)
     return false;
 }
 
+/* An n after a vowel that a vowel or y follows: romaji that reads as
+ * ん too (Shin'ichi). */
+static bool n_then_vowel(const char *f, size_t fl, size_t i)
+{
+    return i > 0 && i + 1 < fl && f[i] == 'n' && strchr("aiueo", f[i - 1]) &&
+           strchr("aiueoy", f[i + 1]);
+}
+
 /* A name component: itself, and its reading in every script (kana from
  * romaji with and without long vowels; the reading key for romaji words). */
 static void add_component(kk_idset *ids, const char *s, size_t len)
@@ -365,14 +373,15 @@ static void add_component(kk_idset *ids, const char *s, size_t len)
         size_t pos[6];
         int np = 0;
         for (size_t i = 0; i < fl && np < 6; i++)
-            if ((f[i] == 'o' || f[i] == 'u') && i > 0 &&
+            if ((f[i] == 'o' || f[i] == 'u') &&
                 (i + 1 == fl || (f[i + 1] != 'u' &&
                                  !(f[i + 1] == 'h' && (i + 2 == fl || !strchr("aiueo", f[i + 2]))))))
                 pos[np++] = i;
-        /* n before y: にゃ or んや (Shinya) */
+        /* n before y or a vowel: にゃ or んや (Shinya), に or んい
+         * (Shinichi, Kenichi, Junichiro) */
         bool ny = false;
         for (size_t i = 1; i + 1 < fl; i++)
-            ny |= f[i] == 'n' && f[i + 1] == 'y';
+            ny |= n_then_vowel(f, fl, i);
         for (int mask = 0; mask < (1 << np) * (ny ? 2 : 1); mask++)
             for (int dash = 0; dash < (mask ? 2 : 1); dash++) {
                 char var[96];
@@ -380,7 +389,7 @@ static void add_component(kk_idset *ids, const char *s, size_t len)
                 int pi = 0;
                 for (size_t i = 0; i < fl && o + 3 < sizeof var; i++) {
                     var[o++] = f[i];
-                    if ((mask >> np) & 1 && f[i] == 'n' && i + 1 < fl && f[i + 1] == 'y')
+                    if ((mask >> np) & 1 && n_then_vowel(f, fl, i))
                         var[o++] = '\'';
                     if (pi < np && pos[pi] == i) {
                         if (mask & (1 << pi))
@@ -786,6 +795,65 @@ static size_t name_run(const char *s, size_t n, size_t i, int max)
     return j;
 }
 
+/* The end of the run of at most max kanji from i. */
+static size_t kanji_run(const char *s, size_t n, size_t i, int max)
+{
+    size_t j = i, k;
+    for (int c = 0; j < n && c < max; c++) {
+        unsigned cp = cp_at(s, n, j, &k);
+        if (!((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+              cp == 0x3005 || (cp >= 0xF900 && cp <= 0xFAFF)))
+            break;
+        j += k;
+    }
+    return j;
+}
+
+/* Whether the kanji before e ends a role or a place rather than a name:
+ * 研修医, 各位, 職員, 事務室. */
+static bool role_ending(const char *s, size_t e)
+{
+    static const char *const ends[] = { "医", "師", "科", "室", "院", "位", "員", "者", "方",
+                                        "部", "課", "係", NULL };
+    for (int i = 0; ends[i]; i++)
+        if (e >= 3 && !memcmp(s + e - 3, ends[i], 3))
+            return true;
+    return false;
+}
+
+/* The start of the run of 2-4 kanji that ends at e and stands alone
+ * (a break or the text's start before it), or e: a name before an
+ * honorific the dictionary reads as a number or a word (二三四先生). */
+static size_t kanji_name_before(const char *s, size_t n, size_t e)
+{
+    size_t b = e;
+    int chars = 0;
+    while (b > 0 && chars < 5) {
+        size_t q = b - 1;
+        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+            q--;
+        if (kanji_run(s, n, q, 1) == q)
+            break;
+        b = q;
+        chars++;
+    }
+    if (chars < 2 || chars > 4 || is_clinical_word(s + b, e - b) || cue_at(s, n, b, cues_before) ||
+        cue_at(s, n, b, cues_after) || role_ending(s, e))
+        return e;
+    if (b > 0) {
+        size_t q = b - 1;
+        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+            q--;
+        size_t k;
+        unsigned cp = cp_at(s, n, q, &k);
+        if (!(cp == ' ' || cp == 0x3000 || cp == 0x3001 || cp == 0x3002 || cp == ',' ||
+              cp == ':' || cp == 0xFF1A || cp == '(' || cp == 0xFF08 || cp == 0x300C ||
+              cp == 0x3010 || cp == 0x30FB))
+            return e;
+    }
+    return b;
+}
+
 /* A break after a name: space, punctuation, the end. */
 static bool name_break(const char *s, size_t n, size_t i)
 {
@@ -797,6 +865,24 @@ static bool name_break(const char *s, size_t n, size_t i)
            cp == ')' || cp == 0xFF09 || cp == 0x300D || cp == 0x3011 || cp == '\r' ||
            cp == '\n' || cp == ':' || cp == 0xFF1A || cp == '^' || cp == '=' || cp == '\\' ||
            cp == '(' || cp == 0xFF08;
+}
+
+/* After a family name and a space, a given name the dictionary reads as
+ * a number or splits (菊名　増一): 1-3 kanji up to a break, not only common
+ * nouns (田中 胸部 stays). Its end, or g. */
+static size_t given_as_words(const char *s, size_t n, const kk_token *t, int nt, size_t g)
+{
+    size_t r = kanji_run(s, n, g, 3);
+    if (r == g || !name_break(s, n, r) || is_clinical_word(s + g, r - g) ||
+        cue_at(s, n, g, cues_after) || cue_at(s, n, g, cues_before) || role_ending(s, r))
+        return g;
+    bool odd = false;
+    for (int k = tok_at(t, nt, g); k >= 0 && k < nt && t[k].off < r; k++) {
+        if (t[k].off + t[k].len > r || t[k].kind == KK_TOK_VNOUN)
+            return g;
+        odd |= t[k].kind == KK_TOK_NUMERAL || t[k].kind == KK_TOK_OTHER;
+    }
+    return odd ? r : g;
 }
 
 /* After a cue word, where the name that starts at j ends (within the
@@ -830,6 +916,14 @@ static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, s
         if (nouns && q > j && q <= e && name_break(s, n, q) && utf8_chars(s + j, q - j) <= 5 &&
             !is_clinical_word(s + j, q - j) && !cue_at(s, n, j, cues_after))
             end = q;
+        /* a name the dictionary splits into a word and a verb stem
+         * (担当技師 兼築): 2-4 kanji standing alone */
+        if (end == j) {
+            size_t r = kanji_run(s, n, j, 4);
+            if (r > j && r <= e && name_break(s, n, r) && utf8_chars(s + j, r - j) >= 2 &&
+                !is_clinical_word(s + j, r - j) && !cue_at(s, n, j, cues_after))
+                end = r;
+        }
         return end;
     }
     /* a given name the dictionary reads as a word, up to the break:
@@ -866,6 +960,8 @@ static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, s
                       (t[k].kind == KK_TOK_UNKNOWN && name_break(s, n, t[k].off + t[k].len)));
              k++)
             ge = t[k].off + t[k].len;
+        if (ge == g)
+            ge = given_as_words(s, n, t, nt, g);
         if (ge > g)
             end = ge;
     }
@@ -1060,6 +1156,8 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             /* a name in kana the dictionary does not tag: by its reading */
             if (start == b && nt > 0)
                 start = kana_name_at_end(cl, s, n, b, false);
+            if (start == b && nt > 0)
+                start = kanji_name_before(s, n, b);
             if (start < b && nt > 0)
                 start = kana_surname_before(cl, s, n, start);
             if (start < b)

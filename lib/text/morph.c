@@ -130,8 +130,9 @@ static void load_names(kk_morph *m)
         }
         if (nf < 12)
             continue;
+        /* 人名,一般 (天海: テンカイ) names a person too, read as a given name */
         bool sur = strcmp(fld[7], "姓") == 0;
-        if (!sur && strcmp(fld[7], "名") != 0)
+        if (!sur && strcmp(fld[7], "名") != 0 && strcmp(fld[7], "一般") != 0)
             continue;
         size_t kl = kk_text__kana_key(fld[11], strcspn(fld[11], ",\r\n"), key, sizeof key);
         if (kl < 2)
@@ -265,7 +266,8 @@ int kk_morph__readings(kk_morph *m, const char *surface, size_t len,
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         int c = strncmp(m->surf[mid], surface, len);
-        if (c < 0 || (c == 0 && m->surf[mid][len] < '\t'))
+        /* unsigned: a longer surface (久保田) sorts after "久保\t" */
+        if (c < 0 || (c == 0 && (unsigned char)m->surf[mid][len] < '\t'))
             lo = mid + 1;
         else
             hi = mid;

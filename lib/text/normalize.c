@@ -46,6 +46,9 @@ static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
     /* katakana to hiragana: ァ..ヶ and ヽヾ */
     if (kana && ((c >= 0x30A1 && c <= 0x30F6) || c == 0x30FD || c == 0x30FE))
         c -= 0x60;
+    /* ぢ and づ sound as じ and ず (romaji writes them ji, zu): one spelling */
+    if (kana && (c == 0x3062 || c == 0x3065))
+        c = c == 0x3062 ? 0x3058 : 0x305A;
     if (o->len + 4 >= o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
         char *s = realloc(o->s, cap + 1);

@@ -6,7 +6,7 @@
  *
  * kk_text__fold(): ICU's NFKC_Casefold (full-width letters and digits to
  * ASCII, half-width katakana to full width, case folded), then katakana to
- * hiragana; hyphens and minus signs (U+2010-2015, U+2212) become '-'. Every output byte knows the span of input bytes it came from,
+ * hiragana, ぢ/づ to じ/ず; hyphens and minus signs (U+2010-2015, U+2212) become '-'. Every output byte knows the span of input bytes it came from,
  * so a match in the folded text maps back to the original.
  *
  * kk_text__romaji_key() / kk_text__kana_key(): one spelling for a Japanese

@@ -102,7 +102,47 @@ static const struct {
     /* the short number after a 記号 or 番号 cue (保険証の記号・番号) */
     { "保険者番号 06139959 記号 12-34 番号 567", "567", "保険者番号" },
     { "被保険者証 記号 ７８ 番号 ９０１", "901", "被保険者証" },
+    /* a given name the dictionary reads as a number, before an honorific */
+    { "依頼医 橋詰　二三四先生 心拡大なし。", "二三四", "心拡大なし" },
+    { "外来 佐久間　一二三様 再診", "一二三", "再診" },
+    /* a given name after a space the dictionary reads as a number */
+    { "経過観察報告者 菊名　増一 第3腰椎圧迫骨折。", "増一", "第3腰椎圧迫骨折" },
+    { "依頼医 田中 胸部CT", "田中", "胸部CT" },
+    /* a surname the dictionary splits into a noun and a verb stem */
+    { "右腎結石 担当技師 兼築 胸水少量。", "兼築", "胸水少量" },
+    /* roles before an honorific are not names */
+    { "研修医先生に確認 院内各位様", "xxxx", "研修医先生に確認 院内各位様" },
 };
+
+/* the object's own name in a reading its spelling leaves open */
+START_TEST(own_name_other_readings)
+{
+    static const struct { const char *pn, *text, *gone; } t[] = {
+        /* romaji n before a vowel reads as ん too: SHINICHI is シンイチ */
+        { "KAWASE^SHINICHI", "ｶﾜｾ ｼﾝｲﾁ CT ｿﾞｳｴｲ ﾅｼ", "ｼﾝｲﾁ" },
+        { "Sato^Kenichi", "けんいち 胸部CT", "けんいち" },
+        { "Ono^Junichiro", "ジュンイチロウ 胸部CT", "ジュンイチロウ" },
+        { "Hara^Shinya", "シンヤ 胸部CT", "シンヤ" },
+        /* a long vowel at the start, unmarked: OSHUKA is オウシュカ */
+        { "KASUYA^OSHUKA", "ｶｽﾔ ｵｳｼｭｶ ｹｲｶ CT", "ｵｳｼｭｶ" },
+        /* zu written づ */
+        { "KOZUKI^MASAKICHI", "ｺｳﾂﾞｷ ﾏｻｷﾁ ｹｲｶ CT", "ｺｳﾂﾞｷ" },
+        /* every reading the dictionary has: 久保 is クボ and ヒサヤス */
+        { "飛島^久保", "肺気腫 とびしま ひさやす CT", "ひさやす" },
+        /* a reading the dictionary gives as 人名,一般: 天海 is テンカイ */
+        { "池島^天海", "脳梗塞疑い イケジマテンカイ CT", "テンカイ" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        kk_idset ids = KK_IDSET_INIT;
+        kk_idset__add_name(&ids, t[i].pn, strlen(t[i].pn));
+        char *c = clean_with(cl, &ids, t[i].text);
+        ck_assert_msg(strstr(c, t[i].gone) == NULL, "'%s' survives: %s", t[i].gone, c);
+        ck_assert_msg(strstr(c, "CT") != NULL, "clinical text lost: %s", c);
+        free(c);
+        kk_idset__free(&ids);
+    }
+}
+END_TEST
 
 START_TEST(others_and_patterns)
 {
@@ -201,6 +241,7 @@ Suite *jpclean_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, own_name_every_script, 0, (int)(sizeof own / sizeof own[0]));
     tcase_add_loop_test(tc, others_and_patterns, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, own_name_other_readings);
     tcase_add_test(tc, clinical_text_stays);
     tcase_add_test(tc, address_keeps_municipality_when_asked);
     tcase_add_test(tc, output_is_valid_utf8);
