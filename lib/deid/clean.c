@@ -37,6 +37,8 @@ typedef struct pattern {
     const char *words; /* or, when set: one of these '|'-separated words */
     int group;         /* the subexpression to remove (0: the whole match) */
     bool allowable;    /* an ID-like token the profile's allowlist may keep */
+    bool name;         /* the group is a name: not when it starts with a
+                        * common word (Patient Position, Ordered by ER) */
 } pattern;
 
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -44,61 +46,68 @@ typedef struct pattern {
 #define LATIN "\xc3\xc4\xc5\x80-\xbf"
 #define NAME "[A-Z" LATIN "][A-Za-z'" LATIN "-]+"
 #define NAME2 NAME "([ ]+[A-Z" LATIN "][a-z'" LATIN "-]+)?"
+/* with initials before or after: K. Tanaka, Yoshida H. */
+#define NAMEI "([A-Z]\\.[ ]*){0,2}" NAME2 "([ ]+[A-Z]\\.)?"
 #define ROLES "[Dd]aughter|[Ss]on|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|" \
               "[Bb]rother|[Ss]pouse|[Gg]uardian|[Cc]ontact|[Rr]eferred by|" \
               "[Rr]eferring physician|[Rr]eferring doctor|[Pp]hysician|[Tt]echnologist|" \
               "[Rr]adiographer|[Nn]urse|[Aa]ttending|[Rr]adiologist|[Ss]urgeon|" \
               "[Kk]ey person|[Nn]ext of kin|[Pp]atient|[Cc]aregiver|[Rr]eported by|" \
-              "[Rr]ead by|[Ss]igned by|[Pp]erformed by"
+              "[Rr]ead by|[Ss]igned by|[Pp]erformed by|[Dd]ictated by|[Vv]erified by|" \
+              "[Aa]pproved by|[Rr]equested by|[Oo]rdered by|[Ii]nterpreted by|" \
+              "[Tt]ranscribed by|[Rr]eviewed by|[Ss]igned|[Oo]perator|[Tt]echnician|" \
+              "[Rr]esident|[Cc]onsultant"
 
 #define KNUM "(〇|一|二|三|四|五|六|七|八|九|十)"
 static const pattern patterns[] = {
     /* Gregorian dates in common spellings */
-    { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", NULL, 0, false },
-    { "[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}", "0123456789", NULL, 0, false },
-    { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789", NULL, 0, false },
+    { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", NULL, 0, false, false },
+    { "[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}", "0123456789", NULL, 0, false, false },
+    { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789", NULL, 0, false, false },
     /* Japanese era dates: 昭和45年3月12日, 平成元年, S45.3.12, H31/4/30 */
-    { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", NULL, 0, false },
+    { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", NULL, 0, false, false },
     /* the same in kanji numerals: 昭和三十六年四月十二日, 一九六一年四月十二日 */
-    { "(明治|大正|昭和|平成|令和)[ ]*(元|" KNUM "+)年(" KNUM "+月(" KNUM "+日)?)?", "\xe5\xe6\xe4", NULL, 0, false },
-    { "(〇|一|二|三|四|五|六|七|八|九){4}年(" KNUM "+月(" KNUM "+日)?)?", "\xe3\xe4", NULL, 0, false },
-    { "(^|[^A-Za-z])([MTSHRmtshr][0-9]{1,2}[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "0123456789", NULL, 2, false },
-    { "(^|[^A-Za-z])([MTSHR][0-9]{1,2}年([0-9]{1,2}月([0-9]{1,2}日)?)?)", "0123456789", NULL, 2, false },
+    { "(明治|大正|昭和|平成|令和)[ ]*(元|" KNUM "+)年(" KNUM "+月(" KNUM "+日)?)?", "\xe5\xe6\xe4", NULL, 0, false, false },
+    { "(〇|一|二|三|四|五|六|七|八|九){4}年(" KNUM "+月(" KNUM "+日)?)?", "\xe3\xe4", NULL, 0, false, false },
+    { "(^|[^A-Za-z])([MTSHRmtshr][0-9]{1,2}[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "0123456789", NULL, 2, false, false },
+    { "(^|[^A-Za-z])([MTSHR][0-9]{1,2}年([0-9]{1,2}月([0-9]{1,2}日)?)?)", "0123456789", NULL, 2, false, false },
     /* IDs, My Number, insurance and card numbers: 5+ digits in a token,
      * letters with 4+ digits, digit groups with separators */
-    { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789", NULL, 0, true },
-    { "[A-Za-z]+[-_]?[0-9]{4,}[A-Za-z0-9]*", "0123456789", NULL, 0, true },
-    { "[0-9]{4}[- .][0-9]{4}[- .][0-9]{4}([- .][0-9]{1,4})?", "0123456789", NULL, 0, false },
-    { "[0-9]{4}[- ][0-9]{6}", "0123456789", NULL, 0, false },
-    { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789", NULL, 0, false },
-    { "[A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?", "0123456789", NULL, 0, false },
+    { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789", NULL, 0, true, false },
+    { "[A-Za-z]+[-_]?[0-9]{4,}[A-Za-z0-9]*", "0123456789", NULL, 0, true, false },
+    { "[0-9]{4}[- .][0-9]{4}[- .][0-9]{4}([- .][0-9]{1,4})?", "0123456789", NULL, 0, false, false },
+    { "[0-9]{4}[- ][0-9]{6}", "0123456789", NULL, 0, false, false },
+    { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789", NULL, 0, false, false },
+    { "[A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?", "0123456789", NULL, 0, false, false },
     /* the number after a 記号 or 番号 cue, however short (the 記号・番号
      * of a health insurance card: "記号 12-34 番号 567") */
-    { "(記号|番号)[ :：.]*([0-9][-0-9]*)", "0123456789", NULL, 2, false },
+    { "(記号|番号)[ :：.]*([0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
     /* phone numbers: 03-1234-5678, (03)1234-5678, 090 1234 5678, +81-3-... */
-    { "\\+?\\(?[0-9]{2,5}\\)?[- ]?[0-9]{1,4}[- ][0-9]{3,4}", "0123456789", NULL, 0, false },
-    { "\\(0[0-9]{1,4}\\)[0-9]{1,4}-?[0-9]{3,4}", "(", NULL, 0, false },
-    { "(TEL|Tel|tel|FAX|Fax|fax|電話|携帯|連絡先)[ :.番号]*([-+()0-9 ]{6,})", "0123456789", NULL, 2, false },
+    { "\\+?\\(?[0-9]{2,5}\\)?[- ]?[0-9]{1,4}[- ][0-9]{3,4}", "0123456789", NULL, 0, false, false },
+    { "\\(0[0-9]{1,4}\\)[0-9]{1,4}-?[0-9]{3,4}", "(", NULL, 0, false, false },
+    { "(TEL|Tel|tel|FAX|Fax|fax|電話|携帯|連絡先)[ :.番号]*([-+()0-9 ]{6,})", "0123456789", NULL, 2, false, false },
     /* postal codes */
-    { "〒[ ]*[0-9]{3}-?[0-9]{0,4}", "\xe3", NULL, 0, false },
-    { "(^|[^0-9-])([0-9]{3}-[0-9]{4})($|[^0-9-])", "-", NULL, 2, false },
+    { "〒[ ]*[0-9]{3}-?[0-9]{0,4}", "\xe3", NULL, 0, false, false },
+    { "(^|[^0-9-])([0-9]{3}-[0-9]{4})($|[^0-9-])", "-", NULL, 2, false, false },
     /* e-mail */
-    { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@", NULL, 0, false },
+    { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@", NULL, 0, false, false },
     /* DICOM-style names: Family^Given */
-    { "[^ ^=\\\\,;:()]+\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false },
+    { "[^ ^=\\\\,;:()]+\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
     /* a title, with or without a period or space, and the name after it */
-    { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAME2 ")",
-      "MDPSHFm", "Mr|Ms|Mx|Miss|Dr|Prof|Sra|Herr|Frau|Mme|Mlle|Sir", 3, false },
+    { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAMEI ")",
+      "MDPSHFm", "Mr|Ms|Mx|Miss|Dr|Prof|Sra|Herr|Frau|Mme|Mlle|Sir", 3, false, true },
     /* a role, and the capitalised name after it: "contact: daughter Hanako" */
-    { "(^|[^A-Za-z])(" ROLES ")[ :.,(]*((" ROLES ")[ :.,(]*)?(" NAME2 ")", "abcdefghijklmnopqrstuvwxyz",
+    { "(^|[^A-Za-z])(" ROLES ")[ :.,(]*((" ROLES ")[ :.,(]*)?(" NAMEI ")", "abcdefghijklmnopqrstuvwxyz",
       "aughter|son|ife|usband|other|ather|ister|pouse|uardian|ontact|eferr|hysician|"
       "echnologist|adiographer|urse|ttending|adiologist|urgeon|ey person|ext of kin|"
-      "atient|aregiver|eported|ead by|igned by|erformed by", 5, false },
+      "atient|aregiver|eported|ead by|igned|erformed by|ictated by|erified by|pproved by|"
+      "equested by|rdered by|nterpreted by|ranscribed by|eviewed by|perator|echnician|"
+      "esident|onsultant", 5, false, true },
     /* a name with the role after it: Hanako Yamada (daughter) */
-    { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false },
+    { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
     { "(^|[^A-Za-z])(([A-Z][a-z'-]+[ ]+)?[A-Z][A-Za-z'-]+)[ -](san|sama|sensei|kun|chan|dono|shi|sensee)($|[^A-Za-z])",
-      "-s ", "san|sama|sensei|kun|chan|dono|shi", 2, false },
+      "-s ", "san|sama|sensei|kun|chan|dono|shi", 2, false, false },
 };
 #define NPATTERNS (sizeof patterns / sizeof patterns[0])
 
@@ -623,6 +632,27 @@ static bool allowed(const kk_cleaner *cl, const char *s, size_t n)
     return false;
 }
 
+/* Whether the name a pattern took starts with a word of English text
+ * rather than a name. */
+static bool starts_common_word(const char *s, size_t n)
+{
+    static const char *const common[] = {
+        "position", "name", "names", "id", "information", "info", "history", "comment",
+        "comments", "orientation", "age", "sex", "weight", "size", "setup", "console", "room",
+        "status", "table", "support", "contrast", "report", "note", "notes", "study", "series",
+        "image", "images", "protocol", "department", "er", "icu", "or", "radiology", "station",
+        "request", "in", "on", "at", "the", "and", "for", "of", "to", "with", "no", "not",
+        "same", "unknown", "self", "data", "type", "mode", "list", "number", "code", NULL
+    };
+    size_t w = 0;
+    while (w < n && (isalpha((unsigned char)s[w]) || s[w] == '\''))
+        w++;
+    for (int i = 0; common[i]; i++)
+        if (strlen(common[i]) == w && strncasecmp(s, common[i], w) == 0)
+            return true;
+    return false;
+}
+
 /* True when words is NULL or one of its '|'-separated words is in z: a
  * cheap test before a regular expression with many alternatives. */
 static bool has_word(const char *z, const char *words)
@@ -665,7 +695,8 @@ static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *ma
                 /* trailing spaces and separators a pattern took stay */
                 while (b > a && (z[b - 1] == ' ' || z[b - 1] == '-'))
                     b--;
-                if (!(patterns[p].allowable && allowed(cl, z + a, b - a)))
+                if (!(patterns[p].allowable && allowed(cl, z + a, b - a)) &&
+                    !(patterns[p].name && starts_common_word(z + a, b - a)))
                     mark_span(v, a, b, mark, inlen);
             }
             /* the next search starts after the part removed, so a second

@@ -110,6 +110,13 @@ static const struct {
     { "依頼医 田中 胸部CT", "田中", "胸部CT" },
     /* a surname the dictionary splits into a noun and a verb stem */
     { "右腎結石 担当技師 兼築 胸水少量。", "兼築", "胸水少量" },
+    /* English roles, initials before or after the name */
+    { "Reported by: K. Tanaka, MD", "Tanaka", "Reported by" },
+    { "signed: Yoshida H. 2024", "Yoshida", "signed" },
+    { "Dictated by Dr. A. B. Jones today", "Jones", "today" },
+    { "Operator: Kato", "Kato", "Operator" },
+    /* a role before a word of English, not a name */
+    { "Patient Position HFS, Ordered by ER", "xxxx", "Patient Position HFS, Ordered by ER" },
     /* roles before an honorific are not names */
     { "研修医先生に確認 院内各位様", "xxxx", "研修医先生に確認 院内各位様" },
 };
