@@ -42,10 +42,12 @@ typedef struct pattern {
 } pattern;
 
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-/* a capitalised word; romaji with macrons (Ōno, Nōmi) is Latin-1/A in UTF-8 */
-#define LATIN "\xc3\xc4\xc5\x80-\xbf"
-#define NAME "[A-Z" LATIN "][A-Za-z'" LATIN "-]+"
-#define NAME2 NAME "([ ]+[A-Z" LATIN "][a-z'" LATIN "-]+)?"
+/* a capitalised word; romaji with macrons (Ōno, Nōmi) is Latin-1/A in UTF-8,
+ * matched as whole sequences so a name never starts inside 。 (E3 80 82) */
+#define LATIN_UPPER "([A-Z]|\xc3[\x80-\x9e]|[\xc4\xc5][\x80-\xbf])"
+#define LATIN_ANY "(\xc3[\x80-\xbf]|[\xc4\xc5][\x80-\xbf])"
+#define NAME LATIN_UPPER "([A-Za-z'-]|" LATIN_ANY ")+"
+#define NAME2 NAME "([ ]+" LATIN_UPPER "([a-z'-]|" LATIN_ANY ")+)?"
 /* with initials before or after: K. Tanaka, Yoshida H. */
 #define NAMEI "([A-Z]\\.[ ]*){0,2}" NAME2 "([ ]+[A-Z]\\.)?"
 #define ROLES "[Dd]aughter|[Ss]on|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|" \
@@ -106,7 +108,7 @@ static const pattern patterns[] = {
     /* a name with the role after it: Hanako Yamada (daughter) */
     { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
-    { "(^|[^A-Za-z])(([A-Z][a-z'-]+[ ]+)?[A-Z][A-Za-z'-]+)[ -](san|sama|sensei|kun|chan|dono|shi|sensee)($|[^A-Za-z])",
+    { "(^|[^A-Za-z])((" NAME "[ ]+)?" NAME ")[ -](san|sama|sensei|kun|chan|dono|shi|sensee)($|[^A-Za-z])",
       "-s ", "san|sama|sensei|kun|chan|dono|shi", 2, false, false },
 };
 #define NPATTERNS (sizeof patterns / sizeof patterns[0])
@@ -200,7 +202,10 @@ static const char *const clinical_words[] = {
     "放射線科", "放射線部", "画像診断科", "画像診断部", "内科", "外科", "整形外科", "脳神経外科",
     "脳外科", "循環器内科", "循環器科", "消化器内科", "呼吸器内科", "小児科", "産婦人科", "婦人科",
     "泌尿器科", "眼科", "耳鼻科", "耳鼻咽喉科", "皮膚科", "歯科", "救急科", "救急部", "検査部",
-    "放射線", "病院", "医院", "診療所", "くりにっく", "こんぴゅーたー", NULL
+    "放射線", "病院", "医院", "診療所", "くりにっく", "こんぴゅーたー",
+    /* findings the dictionary also lists as given names (正常: マサツネ) */
+    "正常", "良好", "順調", "安定", "軽快", "不変", "改善", "増大", "縮小", "消失", "著変",
+    "異常", "所見", "経過", "陰性", "陽性", "明瞭", "正面", "側面", "同様", "著明", NULL
 };
 
 static bool is_clinical_word(const char *s, size_t n)
@@ -750,7 +755,8 @@ static const char *const cues_before[] = {
     "三男", "三女", "妻", "夫", "息子", "娘", "母", "父", "祖母", "祖父", "兄", "弟", "姉", "妹",
     "孫", "嫁", "配偶者", "キーパーソン", "連絡先", "緊急連絡先", "保護者", "患者", "患者名",
     "氏名", "紹介元", "紹介者", "依頼者", "記載者", "記録者", "入力者", "報告者", "確認者",
-    "検者", "術者", "施行者", "名前", NULL
+    "検者", "術者", "施行者", "名前", "撮影者", "検査者", "実施者", "旧姓", "付き添い", "付添",
+    "同伴者", "代理人", "申込者", NULL
 };
 static const char *const cues_after[] = {
     "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "医師", "Dr", "技師",
@@ -899,9 +905,11 @@ static bool name_break(const char *s, size_t n, size_t i)
 }
 
 /* After a family name and a space, a given name the dictionary reads as
- * a number or splits (菊名　増一): 1-3 kanji up to a break, not only common
- * nouns (田中 胸部 stays). Its end, or g. */
-static size_t given_as_words(const char *s, size_t n, const kk_token *t, int nt, size_t g)
+ * a number or splits (菊名　増一) or knows as a name but tags as a word
+ * (仲里　公明): 1-3 kanji up to a break, not common nouns (田中 胸部 stays).
+ * Its end, or g. */
+static size_t given_as_words(const kk_cleaner *cl, const char *s, size_t n, const kk_token *t,
+                             int nt, size_t g)
 {
     size_t r = kanji_run(s, n, g, 3);
     if (r == g || !name_break(s, n, r) || is_clinical_word(s + g, r - g) ||
@@ -913,7 +921,8 @@ static size_t given_as_words(const char *s, size_t n, const kk_token *t, int nt,
             return g;
         odd |= t[k].kind == KK_TOK_NUMERAL || t[k].kind == KK_TOK_OTHER;
     }
-    return odd ? r : g;
+    /* or a name the dictionary knows that MeCab read as a word (公明) */
+    return odd || kk_morph__is_name(cl->morph, s + g, r - g) ? r : g;
 }
 
 /* After a cue word, where the name that starts at j ends (within the
@@ -921,7 +930,8 @@ static size_t given_as_words(const char *s, size_t n, const kk_token *t, int nt,
  * unknown words), or any nouns that stand alone between breaks (a name
  * the dictionary reads as a common word); then, after one space, the
  * given name when the dictionary knows it as a person's name. */
-static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, size_t j, size_t e)
+static size_t cue_name_end(const kk_cleaner *cl, const char *s, size_t n, const kk_token *t,
+                           int nt, size_t j, size_t e)
 {
     int tk = tok_at(t, nt, j);
     if (tk < 0)
@@ -991,8 +1001,10 @@ static size_t cue_name_end(const char *s, size_t n, const kk_token *t, int nt, s
                       (t[k].kind == KK_TOK_UNKNOWN && name_break(s, n, t[k].off + t[k].len)));
              k++)
             ge = t[k].off + t[k].len;
-        if (ge == g)
-            ge = given_as_words(s, n, t, nt, g);
+        if (ge > g && is_clinical_word(s + g, ge - g))
+            ge = g; /* 山田 正常: MeCab reads 正常 as a given name there */
+        else if (ge == g)
+            ge = given_as_words(cl, s, n, t, nt, g);
         if (ge > g)
             end = ge;
     }
@@ -1023,6 +1035,39 @@ static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, si
     if (kk_morph__name_key(cl->morph, key, true) || (!surname && kk_morph__name_key(cl->morph, key, false)))
         return b;
     return e;
+}
+
+/* A name in hiragana right after a cue (夫（たけし）): the hiragana up to a
+ * break, when its reading is a name's in the dictionary and it is three
+ * kana or more, or the dictionary tags it as a name (あり, なし stay).
+ * Its end, or j. */
+static size_t kana_name_after(const kk_cleaner *cl, const char *s, size_t n, const kk_token *t,
+                              int nt, size_t j)
+{
+    size_t e = j, k;
+    int chars = 0;
+    while (e < n && chars < 8) {
+        unsigned cp = cp_at(s, n, e, &k);
+        if (!(cp >= 0x3041 && cp <= 0x3096) && cp != 0x30FC)
+            break;
+        e += k;
+        chars++;
+    }
+    if (chars < 2 || !name_break(s, n, e))
+        return j;
+    int tk = tok_at(t, nt, j);
+    bool tagged = tk >= 0 && t[tk].off + t[tk].len == e &&
+                  (t[tk].kind == KK_TOK_SURNAME || t[tk].kind == KK_TOK_GIVEN);
+    static const char *const words[] = { "いない", "います", "いました", "ありません", "あります",
+                                         "おります", "おりません", "なかった", "できない", "しない",
+                                         "ください", "ございます", "でした", "だった", "ところ",
+                                         "ため", "もの", "こと", "すでに", "まだ", "ほか", NULL };
+    for (int w = 0; words[w]; w++)
+        if (strlen(words[w]) == e - j && !memcmp(s + j, words[w], e - j))
+            return j;
+    if (chars < 3 && !tagged)
+        return j;
+    return tagged || kana_name_at_end(cl, s, n, e, false) == j ? e : j;
 }
 
 /* A family name in kana, a space before the given name a cue follows
@@ -1070,7 +1115,8 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             }
             bool next_name = (k > 0 && (t[k - 1].kind == KK_TOK_SURNAME || t[k - 1].kind == KK_TOK_GIVEN)) ||
                              (k + 1 < nt && (t[k + 1].kind == KK_TOK_SURNAME || t[k + 1].kind == KK_TOK_GIVEN));
-            if (kanji || next_name)
+            /* 山田 正常: MeCab reads a finding after a surname as a given name */
+            if ((kanji || next_name) && !is_clinical_word(s + t[k].off, t[k].len))
                 mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
         } else if (t[k].kind == KK_TOK_PLACE) {
             size_t pl;
@@ -1116,8 +1162,10 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                     break;
             }
             size_t e = name_run(s, n, j, 8);
-            if (e > j && nt > 0) {
-                e = cue_name_end(s, n, t, nt, j, e);
+            if (e == j && nt > 0)
+                e = kana_name_after(cl, s, n, t, nt, j); /* 夫（たけし）, 撮影者:たかはし */
+            else if (e > j && nt > 0) {
+                e = cue_name_end(cl, s, n, t, nt, j, e);
             } else if (e > j) {
                 /* no dictionary: the run, less an honorific at its end */
                 for (size_t q = j; q < e; q++)

@@ -255,13 +255,9 @@ bool kk_morph__name_key(kk_morph *m, const char *key, bool surname)
     return a && bsearch(&key, a, n, sizeof *a, cmp_str) != NULL;
 }
 
-int kk_morph__readings(kk_morph *m, const char *surface, size_t len,
-                       void (*fn)(const char *kana, size_t len, void *payload), void *payload)
+/* The first "surface\t..." entry of the name list, or where it would be. */
+static size_t first_surface(const kk_morph *m, const char *surface, size_t len)
 {
-    if (!kk_morph__ready(m) || !len)
-        return 0;
-    int n = 0;
-    /* the first "surface\t..." entry, then every one after it */
     size_t lo = 0, hi = m->nsurf;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -272,6 +268,25 @@ int kk_morph__readings(kk_morph *m, const char *surface, size_t len,
         else
             hi = mid;
     }
+    return lo;
+}
+
+bool kk_morph__is_name(kk_morph *m, const char *surface, size_t len)
+{
+    if (!kk_morph__ready(m) || !len)
+        return false;
+    size_t i = first_surface(m, surface, len);
+    return i < m->nsurf && strncmp(m->surf[i], surface, len) == 0 && m->surf[i][len] == '\t';
+}
+
+int kk_morph__readings(kk_morph *m, const char *surface, size_t len,
+                       void (*fn)(const char *kana, size_t len, void *payload), void *payload)
+{
+    if (!kk_morph__ready(m) || !len)
+        return 0;
+    int n = 0;
+    /* the first "surface\t..." entry, then every one after it */
+    size_t lo = first_surface(m, surface, len);
     for (size_t i = lo; i < m->nsurf; i++) {
         const char *e = m->surf[i];
         if (strncmp(e, surface, len) != 0 || e[len] != '\t')

@@ -57,6 +57,10 @@ int kk_morph__tokens(kk_morph *m, const char *text, size_t len, kk_token *toks, 
  *  (surname true) or given name (false) in the dictionary. */
 bool kk_morph__name_key(kk_morph *m, const char *key, bool surname);
 
+/** True when the dictionary has len bytes of surface as a person's name
+ *  (a surname or given name), however MeCab tags it in a sentence. */
+bool kk_morph__is_name(kk_morph *m, const char *surface, size_t len);
+
 /**
  * Every reading (katakana, UTF-8) the dictionary gives a name written as
  * surface (a surname or given name in kanji); when it knows the word only

@@ -144,9 +144,11 @@ def fullwidth(s):
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else ("\u3000" if c == " " else c) for c in s)
 
 
-# every kana word this file writes into the texts
+# every kana word this file writes into the texts, and every kanji word
 with open(__file__, encoding="utf-8") as _src:
-    TEMPLATE_KANA = " ".join(re.findall("[\u3041-\u30ff]{3,}", _src.read()))
+    _text = _src.read()
+    TEMPLATE_KANA = " ".join(re.findall("[\u3041-\u30ff]{3,}", _text))
+    TEMPLATE_KANJI = " ".join(re.findall("[\u4e00-\u9fff]{2,}", _text))
 
 
 def load_names(rng):
@@ -187,9 +189,10 @@ def load_towns(rng):
             if len(p) > 7 and p[6] == "地域" and p[7] == "一般" and 2 <= len(p[0]) <= 4 and \
                     all("\u4e00" <= c <= "\u9fff" for c in p[0]) and \
                     not p[0].endswith(("市", "区", "町", "村", "県", "都", "府", "道")) and \
-                    not any(p[0] in pr + c for pr, c, _ in PLACES):
+                    not any(p[0] in pr + c for pr, c, _ in PLACES) and p[0] not in TEMPLATE_KANJI:
                 # (a town named like a kept prefecture or city, 北海道 in
-                # 仙台市青葉区, would be found in another file's kept head)
+                # 仙台市青葉区, or like a word of the texts, 正面, would be
+                # found where it was never put as a town)
                 try:
                     p[0].encode("iso2022_jp")
                     towns.append(p[0])

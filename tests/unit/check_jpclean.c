@@ -110,6 +110,19 @@ static const struct {
     { "依頼医 田中 胸部CT", "田中", "胸部CT" },
     /* a surname the dictionary splits into a noun and a verb stem */
     { "右腎結石 担当技師 兼築 胸水少量。", "兼築", "胸水少量" },
+    /* a given name the dictionary knows, read as a word in the sentence */
+    { "術後評価担当看護師 仲里　公明 造影剤アレルギーなし。", "公明", "造影剤アレルギーなし" },
+    /* a finding after a name, read as a given name by MeCab */
+    { "主治医 山田 正常", "山田", "正常" },
+    /* romaji with a macron before an honorific, right after 。 */
+    { "甲状腺腫大なし。Myōki-sama 脳梗塞疑い", "Myōki", "甲状腺腫大なし。" },
+    /* a name in hiragana after a cue, by its reading */
+    { "撮影者:たかはし 再撮影なし", "たかはし", "再撮影なし" },
+    { "付き添い：夫（たけし）", "たけし", "付き添い" },
+    { "妻 けいこ 同伴", "けいこ", "同伴" },
+    { "旧姓 吉田", "吉田", "旧姓" },
+    /* hiragana words after a cue that are no names */
+    { "家族 なし、担当 いない、夫（なし） 担当 あり", "xxxx", "家族 なし、担当 いない、夫（なし） 担当 あり" },
     /* English roles, initials before or after the name */
     { "Reported by: K. Tanaka, MD", "Tanaka", "Reported by" },
     { "signed: Yoshida H. 2024", "Yoshida", "signed" },
