@@ -61,6 +61,10 @@ typedef struct pattern {
               "[Rr]esident|[Cc]onsultant"
 
 #define KNUM "(〇|一|二|三|四|五|六|七|八|九|十)"
+/* separators in a phone number or a digit group, as typed in Japanese
+ * text too: ー between digits (０９０ー１２３４ー５６７８) */
+#define PSEP "([- ]|ー)"
+#define DSEP "([- .]|ー)"
 static const pattern patterns[] = {
     /* Gregorian dates in common spellings */
     { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", NULL, 0, false, false },
@@ -77,7 +81,7 @@ static const pattern patterns[] = {
      * letters with 4+ digits, digit groups with separators */
     { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789", NULL, 0, true, false },
     { "[A-Za-z]+[-_]?[0-9]{4,}[A-Za-z0-9]*", "0123456789", NULL, 0, true, false },
-    { "[0-9]{4}[- .][0-9]{4}[- .][0-9]{4}([- .][0-9]{1,4})?", "0123456789", NULL, 0, false, false },
+    { "[0-9]{4}" DSEP "[0-9]{4}" DSEP "[0-9]{4}(" DSEP "[0-9]{1,4})?", "0123456789", NULL, 0, false, false },
     { "[0-9]{4}[- ][0-9]{6}", "0123456789", NULL, 0, false, false },
     { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789", NULL, 0, false, false },
     { "[A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?", "0123456789", NULL, 0, false, false },
@@ -85,7 +89,8 @@ static const pattern patterns[] = {
      * of a health insurance card: "記号 12-34 番号 567") */
     { "(記号|番号)[ :：.]*([0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
     /* phone numbers: 03-1234-5678, (03)1234-5678, 090 1234 5678, +81-3-... */
-    { "\\+?\\(?[0-9]{2,5}\\)?[- ]?[0-9]{1,4}[- ][0-9]{3,4}", "0123456789", NULL, 0, false, false },
+    { "\\+?\\(?[0-9]{2,5}\\)?" PSEP "?[0-9]{1,4}" PSEP "[0-9]{3,4}", "0123456789", NULL, 0, false, false },
+    { "(^|[^0-9.])([0-9]{2,4}\\.[0-9]{2,4}\\.[0-9]{3,4})($|[^0-9.])", ".", NULL, 2, false, false },
     { "\\(0[0-9]{1,4}\\)[0-9]{1,4}-?[0-9]{3,4}", "(", NULL, 0, false, false },
     { "(TEL|Tel|tel|FAX|Fax|fax|電話|携帯|連絡先)[ :.番号]*([-+()0-9 ]{6,})", "0123456789", NULL, 2, false, false },
     /* postal codes */

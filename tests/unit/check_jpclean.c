@@ -110,6 +110,10 @@ static const struct {
     { "依頼医 田中 胸部CT", "田中", "胸部CT" },
     /* a surname the dictionary splits into a noun and a verb stem */
     { "右腎結石 担当技師 兼築 胸水少量。", "兼築", "胸水少量" },
+    /* phone numbers typed with ー or dots */
+    { "連絡先 ０９０ー１２３４ー５６７８ 折り返し", "５６７８", "折り返し" },
+    { "携帯：080.1234.5678 まで", "5678", "まで" },
+    { "slice 0.625 mm, DLP 123.45 mGycm", "xxxx", "slice 0.625 mm, DLP 123.45 mGycm" },
     /* a given name the dictionary knows, read as a word in the sentence */
     { "術後評価担当看護師 仲里　公明 造影剤アレルギーなし。", "公明", "造影剤アレルギーなし" },
     /* a finding after a name, read as a given name by MeCab */
