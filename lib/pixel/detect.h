@@ -67,10 +67,15 @@ typedef struct kk_detect_rect {
  * Returns the regions (with a margin, merged) where kk_detect__lines()
  * should look; none means the frame has no text to find. Tuned to miss
  * nothing the full detector finds; about 1 ms for 512x512 on one core.
- * @param[out] out  array of *n regions (kk_free); NULL when none
+ * @param[out] out   array of *n regions (kk_free); NULL when none
+ * @param[out] cols  when not NULL: regions where the same components
+ *                   stand one under the other (text top to bottom, or
+ *                   turned on its side), for kk_detect__lines() on the
+ *                   transposed region; array of *ncols (kk_free)
  */
 kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int width, int height,
-                              kk_detect_rect **out, size_t *n);
+                              kk_detect_rect **out, size_t *n, kk_detect_rect **cols,
+                              size_t *ncols);
 
 /**
  * Cut a line out of the frame, with a margin, scaled so its glyphs are

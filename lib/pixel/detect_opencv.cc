@@ -441,22 +441,15 @@ void pool2(const cv::Mat &g, cv::Mat &mx, cv::Mat &mn)
     }
 }
 
-/* Half-resolution regions of one polarity: th is the top-hat (light) or
- * black-hat (dark) of the pooled frame. */
-void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
+struct PBlob { int x, y, w, h, area; };
+
+/* Regions of glyph-sized components side by side (see presence_regions). */
+static void group_presence(const std::vector<PBlob> &all, std::vector<cv::Rect> &out)
 {
-    cv::Mat bin, labels, stats, cent;
-    /* a floor below the detector's (kMinContrast): the pooled top-hat of
-     * a thin stroke may peak a little lower than at full resolution */
-    cv::threshold(th, bin, kMinContrast * 3 / 4 - 1, 255, cv::THRESH_BINARY);
-    int n = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
-    struct B { int x, y, w, h, area; };
+    typedef PBlob B;
     std::vector<B> c;
     const int maxh = kMaxGlyphH / 2;
-    for (int i = 1; i < n; i++) {
-        B b{ stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
-             stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT),
-             stats.at<int>(i, cv::CC_STAT_AREA) };
+    for (const B &b : all) {
         if (b.h < 2 || b.h > maxh || b.w > 4 * maxh || b.area < 2)
             continue;
         if ((b.w > 12 * b.h && b.h <= 2) || (b.h > 8 * b.w && b.w <= 2 && b.h > 10))
@@ -538,6 +531,32 @@ void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out)
     }
 }
 
+/* Half-resolution regions of one polarity: th is the top-hat (light) or
+ * black-hat (dark) of the pooled frame. cols: the same components grouped
+ * one under the other (in transposed coordinates, as rows of th.t()). */
+void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out, std::vector<cv::Rect> *cols)
+{
+    cv::Mat bin, labels, stats, cent;
+    /* a floor below the detector's (kMinContrast): the pooled top-hat of
+     * a thin stroke may peak a little lower than at full resolution */
+    cv::threshold(th, bin, kMinContrast * 3 / 4 - 1, 255, cv::THRESH_BINARY);
+    int n = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
+    std::vector<PBlob> all;
+    for (int i = 1; i < n; i++)
+        all.push_back(PBlob{ stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                             stats.at<int>(i, cv::CC_STAT_WIDTH),
+                             stats.at<int>(i, cv::CC_STAT_HEIGHT),
+                             stats.at<int>(i, cv::CC_STAT_AREA) });
+    group_presence(all, out);
+    if (cols) {
+        for (PBlob &b : all) {
+            std::swap(b.x, b.y);
+            std::swap(b.w, b.h);
+        }
+        group_presence(all, *cols);
+    }
+}
+
 bool box_overlaps(const kk_detect_line &a, const kk_detect_line &b)
 {
     int ox = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
@@ -583,11 +602,61 @@ void lines_at(const cv::Mat &g, const cv::Mat &src, const cv::Mat &th, double t,
 
 } // namespace
 
+/* Half-resolution regions back to full resolution, with room for what
+ * the half-resolution pass did not see of the line (a faint glyph at
+ * either end: along the line a wide margin, across it a narrow one),
+ * overlapping ones merged; columns: regions of the transposed frame. */
+static void to_frame(const std::vector<cv::Rect> &half, bool columns, int width, int height,
+                     std::vector<cv::Rect> &r)
+{
+    cv::Rect frame(0, 0, width, height);
+    for (const cv::Rect &b : half) {
+        int gh = 2 * b.height;
+        int along = std::max(24, 3 * gh), across = std::max(12, gh);
+        cv::Rect f(2 * b.x - along, 2 * b.y - across, 2 * b.width + 2 * along,
+                   2 * b.height + 2 * across);
+        if (columns)
+            f = cv::Rect(f.y, f.x, f.height, f.width);
+        r.push_back(f & frame);
+    }
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < r.size() && !changed; i++)
+            for (size_t j = i + 1; j < r.size(); j++)
+                if ((r[i] & r[j]).area() > 0) {
+                    r[i] = r[i] | r[j];
+                    r.erase(r.begin() + (long)j);
+                    changed = true;
+                    break;
+                }
+    }
+}
+
+static kk_status rects_out(kk_ctx *ctx, const std::vector<cv::Rect> &r, kk_detect_rect **out,
+                           size_t *n)
+{
+    if (r.empty())
+        return KK_OK;
+    kk_detect_rect *arr = (kk_detect_rect *)kk__malloc(r.size() * sizeof *arr);
+    if (!arr)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r.size(); i++)
+        arr[i] = kk_detect_rect{ r[i].x, r[i].y, r[i].width, r[i].height };
+    *out = arr;
+    *n = r.size();
+    return KK_OK;
+}
+
 extern "C" kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int width, int height,
-                                         kk_detect_rect **out, size_t *n)
+                                         kk_detect_rect **out, size_t *n,
+                                         kk_detect_rect **cols, size_t *ncols)
 {
     *out = NULL;
     *n = 0;
+    if (cols) {
+        *cols = NULL;
+        *ncols = 0;
+    }
     if (!gray || width <= 0 || height <= 0 || width > 65536 || height > 65536)
         return kk__fail(ctx, KK_EINVAL, "text detection: bad image size");
     try {
@@ -595,42 +664,25 @@ extern "C" kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int w
         cv::Mat mx, mn, th;
         pool2(g, mx, mn);
         cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(9, 9));
-        std::vector<cv::Rect> half;
+        std::vector<cv::Rect> half, halfc;
+        /* glyphs side by side in rows; in columns, the same components
+         * one under the other (text top to bottom) */
         cv::morphologyEx(mx, th, cv::MORPH_TOPHAT, k);
-        presence_regions(th, half);
+        presence_regions(th, half, cols ? &halfc : nullptr);
         cv::morphologyEx(mn, th, cv::MORPH_BLACKHAT, k);
-        presence_regions(th, half);
-        if (half.empty())
-            return KK_OK;
-        /* back to full resolution, with room for what the half-resolution
-         * pass did not see of the line (a faint glyph at either end) */
-        std::vector<cv::Rect> r;
-        cv::Rect frame(0, 0, width, height);
-        for (const cv::Rect &b : half) {
-            int gh = 2 * b.height;
-            int mx_ = std::max(24, 3 * gh), my = std::max(12, gh);
-            cv::Rect f(2 * b.x - mx_, 2 * b.y - my, 2 * b.width + 2 * mx_, 2 * b.height + 2 * my);
-            r.push_back(f & frame);
+        presence_regions(th, half, cols ? &halfc : nullptr);
+        std::vector<cv::Rect> r, rc;
+        to_frame(half, false, width, height, r);
+        to_frame(halfc, true, width, height, rc);
+        kk_status st = rects_out(ctx, r, out, n);
+        if (st == KK_OK && cols)
+            st = rects_out(ctx, rc, cols, ncols);
+        if (st != KK_OK) {
+            kk_free(*out);
+            *out = NULL;
+            *n = 0;
         }
-        for (bool changed = true; changed;) {
-            changed = false;
-            for (size_t i = 0; i < r.size() && !changed; i++)
-                for (size_t j = i + 1; j < r.size(); j++)
-                    if ((r[i] & r[j]).area() > 0) {
-                        r[i] = r[i] | r[j];
-                        r.erase(r.begin() + (long)j);
-                        changed = true;
-                        break;
-                    }
-        }
-        kk_detect_rect *arr = (kk_detect_rect *)kk__malloc(r.size() * sizeof *arr);
-        if (!arr)
-            return kk__fail(ctx, KK_ENOMEM, "out of memory");
-        for (size_t i = 0; i < r.size(); i++)
-            arr[i] = kk_detect_rect{ r[i].x, r[i].y, r[i].width, r[i].height };
-        *out = arr;
-        *n = r.size();
-        return KK_OK;
+        return st;
     } catch (const std::bad_alloc &) {
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     } catch (...) {

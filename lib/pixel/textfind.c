@@ -697,31 +697,28 @@ static void grow_along_baseline(const uint8_t *gray, int width, int height,
 
 /* Candidate lines: the presence stage first, then the full detector in
  * the regions it found only (most frames of most images have none). */
+/* Candidate lines within the regions the presence stage found (a whole
+ * frame region: the whole frame). */
 static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int height,
-                            kk_detect_line **lines, size_t *nlines)
+                            const kk_detect_rect *r, size_t nr, kk_detect_line **lines,
+                            size_t *nlines)
 {
-    kk_detect_rect *r = NULL;
-    size_t nr = 0;
     *lines = NULL;
     *nlines = 0;
-    kk_status st = kk_detect__presence(ctx, gray, width, height, &r, &nr);
-    if (st != KK_OK || nr == 0)
-        return st;
-    if (nr == 1 && r[0].w == width && r[0].h == height) {
-        free(r);
+    if (nr == 0)
+        return KK_OK;
+    if (nr == 1 && r[0].w == width && r[0].h == height)
         return kk_detect__lines(ctx, gray, width, height, lines, nlines);
-    }
     size_t biggest = 0;
     for (size_t i = 0; i < nr; i++)
         if ((size_t)r[i].w * r[i].h > biggest)
             biggest = (size_t)r[i].w * r[i].h;
     uint8_t *crop = kk__malloc(biggest ? biggest : 1);
-    if (!crop) {
-        free(r);
+    if (!crop)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    }
     kk_detect_line *all = NULL;
     size_t nall = 0;
+    kk_status st = KK_OK;
     for (size_t i = 0; i < nr && st == KK_OK; i++) {
         for (int y = 0; y < r[i].h; y++)
             memcpy(crop + (size_t)y * r[i].w, gray + (size_t)(r[i].y + y) * width + r[i].x,
@@ -745,7 +742,6 @@ static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int hei
         free(l);
     }
     free(crop);
-    free(r);
     if (st != KK_OK) {
         free(all);
         return st;
@@ -756,45 +752,236 @@ static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int hei
 }
 
 /* Text written top to bottom (a Japanese form, a fax, a label on its
- * side): the detector looks along rows, so it is run on the transposed
- * frame, where a column is a row. Nothing reads these (Tesseract reads
- * rows), so a column counts on its shape alone: three glyphs or more,
- * looking like text or a strong candidate, at least twice as tall as
- * wide. All-text mode only: in phi mode a line must be read to go. */
-static kk_status find_columns(kk_ctx *ctx, const uint8_t *gray, int width, int height,
-                              kk_textbox **boxes, size_t *nboxes)
+ * side): the detector looks along rows, so it is run on each column
+ * region of the presence stage transposed, where a column is a row.
+ * Candidates of three glyphs or more, looking like text or strong, at
+ * least twice as long as wide, returned in frame coordinates (x, w
+ * across; y, h along the column). */
+static kk_status find_column_lines(kk_ctx *ctx, const uint8_t *gray, int width,
+                                   const kk_detect_rect *r, size_t nr, kk_detect_line **cols,
+                                   size_t *ncols)
+{
+    *cols = NULL;
+    *ncols = 0;
+    kk_detect_line *all = NULL;
+    size_t nall = 0;
+    kk_status st = KK_OK;
+    for (size_t i = 0; i < nr && st == KK_OK; i++) {
+        int w = r[i].w, h = r[i].h;
+        uint8_t *t = kk__malloc((size_t)w * (size_t)h);
+        if (!t) {
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+            break;
+        }
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                t[(size_t)x * h + y] = gray[(size_t)(r[i].y + y) * width + r[i].x + x];
+        kk_detect_line *l = NULL;
+        size_t n = 0, keep = 0;
+        st = kk_detect__lines(ctx, t, h, w, &l, &n);
+        free(t);
+        for (size_t k = 0; st == KK_OK && k < n; k++) {
+            kk_detect_line c = l[k];
+            if (c.ncomp < 3 || c.w < 2 * c.h || (c.score < STRONG_SCORE && !looks_like_text(&c)))
+                continue;
+            /* back to the frame: rows of t are columns of the region */
+            l[keep] = c;
+            l[keep].x = r[i].x + c.y;
+            l[keep].y = r[i].y + c.x;
+            l[keep].w = c.h;
+            l[keep].h = c.w;
+            keep++;
+        }
+        if (st == KK_OK && keep) {
+            kk_detect_line *na = kk__realloc(all, (nall + keep) * sizeof *na);
+            if (!na) {
+                st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+            } else {
+                all = na;
+                memcpy(all + nall, l, keep * sizeof *l);
+                nall += keep;
+            }
+        }
+        free(l);
+    }
+    if (st != KK_OK || nall == 0) {
+        free(all);
+        return st;
+    }
+    *cols = all;
+    *ncols = nall;
+    return KK_OK;
+}
+
+/* The box of a column, padded for anti-aliased fringes. */
+static kk_textbox column_box(const kk_detect_line *c, int width, int height)
+{
+    kk_textbox b;
+    memset(&b, 0, sizeof b);
+    int pad = 2 + c->glyph_h / 8;
+    int x0 = c->x - pad, y0 = c->y - pad, x1 = c->x + c->w + pad, y1 = c->y + c->h + pad;
+    b.x = x0 < 0 ? 0 : x0;
+    b.y = y0 < 0 ? 0 : y0;
+    b.w = (x1 > width ? width : x1) - b.x;
+    b.h = (y1 > height ? height : y1) - b.y;
+    b.cls = KK_TEXT_OTHER;
+    return b;
+}
+
+/* A column laid out as a row OCR can read: turned a quarter clockwise
+ * (text written bottom to top), anticlockwise (top to bottom), or its
+ * glyphs cut apart at blank rows and set side by side, upright (a
+ * Japanese name written top to bottom). The image is filled with the
+ * background level; *line describes the glyphs in it. */
+enum { TURN_CW, TURN_CCW, RESTACK };
+
+static uint8_t *column_as_row(const uint8_t *gray, int width, int height,
+                              const kk_detect_line *c, int how, int *ow, int *oh,
+                              kk_detect_line *line)
+{
+    int mg = 2 + c->glyph_h / 4;
+    int xa = c->x - mg < 0 ? 0 : c->x - mg, xb = c->x + c->w + mg > width ? width : c->x + c->w + mg;
+    int ya = c->y - mg < 0 ? 0 : c->y - mg, yb = c->y + c->h + mg > height ? height : c->y + c->h + mg;
+    int cw = xb - xa, ch = yb - ya;
+    if (cw <= 0 || ch <= 0)
+        return NULL;
+    uint8_t bg = (uint8_t)c->bg_level;
+    uint8_t *out = NULL;
+    int w = 0, h = 0;
+    if (how != RESTACK) {
+        w = ch;
+        h = cw;
+        out = kk__malloc((size_t)w * h);
+        if (!out)
+            return NULL;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int r = how == TURN_CW ? ch - 1 - x : x;
+                int col = how == TURN_CW ? y : cw - 1 - y;
+                out[(size_t)y * w + x] = gray[(size_t)(ya + r) * width + xa + col];
+            }
+    } else {
+        /* cells: runs of inked rows, a run joined to the next while the
+         * two together stay about one glyph high (二, 三 have gaps) */
+        int thr = (c->text_level + c->bg_level) / 2;
+        int cells[64][2], nc = 0;
+        for (int r = 0; r < ch && nc < 64;) {
+            int inked = 0;
+            for (int x = 0; x < cw && !inked; x++) {
+                int v = gray[(size_t)(ya + r) * width + xa + x];
+                inked = c->polarity > 0 ? v > thr : v < thr;
+            }
+            if (!inked) {
+                r++;
+                continue;
+            }
+            int e = r;
+            for (; e < ch; e++) {
+                int any = 0;
+                for (int x = 0; x < cw && !any; x++) {
+                    int v = gray[(size_t)(ya + e) * width + xa + x];
+                    any = c->polarity > 0 ? v > thr : v < thr;
+                }
+                if (!any)
+                    break;
+            }
+            if (nc && e - cells[nc - 1][0] <= c->w + c->w / 6)
+                cells[nc - 1][1] = e;
+            else {
+                cells[nc][0] = r;
+                cells[nc][1] = e;
+                nc++;
+            }
+            r = e;
+        }
+        if (nc == 0)
+            return NULL;
+        int gap = c->w / 3 + 2, hmax = 0;
+        w = mg;
+        for (int i = 0; i < nc; i++) {
+            w += cw + gap;
+            if (cells[i][1] - cells[i][0] > hmax)
+                hmax = cells[i][1] - cells[i][0];
+        }
+        w += mg;
+        h = hmax + 2 * mg;
+        out = kk__malloc((size_t)w * h);
+        if (!out)
+            return NULL;
+        memset(out, bg, (size_t)w * h);
+        int x = mg;
+        for (int i = 0; i < nc; i++) {
+            int ch_i = cells[i][1] - cells[i][0], top = mg + (hmax - ch_i) / 2;
+            for (int r = 0; r < ch_i; r++)
+                memcpy(out + (size_t)(top + r) * w + x,
+                       gray + (size_t)(ya + cells[i][0] + r) * width + xa, (size_t)cw);
+            x += cw + gap;
+        }
+    }
+    *line = *c;
+    line->x = mg / 2;
+    line->y = mg / 2;
+    line->w = w - mg;
+    line->h = h - mg;
+    *ow = w;
+    *oh = h;
+    return out;
+}
+
+/* Phi mode: whether a column says something identifying, read turned
+ * both ways and restacked (Tesseract reads rows only). Only a reading
+ * that names an identifier, a label or a long number counts: a column
+ * nothing reads is anatomy until shown otherwise. */
+static kk_status column_identifies(kk_textfind *tf, kk_ctx *ctx, const kk_textmatch *m,
+                                   const uint8_t *gray, int width, int height,
+                                   const kk_detect_line *c, int *yes)
+{
+    *yes = 0;
+    for (int how = TURN_CW; how <= RESTACK && !*yes; how++) {
+        int w = 0, h = 0;
+        kk_detect_line vl;
+        uint8_t *img = column_as_row(gray, width, height, c, how, &w, &h, &vl);
+        if (!img) {
+            if (how == RESTACK)
+                continue;
+            return kk__fail(ctx, KK_ENOMEM, "out of memory");
+        }
+        reading rd;
+        kk_status st = read_line(tf, ctx, img, w, h, &vl, &rd);
+        free(img);
+        if (st != KK_OK)
+            return st;
+        decision d = decide(m, KK_TEXT_MODE_PHI, &vl, &rd);
+        *yes = d.propagate && !d.technical;
+        memset(&rd, 0, sizeof rd); /* OCR'd text is PHI */
+    }
+    return KK_OK;
+}
+
+/* Columns to paint: all-text mode every column by its shape (nothing
+ * reads them well enough to spare one); phi mode those whose reading
+ * identifies. */
+static kk_status find_columns(kk_textfind *tf, kk_ctx *ctx, const kk_textmatch *m,
+                              kk_text_mode mode, const uint8_t *gray, int width, int height,
+                              const kk_detect_rect *r, size_t nr, kk_textbox **boxes,
+                              size_t *nboxes)
 {
     *boxes = NULL;
     *nboxes = 0;
-    uint8_t *t = kk__malloc((size_t)width * (size_t)height);
-    if (!t)
-        return kk__fail(ctx, KK_ENOMEM, "out of memory");
-    for (int y = 0; y < height; y++)
-        for (int x = 0; x < width; x++)
-            t[(size_t)x * height + y] = gray[(size_t)y * width + x];
-    kk_detect_line *l = NULL;
-    size_t n = 0;
-    kk_status st = find_lines(ctx, t, height, width, &l, &n);
-    free(t);
+    kk_detect_line *c = NULL;
+    size_t n = 0, k = 0;
+    kk_status st = find_column_lines(ctx, gray, width, r, nr, &c, &n);
     kk_textbox *out = n ? kk__calloc(n, sizeof *out) : NULL;
     if (st == KK_OK && n && !out)
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
-    size_t k = 0;
     for (size_t i = 0; st == KK_OK && i < n; i++) {
-        const kk_detect_line *c = &l[i];
-        if (c->ncomp < 3 || c->w < 2 * c->h || (c->score < STRONG_SCORE && !looks_like_text(c)))
-            continue;
-        /* back to the frame: rows of t are columns of the frame */
-        int pad = 2 + c->glyph_h / 8;
-        int x0 = c->y - pad, y0 = c->x - pad, x1 = c->y + c->h + pad, y1 = c->x + c->w + pad;
-        kk_textbox *b = &out[k++];
-        b->x = x0 < 0 ? 0 : x0;
-        b->y = y0 < 0 ? 0 : y0;
-        b->w = (x1 > width ? width : x1) - b->x;
-        b->h = (y1 > height ? height : y1) - b->y;
-        b->cls = KK_TEXT_OTHER;
+        int yes = mode == KK_TEXT_MODE_ALL;
+        if (!yes)
+            st = column_identifies(tf, ctx, m, gray, width, height, &c[i], &yes);
+        if (st == KK_OK && yes)
+            out[k++] = column_box(&c[i], width, height);
     }
-    free(l);
+    free(c);
     if (st != KK_OK || k == 0) {
         free(out);
         return st;
@@ -823,12 +1010,17 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     kk_textbox *out = NULL;
     kk_textbox *cols = NULL;
     size_t ncols = 0;
+    kk_detect_rect *rows = NULL, *colr = NULL;
+    size_t nrows = 0, ncolr = 0;
     kk_status st = kk_textmatch__new(&m, ctx, ids, allow, nallow);
-    if (st == KK_OK && mode == KK_TEXT_MODE_ALL)
-        st = find_columns(ctx, gray, width, height, &cols, &ncols);
-    if (st != KK_OK)
-        goto out;
-    st = find_lines(ctx, gray, width, height, &lines, &nlines);
+    if (st == KK_OK)
+        st = kk_detect__presence(ctx, gray, width, height, &rows, &nrows, &colr, &ncolr);
+    if (st == KK_OK)
+        st = find_columns(tf, ctx, m, mode, gray, width, height, colr, ncolr, &cols, &ncols);
+    if (st == KK_OK)
+        st = find_lines(ctx, gray, width, height, rows, nrows, &lines, &nlines);
+    free(rows);
+    free(colr);
     if (st != KK_OK || nlines + ncols == 0)
         goto out;
     dead = kk__calloc(nlines + 1, 1);

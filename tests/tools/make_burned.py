@@ -220,6 +220,24 @@ class Frame:
         self.occupied.append(box)
         self.boxes.append(dict(box=box, cls=cls, text=s))
 
+    def draw_rotated(self, s, cls, font, x, y, color, angle):
+        """s turned by angle degrees (90: reading bottom to top), its
+        top-left corner at (x, y)."""
+        l, t, r, b = font.getbbox(s)
+        layer = Image.new("L", (r - l + 4, b - t + 4), 0)
+        ImageDraw.Draw(layer).text((2 - l, 2 - t), s, font=font, fill=255)
+        layer = layer.rotate(angle, expand=True)
+        a = np.zeros((self.h, self.w), np.float32)
+        lw, lh = layer.size
+        a[y:y + lh, x:x + lw] = np.asarray(layer, np.float32)[:self.h - y, :self.w - x] / 255.0
+        ys, xs = np.nonzero(a)
+        col = np.asarray(color, np.float32)
+        self.img = self.img * (1 - a[..., None]) + col[None, None, :] * a[..., None]
+        self.mask[a > 0] = CLASSES[cls]
+        box = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+        self.occupied.append(box)
+        self.boxes.append(dict(box=box, cls=cls, text=s))
+
     def luminance(self):
         im = np.clip(self.img + 0.5, 0, 255).astype(np.uint8)
         if not self.rgb:
@@ -322,6 +340,29 @@ def layout_label(rng, f, p):
     f.img[y0:y0 + 30 + 34 * len(lines), x0:x0 + wmax + 30] = 250
     for k, (cls, text) in enumerate(lines):
         f.draw_at(text, cls, font, x0 + 12, y0 + 12 + 34 * k, (25, 25, 25))
+
+
+def layout_sideways(rng, f, p):
+    """A radiograph whose identifiers run along its edges: the ID turned
+    to read bottom to top, the name in romaji turned the other way, and
+    (Japanese patients) the kanji name written top to bottom; technical
+    marks across, as a modality draws them."""
+    yy, xx = np.mgrid[0:f.h, 0:f.w].astype(np.float32)
+    body = 70 + 90 * np.exp(-(((xx - f.w / 2) / (f.w * 0.32)) ** 2 + ((yy - f.h * 0.5) / (f.h * 0.4)) ** 2))
+    f.img[...] = np.clip(blur(body + rng.normal(0, 10, (f.h, f.w)), 1.0), 0, 255)[..., None]
+    groups = p["pn"].split("=")
+    fam, giv = groups[0].split("^")
+    size = int(rng.choice([18, 20, 24]))
+    latin = ImageFont.truetype(LATIN_FONTS[int(rng.integers(2))], size)
+    ink = (235, 235, 235)
+    f.draw_rotated("ID %s" % p["id"], "id", latin, 14, int(f.h * 0.3), ink, 90)
+    f.draw_rotated("%s %s" % (giv.upper(), fam.upper()), "name", latin, f.w - 14 - int(size * 1.4),
+                   int(f.h * 0.25), ink, -90)
+    if len(groups) == 3:
+        jp = ImageFont.truetype(JP_FONTS[int(rng.integers(2))], size)
+        f.draw_column(groups[1].replace("^", ""), "name", jp, int(f.w * 0.08), int(f.h * 0.62), ink)
+    for k, t in enumerate(["R", "AP", "100kV"]):
+        f.draw_at(t, "technical", latin, int(f.w * 0.4) + 90 * k, f.h - 50, ink)
 
 
 def layout_mosaic(rng, f, p):
@@ -568,6 +609,10 @@ def main(argv):
     # not in truth.txt either: kakou finds it in the extremes view of the
     # 12-bit values, which an 8-bit pgm cannot give
     specs += [("mr_mosaic", "MR", (512, 512), False, True, 1, "mosaic")]
+    # a radiograph with its name and ID along the edges, turned, and the
+    # kanji name top to bottom (phi mode: each column is read); not in
+    # truth.txt, whose run reads rows only
+    specs += [("dx_sideways", "DX", (1024, 1024), False, True, 1, "sideways")]
 
     truth, lines = {}, []
     for n, (name, kind, (w, h), rgb, with_text, nframes, moving) in enumerate(specs):
@@ -585,6 +630,8 @@ def main(argv):
                 layout_label(rng, f, p)
             elif moving == "mosaic":
                 layout_mosaic(rng, f, p)
+            elif moving == "sideways":
+                layout_sideways(rng, f, p)
             else:
                 layout(rng, f, p, kind, with_text, chroma=moving == "chroma")
             frames.append(f)
@@ -624,7 +671,7 @@ def main(argv):
             write_pgm(os.path.join(out, "pgm", stem + ".pgm"), f.luminance())
             write_pgm(os.path.join(out, "pgm", stem + ".mask.pgm"), f.mask)
             entry["frames"].append(dict(pgm=stem + ".pgm", boxes=f.boxes))
-            if moving in ("chroma", "vertical", "mosaic"):
+            if moving in ("chroma", "vertical", "mosaic", "sideways"):
                 continue
             lines.append("image\t%s" % stem)
             lines.append("notext\t%d" % (0 if with_text else 1))
