@@ -290,6 +290,46 @@ static bool town_before(const char *s, size_t b, size_t i)
     return he > b && he < i && i - he <= 8 * 3;
 }
 
+static bool hiragana_at(const char *s, size_t n, size_t i)
+{
+    if (i + 3 > n || (unsigned char)s[i] != 0xE3)
+        return false;
+    unsigned cp = (((unsigned char)s[i + 1] & 0x3F) << 6) | ((unsigned char)s[i + 2] & 0x3F);
+    cp |= 0x3000;
+    return cp >= 0x3041 && cp <= 0x3096;
+}
+
+/* A town named with no number after it, right after a prefecture and its
+ * municipality (東京都港区六本木, 京都市中京区河原町通二条上る清水町): the
+ * run of name characters after the municipality, less a hiragana tail
+ * (〜区三軒茶屋にある), unless it says where someone lives or comes from
+ * (在住, 出身) rather than naming a town. Its span in *sp; false when none. */
+static bool bare_town(const char *s, size_t n, size_t i, kk_span *sp)
+{
+    static const char *const not_towns[] = { "在住", "出身", "在", "内", "方面", "近郊", "周辺",
+                                             "所在", "生まれ", "居住", "出生", "の", NULL };
+    size_t pl = 0;
+    if (!kk_text__prefecture_at(s + i, n - i, &pl))
+        return false;
+    size_t lim = i;
+    while (lim < n && name_char(s, n, lim))
+        lim += char_len(s, n, lim);
+    size_t he = head_end(s, i, lim);
+    if (he <= i + pl || he >= lim || hiragana_at(s, n, he))
+        return false;
+    for (int k = 0; not_towns[k]; k++)
+        if (at(s, lim, he, not_towns[k]))
+            return false;
+    size_t e = lim;
+    while (e > he && hiragana_at(s, n, e - 3))
+        e -= 3;
+    if (e <= he || e - he > 16 * 3)
+        return false;
+    sp->from = he;
+    sp->to = e;
+    return true;
+}
+
 size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *spans,
                               size_t max)
 {
@@ -368,6 +408,22 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
         spans[ns].to = f;
         ns++;
         i = f > i ? f : i + 1;
+    }
+    /* towns with no number, where no span above covers them */
+    for (size_t i = 0; i < n && ns < max; i += char_len(s, n, i)) {
+        if (i > 0 && name_char(s, n, i - prev_len(s, i)))
+            continue;
+        kk_span t;
+        if (!bare_town(s, n, i, &t))
+            continue;
+        bool covered = false;
+        for (size_t k = 0; k < ns && !covered; k++)
+            covered = spans[k].from < t.to && t.from < spans[k].to;
+        if (!covered) {
+            if (!keep_head)
+                t.from = i;
+            spans[ns++] = t;
+        }
     }
     return ns;
 }

@@ -110,6 +110,9 @@ static const struct {
     { "依頼医 田中 胸部CT", "田中", "胸部CT" },
     /* a surname the dictionary splits into a noun and a verb stem */
     { "右腎結石 担当技師 兼築 胸水少量。", "兼築", "胸水少量" },
+    /* a town with no number after it */
+    { "京都府京都市中京区河原町通二条上る清水町", "清水町", "" },
+    { "東京都港区六本木 腹部CT", "六本木", "腹部CT" },
     /* phone numbers typed with ー or dots */
     { "連絡先 ０９０ー１２３４ー５６７８ 折り返し", "５６７８", "折り返し" },
     { "携帯：080.1234.5678 まで", "5678", "まで" },
@@ -219,6 +222,14 @@ START_TEST(address_keeps_municipality_when_asked)
     ck_assert_msg(strstr(c, "東京都世田谷区") != NULL, "municipality lost: %s", c);
     ck_assert_msg(strstr(c, "三軒茶屋") == NULL && strstr(c, "201") == NULL &&
                   strstr(c, "グランハイツ") == NULL, "address kept: %s", c);
+    free(c);
+    c = clean_with(c2, NULL, "住所 京都府京都市中京区河原町通二条上る清水町");
+    ck_assert_msg(strstr(c, "京都市中京区") != NULL, "municipality lost: %s", c);
+    ck_assert_msg(strstr(c, "河原町") == NULL && strstr(c, "清水町") == NULL, "town kept: %s", c);
+    free(c);
+    /* no town after the municipality: nothing to remove */
+    c = clean_with(c2, NULL, "東京都港区在住、大阪府大阪市北区の病院に通院");
+    ck_assert_str_eq(c, "東京都港区在住、大阪府大阪市北区の病院に通院");
     free(c);
     c = clean_with(c2, NULL, "患者は大阪府堺市北区中百舌鳥町2丁65番地に在住");
     ck_assert_msg(strstr(c, "堺市北区") != NULL && strstr(c, "在住") != NULL, "lost: %s", c);
