@@ -353,6 +353,39 @@ static int quiet_around(const uint8_t *g, int width, int height, const kk_detect
     return n > 0 && lit * 10 <= n;
 }
 
+/* The ring half a glyph wide around the line is plain: under a tenth of
+ * it differs from the line's background by visible contrast. Text set on
+ * a label or an empty corner, not rows of grains in tissue. */
+static int plain_around(const uint8_t *g, int width, int height, const kk_detect_line *l)
+{
+    int m = l->glyph_h / 2 > 2 ? l->glyph_h / 2 : 2;
+    int x0 = l->x - m, y0 = l->y - m, x1 = l->x + l->w + m, y1 = l->y + l->h + m;
+    size_t n = 0, busy = 0;
+    for (int y = y0; y < y1; y++) {
+        if (y < 0 || y >= height)
+            continue;
+        for (int x = x0; x < x1; x++) {
+            if (x < 0 || x >= width ||
+                (y >= l->y && y < l->y + l->h && x >= l->x && x < l->x + l->w))
+                continue;
+            int d = (int)g[(size_t)y * width + x] - l->bg_level;
+            n++;
+            busy += d >= MIN_CONTRAST || d <= -MIN_CONTRAST;
+        }
+    }
+    return n > 0 && busy * 10 <= n;
+}
+
+/* OCR made something of the line, but fewer than five letters or digits
+ * in eng: its guess at a picture. (Nothing at all is what 7 px text
+ * often gives: that stays a strong candidate's call.) */
+static int few_characters(const reading *r)
+{
+    int a = 0;
+    kk_textmatch__chars(r->eng, &a, NULL, NULL);
+    return r->eng_words + r->jpn_words > 0 && a < 5;
+}
+
 /* OCR saw only symbols (a caliper's cross, an arrow, a bracket). */
 static int reads_as_symbols(const reading *r)
 {
@@ -433,8 +466,11 @@ static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect
         return d;
     }
     if (unread) {
-        /* speckle reads as nothing too: only a strong candidate is text */
-        d.redact = l->score >= STRONG_SCORE || words > 0;
+        /* speckle reads as nothing too: only a strong candidate is text;
+         * and OCR reads some word into any texture, so in phi mode (the
+         * anatomy) a guess counts only on a row laid out like text */
+        d.redact = l->score >= STRONG_SCORE ||
+                   (words > 0 && (mode == KK_TEXT_MODE_ALL || looks_like_text(l)));
         d.cls = KK_TEXT_OTHER;
         return d;
     }
@@ -1043,6 +1079,14 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         if (st != KK_OK)
             goto out;
         dec[i] = decide(m, mode, &lines[i], &rd[i]);
+        /* phi mode searches anatomy: a line OCR makes only a few
+         * characters of, inside a busy picture (rows of grains in a brain
+         * slice read as "bot" or "|"), is the picture; a longer misreading
+         * (6 px "Yuki Kobayashi" as "KOOByasr") is text */
+        if (mode == KK_TEXT_MODE_PHI && dec[i].redact && !dec[i].propagate &&
+            !reads_as_text(&rd[i]) && few_characters(&rd[i]) &&
+            !plain_around(gray, width, height, &lines[i]))
+            dec[i].redact = 0;
         if (tf->need_reading && !reads_as_text(&rd[i]) &&
             !((looks_like_text(&lines[i]) || lines[i].score >= STRONG_SCORE) &&
               quiet_around(gray, width, height, &lines[i])))

@@ -356,7 +356,9 @@ static void add_folded(kk_textmatch *m, u32list *l, const char *s)
         for (size_t k = start; k < i && n < MAXPAT; k++)
             if (is_alpha(v.c[k]) || is_digit(v.c[k]))
                 buf[n++] = fold_id(v.c[k]);
-        if (n >= 1)
+        /* one or two characters identify no one, and OCR reads them in
+         * any speckle (StudyID "1" matched every lone i, l and |) */
+        if (n >= 3)
             list_push(m, l, buf, n);
         start = i + 1;
     }

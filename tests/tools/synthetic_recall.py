@@ -3,9 +3,10 @@
 """tests/tools/synthetic_recall.py - end-to-end burned-in text recall on the
 synthetic set of make_burned.py, after `kakou deid`.
 
-Usage: synthetic_recall.py SETDIR OUTPUT_MAP.tsv
+Usage: synthetic_recall.py [--only] SETDIR OUTPUT_MAP.tsv
 
-OUTPUT_MAP.tsv maps each input name (dicom/NAME.dcm) to its output file.
+OUTPUT_MAP.tsv maps each input name (dicom/NAME.dcm) to its output file
+(with --only, the inputs it maps are judged and the rest left out).
 For every frame of every input, the ground-truth mask (pgm/NAME_fNN.mask.pgm)
 marks each glyph pixel with its class (1-5 identifiers, 6 technical, 7
 other text) and truth.json holds the frame's text boxes. Checks, per frame
@@ -16,8 +17,8 @@ every frame painted (>= 99%); on frames with text, at most 25% of the
 frame is painted outside the truth boxes (padded by 3 px; seed 4 measures
 21% on us_small, where a tissue arc between rows of text is painted, and
 10% on cine_moving: known misses, the bound catches boxes grown over the
-whole frame); on frames without
-text at most 1% of the frame is changed. Prints the worst numbers and
+whole frame), and at most 4% on CT, MR and radiographs (ANATOMY_OUT); on
+frames without text at most 1% of the frame is changed. Prints the worst numbers and
 the whole-set recall; exits 1 when a target is missed. No text is printed.
 """
 import json
@@ -26,6 +27,14 @@ import sys
 
 import numpy as np
 import pydicom
+
+# anatomy is not text (issue 14): on CT, MR and radiographs with text, the
+# painting outside it stays small. Seeds 1, 4, 5, 7, 11 measure at most
+# 3.1% (mr_noflag: 13 lines and their padding), 1.4% on mr_mosaic, which
+# had 18% painted when a one-digit StudyID matched OCR noise and 4-5%
+# when every unread guess inside the slices was painted.
+ANATOMY = ("CT", "MR", "DX")
+ANATOMY_OUT = 0.04
 
 
 def read_pgm(path):
@@ -59,16 +68,22 @@ def claims_clean(ds):
 
 
 def main():
-    setdir, mapping = sys.argv[1:3]
+    args = sys.argv[1:]
+    only = "--only" in args  # judge the mapped inputs only (a subset run)
+    if only:
+        args.remove("--only")
+    setdir, mapping = args[:2]
     outputs = dict(line.rstrip("\n").split("\t") for line in open(mapping) if line.strip())
     truth = json.load(open(os.path.join(setdir, "truth.json"), encoding="utf-8"))
     hit = total = 0
-    worst_fp = worst_out = 0.0
+    worst_fp = worst_out = worst_anat = 0.0
     worst_recall = 1.0
     nframes = 0
     bad = []
     for name in sorted(os.listdir(os.path.join(setdir, "dicom"))):
         stem = name[:-4]
+        if only and name not in outputs:
+            continue
         if name not in outputs or not outputs[name]:
             bad.append("%s: no output" % name)
             continue
@@ -112,6 +127,11 @@ def main():
                 if out_share > 0.25:
                     bad.append("%s frame %d: %.3f of the frame painted outside its text" %
                                (name, f, out_share))
+                if truth[name]["kind"] in ANATOMY:
+                    worst_anat = max(worst_anat, out_share)
+                    if out_share > ANATOMY_OUT:
+                        bad.append("%s frame %d: %.3f of the anatomy painted outside its text" %
+                                   (name, f, out_share))
             else:
                 worst_fp = max(worst_fp, float(changed.mean()))
     recall = hit / total if total else 0.0
@@ -119,6 +139,7 @@ def main():
           (hit, total, recall, worst_recall, nframes))
     print("largest share of a no-text frame changed: %.4f" % worst_fp)
     print("largest share of a text frame painted outside its text: %.4f" % worst_out)
+    print("largest share of an anatomy frame (CT, MR, DX) painted outside its text: %.4f" % worst_anat)
     for b in bad:
         print("not ok: " + b)
     ok = not bad and total > 0 and nframes > 0 and worst_fp <= 0.01
