@@ -99,7 +99,12 @@ typedef struct boxlist {
     kk_pixel_box *v;
     size_t n, cap;
     bool failed;
+    /* technical lines inside region rules that stay (single frames) */
+    kk_textbox *keep;
+    size_t nkeep;
 } boxlist;
+
+#define BOXLIST_INIT { NULL, 0, 0, false, NULL, 0 }
 
 static void box_add(boxlist *l, const kk_pixel_box *b)
 {
@@ -160,11 +165,77 @@ static kk_status find_text(kk_textfind *tf, kk_ctx *ctx, const kk_pixel_pool *po
     return out->failed ? kk__fail(ctx, KK_ENOMEM, "out of memory") : KK_OK;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Paint the region r less the kept boxes wholly inside it, band by band:
+ * between two consecutive top or bottom edges, the gaps between the kept
+ * boxes that span the band. */
+static void fill_except(kk_image *img, const kk_pixel_box *r, const kk_textbox *k, size_t nk)
+{
+    int ys[2 + 2 * 16], ny = 0;
+    const kk_textbox *in[16];
+    size_t ni = 0;
+    for (size_t i = 0; i < nk && ni < 16; i++)
+        if (k[i].x >= r->x && k[i].y >= r->y && k[i].x + k[i].w <= r->x + r->w &&
+            k[i].y + k[i].h <= r->y + r->h)
+            in[ni++] = &k[i];
+    if (ni == 0) {
+        kk_image__fill(img, r->frame, r->x, r->y, r->w, r->h);
+        return;
+    }
+    ys[ny++] = r->y;
+    ys[ny++] = r->y + r->h;
+    for (size_t i = 0; i < ni; i++) {
+        ys[ny++] = in[i]->y;
+        ys[ny++] = in[i]->y + in[i]->h;
+    }
+    qsort(ys, (size_t)ny, sizeof *ys, cmp_int);
+    for (int b = 0; b + 1 < ny; b++) {
+        int y0 = ys[b], y1 = ys[b + 1];
+        if (y1 <= y0)
+            continue;
+        int xs[2 * 16], nx = 0;
+        for (size_t i = 0; i < ni; i++)
+            if (in[i]->y <= y0 && in[i]->y + in[i]->h >= y1) {
+                xs[nx++] = in[i]->x;
+                xs[nx++] = in[i]->x + in[i]->w;
+            }
+        /* kept spans in x order; fill what lies between them */
+        for (int a = 0; a + 1 < nx; a += 2)
+            for (int c = a + 2; c + 1 < nx; c += 2)
+                if (xs[c] < xs[a]) {
+                    int t0 = xs[a], t1 = xs[a + 1];
+                    xs[a] = xs[c];
+                    xs[a + 1] = xs[c + 1];
+                    xs[c] = t0;
+                    xs[c + 1] = t1;
+                }
+        int x = r->x;
+        for (int a = 0; a + 1 < nx; a += 2) {
+            if (xs[a] > x)
+                kk_image__fill(img, r->frame, x, y0, xs[a] - x, y1 - y0);
+            if (xs[a + 1] > x)
+                x = xs[a + 1];
+        }
+        if (r->x + r->w > x)
+            kk_image__fill(img, r->frame, x, y0, r->x + r->w - x, y1 - y0);
+    }
+}
+
 static void paint(kk_image *img, const boxlist *l, size_t from)
 {
-    for (size_t i = from; i < l->n; i++)
-        if (l->v[i].source != KK_PIXEL_SOURCE_OVERLAY)
+    for (size_t i = from; i < l->n; i++) {
+        if (l->v[i].source == KK_PIXEL_SOURCE_OVERLAY)
+            continue;
+        if (l->v[i].source == KK_PIXEL_SOURCE_RULE && l->nkeep)
+            fill_except(img, &l->v[i], l->keep, l->nkeep);
+        else
             kk_image__fill(img, l->v[i].frame, l->v[i].x, l->v[i].y, l->v[i].w, l->v[i].h);
+    }
 }
 
 static int cmp_u8(const void *a, const void *b)
@@ -442,7 +513,7 @@ kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const
         return st;
     }
     uint8_t *g = kk__malloc((size_t)rows * (size_t)cols);
-    boxlist l = { NULL, 0, 0, false };
+    boxlist l = BOXLIST_INIT;
     if (!g)
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
     kk_image_window win = { -1, 0, 0, 0, 0 };
@@ -450,7 +521,7 @@ kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const
     for (int f = 0; f < frames && st == KK_OK; f++) {
         /* painted boxes get the neutral fill deid's last look gives
          * them: their edges on speckle are not text */
-        boxlist painted = { NULL, 0, 0, false };
+        boxlist painted = BOXLIST_INIT;
         st = kk_image__gray8_window(img, ctx, f, g, &win);
         if (st == KK_OK && painted_boxes(g, cols, rows, f, &painted) != KK_OK)
             st = kk__fail(ctx, KK_ENOMEM, "out of memory");
@@ -479,6 +550,30 @@ kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const
     return st;
 }
 
+/* A region rule paints a known layout whatever is there, but the
+ * technical tokens in it that read clearly and stand alone on their row
+ * stay (issue 14: the allowlist honoured inside region rules too). */
+static kk_status region_keeps(kk_ctx *ctx, kk_pixel_pool *pool, const kk_image *img, boxlist *l)
+{
+    int rows = kk_image__rows(img), cols = kk_image__columns(img);
+    uint8_t *g = kk__malloc((size_t)rows * (size_t)cols);
+    if (!g)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    kk_image_window win = { -1, 0, 0, 0, 0 };
+    kk_textfind *tf = NULL;
+    kk_status st = kk_image__gray8_window(img, ctx, 0, g, &win);
+    if (st == KK_OK)
+        st = pool_take(pool, ctx, &tf);
+    if (st == KK_OK) {
+        omp_set_num_threads(1);
+        st = kk_textfind__technical(tf, ctx, g, cols, rows, pool->allow, pool->nallow, &l->keep,
+                                    &l->nkeep);
+        pool_give(pool, tf);
+    }
+    free(g);
+    return st;
+}
+
 kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
                           kk_dcm *dcm, const char *path, bool write,
                           kk_pixel_outcome *out, kk_image **keep)
@@ -497,10 +592,12 @@ kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool 
         snprintf(why, sizeof why, "%s", kk_error_message(ctx));
         return kk__fail(ctx, st, "cannot clean burned-in text in '%s': %s", path, why);
     }
-    boxlist l = { NULL, 0, 0, false };
+    boxlist l = BOXLIST_INIT;
     for (size_t i = 0; i < plan->nregions; i++)
         box_add(&l, &plan->regions[i]);
-    if (plan->mode != KK_PIXEL_MODE_OFF) {
+    if (plan->nregions && kk_image__frames(img) == 1)
+        st = region_keeps(ctx, pool, img, &l);
+    if (st == KK_OK && plan->mode != KK_PIXEL_MODE_OFF) {
         st = detect(plan, ctx, pool, img, &l, out);
         out->burned_in_checked = st == KK_OK;
         if (st == KK_OK && out->residue_frames && plan->residue_fail)
@@ -520,11 +617,11 @@ kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool 
     }
     if (st == KK_OK && l.failed)
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
-    for (size_t i = 0; i < l.n && st == KK_OK; i++) {
+    for (size_t i = 0; i < l.n && st == KK_OK; i++)
         out->by_source[l.v[i].source]++;
-        if (l.v[i].source != KK_PIXEL_SOURCE_OVERLAY)
-            kk_image__fill(img, l.v[i].frame, l.v[i].x, l.v[i].y, l.v[i].w, l.v[i].h);
-    }
+    if (st == KK_OK)
+        paint(img, &l, 0);
+    free(l.keep);
     if (st == KK_OK && l.n > 0 && write) {
         st = kk_image__encode(img, ctx, dcm, plan->lossy_reencode ? KK_LOSSY_REENCODE : KK_LOSSY_TO_LOSSLESS,
                               plan->quality);

@@ -36,6 +36,9 @@
 #define CONF_SMALL 80.0f    /* ...whose readings must be this confident */
 #define CONF_ENG_SURE 85.0f /* eng readings below this are tried in jpn too */
 #define CONF_TECH 60.0f     /* a technical line must be read at least this well */
+#define CONF_KEEP 50.0f     /* ...to be kept inside a region rule, where it must
+                               also match the patterns whole and span its line
+                               (Tesseract gives a clean "MI 1.2" 58) */
 #define STRONG_SCORE 0.80f  /* detection score that makes an unread line text */
 #define CACHE_SLOTS 64
 /* telling text from pictures (anatomy, Doppler colour, calipers) */
@@ -1179,6 +1182,76 @@ out:
     free(lines);
     free(out);
     free(cols);
+    kk_textmatch__free(m);
+    return st;
+}
+
+kk_status kk_textfind__technical(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
+                                 int height, const char *const *allow, size_t nallow,
+                                 kk_textbox **boxes, size_t *nboxes)
+{
+    *boxes = NULL;
+    *nboxes = 0;
+    if (!tf || !gray || width <= 0 || height <= 0 || (nallow && !allow))
+        return kk__fail(ctx, KK_EINVAL, "text finding: bad arguments");
+    kk_textmatch *m = NULL;
+    kk_detect_rect *rows = NULL;
+    size_t nrows = 0, nlines = 0, n = 0;
+    kk_detect_line *lines = NULL;
+    char *dead = NULL, *tech = NULL;
+    kk_textbox *out = NULL;
+    kk_status st = kk_textmatch__new(&m, ctx, NULL, allow, nallow);
+    if (st == KK_OK)
+        st = kk_detect__presence(ctx, gray, width, height, &rows, &nrows, NULL, NULL);
+    if (st == KK_OK)
+        st = find_lines(ctx, gray, width, height, rows, nrows, &lines, &nlines);
+    free(rows);
+    if (st != KK_OK || nlines == 0)
+        goto out;
+    dead = kk__calloc(nlines, 1);
+    tech = kk__calloc(nlines, 1);
+    out = kk__calloc(nlines, sizeof *out);
+    if (!dead || !tech || !out) {
+        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+        goto out;
+    }
+    dedupe_polarity(lines, nlines, dead);
+    for (size_t i = 0; i < nlines && st == KK_OK; i++) {
+        if (dead[i])
+            continue;
+        reading rd;
+        st = read_line(tf, ctx, gray, width, height, &lines[i], &rd);
+        /* and the words read span the line: glyphs OCR skipped (a faint
+         * name beside the token) would sit in the box unread */
+        if (st == KK_OK)
+            tech[i] = rd.eng_words > 0 && rd.eng_conf >= CONF_KEEP &&
+                      kk_textmatch__technical(m, rd.eng) && rd.wx1 > rd.wx0 &&
+                      (rd.wx1 - rd.wx0) * 5 >= lines[i].w * 4;
+        memset(&rd, 0, sizeof rd); /* OCR'd text may be PHI */
+    }
+    /* the token's own glyph box, no wider: a name beside it on the row is
+     * another line, painted with the rest of the region */
+    for (size_t i = 0; i < nlines && st == KK_OK; i++) {
+        if (dead[i] || !tech[i])
+            continue;
+        const kk_detect_line *l = &lines[i];
+        kk_textbox *b = &out[n++];
+        b->x = l->x;
+        b->y = l->y;
+        b->w = l->w;
+        b->h = l->h;
+        b->cls = KK_TEXT_TECHNICAL;
+    }
+    if (st == KK_OK && n) {
+        *boxes = out;
+        *nboxes = n;
+        out = NULL;
+    }
+out:
+    free(out);
+    free(tech);
+    free(dead);
+    free(lines);
     kk_textmatch__free(m);
     return st;
 }

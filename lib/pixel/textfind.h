@@ -112,6 +112,19 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
                            size_t *nboxes);
 
 /**
+ * The lines of a frame a region rule may leave unpainted: each wholly
+ * technical tokens (built-in list plus allow[]), read by eng with some
+ * confidence (50 or more), the words read spanning the line's glyph box,
+ * which is what is returned: a name beside a token is another line, so
+ * an allowlisted token never shelters it.
+ * @param[out] boxes  array of *nboxes boxes (kk_free); NULL when none
+ * @return as kk_textfind__run()
+ */
+kk_status kk_textfind__technical(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, int width,
+                                 int height, const char *const *allow, size_t nallow,
+                                 kk_textbox **boxes, size_t *nboxes);
+
+/**
  * Strict or not (the default): a strict finder drops weak candidates
  * (speckle-like, a detection score below 0.8) that are not laid out like
  * text before reading them. For looking again at painted frames, where
