@@ -32,6 +32,25 @@ void kk_image__range(const kk_image *img, int64_t *lo, int64_t *hi)
     }
 }
 
+void kk_image__to_float(const kk_image *img, double slope, double intercept, float *out)
+{
+    if (img->bytes == 2 && kk_image__low_bit(img) == 0 && img->bits_stored <= 16) {
+        /* one loop the compiler can keep in registers: every slice of a
+         * head series comes through here */
+        const uint16_t *d = (const uint16_t *)(const void *)img->data;
+        uint32_t m = (uint32_t)mask_of(img->bits_stored), sb = 1u << (img->bits_stored - 1);
+        for (size_t i = 0; i < img->nsamples; i++) {
+            int32_t v = (int32_t)(d[i] & m);
+            if (img->is_signed && (v & (int32_t)sb))
+                v -= (int32_t)(m + 1);
+            out[i] = (float)(v * slope + intercept);
+        }
+        return;
+    }
+    for (size_t i = 0; i < img->nsamples; i++)
+        out[i] = (float)((double)kk_image__value(img, i) * slope + intercept);
+}
+
 int64_t kk_image__value(const kk_image *img, size_t i)
 {
     return kk_image__value_raw(img, kk_image__raw(img, i));
@@ -551,6 +570,24 @@ size_t kk_image__clear_high_bits(kk_image *img)
     int width = img->bytes * 8;
     if (img->bits_alloc == 1 || (img->bits_stored >= width && kk_image__low_bit(img) == 0))
         return 0;
+    if (img->bytes == 2 && kk_image__low_bit(img) == 0 && img->high_bit < 15) {
+        /* the common case, most often with nothing to clear: a pass the
+         * compiler vectorises tells that first (the bits from HighBit up
+         * are zero, or, signed, the sign alone or its whole extension) */
+        const uint16_t *d = (const uint16_t *)(const void *)img->data;
+        unsigned hb = (unsigned)img->high_bit;
+        uint16_t all = (uint16_t)(0xFFFFu >> hb), bad = 0;
+        if (img->is_signed)
+            for (size_t i = 0; i < img->nsamples; i++) {
+                uint16_t t = (uint16_t)(d[i] >> hb);
+                bad |= (uint16_t)((t > 1) & (t != all));
+            }
+        else
+            for (size_t i = 0; i < img->nsamples; i++)
+                bad |= (uint16_t)(d[i] >> (hb + 1));
+        if (!bad)
+            return 0;
+    }
     /* one pass with the masks worked out once: this runs on every frame */
     uint32_t keep = (uint32_t)(mask_of(img->bits_stored) << kk_image__low_bit(img));
     uint32_t above = (uint32_t)(mask_of(width) & ~mask_of(img->high_bit + 1));

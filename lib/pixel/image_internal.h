@@ -88,6 +88,9 @@ static inline void kk_image__set_raw(kk_image *img, size_t i, uint32_t v)
 
 /** Stored value of sample i. */
 int64_t kk_image__value(const kk_image *img, size_t i);
+/** Every sample's stored value times slope plus intercept, into out
+ *  (nsamples floats). */
+void kk_image__to_float(const kk_image *img, double slope, double intercept, float *out);
 /** Stored value that the raw bits raw hold. */
 int64_t kk_image__value_raw(const kk_image *img, uint32_t raw);
 /** The canonical raw bits for stored value v (clipped to the range). */

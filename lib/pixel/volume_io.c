@@ -39,8 +39,7 @@ kk_status kk_pixel__read_frames(kk_ctx *ctx, kk_dcm *dcm, const char *path, doub
         kk_image__free(img);
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < img->nsamples; i++)
-        v[i] = (float)((double)kk_image__value(img, i) * slope + intercept);
+    kk_image__to_float(img, slope, intercept, v);
     *out = v;
     *frames = img->frames;
     *rows = img->rows;
