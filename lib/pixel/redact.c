@@ -354,6 +354,7 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
     }
     int nv = view_count(img);
     kk_image_window win = { -1, 0, 0, 0, 0 };
+    kk_textfind__measured(tf, kk_image__has_extremes(img));
     if (frames == 1) {
         for (int v = 0; v < nv && st == KK_OK; v++) {
             bool skip;
@@ -435,6 +436,7 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
     }
     kk_textfind__strict(tf, false);
     kk_textfind__need_reading(tf, false);
+    kk_textfind__measured(tf, false);
     free(look);
     free(g);
     pool_give(pool, tf);

@@ -68,6 +68,7 @@ struct kk_textfind {
     kk_ocr *ocr;
     bool strict; /* weak candidates that do not look like text are dropped */
     bool need_reading; /* only lines OCR reads as text count */
+    bool measured;     /* the frame is a measured picture (more than 8 bits) */
     cache_slot cache[CACHE_SLOTS];
     unsigned next_slot;
 };
@@ -104,6 +105,12 @@ void kk_textfind__strict(kk_textfind *tf, bool strict)
 {
     if (tf)
         tf->strict = strict;
+}
+
+void kk_textfind__measured(kk_textfind *tf, bool measured)
+{
+    if (tf)
+        tf->measured = measured;
 }
 
 void kk_textfind__need_reading(kk_textfind *tf, bool need)
@@ -379,14 +386,13 @@ static int plain_around(const uint8_t *g, int width, int height, const kk_detect
     return n > 0 && busy * 10 <= n;
 }
 
-/* OCR made something of the line, but fewer than five letters or digits
- * in eng: its guess at a picture. (Nothing at all is what 7 px text
- * often gives: that stays a strong candidate's call.) */
+/* OCR made fewer than five letters or digits of the line in eng: its
+ * guess at a picture, or nothing. */
 static int few_characters(const reading *r)
 {
     int a = 0;
     kk_textmatch__chars(r->eng, &a, NULL, NULL);
-    return r->eng_words + r->jpn_words > 0 && a < 5;
+    return a < 5;
 }
 
 /* OCR saw only symbols (a caliper's cross, an arrow, a bracket). */
@@ -1082,12 +1088,14 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         if (st != KK_OK)
             goto out;
         dec[i] = decide(m, mode, &lines[i], &rd[i]);
-        /* phi mode searches anatomy: a line OCR makes only a few
-         * characters of, inside a busy picture (rows of grains in a brain
-         * slice read as "bot" or "|"), is the picture; a longer misreading
-         * (6 px "Yuki Kobayashi" as "KOOByasr") is text */
-        if (mode == KK_TEXT_MODE_PHI && dec[i].redact && !dec[i].propagate &&
-            !reads_as_text(&rd[i]) && few_characters(&rd[i]) &&
+        /* phi mode in a measured picture (CT, MR, a radiograph): a weak
+         * candidate OCR makes only a few characters of, inside busy
+         * anatomy (rows of grains in a brain slice read as "bot" or "|"),
+         * is the anatomy; a longer misreading (6 px "Yuki Kobayashi" as
+         * "KOOByasr") or a strong candidate is text. (On 8-bit screens
+         * and speckle a name is often read that badly: there it goes.) */
+        if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
+            lines[i].score < STRONG_SCORE && !reads_as_text(&rd[i]) && few_characters(&rd[i]) &&
             !plain_around(gray, width, height, &lines[i]))
             dec[i].redact = 0;
         if (tf->need_reading && !reads_as_text(&rd[i]) &&

@@ -134,6 +134,14 @@ kk_status kk_textfind__technical(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gr
 void kk_textfind__strict(kk_textfind *tf, bool strict);
 
 /**
+ * Whether the frames to come are measured pictures (monochrome of more
+ * than 8 bits: CT, MR, radiographs); off by default. In phi mode a weak
+ * candidate inside busy surroundings that OCR makes only a few characters
+ * of is then taken for anatomy, not text.
+ */
+void kk_textfind__measured(kk_textfind *tf, bool measured);
+
+/**
  * Whether only lines that OCR reads as text (two letters or digits read
  * with confidence) count; off by default. For the chroma view of colour
  * images, where colour pictures (Doppler flow, colour maps) make shapes
