@@ -920,14 +920,17 @@ static size_t given_as_words(const kk_cleaner *cl, const char *s, size_t n, cons
     if (r == g || !name_break(s, n, r) || is_clinical_word(s + g, r - g) ||
         cue_at(s, n, g, cues_after) || cue_at(s, n, g, cues_before) || role_ending(s, r))
         return g;
+    /* a name the dictionary knows, whatever MeCab made of it here (裏澤
+     * 救済: a verbal noun in a sentence) */
+    if (kk_morph__is_name(cl->morph, s + g, r - g))
+        return r;
     bool odd = false;
     for (int k = tok_at(t, nt, g); k >= 0 && k < nt && t[k].off < r; k++) {
         if (t[k].off + t[k].len > r || t[k].kind == KK_TOK_VNOUN)
             return g;
         odd |= t[k].kind == KK_TOK_NUMERAL || t[k].kind == KK_TOK_OTHER;
     }
-    /* or a name the dictionary knows that MeCab read as a word (公明) */
-    return odd || kk_morph__is_name(cl->morph, s + g, r - g) ? r : g;
+    return odd ? r : g;
 }
 
 /* After a cue word, where the name that starts at j ends (within the
@@ -963,14 +966,18 @@ static size_t cue_name_end(const kk_cleaner *cl, const char *s, size_t n, const 
             !is_clinical_word(s + j, q - j) && !cue_at(s, n, j, cues_after))
             end = q;
         /* a name the dictionary splits into a word and a verb stem
-         * (担当技師 兼築): 2-4 kanji standing alone */
+         * (担当技師 兼築): 2-4 kanji standing alone; or one it knows as a
+         * name, even one that starts like an honorific (氏家) */
         if (end == j) {
             size_t r = kanji_run(s, n, j, 4);
             if (r > j && r <= e && name_break(s, n, r) && utf8_chars(s + j, r - j) >= 2 &&
-                !is_clinical_word(s + j, r - j) && !cue_at(s, n, j, cues_after))
+                !is_clinical_word(s + j, r - j) &&
+                (!cue_at(s, n, j, cues_after) || kk_morph__is_name(cl->morph, s + j, r - j)))
                 end = r;
         }
-        return end;
+        if (end == j)
+            return end;
+        /* then, after a space, its given name (来島 欠伸) */
     }
     /* a given name the dictionary reads as a word, up to the break:
      * 田島救済 */
@@ -1040,6 +1047,30 @@ static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, si
     if (kk_morph__name_key(cl->morph, key, true) || (!surname && kk_morph__name_key(cl->morph, key, false)))
         return b;
     return e;
+}
+
+/* The 1-3 kanji right before start, when the dictionary has them as a
+ * person's name: their start, or start. */
+static size_t known_name_before(const kk_cleaner *cl, const char *s, size_t n, size_t start)
+{
+    size_t b = start;
+    for (int chars = 0; b > 0 && chars < 3; chars++) {
+        size_t q = b - 1;
+        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+            q--;
+        if (kanji_run(s, n, q, 1) == q)
+            break;
+        b = q;
+    }
+    /* the longest known name ending at start */
+    for (size_t a = b; a < start; a += 3) {
+        while (a < start && ((unsigned char)s[a] & 0xC0) == 0x80)
+            a++;
+        if (a < start && !is_clinical_word(s + a, start - a) &&
+            kk_morph__is_name(cl->morph, s + a, start - a))
+            return a;
+    }
+    return start;
 }
 
 /* A name in hiragana right after a cue (夫（たけし）): the hiragana up to a
@@ -1237,6 +1268,10 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                         break;
                     }
             }
+            /* a family name the dictionary knows but MeCab read as a word,
+             * right before the given name it tagged (夜叉茶茶さん) */
+            if (start < b && nt > 0)
+                start = known_name_before(cl, s, n, start);
             /* a name in kana the dictionary does not tag: by its reading */
             if (start == b && nt > 0)
                 start = kana_name_at_end(cl, s, n, b, false);

@@ -119,6 +119,16 @@ static const struct {
     { "slice 0.625 mm, DLP 123.45 mGycm", "xxxx", "slice 0.625 mm, DLP 123.45 mGycm" },
     /* a given name the dictionary knows, read as a word in the sentence */
     { "術後評価担当看護師 仲里　公明 造影剤アレルギーなし。", "公明", "造影剤アレルギーなし" },
+    /* a given name the dictionary knows that MeCab reads as a verbal noun */
+    { "頭部MRI T2強調担当看護師 裏澤 救済 甲状腺腫大なし。", "救済", "甲状腺腫大なし" },
+    /* a family name the dictionary knows, read as a word before a tagged
+     * given name */
+    { "膵頭部腫瘤疑い主治医：夜叉茶茶さん 腹部単純CT。", "夜叉", "腹部単純CT" },
+    { "検査後花子さん来院", "花子", "検査後" },
+    /* a family name MeCab reads as a verbal noun, then its given name */
+    { "肺気腫担当看護師 来島 欠伸 膵頭部腫瘤疑い。", "欠伸", "膵頭部腫瘤疑い" },
+    /* a family name that starts like an honorific (氏) */
+    { "頭部MRI T2強調 担当技師 氏家 第3腰椎圧迫骨折。", "氏家", "第3腰椎圧迫骨折" },
     /* a finding after a name, read as a given name by MeCab */
     { "主治医 山田 正常", "山田", "正常" },
     /* romaji with a macron before an honorific, right after 。 */
