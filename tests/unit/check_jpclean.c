@@ -107,6 +107,7 @@ static const struct {
     { "外来 佐久間　一二三様 再診", "一二三", "再診" },
     /* a given name after a space the dictionary reads as a number */
     { "経過観察報告者 菊名　増一 第3腰椎圧迫骨折。", "増一", "第3腰椎圧迫骨折" },
+    { "経過観察報告者 菊名　三四五 第3腰椎圧迫骨折。", "三四五", "第3腰椎圧迫骨折" },
     { "依頼医 田中 胸部CT", "田中", "胸部CT" },
     /* a surname the dictionary splits into a noun and a verb stem */
     { "右腎結石 担当技師 兼築 胸水少量。", "兼築", "胸水少量" },
