@@ -851,6 +851,24 @@ static size_t kanji_run(const char *s, size_t n, size_t i, int max)
     return j;
 }
 
+/* The start of the run of at most max kanji that ends at e; *chars its
+ * length in characters. */
+static size_t kanji_run_before(const char *s, size_t n, size_t e, int max, int *chars)
+{
+    size_t b = e;
+    *chars = 0;
+    while (b > 0 && *chars < max) {
+        size_t q = b - 1;
+        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+            q--;
+        if (kanji_run(s, n, q, 1) == q)
+            break;
+        b = q;
+        (*chars)++;
+    }
+    return b;
+}
+
 /* Whether the kanji before e ends a role or a place rather than a name:
  * 研修医, 各位, 職員, 事務室. */
 static bool role_ending(const char *s, size_t e)
@@ -868,17 +886,8 @@ static bool role_ending(const char *s, size_t e)
  * honorific the dictionary reads as a number or a word (二三四先生). */
 static size_t kanji_name_before(const char *s, size_t n, size_t e)
 {
-    size_t b = e;
     int chars = 0;
-    while (b > 0 && chars < 5) {
-        size_t q = b - 1;
-        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
-            q--;
-        if (kanji_run(s, n, q, 1) == q)
-            break;
-        b = q;
-        chars++;
-    }
+    size_t b = kanji_run_before(s, n, e, 5, &chars);
     if (chars < 2 || chars > 4 || is_clinical_word(s + b, e - b) || cue_at(s, n, b, cues_before) ||
         cue_at(s, n, b, cues_after) || role_ending(s, e))
         return e;
@@ -1053,15 +1062,8 @@ static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, si
  * person's name: their start, or start. */
 static size_t known_name_before(const kk_cleaner *cl, const char *s, size_t n, size_t start)
 {
-    size_t b = start;
-    for (int chars = 0; b > 0 && chars < 3; chars++) {
-        size_t q = b - 1;
-        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
-            q--;
-        if (kanji_run(s, n, q, 1) == q)
-            break;
-        b = q;
-    }
+    int chars = 0;
+    size_t b = kanji_run_before(s, n, start, 3, &chars);
     /* the longest known name ending at start */
     for (size_t a = b; a < start; a += 3) {
         while (a < start && ((unsigned char)s[a] & 0xC0) == 0x80)

@@ -341,32 +341,9 @@ static int reads_as_text(const reading *r)
     return 0;
 }
 
-/* Little else stands out in a ring half a glyph wide around the line:
- * text set on a plain or grey background, not a piece of a picture (in
- * the chroma view, Doppler flow is colour all around). */
-static int quiet_around(const uint8_t *g, int width, int height, const kk_detect_line *l)
-{
-    int m = l->glyph_h / 2 > 2 ? l->glyph_h / 2 : 2;
-    int x0 = l->x - m, y0 = l->y - m, x1 = l->x + l->w + m, y1 = l->y + l->h + m;
-    size_t n = 0, lit = 0;
-    for (int y = y0; y < y1; y++) {
-        if (y < 0 || y >= height)
-            continue;
-        for (int x = x0; x < x1; x++) {
-            if (x < 0 || x >= width ||
-                (y >= l->y && y < l->y + l->h && x >= l->x && x < l->x + l->w))
-                continue;
-            n++;
-            lit += g[(size_t)y * width + x] >= MIN_CONTRAST;
-        }
-    }
-    return n > 0 && lit * 10 <= n;
-}
-
-/* The ring half a glyph wide around the line is plain: under a tenth of
- * it differs from the line's background by visible contrast. Text set on
- * a label or an empty corner, not rows of grains in tissue. */
-static int plain_around(const uint8_t *g, int width, int height, const kk_detect_line *l)
+/* Whether under a tenth of the ring half a glyph wide around the line
+ * differs from ref by visible contrast. */
+static int ring_plain(const uint8_t *g, int width, int height, const kk_detect_line *l, int ref)
 {
     int m = l->glyph_h / 2 > 2 ? l->glyph_h / 2 : 2;
     int x0 = l->x - m, y0 = l->y - m, x1 = l->x + l->w + m, y1 = l->y + l->h + m;
@@ -378,12 +355,27 @@ static int plain_around(const uint8_t *g, int width, int height, const kk_detect
             if (x < 0 || x >= width ||
                 (y >= l->y && y < l->y + l->h && x >= l->x && x < l->x + l->w))
                 continue;
-            int d = (int)g[(size_t)y * width + x] - l->bg_level;
+            int d = (int)g[(size_t)y * width + x] - ref;
             n++;
             busy += d >= MIN_CONTRAST || d <= -MIN_CONTRAST;
         }
     }
     return n > 0 && busy * 10 <= n;
+}
+
+/* Little else stands out around the line in the chroma view: text set on
+ * a plain or grey background, not a piece of a picture (Doppler flow is
+ * colour all around). */
+static int quiet_around(const uint8_t *g, int width, int height, const kk_detect_line *l)
+{
+    return ring_plain(g, width, height, l, 0);
+}
+
+/* The ring around the line is its background, plain: text set on a
+ * label or an empty corner, not rows of grains in tissue. */
+static int plain_around(const uint8_t *g, int width, int height, const kk_detect_line *l)
+{
+    return ring_plain(g, width, height, l, l->bg_level);
 }
 
 /* OCR made fewer than five letters or digits of the line in eng: its

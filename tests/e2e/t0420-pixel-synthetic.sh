@@ -17,19 +17,29 @@ T="$TESTS/tools"
 SET="$WORK/set"
 "$PYTHON" "$T/make_burned.py" "$SET" >/dev/null || { fail "make_burned.py failed"; finish; }
 
+# judge NAME SETDIR [--only] FILE...: each file through jp-anonymized on
+# its own, then synthetic_recall.py on the outputs
+judge() {
+    local name=$1 set=$2 only=
+    shift 2
+    [ "$1" = --only ] && { only=--only; shift; }
+    local out="$WORK/out-$name" map="$WORK/map-$name.tsv"
+    deid_each "$out" -q -p jp-anonymized --no-release -- "$@"
+    : >"$map"
+    while IFS=$'\t' read -r n f rc nout; do
+        [ "$rc" = 0 ] && [ "$nout" = 1 ] || fail "$name $(basename "$f"): exit $rc, $nout output(s)"
+        printf '%s\t%s\n' "$(basename "$f")" "$(deid_output "$out" "$n")" >>"$map"
+    done <"$out/index.tsv"
+    [ "$(wc -l <"$map")" = $# ] || fail "$name: $(wc -l <"$map") of $# outputs"
+    if "$PYTHON" "$T/synthetic_recall.py" $only "$set" "$map" >"$WORK/recall-$name"; then
+        ok "$name: $(tr '\n' ';' <"$WORK/recall-$name")"
+    else
+        fail "$name: $(tr '\n' ';' <"$WORK/recall-$name")"
+    fi
+}
+
 mapfile -t FILES < <(find "$SET/dicom" -name '*.dcm' | sort)
-R="$WORK/out"
-deid_each "$R" -q -p jp-anonymized --no-release -- "${FILES[@]}"
-: >"$WORK/map.tsv"
-while IFS=$'\t' read -r n f rc nout; do
-    [ "$rc" = 0 ] && [ "$nout" = 1 ] || fail "$(basename "$f"): exit $rc, $nout output(s)"
-    printf '%s\t%s\n' "$(basename "$f")" "$(deid_output "$R" "$n")" >>"$WORK/map.tsv"
-done <"$R/index.tsv"
-if "$PYTHON" "$T/synthetic_recall.py" "$SET" "$WORK/map.tsv" >"$WORK/recall"; then
-    ok "$(tr '\n' ';' <"$WORK/recall")"
-else
-    fail "$(tr '\n' ';' <"$WORK/recall")"
-fi
+judge seed4 "$SET" "${FILES[@]}"
 
 # the anatomy images at two more seeds: other fonts, sizes and slices
 # (painting outside the text of a mosaic, 7 px text OCR reads as nothing)
@@ -38,19 +48,7 @@ for seed in 5 7; do
     "$PYTHON" "$T/make_burned.py" --seed "$seed" "$S2" >/dev/null || { fail "make_burned.py --seed $seed"; continue; }
     A=()
     for n in ct_capture mr_noflag notext_ct dx_label dx_sideways mr_mosaic; do A+=("$S2/dicom/$n.dcm"); done
-    R2="$WORK/out$seed"
-    deid_each "$R2" -q -p jp-anonymized --no-release -- "${A[@]}"
-    : >"$WORK/map$seed.tsv"
-    while IFS=$'\t' read -r n f rc nout; do
-        [ "$rc" = 0 ] && [ "$nout" = 1 ] || fail "seed $seed $(basename "$f"): exit $rc, $nout output(s)"
-        printf '%s\t%s\n' "$(basename "$f")" "$(deid_output "$R2" "$n")" >>"$WORK/map$seed.tsv"
-    done <"$R2/index.tsv"
-    [ "$(wc -l <"$WORK/map$seed.tsv")" = 6 ] || fail "seed $seed: $(wc -l <"$WORK/map$seed.tsv") of 6 outputs"
-    if "$PYTHON" "$T/synthetic_recall.py" --only "$S2" "$WORK/map$seed.tsv" >"$WORK/recall$seed"; then
-        ok "seed $seed anatomy: $(tr '\n' ';' <"$WORK/recall$seed")"
-    else
-        fail "seed $seed anatomy: $(tr '\n' ';' <"$WORK/recall$seed")"
-    fi
+    judge "seed$seed-anatomy" "$S2" --only "${A[@]}"
 done
 
 # explain: boxes, classes, no text unless asked

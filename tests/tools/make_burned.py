@@ -190,7 +190,11 @@ class Frame:
         if not smooth:  # as a modality renders its overlay: no anti-aliasing
             d.fontmode = "1"
         d.text((ox, oy), s, font=font, fill=255)
-        a = np.asarray(layer, np.float32) / 255.0
+        self.blend(np.asarray(layer, np.float32) / 255.0, s, cls, color)
+
+    def blend(self, a, s, cls, color):
+        """Lay colour over the frame with alpha a (0..1, frame-sized) and
+        record the glyphs' mask and box."""
         ys, xs = np.nonzero(a)
         if len(xs) == 0:
             return
@@ -230,13 +234,7 @@ class Frame:
         a = np.zeros((self.h, self.w), np.float32)
         lw, lh = layer.size
         a[y:y + lh, x:x + lw] = np.asarray(layer, np.float32)[:self.h - y, :self.w - x] / 255.0
-        ys, xs = np.nonzero(a)
-        col = np.asarray(color, np.float32)
-        self.img = self.img * (1 - a[..., None]) + col[None, None, :] * a[..., None]
-        self.mask[a > 0] = CLASSES[cls]
-        box = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
-        self.occupied.append(box)
-        self.boxes.append(dict(box=box, cls=cls, text=s))
+        self.blend(a, s, cls, color)
 
     def luminance(self):
         im = np.clip(self.img + 0.5, 0, 255).astype(np.uint8)
