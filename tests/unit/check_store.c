@@ -952,6 +952,54 @@ START_TEST(processes_lose_nothing)
 }
 END_TEST
 
+/* The same, made certain: another connection holds the new file locked
+ * while the store is opened; the opener waits for it instead of failing
+ * at once (the race above needs the two to meet, which a loaded machine
+ * may not arrange in 150 rounds). */
+START_TEST(open_waits_for_a_locked_new_store)
+{
+    char wal[320], shm[320];
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    snprintf(shm, sizeof shm, "%s-shm", dbpath);
+    unlink(dbpath);
+    unlink(wal);
+    unlink(shm);
+    int ready[2];
+    ck_assert_int_eq(pipe(ready), 0);
+    /* the holder is another process (SQLite's locks are per process:
+     * a connection inherited through fork() would hold the opener too) */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        sqlite3 *db = NULL;
+        int ok = sqlite3_open(dbpath, &db) == SQLITE_OK &&
+                 sqlite3_exec(db, "BEGIN EXCLUSIVE; CREATE TABLE hold(x);", NULL, NULL, NULL) ==
+                     SQLITE_OK;
+        if (write(ready[1], ok ? "1" : "0", 1) != 1)
+            _exit(3);
+        usleep(400 * 1000);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(db);
+        _exit(ok ? 0 : 2);
+    }
+    char c = 0;
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    ck_assert_int_eq(c, '1');
+    kk_ctx *ctx = kk_ctx_new();
+    kk_store *s = NULL;
+    kk_status st = kk_store_open(&s, ctx, dbpath, key);
+    ck_assert_msg(st == KK_OK, "the opener failed while the file was locked: %s",
+                  kk_error_message(ctx));
+    ck_assert_int_eq(kk_store_close(s, ctx), KK_OK);
+    kk_ctx_free(ctx);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(ready[0]);
+    close(ready[1]);
+}
+END_TEST
+
 /* Runs started together on a store that does not exist yet: each one
  * creates, switches to WAL and migrates the same new file. SQLite answers
  * the WAL switch BUSY without waiting, so every opener must wait itself
@@ -1163,6 +1211,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, claims);
     tcase_add_test(tc, processes_lose_nothing);
     tcase_add_test(tc, processes_open_a_new_store_together);
+    tcase_add_test(tc, open_waits_for_a_locked_new_store);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("export_merge");
