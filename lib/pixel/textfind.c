@@ -734,6 +734,21 @@ static void grow_along_baseline(const uint8_t *gray, int width, int height,
 
 /* Candidate lines: the presence stage first, then the full detector in
  * the regions it found only (most frames of most images have none). */
+/* Append n lines to *all (*nall of them). */
+static kk_status append_lines(kk_ctx *ctx, kk_detect_line **all, size_t *nall,
+                              const kk_detect_line *l, size_t n)
+{
+    if (n == 0)
+        return KK_OK;
+    kk_detect_line *na = kk__realloc(*all, (*nall + n) * sizeof *na);
+    if (!na)
+        return kk__fail(ctx, KK_ENOMEM, "out of memory");
+    memcpy(na + *nall, l, n * sizeof *l);
+    *all = na;
+    *nall += n;
+    return KK_OK;
+}
+
 /* Candidate lines within the regions the presence stage found (a whole
  * frame region: the whole frame). */
 static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int height,
@@ -763,19 +778,12 @@ static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int hei
         kk_detect_line *l = NULL;
         size_t n = 0;
         st = kk_detect__lines(ctx, crop, r[i].w, r[i].h, &l, &n);
-        if (st == KK_OK && n) {
-            kk_detect_line *na = kk__realloc(all, (nall + n) * sizeof *na);
-            if (!na) {
-                st = kk__fail(ctx, KK_ENOMEM, "out of memory");
-            } else {
-                all = na;
-                for (size_t k = 0; k < n; k++) {
-                    l[k].x += r[i].x;
-                    l[k].y += r[i].y;
-                    all[nall++] = l[k];
-                }
-            }
+        for (size_t k = 0; st == KK_OK && k < n; k++) {
+            l[k].x += r[i].x;
+            l[k].y += r[i].y;
         }
+        if (st == KK_OK)
+            st = append_lines(ctx, &all, &nall, l, n);
         free(l);
     }
     free(crop);
@@ -829,16 +837,8 @@ static kk_status find_column_lines(kk_ctx *ctx, const uint8_t *gray, int width,
             l[keep].h = c.w;
             keep++;
         }
-        if (st == KK_OK && keep) {
-            kk_detect_line *na = kk__realloc(all, (nall + keep) * sizeof *na);
-            if (!na) {
-                st = kk__fail(ctx, KK_ENOMEM, "out of memory");
-            } else {
-                all = na;
-                memcpy(all + nall, l, keep * sizeof *l);
-                nall += keep;
-            }
-        }
+        if (st == KK_OK)
+            st = append_lines(ctx, &all, &nall, l, keep);
         free(l);
     }
     if (st != KK_OK || nall == 0) {
