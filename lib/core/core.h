@@ -45,6 +45,10 @@ const char *kk__file_kind(unsigned mode);
  * true, or false with errno (EIO for a write that wrote nothing). */
 bool kk__write_all(int fd, const void *data, size_t len);
 char *kk__strndup(const char *s, size_t n);
+/* FNV-1a over n bytes, going on from h (KK_FNV1A_INIT to start): to place
+ * keys in hash tables, not to digest anything. */
+#define KK_FNV1A_INIT 1469598103934665603ULL
+uint64_t kk__fnv1a(uint64_t h, const void *p, size_t n);
 #ifdef KK_FAULT_INJECTION
 /* How many allocations fault injection has failed in this process, so a
  * test can show its failure path really ran. */

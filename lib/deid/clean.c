@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "deid/clean.h"
+#include "deid/clean_cache.h"
 #include "profile/profile_internal.h"
 #include "text/address.h"
 #include "text/morph.h"
@@ -125,7 +126,25 @@ struct kk_cleaner {
     bool keep_city;
     char **allow;
     int nallow;
+    kk_clean_cache *cache;
 };
+
+/* Sets kept at once: one per series a batch has on the go, with room for
+ * every worker's object and the series before it. */
+#define CACHE_SETS 32
+
+static void bind_set(void *set, kk_clean_entry *e)
+{
+    ((kk_idset *)set)->entry = e;
+}
+
+static void drop_set(void *set)
+{
+    if (set) {
+        kk_idset__free(set);
+        free(set);
+    }
+}
 
 kk_status kk_clean__new(kk_cleaner **out, kk_ctx *ctx)
 {
@@ -146,7 +165,8 @@ kk_status kk_clean__new_for(kk_cleaner **out, kk_ctx *ctx, const kk_profile *pro
         cl->ncompiled++;
     }
     cl->morph = kk_morph__new();
-    if (!cl->morph) {
+    cl->cache = kk_clean_cache__new(CACHE_SETS, bind_set, drop_set);
+    if (!cl->morph || !cl->cache) {
         kk_clean__free(cl);
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
@@ -181,6 +201,7 @@ void kk_clean__free(kk_cleaner *cl)
         return;
     for (int i = 0; i < cl->ncompiled; i++)
         regfree(&cl->re[i]);
+    kk_clean_cache__free(cl->cache);
     kk_morph__free(cl->morph);
     for (int i = 0; i < cl->nallow; i++)
         free(cl->allow[i]);
@@ -1444,6 +1465,15 @@ static void take_reading(const char *kana, size_t len, void *payload)
     add_component(payload, kana, len);
 }
 
+static void add_readings(const kk_cleaner *cl, kk_idset *ids)
+{
+    ids->readings_done = true;
+    int n = ids->nkanji;
+    for (int i = 0; i < n && i < ids->nkanji; i++)
+        kk_morph__readings(cl->morph, ids->kanji[i], strlen(ids->kanji[i]), take_reading, ids);
+    ids->readings_done = true;
+}
+
 /* Readings of the object's kanji names, once per object, when a text that
  * may spell them in kana or romaji first comes: only then is the
  * dictionary asked (it loads once per cleaner). */
@@ -1461,12 +1491,7 @@ static void need_readings(const kk_cleaner *cl, const kk_idset *cids, const char
         if (!word)
             return;
     }
-    kk_idset *ids = (kk_idset *)cids; /* the object's own set, one thread */
-    ids->readings_done = true;
-    int n = ids->nkanji;
-    for (int i = 0; i < n && i < ids->nkanji; i++)
-        kk_morph__readings(cl->morph, ids->kanji[i], strlen(ids->kanji[i]), take_reading, ids);
-    ids->readings_done = true;
+    add_readings(cl, (kk_idset *)cids); /* the caller's own set, one thread */
 }
 
 /* Fill mark[0..len) with the bytes to remove. false when the text could
@@ -1512,8 +1537,9 @@ bool kk_clean__finds(const kk_cleaner *cl, const kk_idset *ids, const char *in, 
     return found;
 }
 
-bool kk_clean__text(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
-                    kk_buf *out)
+/* kk_clean__text without the cache. */
+static bool clean_text(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
+                       kk_buf *out)
 {
     unsigned char small[512];
     unsigned char *mark = len <= sizeof small ? small : kk__calloc(len, 1);
@@ -1552,4 +1578,93 @@ bool kk_clean__text(const kk_cleaner *cl, const kk_idset *ids, const char *in, s
     if (mark != small)
         free(mark);
     return changed;
+}
+
+bool kk_clean__text(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
+                    kk_buf *out)
+{
+    bool changed;
+    if (ids && ids->entry && kk_clean_cache__text(cl->cache, ids->entry, in, len, out, &changed))
+        return changed;
+    size_t at = out->len;
+    changed = clean_text(cl, ids, in, len, out);
+    if (ids && ids->entry && !out->failed)
+        kk_clean_cache__put_text(cl->cache, ids->entry, in, len, out->data + at, out->len - at,
+                                 changed);
+    return changed;
+}
+
+/* --- identifier lists and the sets made from them ---------------------- */
+
+void kk_idlist__add(kk_buf *list, char kind, const char *s, size_t len)
+{
+    if (kind == 'D') {
+        if (len < 8)
+            return; /* no date in it (kk_idset__add_date) */
+        len = 8;    /* DT: the time of day names no one */
+    }
+    uint32_t n = (uint32_t)len;
+    kk__buf_addc(list, kind);
+    kk__buf_add(list, &n, sizeof n);
+    kk__buf_add(list, s, len);
+}
+
+/* The set of a list, made whole: readings too, since a shared set is
+ * never written again. */
+static kk_idset *make_set(const kk_cleaner *cl, const char *list, size_t len)
+{
+    kk_idset *ids = kk__malloc(sizeof *ids);
+    if (!ids)
+        return NULL;
+    *ids = (kk_idset)KK_IDSET_INIT;
+    for (size_t i = 0; i + 1 + sizeof(uint32_t) <= len;) {
+        char kind = list[i];
+        uint32_t n;
+        memcpy(&n, list + i + 1, sizeof n);
+        const char *v = list + i + 1 + sizeof n;
+        if (n > len - i - 1 - sizeof n)
+            break;
+        if (kind == 'N')
+            kk_idset__add_name(ids, v, n);
+        else if (kind == 'I')
+            kk_idset__add_id(ids, v, n);
+        else
+            kk_idset__add_date(ids, v, n);
+        i += 1 + sizeof n + n;
+    }
+    if (ids->nkanji)
+        add_readings(cl, ids);
+    return ids;
+}
+
+const kk_idset *kk_clean__ids(const kk_cleaner *cl, const char *list, size_t len)
+{
+    kk_clean_entry *e = kk_clean_cache__find(cl->cache, list, len);
+    if (e)
+        return kk_clean_cache__set(e);
+    kk_idset *ids = make_set(cl, list, len);
+    if (!ids)
+        return NULL;
+    e = kk_clean_cache__add(cl->cache, list, len, ids);
+    /* the entry's set (ids, or an equal one another thread kept first),
+     * or, not kept, the caller's alone */
+    return e ? kk_clean_cache__set(e) : ids;
+}
+
+void kk_clean__release_ids(const kk_cleaner *cl, const kk_idset *ids)
+{
+    if (!ids)
+        return;
+    if (ids->entry) {
+        kk_clean_cache__release(cl->cache, ids->entry);
+        return;
+    }
+    kk_idset *own = (kk_idset *)ids;
+    kk_idset__free(own);
+    free(own);
+}
+
+void kk_clean__cached(const kk_cleaner *cl, int *lists, int *texts)
+{
+    kk_clean_cache__count(cl->cache, lists, texts);
 }

@@ -12,7 +12,8 @@
  * identifier is found whatever its script or width, and only its own bytes
  * of the original text are replaced. The cleaner's patterns are compiled
  * once per run and only read afterwards; its MeCab model loads on first
- * use: one cleaner serves every thread. Not a public API.
+ * use, and its cache of sets and cleaned texts (clean_cache.h) is locked:
+ * one cleaner serves every thread. Not a public API.
  */
 #ifndef KK_DEID_CLEAN_H
 #define KK_DEID_CLEAN_H
@@ -59,9 +60,12 @@ typedef struct kk_idset {
      * several attributes, and each spelling costs a fold and a search */
     int32_t dates[8];
     int ndates;
+    /* the cleaner's cache entry of a set from kk_clean__ids(), which
+     * keeps the texts cleaned with it; NULL for a set of the caller's */
+    struct kk_clean_entry *entry;
 } kk_idset;
 
-#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false, { 0 }, 0 }
+#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false, { 0 }, 0, NULL }
 
 /** Add a PN value: every component of every group, each group whole, and
  *  the readings in every script. */
@@ -72,6 +76,25 @@ void kk_idset__add_id(kk_idset *ids, const char *utf8, size_t len);
  *  era forms included. */
 void kk_idset__add_date(kk_idset *ids, const char *da, size_t len);
 void kk_idset__free(kk_idset *ids);
+
+/**
+ * Add one identifier of an object to list, in the order the object holds
+ * them: kind 'N' a PN value, 'I' an ID-like value (UTF-8), 'D' a DA or DT
+ * value (only its date counts). Equal lists make equal sets.
+ */
+void kk_idlist__add(kk_buf *list, char kind, const char *s, size_t len);
+
+/**
+ * The identifier set made from list (kk_idlist__add), readings included:
+ * the one an earlier object with the same list made, or a new one the
+ * cleaner keeps for the next. Texts cleaned with it are kept with it, so
+ * the objects of a series clean each description once. Read-only; give it
+ * back with kk_clean__release_ids. NULL: out of memory.
+ */
+const kk_idset *kk_clean__ids(const kk_cleaner *cl, const char *list, size_t len);
+void kk_clean__release_ids(const kk_cleaner *cl, const kk_idset *ids);
+/** How many identifier lists and cleaned texts the cleaner keeps. */
+void kk_clean__cached(const kk_cleaner *cl, int *lists, int *texts);
 
 /**
  * Clean text: every match becomes "***". out receives the result, always

@@ -218,7 +218,7 @@ typedef struct walk {
     const char *path;         /* input, for messages */
     char *sop_class;
     bool dicomdir;
-    kk_idset ids;
+    const kk_idset *ids;      /* the object's identifiers (the cleaner's) */
     kk_charset_fix csfix;     /* mis-declared text re-encoded (R21) */
     kk_action_env env;
     kk_deid_result *res;
@@ -295,7 +295,7 @@ static bool id_like_keyword(const char *kw)
     return false;
 }
 
-static void collect_ids(walk *w, kk_dcm_item *item, charset_ref cs, int depth)
+static void collect_ids(kk_buf *list, kk_dcm_item *item, charset_ref cs, int depth)
 {
     if (depth > 64)
         return;
@@ -304,7 +304,7 @@ static void collect_ids(walk *w, kk_dcm_item *item, charset_ref cs, int depth)
         uint32_t tag = kk_dcm__tag(e);
         if (kk_dcm__is_sequence(e)) {
             for (kk_dcm_item *it = kk_dcm__next_item(e, NULL); it; it = kk_dcm__next_item(e, it))
-                collect_ids(w, it, cs, depth + 1);
+                collect_ids(list, it, cs, depth + 1);
             continue;
         }
         if (KK_GROUP(tag) & 1)
@@ -318,21 +318,30 @@ static void collect_ids(walk *w, kk_dcm_item *item, charset_ref cs, int depth)
         if (kk_dcm__get_string(e, &s, &n) != KK_OK || n == 0)
             continue;
         if (vr == KK_VR('D', 'A') || vr == KK_VR('D', 'T')) {
-            kk_idset__add_date(&w->ids, s, n);
+            kk_idlist__add(list, 'D', s, n);
             continue;
         }
         if (vr != KK_VR('P', 'N') && !id_like_keyword(kk_dcm__keyword(tag)))
             continue;
         kk_buf u = KK_BUF_INIT;
         kk_text__to_utf8(cs.s, cs.n, s, n, &u);
-        if (u.data) {
-            if (vr == KK_VR('P', 'N'))
-                kk_idset__add_name(&w->ids, u.data, u.len);
-            else
-                kk_idset__add_id(&w->ids, u.data, u.len);
-        }
+        if (u.data)
+            kk_idlist__add(list, vr == KK_VR('P', 'N') ? 'N' : 'I', u.data, u.len);
         kk__buf_free(&u);
     }
+}
+
+/* The object's identifier set, from the cleaner: the objects of a series
+ * share one, and the texts it cleaned. */
+static kk_status object_ids(walk *w, kk_dcm_item *ds)
+{
+    kk_buf list = KK_BUF_INIT;
+    charset_ref none = { "", 0 };
+    collect_ids(&list, ds, none, 0);
+    if (!list.failed)
+        w->ids = kk_clean__ids(w->d->cleaner, list.data ? list.data : "", list.len);
+    kk__buf_free(&list);
+    return w->ids ? KK_OK : kk__fail(w->ctx, KK_ENOMEM, "out of memory");
 }
 
 /* Resolve a compound code by the attribute's Type in the IOD
@@ -976,9 +985,12 @@ static kk_status walk_loaded(walk *w, const char *in_path)
     st = kk_deid__fix_charsets(ds, w->ctx, &w->csfix);
     if (st != KK_OK)
         return st;
+    if (d->need_ids) {
+        st = object_ids(w, ds);
+        if (st != KK_OK)
+            return st;
+    }
     charset_ref none = { "", 0 };
-    if (d->need_ids)
-        collect_ids(w, ds, none, 0);
     /* the pixel rules' conditions read the header before it changes */
     if (d->pixel_rules) {
         st = kk_pixel__plan(&w->plan, w->ctx, d->profile, w->dcm, in_path);
@@ -989,7 +1001,7 @@ static kk_status walk_loaded(walk *w, const char *in_path)
     w->env.key = d->key;
     w->env.store = d->store;
     w->env.cleaner = d->cleaner;
-    w->env.ids = &w->ids;
+    w->env.ids = w->ids;
     w->env.profile = d->profile;
     w->env.path = in_path;
     w->env.patient = dup_string_of(ds, TAG_PATIENT_ID);
@@ -1141,7 +1153,8 @@ static void walk_free(walk *w)
     free(w->sop_class);
     free(w->env.patient);
     free(w->env.issuer);
-    kk_idset__free(&w->ids);
+    if (w->ids)
+        kk_clean__release_ids(w->d->cleaner, w->ids);
     kk__buf_free(&w->loc);
     free(w->src);
 }
@@ -1643,10 +1656,8 @@ kk_status kk_deid__review_one(kk_deid *d, kk_ctx *ctx, const char *path, kk_imag
         st = kk_dcm__load(&w.dcm, ctx, path, d->lazy);
     if (st == KK_OK)
         st = kk_deid__fix_charsets(kk_dcm__dataset(w.dcm), ctx, &w.csfix);
-    if (st == KK_OK && d->need_ids) {
-        charset_ref none = { "", 0 };
-        collect_ids(&w, kk_dcm__dataset(w.dcm), none, 0);
-    }
+    if (st == KK_OK && d->need_ids)
+        st = object_ids(&w, kk_dcm__dataset(w.dcm));
     if (st == KK_OK && d->pixel_rules)
         st = kk_pixel__plan(&w.plan, ctx, d->profile, w.dcm, path);
     if (st == KK_OK)

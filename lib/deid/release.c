@@ -607,15 +607,6 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static int eff_level(const frec *f, int j, int l)
 {
     return f->rare[j] > l ? f->rare[j] : l;
@@ -644,7 +635,7 @@ static kk_status patient_hash(kk_release *r, size_t p, int j, int l, uint64_t *o
     uint64_t h = 1469598103934665603ull ^ (uint64_t)j;
     for (size_t i = 0; i < pt->nfiles; i++)
         if (i == 0 || strcmp(vals[i], vals[i - 1]) != 0)
-            h = fnv(fnv(h, vals[i], strlen(vals[i])), "\x1e", 1);
+            h = kk__fnv1a(kk__fnv1a(h, vals[i], strlen(vals[i])), "\x1e", 1);
     for (size_t i = 0; i < pt->nfiles; i++)
         kk_free(vals[i]);
     kk_free(vals);

@@ -119,16 +119,6 @@ void kk_textfind__need_reading(kk_textfind *tf, bool need)
         tf->need_reading = need;
 }
 
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static int overlap_1d(int a0, int a1, int b0, int b1)
 {
     int lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
@@ -190,7 +180,7 @@ static kk_status read_line(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
                                         &h, &scale, &ox, &oy, &border);
     if (st != KK_OK)
         return st;
-    uint64_t hash = fnv1a(img, (size_t)w * h) ^ ((uint64_t)ox << 32) ^ (uint64_t)oy;
+    uint64_t hash = kk__fnv1a(KK_FNV1A_INIT, img, (size_t)w * h) ^ ((uint64_t)ox << 32) ^ (uint64_t)oy;
     for (int i = 0; i < CACHE_SLOTS; i++) {
         cache_slot *s = &tf->cache[i];
         if (s->used && s->hash == hash && s->w == w && s->h == h) {

@@ -18,8 +18,7 @@
 static int *priv_slot(const kk_profile *p, int *slots, size_t nslots, const raw_rule *r)
 {
     uint64_t h = (uint64_t)r->group << 8 | r->low;
-    for (const char *c = r->creator; *c; c++)
-        h = (h ^ (unsigned char)*c) * 0x100000001b3ULL; /* FNV-1a */
+    h = kk__fnv1a(h, r->creator, strlen(r->creator));
     size_t j = hash64(h) & (nslots - 1);
     while (slots[j] >= 0) {
         const priv_rule *e = &p->priv[slots[j]];

@@ -255,16 +255,6 @@ static unsigned char *scratch(kk_store *s, size_t n)
 
 /* ---- dedupe cache ----------------------------------------------------- */
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* The cache key: kind, domain, NUL, id. */
 static char *seen_key(char kind, const char *domain, const char *id,
                       size_t *klen)
@@ -287,7 +277,7 @@ static kk_store_seen *seen_find(kk_store *s, const char *k, size_t klen)
     if (!s->capseen)
         return NULL;
     size_t mask = s->capseen - 1;
-    for (size_t i = fnv1a(k, klen) & mask;; i = (i + 1) & mask) {
+    for (size_t i = kk__fnv1a(KK_FNV1A_INIT, k, klen) & mask;; i = (i + 1) & mask) {
         kk_store_seen *e = &s->seen[i];
         if (!e->k)
             return NULL;
@@ -320,7 +310,7 @@ static int seen_put(kk_store *s, char *k, size_t klen,
             kk_store_seen *e = &s->seen[i];
             if (!e->k)
                 continue;
-            size_t j = fnv1a(e->k, e->klen) & (cap - 1);
+            size_t j = kk__fnv1a(KK_FNV1A_INIT, e->k, e->klen) & (cap - 1);
             while (t[j].k)
                 j = (j + 1) & (cap - 1);
             t[j] = *e;
@@ -329,7 +319,7 @@ static int seen_put(kk_store *s, char *k, size_t klen,
         s->seen = t;
         s->capseen = cap;
     }
-    size_t mask = s->capseen - 1, i = fnv1a(k, klen) & mask;
+    size_t mask = s->capseen - 1, i = kk__fnv1a(KK_FNV1A_INIT, k, klen) & mask;
     while (s->seen[i].k)
         i = (i + 1) & mask;
     s->seen[i].k = k;

@@ -156,24 +156,85 @@ char *kk_text__fold_str(const char *in, size_t len, size_t *outlen)
 /* --- readings --------------------------------------------------------- */
 
 /* Hiragana and one romaji spelling each (Kunrei), the canonical key. */
-static const struct { const char *kana, *roma; } kana_tab[] = {
-    { "あ", "a" }, { "い", "i" }, { "う", "u" }, { "え", "e" }, { "お", "o" },
-    { "か", "ka" }, { "き", "ki" }, { "く", "ku" }, { "け", "ke" }, { "こ", "ko" },
-    { "が", "ga" }, { "ぎ", "gi" }, { "ぐ", "gu" }, { "げ", "ge" }, { "ご", "go" },
-    { "さ", "sa" }, { "し", "si" }, { "す", "su" }, { "せ", "se" }, { "そ", "so" },
-    { "ざ", "za" }, { "じ", "zi" }, { "ず", "zu" }, { "ぜ", "ze" }, { "ぞ", "zo" },
-    { "た", "ta" }, { "ち", "ti" }, { "つ", "tu" }, { "て", "te" }, { "と", "to" },
-    { "だ", "da" }, { "ぢ", "zi" }, { "づ", "zu" }, { "で", "de" }, { "ど", "do" },
-    { "な", "na" }, { "に", "ni" }, { "ぬ", "nu" }, { "ね", "ne" }, { "の", "no" },
-    { "は", "ha" }, { "ひ", "hi" }, { "ふ", "hu" }, { "へ", "he" }, { "ほ", "ho" },
-    { "ば", "ba" }, { "び", "bi" }, { "ぶ", "bu" }, { "べ", "be" }, { "ぼ", "bo" },
-    { "ぱ", "pa" }, { "ぴ", "pi" }, { "ぷ", "pu" }, { "ぺ", "pe" }, { "ぽ", "po" },
-    { "ま", "ma" }, { "み", "mi" }, { "む", "mu" }, { "め", "me" }, { "も", "mo" },
-    { "や", "ya" }, { "ゆ", "yu" }, { "よ", "yo" },
-    { "ら", "ra" }, { "り", "ri" }, { "る", "ru" }, { "れ", "re" }, { "ろ", "ro" },
-    { "わ", "wa" }, { "ゐ", "i" }, { "ゑ", "e" }, { "を", "o" }, { "ん", "n" },
-    { "ゔ", "bu" },
-    { NULL, NULL }
+/* Kunrei romaji of each hiragana, by code point (U+3040 on): a lookup
+ * per character, since the readings of the whole name dictionary go
+ * through here when it loads. */
+#define HIRA0 0x3040
+static const char *const roma_of_hira[0x60] = {
+    [0x3042 - HIRA0] = "a", /* あ */
+    [0x3044 - HIRA0] = "i", /* い */
+    [0x3046 - HIRA0] = "u", /* う */
+    [0x3048 - HIRA0] = "e", /* え */
+    [0x304A - HIRA0] = "o", /* お */
+    [0x304B - HIRA0] = "ka", /* か */
+    [0x304D - HIRA0] = "ki", /* き */
+    [0x304F - HIRA0] = "ku", /* く */
+    [0x3051 - HIRA0] = "ke", /* け */
+    [0x3053 - HIRA0] = "ko", /* こ */
+    [0x304C - HIRA0] = "ga", /* が */
+    [0x304E - HIRA0] = "gi", /* ぎ */
+    [0x3050 - HIRA0] = "gu", /* ぐ */
+    [0x3052 - HIRA0] = "ge", /* げ */
+    [0x3054 - HIRA0] = "go", /* ご */
+    [0x3055 - HIRA0] = "sa", /* さ */
+    [0x3057 - HIRA0] = "si", /* し */
+    [0x3059 - HIRA0] = "su", /* す */
+    [0x305B - HIRA0] = "se", /* せ */
+    [0x305D - HIRA0] = "so", /* そ */
+    [0x3056 - HIRA0] = "za", /* ざ */
+    [0x3058 - HIRA0] = "zi", /* じ */
+    [0x305A - HIRA0] = "zu", /* ず */
+    [0x305C - HIRA0] = "ze", /* ぜ */
+    [0x305E - HIRA0] = "zo", /* ぞ */
+    [0x305F - HIRA0] = "ta", /* た */
+    [0x3061 - HIRA0] = "ti", /* ち */
+    [0x3064 - HIRA0] = "tu", /* つ */
+    [0x3066 - HIRA0] = "te", /* て */
+    [0x3068 - HIRA0] = "to", /* と */
+    [0x3060 - HIRA0] = "da", /* だ */
+    [0x3062 - HIRA0] = "zi", /* ぢ */
+    [0x3065 - HIRA0] = "zu", /* づ */
+    [0x3067 - HIRA0] = "de", /* で */
+    [0x3069 - HIRA0] = "do", /* ど */
+    [0x306A - HIRA0] = "na", /* な */
+    [0x306B - HIRA0] = "ni", /* に */
+    [0x306C - HIRA0] = "nu", /* ぬ */
+    [0x306D - HIRA0] = "ne", /* ね */
+    [0x306E - HIRA0] = "no", /* の */
+    [0x306F - HIRA0] = "ha", /* は */
+    [0x3072 - HIRA0] = "hi", /* ひ */
+    [0x3075 - HIRA0] = "hu", /* ふ */
+    [0x3078 - HIRA0] = "he", /* へ */
+    [0x307B - HIRA0] = "ho", /* ほ */
+    [0x3070 - HIRA0] = "ba", /* ば */
+    [0x3073 - HIRA0] = "bi", /* び */
+    [0x3076 - HIRA0] = "bu", /* ぶ */
+    [0x3079 - HIRA0] = "be", /* べ */
+    [0x307C - HIRA0] = "bo", /* ぼ */
+    [0x3071 - HIRA0] = "pa", /* ぱ */
+    [0x3074 - HIRA0] = "pi", /* ぴ */
+    [0x3077 - HIRA0] = "pu", /* ぷ */
+    [0x307A - HIRA0] = "pe", /* ぺ */
+    [0x307D - HIRA0] = "po", /* ぽ */
+    [0x307E - HIRA0] = "ma", /* ま */
+    [0x307F - HIRA0] = "mi", /* み */
+    [0x3080 - HIRA0] = "mu", /* む */
+    [0x3081 - HIRA0] = "me", /* め */
+    [0x3082 - HIRA0] = "mo", /* も */
+    [0x3084 - HIRA0] = "ya", /* や */
+    [0x3086 - HIRA0] = "yu", /* ゆ */
+    [0x3088 - HIRA0] = "yo", /* よ */
+    [0x3089 - HIRA0] = "ra", /* ら */
+    [0x308A - HIRA0] = "ri", /* り */
+    [0x308B - HIRA0] = "ru", /* る */
+    [0x308C - HIRA0] = "re", /* れ */
+    [0x308D - HIRA0] = "ro", /* ろ */
+    [0x308F - HIRA0] = "wa", /* わ */
+    [0x3090 - HIRA0] = "i", /* ゐ */
+    [0x3091 - HIRA0] = "e", /* ゑ */
+    [0x3092 - HIRA0] = "o", /* を */
+    [0x3093 - HIRA0] = "n", /* ん */
+    [0x3094 - HIRA0] = "bu", /* ゔ */
 };
 
 /* Romaji spellings read back to kana: every Hepburn and Kunrei form. */
@@ -386,15 +447,7 @@ size_t kk_text__kana_key(const char *kana, size_t len, char *out, size_t cap)
             out[o++] = v;
             continue;
         }
-        char u8[4];
-        int32_t ul = 0;
-        U8_APPEND_UNSAFE((uint8_t *)u8, ul, c);
-        const char *r = NULL;
-        for (int t = 0; kana_tab[t].kana; t++)
-            if ((int32_t)strlen(kana_tab[t].kana) == ul && memcmp(kana_tab[t].kana, u8, (size_t)ul) == 0) {
-                r = kana_tab[t].roma;
-                break;
-            }
+        const char *r = c >= HIRA0 && c < HIRA0 + 0x60 ? roma_of_hira[c - HIRA0] : NULL;
         if (!r)
             return 0;
         size_t rl = strlen(r);
