@@ -377,6 +377,28 @@ static int few_characters(const reading *r)
     return a < 5;
 }
 
+/* Blobs as thick as they are high, not laid out like text: pieces of the
+ * picture (vessels, sulci of a brain tile), not glyphs, whose strokes stay
+ * well under half their height. Below 8 px the stroke estimate's 2 px
+ * floor says little, so there only strokes thicker than the blobs are
+ * high count. */
+static int thick_blobs(const kk_detect_line *l)
+{
+    if (looks_like_text(l))
+        return 0;
+    return (l->glyph_h >= 8 && l->stroke > 0.5f) || (l->glyph_h >= 4 && l->stroke > 1.0f);
+}
+
+/* Glyphs this high OCR reads when they are glyphs; such a candidate it
+ * reads nothing of, not laid out like text, is a picture's shapes (the
+ * brains of a mosaic's row of tiles). */
+#define BIG_UNREAD_GLYPH 16
+
+static int big_unread(const kk_detect_line *l, const reading *r)
+{
+    return l->glyph_h >= BIG_UNREAD_GLYPH && !looks_like_text(l) && !reads_as_text(r);
+}
+
 /* OCR saw only symbols (a caliper's cross, an arrow, a bracket). */
 static int reads_as_symbols(const reading *r)
 {
@@ -1079,6 +1101,9 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
             lines[i].score < STRONG_SCORE && !reads_as_text(&rd[i]) && few_characters(&rd[i]) &&
             !plain_around(gray, width, height, &lines[i]))
+            dec[i].redact = 0;
+        if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
+            !reads_as_text(&rd[i]) && (thick_blobs(&lines[i]) || big_unread(&lines[i], &rd[i])))
             dec[i].redact = 0;
         if (tf->need_reading && !reads_as_text(&rd[i]) &&
             !((looks_like_text(&lines[i]) || lines[i].score >= STRONG_SCORE) &&

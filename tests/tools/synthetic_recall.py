@@ -17,7 +17,8 @@ every frame painted (>= 99%); on frames with text, at most 25% of the
 frame is painted outside the truth boxes (padded by 3 px; seed 4 measures
 21% on us_small, where a tissue arc between rows of text is painted, and
 10% on cine_moving: known misses, the bound catches boxes grown over the
-whole frame), and at most 4% on CT, MR and radiographs (ANATOMY_OUT); on
+whole frame), and at most 4% on CT, MR and radiographs (ANATOMY_OUT), 1% on MR mosaics
+(MOSAIC_OUT); on
 frames without text at most 1% of the frame is changed. Prints the worst numbers and
 the whole-set recall; exits 1 when a target is missed. No text is printed.
 """
@@ -35,6 +36,11 @@ import pydicom
 # when every unread guess inside the slices was painted.
 ANATOMY = ("CT", "MR", "DX")
 ANATOMY_OUT = 0.04
+# a mosaic has its two lines of text in a corner and brain tiles all
+# over: 1% (the issue's bound), with the truth boxes' padding. Seeds 1,
+# 4, 5, 7, 11 measure 0.18-0.67%; 1.0-1.7% while thick blobs in the tiles
+# (a sulcus OCR reads as "|" or "me") were painted as unread text.
+MOSAIC_OUT = 0.01
 
 
 def read_pgm(path):
@@ -87,7 +93,8 @@ def main():
         if name not in outputs or not outputs[name]:
             bad.append("%s: no output" % name)
             continue
-        before = frames(pydicom.dcmread(os.path.join(setdir, "dicom", name)))
+        src = pydicom.dcmread(os.path.join(setdir, "dicom", name))
+        before = frames(src)
         out = pydicom.dcmread(outputs[name])
         after = frames(out)
         clean = claims_clean(out)
@@ -129,7 +136,9 @@ def main():
                                (name, f, out_share))
                 if truth[name]["kind"] in ANATOMY:
                     worst_anat = max(worst_anat, out_share)
-                    if out_share > ANATOMY_OUT:
+                    bound = (MOSAIC_OUT if "MOSAIC" in list(getattr(src, "ImageType", []) or [])
+                             else ANATOMY_OUT)
+                    if out_share > bound:
                         bad.append("%s frame %d: %.3f of the anatomy painted outside its text" %
                                    (name, f, out_share))
             else:
