@@ -294,6 +294,10 @@ static kk_status one_volume(kk_deface *df, kk_ctx *ctx, slice *all, size_t nall,
     vol.normal[1] = row[2] * col[0] - row[0] * col[2];
     vol.normal[2] = row[0] * col[1] - row[1] * col[0];
     memcpy(vol.origin, ipp[order[0]], sizeof vol.origin);
+    /* a slab too low to hold a head: its pixels are not even read (most
+     * series of a batch; find_face would say the same after reading) */
+    if (kk_vol__too_low_for_a_head(&vol))
+        goto out;
     vol.v = kk__malloc(plane * ns * sizeof *vol.v);
     if (!vol.v) {
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");

@@ -67,12 +67,21 @@ typedef struct kk_vol_face {
 } kk_vol_face;
 
 /**
+ * Whether the volume is too low (in patient z) to hold the cranium and
+ * face kk_vol__find_face() looks for: less than 48 mm from its lowest to
+ * its highest voxel centre. Needs the geometry only (vol->v may be NULL),
+ * so a caller can skip reading the voxels of a slab.
+ */
+bool kk_vol__too_low_for_a_head(const kk_volume *vol);
+
+/**
  * Threshold the volume into a head mask (CT: above -500 HU; MR: Otsu on
  * the volume's histogram, halved to tolerate bias), fill its holes slice
  * by slice, keep the largest connected part, and decide head and face.
- * Slices of 384 x 384 or more are first looked at in 2 x 2 averaged
+ * A volume too low for a head (kk_vol__too_low_for_a_head) is rejected
+ * first; slices of 384 x 384 or more are then looked at in 4 x 4 averaged
  * voxels, and a body clearly wider or narrower than a head is rejected
- * there (its mask is then all 0).
+ * there (in both cases the mask is all 0).
  * @param mask  out, nx*ny*nz bytes, 1 inside the head (may be NULL)
  * @return 0; -1 when memory runs out
  */

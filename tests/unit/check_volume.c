@@ -3,8 +3,8 @@
  * tests/unit/check_volume.c - lib/volume/volume.c: slice order, the head
  * and face tests, and the cut, on analytic phantoms built here in memory
  * (an ellipsoid head with brow, nose, lips and a brain; a body cylinder;
- * a head with no face), in axial and sagittal slices; the ears on a ball
- * with two flaps.
+ * a head with no face), in axial and sagittal slices; slabs too low for
+ * a head; the ears on a ball with two flaps.
  */
 #include <check.h>
 #include <math.h>
@@ -207,6 +207,41 @@ START_TEST(test_coarse_look)
 }
 END_TEST
 
+/* A head needs 50 mm of height (the cranium is measured 30-70 mm below
+ * the vertex over at least 20 mm): a lower slab is no head, told from its
+ * geometry alone, and find_face says so with an empty mask. The height is
+ * patient z, whichever way the slices lie. */
+START_TEST(test_too_low_for_a_head)
+{
+    kk_volume v;
+    make(&v, HEAD, false); /* 100 axial slices 2.5 mm apart: 247.5 mm */
+    ck_assert(!kk_vol__too_low_for_a_head(&v));
+    v.nz = 21; /* 50 mm */
+    ck_assert(!kk_vol__too_low_for_a_head(&v));
+    v.nz = 19; /* 45 mm */
+    ck_assert(kk_vol__too_low_for_a_head(&v));
+    uint8_t *mask = malloc((size_t)100 * 100 * 19);
+    ck_assert_ptr_nonnull(mask);
+    memset(mask, 7, (size_t)100 * 100 * 19);
+    kk_vol_face f;
+    ck_assert_int_eq(kk_vol__find_face(&v, &f, mask), 0);
+    ck_assert(!f.head && !f.face);
+    ck_assert_msg(strstr(f.why, "less than 2 cm") != NULL, "%s", f.why);
+    for (size_t i = 0; i < (size_t)100 * 100 * 19; i++)
+        ck_assert_int_eq(mask[i], 0);
+    free(mask);
+    free(v.v);
+    /* sagittal: patient z runs down the 100 rows of 2.5 mm, so two slices
+     * are high enough, and 19 rows are not */
+    make(&v, HEAD, true);
+    v.nz = 2;
+    ck_assert(!kk_vol__too_low_for_a_head(&v));
+    v.ny = 19;
+    ck_assert(kk_vol__too_low_for_a_head(&v));
+    free(v.v);
+}
+END_TEST
+
 START_TEST(test_render)
 {
     kk_volume v;
@@ -315,6 +350,7 @@ static Suite *volume_suite(void)
     tcase_add_test(tc, test_head_sagittal);
     tcase_add_test(tc, test_not_faces);
     tcase_add_test(tc, test_coarse_look);
+    tcase_add_test(tc, test_too_low_for_a_head);
     tcase_add_test(tc, test_render);
     tcase_add_test(tc, test_ears);
     suite_add_tcase(s, tc);
