@@ -88,17 +88,17 @@ while IFS=$'\t' read -r name file tests why; do
     t0=$(date +%s)
     cp -p "$file" "$scratch/.orig"
     if ! $MUTATE apply "$LIST" "$name" "$scratch" >"$scratch/.apply.log" 2>&1; then
-        echo "NOT APPLIED $name: $(cat "$scratch/.apply.log")"; bad=$((bad + 1)); continue
+        echo "NOT APPLIED $name: $(cat "$scratch/.apply.log")" | tee -a "$scratch/.bad"; bad=$((bad + 1)); continue
     fi
     # shellcheck disable=SC2086
     if ! build $tests; then
-        echo "NO BUILD    $name ($file):"; grep -m5 -E 'error' "$scratch/.build.log" | sed 's/^/    /'
+        { echo "NO BUILD    $name ($file):"; grep -m5 -E 'error' "$scratch/.build.log" | sed 's/^/    /'; } | tee -a "$scratch/.bad"
         bad=$((bad + 1))
     else
         killer=""
         for t in $tests; do
             run_test "$t"; rc=$?
-            if [ $rc = 3 ]; then echo "NO TEST     $name: $t: $(tail -1 "$scratch/.test.log")"; killer="?"; break; fi
+            if [ $rc = 3 ]; then echo "NO TEST     $name: $t: $(tail -1 "$scratch/.test.log")" | tee -a "$scratch/.bad"; killer="?"; break; fi
             if [ $rc != 0 ]; then killer=$t; break; fi
         done
         if [ "$killer" = "?" ]; then
@@ -106,7 +106,13 @@ while IFS=$'\t' read -r name file tests why; do
         elif [ -n "$killer" ]; then
             echo "killed      $name by $killer ($(( $(date +%s) - t0 )) s): $(grep -m1 -E 'not ok|F:|FAIL|Failures' "$scratch/.test.log" | cut -c1-110)"
         else
-            echo "SURVIVED    $name ($file): $why; tests $tests all pass"
+            # once more, to tell a test that kills it only sometimes (a
+            # race, the machine's load) from one that never does
+            again="survives a second run too"
+            for t in $tests; do
+                run_test "$t" || { again="killed by $t in a second run: a test that kills it only sometimes"; break; }
+            done
+            echo "SURVIVED    $name ($file): $why; tests $tests all pass ($again)" | tee -a "$scratch/.bad"
             bad=$((bad + 1))
         fi
     fi
@@ -114,5 +120,7 @@ while IFS=$'\t' read -r name file tests why; do
     cp "$scratch/.orig" "$file"; touch "$file"
 done < "$scratch/.mutants"
 build >/dev/null 2>&1
+# the ones not killed again, last, where a log's tail shows them
+[ -s "$scratch/.bad" ] && { echo "check-mutants: not killed:"; sed 's/^/  /' "$scratch/.bad"; }
 echo "check-mutants: $(wc -l < "$scratch/.mutants") mutations, $bad not killed, $(( $(date +%s) - start )) s"
 [ $bad = 0 ]
