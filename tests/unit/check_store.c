@@ -953,7 +953,7 @@ START_TEST(processes_lose_nothing)
 END_TEST
 
 /* The same, made certain: another connection holds the new file locked
- * while the store is opened; the opener waits for it instead of failing
+ * while the store is opened (1.5 s); the opener waits for it instead of failing
  * at once (the race above needs the two to meet, which a loaded machine
  * may not arrange in 150 rounds). */
 START_TEST(open_waits_for_a_locked_new_store)
@@ -977,7 +977,9 @@ START_TEST(open_waits_for_a_locked_new_store)
                      SQLITE_OK;
         if (write(ready[1], ok ? "1" : "0", 1) != 1)
             _exit(3);
-        usleep(400 * 1000);
+        /* far longer than the opener takes to reach its WAL switch, on a
+         * loaded machine too */
+        usleep(1500 * 1000);
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(db);
         _exit(ok ? 0 : 2);
