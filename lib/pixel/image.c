@@ -249,6 +249,44 @@ static void extreme_cuts(const kk_image_window *w, int64_t *top, int64_t *bottom
     *bottom = w->vmin < w->lo - gap ? w->lo - (w->lo - w->vmin) / 4 : INT64_MIN;
 }
 
+/* The smallest and largest of n 16-bit samples with flip applied, in 16
+ * lanes the compiler turns into vector instructions at -O2 (signed lanes,
+ * the sign bit flipped once more: SSE2 has a signed 16-bit min and max,
+ * not an unsigned one); a third of the view's time was one loop of 32-bit
+ * keys for 8 and 16 bits. */
+#define KEY_LANES 16
+
+static void key_range16(const uint16_t *d, size_t n, uint16_t flip, uint32_t *kmin,
+                        uint32_t *kmax)
+{
+    const uint16_t f = (uint16_t)(flip ^ 0x8000u);
+    int16_t lo[KEY_LANES], hi[KEY_LANES];
+    for (int j = 0; j < KEY_LANES; j++) {
+        lo[j] = INT16_MAX;
+        hi[j] = INT16_MIN;
+    }
+    size_t i = 0;
+    for (; i + KEY_LANES <= n; i += KEY_LANES)
+        for (int j = 0; j < KEY_LANES; j++) {
+            int16_t k = (int16_t)(uint16_t)(d[i + j] ^ f);
+            lo[j] = k < lo[j] ? k : lo[j];
+            hi[j] = k > hi[j] ? k : hi[j];
+        }
+    for (; i < n; i++) {
+        int16_t k = (int16_t)(uint16_t)(d[i] ^ f);
+        lo[0] = k < lo[0] ? k : lo[0];
+        hi[0] = k > hi[0] ? k : hi[0];
+    }
+    int16_t l = INT16_MAX, h = INT16_MIN;
+    for (int j = 0; j < KEY_LANES; j++) {
+        l = lo[j] < l ? lo[j] : l;
+        h = hi[j] > h ? hi[j] : h;
+    }
+    /* back to unsigned keys: undo the extra flip of the sign bit */
+    *kmin = (uint16_t)((uint16_t)l ^ 0x8000u);
+    *kmax = (uint16_t)((uint16_t)h ^ 0x8000u);
+}
+
 static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
                       enum view_kind kind, bool *any, kk_image_window *wout,
                       const kk_image_window *hint)
@@ -278,11 +316,14 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
         const uint8_t *d8 = img->data + first;
         uint32_t flip = img->is_signed ? (uint32_t)1 << (8 * img->bytes - 1) : 0;
         uint32_t kmin = UINT32_MAX, kmax = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint32_t k = (img->bytes == 1 ? d8[i] : d16[i]) ^ flip;
-            kmin = k < kmin ? k : kmin;
-            kmax = k > kmax ? k : kmax;
-        }
+        if (img->bytes == 2)
+            key_range16(d16, n, (uint16_t)flip, &kmin, &kmax);
+        else
+            for (size_t i = 0; i < n; i++) {
+                uint32_t k = d8[i] ^ flip;
+                kmin = k < kmin ? k : kmin;
+                kmax = k > kmax ? k : kmax;
+            }
         size_t nk = (size_t)(kmax - kmin) + 1;
         uint32_t *hk = kk__calloc(nk, sizeof *hk);
         uint8_t *lut = kk__malloc(nk);

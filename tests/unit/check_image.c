@@ -292,6 +292,34 @@ START_TEST(clear_high_bits_12_of_16)
 }
 END_TEST
 
+/* The view's range of raw values is taken in 16 lanes at a time and the
+ * rest one by one: the extremes of a frame whose size is no multiple of
+ * 16, one in the last (odd) sample and one in the first, over the whole
+ * 16-bit range, signed and unsigned, come out black and white. */
+START_TEST(gray8_extremes_in_every_lane)
+{
+    for (int sgn = 0; sgn < 2; sgn++) {
+        kk_image *img = synthetic(KK_PI_MONO2, 7, 5, 2, 16, sgn);
+        uint16_t *px = (uint16_t *)(void *)img->data;
+        for (int i = 0; i < 35; i++)
+            px[i] = (uint16_t)(sgn ? 100 * i - 1700 : 1000 + 100 * i);
+        px[0] = sgn ? 0x7FFF : 0xFFFF;  /* the largest value */
+        px[34] = sgn ? 0x8000 : 0x0000; /* the smallest, in the tail */
+        px[17] = sgn ? 0x7FFE : 0xFFFE; /* in a lane of the first 32 */
+        uint8_t g[35];
+        ck_assert_int_eq(kk_image__gray8(img, NULL, 0, g), KK_OK);
+        ck_assert_uint_eq(g[0], 255);
+        ck_assert_uint_eq(g[34], 0);
+        ck_assert_uint_ge(g[17], 254);
+        /* the rest rise with their values, between the two */
+        for (int i = 1; i < 33; i++)
+            if (i != 16 && i != 17)
+                ck_assert_msg(g[i] <= g[i + 1] && g[i] < 255, "sample %d: %u", i, g[i]);
+        kk_image__free(img);
+    }
+}
+END_TEST
+
 START_TEST(gray8_monochrome1_inverted)
 {
     kk_image *img = synthetic(KK_PI_MONO2, 10, 100, 2, 12, false);
@@ -420,6 +448,7 @@ static Suite *image_suite(void)
     Suite *s = suite_create("image");
     TCase *tc = tcase_create("synthetic");
     tcase_add_test(tc, clear_high_bits_12_of_16);
+    tcase_add_test(tc, gray8_extremes_in_every_lane);
     tcase_add_test(tc, gray8_monochrome1_inverted);
     tcase_add_test(tc, views_colour_and_palette);
     suite_add_tcase(s, tc);
