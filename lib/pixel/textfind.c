@@ -1105,6 +1105,14 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
             !reads_as_text(&rd[i]) && (thick_blobs(&lines[i]) || big_unread(&lines[i], &rd[i])))
             dec[i].redact = 0;
+        /* ...and one or two blobs alone on the black around a head (the
+         * scalp and ears of an outer MR slice), strong as they are, that
+         * OCR makes a character or two of: a glyph of a line goes with
+         * the line's identifier (propagation, below), alone it is tissue */
+        if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
+            lines[i].ncomp <= 2 && !reads_as_text(&rd[i]) && few_characters(&rd[i]) &&
+            plain_around(gray, width, height, &lines[i]))
+            dec[i].redact = 0;
         if (tf->need_reading && !reads_as_text(&rd[i]) &&
             !((looks_like_text(&lines[i]) || lines[i].score >= STRONG_SCORE) &&
               quiet_around(gray, width, height, &lines[i])))
