@@ -18,7 +18,8 @@
 #   BENCH_LATENCY_RUNS  single-file runs per tool (default 30; 5 with BENCH_QUICK)
 #   BENCH_QUICK=1       smoke test: 2 patients x 1 study x 1 series x 10 images, 1 round
 #   BENCH_ONLY          comma-separated row keys (cp, kakou-basic, kakou-jp, kakou-jp-j1,
-#                       kakou-jp-nopix (the same without the burned-in text search),
+#                       kakou-jp-nopix, kakou-jp-noclean (the same without the burned-in
+#                       text search, without cleaning free text),
 #                       gdcmanon-e, gdcmanon-dumb, dcmodify, pydicom, ..., pixel, gateway,
 #                       orthanc, deface)
 #   BENCH_KAKOU_KEY     an existing kakou key file (otherwise one is made per run)
