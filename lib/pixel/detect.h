@@ -78,6 +78,14 @@ kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int width, int h
                               size_t *ncols);
 
 /**
+ * The presence stage's half-resolution views: the maximum (mx) and the
+ * minimum (mn) of each 2x2 block of gray, (width+1)/2 by (height+1)/2
+ * bytes each, no padding; an odd last row or column pools with itself.
+ * Vector instructions where the CPU has them; exposed for its test.
+ */
+void kk_detect__pool2(const uint8_t *gray, int width, int height, uint8_t *mx, uint8_t *mn);
+
+/**
  * Cut a line out of the frame, with a margin, scaled so its glyphs are
  * about target_h pixels high and binarized as black text on white, with a
  * white border: what Tesseract reads best.

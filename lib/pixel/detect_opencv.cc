@@ -40,6 +40,10 @@
 #include <numeric>
 #include <vector>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "pixel/detect.h"
 
 namespace {
@@ -66,6 +70,54 @@ struct Dsu {
     void join(int a, int b) { a = find(a); b = find(b); if (a != b) p[std::max(a, b)] = std::min(a, b); }
 };
 
+/* The 8-connected components of a binary image: labels (CV_32S) and, per
+ * label, a row of stats as connectedComponentsWithStats() gives them
+ * (left, top, width, height, area). OpenCV 4.6's own statistics cost ten
+ * times its labelling, zeros included (0.4 ms for 256x256 against 0.04 ms
+ * measured): here they come from one pass over the set pixels, which are
+ * few, eight bytes at a time. Same labels, same stats. */
+int label_components(const cv::Mat &bin, cv::Mat &labels, cv::Mat &stats)
+{
+    int n = cv::connectedComponents(bin, labels, 8, CV_32S);
+    stats.create(n, cv::CC_STAT_MAX, CV_32S);
+    std::vector<int> x1(n, -1), y1(n, -1);
+    for (int i = 0; i < n; i++) {
+        int *s = stats.ptr<int>(i);
+        s[cv::CC_STAT_LEFT] = bin.cols;
+        s[cv::CC_STAT_TOP] = bin.rows;
+        s[cv::CC_STAT_WIDTH] = s[cv::CC_STAT_HEIGHT] = s[cv::CC_STAT_AREA] = 0;
+    }
+    for (int y = 0; y < bin.rows; y++) {
+        const uint8_t *b = bin.ptr<uint8_t>(y);
+        const int *l = labels.ptr<int>(y);
+        for (int x = 0; x < bin.cols; x++) {
+            if (x + 8 <= bin.cols) {
+                uint64_t w;
+                std::memcpy(&w, b + x, 8);
+                if (!w) {
+                    x += 7;
+                    continue;
+                }
+            }
+            int k = l[x];
+            if (!k)
+                continue;
+            int *s = stats.ptr<int>(k);
+            s[cv::CC_STAT_LEFT] = std::min(s[cv::CC_STAT_LEFT], x);
+            s[cv::CC_STAT_TOP] = std::min(s[cv::CC_STAT_TOP], y);
+            x1[k] = std::max(x1[k], x);
+            y1[k] = y;
+            s[cv::CC_STAT_AREA]++;
+        }
+    }
+    for (int i = 1; i < n; i++) {
+        int *s = stats.ptr<int>(i);
+        s[cv::CC_STAT_WIDTH] = x1[i] - s[cv::CC_STAT_LEFT] + 1;
+        s[cv::CC_STAT_HEIGHT] = y1[i] - s[cv::CC_STAT_TOP] + 1;
+    }
+    return n;
+}
+
 int median_of(std::vector<int> &v)
 {
     if (v.empty())
@@ -90,9 +142,9 @@ double top_hat(const cv::Mat &src, cv::Mat &th, int k)
 void find_components(const cv::Mat &src, std::vector<Comp> &comps, cv::Mat &labels,
                      const cv::Mat &th, double t)
 {
-    cv::Mat bin, stats, cent;
+    cv::Mat bin, stats;
     cv::threshold(th, bin, t - 1, 255, cv::THRESH_BINARY);
-    int n = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
+    int n = label_components(bin, labels, stats);
 
     cv::Mat gx, gy;
     cv::Sobel(src, gx, CV_16S, 1, 0, 3);
@@ -416,29 +468,12 @@ void background_level(const cv::Mat &g, kk_detect_line *l)
 
 /* --- the presence stage ------------------------------------------------ */
 
-/* 2x2 maximum and minimum: half the pixels, one-pixel strokes kept. */
+/* 2x2 maximum and minimum (kk_detect__pool2) of a continuous Mat. */
 void pool2(const cv::Mat &g, cv::Mat &mx, cv::Mat &mn)
 {
-    int w2 = (g.cols + 1) / 2, h2 = (g.rows + 1) / 2;
-    mx.create(h2, w2, CV_8U);
-    mn.create(h2, w2, CV_8U);
-    for (int y = 0; y < h2; y++) {
-        const uint8_t *r0 = g.ptr<uint8_t>(2 * y);
-        const uint8_t *r1 = g.ptr<uint8_t>(std::min(2 * y + 1, g.rows - 1));
-        uint8_t *a = mx.ptr<uint8_t>(y), *b = mn.ptr<uint8_t>(y);
-        int x = 0;
-        for (; 2 * x + 1 < g.cols; x++) {
-            uint8_t p = r0[2 * x], q = r0[2 * x + 1], r = r1[2 * x], s = r1[2 * x + 1];
-            uint8_t hi1 = p > q ? p : q, hi2 = r > s ? r : s, lo1 = p < q ? p : q, lo2 = r < s ? r : s;
-            a[x] = hi1 > hi2 ? hi1 : hi2;
-            b[x] = lo1 < lo2 ? lo1 : lo2;
-        }
-        if (x < w2) {
-            uint8_t p = r0[2 * x], r = r1[2 * x];
-            a[x] = p > r ? p : r;
-            b[x] = p < r ? p : r;
-        }
-    }
+    mx.create((g.rows + 1) / 2, (g.cols + 1) / 2, CV_8U);
+    mn.create((g.rows + 1) / 2, (g.cols + 1) / 2, CV_8U);
+    kk_detect__pool2(g.ptr<uint8_t>(0), g.cols, g.rows, mx.ptr<uint8_t>(0), mn.ptr<uint8_t>(0));
 }
 
 struct PBlob { int x, y, w, h, area; };
@@ -536,11 +571,11 @@ static void group_presence(const std::vector<PBlob> &all, std::vector<cv::Rect> 
  * one under the other (in transposed coordinates, as rows of th.t()). */
 void presence_regions(const cv::Mat &th, std::vector<cv::Rect> &out, std::vector<cv::Rect> *cols)
 {
-    cv::Mat bin, labels, stats, cent;
+    cv::Mat bin, labels, stats;
     /* a floor below the detector's (kMinContrast): the pooled top-hat of
      * a thin stroke may peak a little lower than at full resolution */
     cv::threshold(th, bin, kMinContrast * 3 / 4 - 1, 255, cv::THRESH_BINARY);
-    int n = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
+    int n = label_components(bin, labels, stats);
     std::vector<PBlob> all;
     for (int i = 1; i < n; i++)
         all.push_back(PBlob{ stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
@@ -645,6 +680,49 @@ static kk_status rects_out(kk_ctx *ctx, const std::vector<cv::Rect> &r, kk_detec
     *out = arr;
     *n = r.size();
     return KK_OK;
+}
+
+extern "C" void kk_detect__pool2(const uint8_t *g, int width, int height, uint8_t *mx,
+                                 uint8_t *mn)
+{
+    int w2 = (width + 1) / 2, h2 = (height + 1) / 2;
+    for (int y = 0; y < h2; y++) {
+        const uint8_t *r0 = g + (size_t)(2 * y) * width;
+        const uint8_t *r1 = g + (size_t)std::min(2 * y + 1, height - 1) * width;
+        uint8_t *a = mx + (size_t)y * w2, *b = mn + (size_t)y * w2;
+        int x = 0;
+#ifdef __SSE2__
+        /* 16 at a time: this runs on every frame (a third of the stage's
+         * time in the scalar loop alone) */
+        const __m128i lowb = _mm_set1_epi16(0x00FF);
+        for (; 2 * x + 32 <= width; x += 16) {
+            __m128i p0 = _mm_loadu_si128((const __m128i *)(const void *)(r0 + 2 * x));
+            __m128i p1 = _mm_loadu_si128((const __m128i *)(const void *)(r0 + 2 * x + 16));
+            __m128i q0 = _mm_loadu_si128((const __m128i *)(const void *)(r1 + 2 * x));
+            __m128i q1 = _mm_loadu_si128((const __m128i *)(const void *)(r1 + 2 * x + 16));
+            __m128i h0 = _mm_max_epu8(p0, q0), h1 = _mm_max_epu8(p1, q1);
+            __m128i l0 = _mm_min_epu8(p0, q0), l1 = _mm_min_epu8(p1, q1);
+            /* the pair in each 16-bit lane: even byte low, odd byte high */
+            __m128i hh = _mm_packus_epi16(_mm_max_epu8(_mm_and_si128(h0, lowb), _mm_srli_epi16(h0, 8)),
+                                          _mm_max_epu8(_mm_and_si128(h1, lowb), _mm_srli_epi16(h1, 8)));
+            __m128i ll = _mm_packus_epi16(_mm_min_epu8(_mm_and_si128(l0, lowb), _mm_srli_epi16(l0, 8)),
+                                          _mm_min_epu8(_mm_and_si128(l1, lowb), _mm_srli_epi16(l1, 8)));
+            _mm_storeu_si128((__m128i *)(void *)(a + x), hh);
+            _mm_storeu_si128((__m128i *)(void *)(b + x), ll);
+        }
+#endif
+        for (; 2 * x + 1 < width; x++) {
+            uint8_t p = r0[2 * x], q = r0[2 * x + 1], r = r1[2 * x], s = r1[2 * x + 1];
+            uint8_t hi1 = p > q ? p : q, hi2 = r > s ? r : s, lo1 = p < q ? p : q, lo2 = r < s ? r : s;
+            a[x] = hi1 > hi2 ? hi1 : hi2;
+            b[x] = lo1 < lo2 ? lo1 : lo2;
+        }
+        if (x < w2) {
+            uint8_t p = r0[2 * x], r = r1[2 * x];
+            a[x] = p > r ? p : r;
+            b[x] = p < r ? p : r;
+        }
+    }
 }
 
 extern "C" kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int width, int height,

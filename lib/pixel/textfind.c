@@ -1061,13 +1061,15 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     size_t ncols = 0;
     kk_detect_rect *rows = NULL, *colr = NULL;
     size_t nrows = 0, ncolr = 0;
-    kk_status st = kk_textmatch__new(&m, ctx, ids, allow, nallow);
-    if (st == KK_OK)
-        st = kk_detect__presence(ctx, gray, width, height, &rows, &nrows, &colr, &ncolr);
-    if (st == KK_OK)
-        st = find_columns(tf, ctx, m, mode, gray, width, height, colr, ncolr, &cols, &ncols);
+    kk_status st = kk_detect__presence(ctx, gray, width, height, &rows, &nrows, &colr, &ncolr);
     if (st == KK_OK)
         st = find_lines(ctx, gray, width, height, rows, nrows, &lines, &nlines);
+    /* most frames hold no candidate at all: the matcher (the object's
+     * identifiers in every form) is built for those that do */
+    if (st == KK_OK && nlines + ncolr > 0)
+        st = kk_textmatch__new(&m, ctx, ids, allow, nallow);
+    if (st == KK_OK)
+        st = find_columns(tf, ctx, m, mode, gray, width, height, colr, ncolr, &cols, &ncols);
     free(rows);
     free(colr);
     if (st != KK_OK || nlines + ncols == 0)
@@ -1223,12 +1225,12 @@ kk_status kk_textfind__technical(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gr
     kk_detect_line *lines = NULL;
     char *dead = NULL, *tech = NULL;
     kk_textbox *out = NULL;
-    kk_status st = kk_textmatch__new(&m, ctx, NULL, allow, nallow);
-    if (st == KK_OK)
-        st = kk_detect__presence(ctx, gray, width, height, &rows, &nrows, NULL, NULL);
+    kk_status st = kk_detect__presence(ctx, gray, width, height, &rows, &nrows, NULL, NULL);
     if (st == KK_OK)
         st = find_lines(ctx, gray, width, height, rows, nrows, &lines, &nlines);
     free(rows);
+    if (st == KK_OK && nlines > 0)
+        st = kk_textmatch__new(&m, ctx, NULL, allow, nallow);
     if (st != KK_OK || nlines == 0)
         goto out;
     dead = kk__calloc(nlines, 1);

@@ -292,6 +292,55 @@ START_TEST(clear_high_bits_12_of_16)
 }
 END_TEST
 
+/* The check for bits to clear runs in 16 lanes and then one by one: a
+ * stray bit in one lane only, or in the tail only, is still found. */
+START_TEST(clear_high_bits_in_a_lane_or_the_tail)
+{
+    const int where[] = { 5, 15, 36 }; /* lanes 5 and 15, the tail of 37 */
+    for (int sgn = 0; sgn < 2; sgn++)
+        for (size_t k = 0; k < sizeof where / sizeof where[0]; k++) {
+            kk_image *img = synthetic(KK_PI_MONO2, 1, 37, 2, 12, sgn);
+            uint16_t *px = (uint16_t *)(void *)img->data;
+            for (int i = 0; i < 37; i++)
+                px[i] = (uint16_t)(i * 50);
+            px[where[k]] |= 0x2000;
+            ck_assert_msg(kk_image__clear_high_bits(img) == 1, "signed %d, sample %d", sgn,
+                          where[k]);
+            ck_assert_uint_eq(px[where[k]], (uint16_t)(where[k] * 50));
+            kk_image__free(img);
+        }
+}
+END_TEST
+
+/* 16-bit values are counted in four tables in turn and summed: on a ramp
+ * (every value once, no multiple of four long) the window is the 0.5th
+ * to 99.5th percentile of all of them, so the view rises from black to
+ * white through mid-grey, as it would counted in one table. */
+START_TEST(gray8_window_of_a_ramp)
+{
+    int n = 4003;
+    kk_image *img = synthetic(KK_PI_MONO2, 1, n, 2, 16, false);
+    uint16_t *px = (uint16_t *)(void *)img->data;
+    for (int i = 0; i < n; i++)
+        px[i] = (uint16_t)(30000 + i);
+    uint8_t *g = malloc((size_t)n);
+    ck_assert_ptr_nonnull(g);
+    kk_image_window w;
+    ck_assert_int_eq(kk_image__gray8_window(img, NULL, 0, g, &w), KK_OK);
+    /* percentiles of n values: ranks 20 and 3982 */
+    ck_assert_int_eq(w.lo, 30020);
+    ck_assert_int_eq(w.hi, 33982);
+    ck_assert_int_eq(w.vmin, 30000);
+    ck_assert_int_eq(w.vmax, 30000 + n - 1);
+    ck_assert_uint_eq(g[0], 0);
+    ck_assert_uint_eq(g[n - 1], 255);
+    ck_assert_uint_ge(g[n / 2], 126);
+    ck_assert_uint_le(g[n / 2], 129);
+    free(g);
+    kk_image__free(img);
+}
+END_TEST
+
 /* The view's range of raw values is taken in 16 lanes at a time and the
  * rest one by one: the extremes of a frame whose size is no multiple of
  * 16, one in the last (odd) sample and one in the first, over the whole
@@ -448,6 +497,8 @@ static Suite *image_suite(void)
     Suite *s = suite_create("image");
     TCase *tc = tcase_create("synthetic");
     tcase_add_test(tc, clear_high_bits_12_of_16);
+    tcase_add_test(tc, clear_high_bits_in_a_lane_or_the_tail);
+    tcase_add_test(tc, gray8_window_of_a_ramp);
     tcase_add_test(tc, gray8_extremes_in_every_lane);
     tcase_add_test(tc, gray8_monochrome1_inverted);
     tcase_add_test(tc, views_colour_and_palette);

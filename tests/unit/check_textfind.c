@@ -351,12 +351,25 @@ START_TEST(bad_arguments)
                      KK_EINVAL);
     ck_assert_ptr_null(b);
     ck_assert_uint_eq(n, 0);
+    /* the allow patterns are compiled for a frame with a candidate (a
+     * row of glyph-like bars): most frames have none, and a profile's
+     * patterns are checked when it is read */
+    enum { W = 96, H = 40 };
+    static uint8_t bars[W * H];
+    for (int k = 0; k < 7; k++)
+        for (int y = 14; y < 26; y++)
+            for (int x = 8 + 11 * k; x < 8 + 11 * k + 5; x++)
+                bars[y * W + x] = 255;
     const char *bad[] = { "(" };
-    ck_assert_int_eq(kk_textfind__run(tf, ctx, px, 4, 4, KK_TEXT_MODE_ALL, NULL, bad, 1, &b, &n),
+    ck_assert_int_eq(kk_textfind__run(tf, ctx, bars, W, H, KK_TEXT_MODE_ALL, NULL, bad, 1, &b, &n),
                      KK_EINVAL);
     ck_assert_str_eq(kk_error_message(ctx), "cannot compile allow pattern 0");
-    /* a blank frame has no text */
+    ck_assert_ptr_null(b);
+    /* a blank frame has no text, and nothing to match against */
     ck_assert_int_eq(kk_textfind__run(tf, ctx, px, 4, 4, KK_TEXT_MODE_ALL, NULL, NULL, 0, &b, &n),
+                     KK_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(kk_textfind__run(tf, ctx, px, 4, 4, KK_TEXT_MODE_ALL, NULL, bad, 1, &b, &n),
                      KK_OK);
     ck_assert_uint_eq(n, 0);
     kk_textfind__free(tf);
