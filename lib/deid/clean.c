@@ -59,7 +59,12 @@ typedef struct pattern {
               "[Rr]ead by|[Ss]igned by|[Pp]erformed by|[Dd]ictated by|[Vv]erified by|" \
               "[Aa]pproved by|[Rr]equested by|[Oo]rdered by|[Ii]nterpreted by|" \
               "[Tt]ranscribed by|[Rr]eviewed by|[Ss]igned|[Oo]perator|[Tt]echnician|" \
-              "[Rr]esident|[Cc]onsultant"
+              "[Rr]esident|[Cc]onsultant|[Tt]echs?|[Ii]nterpreter|[Tt]ranslator|" \
+              "[A-Za-z]+ed by|[Ss]een by|[Dd]one by|[Rr]ef\\.? by|[Ss]onographer|" \
+              "[Tt]herapist|[Pp]harmacist|[Mm]idwife|[Ii]ntern|[Rr]egistrar|[Dd]octor|" \
+              "[Cc]linician|[Gg]randmother|[Gg]randfather|[Gg]randson|[Gg]randdaughter|" \
+              "[Aa]unt|[Uu]ncle|[Nn]iece|[Nn]ephew|[Cc]ousin|[Ff]riend|[Pp]artner|" \
+              "[Nn]eighbou?r|[Cc]haperone|[Ww]itness|[Cc]arer|[Ss]ibling|[Ff]amily member"
 
 #define KNUM "(〇|一|二|三|四|五|六|七|八|九|十)"
 /* separators in a phone number or a digit group, as typed in Japanese
@@ -104,13 +109,18 @@ static const pattern patterns[] = {
     /* a title, with or without a period or space, and the name after it */
     { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAMEI ")",
       "MDPSHFm", "Mr|Ms|Mx|Miss|Dr|Prof|Sra|Herr|Frau|Mme|Mlle|Sir", 3, false, true },
-    /* a role, and the capitalised name after it: "contact: daughter Hanako" */
-    { "(^|[^A-Za-z])(" ROLES ")[ :.,(]*((" ROLES ")[ :.,(]*)?(" NAMEI ")", "abcdefghijklmnopqrstuvwxyz",
+    /* a role, and the capitalised name after it: "contact: daughter Hanako",
+     * or names after it: "techs: Abe, Ueda" */
+    { "(^|[^A-Za-z])(" ROLES ")[ :.,(]*((" ROLES ")[ :.,(]*)?(" NAMEI "([ ]*(,|&|/| and )[ ]*" NAMEI ")*)",
+      "abcdefghijklmnopqrstuvwxyz",
       "aughter|son|ife|usband|other|ather|ister|pouse|uardian|ontact|eferr|hysician|"
       "echnologist|adiographer|urse|ttending|adiologist|urgeon|ey person|ext of kin|"
       "atient|aregiver|eported|ead by|igned|erformed by|ictated by|erified by|pproved by|"
       "equested by|rdered by|nterpreted by|ranscribed by|eviewed by|perator|echnician|"
-      "esident|onsultant", 5, false, true },
+      "esident|onsultant|ech|nterpreter|ranslator|ed by|een by|one by|ef by|ef. by|"
+      "onographer|herapist|harmacist|idwife|ntern|egistrar|octor|linician|randmother|"
+      "randfather|randson|randdaughter|unt|ncle|iece|ephew|ousin|riend|artner|eighbo|"
+      "haperone|itness|arer|ibling|amily member", 5, false, true },
     /* a name with the role after it: Hanako Yamada (daughter) */
     { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
@@ -673,7 +683,17 @@ static bool starts_common_word(const char *s, size_t n)
         "status", "table", "support", "contrast", "report", "note", "notes", "study", "series",
         "image", "images", "protocol", "department", "er", "icu", "or", "radiology", "station",
         "request", "in", "on", "at", "the", "and", "for", "of", "to", "with", "no", "not",
-        "same", "unknown", "self", "data", "type", "mode", "list", "number", "code", NULL
+        "same", "unknown", "self", "data", "type", "mode", "list", "number", "code",
+        /* what follows "...ed by", "partner", "doctor" in clinical text */
+        "mri", "ct", "pet", "spect", "us", "ultrasound", "doppler", "echo", "gadolinium",
+        "iodine", "biopsy", "surgery", "pathology", "histology", "cytology", "endoscopy",
+        "angiography", "fluoroscopy", "scintigraphy", "ecg", "ekg", "eeg", "lab", "labs",
+        "laboratory", "blood", "hospital", "clinic", "center", "centre", "university",
+        "medical", "this", "that", "his", "her", "their", "family", "phone",
+        "telephone", "email", "mail", "fax", "ambulance", "wheelchair", "stretcher",
+        /* scores and classifications named after people, bodies */
+        "recist", "bosniak", "gleason", "fleischner", "tnm", "who", "ethics", "committee",
+        "board", "team", "staff", "service", "ward", NULL
     };
     size_t w = 0;
     while (w < n && (isalpha((unsigned char)s[w]) || s[w] == '\''))
@@ -1318,6 +1338,19 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
         free(t);
 }
 
+#define ROMAJI_ALONE_MIN 6
+
+/* Makers whose names are also Japanese names (日立, 富士通): equipment in a
+ * description, not a person. */
+static bool is_vendor(const char *s, size_t n)
+{
+    static const char *const vendor[] = { "hitachi", "fujitsu", "toyota", NULL };
+    for (int i = 0; vendor[i]; i++)
+        if (strlen(vendor[i]) == n && strncasecmp(s, vendor[i], n) == 0)
+            return true;
+    return false;
+}
+
 /* Romaji names known to the dictionary: two capitalised words in a row
  * that are a surname and a given name reading (Hanako Yamada, YAMADA
  * Hanako); at least one of them in mixed case, so upper-case technical
@@ -1367,6 +1400,23 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
             mark_span(v, a0, a1, mark, inlen);
             mark_span(v, b0, b1, mark, inlen);
         }
+    }
+    /* and one capitalised word of ROMAJI_ALONE_MIN letters or more that
+     * is a surname or given name reading ("by tech Watanabe", "Kobayashi
+     * called"): no English word that long is also a Japanese name in
+     * IPAdic but place and brand names (Toyota, Nagoya), measured against
+     * Debian's wamerican; shorter ones are (Piano, Mason, Arise, Take) */
+    for (int w = 0; w < nw; w++) {
+        size_t a0 = ws[w], a1 = we[w];
+        if (a1 - a0 < ROMAJI_ALONE_MIN || !isupper((unsigned char)s[a0]) ||
+            !islower((unsigned char)s[a0 + 1]))
+            continue;
+        if (is_vendor(s + a0, a1 - a0))
+            continue;
+        char ka[64];
+        if (kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) &&
+            (kk_morph__name_key(cl->morph, ka, true) || kk_morph__name_key(cl->morph, ka, false)))
+            mark_span(v, a0, a1, mark, inlen);
     }
 }
 

@@ -107,10 +107,11 @@ START_TEST(clean_own_identifiers)
     ck_assert_ptr_null(strstr(c, "太郎"));
     ck_assert_ptr_nonnull(strstr(c, "seen"));
     free(c);
-    /* word boundaries for ASCII: "Tarou" is not in "Taroumaru"? it is a
-     * different word, kept */
-    c = clean(&ids, "Taroumaru scan");
-    ck_assert_str_eq(c, "Taroumaru scan");
+    /* word boundaries for ASCII: "Tarou" is not in "Taroudant", a
+     * different word, kept (no romaji either: "Taroumaru" is a name the
+     * dictionary knows, and goes as one) */
+    c = clean(&ids, "Taroudant scan");
+    ck_assert_str_eq(c, "Taroudant scan");
     free(c);
     kk_idset__free(&ids);
 }

@@ -154,6 +154,29 @@ static const struct {
     { "Patient Position HFS, Ordered by ER", NOTHING, "Patient Position HFS, Ordered by ER" },
     /* roles before an honorific are not names */
     { "研修医先生に確認 院内各位様", NOTHING, "研修医先生に確認 院内各位様" },
+    /* staff and companions by role, abbreviated, or by what they did */
+    { "HEAD_ROUTINE by tech Watanabe", "Watanabe", "HEAD_ROUTINE" },
+    { "Tech: K. Ogawa", "Ogawa", "Tech" },
+    { "Scanned by Kobe, repeat", "Kobe", "repeat" },
+    { "Positioned by Mori", "Mori", "Positioned by" },
+    { "Interpreter Maria Garcia present", "Garcia", "present" },
+    { "Friend Taro Ito brought patient", "Ito", "brought" },
+    { "Accompanied by her husband Kenji", "Kenji", "Accompanied" },
+    /* several names after one role */
+    { "Techs: Abe, Ueda", "Ueda", "Techs" },
+    { "Techs Abe and Ueda", "Ueda", "Techs" },
+    /* a long romaji name the dictionary knows, with no cue */
+    { "Kobayashi called the ward", "Kobayashi", "called the ward" },
+    { "results to Takahashi", "Takahashi", "results to" },
+    /* what follows a role or "...ed by" in clinical text stays */
+    { "Followed by MRI in 3 months", NOTHING, "Followed by MRI in 3 months" },
+    { "Confirmed by Doppler", NOTHING, "Confirmed by Doppler" },
+    { "Classified by Bosniak IIF, Graded by Gleason 3+4", NOTHING,
+      "Classified by Bosniak IIF, Graded by Gleason 3+4" },
+    { "Approved by Ethics Committee", NOTHING, "Approved by Ethics Committee" },
+    { "Internal Carotid Artery", NOTHING, "Internal Carotid Artery" },
+    { "Hitachi scanner, Routine protocol, Sagittal Coronal", NOTHING,
+      "Hitachi scanner, Routine protocol, Sagittal Coronal" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
