@@ -1420,6 +1420,63 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
     }
 }
 
+/* Kana names of anyone: two runs of kana side by side, one space or a
+ * middle dot apart, that read as a surname and a given name in the
+ * dictionary (わたなべ　たろう, ﾜﾀﾅﾍﾞ ﾀﾛｳ after NFKC): MeCab tags names
+ * written in kanji, not in kana, and no cue need stand beside them. Each
+ * run at least two kana, the two at least five (せき たん is a cough and
+ * sputum, not Mr Seki); the prolonged sound mark counts as kana. */
+#define KANA_NAME_MIN 5
+
+static bool is_kana(unsigned cp)
+{
+    return (cp >= 0x3041 && cp <= 0x3096) || (cp >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC;
+}
+
+static void mark_kana_names(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    size_t rs[32], re[32];
+    int nr = 0, nk = 0, cnt[32];
+    for (size_t i = 0; i < n && nr < 32;) {
+        size_t k;
+        unsigned cp = cp_at(s, n, i, &k);
+        if (!is_kana(cp)) {
+            i += k;
+            continue;
+        }
+        size_t a = i;
+        nk = 0;
+        while (i < n && is_kana(cp_at(s, n, i, &k))) {
+            i += k;
+            nk++;
+        }
+        if (nk >= 2) {
+            rs[nr] = a;
+            re[nr] = i;
+            cnt[nr++] = nk;
+        }
+    }
+    for (int r = 0; r + 1 < nr; r++) {
+        size_t gap = rs[r + 1] - re[r];
+        if (cnt[r] + cnt[r + 1] < KANA_NAME_MIN)
+            continue;
+        /* one space (U+3000 is one after NFKC) or ・ (E3 83 BB) */
+        if (!(gap == 1 && s[re[r]] == ' ') &&
+            !(gap == 3 && memcmp(s + re[r], "\xe3\x83\xbb", 3) == 0))
+            continue;
+        char ka[96], kb[96];
+        if (!kk_text__kana_key(s + rs[r], re[r] - rs[r], ka, sizeof ka) ||
+            !kk_text__kana_key(s + rs[r + 1], re[r + 1] - rs[r + 1], kb, sizeof kb))
+            continue;
+        if (kk_morph__name_key(cl->morph, ka, true) && kk_morph__name_key(cl->morph, kb, false)) {
+            mark_span(v, rs[r], re[r], mark, inlen);
+            mark_span(v, rs[r + 1], re[r + 1], mark, inlen);
+        }
+    }
+}
+
 /* --- layer 4: the object's own identifiers ---------------------------- */
 
 static bool is_hira(unsigned cp)
@@ -1559,8 +1616,10 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     size_t ns = kk_text__address_latin_spans(v1.s, v1.len, cl->keep_city, sp, 32);
     for (size_t k = 0; k < ns; k++)
         mark_span(&v1, sp[k].from, sp[k].to, mark, len);
-    if (!ascii)
+    if (!ascii) {
         mark_japanese(cl, &v1, mark, len);
+        mark_kana_names(cl, &v1, mark, len);
+    }
     /* two capitalised words in a row, one in mixed case: maybe a name */
     if (has_upper_lower_pair(v1.s, v1.len))
         mark_romaji_names(cl, &v1, mark, len);

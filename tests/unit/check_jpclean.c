@@ -177,6 +177,15 @@ static const struct {
     { "Internal Carotid Artery", NOTHING, "Internal Carotid Artery" },
     { "Hitachi scanner, Routine protocol, Sagittal Coronal", NOTHING,
       "Hitachi scanner, Routine protocol, Sagittal Coronal" },
+    /* anyone's name in kana, surname and given name, with no cue */
+    { "わたなべ　たろう 来院", "わたなべ", "来院" },
+    { "ﾜﾀﾅﾍﾞ ﾀﾛｳ 来院", "ﾀﾛｳ", "来院" },
+    { "受付 コバヤシ・ケンジ", "ケンジ", "受付" },
+    /* kana words side by side that are no names */
+    { "せき たん あり、しびれ なし、めまい ふらつき", NOTHING,
+      "せき たん あり、しびれ なし、めまい ふらつき" },
+    { "バルーン カテーテル、エコー ガイド、たばこ なし", NOTHING,
+      "バルーン カテーテル、エコー ガイド、たばこ なし" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
