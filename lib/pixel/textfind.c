@@ -389,14 +389,36 @@ static int thick_blobs(const kk_detect_line *l)
     return (l->glyph_h >= 8 && l->stroke > 0.5f) || (l->glyph_h >= 4 && l->stroke > 1.0f);
 }
 
-/* Glyphs this high OCR reads when they are glyphs; such a candidate it
- * reads nothing of, not laid out like text, is a picture's shapes (the
+/* Glyphs this high OCR reads when they are glyphs; such a candidate, not
+ * laid out like text, that it reads nothing of is a picture's shapes (the
  * brains of a mosaic's row of tiles). */
 #define BIG_UNREAD_GLYPH 16
 
-static int big_unread(const kk_detect_line *l, const reading *r)
+static int big_glyphs(const kk_detect_line *l)
 {
-    return l->glyph_h >= BIG_UNREAD_GLYPH && !looks_like_text(l) && !reads_as_text(r);
+    return l->glyph_h >= BIG_UNREAD_GLYPH && !looks_like_text(l);
+}
+
+/* In phi mode in a measured picture (CT, MR, a radiograph), a candidate
+ * going as unread text that OCR does not read as text may be the anatomy:
+ *  - a weak one OCR makes only a few characters of, inside busy anatomy
+ *    (rows of grains in a brain slice read as "bot" or "|"); a longer
+ *    misreading (6 px "Yuki Kobayashi" as "KOOByasr") or a strong one is
+ *    text. (On 8-bit screens and speckle a name is often read that badly:
+ *    there it goes.)
+ *  - blobs as thick as they are high, or 16+ px ones read as nothing;
+ *  - one or two blobs alone on the black around a head (the scalp and
+ *    ears of an outer MR slice), strong as they are, read as a character
+ *    or two: a glyph of a line goes with the line's identifier
+ *    (propagation), alone it is tissue. */
+static int anatomy_not_text(const uint8_t *gray, int width, int height, const kk_detect_line *l,
+                            const reading *r)
+{
+    if (l->score < STRONG_SCORE && few_characters(r) && !plain_around(gray, width, height, l))
+        return 1;
+    if (thick_blobs(l) || big_glyphs(l))
+        return 1;
+    return l->ncomp <= 2 && few_characters(r) && plain_around(gray, width, height, l);
 }
 
 /* OCR saw only symbols (a caliper's cross, an arrow, a bracket). */
@@ -1094,26 +1116,8 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         if (st != KK_OK)
             goto out;
         dec[i] = decide(m, mode, &lines[i], &rd[i]);
-        /* phi mode in a measured picture (CT, MR, a radiograph): a weak
-         * candidate OCR makes only a few characters of, inside busy
-         * anatomy (rows of grains in a brain slice read as "bot" or "|"),
-         * is the anatomy; a longer misreading (6 px "Yuki Kobayashi" as
-         * "KOOByasr") or a strong candidate is text. (On 8-bit screens
-         * and speckle a name is often read that badly: there it goes.) */
         if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
-            lines[i].score < STRONG_SCORE && !reads_as_text(&rd[i]) && few_characters(&rd[i]) &&
-            !plain_around(gray, width, height, &lines[i]))
-            dec[i].redact = 0;
-        if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
-            !reads_as_text(&rd[i]) && (thick_blobs(&lines[i]) || big_unread(&lines[i], &rd[i])))
-            dec[i].redact = 0;
-        /* ...and one or two blobs alone on the black around a head (the
-         * scalp and ears of an outer MR slice), strong as they are, that
-         * OCR makes a character or two of: a glyph of a line goes with
-         * the line's identifier (propagation, below), alone it is tissue */
-        if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
-            lines[i].ncomp <= 2 && !reads_as_text(&rd[i]) && few_characters(&rd[i]) &&
-            plain_around(gray, width, height, &lines[i]))
+            !reads_as_text(&rd[i]) && anatomy_not_text(gray, width, height, &lines[i], &rd[i]))
             dec[i].redact = 0;
         if (tf->need_reading && !reads_as_text(&rd[i]) &&
             !((looks_like_text(&lines[i]) || lines[i].score >= STRONG_SCORE) &&
