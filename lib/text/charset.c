@@ -14,6 +14,7 @@
  * the end of the value.
  */
 #include <errno.h>
+#include <ctype.h>
 #include <iconv.h>
 #include <string.h>
 
@@ -464,6 +465,97 @@ static bool has_c1(const char *s, size_t n)
     return false;
 }
 
+/* The Latin sets, whose letters beyond ASCII stand one at a time in words
+ * (Cyrillic, Greek, Arabic, Hebrew and Thai words are all high bytes). */
+static bool latin_set(const char *iconv_name)
+{
+    static const char *const latin[] = { "ISO-8859-1", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4",
+                                         "ISO-8859-9", "ISO-8859-15", NULL };
+    for (int i = 0; latin[i]; i++)
+        if (strcmp(iconv_name, latin[i]) == 0)
+            return true;
+    return false;
+}
+
+/* EUC-JP read as a Latin set (ISO_IR 100 over a Japanese system's bytes):
+ * every high byte in A1-FE, or 8E before a half-width katakana (SS2), in
+ * runs of even length (two bytes a character), one run two characters or
+ * more. Latin text puts its few accented letters one at a time inside
+ * words. */
+static bool looks_eucjp(const char *s, size_t n)
+{
+    size_t run = 0, longest = 0;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char c = i < n ? (unsigned char)s[i] : 0;
+        if (c >= 0x80) {
+            if (c == 0x8e && i + 1 < n && (unsigned char)s[i + 1] >= 0xa1 &&
+                (unsigned char)s[i + 1] <= 0xdf && run % 2 == 0) {
+                run += 2;
+                i++;
+                continue;
+            }
+            if (c < 0xa1 || c == 0xff)
+                return false;
+            run++;
+            continue;
+        }
+        if (run % 2)
+            return false;
+        longest = run > longest ? run : longest;
+        run = 0;
+    }
+    return longest >= 4;
+}
+
+/* Half-width katakana (JIS X 0201, ISO_IR 13, Shift_JIS's single bytes)
+ * read as a Latin set: every high byte in A1-DF, two or more of them side
+ * by side somewhere, and none touching an ASCII letter (Latin puts an
+ * accented letter inside a word: Müller, José; ｻﾄｳ ﾊﾅｺ reads as "³Ä³ ÊÅº"). */
+static bool looks_halfwidth_kana(const char *s, size_t n)
+{
+    size_t run = 0, longest = 0;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char c = i < n ? (unsigned char)s[i] : 0;
+        if (c >= 0x80) {
+            if (c < 0xa1 || c > 0xdf || (i > 0 && isalpha((unsigned char)s[i - 1])) ||
+                (i + 1 < n && isalpha((unsigned char)s[i + 1])))
+                return false;
+            run++;
+            continue;
+        }
+        longest = run > longest ? run : longest;
+        run = 0;
+    }
+    return longest >= 2;
+}
+
+/* Which Japanese bytes these are, when they could be both: EUC-JP pairs
+ * decode as half-width katakana too (山田 as ｻｳﾅﾄ). Half-width katakana
+ * it is when a (han)dakuten stands after a kana that takes one (ﾔﾏﾀﾞ) and
+ * no half-width punctuation (｡｢｣､･, the lead bytes of EUC-JP's kana and
+ * symbols) or stray mark is there; EUC-JP when its runs allow it; else
+ * half-width katakana when they allow it. KK_TEXT_AS_SJIS (half-width
+ * katakana), KK_TEXT_AS_EUCJP, or KK_TEXT_AS_DECLARED for neither. */
+static kk_text_src guess_japanese(const char *s, size_t n)
+{
+    bool hw = looks_halfwidth_kana(s, n), euc = looks_eucjp(s, n);
+    int good = 0, bad = 0;
+    for (size_t i = 0; hw && i < n; i++) {
+        unsigned char c = (unsigned char)s[i], p = i ? (unsigned char)s[i - 1] : 0;
+        if (c >= 0xa1 && c <= 0xa5)
+            bad++;
+        else if (c == 0xde)
+            (p == 0xb3 || (p >= 0xb6 && p <= 0xc4) || (p >= 0xca && p <= 0xce)) ? good++ : bad++;
+        else if (c == 0xdf)
+            (p >= 0xca && p <= 0xce) ? good++ : bad++;
+    }
+    if (hw && bad == 0 && (good > 0 || !euc))
+        return KK_TEXT_AS_SJIS;
+    if (euc)
+        return KK_TEXT_AS_EUCJP;
+    return hw ? KK_TEXT_AS_SJIS : KK_TEXT_AS_DECLARED;
+}
+
 static bool try_strict(const char *from, const char *in, size_t len, kk_buf *out)
 {
     bool ok = true;
@@ -486,6 +578,10 @@ static kk_text_src detect(const char *in, size_t len, kk_buf *out, bool latin_ok
             kk__buf_add(out, in, len);
             return KK_TEXT_AS_UTF8;
         }
+        /* EUC-JP pairs decode as Shift_JIS too, as half-width katakana
+         * (佐藤 as ｺｴﾆ｣): tell them apart first */
+        if (guess_japanese(in, len) == KK_TEXT_AS_EUCJP && try_strict("EUC-JP", in, len, out))
+            return KK_TEXT_AS_EUCJP;
         if (try_strict("CP932", in, len, out))
             return KK_TEXT_AS_SJIS;
         if (try_strict("EUC-JP", in, len, out))
@@ -550,7 +646,15 @@ kk_text_src kk_text__decode(const char *cs, size_t cslen, const char *in, size_t
                 return KK_TEXT_AS_DECLARED;
         } else if (strncmp(name, "ISO-8859", 8) == 0 || strcmp(name, "TIS-620") == 0) {
             /* a single-byte set: UTF-8, or Shift_JIS (whose lead bytes are
-             * C1 controls here), under the wrong name */
+             * C1 controls here), under the wrong name; under a Latin name,
+             * EUC-JP or half-width katakana too, which hold no C1 byte */
+            if (latin_set(name) && !utf8_multibyte(in, len) && !has_c1(in, len)) {
+                kk_text_src g = guess_japanese(in, len);
+                if (g == KK_TEXT_AS_SJIS && try_strict("CP932", in, len, out))
+                    return g;
+                if (g == KK_TEXT_AS_EUCJP && try_strict("EUC-JP", in, len, out))
+                    return g;
+            }
             if (!utf8_multibyte(in, len) && !has_c1(in, len) && try_strict(name, in, len, out))
                 return KK_TEXT_AS_DECLARED;
         } else if (try_strict(name, in, len, out)) {

@@ -19,7 +19,8 @@ descriptive attributes (cleaned), PatientAddress, InstitutionAddress,
 OtherPatientIDs, a RequestAttributesSequence item and a safe-list private
 element, with must-keep clinical phrases in the same values, encoded as
 ISO_IR 192, ISO 2022 IR 13\\IR 87, IR 87 alone, ISO_IR 13, Shift_JIS
-declared ISO_IR 100 and Shift_JIS with no Specific Character Set. Kanji
+declared ISO_IR 100, Shift_JIS with no Specific Character Set and EUC-JP
+declared ISO_IR 100 (bytes Latin-1 allows: no C1 gives them away). Kanji
 whose JIS code has 0x3D or 0x5C as a byte are planted on purpose.
 
 The check looks for every identifier, whole and in parts, in every text
@@ -225,9 +226,13 @@ def phone(rng):
     return a, b, c
 
 
-ENC = ["utf8", "ir13_87", "ir87", "ir13", "sjis100", "sjisnone"]
+ENC = ["utf8", "ir13_87", "ir87", "ir13", "sjis100", "sjisnone", "euc100"]
 CHARSET = {"utf8": "ISO_IR 192", "ir13_87": "ISO 2022 IR 13\\ISO 2022 IR 87", "ir87": "\\ISO 2022 IR 87",
-           "ir13": "ISO_IR 13", "sjis100": "ISO_IR 100", "sjisnone": None}
+           "ir13": "ISO_IR 13", "sjis100": "ISO_IR 100", "sjisnone": None, "euc100": "ISO_IR 100"}
+
+
+EUC_FROM_CP932 = {0xFF0D: 0x2212, 0xFF5E: 0x301C, 0x2225: 0x2016, 0xFFE0: 0x00A2, 0xFFE1: 0x00A3,
+                  0xFFE2: 0x00AC}
 
 
 def encode(text, enc):
@@ -236,6 +241,9 @@ def encode(text, enc):
         return text.encode("utf-8")
     if enc in ("sjis100", "sjisnone"):
         return text.encode("cp932")
+    if enc == "euc100":
+        # CP932's own code points (full-width minus, wave dash...) as EUC-JP has them
+        return text.translate(EUC_FROM_CP932).encode("euc_jp", errors="replace")
     if enc == "ir13":
         return text.encode("shift_jis")
     # ISO 2022: JIS X 0208 runs by escape, back to G0 before delimiters and at the end
@@ -414,7 +422,7 @@ def write(outdir, f):
         pn = "{}^{}={}^{}".format(p["roma"][0].upper(), p["roma"][1].upper(),
                                   halfwidth(p["kata"][0]), halfwidth(p["kata"][1]))
         pn = "{}^{}".format(p["roma_plain"][0].upper(), p["roma_plain"][1].upper())
-    elif enc in ("sjis100", "sjisnone"):
+    elif enc in ("sjis100", "sjisnone", "euc100"):
         pn = "{}^{}".format(p["kanji"][0], p["kanji"][1])
     else:
         pn = "{}^{}={}^{}={}^{}".format(p["roma"][0], p["roma"][1], p["kanji"][0], p["kanji"][1],

@@ -174,6 +174,41 @@ START_TEST(misdeclared_text_is_detected)
 }
 END_TEST
 
+/* Bytes a Latin set allows (no C1) that are Japanese: EUC-JP pairs and
+ * half-width katakana under ISO_IR 100 or no name, told apart where they
+ * could be both (山田 in EUC-JP decodes as ｻｳﾅﾄ too); Latin text with
+ * accented letters, a degree and a plus-minus sign stays Latin. */
+START_TEST(japanese_under_a_latin_name)
+{
+    static const struct {
+        const char *cs, *in, *want;
+        kk_text_src src;
+    } t[] = {
+        { "ISO_IR 100", "\xbb\xb3\xc5\xc4 \xcd\xe8\xb1\xa1", "山田 来院", KK_TEXT_AS_EUCJP },
+        { "ISO_IR 100", "\xba\xb4\xc6\xa3 \xb2\xd6\xbb\xd2", "佐藤 花子", KK_TEXT_AS_EUCJP },
+        { "", "\xba\xb4\xc6\xa3 \xb2\xd6\xbb\xd2", "佐藤 花子", KK_TEXT_AS_EUCJP },
+        { "ISO_IR 100", "\xbb\xc4\xb3 \xca\xc5\xba", "ｻﾄｳ ﾊﾅｺ", KK_TEXT_AS_SJIS },
+        { "ISO_IR 100", "\xd4\xcf\xc0\xde \xc0\xdb\xb3", "ﾔﾏﾀﾞ ﾀﾛｳ", KK_TEXT_AS_SJIS },
+        { "ISO_IR 100", "\xbd\xbd\xde\xb7 \xb2\xc1\xdb\xb3", "ｽｽﾞｷ ｲﾁﾛｳ", KK_TEXT_AS_SJIS },
+        { "", "\xbd\xbd\xde\xb7 \xb2\xc1\xdb\xb3", "ｽｽﾞｷ ｲﾁﾛｳ", KK_TEXT_AS_SJIS },
+        { "ISO_IR 100", "patient \xbb\xc4\xb3 seen", "patient ｻﾄｳ seen", KK_TEXT_AS_SJIS },
+        { "ISO_IR 100", "M\xfcller Jos\xe9 37.5\xb0" "C \xb1" "2, \xc5ngstr\xf6m",
+          "Müller José 37.5°C ±2, Ångström", KK_TEXT_AS_DECLARED },
+        { "ISO_IR 100", "5\xb1" "2, 3\xb1" "1 \xab" "a\xbb", "5±2, 3±1 «a»", KK_TEXT_AS_DECLARED },
+        /* Cyrillic words are all high bytes: no guess under ISO_IR 144 */
+        { "ISO_IR 144", "\xb8\xd2\xd0\xdd\xde\xd2", "Иванов", KK_TEXT_AS_DECLARED },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        kk_buf b = KK_BUF_INIT;
+        kk_text_src r = kk_text__decode(t[i].cs, strlen(t[i].cs), t[i].in, strlen(t[i].in), &b);
+        ck_assert_msg(r == t[i].src && b.data && strcmp(b.data, t[i].want) == 0,
+                      "case %zu: %d '%s', want %d '%s'", i, (int)r, b.data ? b.data : "",
+                      (int)t[i].src, t[i].want);
+        kk__buf_free(&b);
+    }
+}
+END_TEST
+
 START_TEST(gr_bytes_without_escape)
 {
     kk_buf b = KK_BUF_INIT;
@@ -458,6 +493,7 @@ Suite *text_suite(void)
     tcase_add_test(tc, ir13_returns_to_jis_roman);
     tcase_add_test(tc, jisx0212_under_ir159);
     tcase_add_test(tc, misdeclared_text_is_detected);
+    tcase_add_test(tc, japanese_under_a_latin_name);
     tcase_add_test(tc, gr_bytes_without_escape);
     suite_add_tcase(s, tc);
     tc = tcase_create("normalize");
