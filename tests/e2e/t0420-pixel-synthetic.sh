@@ -5,7 +5,8 @@
 # both polarities, banners and scattered labels over speckle, colour text
 # as light as the speckle under it, a static and a moving cine, images
 # with no text; radiographs, CT and MR captures, a mosaic, names turned on
-# their side; the anatomy ones at seeds 5 and 7 too). Through
+# their side; the anatomy ones at seeds 5 and 7 too, a vertical form at
+# seed 21). Through
 # jp-anonymized: identifier
 # glyph pixels painted out >= 99% in every frame, no-text frames changed
 # <= 2%. Then explain lists the boxes without the text (unless
@@ -50,6 +51,16 @@ for seed in 5 7; do
     for n in ct_capture mr_noflag notext_ct dx_label dx_sideways mr_mosaic; do A+=("$S2/dicom/$n.dcm"); done
     judge "seed$seed-anatomy" "$S2" --only "${A[@]}"
 done
+
+# a form with its lines written top to bottom, whose columns and the rows
+# across them merge into more than a quarter of the page (seed 21): each
+# box stays whole up to that size, none is dropped as a texture
+S3="$WORK/set21"
+if "$PYTHON" "$T/make_burned.py" --seed 21 "$S3" >/dev/null; then
+    judge "seed21-form" "$S3" --only "$S3/dicom/doc_vertical.dcm" "$S3/dicom/us_small.dcm"
+else
+    fail "make_burned.py --seed 21"
+fi
 
 # explain: boxes, classes, no text unless asked
 one="$SET/dicom/us00.dcm"
