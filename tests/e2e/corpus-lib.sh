@@ -44,3 +44,25 @@ deid_output() {
     files=$(find "$1/$2" -type f 2>/dev/null)
     [ "$(printf '%s' "$files" | grep -c .)" = 1 ] && printf '%s\n' "$files"
 }
+
+# judge_burned NAME SETDIR [--only] FILE...: each file of a make_burned.py
+# set through jp-anonymized on its own, then synthetic_recall.py on the
+# outputs (T: the tests/tools folder)
+judge_burned() {
+    local name=$1 set=$2 only=
+    shift 2
+    [ "$1" = --only ] && { only=--only; shift; }
+    local out="$WORK/out-$name" map="$WORK/map-$name.tsv"
+    deid_each "$out" -q -p jp-anonymized --no-release -- "$@"
+    : >"$map"
+    while IFS=$'\t' read -r n f rc nout; do
+        [ "$rc" = 0 ] && [ "$nout" = 1 ] || fail "$name $(basename "$f"): exit $rc, $nout output(s)"
+        printf '%s\t%s\n' "$(basename "$f")" "$(deid_output "$out" "$n")" >>"$map"
+    done <"$out/index.tsv"
+    [ "$(wc -l <"$map")" = $# ] || fail "$name: $(wc -l <"$map") of $# outputs"
+    if "$PYTHON" "$T/synthetic_recall.py" $only "$set" "$map" >"$WORK/recall-$name"; then
+        ok "$name: $(tr '\n' ';' <"$WORK/recall-$name")"
+    else
+        fail "$name: $(tr '\n' ';' <"$WORK/recall-$name")"
+    fi
+}

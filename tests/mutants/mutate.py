@@ -10,7 +10,8 @@ mutation to a scratch tree.
 The list holds blocks:
   ## name: NAME
   ## file: PATH (relative to the tree)
-  ## tests: TEST... (unit binaries check_* or e2e scripts tNNNN)
+  ## tests: TEST... (unit binaries check_*, one case of one as
+           check_NAME:CASE, or e2e scripts tNNNN)
   ## why: one line
   @@ find
   exact text, one or more lines

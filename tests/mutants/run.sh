@@ -49,7 +49,7 @@ fi
 targets() {
     local t
     echo all
-    for t in "$@"; do case "$t" in check_*) echo "build/tests/$t" ;; esac; done
+    for t in "$@"; do case "$t" in check_*) echo "build/tests/${t%%:*}" ;; esac; done
 }
 # (BUILD is exported for the tests; make gets its own relative default, as
 # in the tree, or the CFLAGS stamp would differ and everything rebuild)
@@ -57,8 +57,10 @@ build() { env -u BUILD nice make -s -j2 $(targets "$@") >"$scratch/.build.log" 2
 build_alone() { env -u BUILD nice make -s -j1 $(targets "$@") >"$scratch/.build.log" 2>&1; }
 
 # run_test NAME: 0 passes, else fails; output in $scratch/.test.log
+# (check_NAME:CASE runs one test case of a unit binary: CK_RUN_CASE)
 run_test() {
     case "$1" in
+    check_*:*) CK_RUN_CASE="${1#*:}" "$BUILD/tests/${1%%:*}" >"$scratch/.test.log" 2>&1 ;;
     check_*) "$BUILD/tests/$1" >"$scratch/.test.log" 2>&1 ;;
     t[0-9]*)
         local s
