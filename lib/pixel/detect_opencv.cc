@@ -641,13 +641,13 @@ void lines_at(const cv::Mat &g, const cv::Mat &src, const cv::Mat &th, double t,
  * the half-resolution pass did not see of the line (a faint glyph at
  * either end: along the line a wide margin, across it a narrow one),
  * overlapping ones merged; columns: regions of the transposed frame. */
-static void to_frame(const std::vector<cv::Rect> &half, bool columns, int width, int height,
-                     std::vector<cv::Rect> &r)
+static void to_frame(const std::vector<cv::Rect> &half, bool columns, bool wide, int width,
+                     int height, std::vector<cv::Rect> &r)
 {
     cv::Rect frame(0, 0, width, height);
     for (const cv::Rect &b : half) {
         int gh = 2 * b.height;
-        int along = std::max(24, 3 * gh), across = std::max(12, gh);
+        int along = wide ? std::max(48, 6 * gh) : std::max(24, 3 * gh), across = std::max(12, gh);
         cv::Rect f(2 * b.x - along, 2 * b.y - across, 2 * b.width + 2 * along,
                    2 * b.height + 2 * across);
         if (columns)
@@ -726,7 +726,7 @@ extern "C" void kk_detect__pool2(const uint8_t *g, int width, int height, uint8_
 }
 
 extern "C" kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int width, int height,
-                                         kk_detect_rect **out, size_t *n,
+                                         bool wide, kk_detect_rect **out, size_t *n,
                                          kk_detect_rect **cols, size_t *ncols)
 {
     *out = NULL;
@@ -750,8 +750,8 @@ extern "C" kk_status kk_detect__presence(kk_ctx *ctx, const uint8_t *gray, int w
         cv::morphologyEx(mn, th, cv::MORPH_BLACKHAT, k);
         presence_regions(th, half, cols ? &halfc : nullptr);
         std::vector<cv::Rect> r, rc;
-        to_frame(half, false, width, height, r);
-        to_frame(halfc, true, width, height, rc);
+        to_frame(half, false, wide, width, height, r);
+        to_frame(halfc, true, wide, width, height, rc);
         kk_status st = rects_out(ctx, r, out, n);
         if (st == KK_OK && cols)
             st = rects_out(ctx, rc, cols, ncols);

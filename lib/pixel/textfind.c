@@ -1089,7 +1089,8 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     size_t ncols = 0;
     kk_detect_rect *rows = NULL, *colr = NULL;
     size_t nrows = 0, ncolr = 0;
-    kk_status st = kk_detect__presence(ctx, gray, width, height, &rows, &nrows, &colr, &ncolr);
+    kk_status st = kk_detect__presence(ctx, gray, width, height, mode == KK_TEXT_MODE_ALL, &rows,
+                                       &nrows, &colr, &ncolr);
     if (st == KK_OK)
         st = find_lines(ctx, gray, width, height, rows, nrows, &lines, &nlines);
     /* most frames hold no candidate at all: the matcher (the object's
@@ -1235,7 +1236,7 @@ kk_status kk_textfind__technical(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gr
     kk_detect_line *lines = NULL;
     char *dead = NULL, *tech = NULL;
     kk_textbox *out = NULL;
-    kk_status st = kk_detect__presence(ctx, gray, width, height, &rows, &nrows, NULL, NULL);
+    kk_status st = kk_detect__presence(ctx, gray, width, height, false, &rows, &nrows, NULL, NULL);
     if (st == KK_OK)
         st = find_lines(ctx, gray, width, height, rows, nrows, &lines, &nlines);
     free(rows);

@@ -98,7 +98,7 @@ START_TEST(line_box_is_the_glyphs_bounding_box)
         ck_assert_uint_eq(found, 1);
         kk_detect_rect *reg = NULL, *cols = NULL;
         size_t nreg = 0, ncols = 0, holding = 0;
-        ck_assert_int_eq(kk_detect__presence(ctx, g, W, H, &reg, &nreg, &cols, &ncols), KK_OK);
+        ck_assert_int_eq(kk_detect__presence(ctx, g, W, H, false, &reg, &nreg, &cols, &ncols), KK_OK);
         for (size_t i = 0; i < nreg; i++)
             holding += reg[i].x <= rows[r].x0 && reg[i].y <= rows[r].y0 &&
                        reg[i].x + reg[i].w >= rows[r].x0 + want_w &&
