@@ -67,6 +67,11 @@ typedef struct pattern {
               "[Nn]eighbou?r|[Cc]haperone|[Ww]itness|[Cc]arer|[Ss]ibling|[Ff]amily member"
 
 #define KNUM "(〇|一|二|三|四|五|六|七|八|九|十)"
+/* a month's name as dates write it: the words only ("2 decreased 20" is
+ * no date) */
+#define MONTH "([Jj]an(uary)?|[Ff]eb(ruary)?|[Mm]ar(ch)?|[Aa]pr(il)?|[Mm]ay|[Jj]une?|[Jj]uly?|" \
+              "[Aa]ug(ust)?|[Ss]ep(t|tember)?|[Oo]ct(ober)?|[Nn]ov(ember)?|[Dd]ec(ember)?|" \
+              "(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*)\\.?"
 /* separators in a phone number or a digit group, as typed in Japanese
  * text too: ー between digits (０９０ー１２３４ー５６７８) */
 #define PSEP "([- ]|ー)"
@@ -83,6 +88,13 @@ static const pattern patterns[] = {
     { "(〇|一|二|三|四|五|六|七|八|九){4}年(" KNUM "+月(" KNUM "+日)?)?", "\xe3\xe4", NULL, 0, false, false },
     { "(^|[^A-Za-z])([MTSHRmtshr][0-9]{1,2}[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "0123456789", NULL, 2, false, false },
     { "(^|[^A-Za-z])([MTSHR][0-9]{1,2}年([0-9]{1,2}月([0-9]{1,2}日)?)?)", "0123456789", NULL, 2, false, false },
+    /* era dates in romaji: Showa 25, HEISEI 3.4.1, Reiwa gannen */
+    { "(Meiji|Taish(o|ou|oh)|Sh(o|ou|oh)wa|Syowa|Heisei|Reiwa|MEIJI|TAISH(O|OU)|SH(O|OU)WA|HEISEI|REIWA)"
+      "[ ]*([0-9]{1,2}|[Gg]annen)([ ]*([Nn]en|[Yy]ear))?([ ./-]*[0-9]{1,2}([ ./-]*[0-9]{1,2})?)?",
+      "0123456789Gg", NULL, 0, false, false },
+    /* dates with the month in English: 4 March 1950, 04-MAR-1950, March 4, 1950 */
+    { "[0-9]{1,2}(st|nd|rd|th)?[ -]" MONTH "[ ,-]*[0-9]{2,4}", "0123456789", NULL, 0, false, false },
+    { MONTH "[ ]+[0-9]{1,2}(st|nd|rd|th)?,?[ ]+[0-9]{4}", "0123456789", NULL, 0, false, false },
     /* IDs, My Number, insurance and card numbers: 5+ digits in a token,
      * letters with 4+ digits, digit groups with separators */
     { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789", NULL, 0, true, false },
@@ -94,6 +106,8 @@ static const pattern patterns[] = {
     /* the number after a 記号 or 番号 cue, however short (the 記号・番号
      * of a health insurance card: "記号 12-34 番号 567") */
     { "(記号|番号)[ :：.]*([0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
+    /* international numbers in groups: +81 90 1234 5678, +81-(0)3-1234-5678 */
+    { "\\+[0-9]{1,3}(" PSEP "?\\(?[0-9]{1,5}\\)?){2,5}", "+", NULL, 0, false, false },
     /* phone numbers: 03-1234-5678, (03)1234-5678, 090 1234 5678, +81-3-... */
     { "\\+?\\(?[0-9]{2,5}\\)?" PSEP "?[0-9]{1,4}" PSEP "[0-9]{3,4}", "0123456789", NULL, 0, false, false },
     { "(^|[^0-9.])([0-9]{2,4}\\.[0-9]{2,4}\\.[0-9]{3,4})($|[^0-9.])", ".", NULL, 2, false, false },

@@ -177,6 +177,16 @@ static const struct {
     { "Internal Carotid Artery", NOTHING, "Internal Carotid Artery" },
     { "Hitachi scanner, Routine protocol, Sagittal Coronal", NOTHING,
       "Hitachi scanner, Routine protocol, Sagittal Coronal" },
+    /* dates with the month in English, era dates in romaji */
+    { "Born 4 March 1950, seen", "1950", "seen" },
+    { "seen 04-MAR-1950 here", "MAR", "here" },
+    { "March 4, 1950 DOB", "1950", "DOB" },
+    { "born Showa 25, male", "25", "male" },
+    { "HEISEI 3.4.1 birth", "3.4.1", "birth" },
+    { "size 2 decreased 20% since prior", NOTHING, "size 2 decreased 20% since prior" },
+    /* an international number in groups, the last one too */
+    { "Mobile +81 90 1234 5678 ok", "5678", "ok" },
+    { "Gleason 3+4, GCS 14+1", NOTHING, "Gleason 3+4, GCS 14+1" },
     /* anyone's name in kana, surname and given name, with no cue */
     { "わたなべ　たろう 来院", "わたなべ", "来院" },
     { "ﾜﾀﾅﾍﾞ ﾀﾛｳ 来院", "ﾀﾛｳ", "来院" },
