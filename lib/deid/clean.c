@@ -1367,8 +1367,9 @@ static bool is_vendor(const char *s, size_t n)
 
 /* Romaji names known to the dictionary: two capitalised words in a row
  * that are a surname and a given name reading (Hanako Yamada, YAMADA
- * Hanako); at least one of them in mixed case, so upper-case technical
- * descriptions never load the dictionary. */
+ * Hanako), at least one of them in mixed case, or one long word in mixed
+ * case (below); upper-case technical descriptions never load the
+ * dictionary. */
 static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char *mark,
                               size_t inlen)
 {
@@ -1634,7 +1635,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_japanese(cl, &v1, mark, len);
         mark_kana_names(cl, &v1, mark, len);
     }
-    /* two capitalised words in a row, one in mixed case: maybe a name */
+    /* a capitalised word in mixed case: maybe a name, alone or beside another */
     if (has_upper_lower_pair(v1.s, v1.len))
         mark_romaji_names(cl, &v1, mark, len);
     free_view(&v1);
