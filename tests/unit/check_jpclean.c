@@ -97,6 +97,10 @@ static const struct {
     /* a family name in kana, a space before the given name and its cue */
     { "ｽｽﾞｷ ｲﾁﾛｳ氏より電話あり", "ｽｽﾞｷ", "電話" },
     { "たなか けんじ様 来院", "たなか", "来院" },
+    /* the same with no second kana word beside it (no pair of names to
+     * read): by the cue alone */
+    { "ｽｽﾞｷ氏より電話あり", "ｽｽﾞｷ", "電話" },
+    { "外来 たなか様 来院", "たなか", "来院" },
     /* 丁 without 目 (堺市, 京都の一部) */
     { "大阪府堺市北区中百舌鳥町2丁65番地に在住", "中百舌鳥", "在住" },
     { "大阪府堺市北区中百舌鳥町2丁65番地に在住", "65", "在住" },
@@ -209,10 +213,14 @@ START_TEST(own_name_other_readings)
         { "Hara^Shinya", "シンヤ 胸部CT", "シンヤ" },
         /* a long vowel at the start, unmarked: OSHUKA is オウシュカ */
         { "KASUYA^OSHUKA", "ｶｽﾔ ｵｳｼｭｶ ｹｲｶ CT", "ｵｳｼｭｶ" },
+        /* the given name alone: no surname beside it makes a pair */
+        { "KASUYA^OSHUKA", "CT ｵｳｼｭｶ 経過", "ｵｳｼｭｶ" },
         /* zu written づ */
         { "KOZUKI^MASAKICHI", "ｺｳﾂﾞｷ ﾏｻｷﾁ ｹｲｶ CT", "ｺｳﾂﾞｷ" },
+        { "KOZUKI^MASAKICHI", "CT ｺｳﾂﾞｷ 経過", "ｺｳﾂﾞｷ" },
         /* every reading the dictionary has: 久保 is クボ and ヒサヤス */
         { "飛島^久保", "肺気腫 とびしま ひさやす CT", "ひさやす" },
+        { "飛島^久保", "肺気腫 ひさやす CT", "ひさやす" },
         /* a reading the dictionary gives as 人名,一般: 天海 is テンカイ */
         { "池島^天海", "脳梗塞疑い イケジマテンカイ CT", "テンカイ" },
     };
