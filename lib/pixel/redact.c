@@ -145,9 +145,7 @@ static kk_status find_text(kk_textfind *tf, kk_ctx *ctx, const kk_pixel_pool *po
     if (st != KK_OK)
         return st;
     for (size_t i = 0; i < nb; i++) {
-        /* a "line" over a quarter of the frame is the detector failing
-         * on a textured picture, not text */
-        if ((long long)tb[i].w * tb[i].h * 4 > (long long)cols * rows)
+        if (kk_textfind__too_big(tb[i].w, tb[i].h, cols, rows))
             continue;
         kk_pixel_box b;
         memset(&b, 0, sizeof b);

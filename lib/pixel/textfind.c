@@ -555,11 +555,15 @@ static int mergeable(const kk_textbox *a, const kk_textbox *b)
     return 10 * inter >= 8 * (aa < ab ? aa : ab) || (amin > 0 && 10 * inter >= 8 * amin);
 }
 
-/* Merge touching boxes of one line or block, while a merged box stays
- * within max_area: the caller takes a box over a quarter of the frame for
- * the detector failing on a texture, and a page of text merged into one
- * (a form's columns and the rows across them) would be dropped whole. */
-static void merge_boxes(kk_textbox *b, size_t *n, long long max_area)
+bool kk_textfind__too_big(int w, int h, int width, int height)
+{
+    return (long long)w * h * 4 > (long long)width * height;
+}
+
+/* Merge touching boxes of one line or block, while a merged box is not
+ * too big (kk_textfind__too_big): a page of text merged into one (a
+ * form's columns and the rows across them) would be dropped whole. */
+static void merge_boxes(kk_textbox *b, size_t *n, int width, int height)
 {
     int changed = 1;
     while (changed) {
@@ -572,7 +576,7 @@ static void merge_boxes(kk_textbox *b, size_t *n, long long max_area)
                 int y0 = b[i].y < b[j].y ? b[i].y : b[j].y;
                 int x1 = b[i].x + b[i].w > b[j].x + b[j].w ? b[i].x + b[i].w : b[j].x + b[j].w;
                 int y1 = b[i].y + b[i].h > b[j].y + b[j].h ? b[i].y + b[i].h : b[j].y + b[j].h;
-                if ((long long)(x1 - x0) * (y1 - y0) > max_area)
+                if (kk_textfind__too_big(x1 - x0, y1 - y0, width, height))
                     continue;
                 b[i].x = x0;
                 b[i].y = y0;
@@ -1203,7 +1207,7 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     }
     for (size_t i = 0; i < ncols; i++)
         out[n++] = cols[i];
-    merge_boxes(out, &n, (long long)width * height / 4);
+    merge_boxes(out, &n, width, height);
     if (n) {
         *boxes = out;
         *nboxes = n;

@@ -112,6 +112,14 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
                            size_t *nboxes);
 
 /**
+ * Whether a w by h box is too big to be text in a width by height frame:
+ * over a quarter of it is the detector failing on a textured picture.
+ * kk_textfind__run() merges no boxes into one that big; its caller drops
+ * a box that big.
+ */
+bool kk_textfind__too_big(int w, int h, int width, int height);
+
+/**
  * The lines of a frame a region rule may leave unpainted: each wholly
  * technical tokens (built-in list plus allow[]), read by eng with some
  * confidence (50 or more), the words read spanning the line's glyph box,

@@ -648,14 +648,15 @@ kk_text_src kk_text__decode(const char *cs, size_t cslen, const char *in, size_t
             /* a single-byte set: UTF-8, or Shift_JIS (whose lead bytes are
              * C1 controls here), under the wrong name; under a Latin name,
              * EUC-JP or half-width katakana too, which hold no C1 byte */
-            if (latin_set(name) && !utf8_multibyte(in, len) && !has_c1(in, len)) {
+            bool single = !utf8_multibyte(in, len) && !has_c1(in, len);
+            if (single && latin_set(name)) {
                 kk_text_src g = guess_japanese(in, len);
                 if (g == KK_TEXT_AS_SJIS && try_strict("CP932", in, len, out))
                     return g;
                 if (g == KK_TEXT_AS_EUCJP && try_strict("EUC-JP", in, len, out))
                     return g;
             }
-            if (!utf8_multibyte(in, len) && !has_c1(in, len) && try_strict(name, in, len, out))
+            if (single && try_strict(name, in, len, out))
                 return KK_TEXT_AS_DECLARED;
         } else if (try_strict(name, in, len, out)) {
             return KK_TEXT_AS_DECLARED;
