@@ -255,7 +255,12 @@ static const char *const clinical_words[] = {
     "放射線", "病院", "医院", "診療所", "くりにっく", "こんぴゅーたー",
     /* findings the dictionary also lists as given names (正常: マサツネ) */
     "正常", "良好", "順調", "安定", "軽快", "不変", "改善", "増大", "縮小", "消失", "著変",
-    "異常", "所見", "経過", "陰性", "陽性", "明瞭", "正面", "側面", "同様", "著明", NULL
+    "異常", "所見", "経過", "陰性", "陽性", "明瞭", "正面", "側面", "同様", "著明",
+    /* radiology words IPAdic does not know, read before a title (読影技師) */
+    "読影", "膵管", "塞栓",
+    /* what follows a family cue (長男来院, 母同伴) */
+    "来院", "同伴", "同席", "付添", "面会", "説明", "同意", "希望", "連絡", "不在", "同居",
+    "別居", "健在", "死亡", "既往", "病死", "在宅", "帰宅", NULL
 };
 
 static bool is_clinical_word(const char *s, size_t n)
@@ -707,14 +712,26 @@ static bool starts_common_word(const char *s, size_t n)
         "telephone", "email", "mail", "fax", "ambulance", "wheelchair", "stretcher",
         /* scores and classifications named after people, bodies */
         "recist", "bosniak", "gleason", "fleischner", "tnm", "who", "ethics", "committee",
-        "board", "team", "staff", "service", "ward", NULL
+        "board", "team", "staff", "service", "ward",
+        /* what follows "patient" in code meanings and headings */
+        "height", "state", "left", "right", "condition", "care", "preparation", NULL
     };
+    /* English nouns by their ending (Patient Verification, Patient
+     * Characteristics): no surname ends so; -ance, -ence and -ght do
+     * (Lawrence, Constance, Wright) */
+    static const char *const noun_end[] = { "tion", "sion", "ity", "ness", "ment", "ics",
+                                            "ogy", "ism", NULL };
     size_t w = 0;
     while (w < n && (isalpha((unsigned char)s[w]) || s[w] == '\''))
         w++;
     for (int i = 0; common[i]; i++)
         if (strlen(common[i]) == w && strncasecmp(s, common[i], w) == 0)
             return true;
+    for (int i = 0; noun_end[i]; i++) {
+        size_t l = strlen(noun_end[i]);
+        if (w >= l + 3 && strncasecmp(s + w - l, noun_end[i], l) == 0)
+            return true;
+    }
     return false;
 }
 
@@ -801,6 +818,11 @@ static unsigned cp_at(const char *s, size_t n, size_t i, size_t *k)
 
 /* Characters a Japanese name is written in (after NFKC): kanji, katakana,
  * 々, ヶ, ー; hiragana only within a name that started otherwise. */
+static bool is_kana(unsigned cp)
+{
+    return (cp >= 0x3041 && cp <= 0x3096) || (cp >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC;
+}
+
 static bool kanji_or_kata(unsigned cp)
 {
     return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
@@ -816,7 +838,9 @@ static const char *const cues_before[] = {
     "孫", "嫁", "配偶者", "キーパーソン", "連絡先", "緊急連絡先", "保護者", "患者", "患者名",
     "氏名", "紹介元", "紹介者", "依頼者", "記載者", "記録者", "入力者", "報告者", "確認者",
     "検者", "術者", "施行者", "名前", "撮影者", "検査者", "実施者", "旧姓", "付き添い", "付添",
-    "同伴者", "代理人", "申込者", NULL
+    "同伴者", "代理人", "申込者", "研修医", "専門医", "指導医", "当直医", "麻酔科医", "医員",
+    "薬剤師", "保健師", "助産師", "栄養士", "療法士", "ソーシャルワーカー", "ケアマネージャー",
+    "ケアマネジャー", "ケアマネ", "受付", "事務", "秘書", NULL
 };
 static const char *const cues_after[] = {
     "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "医師", "Dr", "技師",
@@ -1087,10 +1111,42 @@ static size_t cue_name_end(const kk_cleaner *cl, const char *s, size_t n, const 
     return end;
 }
 
+/* Kana words before an honorific that are family or everyday words, not
+ * names: おとうさん, おばあちゃん, みなさん, ありがとう. */
+static bool kana_word_not_name(const char *s, size_t len)
+{
+    static const char *const words[] = {
+        "おとう", "おかあ", "おじい", "おばあ", "おにい", "おねえ", "おじ", "おば", "おっと",
+        "おく", "おくさ", "とう", "かあ", "じい", "ばあ", "にい", "ねえ", "あか", "みな",
+        "むすこ", "むすめ", "まご", "かぞく", "ごかぞく", "ほんにん", "ごほんにん", "かんじゃ",
+        "ありがとう", "おつかれ", "ごくろう", "おじょう", "ぼっちゃん", "おとうと", "いもうと",
+        "オトウ", "オカア", "オジイ", "オバア", "ミナ", NULL
+    };
+    for (int w = 0; words[w]; w++)
+        if (strlen(words[w]) == len && !memcmp(s, words[w], len))
+            return true;
+    return false;
+}
+
+static bool kana_is_name(const kk_cleaner *cl, const char *s, size_t len, bool surname)
+{
+    if (kana_word_not_name(s, len))
+        return false;
+    char key[64];
+    if (kk_text__kana_key(s, len, key, sizeof key) == 0)
+        return false;
+    return kk_morph__name_key(cl->morph, key, true) ||
+           (!surname && kk_morph__name_key(cl->morph, key, false));
+}
+
 /* The kana word ending at e whose reading is a surname's (or, when
- * surname is false, a given name's or a surname's): its start, or e. */
+ * surname is false, a given name's or a surname's): its start, or e. When
+ * surname is false the word may also be a surname and a given name with
+ * no space between (わたなべたろう様), each of two kana or more: お + とう
+ * in おとうさん is no name. */
 static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, size_t e, bool surname)
 {
+    size_t at[9]; /* at[c]: where the c-th kana back from e starts */
     size_t b = e;
     int chars = 0;
     while (b > 0 && chars < 8) {
@@ -1101,15 +1157,18 @@ static size_t kana_name_at_end(const kk_cleaner *cl, const char *s, size_t n, si
         if (!((cp >= 0x3041 && cp <= 0x3096) || (cp >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC))
             break;
         b = q;
-        chars++;
+        at[++chars] = b;
     }
-    if (chars < 2)
+    if (chars < 2 || kana_word_not_name(s + b, e - b))
         return e;
-    char key[64];
-    if (kk_text__kana_key(s + b, e - b, key, sizeof key) == 0)
-        return e;
-    if (kk_morph__name_key(cl->morph, key, true) || (!surname && kk_morph__name_key(cl->morph, key, false)))
+    if (kana_is_name(cl, s + b, e - b, surname))
         return b;
+    if (surname || chars < 4)
+        return e;
+    for (int g = 2; g <= chars - 2; g++)
+        if (kana_is_name(cl, s + at[g], e - at[g], false) &&
+            kana_is_name(cl, s + b, at[g] - b, true))
+            return b;
     return e;
 }
 
@@ -1163,17 +1222,43 @@ static size_t kana_name_after(const kk_cleaner *cl, const char *s, size_t n, con
     return tagged || kana_name_at_end(cl, s, n, e, false) == j ? e : j;
 }
 
+/* A disease, sign or classification named after a person (橋本病,
+ * 高安動脈炎, 木村分類): the name right before it is an eponym, not a
+ * person in the record; 病院, 病状 and 症例 after a name are a hospital,
+ * someone's condition and a case, so those stay names. */
+static bool eponym_after(const char *s, size_t n, size_t e)
+{
+    static const char *const noun[] = { "病", "症候群", "症", "動脈炎", "甲状腺炎", "脳炎",
+                                        "分類", "基準", "徴候", "兆候", "法", "病型", "母斑",
+                                        "反射", NULL };
+    static const char *const not_after[] = { "病院", "病棟", "病室", "病床", "病状", "病歴",
+                                             "病名", "病理", "症例", "症状", "法人", "法律",
+                                             NULL };
+    for (int i = 0; not_after[i]; i++) {
+        size_t l = strlen(not_after[i]);
+        if (e + l <= n && !memcmp(s + e, not_after[i], l))
+            return false;
+    }
+    for (int i = 0; noun[i]; i++) {
+        size_t l = strlen(noun[i]);
+        if (e + l <= n && !memcmp(s + e, noun[i], l))
+            return true;
+    }
+    return false;
+}
+
 /* A family name in kana, a space before the given name a cue follows
  * (すずき いちろう氏, ｽｽﾞｷ ｲﾁﾛｳ様): kana the dictionary does not tag as a
  * name, taken when its reading is a surname's. Returns the new start. */
 static size_t kana_surname_before(const kk_cleaner *cl, const char *s, size_t n, size_t start)
 {
-    size_t e = start;
+    size_t e = start, k;
+    unsigned first = cp_at(s, n, start, &k);
     if (e > 0 && s[e - 1] == ' ')
         e--;
     else if (e >= 3 && !memcmp(s + e - 3, "\xe3\x80\x80", 3))
         e -= 3;
-    else
+    else if (!is_kana(first)) /* たなかひろしさん: kana after kana, no space */
         return start;
     size_t b = kana_name_at_end(cl, s, n, e, true);
     return b < e ? b : start;
@@ -1209,7 +1294,14 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             bool next_name = (k > 0 && (t[k - 1].kind == KK_TOK_SURNAME || t[k - 1].kind == KK_TOK_GIVEN)) ||
                              (k + 1 < nt && (t[k + 1].kind == KK_TOK_SURNAME || t[k + 1].kind == KK_TOK_GIVEN));
             /* 山田 正常: MeCab reads a finding after a surname as a given name */
-            if ((kanji || next_name) && !is_clinical_word(s + t[k].off, t[k].len))
+            /* 木村竹本分類: two names, one eponym */
+            size_t end = t[k].off + t[k].len;
+            if (k + 1 < nt && t[k + 1].off == end &&
+                (t[k + 1].kind == KK_TOK_SURNAME || t[k + 1].kind == KK_TOK_GIVEN) &&
+                eponym_after(s, n, t[k + 1].off + t[k + 1].len))
+                end = t[k + 1].off + t[k + 1].len;
+            if ((kanji || next_name) && !is_clinical_word(s + t[k].off, t[k].len) &&
+                !eponym_after(s, n, end))
                 mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
         } else if (t[k].kind == KK_TOK_PLACE) {
             size_t pl;
@@ -1222,7 +1314,8 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                                 !memcmp(x, "村", 3) || !memcmp(x, "郡", 3) || !memcmp(x, "都", 3) ||
                                 !memcmp(x, "府", 3) || !memcmp(x, "県", 3));
             }
-            if (cl->keep_city && (pref || municipality))
+            if ((cl->keep_city && (pref || municipality)) ||
+                eponym_after(s, n, t[k].off + t[k].len))
                 continue;
             mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
         }
@@ -1243,13 +1336,15 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             }
         }
         if (cl_len) {
-            /* skip separators and further cues: 担当技師：, キーパーソン（長女） */
+            /* skip separators and further cues: 担当技師：, キーパーソン（長女）,
+             * 娘さん（ゆうこ） */
             size_t j = i + cl_len, k;
             for (;;) {
                 size_t c2;
                 if (cue_sep(s, n, j, &k))
                     j += k;
-                else if ((c2 = cue_at(s, n, j, cues_before)) != 0)
+                else if ((c2 = cue_at(s, n, j, cues_before)) != 0 ||
+                         (c2 = cue_at(s, n, j, cues_after)) != 0)
                     j += c2;
                 else
                     break;
@@ -1281,12 +1376,16 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             if (b >= 3 && !memcmp(s + b - 3, "\xe3\x80\x80", 3))
                 b -= 3;
             size_t start = b;
+            bool verb_noun = false; /* 撮影技師, 読影技師: a task before the title */
             if (nt > 0) {
                 int c = 0;
                 for (int k = nt - 1; k >= 0 && c < 3; k--) {
                     if (t[k].off + t[k].len != start)
                         continue;
-                    if (!namey(t[k].kind))
+                    bool word = t[k].kind == KK_TOK_VNOUN ||
+                                is_clinical_word(s + t[k].off, t[k].len);
+                    verb_noun = c == 0 && word;
+                    if (!namey(t[k].kind) || word)
                         break;
                     if (cue_at(s, n, t[k].off, cues_before) == t[k].len)
                         break;
@@ -1332,7 +1431,7 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             /* a name in kana the dictionary does not tag: by its reading */
             if (start == b && nt > 0)
                 start = kana_name_at_end(cl, s, n, b, false);
-            if (start == b && nt > 0)
+            if (start == b && nt > 0 && !verb_noun)
                 start = kanji_name_before(s, n, b);
             if (start < b && nt > 0)
                 start = kana_surname_before(cl, s, n, start);
@@ -1352,24 +1451,95 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
         free(t);
 }
 
-#define ROMAJI_ALONE_MIN 6
+#define ROMAJI_ALONE_MIN 4
+#define ROMAJI_CAPS_ALONE_MIN 6
 
-/* Makers whose names are also Japanese names (日立, 富士通): equipment in a
- * description, not a person. */
-static bool is_vendor(const char *s, size_t n)
+/* Words whose romaji reading is a Japanese name in IPAdic but that are
+ * not a person in clinical text: the lower-case words of four letters or
+ * more in Debian's wamerican that read as a name (less the ones wamerican
+ * also lists as a first name: John, Mason, Maria, and taro, a vegetable
+ * no report names), medical words (hila, tomo,
+ * sono) and makers and models (日立, 富士通, MAGNETOM Sola). */
+static const char *const not_names[] = {
+    "amino", "area", "arise", "bale", "bare", "been", "chile", "chili", "chin",
+    "china", "chino", "date", "done", "fade", "fare", "folio", "fuji", "fujitsu",
+    "fuse", "genii", "goose", "hale", "hare", "hide", "hila", "hitachi", "hobo",
+    "hoodoo", "hose", "house", "hula", "kazoo", "keen", "koan", "lama", "life",
+    "liken", "loan", "loon", "lounge", "lumina", "male", "mane", "manna", "mare",
+    "mayo", "maze", "mine", "module", "momma", "mono", "moon", "nihon", "noose",
+    "nose", "note", "piano", "pita", "rife", "rise", "roan", "saga", "sago",
+    "sake", "samba", "sari", "seen", "semi", "senna", "sera", "sheen", "shin",
+    "shoo", "shoon", "shun", "silo", "soda", "sola", "solo", "some", "sono",
+    "soon", "soya", "taboo", "take", "tame", "tango", "teen", "tile",
+    "tire", "toga", "token", "tomato", "tomo", "tome", "tone", "tote", "toyota", "tuna",
+    "tune", "unpin", "unto", "wake", "waken", "wooden", "woolen", "woolie",
+    "yahoo", "yoga", "zebu",
+};
+
+/* asked only of words the dictionary reads as names: a scan is enough */
+static bool is_not_name(const char *s, size_t n)
 {
-    static const char *const vendor[] = { "hitachi", "fujitsu", "toyota", NULL };
-    for (int i = 0; vendor[i]; i++)
-        if (strlen(vendor[i]) == n && strncasecmp(s, vendor[i], n) == 0)
+    for (size_t i = 0; i < sizeof not_names / sizeof *not_names; i++)
+        if (strlen(not_names[i]) == n && strncasecmp(s, not_names[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* A place, not a person: the word has a municipality's or block's suffix
+ * after it (Minami-ku, Naka Ward, Kita 5-jo is left to address_latin.c). */
+static bool before_place_suffix(const char *s, size_t n, size_t end)
+{
+    static const char *const suffix[] = { "ku", "shi", "cho", "chou", "machi", "mura", "gun",
+                                          "ken", "fu", "jo", "dori", "ward", "city", "town",
+                                          "village", "prefecture", NULL };
+    if (end >= n || (s[end] != '-' && s[end] != ' '))
+        return false;
+    size_t b = end + 1, e = b;
+    while (e < n && isalpha((unsigned char)s[e]))
+        e++;
+    for (int i = 0; suffix[i]; i++)
+        if (strlen(suffix[i]) == e - b && strncasecmp(s + b, suffix[i], e - b) == 0)
+            return true;
+    return false;
+}
+
+/* A name in an eponym: Hashimoto thyroiditis, Kawasaki's disease,
+ * Kimura-Takemoto classification, Fukuoka guidelines. */
+static bool before_eponym_noun(const char *s, size_t n, size_t end)
+{
+    static const char *const noun[] = {
+        "disease", "syndrome", "sign", "classification", "criteria", "criterion", "score",
+        "grade", "stage", "procedure", "operation", "method", "technique", "balloon", "clip",
+        "type", "guideline", "guidelines", "nevus", "naevus", "thyroiditis", "arteritis",
+        "encephalitis", "disorder", "phenomenon", "test", "maneuver", "manoeuvre", "line",
+        "angle", "index", "scale", "system", "ring", "fracture", "approach", "incision",
+        "catheter", "stent", "shunt", "pouch", "reflex", "cell", "cells", "law", "rule",
+        "protocol", "tumor", "tumour", "lesion", "body", "bodies", "node", "nodes", NULL
+    };
+    size_t e = end;
+    if (e + 1 < n && s[e] == '\'' && (s[e + 1] == 's' || s[e + 1] == 'S'))
+        e += 2;
+    /* a second name joined by a hyphen */
+    if (e + 1 < n && s[e] == '-' && isupper((unsigned char)s[e + 1])) {
+        e++;
+        while (e < n && isalpha((unsigned char)s[e]))
+            e++;
+    }
+    if (e >= n || s[e] != ' ')
+        return false;
+    size_t b = e + 1, w = b;
+    while (w < n && isalpha((unsigned char)s[w]))
+        w++;
+    for (int i = 0; noun[i]; i++)
+        if (strlen(noun[i]) == w - b && strncasecmp(s + b, noun[i], w - b) == 0)
             return true;
     return false;
 }
 
 /* Romaji names known to the dictionary: two capitalised words in a row
  * that are a surname and a given name reading (Hanako Yamada, YAMADA
- * Hanako), at least one of them in mixed case, or one long word in mixed
- * case (below); upper-case technical descriptions never load the
- * dictionary. */
+ * Hanako, SUZUKI ICHIRO), or one word alone (below); neither in
+ * not_names (TAKE NOTE, AREA, Module read as a given name and a surname). */
 static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char *mark,
                               size_t inlen)
 {
@@ -1403,7 +1573,9 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         if (!isupper((unsigned char)s[a0]) || !isupper((unsigned char)s[b0]))
             continue;
         bool mixed = islower((unsigned char)s[a0 + 1]) || islower((unsigned char)s[b0 + 1]);
-        if (!mixed || a1 - a0 < 2 || b1 - b0 < 2)
+        size_t least = mixed ? 2 : 3;
+        if (a1 - a0 < least || b1 - b0 < least || is_not_name(s + a0, a1 - a0) ||
+            is_not_name(s + b0, b1 - b0))
             continue;
         char ka[64], kb[64];
         if (!kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) ||
@@ -1411,26 +1583,28 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
             continue;
         bool hit = (kk_morph__name_key(cl->morph, ka, true) && kk_morph__name_key(cl->morph, kb, false)) ||
                    (kk_morph__name_key(cl->morph, ka, false) && kk_morph__name_key(cl->morph, kb, true));
-        if (hit) {
+        if (hit && !before_place_suffix(s, n, b1) && !before_eponym_noun(s, n, b1)) {
             mark_span(v, a0, a1, mark, inlen);
             mark_span(v, b0, b1, mark, inlen);
         }
     }
     /* and one capitalised word of ROMAJI_ALONE_MIN letters or more that
-     * is a surname or given name reading ("by tech Watanabe", "Kobayashi
-     * called"): no English word that long is also a Japanese name in
-     * IPAdic but place and brand names (Toyota, Nagoya), measured against
-     * Debian's wamerican; shorter ones are (Piano, Mason, Arise, Take) */
+     * is a surname or given name reading outside not_names ("by tech
+     * Ikeda", "Kobayashi called"); in upper case ROMAJI_CAPS_ALONE_MIN,
+     * as shorter ones are protocol and model names (SOLA, VIBE) */
     for (int w = 0; w < nw; w++) {
         size_t a0 = ws[w], a1 = we[w];
-        if (a1 - a0 < ROMAJI_ALONE_MIN || !isupper((unsigned char)s[a0]) ||
-            !islower((unsigned char)s[a0 + 1]))
-            continue;
-        if (is_vendor(s + a0, a1 - a0))
+        bool caps = true;
+        for (size_t k = a0; k < a1; k++)
+            caps = caps && !islower((unsigned char)s[k]);
+        if (!isupper((unsigned char)s[a0]) || (!caps && !islower((unsigned char)s[a0 + 1])) ||
+            a1 - a0 < (caps ? ROMAJI_CAPS_ALONE_MIN : ROMAJI_ALONE_MIN))
             continue;
         char ka[64];
         if (kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) &&
-            (kk_morph__name_key(cl->morph, ka, true) || kk_morph__name_key(cl->morph, ka, false)))
+            (kk_morph__name_key(cl->morph, ka, true) || kk_morph__name_key(cl->morph, ka, false)) &&
+            !is_not_name(s + a0, a1 - a0) && !before_place_suffix(s, n, a1) &&
+            !before_eponym_noun(s, n, a1))
             mark_span(v, a0, a1, mark, inlen);
     }
 }
@@ -1442,11 +1616,6 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
  * run at least two kana, the two at least five (せき たん is a cough and
  * sputum, not Mr Seki); the prolonged sound mark counts as kana. */
 #define KANA_NAME_MIN 5
-
-static bool is_kana(unsigned cp)
-{
-    return (cp >= 0x3041 && cp <= 0x3096) || (cp >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC;
-}
 
 static void mark_kana_names(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
@@ -1571,14 +1740,64 @@ static void mark_identifiers(const kk_idset *ids, const view *v, unsigned char *
     }
 }
 
+/* --- layer 5: readings of what was removed ---------------------------- */
+
+/* The reading of a name in brackets right after it: 一郎（ｲﾁﾛｳ）, 山田（やまだ）.
+ * Whatever the name was removed for, its reading goes too. */
+static bool view_marked(const view *v, const unsigned char *mark, size_t a)
+{
+    return mark[v->identity ? a : v->ft.from[a]] != 0;
+}
+
+static void mark_bracket_readings(const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n;) {
+        size_t k;
+        unsigned cp = cp_at(s, n, i, &k);
+        if (cp != '(' && cp != 0xFF08) {
+            i += k;
+            continue;
+        }
+        /* the byte before the bracket, past spaces, was removed */
+        size_t b = i;
+        while (b > 0 && s[b - 1] == ' ')
+            b--;
+        size_t from = i + k, j = from;
+        if (b == 0 || !view_marked(v, mark, b - 1)) {
+            i = from;
+            continue;
+        }
+        int chars = 0;
+        while (j < n) {
+            unsigned c = cp_at(s, n, j, &k);
+            if (!is_kana(c) && c != 0x30FB && c != ' ' && c != 0x3000)
+                break;
+            j += k;
+            chars++;
+        }
+        size_t kc;
+        if (chars > 0 && chars <= 16 && j < n &&
+            (cp_at(s, n, j, &kc) == ')' || cp_at(s, n, j, &kc) == 0xFF09))
+            mark_span(v, from, j, mark, inlen);
+        i = from;
+    }
+}
+
 /* --- the detector ----------------------------------------------------- */
 
-static bool has_upper_lower_pair(const char *s, size_t n)
+/* A capitalised word (Sato), or a word of three capitals or more (SATO):
+ * only then can mark_romaji_names find a name. */
+static bool has_capitalised_word(const char *s, size_t n)
 {
-    for (size_t i = 0; i + 1 < n; i++)
-        if (isupper((unsigned char)s[i]) && islower((unsigned char)s[i + 1]) &&
-            (i == 0 || !isalpha((unsigned char)s[i - 1])))
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!isupper((unsigned char)s[i]) || (i > 0 && isalpha((unsigned char)s[i - 1])))
+            continue;
+        if (islower((unsigned char)s[i + 1]) ||
+            (i + 2 < n && isupper((unsigned char)s[i + 1]) && isupper((unsigned char)s[i + 2])))
             return true;
+    }
     return false;
 }
 
@@ -1635,17 +1854,21 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_japanese(cl, &v1, mark, len);
         mark_kana_names(cl, &v1, mark, len);
     }
-    /* a capitalised word in mixed case: maybe a name, alone or beside another */
-    if (has_upper_lower_pair(v1.s, v1.len))
+    /* a capitalised word: maybe a name, alone or beside another */
+    if (has_capitalised_word(v1.s, v1.len))
         mark_romaji_names(cl, &v1, mark, len);
-    free_view(&v1);
     if (ids && (ids->n || ids->nkeys)) {
         view v2;
-        if (!make_view(&v2, in, len, ascii, KK_FOLD_ALL))
+        if (!make_view(&v2, in, len, ascii, KK_FOLD_ALL)) {
+            free_view(&v1);
             return false;
+        }
         mark_identifiers(ids, &v2, mark, len);
         free_view(&v2);
     }
+    if (!ascii)
+        mark_bracket_readings(&v1, mark, len);
+    free_view(&v1);
     return true;
 }
 

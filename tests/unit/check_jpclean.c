@@ -200,6 +200,40 @@ static const struct {
       "せき たん あり、しびれ なし、めまい ふらつき" },
     { "バルーン カテーテル、エコー ガイド、たばこ なし", NOTHING,
       "バルーン カテーテル、エコー ガイド、たばこ なし" },
+    /* romaji names in upper case, alone or as a pair; four or five
+     * letters in mixed case */
+    { "CALLED KOBAYASHI AT 3PM", "KOBAYASHI", "CALLED" },
+    { "KATO YUKI CALLED", "YUKI", "CALLED" },
+    { "Spoke with Ikeda today", "Ikeda", "Spoke with" },
+    /* English words and models that read as names, places before a
+     * municipality's suffix, eponyms: they stay */
+    { "TAKE NOTE OF THE AREA, Module 3, Flat Field Tomo, MAGNETOM Sola", NOTHING,
+      "TAKE NOTE OF THE AREA, Module 3, Flat Field Tomo, MAGNETOM Sola" },
+    { "Kawasaki disease, Hashimoto thyroiditis, Kimura-Takemoto classification", NOTHING,
+      "Kawasaki disease, Hashimoto thyroiditis, Kimura-Takemoto classification" },
+    { "Sapporo Minami-ku", NOTHING, "Minami-ku" },
+    { "橋本病、高安動脈炎、木村竹本分類", NOTHING, "橋本病、高安動脈炎、木村竹本分類" },
+    /* but a hospital or a condition after a name leaves the name a name */
+    { "橋本病院より紹介", "橋本", "病院より紹介" },
+    { "佐藤症状改善", "佐藤", "症状改善" },
+    /* "patient" is a role, but not before an English noun */
+    { "Patient Height, Patient Verification, Patient Characteristics", NOTHING,
+      "Patient Height, Patient Verification, Patient Characteristics" },
+    { "Patient Verification done", NOTHING, "Patient Verification done" },
+    { "Nurse Wright", "Wright", "Nurse" },
+    /* a task before a title is no name; more roles as cues */
+    { "撮影技師 渡辺", "渡辺", "撮影技師" },
+    { "読影技師 田中", "田中", "読影技師" },
+    { "研修医 いしかわ", "いしかわ", "研修医" },
+    /* a name after a cue and its honorific, a reading in brackets */
+    { "付添い：娘さん（ゆうこ）", "ゆうこ", "娘さん" },
+    { "キーパーソン 長男 一郎（ｲﾁﾛｳ）", "ｲﾁﾛｳ", "長男" },
+    /* surname and given name in kana with no space, before an honorific */
+    { "わたなべたろう様", "わたなべ", "様" },
+    { "たなかひろしさん 来院", "たなか", "来院" },
+    /* family and everyday words before an honorific, a visit after a cue */
+    { "長男 来院、母 同伴、おとうさん来院、おばあちゃん、ありがとうさん", NOTHING,
+      "長男 来院、母 同伴、おとうさん来院、おばあちゃん、ありがとうさん" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
