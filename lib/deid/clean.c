@@ -64,7 +64,8 @@ typedef struct pattern {
               "[Tt]herapist|[Pp]harmacist|[Mm]idwife|[Ii]ntern|[Rr]egistrar|[Dd]octor|" \
               "[Cc]linician|[Gg]randmother|[Gg]randfather|[Gg]randson|[Gg]randdaughter|" \
               "[Aa]unt|[Uu]ncle|[Nn]iece|[Nn]ephew|[Cc]ousin|[Ff]riend|[Pp]artner|" \
-              "[Nn]eighbou?r|[Cc]haperone|[Ww]itness|[Cc]arer|[Ss]ibling|[Ff]amily member"
+              "[Nn]eighbou?r|[Cc]haperone|[Ww]itness|[Cc]arer|[Ss]ibling|[Ff]amily member|" \
+              "Pt\\.?"
 
 #define KNUM "(〇|一|二|三|四|五|六|七|八|九|十)"
 /* a month's name as dates write it: the words only ("2 decreased 20" is
@@ -102,7 +103,7 @@ static const pattern patterns[] = {
     { "[0-9]{4}" DSEP "[0-9]{4}" DSEP "[0-9]{4}(" DSEP "[0-9]{1,4})?", "0123456789", NULL, 0, false, false },
     { "[0-9]{4}[- ][0-9]{6}", "0123456789", NULL, 0, false, false },
     { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789", NULL, 0, false, false },
-    { "[A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?", "0123456789", NULL, 0, false, false },
+    { "(^|[^A-Za-z])([A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?)", "0123456789", NULL, 2, false, false },
     /* the number after a 記号 or 番号 cue, however short (the 記号・番号
      * of a health insurance card: "記号 12-34 番号 567") */
     { "(記号|番号)[ :：.]*([0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
@@ -134,7 +135,7 @@ static const pattern patterns[] = {
       "esident|onsultant|ech|nterpreter|ranslator|ed by|een by|one by|ef by|ef. by|"
       "onographer|herapist|harmacist|idwife|ntern|egistrar|octor|linician|randmother|"
       "randfather|randson|randdaughter|unt|ncle|iece|ephew|ousin|riend|artner|eighbo|"
-      "haperone|itness|arer|ibling|amily member", 5, false, true },
+      "haperone|itness|arer|ibling|amily member|Pt", 5, false, true },
     /* a name with the role after it: Hanako Yamada (daughter) */
     { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
@@ -714,7 +715,12 @@ static bool starts_common_word(const char *s, size_t n)
         "recist", "bosniak", "gleason", "fleischner", "tnm", "who", "ethics", "committee",
         "board", "team", "staff", "service", "ward",
         /* what follows "patient" in code meanings and headings */
-        "height", "state", "left", "right", "condition", "care", "preparation", NULL
+        "height", "state", "left", "right", "condition", "care", "preparation",
+        /* and in notes: "Pt Denies pain" */
+        "denies", "denied", "reports", "reported", "states", "stated", "complains",
+        "presents", "presented", "has", "had", "is", "was", "tolerated", "underwent",
+        "refused", "agreed", "consented", "arrived", "returned", "admitted", "discharged",
+        "says", "said", "feels", "felt", "received", "given", "seen", "will", "may", NULL
     };
     /* English nouns by their ending (Patient Verification, Patient
      * Characteristics): no surname ends so; -ance, -ence and -ght do
@@ -1604,8 +1610,15 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         if (kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) &&
             (kk_morph__name_key(cl->morph, ka, true) || kk_morph__name_key(cl->morph, ka, false)) &&
             !is_not_name(s + a0, a1 - a0) && !before_place_suffix(s, n, a1) &&
-            !before_eponym_noun(s, n, a1))
+            !before_eponym_noun(s, n, a1)) {
             mark_span(v, a0, a1, mark, inlen);
+            /* the rest of the name, whatever its origin: John Smith */
+            if (w + 1 < nw && ws[w + 1] == a1 + 1 && s[a1] == ' ' &&
+                isupper((unsigned char)s[ws[w + 1]]) && islower((unsigned char)s[ws[w + 1] + 1]) &&
+                !starts_common_word(s + ws[w + 1], we[w + 1] - ws[w + 1]) &&
+                !is_not_name(s + ws[w + 1], we[w + 1] - ws[w + 1]))
+                mark_span(v, ws[w + 1], we[w + 1], mark, inlen);
+        }
     }
 }
 

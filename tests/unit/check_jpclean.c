@@ -221,6 +221,12 @@ static const struct {
       "Patient Height, Patient Verification, Patient Characteristics" },
     { "Patient Verification done", NOTHING, "Patient Verification done" },
     { "Nurse Wright", "Wright", "Nurse" },
+    /* "Pt" is a role; the word after a name found alone is its rest */
+    { "Pt Grace Jones seen", "Jones", "seen" },
+    { "Pt Denies pain", NOTHING, "Pt Denies pain" },
+    { "Spoke with Ikeda Smith today", "Smith", "today" },
+    /* two letters and seven digits, not the end of a word */
+    { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
     { "撮影技師 渡辺", "渡辺", "撮影技師" },
     { "読影技師 田中", "田中", "読影技師" },
