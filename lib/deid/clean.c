@@ -720,7 +720,9 @@ static bool starts_common_word(const char *s, size_t n)
         "denies", "denied", "reports", "reported", "states", "stated", "complains",
         "presents", "presented", "has", "had", "is", "was", "tolerated", "underwent",
         "refused", "agreed", "consented", "arrived", "returned", "admitted", "discharged",
-        "says", "said", "feels", "felt", "received", "given", "seen", "will", "may", NULL
+        "says", "said", "feels", "felt", "received", "given", "seen", "will", "may",
+        /* after a Japanese cue: 担当 Ope室, 家族 Mother, 患者 Pt */
+        "ope", "pt", "mother", "father", "wife", "husband", "son", "daughter", NULL
     };
     /* English nouns by their ending (Patient Verification, Patient
      * Characteristics): no surname ends so; -ance, -ence and -ght do
@@ -844,7 +846,7 @@ static const char *const cues_before[] = {
     "孫", "嫁", "配偶者", "キーパーソン", "連絡先", "緊急連絡先", "保護者", "患者", "患者名",
     "氏名", "紹介元", "紹介者", "依頼者", "記載者", "記録者", "入力者", "報告者", "確認者",
     "検者", "術者", "施行者", "名前", "撮影者", "検査者", "実施者", "旧姓", "付き添い", "付添",
-    "同伴者", "代理人", "申込者", "研修医", "専門医", "指導医", "当直医", "麻酔科医", "医員",
+    "Nurse", "Doctor", "Prof", "Mrs", "Mr", "Ms", "同伴者", "代理人", "申込者", "研修医", "専門医", "指導医", "当直医", "麻酔科医", "医員",
     "薬剤師", "保健師", "助産師", "栄養士", "療法士", "ソーシャルワーカー", "ケアマネージャー",
     "ケアマネジャー", "ケアマネ", "受付", "事務", "秘書", NULL
 };
@@ -866,7 +868,7 @@ static size_t cue_at(const char *s, size_t n, size_t i, const char *const *cues)
 
 static bool cue_sep(const char *s, size_t n, size_t i, size_t *k)
 {
-    static const char *const seps[] = { " ", ":", "：", "・", "(", ")", "（", "）", "「", "」",
+    static const char *const seps[] = { " ", ":", "：", ".", "・", "(", ")", "（", "）", "「", "」",
                                         "【", "】", "[", "]", "〔", "〕", "　", "=", "＝", "/",
                                         "-", NULL };
     for (int c = 0; seps[c]; c++) {
@@ -891,6 +893,48 @@ static int tok_at(const kk_token *t, int nt, size_t i)
         if (t[k].off == i)
             return k;
     return -1;
+}
+
+static bool is_hangul(unsigned cp)
+{
+    return cp >= 0xAC00 && cp <= 0xD7A3;
+}
+
+/* A name after a Japanese cue in another script: one or two capitalised
+ * Latin words (Smith, John Smith, SMITH; not a common word or a modality:
+ * 患者 CT), or one or two runs of Hangul (김철수). Its end, or i. */
+static size_t other_script_name(const char *s, size_t n, size_t i)
+{
+    size_t e = i;
+    for (int w = 0; w < 2; w++) {
+        size_t b = e;
+        if (w == 1) {
+            if (b >= n || s[b] != ' ')
+                break;
+            b++;
+        }
+        size_t k, q = b;
+        if (q < n && is_hangul(cp_at(s, n, q, &k))) {
+            int chars = 0;
+            while (q < n && chars < 5 && is_hangul(cp_at(s, n, q, &k))) {
+                q += k;
+                chars++;
+            }
+        } else if (q < n && isupper((unsigned char)s[q])) {
+            while (q < n && (isalpha((unsigned char)s[q]) || s[q] == '\'' || s[q] == '-'))
+                q++;
+            bool caps = true;
+            for (size_t c = b; c < q; c++)
+                caps = caps && !islower((unsigned char)s[c]);
+            if (q - b < 2 || (caps && q - b < 3) || starts_common_word(s + b, q - b) ||
+                is_clinical_word(s + b, q - b) || (q < n && isdigit((unsigned char)s[q])))
+                break;
+        } else {
+            break;
+        }
+        e = q;
+    }
+    return e;
 }
 
 /* A run of name characters from i (at most max characters; one space
@@ -1356,11 +1400,15 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                     break;
             }
             size_t e = name_run(s, n, j, 8);
-            if (e == j && nt > 0)
+            if (e == j)
+                e = other_script_name(s, n, j); /* 主治医 Smith, 主治医 김철수 */
+            if (e > j && (s[j] & 0x80) == 0)
+                ; /* a Latin name: whole words, no dictionary to ask */
+            else if (e == j && nt > 0)
                 e = kana_name_after(cl, s, n, t, nt, j); /* 夫（たけし）, 撮影者:たかはし */
-            else if (e > j && nt > 0) {
+            else if (e > j && nt > 0 && !is_hangul(cp_at(s, n, j, &k))) {
                 e = cue_name_end(cl, s, n, t, nt, j, e);
-            } else if (e > j) {
+            } else if (e > j && !is_hangul(cp_at(s, n, j, &k))) {
                 /* no dictionary: the run, less an honorific at its end */
                 for (size_t q = j; q < e; q++)
                     if (cue_at(s, n, q, cues_after)) {

@@ -225,6 +225,13 @@ static const struct {
     { "Pt Grace Jones seen", "Jones", "seen" },
     { "Pt Denies pain", NOTHING, "Pt Denies pain" },
     { "Spoke with Ikeda Smith today", "Smith", "today" },
+    /* a name in another script after a Japanese cue or an English title */
+    { "主治医 Smith 先生", "Smith", "主治医" },
+    { "紹介医 SMITH", "SMITH", "紹介医" },
+    { "主治医 김철수", "김철수", "主治医" },
+    { "Nurse 王小明", "王", "Nurse" },
+    { "Ｄｒ．タナカ", "タナカ", "Ｄｒ．" },
+    { "患者 CT 施行、担当 Ope室、家族 Mother", NOTHING, "患者 CT 施行、担当 Ope室、家族 Mother" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
