@@ -21,12 +21,25 @@
 #include "text/charset.h"
 #include "text/iconv_cache.h"
 
+/* A NUL with something after it: UTF-16 or binary, no DICOM text (a
+ * value may end in NUL padding) */
+static bool interior_nul(const char *s, size_t len)
+{
+    const char *z = memchr(s, 0, len);
+    if (!z)
+        return false;
+    for (size_t i = (size_t)(z - s); i < len; i++)
+        if (s[i] != 0)
+            return true;
+    return false;
+}
+
 bool kk_text__is_ascii(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] >= 0x80 || s[i] == 0x1b)
             return false;
-    return true;
+    return !interior_nul(s, len);
 }
 
 /* Defined Terms of (0008,0005) and their iconv names. ISO_IR 13 is read
@@ -608,6 +621,8 @@ static kk_text_src detect(const char *in, size_t len, kk_buf *out, bool latin_ok
 
 kk_text_src kk_text__decode(const char *cs, size_t cslen, const char *in, size_t len, kk_buf *out)
 {
+    if (interior_nul(in, len))
+        return KK_TEXT_UNDECODABLE; /* a name in UTF-16 would pass every check */
     if (kk_text__is_ascii(in, len)) {
         kk__buf_add(out, in, len);
         return KK_TEXT_AS_DECLARED;

@@ -50,13 +50,16 @@ typedef enum kk_text_src {
  * Decode strictly: when the bytes are valid in the declared set, as
  * kk_text__to_utf8() does; otherwise detect what they are (UTF-8,
  * Shift_JIS, EUC-JP, Latin-1 when undeclared) and decode that, so
- * mis-declared text is read as what it is (R21). UTF-8 is appended to out
+ * mis-declared text is read as what it is (R21); a NUL inside the value
+ * (UTF-16, binary) is no text. UTF-8 is appended to out
  * except when KK_TEXT_UNDECODABLE is returned (the caller removes it).
  */
 kk_text_src kk_text__decode(const char *cs, size_t cslen, const char *in, size_t len,
                             kk_buf *out);
 
-/** True when every byte is 7-bit and there is no ESC. */
+/** True when every byte is 7-bit, there is no ESC and no NUL before
+ *  another byte (a NUL inside a value is UTF-16 or binary, which
+ *  kk_text__decode() calls undecodable; NUL padding at the end is fine). */
 bool kk_text__is_ascii(const char *s, size_t len);
 
 #endif /* KK_TEXT_CHARSET_H */

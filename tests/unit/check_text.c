@@ -170,6 +170,14 @@ START_TEST(misdeclared_text_is_detected)
     ck_assert_uint_eq(b.len, 0);
     ck_assert_int_eq(kk_text__decode(IR87, strlen(IR87), "\x1b$B\x7f", 4, &b), KK_TEXT_UNDECODABLE);
     ck_assert_uint_eq(b.len, 0);
+    /* UTF-16: NULs inside the value (Smith; 佐藤 主), none at the end only */
+    ck_assert(!kk_text__is_ascii("S\0m\0i\0t\0h\0", 10));
+    ck_assert_int_eq(kk_text__decode("ISO_IR 100", 10, "S\0m\0i\0t\0h\0", 10, &b), KK_TEXT_UNDECODABLE);
+    ck_assert_int_eq(kk_text__decode("ISO_IR 100", 10, "P\xe4r\0", 4, &b), KK_TEXT_AS_DECLARED);
+    kk__buf_free(&b);
+    ck_assert_int_eq(kk_text__decode("ISO_IR 100", 10, "\x50\x4f\x24\x85\x20\0\x3b\x4e", 8, &b), KK_TEXT_UNDECODABLE);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert(kk_text__is_ascii("CT HEAD\0\0", 9));
     kk__buf_free(&b);
 }
 END_TEST
