@@ -82,6 +82,11 @@ static const pattern patterns[] = {
     { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", NULL, 0, false, false },
     { "[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}", "0123456789", NULL, 0, false, false },
     { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789", NULL, 0, false, false },
+    /* whatever date follows a birth cue, even split by an era in
+     * brackets: 生年月日：1950年（昭和25年）3月12日, 誕生日 3月12日, Born 1950 */
+    { "(生年月日|誕生日|DOB|D\\.O\\.B\\.?|[Dd]ate of [Bb]irth|[Bb]irth ?[Dd]ate|[Bb]orn( in| on)?)[ :]*"
+      "((([-0-9/., ()]|年|月|日|昭和|平成|大正|令和|明治|元|[MTSHR]))*[0-9](日|年|月)?)",
+      "0123456789", NULL, 3, false, false },
     /* Japanese era dates: 昭和45年3月12日, 平成元年, S45.3.12, H31/4/30 */
     { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", NULL, 0, false, false },
     /* the same in kanji numerals: 昭和三十六年四月十二日, 一九六一年四月十二日 */
@@ -259,6 +264,8 @@ static const char *const clinical_words[] = {
     "異常", "所見", "経過", "陰性", "陽性", "明瞭", "正面", "側面", "同様", "著明",
     /* radiology words IPAdic does not know, read before a title (読影技師) */
     "読影", "膵管", "塞栓",
+    /* what follows 患者 in a compound (患者番号, 患者情報) */
+    "番号", "情報", "本人", "状態", "背景", "属性", "基本情報",
     /* what follows a family cue (長男来院, 母同伴) */
     "来院", "同伴", "同席", "付添", "面会", "説明", "同意", "希望", "連絡", "不在", "同居",
     "別居", "健在", "死亡", "既往", "病死", "在宅", "帰宅", NULL

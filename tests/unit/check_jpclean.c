@@ -232,6 +232,12 @@ static const struct {
     { "Nurse 王小明", "王", "Nurse" },
     { "Ｄｒ．タナカ", "タナカ", "Ｄｒ．" },
     { "患者 CT 施行、担当 Ope室、家族 Mother", NOTHING, "患者 CT 施行、担当 Ope室、家族 Mother" },
+    /* a birth date after its cue, whatever its form */
+    { "生年月日：1950年（昭和25年）3月12日 受診", "3月12日", "受診" },
+    { "誕生日 3月12日", "12", "誕生日" },
+    { "Date of birth: 1950.3.12 (age 74)", "1950", "(age 74)" },
+    /* 患者 in a compound is no cue */
+    { "患者番号 P-0012", "0012", "患者番号" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
