@@ -1808,6 +1808,63 @@ static void mark_identifiers(const kk_idset *ids, const view *v, unsigned char *
     }
 }
 
+/* Identifiers written one character at a time with a space between
+ * (山 田 太 郎, Y A M A D A): each run of three or more single characters
+ * is joined and searched again. Words stay apart: a run ends at two
+ * spaces or at a word of two characters. */
+static void mark_spaced_identifiers(const kk_idset *ids, const view *v, unsigned char *mark,
+                                    size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n;) {
+        size_t k, j = i;
+        int chars = 0;
+        /* one character, then one space, and again */
+        while (j < n && s[j] != ' ') {
+            cp_at(s, n, j, &k);
+            size_t after = j + k;
+            if (after < n && s[after] != ' ')
+                break; /* a word, not a lone character */
+            if (j > 0 && j == i && s[j - 1] != ' ' && i > 0)
+                break;
+            chars++;
+            j = after;
+            if (j + 1 < n && s[j] == ' ' && s[j + 1] != ' ')
+                j++;
+            else
+                break;
+        }
+        if (chars < 3) {
+            cp_at(s, n, i, &k);
+            i += k;
+            continue;
+        }
+        /* [i, j) is the run, single spaces included: join it */
+        size_t cap = j - i;
+        char *buf = malloc(cap + 1);
+        uint32_t *from = malloc(cap * sizeof *from), *to = malloc(cap * sizeof *to);
+        if (buf && from && to) {
+            size_t m = 0;
+            for (size_t q = i; q < j && q < n; q++) {
+                if (s[q] == ' ')
+                    continue;
+                buf[m] = s[q];
+                from[m] = v->identity ? (uint32_t)q : v->ft.from[q];
+                to[m] = v->identity ? (uint32_t)q + 1 : v->ft.to[q];
+                m++;
+            }
+            buf[m] = '\0';
+            view cv = { buf, m, { buf, m, from, to }, NULL, false };
+            mark_identifiers(ids, &cv, mark, inlen);
+        }
+        free(buf);
+        free(from);
+        free(to);
+        i = j > i ? j : i + 1;
+    }
+}
+
 /* --- layer 5: readings of what was removed ---------------------------- */
 
 /* The reading of a name in brackets right after it: 一郎（ｲﾁﾛｳ）, 山田（やまだ）.
@@ -1932,6 +1989,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
             return false;
         }
         mark_identifiers(ids, &v2, mark, len);
+        mark_spaced_identifiers(ids, &v2, mark, len);
         free_view(&v2);
     }
     if (!ascii)

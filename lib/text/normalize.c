@@ -38,7 +38,31 @@ typedef struct fold_out {
     bool failed;
 } fold_out;
 
-static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
+/* Cyrillic and Greek letters drawn like Latin ones (а, о, р, с in
+ * "Yamadа"), as case folding leaves them: their Latin twin, so a name
+ * spelled with one still matches (the idea of Unicode's confusables,
+ * for the letters that pass for Latin in a name). */
+static UChar32 latin_twin(UChar32 c)
+{
+    static const struct { UChar32 from, to; } twin[] = {
+        { 0x0430, 'a' }, { 0x0435, 'e' }, { 0x0456, 'i' }, { 0x0458, 'j' }, { 0x043A, 'k' },
+        { 0x043E, 'o' }, { 0x0440, 'p' }, { 0x0441, 'c' }, { 0x0443, 'y' }, { 0x0445, 'x' },
+        { 0x0455, 's' }, { 0x0501, 'd' }, { 0x04BB, 'h' }, { 0x051B, 'q' }, { 0x051D, 'w' },
+        { 0x04CF, 'l' }, { 0x03BF, 'o' }, { 0x03B1, 'a' }, { 0x03BD, 'v' }, { 0x03B9, 'i' },
+        { 0x03BA, 'k' }, { 0x03C1, 'p' }, { 0x03C5, 'u' }, { 0x03C7, 'x' },
+        /* folded capitals: Т, М, Н, В; Τ, Μ, Η, Β, Ε, Ζ */
+        { 0x0442, 't' }, { 0x043C, 'm' }, { 0x043D, 'h' }, { 0x0432, 'b' }, { 0x03C4, 't' },
+        { 0x03BC, 'm' }, { 0x03B7, 'h' }, { 0x03B2, 'b' }, { 0x03B5, 'e' }, { 0x03B6, 'z' },
+    };
+    if (c < 0x0370 || c > 0x0530)
+        return c;
+    for (size_t i = 0; i < sizeof twin / sizeof *twin; i++)
+        if (twin[i].from == c)
+            return twin[i].to;
+    return c;
+}
+
+static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana, bool twins)
 {
     /* dashes NFKC leaves alone: hyphen, minus sign (JIS X 0208's 0x215D) */
     if ((c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == 0xFE63)
@@ -49,6 +73,8 @@ static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
     /* ぢ and づ sound as じ and ず (romaji writes them ji, zu): one spelling */
     if (kana && (c == 0x3062 || c == 0x3065))
         c = c == 0x3062 ? 0x3058 : 0x305A;
+    if (twins)
+        c = latin_twin(c);
     if (o->len + 4 >= o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
         char *s = realloc(o->s, cap + 1);
@@ -113,7 +139,7 @@ kk_status kk_text__fold(const char *in, size_t len, unsigned flags, kk_ftext *ou
             for (int32_t k = 0; k < nl;) {
                 UChar32 d;
                 U16_NEXT(norm, k, nl, d);
-                put_cp(&o, d, pstart, (uint32_t)at, kana);
+                put_cp(&o, d, pstart, (uint32_t)at, kana, (flags & KK_FOLD_CASE) != 0);
             }
             pl = 0;
         }

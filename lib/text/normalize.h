@@ -33,7 +33,8 @@ typedef struct kk_ftext {
 
 #define KK_FTEXT_INIT { NULL, 0, NULL, NULL }
 
-#define KK_FOLD_CASE 1u /* case folding (NFKC_Casefold instead of NFKC) */
+#define KK_FOLD_CASE 1u /* case folding (NFKC_Casefold instead of NFKC), and
+                         * Cyrillic and Greek look-alikes to Latin (Yamadа) */
 #define KK_FOLD_KANA 2u /* katakana to hiragana */
 #define KK_FOLD_ALL (KK_FOLD_CASE | KK_FOLD_KANA)
 

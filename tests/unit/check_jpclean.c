@@ -41,6 +41,8 @@ static const char *const pn = "Yamada^Tarou=山田^太郎=ヤマダ^タロウ";
 static const char *const own[] = {
     "ﾔﾏﾀﾞ ﾀﾛｳ", "やまだ たろう", "ヤマダ・タロウ", "ＹＡＭＡＤＡ", "yamada", "Tarō", "Taroh",
     "Taro", "山田　太郎", "やまだ", "ﾀﾛｰ",
+    /* one character at a time; Cyrillic а and Т for Latin a and T */
+    "山 田 太 郎", "Y A M A D A", "Yamad\xd0\xb0", "\xd0\xa2" "aro",
 };
 
 START_TEST(own_name_every_script)

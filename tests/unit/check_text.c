@@ -259,6 +259,10 @@ START_TEST(fold_width_case_kana)
     char *f = kk_text__fold_str("０３－１２３４－５６７８", strlen("０３－１２３４－５６７８"), &n);
     ck_assert_str_eq(f, "03-1234-5678");
     free(f);
+    /* Cyrillic and Greek letters drawn like Latin ones: Yаmаdа, ΤΑRΟ */
+    f = kk_text__fold_str("Y\xd0\xb0" "m\xd0\xb0" "d\xd0\xb0" " \xce\xa4\xce\x91" "R\xce\x9f", 17, &n);
+    ck_assert_str_eq(f, "yamada taro");
+    free(f);
 }
 END_TEST
 
