@@ -87,6 +87,12 @@ static const pattern patterns[] = {
     { "(生年月日|誕生日|DOB|D\\.O\\.B\\.?|[Dd]ate of [Bb]irth|[Bb]irth ?[Dd]ate|[Bb]orn( in| on)?)[ :]*"
       "((([-0-9/., ()]|年|月|日|昭和|平成|大正|令和|明治|元|[MTSHR]))*[0-9](日|年|月)?)",
       "0123456789", NULL, 3, false, false },
+    /* an age of 90 or more (rare enough to identify; PatientAge is
+     * generalized from 90 too): 95歳, 95-year-old, 95 y/o, age 95 */
+    { "(^|[^0-9])(9[0-9]|1[0-9][0-9])[ ]*(歳|才)", "\xe6", NULL, 2, false, false },
+    { "(^|[^0-9])(9[0-9]|1[0-9][0-9])[ -]*([Yy]/[Oo]|[Yy][Oo]|[Yy]\\.[Oo]\\.|[Yy](ea)?rs?[ -]*[Oo]ld|[Yy]ear-old)",
+      "Yy", NULL, 2, false, false },
+    { "([Aa]ge|AGE)[ :]*(9[0-9]|1[0-9][0-9])($|[^0-9])", "Aa", NULL, 2, false, false },
     /* Japanese era dates: 昭和45年3月12日, 平成元年, S45.3.12, H31/4/30 */
     { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", NULL, 0, false, false },
     /* the same in kanji numerals: 昭和三十六年四月十二日, 一九六一年四月十二日 */

@@ -240,6 +240,11 @@ static const struct {
     { "Date of birth: 1950.3.12 (age 74)", "1950", "(age 74)" },
     /* 患者 in a compound is no cue */
     { "患者番号 P-0012", "0012", "患者番号" },
+    /* ages of 90 or more, not younger ones or doses */
+    { "９２歳女性", "９２", "歳女性" },
+    { "95-year-old woman, Age 101", "95", "-year-old woman" },
+    { "age: 101", "101", "age" },
+    { "85歳, Age 74, 95 mg", NOTHING, "85歳, Age 74, 95 mg" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
