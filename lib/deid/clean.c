@@ -1285,6 +1285,19 @@ static size_t kana_name_after(const kk_cleaner *cl, const char *s, size_t n, con
     return tagged || kana_name_at_end(cl, s, n, e, false) == j ? e : j;
 }
 
+/* Katakana only loanwords write: small vowels (ウィ, ファ), ヴ, the long
+ * mark (モーション); names in katakana have none of them. */
+static bool loanword_kana(const char *s, size_t off, size_t len)
+{
+    for (size_t q = off, k; q < off + len; q += k) {
+        unsigned cp = cp_at(s, off + len, q, &k);
+        if (cp == 0x30FC || cp == 0x30A1 || cp == 0x30A3 || cp == 0x30A5 || cp == 0x30A7 ||
+            cp == 0x30A9 || cp == 0x30EE || cp == 0x30F4)
+            return true;
+    }
+    return false;
+}
+
 /* A disease, sign or classification named after a person (橋本病,
  * 高安動脈炎, 木村分類): the name right before it is an eponym, not a
  * person in the record; 病院, 病状 and 症例 after a name are a hospital,
@@ -1356,6 +1369,12 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             }
             bool next_name = (k > 0 && (t[k - 1].kind == KK_TOK_SURNAME || t[k - 1].kind == KK_TOK_GIVEN)) ||
                              (k + 1 < nt && (t[k + 1].kind == KK_TOK_SURNAME || t[k + 1].kind == KK_TOK_GIVEN));
+            /* モー + ション: a loanword MeCab splits into names */
+            if (!kanji && next_name &&
+                (loanword_kana(s, t[k].off, t[k].len) ||
+                 (k > 0 && loanword_kana(s, t[k - 1].off, t[k - 1].len)) ||
+                 (k + 1 < nt && loanword_kana(s, t[k + 1].off, t[k + 1].len))))
+                next_name = false;
             /* 山田 正常: MeCab reads a finding after a surname as a given name */
             /* 木村竹本分類: two names, one eponym */
             size_t end = t[k].off + t[k].len;
@@ -1731,6 +1750,42 @@ static void mark_kana_names(const kk_cleaner *cl, const view *v, unsigned char *
         if (kk_morph__name_key(cl->morph, ka, true) && kk_morph__name_key(cl->morph, kb, false)) {
             mark_span(v, rs[r], re[r], mark, inlen);
             mark_span(v, rs[r + 1], re[r + 1], mark, inlen);
+        }
+    }
+    /* a name in katakana with no space, as forms write them (ヤマダハナコ):
+     * one run of katakana that is a surname and a given name, each two
+     * kana or more, with no mark of a loanword (loanword_kana: ウィンドウ,
+     * ファントム, モーション), the given name starting with no small kana
+     * or ン (スキ|ャン). Of a few hundred medical loanwords only クリニック
+     * splits so otherwise. */
+    for (int r = 0; r < nr; r++) {
+        if (cnt[r] < KANA_NAME_MIN || cnt[r] > 10 ||
+            (re[r] - rs[r] == 15 && !memcmp(s + rs[r], "クリニック", 15)))
+            continue;
+        size_t at[11];
+        unsigned cps[11];
+        int c = 0;
+        bool kata = true;
+        for (size_t q = rs[r], k; q < re[r]; q += k) {
+            unsigned cp = cp_at(s, n, q, &k);
+            kata = kata && cp >= 0x30A1 && cp <= 0x30FA;
+            cps[c] = cp;
+            at[c++] = q;
+        }
+        if (!kata || loanword_kana(s, rs[r], re[r] - rs[r]))
+            continue;
+        for (int g = 2; g <= c - 2; g++) {
+            unsigned first = cps[g];
+            if (first == 0x30E3 || first == 0x30E5 || first == 0x30E7 || first == 0x30C3 ||
+                first == 0x30F3)
+                continue;
+            char ka[96], kb[96];
+            if (kk_text__kana_key(s + rs[r], at[g] - rs[r], ka, sizeof ka) &&
+                kk_text__kana_key(s + at[g], re[r] - at[g], kb, sizeof kb) &&
+                kk_morph__name_key(cl->morph, ka, true) && kk_morph__name_key(cl->morph, kb, false)) {
+                mark_span(v, rs[r], re[r], mark, inlen);
+                break;
+            }
         }
     }
 }

@@ -245,6 +245,11 @@ static const struct {
     { "95-year-old woman, Age 101", "95", "-year-old woman" },
     { "age: 101", "101", "age" },
     { "85歳, Age 74, 95 mg", NOTHING, "85歳, Age 74, 95 mg" },
+    /* a name in katakana with no space and no cue; loanwords stay */
+    { "ﾀﾅｶﾋﾛｼ来院", "ﾀﾅｶ", "来院" },
+    { "スズキキョウコ 同伴", "スズキ", "同伴" },
+    { "モーション補正、ウィンドウ、ファントム、クリニック", NOTHING,
+      "モーション補正、ウィンドウ、ファントム、クリニック" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
