@@ -274,6 +274,7 @@ static const char *const clinical_words[] = {
     "番号", "情報", "本人", "状態", "背景", "属性", "基本情報",
     /* what follows a family cue (長男来院, 母同伴) */
     "来院", "同伴", "同席", "付添", "面会", "説明", "同意", "希望", "連絡", "不在", "同居",
+    "交代", "変更", "確認", "依頼", "診察", "対応",
     "別居", "健在", "死亡", "既往", "病死", "在宅", "帰宅", NULL
 };
 
@@ -735,7 +736,9 @@ static bool starts_common_word(const char *s, size_t n)
         "refused", "agreed", "consented", "arrived", "returned", "admitted", "discharged",
         "says", "said", "feels", "felt", "received", "given", "seen", "will", "may",
         /* after a Japanese cue: 担当 Ope室, 家族 Mother, 患者 Pt */
-        "ope", "pt", "mother", "father", "wife", "husband", "son", "daughter", NULL
+        "ope", "pt", "mother", "father", "wife", "husband", "son", "daughter",
+        /* staff abbreviations: 担当MSW 野口, 岡田 NS */
+        "msw", "ns", "rn", "md", "ot", "st", "ce", "mt", "np", "pa", "dr", "ph", "phd", NULL
     };
     /* English nouns by their ending (Patient Verification, Patient
      * Characteristics): no surname ends so; -ance, -ence and -ght do

@@ -250,6 +250,9 @@ static const struct {
     { "スズキキョウコ 同伴", "スズキ", "同伴" },
     { "モーション補正、ウィンドウ、ファントム、クリニック", NOTHING,
       "モーション補正、ウィンドウ、ファントム、クリニック" },
+    /* a staff abbreviation or a change after a cue is no name */
+    { "担当MSW 野口", "野口", "担当MSW" },
+    { "主治医交代：石井→森本", "森本", "主治医交代" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
