@@ -43,7 +43,7 @@ endif
 # The core (headers, keys, store) needs the first set; the pixel module
 # (kakou-pixel.so: burned-in text, codecs) the second as well.
 PKGS_CORE   := libsodium libgcrypt sqlite3 icu-uc zlib
-PKGS_PIXEL  := tesseract lept libopenjp2 libjpeg libpng
+PKGS_PIXEL  := tesseract lept libopenjp2 libjpeg libpng zbar
 PKGS        := $(PKGS_CORE) $(PKGS_PIXEL)
 # dcmtls (TLS for the gateway) links OpenSSL's libssl: Debian builds DCMTK with it
 DCMTK_CORE  := -ldcmtls -ldcmnet -ldcmdata -loflog -lofstd

@@ -18,7 +18,7 @@ CI_PACKAGES="mmdebstrap"
 PACKAGES="build-essential pkg-config
  libdcmtk-dev dcmtk libsodium-dev libgcrypt20-dev libsqlite3-dev sqlite3 check zlib1g-dev
  libopenjp2-7-dev libcharls-dev libjpeg62-turbo-dev libpng-dev
- libtesseract-dev tesseract-ocr-eng tesseract-ocr-jpn
+ libtesseract-dev tesseract-ocr-eng tesseract-ocr-jpn libzbar-dev zbar-tools zint
  libicu-dev libmecab-dev mecab-ipadic-utf8
  libopencv-core-dev libopencv-imgproc-dev
  libgdcm-tools dicom3tools python3-pydicom python3-numpy python3-pil
@@ -31,7 +31,7 @@ present() {
     command -v cc >/dev/null 2>&1 || return 1
     command -v c++ >/dev/null 2>&1 || return 1
     command -v pkg-config >/dev/null 2>&1 || return 1
-    pkg-config --exists libsodium libgcrypt sqlite3 check libopenjp2 charls libjpeg libpng tesseract lept icu-uc zlib || return 1
+    pkg-config --exists libsodium libgcrypt sqlite3 check libopenjp2 charls libjpeg libpng tesseract lept icu-uc zlib zbar || return 1
     [ -f /usr/include/mecab.h ] || return 1
     [ -f /var/lib/mecab/dic/ipadic-utf8/sys.dic ] || return 1
     [ -f /usr/share/mecab/dic/ipadic/Noun.name.csv ] || return 1
@@ -44,7 +44,8 @@ present() {
     # network namespace), strace (t0700), valgrind (make
     # check-valgrind), openssl (bench: gdcmanon -e's certificate), /usr/bin/time
     # (bench/deface.sh)
-    for t in dcmdump gdcmdump gdcmanon dciodvfy dcmodify awk pgrep mount ip strace valgrind openssl; do
+    # zint draws the barcodes t0426 burns into images, zbarimg reads them back
+    for t in dcmdump gdcmdump gdcmanon dciodvfy dcmodify awk pgrep mount ip strace valgrind openssl zint zbarimg; do
         command -v "$t" >/dev/null 2>&1 || return 1
     done
     [ -x /usr/bin/time ] || return 1

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pixel/codes.h"
 #include "pixel/image.h"
 #include "pixel/redact.h"
 #include "pixel/textfind.h"
@@ -333,6 +334,25 @@ static kk_status view_of(const kk_image *img, kk_ctx *ctx, kk_textfind *tf, int 
  * short), the second what the first left, the last only checks. */
 #define KK_PAINTED_ROUNDS 3
 
+/* Barcodes and QR codes in a luminance view (codes.h): an ID in another
+ * form, painted whatever the mode, as no anatomy looks like one. Looked
+ * for where labels are scanned or photographed: images searched for all
+ * text (documents, captures, photographs, ultrasound) and radiographs of a
+ * megapixel or more, not the cross-sections of a CT or MR series, where
+ * ZBar's 10-25 ms a 512x512 frame would be most of the search. */
+#define KK_CODES_MIN_PIXELS (1000u * 1000u)
+
+static void find_codes(const uint8_t *g, int cols, int rows, int frame, boxlist *out)
+{
+    kk_code_box c[16];
+    size_t n = kk_codes__find(g, cols, rows, c, 16);
+    for (size_t i = 0; i < n; i++) {
+        kk_pixel_box b = { frame, c[i].x, c[i].y, c[i].w, c[i].h, KK_PIXEL_SOURCE_DETECTED,
+                           KK_TEXT_ID, "" };
+        box_add(out, &b);
+    }
+}
+
 static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
                         kk_image *img, boxlist *out, kk_pixel_outcome *o)
 {
@@ -351,6 +371,7 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     }
     int nv = view_count(img);
+    bool codes = plan->mode == KK_PIXEL_MODE_ALL_TEXT || px >= KK_CODES_MIN_PIXELS;
     kk_image_window win = { -1, 0, 0, 0, 0 };
     kk_textfind__measured(tf, kk_image__has_extremes(img));
     if (frames == 1) {
@@ -359,6 +380,8 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
             st = view_of(img, ctx, tf, v, 0, g, &win, &skip);
             if (st == KK_OK && !skip)
                 st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, -1, out);
+            if (st == KK_OK && v == 0 && codes)
+                find_codes(g, cols, rows, -1, out);
         }
         /* nothing found, nothing painted: the look would be the same */
         look[0] = out->n > 0;
@@ -383,6 +406,8 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
                 st = find_text(tf, ctx, pool, lo, cols, rows, plan->mode, &plan->ids, -1, out);
             if (st == KK_OK && !skip)
                 st = find_text(tf, ctx, pool, hi, cols, rows, plan->mode, &plan->ids, -1, out);
+            if (st == KK_OK && v == 0 && codes)
+                find_codes(lo, cols, rows, -1, out);
         }
         /* every frame is looked at on its own, once the static text is
          * painted: text that moves, or shows in some frames only */
