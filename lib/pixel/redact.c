@@ -551,6 +551,10 @@ kk_status kk_pixel__residue(kk_ctx *ctx, kk_pixel_pool *pool, kk_dcm *dcm, const
         if (st == KK_OK && painted_boxes(g, cols, rows, f, &painted) != KK_OK)
             st = kk__fail(ctx, KK_ENOMEM, "out of memory");
         size_t before = l.n;
+        /* a code left (the first frame: a label does not move), looked
+         * for before the fill: its bars would pass for painted boxes */
+        if (st == KK_OK && f == 0)
+            find_codes(g, cols, rows, f, &l);
         for (int v = 0; v < view_count(img) && st == KK_OK; v++) {
             bool skip = false;
             if (v > 0) /* the luminance view is in g already */

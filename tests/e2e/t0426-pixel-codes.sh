@@ -4,7 +4,8 @@
 # page, a radiograph's plate label, a photograph, ultrasound) carry the
 # patient's ID and name; after jp-anonymized zbarimg reads none of them
 # (make_codes.py draws them with zint; code_residue.py checks that every
-# code is read in the input first, so the test cannot pass on nothing).
+# code is read in the input first, so the test cannot pass on nothing);
+# kakou verify --pixels flags every input and no output.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/corpus-lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
@@ -25,4 +26,12 @@ if "$PYTHON" "$T/code_residue.py" "$WORK/set" "$WORK/map.tsv" >"$WORK/residue"; 
 else
     fail "$(tr '\n' ';' <"$WORK/residue")"
 fi
+# kakou verify --pixels flags a code in every input, none in the outputs
+n_in=$("$KAKOU" verify --pixels -p jp-anonymized "${files[@]}" 2>&1 | grep -c '(7FE0,0010) PixelData')
+[ "$n_in" = ${#files[@]} ] && ok "verify --pixels flags the pixels of all ${#files[@]} inputs" ||
+    fail "verify --pixels flags the pixels of $n_in of ${#files[@]} inputs"
+outs=$(cut -f2 "$WORK/map.tsv")
+n_out=$("$KAKOU" verify --pixels -p jp-anonymized $outs 2>&1 | grep -c '(7FE0,0010) PixelData')
+[ "$n_out" = 0 ] && ok "verify --pixels finds nothing in the outputs" ||
+    fail "verify --pixels flags $n_out outputs"
 finish
