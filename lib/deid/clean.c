@@ -136,8 +136,10 @@ static const pattern patterns[] = {
     { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAMEI ")",
       "MDPSHFm", "Mr|Ms|Mx|Miss|Dr|Prof|Sra|Herr|Frau|Mme|Mlle|Sir", 3, false, true },
     /* a role, and the capitalised name after it: "contact: daughter Hanako",
-     * or names after it: "techs: Abe, Ueda" */
-    { "(^|[^A-Za-z])(" ROLES ")[ :.,(]*((" ROLES ")[ :.,(]*)?(" NAMEI "([ ]*(,|&|/| and )[ ]*" NAMEI ")*)",
+     * or names after it: "techs: Abe, Ueda", a staff title between them
+     * included: "performed by RT J. Smith" */
+    { "(^|[^A-Za-z])(" ROLES ")[ :.,(]*((" ROLES ")[ :.,(]*)?((RT|RN|NP|PA|MD|PT|OT)\\.?[ ]+)?"
+      "(" NAMEI "([ ]*(,|&|/| and )[ ]*" NAMEI ")*)",
       "abcdefghijklmnopqrstuvwxyz",
       "aughter|son|ife|usband|other|ather|ister|pouse|uardian|ontact|eferr|hysician|"
       "echnologist|adiographer|urse|ttending|adiologist|urgeon|ey person|ext of kin|"
@@ -146,7 +148,7 @@ static const pattern patterns[] = {
       "esident|onsultant|ech|nterpreter|ranslator|ed by|een by|one by|ef by|ef. by|"
       "onographer|herapist|harmacist|idwife|ntern|egistrar|octor|linician|randmother|"
       "randfather|randson|randdaughter|unt|ncle|iece|ephew|ousin|riend|artner|eighbo|"
-      "haperone|itness|arer|ibling|amily member|Pt", 5, false, true },
+      "haperone|itness|arer|ibling|amily member|Pt", 7, false, true },
     /* a name with the role after it: Hanako Yamada (daughter) */
     { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
@@ -1645,6 +1647,9 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
                 i = j;
                 continue;
             }
+            /* a possessive: Nakagawa's office */
+            if (j - i > 3 && s[j - 2] == '\'' && (s[j - 1] == 's' || s[j - 1] == 'S'))
+                j -= 2;
             ws[nw] = i;
             we[nw] = j;
             nw++;

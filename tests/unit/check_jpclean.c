@@ -253,6 +253,9 @@ static const struct {
     /* a staff abbreviation or a change after a cue is no name */
     { "担当MSW 野口", "野口", "担当MSW" },
     { "主治医交代：石井→森本", "森本", "主治医交代" },
+    /* a possessive; a staff title between a role and the name */
+    { "Called to Nakagawa's office", "Nakagawa", "'s office" },
+    { "Scan performed by RT J. Smith.", "Smith", "performed by RT" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
