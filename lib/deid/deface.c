@@ -14,6 +14,9 @@
  * Each input's pixels are decoded twice (here, and when kk_deid_file()
  * writes it) so that only the changed samples are held between the two:
  * the run's memory grows with the face regions, not with the batch.
+ * Slices of 384 x 384 or more are first decoded straight into the coarse
+ * look (kk_vol__coarse_slice): a series it rejects (a chest, an abdomen)
+ * never has its full-size volume; one it does not is decoded again.
  */
 #include <math.h>
 #include <stdio.h>
@@ -223,6 +226,59 @@ static bool push(entry *en, uint32_t at, float value)
     return true;
 }
 
+/* Decode the slices of a volume: into vol->v at full size, or (coarse not
+ * NULL) straight into its coarse look (kk_vol__coarse_slice). false when
+ * it cannot be read: *st is set when the run must stop (out of memory);
+ * otherwise the series is failed (deface required) or counted. */
+static bool read_volume(kk_deface *df, kk_ctx *ctx, const slice *s, size_t ns, const int *kof,
+                        const kk_volume *vol, float *coarse, bool required,
+                        kk_deface_stats *stats, kk_status *st)
+{
+    size_t plane = (size_t)vol->nx * vol->ny;
+    size_t cplane = coarse ? kk_vol__coarse_plane(vol) : 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (i > 0 && s[i].entry == s[i - 1].entry)
+            continue; /* the frames of one object are decoded together */
+        entry *en = &df->e[s[i].entry];
+        kk_dcm *dcm = NULL;
+        float *px = NULL;
+        int fr = 0, rows = 0, cols = 0;
+        kk_status rs = kk_dcm__load(&dcm, ctx, en->path, 4096);
+        if (rs == KK_OK)
+            rs = kk_pixel__read_frames(ctx, dcm, en->path, en->slope, en->intercept, &px, &fr,
+                                       &rows, &cols);
+        kk_dcm__free(dcm);
+        if (rs == KK_OK && (rows != en->rows || cols != en->cols || fr < en->frames)) {
+            rs = KK_EUNSUPPORTED;
+            kk__fail(ctx, rs, "cannot read '%s': its pixels do not match Rows, Columns and "
+                     "NumberOfFrames", en->path);
+        }
+        if (rs != KK_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "its volume cannot be read (deface required): %s",
+                     kk_error_message(ctx));
+            free(px);
+            if (rs == KK_ENOMEM) {
+                *st = rs;
+                return false;
+            }
+            if (required)
+                fail_group(df, s, ns, rs, why);
+            stats->failed++;
+            return false;
+        }
+        for (size_t j = i; j < ns && s[j].entry == s[i].entry; j++) {
+            const float *from = px + (size_t)s[j].frame * plane;
+            if (coarse)
+                kk_vol__coarse_slice(vol, from, coarse + (size_t)kof[j] * cplane);
+            else
+                memcpy(vol->v + (size_t)kof[j] * plane, from, plane * sizeof *from);
+        }
+        free(px);
+    }
+    return true;
+}
+
 /* One series: the slices of its main orientation as a volume. */
 static kk_status one_volume(kk_deface *df, kk_ctx *ctx, slice *all, size_t nall,
                             kk_deface_mode mode, bool required, kk_deface_stats *stats)
@@ -248,6 +304,8 @@ static kk_status one_volume(kk_deface *df, kk_ctx *ctx, slice *all, size_t nall,
     kk_volume vol;
     memset(&vol, 0, sizeof vol);
     uint8_t *changed = NULL, *mask = NULL;
+    int *kof = NULL;
+    float *coarse = NULL;
     kk_status st = KK_OK;
     if (!s || !ipp || !order) {
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
@@ -298,59 +356,48 @@ static kk_status one_volume(kk_deface *df, kk_ctx *ctx, slice *all, size_t nall,
      * series of a batch; find_face would say the same after reading) */
     if (kk_vol__too_low_for_a_head(&vol))
         goto out;
-    vol.v = kk__malloc(plane * ns * sizeof *vol.v);
-    if (!vol.v) {
-        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
-        goto out;
-    }
     /* where each (entry, frame) goes */
-    int *kof = kk__malloc(ns * sizeof *kof);
+    kof = kk__malloc(ns * sizeof *kof);
     if (!kof) {
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
         goto out;
     }
     for (size_t k = 0; k < ns; k++)
         kof[order[k]] = (int)k;
-    for (size_t i = 0; i < ns; i++) {
-        if (i > 0 && s[i].entry == s[i - 1].entry)
-            continue; /* the frames of one object are decoded together */
-        entry *en = &df->e[s[i].entry];
-        kk_dcm *dcm = NULL;
-        float *px = NULL;
-        int fr = 0, rows = 0, cols = 0;
-        kk_status rs = kk_dcm__load(&dcm, ctx, en->path, 4096);
-        if (rs == KK_OK)
-            rs = kk_pixel__read_frames(ctx, dcm, en->path, en->slope, en->intercept, &px, &fr,
-                                       &rows, &cols);
-        kk_dcm__free(dcm);
-        if (rs == KK_OK && (rows != en->rows || cols != en->cols || fr < en->frames)) {
-            rs = KK_EUNSUPPORTED;
-            kk__fail(ctx, rs, "cannot read '%s': its pixels do not match Rows, Columns and "
-                     "NumberOfFrames", en->path);
-        }
-        if (rs != KK_OK) {
-            char why[512];
-            snprintf(why, sizeof why, "its volume cannot be read (deface required): %s",
-                     kk_error_message(ctx));
-            free(px);
-            free(kof);
-            if (rs == KK_ENOMEM) {
-                st = rs;
-                goto out;
-            }
-            if (required)
-                fail_group(df, s, ns, rs, why);
-            stats->failed++;
+    kk_vol_face face;
+    if (kk_vol__coarse_applies(&vol)) {
+        /* the coarse look first, from the slices as they are decoded: a
+         * chest or an abdomen is rejected without its full-size volume
+         * (the allocation, its page faults, the copy); anything else is
+         * read again in full below */
+        size_t cplane = kk_vol__coarse_plane(&vol);
+        coarse = kk__malloc(cplane * ns * sizeof *coarse);
+        if (!coarse) {
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
             goto out;
         }
-        for (size_t j = i; j < ns && s[j].entry == s[i].entry; j++)
-            memcpy(vol.v + (size_t)kof[j] * plane, px + (size_t)s[j].frame * plane,
-                   plane * sizeof *px);
-        free(px);
+        if (!read_volume(df, ctx, s, ns, kof, &vol, coarse, required, stats, &st))
+            goto out;
+        double t0 = now();
+        int rc = kk_vol__coarse_reject(&vol, coarse, &face);
+        stats->seconds += now() - t0;
+        if (rc < 0) {
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (rc > 0)
+            goto out; /* no head: nothing to change, nothing to draw */
+        free(coarse);
+        coarse = NULL;
     }
-    free(kof);
+    vol.v = kk__malloc(plane * ns * sizeof *vol.v);
+    if (!vol.v) {
+        st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (!read_volume(df, ctx, s, ns, kof, &vol, NULL, required, stats, &st))
+        goto out;
     double t0 = now();
-    kk_vol_face face;
     changed = kk__malloc(plane * ns);
     mask = kk__malloc(plane * ns);
     if (!changed || !mask || kk_vol__find_face(&vol, &face, mask) != 0) {
@@ -409,6 +456,8 @@ static kk_status one_volume(kk_deface *df, kk_ctx *ctx, slice *all, size_t nall,
             }
     }
 out:
+    free(kof);
+    free(coarse);
     free(changed);
     free(mask);
     free(vol.v);

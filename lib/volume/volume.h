@@ -75,6 +75,22 @@ typedef struct kk_vol_face {
 bool kk_vol__too_low_for_a_head(const kk_volume *vol);
 
 /**
+ * The coarse look kk_vol__find_face() starts with, for a caller that can
+ * build the coarse volume slice by slice without holding the full one
+ * (lib/deid/deface.c: a chest is rejected without its full-size volume).
+ * Whether slices of this size get it (384 x 384 or more); the floats of
+ * one coarse slice; one slice (nx*ny floats) averaged into one coarse
+ * slice (the same floats find_face makes); and the judgement on a whole
+ * coarse volume (nz coarse slices, in volume order; vol->v is not read):
+ * 1 clearly no head (face says why, as find_face would), 0 look in full,
+ * -1 out of memory.
+ */
+bool kk_vol__coarse_applies(const kk_volume *vol);
+size_t kk_vol__coarse_plane(const kk_volume *vol);
+void kk_vol__coarse_slice(const kk_volume *vol, const float *slice, float *out);
+int kk_vol__coarse_reject(const kk_volume *vol, const float *coarse, kk_vol_face *face);
+
+/**
  * Threshold the volume into a head mask (CT: above -500 HU; MR: Otsu on
  * the volume's histogram, halved to tolerate bias), fill its holes slice
  * by slice, keep the largest connected part, and decide head and face.

@@ -5,7 +5,7 @@ kakou's own code: synthetic head, chest and abdomen phantoms written as DICOM
 series in any orientation, a renderer of a series' skin surface as seen from
 the front, OpenCV's face detectors on that render, and a brain-mask check.
 
-  deface.py phantom KIND ORIENT OUTDIR [--enhanced] [--rle]
+  deface.py phantom KIND ORIENT OUTDIR [--enhanced] [--rle] [--fine]
       KIND: head-ct head-mr chest-ct abdomen-ct; ORIENT: axial sagittal
       coronal oblique
   deface.py render DIR PNG       front render; prints "cascades N": how many of
@@ -138,12 +138,14 @@ def orientation(orient):
     return row, col
 
 
-def phantom(kind, orient, out, enhanced=False, rle=False):
+def phantom(kind, orient, out, enhanced=False, rle=False, fine=False):
     os.makedirs(out, exist_ok=True)
     row, col = orientation(orient)
     normal = np.cross(row, col)
     head = kind.startswith("head")
     n, sp = (128, 2.0) if head else (128, 3.2)
+    if fine:  # the same field of view in 384 x 384: kakou's coarse look first
+        n, sp = 3 * n, sp / 3
     nslices = 120 if head else 60
     dz = 2.0 if head else 5.0
     centre = np.array([0.0, 0.0, 0.0])
@@ -451,7 +453,8 @@ def sides(before, after, moved_mm=4.0, deep_mm=15.0):
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "phantom":
-        phantom(sys.argv[2], sys.argv[3], sys.argv[4], "--enhanced" in sys.argv, "--rle" in sys.argv)
+        phantom(sys.argv[2], sys.argv[3], sys.argv[4], "--enhanced" in sys.argv, "--rle" in sys.argv,
+                "--fine" in sys.argv)
     elif cmd == "render":
         img = render(sys.argv[2])
         cv2.imwrite(sys.argv[3], img)

@@ -207,6 +207,68 @@ START_TEST(test_coarse_look)
 }
 END_TEST
 
+/* The coarse look built slice by slice (kk_vol__coarse_slice, SSE lanes
+ * and a plain tail) is the same floats as the plain sum over each 4 x 4
+ * block, row by row from 0, times 1/16: values of mixed magnitudes make
+ * any other order of the additions round differently. 396 columns: 96
+ * coarse voxels in lanes and 3 in the tail. And a coarse volume built so
+ * is judged as find_face judges the full one. */
+START_TEST(test_coarse_slices)
+{
+    kk_volume v;
+    memset(&v, 0, sizeof v);
+    v.nx = 396;
+    v.ny = 388;
+    v.nz = 1;
+    float *slice = malloc((size_t)v.nx * v.ny * sizeof *slice);
+    ck_assert_ptr_nonnull(slice);
+    ck_assert(kk_vol__coarse_applies(&v));
+    ck_assert_uint_eq(kk_vol__coarse_plane(&v), (size_t)99 * 97);
+    unsigned r = 12345;
+    for (size_t i = 0; i < (size_t)v.nx * v.ny; i++) {
+        r = r * 1103515245u + 12345u;
+        slice[i] = (float)((r >> 8) & 0xffff) * ((r & 1) ? 1e-3f : 1e3f) - 3e7f * (float)(r & 2);
+    }
+    float *got = malloc(kk_vol__coarse_plane(&v) * sizeof *got);
+    ck_assert_ptr_nonnull(got);
+    kk_vol__coarse_slice(&v, slice, got);
+    for (int y = 0; y < v.ny / 4; y++)
+        for (int x = 0; x < v.nx / 4; x++) {
+            float want = 0;
+            for (int rr = 0; rr < 4; rr++)
+                for (int q = 0; q < 4; q++)
+                    want += slice[(size_t)(4 * y + rr) * v.nx + 4 * x + q];
+            want *= 1.0f / 16;
+            float g = got[(size_t)y * (v.nx / 4) + x];
+            ck_assert_msg(memcmp(&g, &want, sizeof g) == 0, "(%d,%d): %.9g, want %.9g", x, y,
+                          (double)g, (double)want);
+        }
+    free(got);
+    free(slice);
+    /* a body far wider than a head: rejected from its coarse slices, as
+     * find_face rejects the full volume; a head is left to the full look */
+    for (int kind = BODY; kind >= HEAD; kind -= BODY - HEAD) {
+        make_fine(&v, kind, false, 400);
+        size_t cp = kk_vol__coarse_plane(&v), plane = (size_t)v.nx * v.ny;
+        float *c = malloc(cp * v.nz * sizeof *c);
+        ck_assert_ptr_nonnull(c);
+        for (int k = 0; k < v.nz; k++)
+            kk_vol__coarse_slice(&v, v.v + k * plane, c + k * cp);
+        kk_vol_face a, b;
+        memset(&a, 0, sizeof a);
+        int rc = kk_vol__coarse_reject(&v, c, &a);
+        ck_assert_int_eq(kk_vol__find_face(&v, &b, NULL), 0);
+        ck_assert_int_eq(rc, kind == BODY ? 1 : 0);
+        if (kind == BODY)
+            ck_assert(memcmp(&a, &b, sizeof a) == 0);
+        else
+            ck_assert(b.head && b.face);
+        free(c);
+        free(v.v);
+    }
+}
+END_TEST
+
 /* A head needs 50 mm of height (the cranium is measured 30-70 mm below
  * the vertex over at least 20 mm): a lower slab is no head, told from its
  * geometry alone, and find_face says so with an empty mask. The height is
@@ -350,6 +412,7 @@ static Suite *volume_suite(void)
     tcase_add_test(tc, test_head_sagittal);
     tcase_add_test(tc, test_not_faces);
     tcase_add_test(tc, test_coarse_look);
+    tcase_add_test(tc, test_coarse_slices);
     tcase_add_test(tc, test_too_low_for_a_head);
     tcase_add_test(tc, test_render);
     tcase_add_test(tc, test_ears);
