@@ -126,15 +126,21 @@ static kk_status meta_get(kk_store *s, kk_ctx *ctx, const char *db,
     int rc;
 
     buf[0] = '\0';
+    /* main's is read at every commit: prepared once */
+    bool cached = strcmp(db, "main") == 0;
     snprintf(sql, sizeof sql, "SELECT value FROM %s.meta WHERE name = ?",
              db);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+    if (cached ? !(q = kk_store__stmt(s, KK_STMT_META_MAIN))
+               : sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return kk_store__sql_fail(s, ctx, "cannot read the audit log");
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
     if (rc == SQLITE_ROW && sqlite3_column_text(q, 0))
         snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
+    if (cached)
+        sqlite3_reset(q);
+    else
+        sqlite3_finalize(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return kk_store__sql_fail(s, ctx, "cannot read the audit log");
     return KK_OK;
@@ -368,9 +374,7 @@ kk_status kk_store__audit_tail(kk_store *s, kk_ctx *ctx,
 
     memset(prev, 0, 32);
     *last_id = 0;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, row_hash FROM main.audit ORDER BY id "
-                           "DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+    if (!(q = kk_store__stmt(s, KK_STMT_AUDIT_TAIL)))
         return kk_store__sql_fail(s, ctx, "cannot read the audit log");
     rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
@@ -379,16 +383,16 @@ kk_status kk_store__audit_tail(kk_store *s, kk_ctx *ctx,
         *last_id = sqlite3_column_int64(q, 0);
         if (!h || sodium_hex2bin(prev, 32, h, strlen(h), NULL, &n, NULL) ||
             n != 32) {
-            sqlite3_finalize(q);
+            sqlite3_reset(q);
             return kk__fail(ctx, KK_ESTORE, "store '%s': audit row %lld is "
                             "damaged: run 'kakou db verify'", s->path,
                             (long long)*last_id);
         }
     } else if (rc != SQLITE_DONE) {
-        sqlite3_finalize(q);
+        sqlite3_reset(q);
         return kk_store__sql_fail(s, ctx, "cannot read the audit log");
     }
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return KK_OK;
 }
 
@@ -408,13 +412,7 @@ kk_status kk_store__append_audit(kk_store *s, kk_ctx *ctx,
                         "it cannot write audit rows", s->path);
     sodium_bin2hex(prev_hex, sizeof prev_hex, prev, 32);
     kk_store__audit_hash(audit_key(s), prev, id, c, row_hex);
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO main.audit(id, run_id, time, operator,"
-                           " profile_name, profile_version, profile_digest,"
-                           " input_digest, output_digest, sop_instance_uid,"
-                           " status, subject, origin, prev_hash, row_hash)"
-                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (!(q = kk_store__stmt(s, KK_STMT_AUDIT_INSERT)))
         return kk_store__sql_fail(s, ctx, "cannot write the audit log");
     sqlite3_bind_int64(q, 1, id);
     for (int i = 0; i < KK_AC_COUNT; i++) {
@@ -426,18 +424,15 @@ kk_status kk_store__append_audit(kk_store *s, kk_ctx *ctx,
     sqlite3_bind_text(q, 2 + KK_AC_COUNT, prev_hex, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3 + KK_AC_COUNT, row_hex, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     if (rc != SQLITE_DONE)
         return kk_store__sql_fail(s, ctx, "cannot write the audit log");
     snprintf(head, sizeof head, "%lld:%s", (long long)id, row_hex);
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO main.meta(name, value) "
-                           "VALUES ('audit_head', ?)", -1, &q, NULL) !=
-        SQLITE_OK)
+    if (!(q = kk_store__stmt(s, KK_STMT_AUDIT_HEAD)))
         return kk_store__sql_fail(s, ctx, "cannot write the audit log");
     sqlite3_bind_text(q, 1, head, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     if (rc != SQLITE_DONE)
         return kk_store__sql_fail(s, ctx, "cannot write the audit log");
     sodium_hex2bin(prev, 32, row_hex, 64, NULL, &n, NULL);

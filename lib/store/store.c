@@ -607,6 +607,14 @@ static const char *const stmt_sql[KK_STMT__COUNT] = {
                                  "lookup, nonce, original_enc) VALUES (?,?,?,?,?,?)",
     [KK_STMT_INSERT_UID] = "INSERT OR IGNORE INTO uids(new_uid, key_id, lookup, nonce, "
                            "original_enc) VALUES (?,?,?,?,?)",
+    /* the audit rows of each commit (audit.c) */
+    [KK_STMT_META_MAIN] = "SELECT value FROM main.meta WHERE name = ?",
+    [KK_STMT_AUDIT_TAIL] = "SELECT id, row_hash FROM main.audit ORDER BY id DESC LIMIT 1",
+    [KK_STMT_AUDIT_INSERT] = "INSERT INTO main.audit(id, run_id, time, operator, profile_name, "
+                             "profile_version, profile_digest, input_digest, output_digest, "
+                             "sop_instance_uid, status, subject, origin, prev_hash, row_hash) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [KK_STMT_AUDIT_HEAD] = "INSERT OR REPLACE INTO main.meta(name, value) VALUES ('audit_head', ?)",
 };
 
 sqlite3_stmt *kk_store__stmt(kk_store *s, enum kk_store_stmt which)
