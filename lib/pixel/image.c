@@ -15,6 +15,10 @@
 #include "core/core.h"
 #include "pixel/image_internal.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static uint64_t mask_of(int bits)
 {
     return bits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << bits) - 1);
@@ -632,6 +636,39 @@ static inline uint32_t canonical_bits(uint32_t raw, uint32_t keep, uint32_t abov
         }                                                                           \
     } while (0)
 
+/* Whether any of n 16-bit samples has bits above HighBit hb that are not
+ * allowed there: any at all when unsigned (the OR of every sample says it:
+ * one por per 8 samples), and for a signed sample any but the sign alone
+ * or its whole extension (t = d >> hb is 0, 1 or all ones). */
+static bool high_bits_set16(const uint16_t *d, size_t n, unsigned hb, bool is_signed)
+{
+    uint16_t all = (uint16_t)(0xFFFFu >> hb), bad = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    __m128i acc = _mm_setzero_si128();
+    if (is_signed) {
+        __m128i c = _mm_cvtsi32_si128((int)hb), a = _mm_set1_epi16((short)all);
+        __m128i one = _mm_set1_epi16(1);
+        for (; i + 8 <= n; i += 8) {
+            __m128i t = _mm_srl_epi16(_mm_loadu_si128((const __m128i *)(const void *)(d + i)), c);
+            __m128i ok = _mm_or_si128(_mm_cmpeq_epi16(_mm_andnot_si128(one, t), _mm_setzero_si128()),
+                                      _mm_cmpeq_epi16(t, a)); /* t is 0 or 1, or all */
+            acc = _mm_or_si128(acc, _mm_andnot_si128(ok, one));
+        }
+    } else {
+        for (; i + 8 <= n; i += 8)
+            acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)(const void *)(d + i)));
+        acc = _mm_srl_epi16(acc, _mm_cvtsi32_si128((int)hb + 1));
+    }
+    bad = _mm_movemask_epi8(_mm_cmpeq_epi16(acc, _mm_setzero_si128())) != 0xFFFF;
+#endif
+    for (; i < n; i++) {
+        uint16_t t = (uint16_t)(d[i] >> hb);
+        bad |= is_signed ? (uint16_t)((t > 1) & (t != all)) : (uint16_t)(t > 1);
+    }
+    return bad != 0;
+}
+
 size_t kk_image__clear_high_bits(kk_image *img)
 {
     if (!img)
@@ -640,36 +677,11 @@ size_t kk_image__clear_high_bits(kk_image *img)
     if (img->bits_alloc == 1 || (img->bits_stored >= width && kk_image__low_bit(img) == 0))
         return 0;
     if (img->bytes == 2 && kk_image__low_bit(img) == 0 && img->high_bit < 15) {
-        /* the common case, most often with nothing to clear: a pass the
-         * compiler vectorises tells that first (the bits from HighBit up
-         * are zero, or, signed, the sign alone or its whole extension) */
+        /* the common case, most often with nothing to clear: one quick
+         * pass tells that first (the bits from HighBit up are zero, or,
+         * signed, the sign alone or its whole extension) */
         const uint16_t *d = (const uint16_t *)(const void *)img->data;
-        unsigned hb = (unsigned)img->high_bit;
-        uint16_t all = (uint16_t)(0xFFFFu >> hb), bad[KEY_LANES] = { 0 };
-        size_t i = 0, n = img->nsamples;
-        /* in KEY_LANES lanes, as key_range16(): GCC's -O2 leaves a plain
-         * loop scalar */
-        if (img->is_signed) {
-            for (; i + KEY_LANES <= n; i += KEY_LANES)
-                for (int j = 0; j < KEY_LANES; j++) {
-                    uint16_t t = (uint16_t)(d[i + j] >> hb);
-                    bad[j] |= (uint16_t)((t > 1) & (t != all));
-                }
-            for (; i < n; i++) {
-                uint16_t t = (uint16_t)(d[i] >> hb);
-                bad[0] |= (uint16_t)((t > 1) & (t != all));
-            }
-        } else {
-            for (; i + KEY_LANES <= n; i += KEY_LANES)
-                for (int j = 0; j < KEY_LANES; j++)
-                    bad[j] |= (uint16_t)(d[i + j] >> (hb + 1));
-            for (; i < n; i++)
-                bad[0] |= (uint16_t)(d[i] >> (hb + 1));
-        }
-        uint16_t any = 0;
-        for (int j = 0; j < KEY_LANES; j++)
-            any |= bad[j];
-        if (!any)
+        if (!high_bits_set16(d, img->nsamples, (unsigned)img->high_bit, img->is_signed))
             return 0;
     }
     /* one pass with the masks worked out once: this runs on every frame */

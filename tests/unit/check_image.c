@@ -292,8 +292,10 @@ START_TEST(clear_high_bits_12_of_16)
 }
 END_TEST
 
-/* The check for bits to clear runs in 16 lanes and then one by one: a
- * stray bit in one lane only, or in the tail only, is still found. */
+/* The check for bits to clear runs in lanes (8 with SSE2) and then one
+ * by one: a stray bit in one lane only, or in the tail only, is still
+ * found; signed samples that carry their sign alone or its whole
+ * extension (-1 as 0x0FFF and as 0xFFFF, in lanes) are clean. */
 START_TEST(clear_high_bits_in_a_lane_or_the_tail)
 {
     const int where[] = { 5, 15, 36 }; /* lanes 5 and 15, the tail of 37 */
@@ -303,6 +305,11 @@ START_TEST(clear_high_bits_in_a_lane_or_the_tail)
             uint16_t *px = (uint16_t *)(void *)img->data;
             for (int i = 0; i < 37; i++)
                 px[i] = (uint16_t)(i * 50);
+            if (sgn) {
+                px[2] = 0x0FFF;
+                px[11] = 0xFFFF;
+                px[20] = 0xF800;
+            }
             px[where[k]] |= 0x2000;
             ck_assert_msg(kk_image__clear_high_bits(img) == 1, "signed %d, sample %d", sgn,
                           where[k]);
