@@ -187,6 +187,7 @@ static void largest_part(const kk_volume *vol, uint8_t *m, uint32_t *queue)
 {
     size_t nx = (size_t)vol->nx, ny = (size_t)vol->ny, nz = (size_t)vol->nz;
     size_t n = nx * ny * nz, plane = nx * ny;
+    uint32_t nx32 = (uint32_t)nx, plane32 = (uint32_t)plane;
     size_t best = 0, best_seed = 0;
     for (int pass = 0; pass < 2; pass++) {
         uint8_t from = pass == 0 ? 1 : 2, to = pass == 0 ? 2 : 3;
@@ -197,20 +198,22 @@ static void largest_part(const kk_volume *vol, uint8_t *m, uint32_t *queue)
             m[seed] = to;
             queue[tail++] = (uint32_t)seed;
             while (head < tail) {
-                size_t p = queue[head++];
-                size_t x = p % nx, y = (p / nx) % ny, z = p / plane;
-                size_t nb[6];
+                /* two 32-bit divisions (the queue's indices are 32-bit):
+                 * three 64-bit ones took most of the flood's time */
+                uint32_t p = queue[head++];
+                uint32_t z = p / plane32, r = p - z * plane32, y = r / nx32, x = r - y * nx32;
+                uint32_t nb[6];
                 int nn = 0;
                 if (x > 0) nb[nn++] = p - 1;
-                if (x + 1 < nx) nb[nn++] = p + 1;
-                if (y > 0) nb[nn++] = p - nx;
-                if (y + 1 < ny) nb[nn++] = p + nx;
-                if (z > 0) nb[nn++] = p - plane;
-                if (z + 1 < nz) nb[nn++] = p + plane;
+                if (x + 1 < nx32) nb[nn++] = p + 1;
+                if (y > 0) nb[nn++] = p - nx32;
+                if (y + 1 < ny) nb[nn++] = p + nx32;
+                if (z > 0) nb[nn++] = p - plane32;
+                if (z + 1 < nz) nb[nn++] = p + plane32;
                 for (int i = 0; i < nn; i++)
                     if (m[nb[i]] == from) {
                         m[nb[i]] = to;
-                        queue[tail++] = (uint32_t)nb[i];
+                        queue[tail++] = nb[i];
                     }
             }
             if (pass == 1)
