@@ -356,7 +356,9 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
          * one table waits on the last store each time */
         size_t ways = img->bytes == 2 && nk <= HIST_WAYS_MAX_KEYS ? HIST_WAYS : 1;
         uint32_t *hk = kk__calloc(nk * ways, sizeof *hk);
-        uint8_t *lut = kk__malloc(nk);
+        /* indexed by the key itself (at most 64 Ki): the last pass, one
+         * look-up per sample, does no arithmetic on it */
+        uint8_t *lut = kk__malloc((size_t)kmax + 1);
         int64_t rlo, rhi;
         kk_image__range(img, &rlo, &rhi);
         size_t span = (size_t)(rhi - rlo) + 1;
@@ -446,14 +448,17 @@ static kk_status view(const kk_image *img, kk_ctx *ctx, int frame, uint8_t *out,
                 if (img->pi == KK_PI_MONO1)
                     g = (uint8_t)(255 - g);
             }
-            lut[k] = g;
+            lut[k + kmin] = g;
         }
         if (img->bytes == 1)
             for (size_t i = 0; i < n; i++)
-                out[i] = lut[(d8[i] ^ flip) - kmin];
+                out[i] = lut[d8[i] ^ flip];
+        else if (flip == 0)
+            for (size_t i = 0; i < n; i++)
+                out[i] = lut[d16[i]];
         else
             for (size_t i = 0; i < n; i++)
-                out[i] = lut[(d16[i] ^ flip) - kmin];
+                out[i] = lut[d16[i] ^ flip];
         kk_free(hk);
         kk_free(lut);
         return KK_OK;
