@@ -1627,6 +1627,42 @@ static bool before_eponym_noun(const char *s, size_t n, size_t end)
     return false;
 }
 
+/* Common English given names (the US census's most frequent, less those
+ * that are words a report uses: Mark, Grace, Ray, Iris, May, Will): with
+ * a capitalised word after them they are a person, as in "John Smith
+ * called", where no title or role says so. */
+static bool is_western_given(const char *s, size_t n)
+{
+    static const char *const given[] = {
+        "aaron", "abigail", "adam", "alan", "albert", "alexander", "alexis", "alice", "amanda",
+        "amber", "amy", "andrea", "andrew", "angela", "ann", "anna", "anthony", "arthur",
+        "ashley", "austin", "barbara", "benjamin", "betty", "beverly", "billy", "bobby",
+        "bradley", "brandon", "brenda", "brian", "brittany", "bruce", "bryan", "carl", "carol",
+        "carolyn", "catherine", "charles", "charlotte", "cheryl", "christian", "christina",
+        "christine", "christopher", "cynthia", "daniel", "danielle", "david", "deborah", "debra",
+        "denise", "dennis", "diana", "diane", "donald", "donna", "douglas", "dylan", "edward",
+        "elizabeth", "emily", "emma", "eric", "ethan", "eugene", "evelyn", "frances", "gabriel",
+        "gary", "george", "gerald", "gloria", "gregory", "hannah", "harold", "heather", "helen",
+        "henry", "jacob", "jacqueline", "james", "janet", "janice", "jason", "jean", "jeffrey",
+        "jennifer", "jeremy", "jerry", "jesse", "jessica", "joan", "joe", "john", "johnny",
+        "jonathan", "jordan", "joseph", "joshua", "joyce", "juan", "judith", "judy", "julie",
+        "justin", "karen", "katherine", "kathleen", "kathryn", "kayla", "keith", "kelly",
+        "kenneth", "kevin", "kimberly", "kyle", "larry", "laura", "lauren", "lawrence", "linda",
+        "lisa", "logan", "lori", "louis", "madison", "margaret", "maria", "marie", "marilyn",
+        "martha", "mary", "matthew", "megan", "melissa", "michael", "michelle", "nancy",
+        "natalie", "nathan", "nicholas", "nicole", "noah", "olivia", "pamela", "patricia",
+        "patrick", "paul", "peter", "philip", "rachel", "ralph", "randy", "rebecca", "richard",
+        "robert", "roger", "ronald", "roy", "russell", "ruth", "ryan", "samantha", "samuel",
+        "sandra", "sara", "sarah", "scott", "sean", "sharon", "shirley", "sophia", "stephanie",
+        "stephen", "steven", "susan", "teresa", "terry", "theresa", "thomas", "timothy", "tyler",
+        "victoria", "vincent", "virginia", "walter", "wayne", "william", "willie", "zachary",
+    };
+    for (size_t i = 0; i < sizeof given / sizeof *given; i++)
+        if (strlen(given[i]) == n && strncasecmp(s, given[i], n) == 0)
+            return true;
+    return false;
+}
+
 /* Romaji names known to the dictionary: two capitalised words in a row
  * that are a surname and a given name reading (Hanako Yamada, YAMADA
  * Hanako, SUZUKI ICHIRO), or one word alone (below); neither in
@@ -1671,6 +1707,14 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         if (a1 - a0 < least || b1 - b0 < least || is_not_name(s + a0, a1 - a0) ||
             is_not_name(s + b0, b1 - b0))
             continue;
+        /* John Smith: a common given name and a capitalised word */
+        if (mixed && gap == 1 && is_western_given(s + a0, a1 - a0) &&
+            islower((unsigned char)s[b0 + 1]) && !starts_common_word(s + b0, b1 - b0) &&
+            !before_eponym_noun(s, n, b1)) {
+            mark_span(v, a0, a1, mark, inlen);
+            mark_span(v, b0, b1, mark, inlen);
+            continue;
+        }
         char ka[64], kb[64];
         if (!kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) ||
             !kk_text__romaji_key(s + b0, b1 - b0, kb, sizeof kb))
@@ -1698,7 +1742,8 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         if (kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) &&
             (kk_morph__name_key(cl->morph, ka, true) || kk_morph__name_key(cl->morph, ka, false)) &&
             !is_not_name(s + a0, a1 - a0) && !before_place_suffix(s, n, a1) &&
-            !before_eponym_noun(s, n, a1)) {
+            !before_eponym_noun(s, n, a1) &&
+            !(w + 1 < nw && ws[w + 1] == a1 + 1 && before_eponym_noun(s, n, we[w + 1]))) {
             mark_span(v, a0, a1, mark, inlen);
             /* the rest of the name, whatever its origin: John Smith */
             if (w + 1 < nw && ws[w + 1] == a1 + 1 && s[a1] == ' ' &&

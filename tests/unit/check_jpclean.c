@@ -256,6 +256,9 @@ static const struct {
     /* a possessive; a staff title between a role and the name */
     { "Called to Nakagawa's office", "Nakagawa", "'s office" },
     { "Scan performed by RT J. Smith.", "Smith", "performed by RT" },
+    /* a common English given name and a capitalised word, no cue */
+    { "Spoke with Patricia Jones today", "Jones", "today" },
+    { "John Hopkins criteria, Alexander disease", NOTHING, "John Hopkins criteria, Alexander disease" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
