@@ -278,7 +278,9 @@ static size_t town_start(const char *s, size_t n, size_t i)
 }
 
 /* True when s[b..i) is a municipality and then a town name of 1-8
- * characters (〜区千代田), or holds 大字/字 (an old village block). */
+ * characters (〜区千代田), 1-20 in Kyoto, where the streets of the crossing
+ * come first (〜区河原町通二条上ル清水町), or holds 大字/字 (an old village
+ * block). */
 static bool town_before(const char *s, size_t b, size_t i)
 {
     if (b >= i)
@@ -287,7 +289,35 @@ static bool town_before(const char *s, size_t b, size_t i)
         if (at(s, i, q, "字"))
             return q + 3 < i;
     size_t he = head_end(s, b, i);
-    return he > b && he < i && i - he <= 8 * 3;
+    size_t max = 8;
+    for (size_t q = he; q < i; q += char_len(s, i, q))
+        if (at(s, i, q, "上ル") || at(s, i, q, "下ル") || at(s, i, q, "入ル") || at(s, i, q, "上る") ||
+            at(s, i, q, "下る") || at(s, i, q, "入る"))
+            max = 20;
+    return he > b && he < i && i - he <= max * 3;
+}
+
+/* A number with 号, 号室 or 番 alone (3号, 21番) that is no address: a
+ * drug, a room, a chromosome, a category (2号液, 2号室, 21番染色体,
+ * ソリタT3号, フィジオゾール3号, 維持液3号, 第3号) with no town before it.
+ * A town (三軒茶屋3番) or a building's room (グランハイツ201号室) before
+ * it keeps it an address. */
+static bool lone_number(const char *s, size_t b, size_t i, size_t e)
+{
+    size_t d = i;
+    while (d < e && (digit(s[d]) || kanji_numeral(s, e, d)))
+        d += digit(s[d]) ? 1 : 3;
+    bool room = d + 6 == e && at(s, e, d, "号室");
+    if (!room && !(d + 3 == e && (at(s, e, d, "号") || at(s, e, d, "番"))))
+        return false;
+    if (b == i)
+        return true;
+    if (room || town_before(s, b, i))
+        return false;
+    size_t p = i - prev_len(s, i);
+    unsigned cp = (((unsigned char)s[p] & 0x0F) << 12) | (((unsigned char)s[p + 1] & 0x3F) << 6) |
+                  ((unsigned char)s[p + 2] & 0x3F);
+    return (cp >= 0x30A1 && cp <= 0x30FC) || at(s, i, p, "液") || at(s, i, p, "第");
 }
 
 static bool hiragana_at(const char *s, size_t n, size_t i)
@@ -360,7 +390,7 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
                 strong = true;
             }
         }
-        if (e == i || !strong) {
+        if (e == i || !strong || lone_number(s, b, i, e)) {
             i += char_len(s, n, i);
             continue;
         }

@@ -197,6 +197,8 @@ static const struct {
     { "わたなべ　たろう 来院", "わたなべ", "来院" },
     { "ﾜﾀﾅﾍﾞ ﾀﾛｳ 来院", "ﾀﾛｳ", "来院" },
     { "受付 コバヤシ・ケンジ", "ケンジ", "受付" },
+    /* 号 and 番 alone are drugs and chromosomes, no address (R17) */
+    { "2号液 500mL 点滴、21番染色体トリソミー", NOTHING, "2号液 500mL 点滴、21番染色体トリソミー" },
     /* kana words side by side that are no names */
     { "せき たん あり、しびれ なし、めまい ふらつき", NOTHING,
       "せき たん あり、しびれ なし、めまい ふらつき" },

@@ -449,9 +449,27 @@ START_TEST(address_in_text)
     c = cut("大阪市立病院3階 市販薬2錠 横浜市青葉区の患者 3名", true);
     ck_assert_str_eq(c, "大阪市立病院3階 市販薬2錠 横浜市青葉区の患者 3名");
     free(c);
+    /* Kyoto: the crossing's streets come before the town, its 番地 after */
+    c = cut("京都市中京区河原町通二条上ル清水町123", true);
+    ck_assert_str_eq(c, "京都市中京区*");
+    free(c);
     /* clinical numbers are no address */
     c = cut("腹部単純CT 5mm 120kV 第3腰椎 2-3cm", true);
     ck_assert_str_eq(c, "腹部単純CT 5mm 120kV 第3腰椎 2-3cm");
+    free(c);
+    /* 号, 号室 and 番 alone: drugs, rooms, chromosomes, categories; but
+     * after a town or a building they are its number and room */
+    const char *lone[] = {
+        "2号液 500mL 点滴、ソリタT3号 500mL、フィジオゾール3号輸液、維持液3号",
+        "東3病棟 2号室 入院中、21番染色体トリソミー、第3号被保険者",
+    };
+    for (size_t i = 0; i < sizeof lone / sizeof lone[0]; i++) {
+        c = cut(lone[i], true);
+        ck_assert_str_eq(c, lone[i]);
+        free(c);
+    }
+    c = cut("三軒茶屋3番、グランハイツ201号室、旭川市東3線北2号", true);
+    ck_assert_str_eq(c, "*、*、旭川市*");
     free(c);
 }
 END_TEST
