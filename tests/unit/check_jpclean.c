@@ -199,6 +199,13 @@ static const struct {
     { "受付 コバヤシ・ケンジ", "ケンジ", "受付" },
     /* 号 and 番 alone are drugs and chromosomes, no address (R17) */
     { "2号液 500mL 点滴、21番染色体トリソミー", NOTHING, "2号液 500mL 点滴、21番染色体トリソミー" },
+    /* romaji addresses (R17): Hokkaido's blocks, map services' form, Aza,
+     * a Kyoto crossing; go alone is a drug's number */
+    { "Pt resides in Kita 3-jo Nishi 7-chome, lives alone", "7-chome", "lives alone" },
+    { "Address: 3 Chome-5-12 Sakae, Naka Ward; allergy", "Sakae", "allergy" },
+    { "Lives at Aza Asato 123, no stairs", "123", "no stairs" },
+    { "Moved from Karasuma-dori Shijo sagaru; CT today", "Shijo", "CT today" },
+    { "5-FU 2 go, Solita-T3 go 500 mL", NOTHING, "5-FU 2 go, Solita-T3 go 500 mL" },
     /* kana words side by side that are no names */
     { "せき たん あり、しびれ なし、めまい ふらつき", NOTHING,
       "せき たん あり、しびれ なし、めまい ふらつき" },
@@ -371,6 +378,10 @@ START_TEST(address_keeps_municipality_when_asked)
     /* no town after the municipality: nothing to remove */
     c = clean_with(c2, NULL, "東京都港区在住、大阪府大阪市北区の病院に通院");
     ck_assert_str_eq(c, "東京都港区在住、大阪府大阪市北区の病院に通院");
+    free(c);
+    /* in romaji too: Chuo-ku and Sapporo stay, the blocks go */
+    c = clean_with(c2, NULL, "Kita 5-jo Nishi 2-chome 3-1, Chuo-ku, Sapporo");
+    ck_assert_str_eq(c, "***, Chuo-ku, Sapporo");
     free(c);
     c = clean_with(c2, NULL, "患者は大阪府堺市北区中百舌鳥町2丁65番地に在住");
     ck_assert_msg(strstr(c, "堺市北区") != NULL && strstr(c, "在住") != NULL, "lost: %s", c);

@@ -507,9 +507,70 @@ START_TEST(address_latin_in_text)
         "T2 FLAIR 5 mm, 120 kV, 250 mAs",
         "Follow-up in 3 months; BI-RADS 3",
         "12 Hounsfield units at the 4th level",
+        /* go (号) and ban (番) alone are drug numbers and English */
+        "5-FU 2 go; Solita-T3 go 500 mL IV; Go 2 cycles more",
+        /* wards and beds of the hospital, grids that are no grid */
+        "Kita 2 ward patient, ICU 3 bed; Ward 5 Nishi, bed 12",
+        "Tumor 2-3 cm in Kita segment; S1 S2 normal, N1 M0",
+        /* two numbers need a town and a ward beside them; a prefecture
+         * or a city a few words on is not enough */
+        "Stent 7 Fr 5 cm placed, 2-3 passes with 22G Chiba needle",
+        "Pt lives in Sapporo, 3-4 cigarettes/day",
+        "Chuo-ku Clinic, follow-up 3-6 months",
+        "Zone 2-3, Sapporo protocol; T2 3-1 mm",
+        /* an abbreviation or a city is no town before three numbers */
+        "Kita hospital, CT 2-3-4 series",
+        "Osaka 3-2-1 protocol",
+        /* azathioprine */
+        "AZA 50 mg/day, PSL 10 mg; Drugs: AZA MMF PSL",
     };
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
         latin_is(keep[i], true, keep[i]);
+        latin_is(keep[i], false, keep[i]);
+    }
+}
+END_TEST
+
+/* Japanese addresses in romaji as hospital staff write them: Hokkaido's
+ * numbered blocks (jo, sen) and grid, chome/banchi/go in either order,
+ * map services' "3 Chome-5-12", Japanese order, Aza, Kyoto's crossings,
+ * buildings and rooms. With keep the prefecture and municipality (a
+ * designated city, "Naka Ward") stay; without, nothing does. */
+START_TEST(address_latin_romaji)
+{
+    static const struct {
+        const char *in, *keep, *none;
+    } t[] = {
+        { "Kita 5-jo Nishi 2-chome 3-1, Sapporo", "*, Sapporo", "*" },
+        { "3-1 Kita 5-jo Nishi 2-chome, Chuo-ku, Sapporo", "*, Chuo-ku, Sapporo", "*" },
+        { "Pt resides in Kita 3-jo Nishi 7-chome, Sapporo, lives alone.",
+          "Pt resides in *, Sapporo, lives alone.", "Pt resides in *, lives alone." },
+        { "Kita 5 Jo Nishi 2 Chome 3-1, Sapporo", "*, Sapporo", "*" },
+        { "Kita-5-jo-Nishi-2-chome, Chuo-ku, Sapporo", "*, Chuo-ku, Sapporo", "*" },
+        { "Kita 5-jō Nishi 2-chōme, Chūō-ku", "*, Chūō-ku", "*" },
+        { "Higashi 3-sen Kita 2-go, Asahikawa", "*", "*" },
+        { "N5 W2, Chuo-ku, Sapporo", "*, Chuo-ku, Sapporo", "*" },
+        { "Kita 14 Nishi 5, Kita-ku, Sapporo", "*, Kita-ku, Sapporo", "*" },
+        { "Umeda 1-chome 3-banchi 1-go, Kita-ku, Osaka", "*, Kita-ku, Osaka", "*" },
+        { "2 chome 5 ban 1 go, Shikata-honmachi, Kita-ku", "*, Kita-ku", "*" },
+        { "Yurakucho 2-chome 3-banchi", "*", "*" },
+        { "Kichijoji Honcho 1-2-3", "*", "*" },
+        { "3 Chome-5-12 Sakae, Naka Ward, Nagoya, Aichi 460-0008",
+          "*, Naka Ward, Nagoya, Aichi *", "*" },
+        { "Kanagawa-ken Yokohama-shi Naka-ku Honcho 1-1", "Kanagawa-ken Yokohama-shi Naka-ku *", "*" },
+        { "Tokyo-to Setagaya-ku Sangenjaya 1-2-3 Grand Heights 201", "Tokyo-to Setagaya-ku *", "*" },
+        { "Naha-shi Aza Asato 123", "Naha-shi *", "*" },
+        { "Karasuma-dori Shijo sagaru, Shimogyo-ku, Kyoto-shi", "*, Shimogyo-ku, Kyoto-shi", "*" },
+        { "Kawaramachi Nijo-agaru, Nakagyo-ku", "*, Nakagyo-ku", "*" },
+        { "Yoshida-Konoe-cho, Sakyo-ku, Kyoto 606-8501", "*, Sakyo-ku, Kyoto *", "*" },
+        { "Sunny Heights 201, 2-3-4 Kamimeguro, Meguro-ku", "*, Meguro-ku", "*" },
+        { "Leopalace Sakura 205, 1-3 Sakura-machi, Koganei-shi", "*, Koganei-shi", "*" },
+        { "Apt. 502, Lions Mansion Shinjuku, 3-4-5 Nishi-Shinjuku", "*", "*" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        latin_is(t[i].in, true, t[i].keep);
+        latin_is(t[i].in, false, t[i].none);
+    }
 }
 END_TEST
 
@@ -539,6 +600,7 @@ Suite *text_suite(void)
     tcase_add_test(tc, address_head);
     tcase_add_test(tc, address_in_text);
     tcase_add_test(tc, address_latin_in_text);
+    tcase_add_test(tc, address_latin_romaji);
     suite_add_tcase(s, tc);
     return s;
 }
