@@ -206,6 +206,15 @@ static size_t number_chain(const char *s, size_t n, size_t i, bool *strong)
             d += digit(s[d]) ? 1 : 3;
         if (d == j)
             break;
+        /* 一番町, 四番丁, 八丁堀: a number in kanji whose 番 or 丁 runs on
+         * into a name is part of a town's name, not its number */
+        if (!digit(s[j]) && (at(s, n, d, "番") || at(s, n, d, "丁")) && name_char(s, n, d + 3) &&
+            !kanji_numeral(s, n, d + 3) && !at(s, n, d + 3, "目") && !at(s, n, d + 3, "地") &&
+            !at(s, n, d + 3, "の") && !at(s, n, d + 3, "寧")) {
+            if (parts == 0)
+                return i;
+            break;
+        }
         size_t e = d;
         if (at(s, n, e, "丁目")) {
             e += 6;

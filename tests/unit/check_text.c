@@ -449,6 +449,11 @@ START_TEST(address_in_text)
     c = cut("大阪市立病院3階 市販薬2錠 横浜市青葉区の患者 3名", true);
     ck_assert_str_eq(c, "大阪市立病院3階 市販薬2錠 横浜市青葉区の患者 3名");
     free(c);
+    /* a number in kanji that is part of a town's name: the municipality
+     * before it stays */
+    c = cut("東京都千代田区二番町5-6、仙台市青葉区一番町四丁目7-17、東京都中央区八丁堀3-1-1", true);
+    ck_assert_str_eq(c, "東京都千代田区*、仙台市青葉区*、東京都中央区*");
+    free(c);
     /* Kyoto: the crossing's streets come before the town, its 番地 after */
     c = cut("京都市中京区河原町通二条上ル清水町123", true);
     ck_assert_str_eq(c, "京都市中京区*");
