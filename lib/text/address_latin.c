@@ -247,6 +247,8 @@ static const char *const kyoto_endings[] = { "-agaru", "-sagaru", "-iru", NULL }
 static const char *const aza_words[] = { "Aza", "aza", "Oaza", "oaza", "Ōaza", "Ooaza", NULL };
 /* towns and villages, which go like any town: Sample-cho, Kita-machi */
 static const char *const town_endings[] = { "-cho", "-machi", "-mura", "-son", "-chome", "-cyo", NULL };
+/* the same written in one word: Kioicho, Honmachi, Sakuragicho */
+static const char *const town_suffixes[] = { "cho", "chou", "machi", "mura", NULL };
 static const char *const prefectures[] = {
     "Hokkaido", "Aomori", "Iwate", "Miyagi", "Akita", "Yamagata", "Fukushima", "Ibaraki",
     "Tochigi", "Gunma", "Saitama", "Chiba", "Tokyo", "Kanagawa", "Niigata", "Toyama",
@@ -369,6 +371,18 @@ static bool aza_word(const char *s, const tok *t)
     return false;
 }
 
+/* Aza and the block's name in one word: Oaza-Shimo, Aza-Asato */
+static bool aza_joined(const char *s, const tok *t)
+{
+    for (const char *const *w = aza_words; *w; w++) {
+        size_t l = strlen(*w);
+        if (tlen(t) > l + 2 && strncmp(s + t->from, *w, l) == 0 && s[t->from + l] == '-' &&
+            isupper((unsigned char)s[t->from + l + 1]))
+            return true;
+    }
+    return false;
+}
+
 /* A word that stays with keep_head: prefecture, municipality, country */
 static bool head_word(const char *s, const tok *t)
 {
@@ -403,14 +417,17 @@ static bool romaji_part(const char *s, const tok *t, size_t p)
 }
 
 /* Where a romaji address that starts at word a really starts: over its
- * numbers, blocks and directions (3-1 Kita 5-jo) and up to two town names
- * (Kichijoji Honcho 1-2-3) in the same clause; the municipality and
+ * numbers, blocks and directions (3-1 Kita 5-jo, "5-3, Shibaura 3-chome")
+ * and up to two town names (Kichijoji Honcho 1-2-3) in the same clause; the municipality and
  * prefecture before them (Setagaya-ku Sangenjaya 1-2-3) only without
  * keep_head. */
 static size_t romaji_start(const char *s, const tok *t, size_t a, bool keep_head)
 {
-    int towns = 0;
-    while (a > 0 && !t[a - 1].stop_after && !t[a - 1].comma_after) {
+    int towns = 0, parts;
+    /* a comma ends it, but for the numbers before it (5-3, Shibaura
+     * 3-chome) */
+    while (a > 0 && !t[a - 1].stop_after &&
+           (!t[a - 1].comma_after || chome_chain(s, &t[a - 1], &parts))) {
         if (head_word(s, &t[a - 1])) {
             if (keep_head)
                 break;
@@ -571,10 +588,13 @@ static bool anchor_at(const char *s, const tok *t, size_t nt, size_t i, bool kee
         bool town_before = i > 0 && !t[i - 1].stop_after && town_word(s, &t[i - 1]);
         bool town_after = i + 1 < nt && !t[i].stop_after && town_word(s, &t[i + 1]);
         bool ward = ward_near(s, t, nt, i);
+        /* a town that says it is one: Kioicho 4-1, 2-1 Sakuragicho */
+        bool named = (town_before && ends_with(s, &t[i - 1], town_suffixes)) ||
+                     (town_after && ends_with(s, &t[i + 1], town_suffixes));
         /* two numbers (3-4, 12-1) are a measure unless a town and a ward
-         * or city stand by them */
+         * or city stand by them, or the town is named as one */
         if ((parts >= 3 && (town_before || town_after || ward)) ||
-            (parts == 2 && ward && (town_before || town_after))) {
+            (parts == 2 && (named || (ward && (town_before || town_after))))) {
             *a = town_before && !t[i - 1].comma_after ? romaji_start(s, t, i, keep_head) : i;
             *b = town_after && !t[i].comma_after ? i + 1 : i;
             return true;
@@ -605,11 +625,11 @@ static bool anchor_at(const char *s, const tok *t, size_t nt, size_t i, bool kee
         *b = i + 1;
         return true;
     }
-    /* Aza Asato 123, Oaza Nakahara 1234-5 */
-    if (i + 1 < nt && aza_word(s, &t[i]) && capital(s, &t[i + 1]) && !t[i].comma_after &&
-        !t[i].stop_after) {
+    /* Aza Asato 123, Oaza Nakahara 1234-5, Oaza-Shimo 123 */
+    if (aza_joined(s, &t[i]) || (i + 1 < nt && aza_word(s, &t[i]) && capital(s, &t[i + 1]) &&
+                                 !t[i].comma_after && !t[i].stop_after)) {
         *a = romaji_start(s, t, i, keep_head);
-        *b = i + 1;
+        *b = aza_joined(s, &t[i]) ? i : i + 1;
         return true;
     }
     /* a town with no number before its ward: Yoshida-Konoe-cho, Sakyo-ku */
@@ -678,6 +698,17 @@ size_t kk_text__address_latin_spans(const char *s, size_t n, bool keep_head, kk_
             }
             if (s[t[p].from] == '#' && house_number(s, &t[p])) {
                 a = p;
+                continue;
+            }
+            /* a building of any name after its room: Room 1002 Park Axis, */
+            q = p;
+            while (q > 0 && q + 3 > p && town_word(s, &t[q - 1]) && !t[q - 1].stop_after &&
+                   !t[q - 1].comma_after)
+                q--;
+            if (town_word(s, &t[p]) && q >= 2 && house_number(s, &t[q - 1]) &&
+                word_is(s, &t[q - 2], unit_words) && !t[q - 1].stop_after && !t[q - 1].comma_after &&
+                !t[q - 2].stop_after) {
+                a = q - 2;
                 continue;
             }
             break;

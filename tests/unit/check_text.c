@@ -563,6 +563,7 @@ START_TEST(address_latin_romaji)
         { "3 Chome-5-12 Sakae, Naka Ward, Nagoya, Aichi 460-0008",
           "*, Naka Ward, Nagoya, Aichi *", "*" },
         { "Kanagawa-ken Yokohama-shi Naka-ku Honcho 1-1", "Kanagawa-ken Yokohama-shi Naka-ku *", "*" },
+        { "Yokohama-shi Naka-ku Yamate 2-3", "Yokohama-shi Naka-ku *", "*" },
         { "Tokyo-to Setagaya-ku Sangenjaya 1-2-3 Grand Heights 201", "Tokyo-to Setagaya-ku *", "*" },
         { "Naha-shi Aza Asato 123", "Naha-shi *", "*" },
         { "Karasuma-dori Shijo sagaru, Shimogyo-ku, Kyoto-shi", "*, Shimogyo-ku, Kyoto-shi", "*" },
@@ -571,6 +572,10 @@ START_TEST(address_latin_romaji)
         { "Sunny Heights 201, 2-3-4 Kamimeguro, Meguro-ku", "*, Meguro-ku", "*" },
         { "Leopalace Sakura 205, 1-3 Sakura-machi, Koganei-shi", "*, Koganei-shi", "*" },
         { "Apt. 502, Lions Mansion Shinjuku, 3-4-5 Nishi-Shinjuku", "*", "*" },
+        { "Room 1002 Park Axis, Shinjuku 5-2-3", "*", "*" },
+        { "Kioicho 4-1; 2-1 Sakuragicho", "*; *", "*; *" },
+        { "Oaza-Shimo 123, Ogawa-mura", "*", "*" },
+        { "No. 5-3, Shibaura 3-chome", "No. *", "No. *" },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         latin_is(t[i].in, true, t[i].keep);
