@@ -151,9 +151,10 @@ static const pattern patterns[] = {
       "haperone|itness|arer|ibling|amily member|Pt", 7, false, true },
     /* a name with the role after it: Hanako Yamada (daughter) */
     { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
-    /* a romaji name before a Japanese honorific: Yamada-sama, Sato san */
-    { "(^|[^A-Za-z])((" NAME "[ ]+)?" NAME ")[ -](san|sama|sensei|kun|chan|dono|shi|sensee)($|[^A-Za-z])",
-      "-s ", "san|sama|sensei|kun|chan|dono|shi", 2, false, false },
+    /* a romaji name before a Japanese honorific: Yamada-sama, Sato san
+     * (not -shi: in romaji that is a city, Sapporo-shi, more than 氏) */
+    { "(^|[^A-Za-z])((" NAME "[ ]+)?" NAME ")[ -](san|sama|sensei|kun|chan|dono|sensee)($|[^A-Za-z])",
+      "-s ", "san|sama|sensei|kun|chan|dono", 2, false, false },
 };
 #define NPATTERNS (sizeof patterns / sizeof patterns[0])
 

@@ -268,6 +268,8 @@ static const struct {
     /* a common English given name and a capitalised word, no cue */
     { "Spoke with Patricia Jones today", "Jones", "today" },
     { "John Hopkins criteria, Alexander disease", NOTHING, "John Hopkins criteria, Alexander disease" },
+    /* -shi after a romaji word is a city, not 氏 */
+    { "Sapporo-shi Chuo-ku", NOTHING, "Sapporo-shi Chuo-ku" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
