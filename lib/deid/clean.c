@@ -113,13 +113,15 @@ static const pattern patterns[] = {
     { "[A-Za-z]+[-_]?[0-9]{4,}[A-Za-z0-9]*", "0123456789", NULL, 0, true, false },
     { "[0-9]{4}" DSEP "[0-9]{4}" DSEP "[0-9]{4}(" DSEP "[0-9]{1,4})?", "0123456789", NULL, 0, false, false },
     { "[0-9]{4}[- ][0-9]{6}", "0123456789", NULL, 0, false, false },
-    { "[A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*", "0123456789", NULL, 0, false, false },
+    /* (not a range of percent: EF 55-60%) */
+    { "([A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*)($|[^0-9%])", "0123456789", NULL, 1, false, false },
     { "(^|[^A-Za-z])([A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?)", "0123456789", NULL, 2, false, false },
     /* the number after a 記号 or 番号 cue, however short (the 記号・番号
      * of a health insurance card: "記号 12-34 番号 567") */
     { "(記号|番号)[ :：.]*([0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
-    /* international numbers in groups: +81 90 1234 5678, +81-(0)3-1234-5678 */
-    { "\\+[0-9]{1,3}(" PSEP "?\\(?[0-9]{1,5}\\)?){2,5}", "+", NULL, 0, false, false },
+    /* international numbers in groups: +81 90 1234 5678, +81-(0)3-1234-5678,
+     * the last of three digits or more (S1+2 2-3cm is a lung segment) */
+    { "\\+[0-9]{1,3}(" PSEP "?\\(?[0-9]{1,5}\\)?){1,4}" PSEP "?[0-9]{3,5}", "+", NULL, 0, false, false },
     /* phone numbers: 03-1234-5678, (03)1234-5678, 090 1234 5678, +81-3-... */
     { "\\+?\\(?[0-9]{2,5}\\)?" PSEP "?[0-9]{1,4}" PSEP "[0-9]{3,4}", "0123456789", NULL, 0, false, false },
     { "(^|[^0-9.])([0-9]{2,4}\\.[0-9]{2,4}\\.[0-9]{3,4})($|[^0-9.])", ".", NULL, 2, false, false },

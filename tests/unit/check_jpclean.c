@@ -270,6 +270,8 @@ static const struct {
     { "John Hopkins criteria, Alexander disease", NOTHING, "John Hopkins criteria, Alexander disease" },
     /* -shi after a romaji word is a city, not 氏 */
     { "Sapporo-shi Chuo-ku", NOTHING, "Sapporo-shi Chuo-ku" },
+    /* a range of percent and a lung segment are no IDs or phone numbers */
+    { "EF 55-60%, S1+2 2-3cm", NOTHING, "EF 55-60%, S1+2 2-3cm" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
