@@ -451,6 +451,7 @@ typedef struct decision {
     int redact;
     int picture;   /* spared as part of the picture, unless its row is text */
     int propagate; /* an identifier or a label: takes its row along */
+    int label;     /* ...a label cue alone (Name, ID): no identifier read */
     int technical;
     kk_text_class cls;
     float conf;
@@ -459,7 +460,7 @@ typedef struct decision {
 static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect_line *l,
                        const reading *r)
 {
-    decision d = { 0, 0, 0, 0, KK_TEXT_OTHER, 0 };
+    decision d = { 0, 0, 0, 0, 0, KK_TEXT_OTHER, 0 };
     float best = r->eng_conf > r->jpn_conf ? r->eng_conf : r->jpn_conf;
     int words = r->eng_words + r->jpn_words;
     d.conf = words ? best : 0;
@@ -479,7 +480,7 @@ static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect
         return d;
     }
     if (label && !d.technical) {
-        d.redact = d.propagate = 1;
+        d.redact = d.propagate = d.label = 1;
         d.cls = lc;
         return d;
     }
@@ -1127,9 +1128,12 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         if (st != KK_OK)
             goto out;
         dec[i] = decide(m, mode, &lines[i], &rd[i]);
-        if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact && !dec[i].propagate &&
-            !reads_as_text(&rd[i]) && anatomy_not_text(gray, width, height, &lines[i], &rd[i]))
-            dec[i].redact = 0;
+        /* (a label cue counts as unread here: a sulcus read as "id" is
+         * no label, and would take its row of tissue along) */
+        if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact &&
+            (!dec[i].propagate || dec[i].label) && !reads_as_text(&rd[i]) &&
+            anatomy_not_text(gray, width, height, &lines[i], &rd[i]))
+            dec[i].redact = dec[i].propagate = dec[i].label = 0;
         if (tf->need_reading && !reads_as_text(&rd[i]) &&
             !((looks_like_text(&lines[i]) || lines[i].score >= STRONG_SCORE) &&
               quiet_around(gray, width, height, &lines[i])))
