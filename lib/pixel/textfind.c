@@ -214,6 +214,22 @@ static kk_status read_line(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
     return KK_OK;
 }
 
+/* Glyphs of one height on one baseline with thin strokes: a line that
+ * looks like text whatever OCR makes of it (and is redacted unread). */
+static int looks_like_text(const kk_detect_line *l)
+{
+    /* a pixel of slack: small glyphs sit a pixel off the baseline, and
+     * the stroke estimate has a floor of about 2 px (granted to crisp
+     * edges only: a row of speckle grains is as thick as it is high) */
+    float px = 1.0f / (float)(l->glyph_h > 0 ? l->glyph_h : 1);
+    float max_stroke = l->sharp >= 1.0f ? 0.6f + 2 * px : 0.75f;
+    if (l->ncomp < 3 || l->glyph_h >= BIG_GLYPH || l->stroke > max_stroke)
+        return 0;
+    /* a long row of small glyphs lines up less well, but is a long row */
+    return (l->h_spread <= 0.35f && l->base_spread <= 0.15f + px) ||
+           (l->ncomp >= 6 && l->h_spread <= 0.45f && l->base_spread <= 0.25f + px);
+}
+
 /* How far the glyphs stand out from their background on the side of
  * their polarity: a "light line" darker than what surrounds it (the gaps
  * between dark glyphs, on a light page) has none. */
@@ -285,8 +301,14 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
             /* a piece inside a glyph (the counter of an A) is no rival
              * to the row of glyphs around it when their contrasts are
              * near: the glyphs' row is the line */
-            if (l[drop].glyph_h >= 2 * l[keep].glyph_h &&
-                10 * contrast(&l[drop]) >= 7 * contrast(&l[keep])) {
+            /* nor is a piece of a row of glyphs laid out like text, under
+             * half as long with fewer parts (the light page beside the
+             * first glyphs of a dark row that runs onto a speckle panel):
+             * the row is the line, however bright that page */
+            if ((l[drop].glyph_h >= 2 * l[keep].glyph_h &&
+                 10 * contrast(&l[drop]) >= 7 * contrast(&l[keep])) ||
+                (looks_like_text(&l[drop]) && l[drop].ncomp > l[keep].ncomp &&
+                 l[drop].w >= 2 * l[keep].w)) {
                 size_t t = keep;
                 keep = drop;
                 drop = t;
@@ -294,22 +316,6 @@ static void dedupe_polarity(kk_detect_line *l, size_t n, char *dead)
             take_extent(&l[keep], &l[drop], 1);
             dead[drop] = 1;
         }
-}
-
-/* Glyphs of one height on one baseline with thin strokes: a line that
- * looks like text whatever OCR makes of it (and is redacted unread). */
-static int looks_like_text(const kk_detect_line *l)
-{
-    /* a pixel of slack: small glyphs sit a pixel off the baseline, and
-     * the stroke estimate has a floor of about 2 px (granted to crisp
-     * edges only: a row of speckle grains is as thick as it is high) */
-    float px = 1.0f / (float)(l->glyph_h > 0 ? l->glyph_h : 1);
-    float max_stroke = l->sharp >= 1.0f ? 0.6f + 2 * px : 0.75f;
-    if (l->ncomp < 3 || l->glyph_h >= BIG_GLYPH || l->stroke > max_stroke)
-        return 0;
-    /* a long row of small glyphs lines up less well, but is a long row */
-    return (l->h_spread <= 0.35f && l->base_spread <= 0.15f + px) ||
-           (l->ncomp >= 6 && l->h_spread <= 0.45f && l->base_spread <= 0.25f + px);
 }
 
 /* OCR read characters, not guesses at a picture: two letters or digits
