@@ -743,19 +743,45 @@ static int column_ink(const uint8_t *gray, int width, int x, int y0, int y1, int
     return n;
 }
 
+/* The background of column x just above and below a line of glyphs at
+ * text_level: the median grey of rows [a0, a1) and [b0, b1), when those
+ * are plain (seven in eight within a quarter of the glyphs' contrast to
+ * it: a panel, speckle much lighter than the glyphs); -1 when they are
+ * textured (tissue as bright as the glyphs here and there) or empty. */
+static int column_bg(const uint8_t *gray, int width, int x, int a0, int a1, int b0, int b1,
+                     int text_level)
+{
+    int hist[256] = { 0 }, n = 0, med = -1;
+    for (int y = a0; y < a1; y++, n++)
+        hist[gray[(size_t)y * width + x]]++;
+    for (int y = b0; y < b1; y++, n++)
+        hist[gray[(size_t)y * width + x]]++;
+    for (int v = 0, acc = 0; v < 256 && med < 0; v++)
+        if (2 * (acc += hist[v]) > n)
+            med = v;
+    if (med < 0)
+        return -1;
+    int tol = abs(text_level - med) / 4, near = 0;
+    for (int v = med - tol < 0 ? 0 : med - tol; v <= med + tol && v < 256; v++)
+        near += hist[v];
+    return 8 * near >= 7 * n ? med : -1;
+}
+
 /* Grow [*x0, *x1) of a line along its baseline over the glyphs the
  * detector did not chain to it: the last digits of an ID cut off by a
  * wide gap, glyphs merged with a tissue line that crosses them, a faint
- * glyph at either end. A column is more of the line when it holds ink at
- * the line's level (midway between its glyphs and its background) inside
- * the line's rows, and much less of it in the rows just above and below
- * (where speckle at that level would be as dense); the line grows to the
- * last such column before a gap wider than a glyph. */
+ * glyph at either end, the start of a line that runs onto another
+ * background (speckle beside a white panel). A column is more of the
+ * line when it holds ink at the line's level (midway between its glyphs
+ * and their background: the plain background above and below that
+ * column, else the line's own) inside the line's rows, and much less of
+ * it in the rows just above and below (where speckle at that level would
+ * be as dense); the line grows to the last such column before a gap
+ * wider than a glyph. */
 static void grow_along_baseline(const uint8_t *gray, int width, int height,
                                 const kk_detect_line *l, int *x0, int *x1)
 {
     int gh = l->glyph_h > 0 ? l->glyph_h : l->h;
-    int thr = (l->text_level + l->bg_level) / 2;
     if (contrast(l) < MIN_CONTRAST / 2)
         return;
     int ya = l->y, yb = l->y + l->h;
@@ -766,9 +792,19 @@ static void grow_along_baseline(const uint8_t *gray, int width, int height,
     for (int dir = -1; dir <= 1; dir += 2) {
         int edge = dir < 0 ? *x0 : *x1 - 1, last = edge, gap = 0;
         for (int x = edge + dir; x >= 0 && x < width && gap <= maxgap; x += dir) {
-            int in = column_ink(gray, width, x, ya, yb, l->polarity, thr);
-            int out = column_ink(gray, width, x, ua, ub, l->polarity, thr) +
+            int bg = column_bg(gray, width, x, ua, ub, da, db, l->text_level);
+            /* glyphs of the line's level stand out from this background by
+             * visible contrast, or the column holds none (below that, a
+             * page's noise is ink as often as not: a blob of white page
+             * grew along 600 px of it, seed 21's doc_vertical) */
+            int thr = (l->text_level + (bg < 0 ? l->bg_level : bg)) / 2;
+            int c = l->polarity > 0 ? l->text_level - thr : thr - l->text_level;
+            int in = 0, out = 0;
+            if (2 * c >= MIN_CONTRAST) {
+                in = column_ink(gray, width, x, ya, yb, l->polarity, thr);
+                out = column_ink(gray, width, x, ua, ub, l->polarity, thr) +
                       column_ink(gray, width, x, da, db, l->polarity, thr);
+            }
             if (in >= 2 && 3 * out <= in) {
                 last = x;
                 gap = 0;
