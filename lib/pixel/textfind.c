@@ -883,12 +883,55 @@ static kk_status find_lines(kk_ctx *ctx, const uint8_t *gray, int width, int hei
     return KK_OK;
 }
 
+/* Pieces of one column the detector split where it skipped a glyph (a
+ * hyphen is a sliver across the transposed row; "1945" "08" "15"): in
+ * the transposed region, pieces of one polarity on one row, of one glyph
+ * height, at most two glyph pitches apart along it (a glyph's pitch down
+ * a column is its height on the page, which the transposed line does not
+ * measure: its length over its glyphs does). Each chain becomes its first
+ * piece, grown over the others, which *dead marks. */
+static void chain_column_pieces(kk_detect_line *l, size_t n, char *dead)
+{
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                if (i == j || dead[i] || dead[j] || l[i].polarity != l[j].polarity)
+                    continue;
+                kk_detect_line *a = &l[i], *b = &l[j];
+                int gh = a->glyph_h > b->glyph_h ? a->glyph_h : b->glyph_h;
+                int tol = gh / 4 > 2 ? gh / 4 : 2;
+                int pa = a->w / (a->ncomp > 0 ? a->ncomp : 1), pb = b->w / (b->ncomp > 0 ? b->ncomp : 1);
+                int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+                if (abs(a->glyph_h - b->glyph_h) > tol || abs(a->y - b->y) > tol ||
+                    abs(a->y + a->h - b->y - b->h) > tol || gap > 2 * (pa > pb ? pa : pb))
+                    continue;
+                int x0 = a->x < b->x ? a->x : b->x, y0 = a->y < b->y ? a->y : b->y;
+                int x1 = a->x + a->w > b->x + b->w ? a->x + a->w : b->x + b->w;
+                int y1 = a->y + a->h > b->y + b->h ? a->y + a->h : b->y + b->h;
+                /* the shape of a piece laid out like text, else of the
+                 * longer one; the strength of either */
+                int la = looks_like_text(a), lb = looks_like_text(b);
+                kk_detect_line u = la || (!lb && a->ncomp >= b->ncomp) ? *a : *b;
+                u.x = x0;
+                u.y = y0;
+                u.w = x1 - x0;
+                u.h = y1 - y0;
+                u.ncomp = a->ncomp + b->ncomp;
+                u.score = a->score > b->score ? a->score : b->score;
+                *a = u;
+                dead[j] = 1;
+                changed = 1;
+            }
+    }
+}
+
 /* Text written top to bottom (a Japanese form, a fax, a label on its
  * side): the detector looks along rows, so it is run on each column
  * region of the presence stage transposed, where a column is a row.
- * Candidates of three glyphs or more, looking like text or strong, at
- * least twice as long as wide, returned in frame coordinates (x, w
- * across; y, h along the column). */
+ * Candidates of three glyphs or more (the pieces of a column chained),
+ * looking like text or strong, at least twice as long as wide, returned
+ * in frame coordinates (x, w across; y, h along the column). */
 static kk_status find_column_lines(kk_ctx *ctx, const uint8_t *gray, int width,
                                    const kk_detect_rect *r, size_t nr, kk_detect_line **cols,
                                    size_t *ncols)
@@ -912,9 +955,15 @@ static kk_status find_column_lines(kk_ctx *ctx, const uint8_t *gray, int width,
         size_t n = 0, keep = 0;
         st = kk_detect__lines(ctx, t, h, w, &l, &n);
         free(t);
+        char *dead = st == KK_OK && n ? kk__calloc(n, 1) : NULL;
+        if (st == KK_OK && n && !dead)
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+        if (st == KK_OK && n)
+            chain_column_pieces(l, n, dead);
         for (size_t k = 0; st == KK_OK && k < n; k++) {
             kk_detect_line c = l[k];
-            if (c.ncomp < 3 || c.w < 2 * c.h || (c.score < STRONG_SCORE && !looks_like_text(&c)))
+            if (dead[k] || c.ncomp < 3 || c.w < 2 * c.h ||
+                (c.score < STRONG_SCORE && !looks_like_text(&c)))
                 continue;
             /* back to the frame: rows of t are columns of the region */
             l[keep] = c;
@@ -926,6 +975,7 @@ static kk_status find_column_lines(kk_ctx *ctx, const uint8_t *gray, int width,
         }
         if (st == KK_OK)
             st = append_lines(ctx, &all, &nall, l, keep);
+        free(dead);
         free(l);
     }
     if (st != KK_OK || nall == 0) {
