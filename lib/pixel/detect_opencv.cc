@@ -559,8 +559,9 @@ static void group_presence(const std::vector<PBlob> &all, std::vector<cv::Rect> 
              * reading; a lone glyph alone names no one */
             const B &one = c[i];
             if (one.h < 3 || one.w < 2 * one.h || one.area * 4 < one.w * one.h ||
-                (one.h > 4 && one.area * 10 > one.w * one.h * 8))
-                continue; /* (pooled, the glyphs of 6-8 px text fill a bar) */
+                (one.h > 5 && one.area * 10 > one.w * one.h * 8))
+                continue; /* (pooled, the glyphs of 6-10 px text fill a bar:
+                             9 px kanji fill 83% of theirs) */
         }
         out.push_back(b);
     }
