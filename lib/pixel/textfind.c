@@ -1126,7 +1126,9 @@ static kk_status column_identifies(kk_textfind *tf, kk_ctx *ctx, const kk_textma
         if (st != KK_OK)
             return st;
         decision d = decide(m, KK_TEXT_MODE_PHI, &vl, &rd);
-        *yes = d.propagate && !d.technical;
+        /* a label cue alone counts when OCR reads it as text: any column
+         * of a brain tile is read as "id" now and then */
+        *yes = d.propagate && !d.technical && (!d.label || reads_as_text(&rd));
         memset(&rd, 0, sizeof rd); /* OCR'd text is PHI */
     }
     return KK_OK;
