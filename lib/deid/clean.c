@@ -68,6 +68,7 @@ typedef struct pattern {
               "Pt\\.?"
 
 #define KNUM "(〇|一|二|三|四|五|六|七|八|九|十)"
+#define KDIG "(〇|一|二|三|四|五|六|七|八|九)"
 /* a month's name as dates write it: the words only ("2 decreased 20" is
  * no date) */
 #define MONTH "([Jj]an(uary)?|[Ff]eb(ruary)?|[Mm]ar(ch)?|[Aa]pr(il)?|[Mm]ay|[Jj]une?|[Jj]uly?|" \
@@ -75,21 +76,32 @@ typedef struct pattern {
               "(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*)\\.?"
 /* separators in a phone number or a digit group, as typed in Japanese
  * text too: ー between digits (０９０ー１２３４ー５６７８) */
-#define PSEP "([- ]|ー)"
+#define PSEP "([- ~]|ー|─|〜|～)"
 #define DSEP "([- .]|ー)"
 static const pattern patterns[] = {
     /* Gregorian dates in common spellings */
     { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", NULL, 0, false, false },
     { "[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}", "0123456789", NULL, 0, false, false },
-    { "[0-9]{2,4}年[0-9]{1,2}月([0-9]{1,2}日)?", "0123456789", NULL, 0, false, false },
+    { "[0-9]{2,4}[ ]*年[ ]*[0-9]{1,2}[ ]*月([ ]*[0-9]{1,2}[ ]*日)?", "0123456789", NULL, 0, false, false },
+    /* a month and a day with no year: a visit, an injury, a birthday */
+    { "(^|[^0-9])([0-9]{1,2}[ ]*月[ ]*[0-9]{1,2}[ ]*日)", "0123456789", NULL, 2, false, false },
+    { "(一|二|三|四|五|六|七|八|九|十|十一|十二)月(" KNUM "+)日", "\xe6", NULL, 0, false, false },
+    { "(^|[^0-9A-Za-z])(" MONTH "[ ]+[0-9]{1,2}(st|nd|rd|th)?|[0-9]{1,2}(st|nd|rd|th)?( of)?[ ]+" MONTH ")($|[^0-9A-Za-z])",
+      "0123456789", NULL, 2, false, false },
+    /* an era's first letter or kanji and its year: 昭23・3・15, 昭23生, R元.5.1 */
+    { "(明|昭|平|令)[ ]*(元|[0-9]{1,2})((・|[./-])[0-9]{1,2}((・|[./-])[0-9]{1,2})?|生|年)", "\xe6\xe4\xe5", NULL, 0, false, false },
+    { "(^|[^A-Za-z])([MTSHR]元[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "\xe5", NULL, 2, false, false },
     /* whatever date follows a birth cue, even split by an era in
      * brackets: 生年月日：1950年（昭和25年）3月12日, 誕生日 3月12日, Born 1950 */
-    { "(生年月日|誕生日|DOB|D\\.O\\.B\\.?|[Dd]ate of [Bb]irth|[Bb]irth ?[Dd]ate|[Bb]orn( in| on)?)[ :]*"
-      "((([-0-9/., ()]|年|月|日|昭和|平成|大正|令和|明治|元|[MTSHR]))*[0-9](日|年|月)?)",
-      "0123456789", NULL, 3, false, false },
+    { "(生年月日|誕生日|DOB|YOB|D\\.O\\.B\\.?|[Dd]ate of [Bb]irth|[Bb]irth ?[Dd]ate|[Bb]orn( in| on)?)[ :]*"
+      "((([-0-9/., ()]|年|月|日|昭和|平成|大正|令和|明治|元|・|十|" KDIG "|[MTSHR]|" MONTH "))*([0-9]|" KDIG ")(日|年|月)?)",
+      "0123456789\xe4\xe3", NULL, 3, false, false },
     /* an age of 90 or more (rare enough to identify; PatientAge is
      * generalized from 90 too): 95歳, 95-year-old, 95 y/o, age 95 */
     { "(^|[^0-9])(9[0-9]|1[0-9][0-9])[ ]*(歳|才)", "\xe6", NULL, 2, false, false },
+    { "(九十(一|二|三|四|五|六|七|八|九)?|百(一|二|三|四|五|六|七|八|九|十)*)(歳|才)", "\xe6", NULL, 1, false, false },
+    { "(^|[^0-9A-Za-z])(0?9[0-9]|1[0-9][0-9])[ ]*([Yy]|[Yy]rs?|[Yy]ears?)($|[^A-Za-z])", "Yy", NULL, 2, false, false },
+    { "([Aa]ged)[ ]*(9[0-9]|1[0-9][0-9])($|[^0-9])", "a", NULL, 2, false, false },
     { "(^|[^0-9])(9[0-9]|1[0-9][0-9])[ -]*([Yy]/[Oo]|[Yy][Oo]|[Yy]\\.[Oo]\\.|[Yy](ea)?rs?[ -]*[Oo]ld|[Yy]ear-old)",
       "Yy", NULL, 2, false, false },
     { "([Aa]ge|AGE)[ :]*(9[0-9]|1[0-9][0-9])($|[^0-9])", "Aa", NULL, 2, false, false },
@@ -109,13 +121,21 @@ static const pattern patterns[] = {
     { MONTH "[ ]+[0-9]{1,2}(st|nd|rd|th)?,?[ ]+[0-9]{4}", "0123456789", NULL, 0, false, false },
     /* IDs, My Number, insurance and card numbers: 5+ digits in a token,
      * letters with 4+ digits, digit groups with separators */
-    { "[A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*", "0123456789", NULL, 0, true, false },
+    /* (not a count per unit: WBC 12300/μL, ヘパリン 10000単位, 単 being
+     * E5 8D 98; 第123456号 is an ID) */
+    { "([A-Za-z0-9]*[0-9]{5,}[A-Za-z0-9]*)($|[^/0-9\xe5]|\xe5[^\x8d])", "0123456789", NULL, 1, true, false },
     { "[A-Za-z]+[-_]?[0-9]{4,}[A-Za-z0-9]*", "0123456789", NULL, 0, true, false },
     { "[0-9]{4}" DSEP "[0-9]{4}" DSEP "[0-9]{4}(" DSEP "[0-9]{1,4})?", "0123456789", NULL, 0, false, false },
     { "[0-9]{4}[- ][0-9]{6}", "0123456789", NULL, 0, false, false },
     /* (not a range of percent: EF 55-60%) */
-    { "([A-Za-z]{0,3}[0-9]{2,}[-/][0-9]{2,}([-/][0-9]+)*)($|[^0-9%])", "0123456789", NULL, 1, false, false },
+    /* two numbers joined are an ID with letters before them, or with
+     * six digits or more, or in three groups; two short numbers are a
+     * measurement (BP 142/88, MMSE 24/30, HU 30-40) */
+    { "(([A-Za-z]{1,3}[0-9]{2,}[-/][0-9]{2,}|[0-9]{2,}[-/][0-9]{4,}|[0-9]{4,}[-/][0-9]{2,}|[0-9]{2,}[-/][0-9]{2,}[-/][0-9]+)([-/][0-9]+)*)($|[^0-9%])",
+      "0123456789", NULL, 1, false, false },
     { "(^|[^A-Za-z])([A-Za-z]{2}[- ]?[0-9]{7,8}([A-Za-z]{2})?)", "0123456789", NULL, 2, false, false },
+    /* a residence card's number in groups: AB 1234 5678 CD */
+    { "(^|[^A-Za-z])([A-Za-z]{2}[- ]?[0-9]{4}[- ][0-9]{4}[- ]?[A-Za-z]{2})", "0123456789", NULL, 2, false, false },
     /* the number after a 記号 or 番号 cue, however short (the 記号・番号
      * of a health insurance card: "記号 12-34 番号 567") */
     { "(記号|番号)[ :：.]*([0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
@@ -123,17 +143,30 @@ static const pattern patterns[] = {
      * the last of three digits or more (S1+2 2-3cm is a lung segment) */
     { "\\+[0-9]{1,3}(" PSEP "?\\(?[0-9]{1,5}\\)?){1,4}" PSEP "?[0-9]{3,5}", "+", NULL, 0, false, false },
     /* phone numbers: 03-1234-5678, (03)1234-5678, 090 1234 5678, +81-3-... */
-    { "\\+?\\(?[0-9]{2,5}\\)?" PSEP "?[0-9]{1,4}" PSEP "[0-9]{3,4}", "0123456789", NULL, 0, false, false },
+    { "(\\(0[0-9]{1,4}\\)|0[0-9]{1,4}" PSEP ")" PSEP "?[0-9]{1,4}" PSEP "[0-9]{3,4}", "0123456789", NULL, 0, false, false },
+    { "(^|[^0-9])(\\(?[0-9]{3}\\)?" PSEP "?[0-9]{3}" PSEP "[0-9]{4})($|[^0-9])", "0123456789", NULL, 2, false, false },
+    /* an extension or a PHS: 内線 4567, ext 4455, PHS 7721 */
+    { "(内線|PHS|[Ee]xt\\.?|EXT)[ :.]*([0-9]{2,6})", "0123456789", NULL, 2, false, false },
+    /* a phone number in kanji numerals: 〇九〇ー一二三四ー五六七八 */
+    { KDIG "{2,5}" PSEP "?" KDIG "{2,4}" PSEP "?" KDIG "{3,4}", "\xe3\xe4", NULL, 0, false, false },
     { "(^|[^0-9.])([0-9]{2,4}\\.[0-9]{2,4}\\.[0-9]{3,4})($|[^0-9.])", ".", NULL, 2, false, false },
     { "\\(0[0-9]{1,4}\\)[0-9]{1,4}-?[0-9]{3,4}", "(", NULL, 0, false, false },
+    { "0[0-9]{1,4}[ ]?\\([0-9]{1,4}\\)[ ]?[0-9]{3,4}", "(", NULL, 0, false, false },
     { "(TEL|Tel|tel|FAX|Fax|fax|電話|携帯|連絡先)[ :.番号]*([-+()0-9 ]{6,})", "0123456789", NULL, 2, false, false },
     /* postal codes */
     { "〒[ ]*[0-9]{3}-?[0-9]{0,4}", "\xe3", NULL, 0, false, false },
     { "(^|[^0-9-])([0-9]{3}-[0-9]{4})($|[^0-9-])", "-", NULL, 2, false, false },
     /* e-mail */
     { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@", NULL, 0, false, false },
+    { "[A-Za-z0-9._%+-]+[ ]*(\\[at\\]|\\(at\\)|<at>| at | @ )[ ]*[A-Za-z0-9-]+(([.]| dot | ?\\[dot\\] ?| ?\\(dot\\) ?)[A-Za-z0-9-]+)+",
+      "a@", NULL, 0, false, false },
     /* DICOM-style names: Family^Given */
-    { "[^ ^=\\\\,;:()]+\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
+    /* (not a power: Plt 23.4×10^4/μL) */
+    { "[^ ^=\\\\,;:()]*[^ ^=\\\\,;:()0-9]\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
+    /* a title in lower case and the name after it: dr. tanaka, dr suzuki */
+    { "(^|[^A-Za-z])(dr\\.?|Dr\\.)[ ]*([a-z][a-z'-]+)", "dD", NULL, 3, false, true },
+    { "(^|[^A-Za-z])([a-z][a-z']{2,})[ -](san|sama|sensei|kun|chan|dono)($|[^A-Za-z])", "-s ",
+      "san|sama|sensei|kun|chan|dono", 2, false, true },
     /* a title, with or without a period or space, and the name after it */
     { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAMEI ")",
       "MDPSHFm", "Mr|Ms|Mx|Miss|Dr|Prof|Sra|Herr|Frau|Mme|Mlle|Sir", 3, false, true },
@@ -276,7 +309,7 @@ static const char *const clinical_words[] = {
     /* radiology words IPAdic does not know, read before a title (読影技師) */
     "読影", "膵管", "塞栓",
     /* what follows 患者 in a compound (患者番号, 患者情報) */
-    "番号", "情報", "本人", "状態", "背景", "属性", "基本情報",
+    "番号", "情報", "本人", "状態", "背景", "属性", "基本情報", "調整", "肝門", "門部",
     /* what follows a family cue (長男来院, 母同伴) */
     "来院", "同伴", "同席", "付添", "面会", "説明", "同意", "希望", "連絡", "不在", "同居",
     "交代", "変更", "確認", "依頼", "診察", "対応",
@@ -1293,6 +1326,41 @@ static size_t kana_name_after(const kk_cleaner *cl, const char *s, size_t n, con
     return tagged || kana_name_at_end(cl, s, n, e, false) == j ? e : j;
 }
 
+/* Family cues: what follows them is as often a disease (父 胃癌, 姉 SLE,
+ * 家族歴) or a word they start (母斑, 母指) as a name. */
+static bool is_family_cue(const char *s, size_t len)
+{
+    static const char *const family[] = { "家族", "長男", "長女", "次男", "次女", "三男", "三女",
+                                          "妻", "夫", "息子", "娘", "母", "父", "祖母", "祖父",
+                                          "兄", "弟", "姉", "妹", "孫", "嫁", "配偶者", NULL };
+    for (int i = 0; family[i]; i++)
+        if (strlen(family[i]) == len && !memcmp(s, family[i], len))
+            return true;
+    return false;
+}
+
+/* One kanji standing alone between a cue and a break that the dictionary
+ * has as a surname (林 先生, 担当：林Dr, 東 先生: MeCab reads 林 and 東 as
+ * words there). [a, b): that kanji. */
+static bool lone_kanji_name(const kk_cleaner *cl, const char *s, size_t n, size_t a, size_t b)
+{
+    size_t k;
+    if (a >= b || b > n || !kanji_or_kata(cp_at(s, n, a, &k)) || a + k != b ||
+        (cp_at(s, n, a, &k) >= 0x30A1 && cp_at(s, n, a, &k) <= 0x30FC))
+        return false;
+    if (b < n && (kanji_or_kata(cp_at(s, n, b, &k)) || is_kana(cp_at(s, n, b, &k))))
+        return false;
+    if (a > 0) {
+        size_t q = a - 1;
+        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+            q--;
+        unsigned cp = cp_at(s, n, q, &k);
+        if (kanji_or_kata(cp) || is_kana(cp))
+            return false;
+    }
+    return kk_morph__is_name(cl->morph, s + a, b - a);
+}
+
 /* Katakana only loanwords write: small vowels (ウィ, ファ), ヴ, the long
  * mark (モーション); names in katakana have none of them. */
 static bool loanword_kana(const char *s, size_t off, size_t len)
@@ -1314,7 +1382,8 @@ static bool eponym_after(const char *s, size_t n, size_t e)
 {
     static const char *const noun[] = { "病", "症候群", "症", "動脈炎", "甲状腺炎", "脳炎",
                                         "分類", "基準", "徴候", "兆候", "法", "病型", "母斑",
-                                        "反射", NULL };
+                                        "反射", "脳症", "型", "奇形", "窩", "孔", "噴門", "手術",
+                                        NULL };
     static const char *const not_after[] = { "病院", "病棟", "病室", "病床", "病状", "病歴",
                                              "病名", "病理", "症例", "症状", "法人", "法律",
                                              NULL };
@@ -1405,7 +1474,8 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                                 !memcmp(x, "府", 3) || !memcmp(x, "県", 3));
             }
             if ((cl->keep_city && (pref || municipality)) ||
-                eponym_after(s, n, t[k].off + t[k].len))
+                eponym_after(s, n, t[k].off + t[k].len) ||
+                is_clinical_word(s + t[k].off, t[k].len))
                 continue;
             mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
         }
@@ -1440,7 +1510,18 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                     break;
             }
             size_t e = name_run(s, n, j, 8);
-            if (e == j)
+            /* after a family cue only a name: a word (父 胃癌), a suffix
+             * (家族歴) or the rest of a word (母斑) is none */
+            bool family = is_family_cue(s + i, cl_len);
+            if (family && nt > 0) {
+                int tk = tok_at(t, nt, j);
+                size_t k2;
+                if (tk >= 0 && !namey(t[tk].kind) && !is_kana(cp_at(s, n, j, &k2)) &&
+                    (s[j] & 0x80))
+                    e = j;
+            }
+            if (e == j && !(family && j + 1 < n && isupper((unsigned char)s[j]) &&
+                            isupper((unsigned char)s[j + 1])))
                 e = other_script_name(s, n, j); /* 主治医 Smith, 主治医 김철수 */
             if (e > j && (s[j] & 0x80) == 0)
                 ; /* a Latin name: whole words, no dictionary to ask */
@@ -1455,6 +1536,12 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                         e = q;
                         break;
                     }
+            }
+            if (e <= j && !family) {
+                size_t k1;
+                cp_at(s, n, j, &k1);
+                if (j < n && lone_kanji_name(cl, s, n, j, j + k1))
+                    e = j + k1;
             }
             if (e > j)
                 mark_span(v, j, e, mark, inlen);
@@ -1529,6 +1616,13 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                 start = kanji_name_before(s, n, b);
             if (start < b && nt > 0)
                 start = kana_surname_before(cl, s, n, start);
+            if (start == b && b > 0) {
+                size_t q = b - 1;
+                while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+                    q--;
+                if (lone_kanji_name(cl, s, n, q, b))
+                    start = q;
+            }
             if (start < b)
                 mark_span(v, start, b, mark, inlen);
             i += al;
@@ -1608,17 +1702,23 @@ static bool before_eponym_noun(const char *s, size_t n, size_t end)
         "encephalitis", "disorder", "phenomenon", "test", "maneuver", "manoeuvre", "line",
         "angle", "index", "scale", "system", "ring", "fracture", "approach", "incision",
         "catheter", "stent", "shunt", "pouch", "reflex", "cell", "cells", "law", "rule",
-        "protocol", "tumor", "tumour", "lesion", "body", "bodies", "node", "nodes", NULL
+        "protocol", "tumor", "tumour", "lesion", "body", "bodies", "node", "nodes",
+        "encephalopathy", "malformation", "portoenterostomy", "fundoplication", "fossa",
+        "foramen", "space", "canal", "duct", "hernia", "anomaly", "palsy", "triad", "ulcer",
+        "sarcoma", "lymphoma", "muscular", "dystrophy", NULL
     };
     size_t e = end;
     if (e + 1 < n && s[e] == '\'' && (s[e + 1] == 's' || s[e + 1] == 'S'))
         e += 2;
-    /* a second name joined by a hyphen */
-    if (e + 1 < n && s[e] == '-' && isupper((unsigned char)s[e + 1])) {
+    /* more names joined by hyphens: Vogt-Koyanagi-Harada */
+    while (e + 1 < n && s[e] == '-' && isupper((unsigned char)s[e + 1])) {
         e++;
         while (e < n && isalpha((unsigned char)s[e]))
             e++;
     }
+    /* a Japanese noun right after it: Morison窩, Chiari奇形, Suzuki分類 */
+    if (e < n && ((unsigned char)s[e] & 0x80) && eponym_after(s, n, e))
+        return true;
     if (e >= n || s[e] != ' ')
         return false;
     size_t b = e + 1, w = b;

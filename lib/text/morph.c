@@ -5,6 +5,7 @@
  * call. Person-name readings come from the dictionary's source CSV
  * (Debian's mecab-ipadic, EUC-JP) when it is installed.
  */
+#include <ctype.h>
 #include <iconv.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -189,6 +190,14 @@ static bool starts(const char *f, const char *p)
     return strncmp(f, p, strlen(p)) == 0;
 }
 
+static bool ascii_punct(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!ispunct((unsigned char)s[i]))
+            return false;
+    return n > 0;
+}
+
 static kk_tok_kind kind_of(const mecab_node_t *n)
 {
     const char *f = n->feature ? n->feature : "";
@@ -237,6 +246,10 @@ int kk_morph__tokens(kk_morph *m, const char *text, size_t len, kk_token *toks, 
             toks[n].off = off;
             toks[n].len = nd->length;
             toks[n].kind = kind_of(nd);
+            /* ASCII punctuation (the ：of a form after NFKC) is a symbol,
+             * not an unknown word a name could run over */
+            if (toks[n].kind == KK_TOK_UNKNOWN && ascii_punct(text + off, nd->length))
+                toks[n].kind = KK_TOK_SYMBOL;
             n++;
         }
     } else {

@@ -272,6 +272,39 @@ static const struct {
     { "Sapporo-shi Chuo-ku", NOTHING, "Sapporo-shi Chuo-ku" },
     /* a range of percent and a lung segment are no IDs or phone numbers */
     { "EF 55-60%, S1+2 2-3cm", NOTHING, "EF 55-60%, S1+2 2-3cm" },
+    /* a second engineer's red-team set: ages, dates with no year, era
+     * abbreviations, extensions, odd separators and spellings of
+     * numbers and e-mail, lower-case titles */
+    { "満九十三歳", "九十三", "満" },
+    { "aged 92, 092Y", "92", "aged" },
+    { "1月20日(土)来院", "20", "(土)来院" },
+    { "一月二十日に紹介", "二十日", "に紹介" },
+    { "Jan 20th follow-up", "20", "follow-up" },
+    { "2024 年 1 月 20 日 来院", "2024", "来院" },
+    { "昭23・3・15生", "15", "生" },
+    { "TEL 03-3812-2111 内線 4567", "4567", "内線" },
+    { "TEL 090─1234─5678", "5678", "TEL" },
+    { "電話番号〇九〇ー一二三四ー五六七八", "五六七八", "電話番号" },
+    { "reply to k-tanaka [at] hosp.example.ac.jp", "tanaka", "reply to" },
+    { "cc dr suzuki, dr takahashi", "takahashi", "cc dr" },
+    /* one kanji surname beside a cue; ASCII punctuation is no name */
+    { "読影：林 先生／確認：森 先生", "林", "先生" },
+    { "担当：森田Dr", "森田", "担当：" },
+    /* measurements, eponyms and family history stay */
+    { "BP 142/88 mmHg, MMSE 24/30, WBC 12300/μL, HU 30-40, CA19-9 120 U/mL", NOTHING,
+      "BP 142/88 mmHg, MMSE 24/30, WBC 12300/μL, HU 30-40, CA19-9 120 U/mL" },
+    { "Plt 23.4×10^4/μL, 最大15mm, May 2024", NOTHING, "Plt 23.4×10^4/μL, 最大15mm, May 2024" },
+    { "Morison窩, Budd-Chiari症候群, Kimura病, Vogt-Koyanagi-Harada病, Kasai portoenterostomy",
+      NOTHING, "Morison窩, Budd-Chiari症候群, Kimura病, Vogt-Koyanagi-Harada病, Kasai portoenterostomy" },
+    { "家族歴：父 胃癌、母 高血圧、姉 SLE。色素性母斑、肝門部胆管癌", NOTHING,
+      "家族歴：父 胃癌、母 高血圧、姉 SLE。色素性母斑、肝門部胆管癌" },
+    { "母 花子 同伴", "花子", "同伴" },
+    { "運転免許証 第123456789012号, ヘパリン 10000単位", "123456789012", "10000単位" },
+    { "在留カード AB 1234 5678 CD", "5678", "在留カード" },
+    { "TEL 03（3812）2111", "2111", "TEL" },
+    { "DOB: Mar 1948, YOB 1948 seen", "1948", "seen" },
+    { "生年月日 一九四八・三・一五 受診", "一九四八", "受診" },
+    { "verbal report to Dr. mori; spoke w/ tanaka-sensei", "tanaka", "spoke w/" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
