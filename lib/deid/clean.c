@@ -1345,8 +1345,8 @@ static bool is_family_cue(const char *s, size_t len)
 static bool lone_kanji_name(const kk_cleaner *cl, const char *s, size_t n, size_t a, size_t b)
 {
     size_t k;
-    if (a >= b || b > n || !kanji_or_kata(cp_at(s, n, a, &k)) || a + k != b ||
-        (cp_at(s, n, a, &k) >= 0x30A1 && cp_at(s, n, a, &k) <= 0x30FC))
+    unsigned c = a < n ? cp_at(s, n, a, &k) : 0;
+    if (a >= b || b > n || !kanji_or_kata(c) || a + k != b || (c >= 0x30A1 && c <= 0x30FC))
         return false;
     if (b < n && (kanji_or_kata(cp_at(s, n, b, &k)) || is_kana(cp_at(s, n, b, &k))))
         return false;
