@@ -184,6 +184,9 @@ static const pattern patterns[] = {
       "onographer|herapist|harmacist|idwife|ntern|egistrar|octor|linician|randmother|"
       "randfather|randson|randdaughter|unt|ncle|iece|ephew|ousin|riend|artner|eighbo|"
       "haperone|itness|arer|ibling|amily member|Pt", 7, false, true },
+    /* Family, Given and a credential after them: McDonald, Sarah RN */
+    { "(" NAME ",[ ]*" NAME2 ")[ ]+(RN|MD|M\\.D\\.|PhD|RT|NP|PA|DO|FRCR|MBBS|PharmD|Ns|NS)($|[^A-Za-z])",
+      "RMPNDF", NULL, 1, false, true },
     /* a name with the role after it: Hanako Yamada (daughter) */
     { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san
@@ -900,7 +903,7 @@ static const char *const cues_before[] = {
     "孫", "嫁", "配偶者", "キーパーソン", "連絡先", "緊急連絡先", "保護者", "患者", "患者名",
     "氏名", "紹介元", "紹介者", "依頼者", "記載者", "記録者", "入力者", "報告者", "確認者",
     "検者", "術者", "施行者", "名前", "撮影者", "検査者", "実施者", "旧姓", "付き添い", "付添",
-    "Nurse", "Doctor", "Prof", "Mrs", "Mr", "Ms", "同伴者", "代理人", "申込者", "研修医", "専門医", "指導医", "当直医", "麻酔科医", "医員",
+    "Nurse", "Doctor", "Prof", "Mrs", "Mr", "Ms", "Ns", "同伴者", "代理人", "申込者", "研修医", "専門医", "指導医", "当直医", "麻酔科医", "医員",
     "薬剤師", "保健師", "助産師", "栄養士", "療法士", "ソーシャルワーカー", "ケアマネージャー",
     "ケアマネジャー", "ケアマネ", "受付", "事務", "秘書", NULL
 };
@@ -1731,9 +1734,10 @@ static bool before_eponym_noun(const char *s, size_t n, size_t end)
 }
 
 /* Common English given names (the US census's most frequent, less those
- * that are words a report uses: Mark, Grace, Ray, Iris, May, Will): with
- * a capitalised word after them they are a person, as in "John Smith
- * called", where no title or role says so. */
+ * that are words a report uses: Mark, Grace, Ray, Iris, May, Will) and
+ * common family names written first: with a capitalised word after them
+ * they are a person, as in "John Smith called", where no title or role
+ * says so. */
 static bool is_western_given(const char *s, size_t n)
 {
     static const char *const given[] = {
@@ -1759,6 +1763,13 @@ static bool is_western_given(const char *s, size_t n)
         "sandra", "sara", "sarah", "scott", "sean", "sharon", "shirley", "sophia", "stephanie",
         "stephen", "steven", "susan", "teresa", "terry", "theresa", "thomas", "timothy", "tyler",
         "victoria", "vincent", "virginia", "walter", "wayne", "william", "willie", "zachary",
+        /* and names written family name first in Vietnam, Korea and China
+         * (Nguyen Van An, Park Ji-yeon, Zhang Wei), less the short ones
+         * that are English words (Do, Ho, He, Ma, Lin) */
+        "nguyen", "tran", "pham", "hoang", "huynh", "phan", "dang", "bui", "duong", "ngo",
+        "kim", "lee", "park", "choi", "jung", "kang", "yoon", "jang", "lim", "han", "shin",
+        "wang", "zhang", "liu", "chen", "yang", "huang", "zhao", "zhou", "xu", "sun", "zhu",
+        "guo", "luo", "jose", "carlos", "luis", "miguel", "ana", "mohammed", "muhammad", "ahmed",
     };
     for (size_t i = 0; i < sizeof given / sizeof *given; i++)
         if (strlen(given[i]) == n && strncasecmp(s, given[i], n) == 0)
@@ -1814,8 +1825,16 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         if (mixed && gap == 1 && is_western_given(s + a0, a1 - a0) &&
             islower((unsigned char)s[b0 + 1]) && !starts_common_word(s + b0, b1 - b0) &&
             !before_eponym_noun(s, n, b1)) {
-            mark_span(v, a0, a1, mark, inlen);
-            mark_span(v, b0, b1, mark, inlen);
+            /* and the rest: Ji-yeon, Nguyen Van An */
+            size_t end = b1;
+            while (end + 1 < n && s[end] == '-' && isalpha((unsigned char)s[end + 1]))
+                for (end++; end < n && isalpha((unsigned char)s[end]); end++)
+                    ;
+            if (w + 2 < nw && ws[w + 2] == end + 1 && s[end] == ' ' &&
+                isupper((unsigned char)s[ws[w + 2]]) && islower((unsigned char)s[ws[w + 2] + 1]) &&
+                !starts_common_word(s + ws[w + 2], we[w + 2] - ws[w + 2]))
+                end = we[w + 2];
+            mark_span(v, a0, end, mark, inlen);
             continue;
         }
         char ka[64], kb[64];

@@ -53,6 +53,13 @@ static UChar32 latin_twin(UChar32 c)
         /* folded capitals: Т, М, Н, В; Τ, Μ, Η, Β, Ε, Ζ */
         { 0x0442, 't' }, { 0x043C, 'm' }, { 0x043D, 'h' }, { 0x0432, 'b' }, { 0x03C4, 't' },
         { 0x03BC, 'm' }, { 0x03B7, 'h' }, { 0x03B2, 'b' }, { 0x03B5, 'e' }, { 0x03B6, 'z' },
+        /* capitals, where case is not folded: Dr. Smіth, ТАRO */
+        { 0x0410, 'A' }, { 0x0412, 'B' }, { 0x0415, 'E' }, { 0x041A, 'K' }, { 0x041C, 'M' },
+        { 0x041D, 'H' }, { 0x041E, 'O' }, { 0x0420, 'P' }, { 0x0421, 'C' }, { 0x0422, 'T' },
+        { 0x0425, 'X' }, { 0x0405, 'S' }, { 0x0406, 'I' }, { 0x0408, 'J' }, { 0x0391, 'A' },
+        { 0x0392, 'B' }, { 0x0395, 'E' }, { 0x0396, 'Z' }, { 0x0397, 'H' }, { 0x0399, 'I' },
+        { 0x039A, 'K' }, { 0x039C, 'M' }, { 0x039D, 'N' }, { 0x039F, 'O' }, { 0x03A1, 'P' },
+        { 0x03A4, 'T' }, { 0x03A5, 'Y' }, { 0x03A7, 'X' },
     };
     if (c < 0x0370 || c > 0x0530)
         return c;
@@ -62,7 +69,7 @@ static UChar32 latin_twin(UChar32 c)
     return c;
 }
 
-static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana, bool twins)
+static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
 {
     /* dashes NFKC leaves alone: hyphen, minus sign (JIS X 0208's 0x215D) */
     if ((c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == 0xFE63)
@@ -73,8 +80,7 @@ static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana, bo
     /* ぢ and づ sound as じ and ず (romaji writes them ji, zu): one spelling */
     if (kana && (c == 0x3062 || c == 0x3065))
         c = c == 0x3062 ? 0x3058 : 0x305A;
-    if (twins)
-        c = latin_twin(c);
+    c = latin_twin(c);
     if (o->len + 4 >= o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
         char *s = realloc(o->s, cap + 1);
@@ -139,7 +145,7 @@ kk_status kk_text__fold(const char *in, size_t len, unsigned flags, kk_ftext *ou
             for (int32_t k = 0; k < nl;) {
                 UChar32 d;
                 U16_NEXT(norm, k, nl, d);
-                put_cp(&o, d, pstart, (uint32_t)at, kana, (flags & KK_FOLD_CASE) != 0);
+                put_cp(&o, d, pstart, (uint32_t)at, kana);
             }
             pl = 0;
         }

@@ -6,8 +6,11 @@
  *
  * kk_text__fold(): ICU's NFKC_Casefold (full-width letters and digits to
  * ASCII, half-width katakana to full width, case folded), then katakana to
- * hiragana, ぢ/づ to じ/ず; hyphens and minus signs (U+2010-2015, U+2212) become '-'. Every output byte knows the span of input bytes it came from,
- * so a match in the folded text maps back to the original.
+ * hiragana, ぢ/づ to じ/ず; hyphens and minus signs (U+2010-2015, U+2212)
+ * become '-', and Cyrillic and Greek letters drawn like Latin ones their
+ * Latin twins (Yamadа, Smіth). Every output byte knows the span of input
+ * bytes it came from, so a match in the folded text maps back to the
+ * original.
  *
  * kk_text__romaji_key() / kk_text__kana_key(): one spelling for a Japanese
  * reading however it is written: Hepburn or Kunrei romaji (shi/si,
@@ -33,8 +36,7 @@ typedef struct kk_ftext {
 
 #define KK_FTEXT_INIT { NULL, 0, NULL, NULL }
 
-#define KK_FOLD_CASE 1u /* case folding (NFKC_Casefold instead of NFKC), and
-                         * Cyrillic and Greek look-alikes to Latin (Yamadа) */
+#define KK_FOLD_CASE 1u /* case folding (NFKC_Casefold instead of NFKC) */
 #define KK_FOLD_KANA 2u /* katakana to hiragana */
 #define KK_FOLD_ALL (KK_FOLD_CASE | KK_FOLD_KANA)
 

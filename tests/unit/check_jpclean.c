@@ -305,6 +305,14 @@ static const struct {
     { "DOB: Mar 1948, YOB 1948 seen", "1948", "seen" },
     { "生年月日 一九四八・三・一五 受診", "一九四八", "受診" },
     { "verbal report to Dr. mori; spoke w/ tanaka-sensei", "tanaka", "spoke w/" },
+    /* family names written first, with their rest; Family, Given RN;
+     * Ns as a cue but not NS (normal saline); a look-alike i */
+    { "Interpreter: Nguyen Van An (Vietnamese)", "An (", "Interpreter" },
+    { "Family: Park Ji-yeon", "yeon", "Family" },
+    { "McDonald, Sarah RN", "Sarah", "RN" },
+    { "RT 今井 ／ Ns 長尾", "長尾", "Ns" },
+    { "NS 生食 100mL", NOTHING, "NS 生食 100mL" },
+    { "Dr. Sm\xd1\x96th", "th", "Dr." },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
