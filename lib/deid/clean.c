@@ -2146,6 +2146,65 @@ static void mark_bracket_readings(const view *v, unsigned char *mark, size_t inl
     }
 }
 
+/* Names in a list: a kanji name the dictionary knows, beside a name
+ * already removed across ・, 、, a comma or a slash (井上・清水・山口,
+ * Staff: 菅原, 千葉, 久保), even one it would keep as a place. */
+static bool list_sep(const char *s, size_t n, size_t i, size_t *k)
+{
+    static const char *const seps[] = { "・", "、", ",", "/", "／", "，", NULL };
+    for (int c = 0; seps[c]; c++) {
+        size_t l = strlen(seps[c]);
+        if (i + l <= n && !memcmp(s + i, seps[c], l)) {
+            *k = l;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void mark_name_lists(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (int pass = 0; pass < 8; pass++) {
+        bool more = false;
+        for (size_t i = 1; i < n; i++) {
+            size_t k;
+            if (!list_sep(s, n, i, &k))
+                continue;
+            size_t b = i, a = i + k;
+            while (a < n && s[a] == ' ')
+                a++;
+            while (b > 0 && s[b - 1] == ' ')
+                b--;
+            /* marked before the separator, a name after it */
+            size_t e = kanji_run(s, n, a, 4);
+            if (b > 0 && view_marked(v, mark, b - 1) && e > a && !view_marked(v, mark, a) &&
+                utf8_chars(s + a, e - a) >= 2 && kk_morph__is_name(cl->morph, s + a, e - a)) {
+                mark_span(v, a, e, mark, inlen);
+                more = true;
+            }
+            /* a name before it, marked after it */
+            size_t st = b;
+            for (int c = 0; c < 4 && st > 0; c++) {
+                size_t q = st - 1;
+                while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+                    q--;
+                if (kanji_run(s, n, q, 1) == q)
+                    break;
+                st = q;
+            }
+            if (a < n && view_marked(v, mark, a) && st < b && !view_marked(v, mark, st) &&
+                utf8_chars(s + st, b - st) >= 2 && kk_morph__is_name(cl->morph, s + st, b - st)) {
+                mark_span(v, st, b, mark, inlen);
+                more = true;
+            }
+        }
+        if (!more)
+            break;
+    }
+}
+
 /* --- the detector ----------------------------------------------------- */
 
 /* A capitalised word (Sato), or a word of three capitals or more (SATO):
@@ -2228,8 +2287,10 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_spaced_identifiers(ids, &v2, mark, len);
         free_view(&v2);
     }
-    if (!ascii)
+    if (!ascii) {
         mark_bracket_readings(&v1, mark, len);
+        mark_name_lists(cl, &v1, mark, len);
+    }
     free_view(&v1);
     return true;
 }

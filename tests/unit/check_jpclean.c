@@ -313,6 +313,9 @@ static const struct {
     { "RT 今井 ／ Ns 長尾", "長尾", "Ns" },
     { "NS 生食 100mL", NOTHING, "NS 生食 100mL" },
     { "Dr. Sm\xd1\x96th", "th", "Dr." },
+    /* names in a list beside a name removed; body parts in a list stay */
+    { "井上・清水・山口の3名で確認", "山口", "の3名で確認" },
+    { "胸部・腹部CT、頭部、頸部", NOTHING, "胸部・腹部CT、頭部、頸部" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */
@@ -431,6 +434,10 @@ START_TEST(address_keeps_municipality_when_asked)
     c = clean_with(c2, NULL, "患者は大阪府堺市北区中百舌鳥町2丁65番地に在住");
     ck_assert_msg(strstr(c, "堺市北区") != NULL && strstr(c, "在住") != NULL, "lost: %s", c);
     ck_assert_msg(strstr(c, "中百舌鳥") == NULL && strstr(c, "65") == NULL, "town kept: %s", c);
+    free(c);
+    /* a surname that is also a prefecture, in a list of names, goes */
+    c = clean_with(c2, NULL, "井上・清水・山口の3名で確認");
+    ck_assert_msg(strstr(c, "山口") == NULL && strstr(c, "清水") == NULL, "name kept: %s", c);
     free(c);
     kk_clean__free(c2);
     kk_profile_free(p);
