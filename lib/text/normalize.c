@@ -69,6 +69,32 @@ static UChar32 latin_twin(UChar32 c)
     return c;
 }
 
+/* Old and variant forms of kanji that names keep (髙橋, 𠮷田, 﨑山, 齋藤,
+ * 渡邉) and NFKC leaves alone: their common form, which the dictionary
+ * and the object's own identifiers know. */
+static UChar32 common_kanji(UChar32 c)
+{
+    static const struct { UChar32 from, to; } variant[] = {
+        { 0x9AD9, 0x9AD8 }, /* 髙 高 */  { 0x20BB7, 0x5409 }, /* 𠮷 吉 */
+        { 0xFA11, 0x5D0E }, /* 﨑 崎 */  { 0x5D5C, 0x5D0E }, /* 嵜 崎 */
+        { 0x5FB7, 0x5FB3 }, /* 德 徳 */  { 0x908A, 0x8FBA }, /* 邊 辺 */
+        { 0x9089, 0x8FBA }, /* 邉 辺 */  { 0x9F4B, 0x658E }, /* 齋 斎 */
+        { 0x9F4A, 0x6589 }, /* 齊 斉 */  { 0x6FA4, 0x6CA2 }, /* 澤 沢 */
+        { 0x6FF1, 0x6D5C }, /* 濱 浜 */  { 0x5EE3, 0x5E83 }, /* 廣 広 */
+        { 0x570B, 0x56FD }, /* 國 国 */  { 0x6AFB, 0x685C }, /* 櫻 桜 */
+        { 0x5D8B, 0x5CF6 }, /* 嶋 島 */  { 0x771E, 0x771F }, /* 眞 真 */
+        { 0x60E0, 0x6075 }, /* 惠 恵 */  { 0x9E7D, 0x5869 }, /* 鹽 塩 */
+        { 0x6A6B, 0x6A2A }, /* 橫 横 */  { 0x8C50, 0x8C4A }, /* 豐 豊 */
+        { 0x6B65, 0x6B69 }, /* 步 歩 */  { 0x5BE6, 0x5B9F }, /* 實 実 */
+    };
+    if (c < 0x5000)
+        return c;
+    for (size_t i = 0; i < sizeof variant / sizeof *variant; i++)
+        if (variant[i].from == c)
+            return variant[i].to;
+    return c;
+}
+
 static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
 {
     /* dashes NFKC leaves alone: hyphen, minus sign (JIS X 0208's 0x215D) */
@@ -80,7 +106,7 @@ static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
     /* ぢ and づ sound as じ and ず (romaji writes them ji, zu): one spelling */
     if (kana && (c == 0x3062 || c == 0x3065))
         c = c == 0x3062 ? 0x3058 : 0x305A;
-    c = latin_twin(c);
+    c = common_kanji(latin_twin(c));
     if (o->len + 4 >= o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
         char *s = realloc(o->s, cap + 1);

@@ -7,8 +7,9 @@
  * kk_text__fold(): ICU's NFKC_Casefold (full-width letters and digits to
  * ASCII, half-width katakana to full width, case folded), then katakana to
  * hiragana, ぢ/づ to じ/ず; hyphens and minus signs (U+2010-2015, U+2212)
- * become '-', and Cyrillic and Greek letters drawn like Latin ones their
- * Latin twins (Yamadа, Smіth). Every output byte knows the span of input
+ * become '-', Cyrillic and Greek letters drawn like Latin ones their
+ * Latin twins (Yamadа, Smіth) and old or variant kanji of names their
+ * common form (髙橋, 𠮷田, 渡邉). Every output byte knows the span of input
  * bytes it came from, so a match in the folded text maps back to the
  * original.
  *

@@ -316,6 +316,8 @@ static const struct {
     /* names in a list beside a name removed; body parts in a list stay */
     { "井上・清水・山口の3名で確認", "山口", "の3名で確認" },
     { "胸部・腹部CT、頭部、頸部", NOTHING, "胸部・腹部CT、頭部、頸部" },
+    /* names in old or variant kanji */
+    { "髙橋 𠮷田 﨑山 先生の合同カンファ", "𠮷田", "先生の合同カンファ" },
     /* two letters and seven digits, not the end of a word */
     { "MRN 0012345", "0012345", "MRN" },
     /* a task before a title is no name; more roles as cues */

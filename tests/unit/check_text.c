@@ -263,6 +263,10 @@ START_TEST(fold_width_case_kana)
     f = kk_text__fold_str("Y\xd0\xb0" "m\xd0\xb0" "d\xd0\xb0" " \xce\xa4\xce\x91" "R\xce\x9f", 17, &n);
     ck_assert_str_eq(f, "yamada taro");
     free(f);
+    /* old and variant kanji of names: 髙橋 𠮷田 渡邉 */
+    f = kk_text__fold_str("髙橋 𠮷田 渡邉", strlen("髙橋 𠮷田 渡邉"), &n);
+    ck_assert_str_eq(f, "高橋 吉田 渡辺");
+    free(f);
 }
 END_TEST
 
