@@ -169,7 +169,7 @@ static const struct {
     { "Friend Taro Ito brought patient", "Ito", "brought" },
     { "Accompanied by her husband Kenji", "Kenji", "Accompanied" },
     /* several names after one role */
-    { "Techs: Abe, Ueda", "Ueda", "Techs" },
+    { "Techs: Abe, Ito", "Ito", "Techs" },
     { "Techs Abe and Ueda", "Ueda", "Techs" },
     /* a long romaji name the dictionary knows, with no cue */
     { "Kobayashi called the ward", "Kobayashi", "called the ward" },
