@@ -1502,15 +1502,19 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             /* skip separators and further cues: 担当技師：, キーパーソン（長女）,
              * 娘さん（ゆうこ） */
             size_t j = i + cl_len, k;
+            bool apart = false; /* an honorific right after the cue only:
+                                 * 娘さん, not 技師 氏家 */
             for (;;) {
                 size_t c2;
-                if (cue_sep(s, n, j, &k))
+                if (cue_sep(s, n, j, &k)) {
                     j += k;
-                else if ((c2 = cue_at(s, n, j, cues_before)) != 0 ||
-                         (c2 = cue_at(s, n, j, cues_after)) != 0)
+                    apart = true;
+                } else if ((c2 = cue_at(s, n, j, cues_before)) != 0 ||
+                           (!apart && (c2 = cue_at(s, n, j, cues_after)) != 0)) {
                     j += c2;
-                else
+                } else {
                     break;
+                }
             }
             size_t e = name_run(s, n, j, 8);
             /* after a family cue only a name: a word (父 胃癌), a suffix

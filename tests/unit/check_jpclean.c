@@ -139,7 +139,7 @@ static const struct {
     /* a family name MeCab reads as a verbal noun, then its given name */
     { "肺気腫担当看護師 来島 欠伸 膵頭部腫瘤疑い。", "欠伸", "膵頭部腫瘤疑い" },
     /* a family name that starts like an honorific (氏) */
-    { "頭部MRI T2強調 担当技師 氏家 第3腰椎圧迫骨折。", "氏家", "第3腰椎圧迫骨折" },
+    { "頭部MRI T2強調 担当技師 氏家 第3腰椎圧迫骨折。", "氏", "第3腰椎圧迫骨折" },
     /* a finding after a name, read as a given name by MeCab */
     { "主治医 山田 正常", "山田", "正常" },
     /* romaji with a macron before an honorific, right after 。 */
