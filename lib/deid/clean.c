@@ -1680,6 +1680,18 @@ static bool is_not_name(const char *s, size_t n)
     return false;
 }
 
+/* The letters from b on are one of list's words, in any case. */
+static bool word_in(const char *s, size_t n, size_t b, const char *const *list)
+{
+    size_t w = b;
+    while (w < n && isalpha((unsigned char)s[w]))
+        w++;
+    for (int i = 0; list[i]; i++)
+        if (strlen(list[i]) == w - b && strncasecmp(s + b, list[i], w - b) == 0)
+            return true;
+    return false;
+}
+
 /* A place, not a person: the word has a municipality's or block's suffix
  * after it (Minami-ku, Naka Ward, Kita 5-jo is left to address_latin.c). */
 static bool before_place_suffix(const char *s, size_t n, size_t end)
@@ -1689,13 +1701,7 @@ static bool before_place_suffix(const char *s, size_t n, size_t end)
                                           "village", "prefecture", NULL };
     if (end >= n || (s[end] != '-' && s[end] != ' '))
         return false;
-    size_t b = end + 1, e = b;
-    while (e < n && isalpha((unsigned char)s[e]))
-        e++;
-    for (int i = 0; suffix[i]; i++)
-        if (strlen(suffix[i]) == e - b && strncasecmp(s + b, suffix[i], e - b) == 0)
-            return true;
-    return false;
+    return word_in(s, n, end + 1, suffix);
 }
 
 /* A name in an eponym: Hashimoto thyroiditis, Kawasaki's disease,
@@ -1728,13 +1734,7 @@ static bool before_eponym_noun(const char *s, size_t n, size_t end)
         return true;
     if (e >= n || s[e] != ' ')
         return false;
-    size_t b = e + 1, w = b;
-    while (w < n && isalpha((unsigned char)s[w]))
-        w++;
-    for (int i = 0; noun[i]; i++)
-        if (strlen(noun[i]) == w - b && strncasecmp(s + b, noun[i], w - b) == 0)
-            return true;
-    return false;
+    return word_in(s, n, e + 1, noun);
 }
 
 /* Common English given names (the US census's most frequent, less those
