@@ -184,7 +184,7 @@ static const struct {
     { "Hitachi scanner, Routine protocol, Sagittal Coronal", NOTHING,
       "Hitachi scanner, Routine protocol, Sagittal Coronal" },
     /* dates with the month in English, era dates in romaji */
-    { "Born 4 March 1950, seen", "1950", "seen" },
+    { "Seen 4 March 1950, stable", "1950", "stable" },
     { "seen 04-MAR-1950 here", "MAR", "here" },
     { "March 4, 1950 DOB", "1950", "DOB" },
     { "born Showa 25, male", "25", "male" },
