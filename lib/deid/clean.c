@@ -747,6 +747,16 @@ static bool allowed(const kk_cleaner *cl, const char *s, size_t n)
     return false;
 }
 
+/* n bytes of s are one of list's words (NULL-terminated), ASCII letters
+ * in any case. */
+static bool one_of(const char *s, size_t n, const char *const *list)
+{
+    for (int i = 0; list[i]; i++)
+        if (strlen(list[i]) == n && strncasecmp(s, list[i], n) == 0)
+            return true;
+    return false;
+}
+
 /* Whether the name a pattern took starts with a word of English text
  * rather than a name. */
 static bool starts_common_word(const char *s, size_t n)
@@ -788,9 +798,8 @@ static bool starts_common_word(const char *s, size_t n)
     size_t w = 0;
     while (w < n && (isalpha((unsigned char)s[w]) || s[w] == '\''))
         w++;
-    for (int i = 0; common[i]; i++)
-        if (strlen(common[i]) == w && strncasecmp(s, common[i], w) == 0)
-            return true;
+    if (one_of(s, w, common))
+        return true;
     for (int i = 0; noun_end[i]; i++) {
         size_t l = strlen(noun_end[i]);
         if (w >= l + 3 && strncasecmp(s + w - l, noun_end[i], l) == 0)
@@ -1229,10 +1238,7 @@ static bool kana_word_not_name(const char *s, size_t len)
         "ありがとう", "おつかれ", "ごくろう", "おじょう", "ぼっちゃん", "おとうと", "いもうと",
         "オトウ", "オカア", "オジイ", "オバア", "ミナ", NULL
     };
-    for (int w = 0; words[w]; w++)
-        if (strlen(words[w]) == len && !memcmp(s, words[w], len))
-            return true;
-    return false;
+    return one_of(s, len, words);
 }
 
 static bool kana_is_name(const kk_cleaner *cl, const char *s, size_t len, bool surname)
@@ -1336,10 +1342,7 @@ static bool is_family_cue(const char *s, size_t len)
     static const char *const family[] = { "家族", "長男", "長女", "次男", "次女", "三男", "三女",
                                           "妻", "夫", "息子", "娘", "母", "父", "祖母", "祖父",
                                           "兄", "弟", "姉", "妹", "孫", "嫁", "配偶者", NULL };
-    for (int i = 0; family[i]; i++)
-        if (strlen(family[i]) == len && !memcmp(s, family[i], len))
-            return true;
-    return false;
+    return one_of(s, len, family);
 }
 
 /* One kanji standing alone between a cue and a break that the dictionary
@@ -1668,16 +1671,13 @@ static const char *const not_names[] = {
     "soon", "soya", "taboo", "take", "tame", "tango", "teen", "tile",
     "tire", "toga", "token", "tomato", "tomo", "tome", "tone", "tote", "toyota", "tuna",
     "tune", "unpin", "unto", "wake", "waken", "wooden", "woolen", "woolie",
-    "yahoo", "yoga", "zebu",
+    "yahoo", "yoga", "zebu", NULL
 };
 
 /* asked only of words the dictionary reads as names: a scan is enough */
 static bool is_not_name(const char *s, size_t n)
 {
-    for (size_t i = 0; i < sizeof not_names / sizeof *not_names; i++)
-        if (strlen(not_names[i]) == n && strncasecmp(s, not_names[i], n) == 0)
-            return true;
-    return false;
+    return one_of(s, n, not_names);
 }
 
 /* The letters from b on are one of list's words, in any case. */
@@ -1686,10 +1686,7 @@ static bool word_in(const char *s, size_t n, size_t b, const char *const *list)
     size_t w = b;
     while (w < n && isalpha((unsigned char)s[w]))
         w++;
-    for (int i = 0; list[i]; i++)
-        if (strlen(list[i]) == w - b && strncasecmp(s + b, list[i], w - b) == 0)
-            return true;
-    return false;
+    return one_of(s + b, w - b, list);
 }
 
 /* A place, not a person: the word has a municipality's or block's suffix
@@ -1774,11 +1771,9 @@ static bool is_western_given(const char *s, size_t n)
         "kim", "lee", "park", "choi", "jung", "kang", "yoon", "jang", "lim", "han", "shin",
         "wang", "zhang", "liu", "chen", "yang", "huang", "zhao", "zhou", "xu", "sun", "zhu",
         "guo", "luo", "jose", "carlos", "luis", "miguel", "ana", "mohammed", "muhammad", "ahmed",
+        NULL
     };
-    for (size_t i = 0; i < sizeof given / sizeof *given; i++)
-        if (strlen(given[i]) == n && strncasecmp(s, given[i], n) == 0)
-            return true;
-    return false;
+    return one_of(s, n, given);
 }
 
 /* Romaji names known to the dictionary: two capitalised words in a row
