@@ -24,6 +24,14 @@ expect_exit() {
 }
 
 skip() { echo "$*"; exit 77; }
+# the defacing tests' tools: deface.py (D) renders skin surfaces and runs
+# OpenCV's face cascades
+need_deface_tools() {
+    D="$TESTS/tools/deface.py"
+    "$PYTHON" -c 'import numpy, cv2, pydicom' 2>/dev/null || skip "needs python3-numpy python3-opencv python3-pydicom"
+    [ -f /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || skip "needs opencv-data"
+    export PYTHONWARNINGS=ignore
+}
 
 finish() {
     if [ $fails != 0 ]; then echo "$fails failure(s)"; exit 1; fi

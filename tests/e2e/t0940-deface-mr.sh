@@ -15,9 +15,7 @@
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
 MR="$CORPUS/volumes/mr-t1-head"
 [ -d "$MR" ] || skip "no $MR"
-D="$TESTS/tools/deface.py"
-"$PYTHON" -c 'import numpy, cv2, pydicom' 2>/dev/null || skip "needs python3-numpy python3-opencv python3-pydicom"
-[ -f /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || skip "needs opencv-data"
+need_deface_tools
 
 printf 'profile t0940\nversion 1\ninherit dicom-basic\ndeface remove\n' >"$WORK/p.kkp"
 expect_exit 0 "$KAKOU" deid -q -p "$WORK/p.kkp" -o "$WORK/out" "$MR"

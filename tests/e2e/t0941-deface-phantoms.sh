@@ -11,10 +11,7 @@
 # an RLE input is written as RLE again.
 . "$(dirname "$0")/lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
-D="$TESTS/tools/deface.py"
-"$PYTHON" -c 'import numpy, cv2, pydicom' 2>/dev/null || skip "needs python3-numpy python3-opencv python3-pydicom"
-[ -f /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || skip "needs opencv-data"
-export PYTHONWARNINGS=ignore
+need_deface_tools
 
 printf 'profile t0941\nversion 1\ninherit dicom-basic\ndeface remove\n' >"$WORK/remove.kkp"
 printf 'profile t0941b\nversion 1\ninherit dicom-basic\ndeface blur\n' >"$WORK/blur.kkp"
