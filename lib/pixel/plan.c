@@ -247,7 +247,6 @@ void kk_pixel__plan_free(kk_pixel_plan *plan)
 kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *profile,
                          kk_dcm *dcm, const char *path)
 {
-    (void)path;
     memset(plan, 0, sizeof *plan);
     int nrules;
     const kk_pixel_rule *rules = kk_profile__pixel_rules(profile, &nrules);
@@ -258,8 +257,8 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
     plan->frames = (int)number_of(dcm, TAG_FRAMES, 1);
     if (plan->frames < 1)
         plan->frames = 1;
-    if (plan->rows <= 0 || plan->columns <= 0)
-        return KK_OK;
+    bool placeable = plan->rows > 0 && plan->columns > 0;
+    int unplaced = 0;
     plan->regions = kk__calloc((size_t)nrules, sizeof *plan->regions);
     if (!plan->regions)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
@@ -270,9 +269,20 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
         if (r->kind == KK_PIXEL_RULE_MODE) {
             plan->mode = r->mode;
             plan->mode_origin = r->origin;
+        } else if (!placeable) {
+            unplaced++;
         } else if (resolve_region(r, plan->rows, plan->columns, &plan->regions[plan->nregions])) {
             plan->nregions++;
         }
+    }
+    /* Pixel Data whose frame size is not stated cannot be searched, yet
+     * its bytes are there for any reader that guesses the size: fail
+     * closed rather than pass it unexamined */
+    if (!placeable) {
+        if (plan->mode == KK_PIXEL_MODE_OFF && unplaced == 0)
+            return KK_OK;
+        return kk__fail(ctx, KK_EUNSUPPORTED, "cannot search the pixels of '%s' for burned-in "
+                        "text: Rows or Columns missing or zero", path ? path : "(buffer)");
     }
     plan->lossy_reencode = strcmp(kk_profile__param(profile, "pixel.lossy", "lossless"), "reencode") == 0;
     plan->quality = atoi(kk_profile__param(profile, "pixel.quality", "95"));

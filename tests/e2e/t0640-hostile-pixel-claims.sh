@@ -6,6 +6,8 @@
 # claim's word: native Pixel Data shorter than the claim is refused; a
 # claim above the per-object limit (--max-object-size, else half of the
 # machine's memory) is refused with a message saying how to raise it.
+# Pixels with Rows or Columns 0 are refused where the profile searches
+# pixels for text (they would otherwise pass unexamined).
 # Outside ASan, the batch also runs under `ulimit -v` (1.5 GiB) to prove
 # that memory stays bounded.
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +26,21 @@ hostile_batch pixels-limit --max-object-size 100 -- "${files[@]}"
 for f in "${files[@]}"; do
     names "$f" 'above the per-object limit of 100 MiB \(raise it with --max-object-size\)' pixels-limit
 done
+
+# pixels with no frame size cannot be searched for burned-in text: a
+# profile that searches them refuses the object (its bytes are there for
+# any reader that guesses a size); one that does not keeps it
+zero=("$H/pix-rows-zero.dcm" "$H/pix-columns-zero.dcm")
+hostile_batch pixels-unsized -p jp-anonymized --no-release -- "${zero[@]}"
+for f in "${zero[@]}"; do
+    if grep -F "'$f'" "$WORK/pixels-unsized.err" | grep -q 'cannot search the pixels of .* for burned-in text: Rows or Columns missing or zero'; then
+        ok "pixels-unsized: $(basename "$f") refused, Rows or Columns named"
+    else
+        fail "pixels-unsized: $(basename "$f"): no refusal naming Rows or Columns"; sed -n '1,5p' "$WORK/pixels-unsized.err" | sed 's/^/    /'
+    fi
+done
+n=$(timeout 60 "$KAKOU" deid -q -p dicom-basic -o "$WORK/unsized-basic" "${zero[@]}" 2>/dev/null; find "$WORK/unsized-basic" -name '*.dcm' | wc -l)
+[ "$n" = 2 ] && ok "dicom-basic (no pixel search) keeps both" || fail "dicom-basic wrote $n of 2"
 
 # bounded memory: sanitizers reserve terabytes of address space, so only
 # without them

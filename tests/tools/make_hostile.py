@@ -218,6 +218,10 @@ def pixels(out):
         ex(0x7FE0, 0x0010, b"OB", frag, length=UNDEF), ts=b"1.2.840.10008.1.2.4.50")
     # the claim overflows 64 bits: frames near 2^31, bits 64
     one("pix-overflow.dcm", 65535, 65535, 2147483647, 64, small)
+    # 128 bytes of pixels and no frame size to lay them out by: Rows 0,
+    # then Columns 0
+    one("pix-rows-zero.dcm", 0, 8, 1, 16, small)
+    one("pix-columns-zero.dcm", 8, 0, 1, 16, small)
 
 
 def charset(out):
