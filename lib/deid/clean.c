@@ -924,7 +924,11 @@ static const char *const cues_after[] = {
 static size_t cue_at(const char *s, size_t n, size_t i, const char *const *cues)
 {
     size_t best = 0;
+    if (i >= n)
+        return 0;
     for (int c = 0; cues[c]; c++) {
+        if (cues[c][0] != s[i]) /* called at every byte: the first one decides most */
+            continue;
         size_t l = strlen(cues[c]);
         if (l > best && i + l <= n && memcmp(s + i, cues[c], l) == 0)
             best = l;
@@ -953,12 +957,26 @@ static bool namey(kk_tok_kind k)
 }
 
 /* The token that starts at byte i, or -1. */
+/* The last token starting before i, or -1. Tokens come in text order:
+ * a binary search, as a long value holds tens of thousands of them. */
+static int tok_before(const kk_token *t, int nt, size_t i)
+{
+    int lo = 0, hi = nt;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (t[mid].off < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo - 1;
+}
+
+/* The token starting at i, or -1. */
 static int tok_at(const kk_token *t, int nt, size_t i)
 {
-    for (int k = 0; k < nt; k++)
-        if (t[k].off == i)
-            return k;
-    return -1;
+    int k = tok_before(t, nt, i) + 1;
+    return k < nt && t[k].off == i ? k : -1;
 }
 
 static bool is_hangul(unsigned cp)
@@ -1570,7 +1588,9 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             bool verb_noun = false; /* 撮影技師, 読影技師: a task before the title */
             if (nt > 0) {
                 int c = 0;
-                for (int k = nt - 1; k >= 0 && c < 3; k--) {
+                for (int k = tok_before(t, nt, start); k >= 0 && c < 3; k--) {
+                    if (t[k].off + t[k].len < start)
+                        break; /* none ends there: the ones before end sooner */
                     if (t[k].off + t[k].len != start)
                         continue;
                     bool word = t[k].kind == KK_TOK_VNOUN ||

@@ -227,28 +227,63 @@ static kk_tok_kind kind_of(const mecab_node_t *n)
     return KK_TOK_OTHER;
 }
 
-int kk_morph__tokens(kk_morph *m, const char *text, size_t len, kk_token *toks, int max)
+/* MeCab's time grows with the square of a run it cannot split (60,000
+ * katakana in one value: 9 s), so text goes to it in pieces of at most
+ * MORPH_PIECE bytes, cut after a separator where there is one */
+#define MORPH_PIECE 2048
+
+static bool separator_before(const char *s, size_t at)
 {
-    if (!kk_morph__ready(m))
-        return -1;
+    unsigned char c = (unsigned char)s[at - 1];
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '.' || c == ',' || c == ';')
+        return true;
+    /* 。 、 ， ． and the ideographic space */
+    if (at >= 3 && (unsigned char)s[at - 3] == 0xE3 && (unsigned char)s[at - 2] == 0x80 &&
+        (c == 0x80 || c == 0x81 || c == 0x82))
+        return true;
+    return at >= 3 && (unsigned char)s[at - 3] == 0xEF && (unsigned char)s[at - 2] == 0xBC &&
+           (c == 0x8C || c == 0x8E);
+}
+
+/* Where the piece starting at from ends: len when the rest fits, else
+ * after the last separator in the second half of the piece, else at the
+ * last character boundary. */
+static size_t piece_end(const char *s, size_t len, size_t from)
+{
+    if (len - from <= MORPH_PIECE)
+        return len;
+    size_t lim = from + MORPH_PIECE;
+    for (size_t at = lim; at > from + MORPH_PIECE / 2; at--)
+        if (separator_before(s, at) && ((unsigned char)s[at] & 0xC0) != 0x80)
+            return at;
+    while (lim > from + 1 && ((unsigned char)s[lim] & 0xC0) == 0x80)
+        lim--;
+    return lim;
+}
+
+/* The tokens of one piece, text[from, to), appended at toks[n]. */
+static int piece_tokens(kk_morph *m, const char *text, size_t from, size_t to, kk_token *toks,
+                        int n, int max)
+{
     mecab_lattice_t *lat = mecab_model_new_lattice(m->model);
     if (!lat)
         return -1;
-    mecab_lattice_set_sentence2(lat, text, len);
-    int n = 0;
+    const char *base = text + from;
+    size_t len = to - from;
+    mecab_lattice_set_sentence2(lat, base, len);
     if (mecab_parse_lattice(m->tagger, lat)) {
         for (const mecab_node_t *nd = mecab_lattice_get_bos_node(lat); nd && n < max; nd = nd->next) {
             if (nd->stat == MECAB_BOS_NODE || nd->stat == MECAB_EOS_NODE)
                 continue;
-            size_t off = (size_t)(nd->surface - text);
+            size_t off = (size_t)(nd->surface - base);
             if (off > len || nd->length > len - off)
                 continue;
-            toks[n].off = off;
+            toks[n].off = from + off;
             toks[n].len = nd->length;
             toks[n].kind = kind_of(nd);
             /* ASCII punctuation (the ：of a form after NFKC) is a symbol,
              * not an unknown word a name could run over */
-            if (toks[n].kind == KK_TOK_UNKNOWN && ascii_punct(text + off, nd->length))
+            if (toks[n].kind == KK_TOK_UNKNOWN && ascii_punct(base + off, nd->length))
                 toks[n].kind = KK_TOK_SYMBOL;
             n++;
         }
@@ -256,6 +291,19 @@ int kk_morph__tokens(kk_morph *m, const char *text, size_t len, kk_token *toks, 
         n = -1;
     }
     mecab_lattice_destroy(lat);
+    return n;
+}
+
+int kk_morph__tokens(kk_morph *m, const char *text, size_t len, kk_token *toks, int max)
+{
+    if (!kk_morph__ready(m))
+        return -1;
+    int n = 0;
+    for (size_t from = 0; from < len && n >= 0 && n < max;) {
+        size_t to = piece_end(text, len, from);
+        n = piece_tokens(m, text, from, to, toks, n, max);
+        from = to;
+    }
     return n;
 }
 

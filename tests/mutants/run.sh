@@ -60,7 +60,11 @@ build_alone() { env -u BUILD nice make -s -j1 $(targets "$@") >"$scratch/.build.
 # (check_NAME:CASE runs one test case of a unit binary: CK_RUN_CASE)
 run_test() {
     case "$1" in
-    check_*:*) CK_RUN_CASE="${1#*:}" "$BUILD/tests/${1%%:*}" >"$scratch/.test.log" 2>&1 ;;
+    check_*:*)
+        CK_RUN_CASE="${1#*:}" "$BUILD/tests/${1%%:*}" >"$scratch/.test.log" 2>&1 || return 1
+        # a case name no test case has runs nothing, and nothing passes
+        ! grep -q 'Checks: 0,' "$scratch/.test.log" ||
+            { echo "no test case ${1#*:} in ${1%%:*}" >>"$scratch/.test.log"; return 3; } ;;
     check_*) "$BUILD/tests/$1" >"$scratch/.test.log" 2>&1 ;;
     t[0-9]*)
         local s

@@ -38,6 +38,9 @@ KIND:
               mixed      levels alternate: explicit SQ undefined, UN defined,
                          implicit private, inside a deflated data set
             N may be a comma-separated list of depths
+  longtext  OUTDIR/longtext-kana.dcm: ImageComments of 450,000 katakana with
+            no separator; OUTDIR/longtext-notes.dcm: 20,000 sentences
+            naming people after cue words (2.3 MB)
   goods     OUTDIR/g-NNNN.dcm: N (default 200) small valid objects, each
             with its own Study, Series and SOP Instance UIDs
 """
@@ -333,6 +336,27 @@ def nest(out, depths):
             write(os.path.join(out, "nest-%s-%d.dcm" % (kind, n)), data)
 
 
+def longtext(out):
+    """Free text far longer than any note, to be cleaned: a run of
+    450,000 katakana with no separator (the patient's name, over and
+    over), and 20,000 sentences naming people after cue words."""
+    def one(name, text):
+        sop = b"2.25.1005." + str(len(name)).encode()
+        body = (im(0x0008, 0x0005, b"ISO_IR 192")
+                + im(0x0008, 0x0016, pad(CT, b"\0"))
+                + im(0x0008, 0x0018, pad(sop, b"\0"))
+                + im(0x0008, 0x0060, b"CT")
+                + im(0x0010, 0x0010, pad("ヤマダ^タロウ".encode()))
+                + im(0x0010, 0x0020, pad(b"PHIHOSTILEID"))
+                + im(0x0020, 0x000D, pad(sop + b".1", b"\0"))
+                + im(0x0020, 0x000E, pad(sop + b".2", b"\0"))
+                + im(0x0020, 0x4000, pad(text.encode())))
+        write(os.path.join(out, name), meta(TS_IMPLICIT, sop) + body)
+    one("longtext-kana.dcm", "所見：" + "ヤマダ" * 150000 + "。主治医 佐藤先生。腹部単純CT異常なし。")
+    one("longtext-notes.dcm", "患者山田太郎様は東京都文京区本郷七丁目3番1号に住む。主治医佐藤先生。"
+        "腹部単純CT異常なし。" * 20000)
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -352,6 +376,8 @@ def main():
     elif kind == "nest":
         depths = [int(x) for x in sys.argv[3].split(",")] if len(sys.argv) > 3 else [6000]
         nest(out, depths)
+    elif kind == "longtext":
+        longtext(out)
     elif kind == "goods":
         goods(out, n or 200)
     elif kind == "good":

@@ -467,6 +467,34 @@ START_TEST(output_is_valid_utf8)
 }
 END_TEST
 
+/* A long value goes to MeCab in pieces: names in a later piece are found
+ * where they are, a katakana run with no separator is cut anywhere, and
+ * the clinical text of every piece stays. */
+START_TEST(long_value_in_pieces)
+{
+    kk_buf in = KK_BUF_INIT;
+    for (int k = 0; k < 300; k++)
+        kk__buf_adds(&in, "腹部単純CT異常なし。");
+    kk__buf_adds(&in, "検査は佐藤一郎が実施。");
+    for (int k = 0; k < 1500; k++)
+        kk__buf_adds(&in, "カ");
+    kk__buf_adds(&in, "。田中様来院。");
+    for (int k = 0; k < 100; k++)
+        kk__buf_adds(&in, "腹部単純CT異常なし。");
+    kk__buf_adds(&in, "");
+    char *c = clean_with(cl, NULL, in.data);
+    ck_assert_msg(strstr(c, "佐藤") == NULL && strstr(c, "一郎") == NULL, "name kept");
+    ck_assert_msg(strstr(c, "田中") == NULL, "name after the katakana run kept");
+    ck_assert_msg(strstr(c, "検査は") != NULL && strstr(c, "が実施。") != NULL, "text by the name lost");
+    int kept = 0;
+    for (const char *p = c; (p = strstr(p, "腹部単純CT異常なし。")) != NULL; p++)
+        kept++;
+    ck_assert_int_eq(kept, 400);
+    free(c);
+    kk__buf_free(&in);
+}
+END_TEST
+
 START_TEST(finds_agrees)
 {
     ck_assert(kk_clean__finds(cl, NULL, "主治医 山田太郎先生", strlen("主治医 山田太郎先生")));
@@ -487,6 +515,7 @@ Suite *jpclean_suite(void)
     tcase_add_test(tc, address_keeps_municipality_when_asked);
     tcase_add_test(tc, output_is_valid_utf8);
     tcase_add_test(tc, finds_agrees);
+    tcase_add_test(tc, long_value_in_pieces);
     suite_add_tcase(s, tc);
     return s;
 }
