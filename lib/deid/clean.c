@@ -348,6 +348,48 @@ static bool ascii_only(const char *s, size_t n)
 /* Push a folded identifier. ASCII ones shorter than 3 characters and
  * non-ASCII ones of one character identify no one by themselves and would
  * cut clinical words (CT, 腹部単純CT); clinical words are never scrub terms. */
+static size_t idset_slot_of(const kk_idset *ids, const char *s, size_t len)
+{
+    return (size_t)kk__fnv1a(KK_FNV1A_INIT, s, len) & (ids->nslots - 1);
+}
+
+static void idset_slot_in(kk_idset *ids, int item)
+{
+    size_t at = idset_slot_of(ids, ids->items[item], ids->lens[item]);
+    while (ids->slots[at])
+        at = (at + 1) & (ids->nslots - 1);
+    ids->slots[at] = (uint32_t)item + 1;
+}
+
+static bool idset_has(const kk_idset *ids, const char *s, size_t len)
+{
+    if (!ids->nslots)
+        return false;
+    for (size_t at = idset_slot_of(ids, s, len); ids->slots[at]; at = (at + 1) & (ids->nslots - 1)) {
+        int i = (int)ids->slots[at] - 1;
+        if (ids->lens[i] == len && memcmp(ids->items[i], s, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Room in the slots for one more item (at most half full). */
+static bool idset_grow_slots(kk_idset *ids)
+{
+    if ((size_t)(ids->n + 1) * 2 <= ids->nslots)
+        return true;
+    size_t ns = ids->nslots ? ids->nslots * 2 : 64;
+    uint32_t *sl = kk__calloc(ns, sizeof *sl);
+    if (!sl)
+        return false;
+    free(ids->slots);
+    ids->slots = sl;
+    ids->nslots = ns;
+    for (int i = 0; i < ids->n; i++)
+        idset_slot_in(ids, i);
+    return true;
+}
+
 static void idset_push_folded(kk_idset *ids, const char *s, size_t len)
 {
     while (len && (s[0] == ' ' || s[0] == '\0')) {
@@ -362,9 +404,10 @@ static void idset_push_folded(kk_idset *ids, const char *s, size_t len)
         return;
     if (is_clinical_word(s, len))
         return;
-    for (int i = 0; i < ids->n; i++)
-        if (ids->lens[i] == len && memcmp(ids->items[i], s, len) == 0)
-            return;
+    if (idset_has(ids, s, len))
+        return;
+    if (!idset_grow_slots(ids))
+        return;
     if (ids->n == ids->cap) {
         int cap = ids->cap ? ids->cap * 2 : 16;
         char **it = kk__realloc(ids->items, (size_t)cap * sizeof *it);
@@ -383,6 +426,7 @@ static void idset_push_folded(kk_idset *ids, const char *s, size_t len)
     ids->items[ids->n] = c;
     ids->lens[ids->n] = len;
     ids->n++;
+    idset_slot_in(ids, ids->n - 1);
 }
 
 static void idset_push(kk_idset *ids, const char *s, size_t len)
@@ -667,6 +711,9 @@ void kk_idset__free(kk_idset *ids)
     free(ids->items);
     free(ids->lens);
     free(ids->keys);
+    free(ids->slots);
+    ids->slots = NULL;
+    ids->nslots = 0;
     ids->items = NULL;
     ids->lens = NULL;
     ids->keys = NULL;
@@ -826,6 +873,26 @@ static bool has_word(const char *z, const char *words)
     return false;
 }
 
+/* A run of letters and digits longer than any word or identifier (a
+ * pasted hash, base64, a key held down) is an opaque token: it goes.
+ * glibc's regexec takes time in the square of such a run (30,000 letters:
+ * 6 s), so the patterns see it as bytes no pattern takes. */
+#define LONG_RUN 64
+
+static void hide_long_runs(const view *v, char *z, unsigned char *mark, size_t inlen)
+{
+    for (size_t i = 0; i < v->len;) {
+        size_t j = i;
+        while (j < v->len && isalnum((unsigned char)z[j]))
+            j++;
+        if (j - i > LONG_RUN) {
+            mark_span(v, i, j, mark, inlen);
+            memset(z + i, '\x01', j - i);
+        }
+        i = j > i ? j : i + 1;
+    }
+}
+
 static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     char small[512];
@@ -834,6 +901,7 @@ static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *ma
         return;
     memcpy(z, v->s, v->len);
     z[v->len] = '\0';
+    hide_long_runs(v, z, mark, inlen);
     for (size_t p = 0; p < NPATTERNS; p++) {
         if (!strpbrk(z, patterns[p].needs) || !has_word(z, patterns[p].words))
             continue;

@@ -63,9 +63,13 @@ typedef struct kk_idset {
     /* the cleaner's cache entry of a set from kk_clean__ids(), which
      * keeps the texts cleaned with it; NULL for a set of the caller's */
     struct kk_clean_entry *entry;
+    /* items by hash (index + 1, 0 empty; a power of two of them): an
+     * object may hold 100,000 IDs in one value */
+    uint32_t *slots;
+    size_t nslots;
 } kk_idset;
 
-#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false, { 0 }, 0, NULL }
+#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false, { 0 }, 0, NULL, NULL, 0 }
 
 /** Add a PN value: every component of every group, each group whole, and
  *  the readings in every script. */

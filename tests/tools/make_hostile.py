@@ -40,7 +40,9 @@ KIND:
             N may be a comma-separated list of depths
   longtext  OUTDIR/longtext-kana.dcm: ImageComments of 450,000 katakana with
             no separator; OUTDIR/longtext-notes.dcm: 20,000 sentences
-            naming people after cue words (2.3 MB)
+            naming people after cue words (2.3 MB); OUTDIR/longtext-run.dcm:
+            a run of 60,000 letters and digits; OUTDIR/longtext-ids.dcm:
+            100,000 OtherPatientIDs, one of them in ImageComments
   goods     OUTDIR/g-NNNN.dcm: N (default 200) small valid objects, each
             with its own Study, Series and SOP Instance UIDs
 """
@@ -339,8 +341,9 @@ def nest(out, depths):
 def longtext(out):
     """Free text far longer than any note, to be cleaned: a run of
     450,000 katakana with no separator (the patient's name, over and
-    over), and 20,000 sentences naming people after cue words."""
-    def one(name, text):
+    over), 20,000 sentences naming people after cue words, a run of
+    60,000 letters and digits, and 100,000 OtherPatientIDs."""
+    def one(name, text, extra=b""):
         sop = b"2.25.1005." + str(len(name)).encode()
         body = (im(0x0008, 0x0005, b"ISO_IR 192")
                 + im(0x0008, 0x0016, pad(CT, b"\0"))
@@ -348,6 +351,7 @@ def longtext(out):
                 + im(0x0008, 0x0060, b"CT")
                 + im(0x0010, 0x0010, pad("ヤマダ^タロウ".encode()))
                 + im(0x0010, 0x0020, pad(b"PHIHOSTILEID"))
+                + extra
                 + im(0x0020, 0x000D, pad(sop + b".1", b"\0"))
                 + im(0x0020, 0x000E, pad(sop + b".2", b"\0"))
                 + im(0x0020, 0x4000, pad(text.encode())))
@@ -355,6 +359,9 @@ def longtext(out):
     one("longtext-kana.dcm", "所見：" + "ヤマダ" * 150000 + "。主治医 佐藤先生。腹部単純CT異常なし。")
     one("longtext-notes.dcm", "患者山田太郎様は東京都文京区本郷七丁目3番1号に住む。主治医佐藤先生。"
         "腹部単純CT異常なし。" * 20000)
+    one("longtext-run.dcm", "所見：" + "a0" * 30000 + " 腹部単純CT異常なし。")
+    ids = "\\".join("ID%06d" % i for i in range(100000))
+    one("longtext-ids.dcm", "ID000777 来院。腹部単純CT異常なし。", im(0x0010, 0x1000, pad(ids.encode())))
 
 
 def main():
