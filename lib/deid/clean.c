@@ -348,46 +348,61 @@ static bool ascii_only(const char *s, size_t n)
 /* Push a folded identifier. ASCII ones shorter than 3 characters and
  * non-ASCII ones of one character identify no one by themselves and would
  * cut clinical words (CT, 腹部単純CT); clinical words are never scrub terms. */
-static size_t idset_slot_of(const kk_idset *ids, const char *s, size_t len)
+/* kk_strindex over strs (lens[i] bytes each; NUL-terminated when lens is
+ * NULL) */
+static size_t str_len(char *const *strs, const size_t *lens, int i)
 {
-    return (size_t)kk__fnv1a(KK_FNV1A_INIT, s, len) & (ids->nslots - 1);
+    return lens ? lens[i] : strlen(strs[i]);
 }
 
-static void idset_slot_in(kk_idset *ids, int item)
+static size_t strindex_home(const kk_strindex *x, const char *s, size_t len)
 {
-    size_t at = idset_slot_of(ids, ids->items[item], ids->lens[item]);
-    while (ids->slots[at])
-        at = (at + 1) & (ids->nslots - 1);
-    ids->slots[at] = (uint32_t)item + 1;
+    return (size_t)kk__fnv1a(KK_FNV1A_INIT, s, len) & (x->nslots - 1);
 }
 
-static bool idset_has(const kk_idset *ids, const char *s, size_t len)
+static void strindex_put(kk_strindex *x, char *const *strs, const size_t *lens, int i)
 {
-    if (!ids->nslots)
+    size_t at = strindex_home(x, strs[i], str_len(strs, lens, i));
+    while (x->slots[at])
+        at = (at + 1) & (x->nslots - 1);
+    x->slots[at] = (uint32_t)i + 1;
+}
+
+static bool strindex_has(const kk_strindex *x, char *const *strs, const size_t *lens,
+                         const char *s, size_t len)
+{
+    if (!x->nslots)
         return false;
-    for (size_t at = idset_slot_of(ids, s, len); ids->slots[at]; at = (at + 1) & (ids->nslots - 1)) {
-        int i = (int)ids->slots[at] - 1;
-        if (ids->lens[i] == len && memcmp(ids->items[i], s, len) == 0)
+    for (size_t at = strindex_home(x, s, len); x->slots[at]; at = (at + 1) & (x->nslots - 1)) {
+        int i = (int)x->slots[at] - 1;
+        if (str_len(strs, lens, i) == len && memcmp(strs[i], s, len) == 0)
             return true;
     }
     return false;
 }
 
-/* Room in the slots for one more item (at most half full). */
-static bool idset_grow_slots(kk_idset *ids)
+/* Room for an n + 1st string. */
+static bool strindex_room(kk_strindex *x, char *const *strs, const size_t *lens, int n)
 {
-    if ((size_t)(ids->n + 1) * 2 <= ids->nslots)
+    if ((size_t)(n + 1) * 2 <= x->nslots)
         return true;
-    size_t ns = ids->nslots ? ids->nslots * 2 : 64;
+    size_t ns = x->nslots ? x->nslots * 2 : 64;
     uint32_t *sl = kk__calloc(ns, sizeof *sl);
     if (!sl)
         return false;
-    free(ids->slots);
-    ids->slots = sl;
-    ids->nslots = ns;
-    for (int i = 0; i < ids->n; i++)
-        idset_slot_in(ids, i);
+    free(x->slots);
+    x->slots = sl;
+    x->nslots = ns;
+    for (int i = 0; i < n; i++)
+        strindex_put(x, strs, lens, i);
     return true;
+}
+
+static void strindex_free(kk_strindex *x)
+{
+    free(x->slots);
+    x->slots = NULL;
+    x->nslots = 0;
 }
 
 static void idset_push_folded(kk_idset *ids, const char *s, size_t len)
@@ -404,9 +419,8 @@ static void idset_push_folded(kk_idset *ids, const char *s, size_t len)
         return;
     if (is_clinical_word(s, len))
         return;
-    if (idset_has(ids, s, len))
-        return;
-    if (!idset_grow_slots(ids))
+    if (strindex_has(&ids->item_index, ids->items, ids->lens, s, len) ||
+        !strindex_room(&ids->item_index, ids->items, ids->lens, ids->n))
         return;
     if (ids->n == ids->cap) {
         int cap = ids->cap ? ids->cap * 2 : 16;
@@ -426,7 +440,7 @@ static void idset_push_folded(kk_idset *ids, const char *s, size_t len)
     ids->items[ids->n] = c;
     ids->lens[ids->n] = len;
     ids->n++;
-    idset_slot_in(ids, ids->n - 1);
+    strindex_put(&ids->item_index, ids->items, ids->lens, ids->n - 1);
 }
 
 static void idset_push(kk_idset *ids, const char *s, size_t len)
@@ -451,9 +465,9 @@ static void key_push(kk_idset *ids, const char *key)
 {
     if (strlen(key) < 3)
         return;
-    for (int i = 0; i < ids->nkeys; i++)
-        if (strcmp(ids->keys[i], key) == 0)
-            return;
+    if (strindex_has(&ids->key_index, ids->keys, NULL, key, strlen(key)) ||
+        !strindex_room(&ids->key_index, ids->keys, NULL, ids->nkeys))
+        return;
     if (ids->nkeys == ids->capkeys) {
         int cap = ids->capkeys ? ids->capkeys * 2 : 8;
         char **k = kk__realloc(ids->keys, (size_t)cap * sizeof *k);
@@ -463,8 +477,10 @@ static void key_push(kk_idset *ids, const char *key)
         ids->capkeys = cap;
     }
     char *d = kk__strndup(key, strlen(key));
-    if (d)
+    if (d) {
         ids->keys[ids->nkeys++] = d;
+        strindex_put(&ids->key_index, ids->keys, NULL, ids->nkeys - 1);
+    }
 }
 
 static bool has_kanji(const char *s, size_t n)
@@ -711,9 +727,8 @@ void kk_idset__free(kk_idset *ids)
     free(ids->items);
     free(ids->lens);
     free(ids->keys);
-    free(ids->slots);
-    ids->slots = NULL;
-    ids->nslots = 0;
+    strindex_free(&ids->item_index);
+    strindex_free(&ids->key_index);
     ids->items = NULL;
     ids->lens = NULL;
     ids->keys = NULL;

@@ -41,6 +41,13 @@ void kk_clean__free(kk_cleaner *cl);
 /** Milliseconds MeCab took to load (0 when it never loaded). */
 double kk_clean__morph_load_ms(const kk_cleaner *cl);
 
+/** Where each string of an array is, by hash: slots hold index + 1 (0 is
+ *  empty), a power of two of them, at most half full. */
+typedef struct kk_strindex {
+    uint32_t *slots;
+    size_t nslots;
+} kk_strindex;
+
 /** The identifiers of one object, folded (normalize.h), with the reading
  *  keys of its names. */
 typedef struct kk_idset {
@@ -63,13 +70,13 @@ typedef struct kk_idset {
     /* the cleaner's cache entry of a set from kk_clean__ids(), which
      * keeps the texts cleaned with it; NULL for a set of the caller's */
     struct kk_clean_entry *entry;
-    /* items by hash (index + 1, 0 empty; a power of two of them): an
-     * object may hold 100,000 IDs in one value */
-    uint32_t *slots;
-    size_t nslots;
+    /* items and keys by hash: an object may hold 100,000 IDs or names
+     * in one value */
+    kk_strindex item_index, key_index;
 } kk_idset;
 
-#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false, { 0 }, 0, NULL, NULL, 0 }
+#define KK_IDSET_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, false, false, { 0 }, 0, NULL, \
+                        { NULL, 0 }, { NULL, 0 } }
 
 /** Add a PN value: every component of every group, each group whole, and
  *  the readings in every script. */

@@ -42,12 +42,14 @@ KIND:
             no separator; OUTDIR/longtext-notes.dcm: 20,000 sentences
             naming people after cue words (2.3 MB); OUTDIR/longtext-run.dcm:
             a run of 60,000 letters and digits; OUTDIR/longtext-ids.dcm:
-            100,000 OtherPatientIDs, one of them in ImageComments
+            100,000 OtherPatientIDs, one of them in ImageComments;
+            OUTDIR/longtext-names.dcm: 40,000 OtherPatientNames, likewise
   goods     OUTDIR/g-NNNN.dcm: N (default 200) small valid objects, each
             with its own Study, Series and SOP Instance UIDs
 """
-import zlib
 import os
+import random
+import zlib
 import struct
 import sys
 
@@ -342,7 +344,8 @@ def longtext(out):
     """Free text far longer than any note, to be cleaned: a run of
     450,000 katakana with no separator (the patient's name, over and
     over), 20,000 sentences naming people after cue words, a run of
-    60,000 letters and digits, and 100,000 OtherPatientIDs."""
+    60,000 letters and digits, 100,000 OtherPatientIDs and 40,000
+    OtherPatientNames."""
     def one(name, text, extra=b""):
         sop = b"2.25.1005." + str(len(name)).encode()
         body = (im(0x0008, 0x0005, b"ISO_IR 192")
@@ -362,6 +365,13 @@ def longtext(out):
     one("longtext-run.dcm", "所見：" + "a0" * 30000 + " 腹部単純CT異常なし。")
     ids = "\\".join("ID%06d" % i for i in range(100000))
     one("longtext-ids.dcm", "ID000777 来院。腹部単純CT異常なし。", im(0x0010, 0x1000, pad(ids.encode())))
+    syl = ("ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu "
+           "me mo ya yu yo ra ri ru re ro wa").split()
+    rnd = random.Random(5)
+    names = ["%s^%s" % tuple("".join(rnd.choice(syl) for _ in range(3)).capitalize() for _ in "fg")
+             for i in range(40000)]
+    one("longtext-names.dcm", "%s 来院。腹部単純CT異常なし。" % names[777].split("^")[0],
+        im(0x0010, 0x1001, pad("\\".join(names).encode())))
 
 
 def main():
