@@ -39,8 +39,8 @@ KIND:
                          implicit private, inside a deflated data set
             N may be a comma-separated list of depths
   longtext  OUTDIR/longtext-kana.dcm: ImageComments of 450,000 katakana with
-            no separator; OUTDIR/longtext-notes.dcm: 20,000 sentences
-            naming people after cue words (2.3 MB); OUTDIR/longtext-run.dcm:
+            no separator; OUTDIR/longtext-notes.dcm: 10,000 sentences
+            naming people after cue words (1.2 MB); OUTDIR/longtext-run.dcm:
             a run of 60,000 letters and digits; OUTDIR/longtext-ids.dcm:
             100,000 OtherPatientIDs, one of them in ImageComments;
             OUTDIR/longtext-names.dcm: 40,000 OtherPatientNames, likewise
@@ -343,7 +343,7 @@ def nest(out, depths):
 def longtext(out):
     """Free text far longer than any note, to be cleaned: a run of
     450,000 katakana with no separator (the patient's name, over and
-    over), 20,000 sentences naming people after cue words, a run of
+    over), 10,000 sentences naming people after cue words, a run of
     60,000 letters and digits, 100,000 OtherPatientIDs and 40,000
     OtherPatientNames."""
     def one(name, text, extra=b""):
@@ -361,7 +361,7 @@ def longtext(out):
         write(os.path.join(out, name), meta(TS_IMPLICIT, sop) + body)
     one("longtext-kana.dcm", "所見：" + "ヤマダ" * 150000 + "。主治医 佐藤先生。腹部単純CT異常なし。")
     one("longtext-notes.dcm", "患者山田太郎様は東京都文京区本郷七丁目3番1号に住む。主治医佐藤先生。"
-        "腹部単純CT異常なし。" * 20000)
+        "腹部単純CT異常なし。" * 10000)
     one("longtext-run.dcm", "所見：" + "a0" * 30000 + " 腹部単純CT異常なし。")
     ids = "\\".join("ID%06d" % i for i in range(100000))
     one("longtext-ids.dcm", "ID000777 来院。腹部単純CT異常なし。", im(0x0010, 0x1000, pad(ids.encode())))
