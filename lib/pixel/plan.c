@@ -244,13 +244,19 @@ void kk_pixel__plan_free(kk_pixel_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
+/* Pixel Data of at most this many bytes and no Rows or Columns passes
+ * unsearched: 8 x 8 8-bit pixels are too few for a character. */
+#define UNSIZED_PIXELS_MAX 64
+
 kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *profile,
                          kk_dcm *dcm, const char *path)
 {
     memset(plan, 0, sizeof *plan);
     int nrules;
     const kk_pixel_rule *rules = kk_profile__pixel_rules(profile, &nrules);
-    if (nrules == 0 || !kk_dcm__find(kk_dcm__dataset(dcm), TAG_PIXEL_DATA))
+    kk_dcm_elem *px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_PIXEL_DATA);
+    /* an empty Pixel Data (a corpus NM's was stripped) holds nothing */
+    if (nrules == 0 || !px || kk_dcm__length(px) == 0)
         return KK_OK;
     plan->rows = (int)number_of(dcm, TAG_ROWS, 0);
     plan->columns = (int)number_of(dcm, TAG_COLUMNS, 0);
@@ -258,6 +264,9 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
     if (plan->frames < 1)
         plan->frames = 1;
     bool placeable = plan->rows > 0 && plan->columns > 0;
+    /* a few bytes cannot hold text (pydicom's test files carry 2) */
+    if (!placeable && kk_dcm__length(px) <= UNSIZED_PIXELS_MAX)
+        return KK_OK;
     int unplaced = 0;
     plan->regions = kk__calloc((size_t)nrules, sizeof *plan->regions);
     if (!plan->regions)

@@ -7,7 +7,8 @@
 # claim above the per-object limit (--max-object-size, else half of the
 # machine's memory) is refused with a message saying how to raise it.
 # Pixels with Rows or Columns 0 are refused where the profile searches
-# pixels for text (they would otherwise pass unexamined).
+# pixels for text (they would otherwise pass unexamined); an empty Pixel
+# Data, or a few bytes, has nothing to search and passes.
 # Outside ASan, the batch also runs under `ulimit -v` (1.5 GiB) to prove
 # that memory stays bounded.
 . "$(dirname "$0")/lib.sh"
@@ -41,6 +42,14 @@ for f in "${zero[@]}"; do
 done
 n=$(timeout 60 "$KAKOU" deid -q -p dicom-basic -o "$WORK/unsized-basic" "${zero[@]}" 2>/dev/null; find "$WORK/unsized-basic" -name '*.dcm' | wc -l)
 [ "$n" = 2 ] && ok "dicom-basic (no pixel search) keeps both" || fail "dicom-basic wrote $n of 2"
+# nothing to search is no reason to refuse: an empty Pixel Data, and 2
+# bytes with no frame size
+for f in "$H/pix-empty.dcm" "$H/pix-tiny-unsized.dcm"; do
+    rm -rf "$WORK/nothing"
+    expect_exit 0 timeout 60 "$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/nothing" "$f" &&
+        [ "$(find "$WORK/nothing" -name '*.dcm' | wc -l)" = 1 ] &&
+        ok "jp-anonymized keeps $(basename "$f") (nothing to search)"
+done
 
 # bounded memory: sanitizers reserve terabytes of address space, so only
 # without them

@@ -229,6 +229,10 @@ def pixels(out):
     # then Columns 0
     one("pix-rows-zero.dcm", 0, 8, 1, 16, small)
     one("pix-columns-zero.dcm", 8, 0, 1, 16, small)
+    # nothing to search: an empty Pixel Data (a vendor NM in the corpus has
+    # one), and 2 bytes with no Rows (as pydicom's test files)
+    one("pix-empty.dcm", 8, 8, 1, 16, ex(0x7FE0, 0x0010, b"OW", b""))
+    one("pix-tiny-unsized.dcm", 0, 0, 1, 16, ex(0x7FE0, 0x0010, b"OW", b"\0\0"))
 
 
 def charset(out):
