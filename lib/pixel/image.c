@@ -100,6 +100,7 @@ int kk_image__rows(const kk_image *img) { return img->rows; }
 int kk_image__columns(const kk_image *img) { return img->cols; }
 int kk_image__samples(const kk_image *img) { return img->spp; }
 bool kk_image__input_lossy(const kk_image *img) { return img->lossy_in; }
+bool kk_image__has_unsearched(const kk_image *img) { return img->unsearched; }
 
 const char *kk_image__photometric(const kk_image *img)
 {

@@ -184,6 +184,10 @@ kk_status kk_image__encode(kk_image *img, kk_ctx *ctx, kk_dcm *dcm,
 /** True when the input transfer syntax of img was lossy, so
  *  kk_image__encode() applies its policy. */
 bool kk_image__input_lossy(const kk_image *img);
+/** Does the Pixel Data hold more than the frames decoded (bytes past
+ *  them; fragments that start further frames)? Nothing searched them:
+ *  the pixels are to be written again from the frames alone. */
+bool kk_image__has_unsearched(const kk_image *img);
 
 #ifdef __cplusplus
 }

@@ -133,6 +133,27 @@ static DcmPixelData *top_pixels(DcmDataset *ds)
     return static_cast<DcmPixelData *>(e);
 }
 
+/* How many frames the fragments of seq start: those that open with a
+ * JPEG or JPEG-LS SOI or a JPEG 2000 SOC marker; for RLE (one fragment a
+ * frame, PS3.5 A.4.2) every fragment. The Basic Offset Table is not one. */
+static unsigned long frames_in_fragments(DcmPixelSequence *seq, bool rle)
+{
+    unsigned long n = 0, items = seq->card();
+    for (unsigned long i = 1; i < items; i++) {
+        DcmPixelItem *it = NULL;
+        Uint8 *b = NULL;
+        if (seq->getItem(it, i).bad() || !it || it->getLength() < 2)
+            continue;
+        if (rle) {
+            n++;
+            continue;
+        }
+        if (it->getUint8Array(b).good() && b && b[0] == 0xFF && (b[1] == 0xD8 || b[1] == 0x4F))
+            n++;
+    }
+    return n;
+}
+
 /* --- pixel module ---------------------------------------------------- */
 
 /* The layout attributes of it (the object or the scratch copy) into img.
@@ -305,6 +326,9 @@ static kk_status take_native(kk_image *img, kk_ctx *ctx, DcmPixelData *pix, bool
     if ((size_t)pix->getLength() < need_bytes)
         return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': Pixel Data is "
                         "shorter than Rows, Columns, NumberOfFrames and BitsAllocated say", path);
+    /* past the frames and the padding byte: a frame NumberOfFrames hides */
+    if ((size_t)pix->getLength() > need_bytes + 1)
+        img->unsearched = true;
     const uint8_t *src = NULL;
     if (img->bits_alloc <= 8) {
         Uint8 *p = NULL;
@@ -638,6 +662,10 @@ static kk_status decode(kk_image **out, kk_ctx *ctx, kk_dcm *dcm, const char *pa
     }
     if (st != KK_OK)
         return st;
+    DcmPixelSequence *frags = NULL;
+    if (encapsulated && pix->getEncapsulatedRepresentation(rep, rp, frags).good() && frags &&
+        frames_in_fragments(frags, rep == EXS_RLELossless) > (unsigned long)img->frames)
+        img->unsearched = true;
     *out = img.release();
     return KK_OK;
 }

@@ -58,6 +58,8 @@ struct kk_image {
     bool lossy_in;        /* the transfer syntax read is lossy */
     int planar_in;        /* PlanarConfiguration read (native only) */
     bool ybr422_in;       /* native YBR_FULL_422, expanded */
+    bool unsearched;      /* Pixel Data holds more than its frames (bytes
+                           * past them, fragments of further frames) */
 };
 
 /** Lowest stored bit: HighBit + 1 - BitsStored. */

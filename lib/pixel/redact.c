@@ -651,7 +651,9 @@ kk_status kk_pixel__apply(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool 
     if (st == KK_OK)
         paint(img, &l, 0);
     free(l.keep);
-    if (st == KK_OK && l.n > 0 && write) {
+    /* what no look searched goes: the pixels are written from the frames */
+    bool rewrite = l.n > 0 || kk_image__has_unsearched(img);
+    if (st == KK_OK && rewrite && write) {
         st = kk_image__encode(img, ctx, dcm, plan->lossy_reencode ? KK_LOSSY_REENCODE : KK_LOSSY_TO_LOSSLESS,
                               plan->quality);
         if (st != KK_OK) {

@@ -8,7 +8,8 @@
 # machine's memory) is refused with a message saying how to raise it.
 # Pixels with Rows or Columns 0 are refused where the profile searches
 # pixels for text (they would otherwise pass unexamined); an empty Pixel
-# Data, or a few bytes, has nothing to search and passes.
+# Data, or a few bytes, has nothing to search and passes. Bytes or
+# fragments past NumberOfFrames's frames are not kept unsearched.
 # Outside ASan, the batch also runs under `ulimit -v` (1.5 GiB) to prove
 # that memory stays bounded.
 . "$(dirname "$0")/lib.sh"
@@ -49,6 +50,26 @@ for f in "$H/pix-empty.dcm" "$H/pix-tiny-unsized.dcm"; do
     expect_exit 0 timeout 60 "$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/nothing" "$f" &&
         [ "$(find "$WORK/nothing" -name '*.dcm' | wc -l)" = 1 ] &&
         ok "jp-anonymized keeps $(basename "$f") (nothing to search)"
+done
+
+# a frame NumberOfFrames hides (the bytes after the frames; a fragment
+# of a second frame) is searched by no look: the pixels are written
+# again from the frames alone, and the hidden bytes are gone
+for f in "$H/pix-hidden-native.dcm" "$H/pix-hidden-rle.dcm"; do
+    rm -rf "$WORK/hidden"
+    expect_exit 0 timeout 60 "$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/hidden" "$f"
+    out=$(find "$WORK/hidden" -name '*.dcm' | head -1)
+    if [ -n "$out" ] && "$PYTHON" - "$out" 2>/dev/null <<'PY'; then
+import sys
+import pydicom
+d = open(sys.argv[1], "rb").read()
+a = pydicom.dcmread(sys.argv[1]).pixel_array
+sys.exit(1 if b"\xab" * 16 in d or a.shape != (16, 16) or (a != 0x10).any() else 0)
+PY
+        ok "$(basename "$f"): the hidden frame is gone, the frame kept"
+    else
+        fail "$(basename "$f"): the hidden frame's bytes are still in the output (or no frame)"
+    fi
 done
 
 # bounded memory: sanitizers reserve terabytes of address space, so only

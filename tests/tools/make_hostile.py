@@ -233,6 +233,14 @@ def pixels(out):
     # one), and 2 bytes with no Rows (as pydicom's test files)
     one("pix-empty.dcm", 8, 8, 1, 16, ex(0x7FE0, 0x0010, b"OW", b""))
     one("pix-tiny-unsized.dcm", 0, 0, 1, 16, ex(0x7FE0, 0x0010, b"OW", b"\0\0"))
+    # a frame NumberOfFrames hides: 16 x 16 8-bit, one frame said, two
+    # held (native: the bytes after the first; RLE: a second fragment)
+    hidden = b"\x10" * 256 + b"\xab" * 256
+    one("pix-hidden-native.dcm", 16, 16, 1, 8, ex(0x7FE0, 0x0010, b"OB", hidden))
+    rle = struct.pack("<16I", 1, 64, *([0] * 14)) + (b"\x7f" + b"\x10" * 128) * 2
+    frags = item(b"") + item(rle) + item(rle.replace(b"\x10", b"\xab")) + SEQ_END
+    one("pix-hidden-rle.dcm", 16, 16, 1, 8, ex(0x7FE0, 0x0010, b"OB", frags, length=UNDEF),
+        ts=b"1.2.840.10008.1.2.5")
 
 
 def charset(out):
