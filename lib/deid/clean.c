@@ -159,6 +159,19 @@ static const pattern patterns[] = {
     { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@", NULL, 0, false, false },
     { "[A-Za-z0-9._%+-]+[ ]*(\\[at\\]|\\(at\\)|<at>| at | @ )[ ]*[A-Za-z0-9-]+(([.]| dot | ?\\[dot\\] ?| ?\\(dot\\) ?)[A-Za-z0-9-]+)+",
       "a@", NULL, 0, false, false },
+    /* a web address: its path and host may spell a name (a profile page,
+     * kenji.ito@..., /patients/tanaka-hiroshi); ASCII up to a space */
+    { "((https?|ftp)://|www\\.)[!-~]+", ":.", "http|ftp|www", 0, false, false },
+    /* initials as a name: Y.K. 様, K・M氏, T.S.先生, HN さん, イニシャル H.N.
+     * (two capitals without dots only before an honorific that is no
+     * word's start: CT 様子 stays) */
+    { "(^|[^A-Za-z])(([A-Z](\\.|・)[ ]*){1,3}[A-Z]?)[ ]*(様|さま|さん|殿|氏|君|くん|ちゃん|先生|せんせい|医師|看護師|技師)",
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL, 2, false, false },
+    { "(^|[^A-Za-z])([A-Z]{2})[ ]*(さん|さま|殿|氏|君|くん|ちゃん)", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL, 2, false, false },
+    { "(イニシャル|[Ii]nitials?)[ :：]*(([A-Z](\\.|・)?[ ]*){1,3})", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL, 2, false, false },
+    /* "per" and a person: per Sarah, per Dr Wilson (not per RECIST: a
+     * capital and small letters) */
+    { "(^|[^A-Za-z])[Pp]er[ ]+([A-Z][a-z'-]+([ ]+[A-Z][a-z'-]+)?)", "Pp", "per|Per", 2, false, true },
     /* DICOM-style names: Family^Given */
     /* (not a power: Plt 23.4×10^4/μL) */
     { "[^ ^=\\\\,;:()]*[^ ^=\\\\,;:()0-9]\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
@@ -1000,7 +1013,8 @@ static const char *const cues_before[] = {
     "ケアマネジャー", "ケアマネ", "受付", "事務", "秘書", NULL
 };
 static const char *const cues_after[] = {
-    "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "医師", "Dr", "技師",
+    "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "せんせい", "センセイ",
+    "医師", "Dr", "技師", "님", "씨", "선생님",
     "看護師", "師長", "副院長", "院長", "部長", "医長", "教授", "准教授", "講師", NULL
 };
 
@@ -1524,6 +1538,121 @@ static size_t kana_surname_before(const kk_cleaner *cl, const char *s, size_t n,
     return b < e ? b : start;
 }
 
+/* The length of a closing bracket or quote that ends at e right after a
+ * kanji or kana (〕 in 〔千葉〕), or 0. */
+static size_t closing_bracket_before(const char *s, size_t n, size_t e)
+{
+    static const char *const close[] = { "〕", "】", "」", "』", "）", "〉", "》", "”", ")", "]",
+                                         NULL };
+    for (int c = 0; close[c]; c++) {
+        size_t l = strlen(close[c]);
+        if (e >= l + 3 && !memcmp(s + e - l, close[c], l)) {
+            size_t q = e - l - 1, k;
+            while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+                q--;
+            unsigned cp = cp_at(s, n, q, &k);
+            return kanji_or_kata(cp) || is_kana(cp) ? l : 0;
+        }
+    }
+    return 0;
+}
+
+/* Whether the tokens in [a, b) are all common nouns and suffixes (結節,
+ * 腫瘤, 索状影): no name, number or unknown word among them. */
+static bool nouns_only(const kk_token *t, int nt, size_t a, size_t b)
+{
+    if (a >= b)
+        return false;
+    for (int k = 0; k < nt; k++) {
+        if (t[k].off + t[k].len <= a || t[k].off >= b)
+            continue;
+        if (t[k].off < a || t[k].off + t[k].len > b ||
+            (t[k].kind != KK_TOK_NOUN && t[k].kind != KK_TOK_SUFFIX && t[k].kind != KK_TOK_VNOUN))
+            return false;
+    }
+    return true;
+}
+
+static bool is_katakana(unsigned cp)
+{
+    return (cp >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC;
+}
+
+/* The code point that ends at e, its start in *b. */
+static unsigned cp_before(const char *s, size_t n, size_t e, size_t *b)
+{
+    size_t q = e - 1, k;
+    while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
+        q--;
+    *b = q;
+    return cp_at(s, n, q, &k);
+}
+
+/* A name in katakana before an honorific, whole: the katakana glued
+ * before the part the dictionary tagged (ミン in キム・ミンジュン), and
+ * the names before a middle dot or an equals sign (ジョン・スミス様). The
+ * new start. */
+static size_t katakana_name_start(const char *s, size_t n, size_t start)
+{
+    size_t k, q;
+    if (!is_katakana(cp_at(s, n, start, &k)))
+        return start;
+    for (int parts = 0, chars = 0; start > 0 && parts < 3 && chars < 16;) {
+        unsigned cp = cp_before(s, n, start, &q);
+        if (is_katakana(cp)) {
+            start = q;
+            chars++;
+            continue;
+        }
+        if ((cp == 0x30FB || cp == '=' || cp == 0xFF1D) && q > 0 &&
+            is_katakana(cp_before(s, n, q, &k))) {
+            start = q;
+            parts++;
+            continue;
+        }
+        break;
+    }
+    return start;
+}
+
+/* After a name a cue took, its given name after a middle dot (村田・誠):
+ * 1-3 kanji up to a break. The new end. */
+static size_t dotted_given_end(const char *s, size_t n, size_t e)
+{
+    if (e + 3 > n || memcmp(s + e, "・", 3))
+        return e;
+    size_t r = kanji_run(s, n, e + 3, 3);
+    if (r == e + 3 || !name_break(s, n, r) || is_clinical_word(s + e + 3, r - e - 3) ||
+        cue_at(s, n, e + 3, cues_after) || cue_at(s, n, e + 3, cues_before))
+        return e;
+    return r;
+}
+
+/* Whether what follows a place says it is one: a municipality's or a
+ * block's suffix, a station, where someone lives or comes from. */
+static bool place_suffix_at(const char *s, size_t n, size_t e)
+{
+    static const char *const after[] = { "市", "区", "町", "村", "郡", "都", "道", "府", "県",
+                                         "島", "駅", "港", "線", "通", "丁目", "在住", "出身",
+                                         "在", "方面", "地区", NULL };
+    return cue_at(s, n, e, after) != 0;
+}
+
+/* Whether a place the dictionary tagged is part of a longer word: one
+ * kanji glued to the kanji after it (細 in 心房細動, 立 in 立位) that
+ * makes it no place, or a place glued to a vessel or a nerve (上大静脈). */
+static bool inside_word(const char *s, size_t n, kk_token t, bool suffixed)
+{
+    static const char *const anatomy[] = { "静脈", "動脈", "神経", NULL };
+    size_t a = t.off, e = t.off + t.len;
+    if (cue_at(s, n, e, anatomy))
+        return true;
+    if (suffixed || utf8_chars(s + a, t.len) != 1 || kanji_run(s, n, a, 1) == a)
+        return false;
+    return e < n && kanji_run(s, n, e, 1) > e && !cue_at(s, n, e, cues_after) &&
+           !cue_at(s, n, e, cues_before) && !place_suffix_at(s, n, e);
+}
+
 static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -1580,7 +1709,7 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                                 !memcmp(x, "村", 3) || !memcmp(x, "郡", 3) || !memcmp(x, "都", 3) ||
                                 !memcmp(x, "府", 3) || !memcmp(x, "県", 3));
             }
-            if ((cl->keep_city && (pref || municipality)) ||
+            if ((cl->keep_city && (pref || municipality)) || inside_word(s, n, t[k], municipality) ||
                 eponym_after(s, n, t[k].off + t[k].len) ||
                 is_clinical_word(s + t[k].off, t[k].len))
                 continue;
@@ -1655,6 +1784,8 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                     e = j + k1;
             }
             if (e > j)
+                e = dotted_given_end(s, n, e);
+            if (e > j)
                 mark_span(v, j, e, mark, inlen);
             i += cl_len;
             continue;
@@ -1667,6 +1798,8 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                 b--;
             if (b >= 3 && !memcmp(s + b - 3, "\xe3\x80\x80", 3))
                 b -= 3;
+            /* the name in brackets before it: 〔千葉〕先生, 「上野」さん */
+            b -= closing_bracket_before(s, n, b);
             size_t start = b;
             bool verb_noun = false; /* 撮影技師, 読影技師: a task before the title */
             if (nt > 0) {
@@ -1725,8 +1858,12 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             /* a name in kana the dictionary does not tag: by its reading */
             if (start == b && nt > 0)
                 start = kana_name_at_end(cl, s, n, b, false);
-            if (start == b && nt > 0 && !verb_noun)
-                start = kanji_name_before(s, n, b);
+            if (start == b && nt > 0 && !verb_noun) {
+                size_t kb = kanji_name_before(s, n, b);
+                /* 結節様, 腫瘤様の: 様 after common nouns is "-like" */
+                if (!(al == 3 && !memcmp(s + i, "様", 3) && nouns_only(t, nt, kb, b)))
+                    start = kb;
+            }
             if (start < b && nt > 0)
                 start = kana_surname_before(cl, s, n, start);
             if (start == b && b > 0) {
@@ -1736,6 +1873,15 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                 if (lone_kanji_name(cl, s, n, q, b))
                     start = q;
             }
+            /* a Korean name before 님, 씨 or a Japanese honorific: 김민준 님 */
+            for (int chars = 0; start > 0 && chars < 5 && (start == b || chars); chars++) {
+                size_t q;
+                if (!is_hangul(cp_before(s, n, start, &q)))
+                    break;
+                start = q;
+            }
+            if (start < b)
+                start = katakana_name_start(s, n, start);
             if (start < b)
                 mark_span(v, start, b, mark, inlen);
             i += al;

@@ -333,6 +333,30 @@ static const struct {
     /* family and everyday words before an honorific, a visit after a cue */
     { "長男 来院、母 同伴、おとうさん来院、おばあちゃん、ありがとうさん", NOTHING,
       "長男 来院、母 同伴、おとうさん来院、おばあちゃん、ありがとうさん" },
+    /* a web address: its path spells a name */
+    { "参照 https://www.example.com/users/kenji.ito.123 まで", "kenji", "参照" },
+    { "see www.tanaka-clinic.jp/staff", "tanaka", "see" },
+    /* initials before an honorific or after a cue; CT 様子 is no name */
+    { "Y.K. 様 来院", "Y.K", "来院" },
+    { "T・S先生より", "T・S", "より" },
+    { "イニシャル H.N. 男性", "H.N", "男性" },
+    { "外来 HN さん 再診", "HN", "再診" },
+    /* "per" and a capitalised name */
+    { "per Sarah, pt fasting", "Sarah", "pt fasting" },
+    /* 様 after common nouns is "-like" (結節様), not an honorific */
+    { "結節様病変あり、腫瘤様の構造、嚢胞様変化、索状影様", NOTHING,
+      "結節様病変あり、腫瘤様の構造、嚢胞様変化、索状影様" },
+    /* a name in katakana with a middle dot, whole */
+    { "ジョン・スミス様 来院", "ジョン", "来院" },
+    { "キム・ミンジュン 様 来院", "ミン", "来院" },
+    /* a given name after a middle dot, after a cue */
+    { "担当：村田・誠 確認", "誠", "確認" },
+    /* honorifics in kana */
+    { "さかい せんせい 確認", "さかい", "確認" },
+    /* a Korean name before a Korean honorific */
+    { "김민준 님 내원", "김민준", "내원" },
+    /* a place the dictionary knows inside a word (細 in 心房細動) */
+    { "心房細動 PICC 上大静脈 立位", NOTHING, "心房細動 PICC 上大静脈 立位" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
@@ -436,6 +460,10 @@ START_TEST(address_keeps_municipality_when_asked)
     c = clean_with(c2, NULL, "患者は大阪府堺市北区中百舌鳥町2丁65番地に在住");
     ck_assert_msg(strstr(c, "堺市北区") != NULL && strstr(c, "在住") != NULL, "lost: %s", c);
     ck_assert_msg(strstr(c, "中百舌鳥") == NULL && strstr(c, "65") == NULL, "town kept: %s", c);
+    free(c);
+    /* a surname that is also a prefecture, in brackets before an honorific */
+    c = clean_with(c2, NULL, "〔千葉〕先生確認");
+    ck_assert_msg(strstr(c, "千葉") == NULL && strstr(c, "先生確認") != NULL, "name kept: %s", c);
     free(c);
     /* a surname that is also a prefecture, in a list of names, goes */
     c = clean_with(c2, NULL, "井上・清水・山口の3名で確認");
