@@ -172,6 +172,13 @@ static const pattern patterns[] = {
     /* "per" and a person: per Sarah, per Dr Wilson (not per RECIST: a
      * capital and small letters) */
     { "(^|[^A-Za-z])[Pp]er[ ]+([A-Z][a-z'-]+([ ]+[A-Z][a-z'-]+)?)", "Pp", "per|Per", 2, false, true },
+    /* a name after a greeting or a sign-off: Hi Tom, Dear Ms Ito, Thanks Yuki */
+    { "(^|[^A-Za-z])(Hi|Hello|Dear|Thanks|Thank you|Regards|Cheers|Sincerely|Best),?[ ]+(" NAME2 ")",
+      "HDTRCSB", "Hi|Hello|Dear|Thank|Regards|Cheers|Sincerely|Best", 3, false, true },
+    /* a handle: @kenji_ito (not an e-mail: nothing before the @) */
+    { "(^|[^A-Za-z0-9._%+-])(@[A-Za-z0-9_]{2,})", "@", NULL, 2, false, false },
+    /* a nurse's title before the name: RN Jessica, LPN Smith */
+    { "(^|[^A-Za-z])(RN|LPN|NP|CNA)[ :.]+(" NAME2 ")", "RLNC", "RN|LPN|NP|CNA", 3, false, true },
     /* DICOM-style names: Family^Given */
     /* (not a power: Plt 23.4×10^4/μL) */
     { "[^ ^=\\\\,;:()]*[^ ^=\\\\,;:()0-9]\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
@@ -1010,7 +1017,8 @@ static const char *const cues_before[] = {
     "Nurse", "Doctor", "Prof", "Mrs", "Mr", "Ms", "Ns", "同伴者", "代理人", "申込者", "研修医",
     "専門医", "指導医", "当直医", "麻酔科医", "医員",
     "薬剤師", "保健師", "助産師", "栄養士", "療法士", "ソーシャルワーカー", "ケアマネージャー",
-    "ケアマネジャー", "ケアマネ", "受付", "事務", "秘書", NULL
+    "ケアマネジャー", "ケアマネ", "受付", "事務", "秘書", "当直", "前医", "オーダー医", "執刀者",
+    "助手", "介助者", "麻酔医", "立会者", "後見人", NULL
 };
 static const char *const cues_after[] = {
     "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "せんせい", "センセイ",
@@ -1653,6 +1661,56 @@ static bool inside_word(const char *s, size_t n, kk_token t, bool suffixed)
            !cue_at(s, n, e, cues_before) && !place_suffix_at(s, n, e);
 }
 
+/* After a family name the dictionary knows and a space, a given name of
+ * one kanji standing alone (張 偉 様, 小沢 花 80歳): the end of that
+ * kanji, or 0. Not a side, a count or a word one kanji writes. */
+static size_t one_kanji_given(const char *s, size_t n, size_t e)
+{
+    static const char *const words[] = {
+        "左", "右", "両", "上", "下", "前", "後", "内", "外", "中", "他", "済", "可", "否", "無",
+        "有", "要", "不", "等", "計", "高", "低", "大", "小", "多", "少", "新", "旧", "全", "半",
+        "初", "再", "様", "殿", "氏", "君", "一", "二", "三", "四", "五", "六", "七", "八", "九",
+        "十", "百", "千", "〇", "妻", "夫", "父", "母", "兄", "弟", "姉", "妹", "娘", "孫", "嫁",
+        "宅", "方", "家", "院", "科", "室", "棟", "階", "号", "歳", "才", "回", "日", "月", "年",
+        "時", "分", "秒", "例", "名", "人", "頃", "朝", "昼", "夜", "今", "昨", "明", "本", "当",
+        "同", "別", "着", "発", "入", "退", "来", "帰", "済", "未", "要", "了", "否", "是", "非",
+        "良", "悪", "軽", "重", "急", "死", "生", "病", "痛", "熱", "咳", "癌", "薬", "血", NULL
+    };
+    size_t g = e;
+    while (g < n && s[g] == ' ')
+        g++;
+    while (g + 3 <= n && !memcmp(s + g, "\xe3\x80\x80", 3))
+        g += 3;
+    if (g == e)
+        return 0;
+    size_t r = kanji_run(s, n, g, 2);
+    if (r != kanji_run(s, n, g, 1) || r == g || cue_at(s, n, g, words) == r - g)
+        return 0;
+    size_t k;
+    if (!(name_break(s, n, r) || cue_at(s, n, r, cues_after) || (r < n && isdigit((unsigned char)s[r])) ||
+          (r < n && cp_at(s, n, r, &k) == ' ')))
+        return 0;
+    return r;
+}
+
+/* Before a Latin name a Japanese honorific follows (Hassan 様), its
+ * first name after a space (Ali Hassan 様). The new start. */
+static size_t latin_name_start(const char *s, size_t start)
+{
+    if (!isupper((unsigned char)s[start]) || start < 3 || s[start - 1] != ' ')
+        return start;
+    size_t q = start - 1;
+    while (q > 0 && isalpha((unsigned char)s[q - 1]))
+        q--;
+    if (q + 2 > start - 1 || !isupper((unsigned char)s[q]) || (q > 0 && isalnum((unsigned char)s[q - 1])) ||
+        starts_common_word(s + q, start - 1 - q))
+        return start;
+    for (size_t c = q + 1; c < start - 1; c++)
+        if (!islower((unsigned char)s[c]))
+            return start;
+    return q;
+}
+
 static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -1716,6 +1774,12 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
         }
     }
+    for (int k = 0; k + 1 < nt; k++)
+        if (t[k].kind == KK_TOK_SURNAME && has_kanji(s + t[k].off, t[k].len)) {
+            size_t g = one_kanji_given(s, n, t[k].off + t[k].len);
+            if (g)
+                mark_span(v, t[k].off + t[k].len, g, mark, inlen);
+        }
     for (size_t i = 0; i < n;) {
         size_t cl_len = cue_at(s, n, i, cues_before);
         if (cl_len && cue_at(s, n, i, cues_after) == cl_len && i > 0) {
@@ -1756,8 +1820,10 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             if (family && nt > 0) {
                 int tk = tok_at(t, nt, j);
                 size_t k2;
+                size_t r = kanji_run(s, n, j, 4);
                 if (tk >= 0 && !namey(t[tk].kind) && !is_kana(cp_at(s, n, j, &k2)) &&
-                    (s[j] & 0x80))
+                    (s[j] & 0x80) &&
+                    !(r > j && name_break(s, n, r) && kk_morph__is_name(cl->morph, s + j, r - j)))
                     e = j;
             }
             if (e == j && !(family && j + 1 < n && isupper((unsigned char)s[j]) &&
@@ -1882,6 +1948,8 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             }
             if (start < b)
                 start = katakana_name_start(s, n, start);
+            if (start < b)
+                start = latin_name_start(s, start);
             if (start < b)
                 mark_span(v, start, b, mark, inlen);
             i += al;
@@ -2505,6 +2573,69 @@ static void need_readings(const kk_cleaner *cl, const kk_idset *cids, const char
 
 /* Fill mark[0..len) with the bytes to remove. false when the text could
  * not be read (the caller then keeps nothing). */
+/* Where someone works or studies, after a cue and a separator (勤務先：
+ * トヨタ自動車, 学校 大橋小学校, Employer: Toyota Motor Corp, works at
+ * Sony): the run up to a break, or the capitalised words. 職場復帰 (no
+ * separator) stays. */
+static void mark_org_cues(const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const cues[] = {
+        "勤務先", "勤め先", "職場", "会社名", "会社", "所属", "学校名", "学校", "就労先", "雇用主",
+        "勤務", "通学先", "Employer", "employer", "Employed by", "employed by", "Works at",
+        "works at", "Works for", "works for", "Company", "company", "School", "school",
+        "Workplace", "workplace", NULL
+    };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n; i++) {
+        size_t cl = cue_at(s, n, i, cues);
+        if (!cl || (i > 0 && isalpha((unsigned char)s[i - 1])) ||
+            (i + cl < n && isalpha((unsigned char)s[i + cl])))
+            continue;
+        size_t j = i + cl, k;
+        bool sep = false;
+        while (j < n) {
+            if (s[j] == ' ' || s[j] == ':' || s[j] == '-' || s[j] == '=') {
+                j++;
+            } else if (j + 3 <= n && (!memcmp(s + j, "：", 3) || !memcmp(s + j, "\xe3\x80\x80", 3))) {
+                j += 3;
+            } else {
+                break;
+            }
+            sep = true;
+        }
+        if (!sep || j >= n)
+            continue;
+        size_t e = j;
+        if (isupper((unsigned char)s[j])) {
+            /* capitalised words: Toyota Motor Corp, Sony, Acme & Co. */
+            for (int w = 0; w < 5 && e < n && (isupper((unsigned char)s[e]) || s[e] == '&'); w++) {
+                size_t q = e;
+                while (q < n && (isalnum((unsigned char)s[q]) || s[q] == '&' || s[q] == '.' ||
+                                 s[q] == '-' || s[q] == '\''))
+                    q++;
+                e = q;
+                if (e + 1 < n && s[e] == ' ' && (isupper((unsigned char)s[e + 1]) || s[e + 1] == '&'))
+                    e++;
+                else
+                    break;
+            }
+        } else if ((unsigned char)s[j] >= 0x80) {
+            for (int c = 0; e < n && c < 20; c++) {
+                unsigned cp = cp_at(s, n, e, &k);
+                if (!(kanji_or_kata(cp) || is_kana(cp) || isalnum((int)cp) || cp == 0x30FB))
+                    break;
+                e += k;
+            }
+        }
+        while (e > j && (s[e - 1] == '.' || s[e - 1] == ' '))
+            e--;
+        if (e > j)
+            mark_span(v, j, e, mark, inlen);
+        i = e > i ? e - 1 : i;
+    }
+}
+
 static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
                    unsigned char *mark)
 {
@@ -2514,6 +2645,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     if (!make_view(&v1, in, len, ascii, 0))
         return false;
     mark_patterns(cl, &v1, mark, len);
+    mark_org_cues(&v1, mark, len);
     kk_span sp[32];
     size_t ns = kk_text__address_latin_spans(v1.s, v1.len, cl->keep_city, sp, 32);
     for (size_t k = 0; k < ns; k++)

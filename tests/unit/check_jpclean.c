@@ -357,6 +357,23 @@ static const struct {
     { "김민준 님 내원", "김민준", "내원" },
     /* a place the dictionary knows inside a word (細 in 心房細動) */
     { "心房細動 PICC 上大静脈 立位", NOTHING, "心房細動 PICC 上大静脈 立位" },
+    /* after a family cue, a name MeCab splits into a suffix and a noun */
+    { "家族：中西 090-3333-4444", "中西", "家族" },
+    /* a one-kanji given name after a family name and a space */
+    { "張 偉 様 来院", "偉", "来院" },
+    { "小沢 花 80歳 女性", "花", "80歳 女性" },
+    { "田中 左 肺", "田中", "左 肺" },
+    /* a Latin name of two words before a Japanese honorific */
+    { "Ali Hassan 様 来院", "Ali", "来院" },
+    /* where someone works or studies, after a cue and a separator */
+    { "勤務先：トヨタ自動車 腰痛", "トヨタ", "腰痛" },
+    { "学校 大橋小学校 3年", "大橋", "3年" },
+    { "works for Mitsubishi, lifting", "Mitsubishi", "lifting" },
+    { "職場復帰予定、学校検診で指摘", NOTHING, "職場復帰予定、学校検診で指摘" },
+    /* a greeting, a handle, a nurse's title before the name */
+    { "Hi Tom, please review", "Tom", "please review" },
+    { "twitter @kenji_ito 参照", "kenji_ito", "参照" },
+    { "called to RN Jessica at 14:00", "Jessica", "called" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
@@ -460,6 +477,10 @@ START_TEST(address_keeps_municipality_when_asked)
     c = clean_with(c2, NULL, "患者は大阪府堺市北区中百舌鳥町2丁65番地に在住");
     ck_assert_msg(strstr(c, "堺市北区") != NULL && strstr(c, "在住") != NULL, "lost: %s", c);
     ck_assert_msg(strstr(c, "中百舌鳥") == NULL && strstr(c, "65") == NULL, "town kept: %s", c);
+    free(c);
+    /* a surname that is also a city, after a role */
+    c = clean_with(c2, NULL, "当直：川崎 オーダー医 飯田");
+    ck_assert_msg(strstr(c, "川崎") == NULL && strstr(c, "飯田") == NULL, "name kept: %s", c);
     free(c);
     /* a surname that is also a prefecture, in brackets before an honorific */
     c = clean_with(c2, NULL, "〔千葉〕先生確認");
