@@ -51,7 +51,9 @@ typedef struct pattern {
 #define NAME2 NAME "([ ]+" LATIN_UPPER "([a-z'-]|" LATIN_ANY ")+)?"
 /* with initials before or after: K. Tanaka, Yoshida H. */
 #define NAMEI "([A-Z]\\.[ ]*){0,2}" NAME2 "([ ]+[A-Z]\\.)?"
-#define ROLES "[Dd]aughter|[Ss]on|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|" \
+#define ROLES "[Dd]aughter-in-law|[Ss]on-in-law|[Mm]other-in-law|[Ff]ather-in-law|" \
+              "[Bb]rother-in-law|[Ss]ister-in-law|[Ss]tepson|[Ss]tepdaughter|[Ss]tepmother|" \
+              "[Ss]tepfather|[Dd]aughter|[Ss]on|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|" \
               "[Bb]rother|[Ss]pouse|[Gg]uardian|[Cc]ontact|[Rr]eferred by|" \
               "[Rr]eferring physician|[Rr]eferring doctor|[Pp]hysician|[Tt]echnologist|" \
               "[Rr]adiographer|[Nn]urse|[Aa]ttending|[Rr]adiologist|[Ss]urgeon|" \
@@ -137,7 +139,7 @@ static const pattern patterns[] = {
     { "(^|[^A-Za-z])([A-Za-z]{2}[- ]?[0-9]{4}[- ][0-9]{4}[- ]?[A-Za-z]{2})", "0123456789", NULL, 2, false, false },
     /* the number after a 記号 or 番号 cue, however short (the 記号・番号
      * of a health insurance card: "記号 12-34 番号 567") */
-    { "(記号|番号)[ :：.]*([0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
+    { "(記号|番号)[ :：.]*([A-Za-z]{0,3}-?[0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
     /* international numbers in groups: +81 90 1234 5678, +81-(0)3-1234-5678,
      * the last of three digits or more (S1+2 2-3cm is a lung segment) */
     { "\\+[0-9]{1,3}(" PSEP "?\\(?[0-9]{1,5}\\)?){1,4}" PSEP "?[0-9]{3,5}", "+", NULL, 0, false, false },
@@ -178,7 +180,7 @@ static const pattern patterns[] = {
     /* a handle: @kenji_ito (not an e-mail: nothing before the @) */
     { "(^|[^A-Za-z0-9._%+-])(@[A-Za-z0-9_]{2,})", "@", NULL, 2, false, false },
     /* a nurse's title before the name: RN Jessica, LPN Smith */
-    { "(^|[^A-Za-z])(RN|LPN|NP|CNA)[ :.]+(" NAME2 ")", "RLNC", "RN|LPN|NP|CNA", 3, false, true },
+    { "(^|[^A-Za-z])(RN|LPN|NP|CNA|PA-C)[ :.]+(" NAME2 ")", "RLNCP", "RN|LPN|NP|CNA|PA-C", 3, false, true },
     /* DICOM-style names: Family^Given */
     /* (not a power: Plt 23.4×10^4/μL) */
     { "[^ ^=\\\\,;:()]*[^ ^=\\\\,;:()0-9]\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
@@ -1018,12 +1020,15 @@ static const char *const cues_before[] = {
     "専門医", "指導医", "当直医", "麻酔科医", "医員",
     "薬剤師", "保健師", "助産師", "栄養士", "療法士", "ソーシャルワーカー", "ケアマネージャー",
     "ケアマネジャー", "ケアマネ", "受付", "事務", "秘書", "当直", "前医", "オーダー医", "執刀者",
-    "助手", "介助者", "麻酔医", "立会者", "後見人", NULL
+    "助手", "介助者", "麻酔医", "立会者", "後見人", "ドクター ", "ドクター:", "姑", "舅", "叔父", "叔母",
+    "伯父", "伯母", "従兄弟", "従姉妹", "義父", "義母", "義兄", "義姉", "義弟", "義妹", "彼氏",
+    "彼女", "婚約者", "恋人", "友人", "知人", "隣人", "同僚", "上司", "部下", "大家", "担任", NULL
 };
 static const char *const cues_after[] = {
     "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "せんせい", "センセイ",
     "医師", "Dr", "技師", "님", "씨", "선생님",
-    "看護師", "師長", "副院長", "院長", "部長", "医長", "教授", "准教授", "講師", NULL
+    "看護師", "師長", "副院長", "院長", "部長", "医長", "教授", "准教授", "講師", "課長", "係長",
+    "主任", "社長", "所長", "隊長", "理事長", "会長", "看護部長", NULL
 };
 
 static size_t cue_at(const char *s, size_t n, size_t i, const char *const *cues)
@@ -1464,7 +1469,11 @@ static bool is_family_cue(const char *s, size_t len)
 {
     static const char *const family[] = { "家族", "長男", "長女", "次男", "次女", "三男", "三女",
                                           "妻", "夫", "息子", "娘", "母", "父", "祖母", "祖父",
-                                          "兄", "弟", "姉", "妹", "孫", "嫁", "配偶者", NULL };
+                                          "兄", "弟", "姉", "妹", "孫", "嫁", "配偶者", "姑", "舅",
+                                          "叔父", "叔母", "伯父", "伯母", "従兄弟", "従姉妹", "義父",
+                                          "義母", "義兄", "義姉", "義弟", "義妹", "彼氏", "彼女",
+                                          "婚約者", "恋人", "友人", "知人", "隣人", "同僚", "上司",
+                                          "部下", "大家", "担任", NULL };
     return one_of(s, len, family);
 }
 
@@ -1636,6 +1645,25 @@ static size_t dotted_given_end(const char *s, size_t n, size_t e)
     return r;
 }
 
+/* Whether a token names a clinic or a department (内科, 医院, クリニック):
+ * the name before it (堀内科) is a person's. */
+static bool clinic_token(const char *s, kk_token t)
+{
+    const char *e = s + t.off + t.len;
+    return (t.len >= 3 && (!memcmp(e - 3, "科", 3) || !memcmp(e - 3, "院", 3))) ||
+           (t.len == strlen("クリニック") && !memcmp(s + t.off, "クリニック", t.len));
+}
+
+/* Whether a kanji ends at a. */
+static bool kanji_before(const char *s, size_t n, size_t a)
+{
+    size_t q;
+    if (a == 0)
+        return false;
+    cp_before(s, n, a, &q);
+    return kanji_run(s, n, q, 1) > q;
+}
+
 /* Whether what follows a place says it is one: a municipality's or a
  * block's suffix, a station, where someone lives or comes from. */
 static bool place_suffix_at(const char *s, size_t n, size_t e)
@@ -1753,7 +1781,15 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                 (t[k + 1].kind == KK_TOK_SURNAME || t[k + 1].kind == KK_TOK_GIVEN) &&
                 eponym_after(s, n, t[k + 1].off + t[k + 1].len))
                 end = t[k + 1].off + t[k + 1].len;
-            if ((kanji || next_name) && !is_clinical_word(s + t[k].off, t[k].len) &&
+            /* 寛骨臼, 陳旧性, 起始異常: one kanji the dictionary also
+             * lists as a name, glued to a noun, is part of a word */
+            static const char *const household[] = { "宅", "家", "方", "邸", "夫妻", "夫婦", NULL };
+            bool glued = k + 1 < nt && t[k + 1].off == end && utf8_chars(s + t[k].off, t[k].len) == 1 &&
+                         kanji_run(s, n, end, 1) > end && !cue_at(s, n, end, cues_after) &&
+                         !cue_at(s, n, end, household) && !clinic_token(s, t[k + 1]) &&
+                         (t[k + 1].kind == KK_TOK_NOUN || t[k + 1].kind == KK_TOK_SUFFIX ||
+                          kanji_before(s, n, t[k].off));
+            if ((kanji || next_name) && !glued && !is_clinical_word(s + t[k].off, t[k].len) &&
                 !eponym_after(s, n, end))
                 mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
         } else if (t[k].kind == KK_TOK_PLACE) {
@@ -1782,7 +1818,16 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
         }
     for (size_t i = 0; i < n;) {
         size_t cl_len = cue_at(s, n, i, cues_before);
-        if (cl_len && cue_at(s, n, i, cues_after) == cl_len && i > 0) {
+        bool titled = false;
+        if (!cl_len) {
+            /* a title and a colon label the name after them: （院長：野村） */
+            size_t tl = cue_at(s, n, i, cues_after);
+            if (tl >= 6 && i + tl < n && s[i + tl] == ':') {
+                cl_len = tl;
+                titled = true;
+            }
+        }
+        if (cl_len && cue_at(s, n, i, cues_after) == cl_len && i > 0 && s[i + cl_len] != ':') {
             /* 医師 after a name is its title (井口 医師), not a cue before one */
             size_t b = i, k;
             while (b > 0 && s[b - 1] == ' ')
@@ -1813,10 +1858,21 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                     break;
                 }
             }
+            if (is_family_cue(s + i, cl_len) && j + 3 < n && !memcmp(s + j, "の", 3)) {
+                /* 姉の千秋より, お孫さんの陽菜ちゃん: a name the dictionary
+                 * knows after the particle */
+                size_t g = j + 3, r = kanji_run(s, n, g, 4), k3;
+                if (r > g && (r >= n || name_break(s, n, r) || is_kana(cp_at(s, n, r, &k3)) ||
+                              cue_at(s, n, r, cues_after)) &&
+                    kk_morph__is_name(cl->morph, s + g, r - g) && !is_clinical_word(s + g, r - g))
+                    mark_span(v, g, r, mark, inlen);
+                i += cl_len;
+                continue;
+            }
             size_t e = name_run(s, n, j, 8);
             /* after a family cue only a name: a word (父 胃癌), a suffix
              * (家族歴) or the rest of a word (母斑) is none */
-            bool family = is_family_cue(s + i, cl_len);
+            bool family = is_family_cue(s + i, cl_len) || titled;
             if (family && nt > 0) {
                 int tk = tok_at(t, nt, j);
                 size_t k2;
@@ -2048,6 +2104,23 @@ static bool before_eponym_noun(const char *s, size_t n, size_t end)
         return true;
     if (e >= n || s[e] != ' ')
         return false;
+    /* a grade in Roman numerals after a word alone: Mason II, Garden III,
+     * Forrest IIa (not a name of two words: Suzuki Ichiro IV) */
+    size_t ws = end, pw, r = e + 1;
+    while (ws > 0 && isalpha((unsigned char)s[ws - 1]))
+        ws--;
+    pw = ws >= 1 && s[ws - 1] == ' ' ? ws - 1 : ws;
+    while (pw > 0 && pw < ws && isalpha((unsigned char)s[pw - 1]))
+        pw--;
+    bool pair = pw < ws && isupper((unsigned char)s[pw]);
+    while (r < n && (s[r] == 'I' || s[r] == 'V' || s[r] == 'X'))
+        r++;
+    if (!pair && r > e + 1 && r - e - 1 <= 4) {
+        if (r < n && (s[r] == 'a' || s[r] == 'b' || s[r] == 'A' || s[r] == 'B'))
+            r++;
+        if (r >= n || !isalnum((unsigned char)s[r]))
+            return true;
+    }
     return word_in(s, n, e + 1, noun);
 }
 
@@ -2582,8 +2655,9 @@ static void mark_org_cues(const view *v, unsigned char *mark, size_t inlen)
     static const char *const cues[] = {
         "勤務先", "勤め先", "職場", "会社名", "会社", "所属", "学校名", "学校", "就労先", "雇用主",
         "勤務", "通学先", "Employer", "employer", "Employed by", "employed by", "Works at",
-        "works at", "Works for", "works for", "Company", "company", "School", "school",
-        "Workplace", "workplace", NULL
+        "works at", "Works for", "works for", "Works in", "works in", "Working at", "working at",
+        "Working for", "working for", "Employed at", "employed at", "Company", "company", "School",
+        "school", "Workplace", "workplace", NULL
     };
     const char *s = v->s;
     size_t n = v->len;
@@ -2623,7 +2697,9 @@ static void mark_org_cues(const view *v, unsigned char *mark, size_t inlen)
         } else if ((unsigned char)s[j] >= 0x80) {
             for (int c = 0; e < n && c < 20; c++) {
                 unsigned cp = cp_at(s, n, e, &k);
-                if (!(kanji_or_kata(cp) || is_kana(cp) || isalnum((int)cp) || cp == 0x30FB))
+                /* ○○建設: a name written over with circles too */
+                if (!(kanji_or_kata(cp) || is_kana(cp) || isalnum((int)cp) || cp == 0x30FB ||
+                      cp == 0x25CB || cp == 0x3007 || cp == 0x25EF))
                     break;
                 e += k;
             }

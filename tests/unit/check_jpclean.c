@@ -374,6 +374,31 @@ static const struct {
     { "Hi Tom, please review", "Tom", "please review" },
     { "twitter @kenji_ito 参照", "kenji_ito", "参照" },
     { "called to RN Jessica at 14:00", "Jessica", "called" },
+    /* a family cue, の, and a name the dictionary knows */
+    { "姉の千秋より連絡", "千秋", "より連絡" },
+    { "母の既往 胃癌、父の病気", NOTHING, "母の既往 胃癌、父の病気" },
+    /* a title and a colon label the name after them */
+    { "紹介元 ひまわりクリニック（院長：野村）", "野村", "院長" },
+    { "部長：承認済", NOTHING, "部長：承認済" },
+    /* relations and roles before a name */
+    { "ﾄﾞｸﾀｰ ｻｲﾄｳ 確認", "ｻｲﾄｳ", "確認" },
+    { "ドクターヘリで搬送", NOTHING, "ドクターヘリで搬送" },
+    { "友人 さとみ 同伴", "さとみ", "同伴" },
+    { "彼氏 大樹", "大樹", "彼氏" },
+    { "brother-in-law Ken visited", "Ken", "visited" },
+    { "PA-C Jenkins", "Jenkins", "PA-C" },
+    { "employed at Panasonic", "Panasonic", "employed" },
+    { "勤務：○○建設（現場作業）", "建設", "現場作業" },
+    /* a short number with letters after a 番号 cue */
+    { "受付番号：A-123", "123", "受付番号" },
+    /* one kanji the dictionary lists as a name, glued to a noun, is part
+     * of a word; before a clinic or a household it is a name */
+    { "寛骨臼骨折、左鎖骨下動脈起始異常", NOTHING, "寛骨臼骨折、左鎖骨下動脈起始異常" },
+    { "堀内科に通院中", "堀", "内科に通院中" },
+    { "林宅へ連絡", "林", "宅へ連絡" },
+    /* a grade in Roman numerals after an eponym */
+    { "Mason II, Garden III", NOTHING, "Mason II, Garden III" },
+    { "Suzuki Ichiro IV", "Ichiro", "" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
