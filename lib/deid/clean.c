@@ -95,7 +95,7 @@ static const pattern patterns[] = {
     { "(^|[^A-Za-z])([MTSHR]元[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "\xe5", NULL, 2, false, false },
     /* whatever date follows a birth cue, even split by an era in
      * brackets: 生年月日：1950年（昭和25年）3月12日, 誕生日 3月12日, Born 1950 */
-    { "(生年月日|誕生日|DOB|YOB|D\\.O\\.B\\.?|[Dd]ate of [Bb]irth|[Bb]irth ?[Dd]ate|[Bb]orn( in| on)?)[ :]*"
+    { "(生年月日|生年|誕生日|DOB|YOB|D\\.O\\.B\\.?|[Dd]ate of [Bb]irth|[Bb]irth ?[Dd]ate|[Bb]orn( in| on)?)[ :]*"
       "((([-0-9/., ()]|年|月|日|昭和|平成|大正|令和|明治|元|・|十|" KDIG "|[MTSHR]|" MONTH "))*([0-9]|" KDIG ")(日|年|月)?)",
       "0123456789\xe4\xe3", NULL, 3, false, false },
     /* an age of 90 or more (rare enough to identify; PatientAge is

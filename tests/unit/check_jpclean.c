@@ -399,6 +399,8 @@ static const struct {
     /* a grade in Roman numerals after an eponym */
     { "Mason II, Garden III", NOTHING, "Mason II, Garden III" },
     { "Suzuki Ichiro IV", "Ichiro", "" },
+    /* a birth year after 生年 */
+    { "生年 1949 男性", "1949", "男性" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
