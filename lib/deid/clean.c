@@ -211,8 +211,10 @@ static const pattern patterns[] = {
     /* a name with the role after it: Hanako Yamada (daughter) */
     { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
     /* a romaji name before a Japanese honorific: Yamada-sama, Sato san
-     * (not -shi: in romaji that is a city, Sapporo-shi, more than 氏) */
-    { "(^|[^A-Za-z])((" NAME "[ ]+)?" NAME ")[ -](san|sama|sensei|kun|chan|dono|sensee)($|[^A-Za-z])",
+     * (not -shi: in romaji that is a city, Sapporo-shi, more than 氏); the
+     * given name before it has small letters or three capitals or more
+     * (T2 FLAIR AX Horigami-sama keeps AX) */
+    { "(^|[^A-Za-z])(((" LATIN_UPPER "([a-z'-]|" LATIN_ANY ")+|[A-Z]{3,})[ ]+)?" NAME ")[ -](san|sama|sensei|kun|chan|dono|sensee)($|[^A-Za-z])",
       "-s ", "san|sama|sensei|kun|chan|dono", 2, false, false },
 };
 #define NPATTERNS (sizeof patterns / sizeof patterns[0])

@@ -401,6 +401,10 @@ static const struct {
     { "Suzuki Ichiro IV", "Ichiro", "" },
     /* a birth year after 生年 */
     { "生年 1949 男性", "1949", "男性" },
+    /* a sequence's abbreviation before a romaji name and its honorific */
+    { "T2 FLAIR AX Horigami-sama", "Horigami", "T2 FLAIR AX" },
+    { "Hanako Yamada-sama, TARO YAMADA san", "Hanako", "" },
+    { "Hanako Yamada-sama, TARO YAMADA san", "TARO", "" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
