@@ -802,6 +802,58 @@ static kk_status iso2022_jp_from_utf8(const char *cs, size_t cslen, const char *
     return st;
 }
 
+/* UTF-8 into ISO 2022 IR 149 (KS X 1001) or IR 58 (GB 2312), the sets
+ * PS3.5 invokes in G1 (GR): each run of them after a delimiter starts
+ * with its designation (ESC $ ) C, ESC $ ) A), as PS3.5 H.3 writes
+ * Korean and J.3 Chinese; ASCII stays in G0. */
+static kk_status iso2022_gr_from_utf8(const char *cs, size_t cslen, const char *in, size_t len,
+                                      kk_buf *out)
+{
+    static const struct {
+        const char *term, *esc, *iconv;
+        g_set g;
+    } sets[] = { { "ISO 2022 IR 149", "\x1b$)C", "EUC-KR", G_KSX1001 },
+                 { "ISO 2022 IR 58", "\x1b$)A", "GB2312", G_GB2312 } };
+    g_set g1 = G_ASCII;
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        size_t k = utf8_cp(in + i, len - i, &cp);
+        if (!k)
+            return KK_EINVAL;
+        if (cp < 0x80) {
+            if (is_delimiter((char)cp) || cp == '\0')
+                g1 = G_ASCII;
+            kk__buf_addc(out, (char)cp);
+            i += k;
+            continue;
+        }
+        bool done = false;
+        for (size_t s = 0; s < sizeof sets / sizeof sets[0] && !done; s++) {
+            if (!cs_has(cs, cslen, sets[s].term))
+                continue;
+            iconv_t cd = kk_text__iconv(sets[s].iconv, "UTF-8");
+            if (cd == (iconv_t)-1)
+                continue;
+            char eb[8];
+            char *ip = (char *)in + i, *op = eb;
+            size_t il = k, ol = sizeof eb;
+            iconv(cd, NULL, NULL, NULL, NULL);
+            if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || op - eb != 2)
+                continue;
+            if (g1 != sets[s].g) {
+                kk__buf_adds(out, sets[s].esc);
+                g1 = sets[s].g;
+            }
+            kk__buf_add(out, eb, 2);
+            done = true;
+        }
+        if (!done)
+            return KK_EINVAL;
+        i += k;
+    }
+    return KK_OK;
+}
+
 kk_status kk_text__from_utf8(const char *cs, size_t cslen, const char *in, size_t len,
                              kk_buf *out)
 {
@@ -816,6 +868,8 @@ kk_status kk_text__from_utf8(const char *cs, size_t cslen, const char *in, size_
     if (cs_has(cs, cslen, "ISO 2022 IR 87") || cs_has(cs, cslen, "ISO 2022 IR 13") ||
         cs_has(cs, cslen, "ISO 2022 IR 159")) {
         st = iso2022_jp_from_utf8(cs, cslen, in, len, out);
+    } else if (cs_has(cs, cslen, "ISO 2022 IR 149") || cs_has(cs, cslen, "ISO 2022 IR 58")) {
+        st = iso2022_gr_from_utf8(cs, cslen, in, len, out);
     } else {
         const char *v0;
         size_t n0 = cs_value(cs, cslen, 0, &v0);

@@ -26,7 +26,7 @@ its input BY VALUE:
            digit run and keep the keep word
   generalize-age 093Y -> 090Y, 045Y kept   truncate-date YYYYMM01
   generalize-address 東京都千代田区... -> 東京都千代田区 (other text removed)
-Clean in ISO_IR 13, ISO 2022 IR 100, IR 149 and IR 58 removes the whole text today
+Clean in ISO_IR 13 and ISO 2022 IR 100 removes the whole text today
 (CLEAN_REMOVES): identifiers are still checked, the keep word is not.
 Raw bytes: SpecificCharacterSet is kept, every text value decodes under it
 without holding UTF-8 copies of non-ASCII text, and a 7-bit ISO 2022
@@ -73,7 +73,7 @@ SEVEN_BIT = {"\\ISO 2022 IR 87"}  # IR 149 and IR 58 sit in G1 (8-bit bytes)
 # whole value there (kakou.profile(5), "Text that cannot be written back in
 # the declared character set ... removed"). Identifiers must still be gone;
 # the keep word is not required. A gap to close, not a goal.
-CLEAN_REMOVES = {"ISO_IR 13", "ISO 2022 IR 100", "\\ISO 2022 IR 149", "\\ISO 2022 IR 58"}
+CLEAN_REMOVES = {"ISO_IR 13", "ISO 2022 IR 100"}
 TEXT_VRS = {"SH", "LO", "ST", "LT", "UT", "UC", "PN"}
 PROFILE = """profile by-value
 version 1

@@ -588,6 +588,35 @@ START_TEST(address_latin_romaji)
 }
 END_TEST
 
+/* Korean and Chinese are written back as PS3.5 H.3.1 and J.3 write them:
+ * each run after a delimiter starts with its G1 designation. Before, a
+ * cleaned value in these sets could not be written and was dropped. */
+START_TEST(korean_chinese_written_back)
+{
+    kk_buf b = KK_BUF_INIT, r = KK_BUF_INIT;
+    const char *ks = "\\ISO 2022 IR 149", *pn = "Hong^Gildong=洪^吉洞=홍^길동";
+    ck_assert_int_eq(kk_text__from_utf8(ks, strlen(ks), pn, strlen(pn), &b), KK_OK);
+    static const char h31[] = "Hong^Gildong=\x1b$)C\xfb\xf3^\x1b$)C\xd1\xce\xd4\xd7="
+                              "\x1b$)C\xc8\xab^\x1b$)C\xb1\xe6\xb5\xbf";
+    ck_assert_uint_eq(b.len, sizeof h31 - 1);
+    ck_assert(memcmp(b.data, h31, b.len) == 0);
+    ck_assert_int_eq(kk_text__decode(ks, strlen(ks), b.data, b.len, &r), KK_TEXT_AS_DECLARED);
+    ck_assert_str_eq(r.data, pn);
+    kk__buf_free(&b);
+    kk__buf_free(&r);
+    const char *gb = "\\ISO 2022 IR 58", *zh = "Wang^XiaoDong=王^小东=";
+    ck_assert_int_eq(kk_text__from_utf8(gb, strlen(gb), zh, strlen(zh), &b), KK_OK);
+    static const char j3[] = "Wang^XiaoDong=\x1b$)A\xcd\xf5^\x1b$)A\xd0\xa1\xb6\xab=";
+    ck_assert_uint_eq(b.len, sizeof j3 - 1);
+    ck_assert(memcmp(b.data, j3, b.len) == 0);
+    kk__buf_free(&b);
+    /* a character neither set has: no bytes that lie */
+    ck_assert_int_eq(kk_text__from_utf8(ks, strlen(ks), "東京 ﾃｽﾄ", strlen("東京 ﾃｽﾄ"), &b),
+                     KK_EINVAL);
+    kk__buf_free(&b);
+}
+END_TEST
+
 Suite *text_suite(void)
 {
     Suite *s = suite_create("text");
@@ -600,6 +629,7 @@ Suite *text_suite(void)
     tcase_add_test(tc, misdeclared_text_is_detected);
     tcase_add_test(tc, japanese_under_a_latin_name);
     tcase_add_test(tc, gr_bytes_without_escape);
+    tcase_add_test(tc, korean_chinese_written_back);
     suite_add_tcase(s, tc);
     tc = tcase_create("normalize");
     tcase_add_test(tc, fold_width_case_kana);
