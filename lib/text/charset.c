@@ -802,19 +802,52 @@ static kk_status iso2022_jp_from_utf8(const char *cs, size_t cslen, const char *
     return st;
 }
 
-/* UTF-8 into ISO 2022 IR 149 (KS X 1001) or IR 58 (GB 2312), the sets
- * PS3.5 invokes in G1 (GR): each run of them after a delimiter starts
- * with its designation (ESC $ ) C, ESC $ ) A), as PS3.5 H.3 writes
+/* The ISO 2022 sets PS3.5 invokes in G1 (GR) that kakou writes back:
+ * the 96-character sets (ESC - F) and KS X 1001, GB 2312 (ESC $ ) F). */
+static const struct {
+    const char *term, *esc, *iconv;
+    size_t width; /* bytes a character takes */
+} gr_sets[] = {
+    { "ISO 2022 IR 100", "\x1b-A", "ISO-8859-1", 1 }, { "ISO 2022 IR 101", "\x1b-B", "ISO-8859-2", 1 },
+    { "ISO 2022 IR 109", "\x1b-C", "ISO-8859-3", 1 }, { "ISO 2022 IR 110", "\x1b-D", "ISO-8859-4", 1 },
+    { "ISO 2022 IR 144", "\x1b-L", "ISO-8859-5", 1 }, { "ISO 2022 IR 127", "\x1b-G", "ISO-8859-6", 1 },
+    { "ISO 2022 IR 126", "\x1b-F", "ISO-8859-7", 1 }, { "ISO 2022 IR 138", "\x1b-H", "ISO-8859-8", 1 },
+    { "ISO 2022 IR 148", "\x1b-M", "ISO-8859-9", 1 }, { "ISO 2022 IR 203", "\x1b-b", "ISO-8859-15", 1 },
+    { "ISO 2022 IR 166", "\x1b-T", "TIS-620", 1 },    { "ISO 2022 IR 149", "\x1b$)C", "EUC-KR", 2 },
+    { "ISO 2022 IR 58", "\x1b$)A", "GB2312", 2 },
+};
+#define NGR_SETS (sizeof gr_sets / sizeof gr_sets[0])
+
+/* Is c, one UTF-8 character, in gr_sets[g] (its GR bytes into eb)? */
+static bool gr_bytes(size_t g, const char *c, size_t k, char eb[8])
+{
+    iconv_t cd = kk_text__iconv(gr_sets[g].iconv, "UTF-8");
+    if (cd == (iconv_t)-1)
+        return false;
+    char *ip = (char *)c, *op = eb;
+    size_t il = k, ol = 8;
+    iconv(cd, NULL, NULL, NULL, NULL);
+    if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || (size_t)(op - eb) != gr_sets[g].width)
+        return false;
+    for (size_t b = 0; b < gr_sets[g].width; b++)
+        if ((unsigned char)eb[b] < 0xA0)
+            return false;
+    return true;
+}
+
+/* UTF-8 into the G1 sets of an ISO 2022 term (gr_sets): the set of the
+ * first value is in G1 at the start and after each delimiter; a run of
+ * another declared set starts with its designation, as PS3.5 H.3.1 writes
  * Korean and J.3 Chinese; ASCII stays in G0. */
 static kk_status iso2022_gr_from_utf8(const char *cs, size_t cslen, const char *in, size_t len,
                                       kk_buf *out)
 {
-    static const struct {
-        const char *term, *esc, *iconv;
-        g_set g;
-    } sets[] = { { "ISO 2022 IR 149", "\x1b$)C", "EUC-KR", G_KSX1001 },
-                 { "ISO 2022 IR 58", "\x1b$)A", "GB2312", G_GB2312 } };
-    g_set g1 = G_ASCII;
+    const char *v0;
+    size_t n0 = cs_value(cs, cslen, 0, &v0);
+    size_t initial = NGR_SETS, g1 = NGR_SETS;
+    for (size_t g = 0; g < NGR_SETS; g++)
+        if (term_is(v0, n0, gr_sets[g].term))
+            initial = g1 = g;
     for (size_t i = 0; i < len;) {
         unsigned cp;
         size_t k = utf8_cp(in + i, len - i, &cp);
@@ -822,36 +855,36 @@ static kk_status iso2022_gr_from_utf8(const char *cs, size_t cslen, const char *
             return KK_EINVAL;
         if (cp < 0x80) {
             if (is_delimiter((char)cp) || cp == '\0')
-                g1 = G_ASCII;
+                g1 = initial;
             kk__buf_addc(out, (char)cp);
             i += k;
             continue;
         }
-        bool done = false;
-        for (size_t s = 0; s < sizeof sets / sizeof sets[0] && !done; s++) {
-            if (!cs_has(cs, cslen, sets[s].term))
-                continue;
-            iconv_t cd = kk_text__iconv(sets[s].iconv, "UTF-8");
-            if (cd == (iconv_t)-1)
-                continue;
-            char eb[8];
-            char *ip = (char *)in + i, *op = eb;
-            size_t il = k, ol = sizeof eb;
-            iconv(cd, NULL, NULL, NULL, NULL);
-            if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || op - eb != 2)
-                continue;
-            if (g1 != sets[s].g) {
-                kk__buf_adds(out, sets[s].esc);
-                g1 = sets[s].g;
-            }
-            kk__buf_add(out, eb, 2);
-            done = true;
-        }
-        if (!done)
+        char eb[8];
+        size_t use = NGR_SETS;
+        if (g1 < NGR_SETS && gr_bytes(g1, in + i, k, eb))
+            use = g1;
+        for (size_t g = 0; g < NGR_SETS && use == NGR_SETS; g++)
+            if (cs_has(cs, cslen, gr_sets[g].term) && gr_bytes(g, in + i, k, eb))
+                use = g;
+        if (use == NGR_SETS)
             return KK_EINVAL;
+        if (use != g1) {
+            kk__buf_adds(out, gr_sets[use].esc);
+            g1 = use;
+        }
+        kk__buf_add(out, eb, gr_sets[use].width);
         i += k;
     }
     return KK_OK;
+}
+
+static bool gr_declared(const char *cs, size_t cslen)
+{
+    for (size_t g = 0; g < NGR_SETS; g++)
+        if (cs_has(cs, cslen, gr_sets[g].term))
+            return true;
+    return false;
 }
 
 kk_status kk_text__from_utf8(const char *cs, size_t cslen, const char *in, size_t len,
@@ -868,7 +901,7 @@ kk_status kk_text__from_utf8(const char *cs, size_t cslen, const char *in, size_
     if (cs_has(cs, cslen, "ISO 2022 IR 87") || cs_has(cs, cslen, "ISO 2022 IR 13") ||
         cs_has(cs, cslen, "ISO 2022 IR 159")) {
         st = iso2022_jp_from_utf8(cs, cslen, in, len, out);
-    } else if (cs_has(cs, cslen, "ISO 2022 IR 149") || cs_has(cs, cslen, "ISO 2022 IR 58")) {
+    } else if (gr_declared(cs, cslen)) {
         st = iso2022_gr_from_utf8(cs, cslen, in, len, out);
     } else {
         const char *v0;

@@ -610,6 +610,17 @@ START_TEST(korean_chinese_written_back)
     ck_assert_uint_eq(b.len, sizeof j3 - 1);
     ck_assert(memcmp(b.data, j3, b.len) == 0);
     kk__buf_free(&b);
+    /* the 96-character sets: the first value's set needs no escape, another
+     * declared one is designated where its run starts */
+    const char *lat = "ISO 2022 IR 100\\ISO 2022 IR 144", *mixed = "Müller^Jörg Иванов";
+    ck_assert_int_eq(kk_text__from_utf8(lat, strlen(lat), mixed, strlen(mixed), &b), KK_OK);
+    static const char g96[] = "M\xfcller^J\xf6rg \x1b-L\xb8\xd2\xd0\xdd\xde\xd2";
+    ck_assert_uint_eq(b.len, sizeof g96 - 1);
+    ck_assert(memcmp(b.data, g96, b.len) == 0);
+    ck_assert_int_eq(kk_text__decode(lat, strlen(lat), b.data, b.len, &r), KK_TEXT_AS_DECLARED);
+    ck_assert_str_eq(r.data, mixed);
+    kk__buf_free(&b);
+    kk__buf_free(&r);
     /* a character neither set has: no bytes that lie */
     ck_assert_int_eq(kk_text__from_utf8(ks, strlen(ks), "東京 ﾃｽﾄ", strlen("東京 ﾃｽﾄ"), &b),
                      KK_EINVAL);
