@@ -90,6 +90,7 @@ void kk_image__free(kk_image *img)
         return;
     kk_free(img->path);
     kk_free(img->data);
+    kk_free(img->fdata);
     for (int k = 0; k < 3; k++)
         kk_free(img->lut[k]);
     kk_free(img);

@@ -15,6 +15,8 @@
  * never made up by them; (5) no exception reaches C.
  * Messages name the file and the problem, never a value (R04).
  */
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -565,6 +567,104 @@ static DcmDataset *scratch_copy(DcmDataset *ds, DcmPixelData *pix)
     return tmp.release();
 }
 
+/* A float sample on the 16-bit scale of img (lo -> 0, hi -> 65535; not
+ * finite -> 0). */
+static uint16_t float_sample(const kk_image *img, double v)
+{
+    if (!std::isfinite(v) || img->fhi <= img->flo)
+        return 0;
+    double q = (v - img->flo) / (img->fhi - img->flo) * 65535.0 + 0.5;
+    return (uint16_t)(q < 0 ? 0 : q > 65535 ? 65535 : q);
+}
+
+/* Float or Double Float Pixel Data (parametric maps: one sample, no
+ * BitsAllocated of the integer kind): seen as 16-bit MONOCHROME2 over the
+ * finite range of its values, so the same looks search it. */
+static kk_status decode_float(kk_image **out, kk_ctx *ctx, kk_dcm *dcm, DcmDataset *ds,
+                              const char *path)
+{
+    img_ptr img(static_cast<kk_image *>(kk__calloc(1, sizeof(kk_image))));
+    if (!img || !(img->path = kk__strdup(path)))
+        return kk__fail(ctx, KK_ENOMEM, "cannot decode the pixels of '%s': out of memory", path);
+    img->rows = get_us(ds, DCM_Rows, 0);
+    img->cols = get_us(ds, DCM_Columns, 0);
+    img->spp = 1;
+    Sint32 nf = 1;
+    if (ds->findAndGetSint32(DCM_NumberOfFrames, nf).bad() || nf < 1)
+        nf = 1;
+    img->frames = (int)nf;
+    if (img->rows <= 0 || img->cols <= 0 || get_us(ds, DCM_SamplesPerPixel, 1) != 1)
+        return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': float Pixel Data "
+                        "needs Rows, Columns and one sample per pixel", path);
+    double total = (double)img->frames * img->rows * img->cols * sizeof(double);
+    if (total > (double)KK_IMAGE_MAX_BYTES)
+        return kk__fail(ctx, KK_ELIMIT, "cannot decode the pixels of '%s': more than %zu MiB of "
+                        "samples", path, KK_IMAGE_MAX_BYTES >> 20);
+    size_t ns = (size_t)img->frames * (size_t)img->rows * (size_t)img->cols;
+    img->fdouble = !ds->tagExists(DCM_FloatPixelData);
+    const Float32 *f32 = NULL;
+    const Float64 *f64 = NULL;
+    unsigned long have = 0;
+    bool ok = img->fdouble ? ds->findAndGetFloat64Array(DCM_DoubleFloatPixelData, f64, &have).good()
+                           : ds->findAndGetFloat32Array(DCM_FloatPixelData, f32, &have).good();
+    if (!ok || have < ns)
+        return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': float Pixel Data "
+                        "holds fewer values than Rows x Columns x frames", path);
+    img->unsearched = have > ns;
+    img->fdata = static_cast<double *>(kk__malloc(ns * sizeof(double)));
+    img->data = static_cast<uint8_t *>(kk__malloc(ns * 2));
+    if (!img->fdata || !img->data)
+        return kk__fail(ctx, KK_ENOMEM, "cannot decode the pixels of '%s': out of memory", path);
+    img->flo = HUGE_VAL;
+    img->fhi = -HUGE_VAL;
+    for (size_t i = 0; i < ns; i++) {
+        double v = img->fdouble ? f64[i] : f32[i];
+        img->fdata[i] = v;
+        if (std::isfinite(v)) {
+            img->flo = std::min(img->flo, v);
+            img->fhi = std::max(img->fhi, v);
+        }
+    }
+    uint16_t *d = reinterpret_cast<uint16_t *>(img->data);
+    for (size_t i = 0; i < ns; i++)
+        d[i] = float_sample(img.get(), img->fdata[i]);
+    img->nsamples = ns;
+    img->bits_alloc = img->bits_stored = 16;
+    img->high_bit = 15;
+    img->bytes = 2;
+    img->pi = KK_PI_MONO2;
+    img->src = KK_SRC_FLOAT;
+    const char *uid = kk_dcm__transfer_syntax(dcm);
+    snprintf(img->ts, sizeof img->ts, "%s", uid ? uid : "");
+    *out = img.release();
+    return KK_OK;
+}
+
+/* The float values back, each sample painted (no longer its value's place
+ * on the 16-bit scale) at the value of its new place: black is lo. */
+static kk_status encode_float(kk_image *img, kk_ctx *ctx, DcmDataset *ds)
+{
+    const uint16_t *d = reinterpret_cast<const uint16_t *>(img->data);
+    double span = img->fhi > img->flo ? img->fhi - img->flo : 0;
+    std::vector<Float64> v64;
+    std::vector<Float32> v32;
+    for (size_t i = 0; i < img->nsamples; i++) {
+        double v = img->fdata[i];
+        if (d[i] != float_sample(img, v))
+            v = (img->flo < HUGE_VAL ? img->flo : 0) + span * d[i] / 65535.0;
+        if (img->fdouble)
+            v64.push_back(v);
+        else
+            v32.push_back((Float32)v);
+    }
+    OFCondition c = img->fdouble
+        ? ds->putAndInsertFloat64Array(DCM_DoubleFloatPixelData, v64.data(), (unsigned long)v64.size())
+        : ds->putAndInsertFloat32Array(DCM_FloatPixelData, v32.data(), (unsigned long)v32.size());
+    if (c.bad())
+        return kk__fail(ctx, KK_EIO, "cannot encode the pixels of '%s': %s", img->path, c.text());
+    return KK_OK;
+}
+
 static kk_status decode(kk_image **out, kk_ctx *ctx, kk_dcm *dcm, const char *path)
 {
     if (kk_dcm__pixels_carried_raw(dcm))
@@ -572,13 +672,11 @@ static kk_status decode(kk_image **out, kk_ctx *ctx, kk_dcm *dcm, const char *pa
                         "%.64s is not supported", path, kk_dcm__transfer_syntax(dcm));
     DcmDataset *ds = static_cast<DcmDataset *>(kk_dcm__dcmtk_dataset(dcm));
     DcmPixelData *pix = top_pixels(ds);
-    if (!pix) {
-        if (ds->tagExists(DCM_FloatPixelData) || ds->tagExists(DCM_DoubleFloatPixelData))
-            return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': float Pixel "
-                            "Data is not supported", path);
+    if (!pix && (ds->tagExists(DCM_FloatPixelData) || ds->tagExists(DCM_DoubleFloatPixelData)))
+        return decode_float(out, ctx, dcm, ds, path);
+    if (!pix)
         return kk__fail(ctx, KK_EUNSUPPORTED, "cannot decode the pixels of '%s': no Pixel Data",
                         path);
-    }
     img_ptr img(static_cast<kk_image *>(kk__calloc(1, sizeof(kk_image))));
     if (!img || !(img->path = kk__strdup(path)))
         return kk__fail(ctx, KK_ENOMEM, "cannot decode the pixels of '%s': out of memory", path);
@@ -879,6 +977,12 @@ static kk_status encode(kk_image *img, kk_ctx *ctx, kk_dcm *dcm, kk_lossy_policy
 {
     const char *path = img->path;
     DcmDataset *ds = static_cast<DcmDataset *>(kk_dcm__dcmtk_dataset(dcm));
+    if (img->src == KK_SRC_FLOAT) {
+        kk_status fs = encode_float(img, ctx, ds);
+        if (fs == KK_OK)
+            note_derivation(ds, "float pixel data rewritten");
+        return fs;
+    }
     DcmPixelData *pix = top_pixels(ds);
     if (!pix)
         return kk__fail(ctx, KK_EINVAL, "cannot encode the pixels of '%s': no Pixel Data", path);

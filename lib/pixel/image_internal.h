@@ -34,7 +34,8 @@ typedef enum kk_pi {
 typedef enum kk_src {
     KK_SRC_NATIVE, /* uncompressed: put back as is */
     KK_SRC_DCMTK,  /* RLE, JPEG, JPEG-LS: DCMTK's codecs */
-    KK_SRC_J2K     /* JPEG 2000: OpenJPEG */
+    KK_SRC_J2K,    /* JPEG 2000: OpenJPEG */
+    KK_SRC_FLOAT   /* Float or Double Float Pixel Data, seen as 16 bits */
 } kk_src;
 
 struct kk_image {
@@ -60,6 +61,12 @@ struct kk_image {
     bool ybr422_in;       /* native YBR_FULL_422, expanded */
     bool unsearched;      /* Pixel Data holds more than its frames (bytes
                            * past them, fragments of further frames) */
+
+    /* KK_SRC_FLOAT: the values, and the finite range mapped onto the
+     * 16-bit samples (lo -> 0, hi -> 65535) */
+    double *fdata;
+    double flo, fhi;
+    bool fdouble;         /* (7FE0,0009) OD rather than (7FE0,0008) OF */
 };
 
 /** Lowest stored bit: HighBit + 1 - BitsStored. */

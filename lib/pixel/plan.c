@@ -22,6 +22,8 @@
 #define TAG_BITS_ALLOCATED KK_TAG(0x0028, 0x0100)
 #define TAG_BITS_STORED KK_TAG(0x0028, 0x0101)
 #define TAG_PIXEL_DATA KK_TAG(0x7FE0, 0x0010)
+#define TAG_FLOAT_PIXEL_DATA KK_TAG(0x7FE0, 0x0008)
+#define TAG_DOUBLE_PIXEL_DATA KK_TAG(0x7FE0, 0x0009)
 
 const char *kk_pixel__class_name(int c)
 {
@@ -255,6 +257,10 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
     int nrules;
     const kk_pixel_rule *rules = kk_profile__pixel_rules(profile, &nrules);
     kk_dcm_elem *px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_PIXEL_DATA);
+    if (!px) /* parametric maps: searched like any image */
+        px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_FLOAT_PIXEL_DATA);
+    if (!px)
+        px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_DOUBLE_PIXEL_DATA);
     /* an empty Pixel Data (a corpus NM's was stripped) holds nothing */
     if (nrules == 0 || !px || kk_dcm__length(px) == 0)
         return KK_OK;

@@ -64,7 +64,9 @@ static const char *known_reason(const char *rel)
 
 static bool has_pixels(kk_dcm *d)
 {
-    return kk_dcm__find(kk_dcm__dataset(d), KK_TAG(0x7FE0, 0x0010)) != NULL;
+    kk_dcm_item *ds = kk_dcm__dataset(d);
+    return kk_dcm__find(ds, KK_TAG(0x7FE0, 0x0010)) || kk_dcm__find(ds, KK_TAG(0x7FE0, 0x0008)) ||
+           kk_dcm__find(ds, KK_TAG(0x7FE0, 0x0009));
 }
 
 /* The box every corpus object gets: the middle half, a quarter high. */
@@ -481,14 +483,6 @@ START_TEST(unsupported_is_clean)
     kk_dcm *d = NULL;
     kk_image *img = NULL;
     char path[1200];
-    snprintf(path, sizeof path, "%s/image/pydicomdata__parametric_map_float.dcm", cp.dir);
-    ck_assert_int_eq(kk_dcm__load(&d, ctx, path, 4096), KK_OK);
-    ck_assert_int_eq(kk_image__decode(&img, ctx, d), KK_EUNSUPPORTED);
-    ck_assert_ptr_null(img);
-    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), path));
-    ck_assert_ptr_nonnull(strstr(kk_error_message(ctx), "float Pixel Data"));
-    kk_dcm__free(d);
-
     snprintf(path, sizeof path, "%s/ts/pydicomdata__HTJ2K_08_RGB.dcm", cp.dir);
     ck_assert_int_eq(kk_dcm__load(&d, ctx, path, 4096), KK_OK);
     ck_assert_int_eq(kk_image__decode(&img, ctx, d), KK_EUNSUPPORTED);
