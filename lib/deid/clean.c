@@ -2765,6 +2765,26 @@ bool kk_clean__finds(const kk_cleaner *cl, const kk_idset *ids, const char *in, 
     return found;
 }
 
+bool kk_clean__holds_ids(const kk_idset *ids, const char *in, size_t len)
+{
+    if (!ids || (!ids->n && !ids->nkeys) || len == 0)
+        return false;
+    unsigned char *mark = kk__calloc(len, 1);
+    if (!mark)
+        return true;
+    view v;
+    bool found = true; /* cannot look: say so, the caller drops the value */
+    if (make_view(&v, in, len, ascii_only(in, len), KK_FOLD_ALL)) {
+        mark_identifiers(ids, &v, mark, len);
+        free_view(&v);
+        found = false;
+        for (size_t i = 0; i < len && !found; i++)
+            found = mark[i] != 0;
+    }
+    free(mark);
+    return found;
+}
+
 /* kk_clean__text without the cache. */
 static bool clean_text(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
                        kk_buf *out)

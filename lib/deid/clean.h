@@ -121,4 +121,12 @@ bool kk_clean__text(const kk_cleaner *cl, const kk_idset *ids, const char *in, s
  */
 bool kk_clean__finds(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len);
 
+/**
+ * Whether text holds one of the object's own identifiers (a name component
+ * in any script or reading, an ID, a date spelling), and nothing else of
+ * the detector: for values that are kept, not cleaned (codes, CS, AE),
+ * where a pattern would take clinical words for names.
+ */
+bool kk_clean__holds_ids(const kk_idset *ids, const char *in, size_t len);
+
 #endif /* KK_DEID_CLEAN_H */

@@ -597,6 +597,44 @@ static bool dummy_text_vr(uint16_t vr)
     }
 }
 
+/* Kept values that are not text, so never cleaned: codes (CS, and the
+ * code values of coded entries), AE titles and URLs. A vendor or a site
+ * may still put the patient's name or ID there (ContentLabel YAMADA,
+ * ScanOptions HELICAL\<PatientID>, a procedure code that is the
+ * accession number); only the object's own identifiers are looked for,
+ * never the cleaner's patterns, which would take codes for names. */
+static bool kept_holds_ids(const walk *w, kk_dcm_elem *e, uint32_t tag, uint16_t vr,
+                           charset_ref cs)
+{
+    if (!w->ids || kk_dcm__is_sequence(e))
+        return false;
+    if (vr != KK_VR('C', 'S') && vr != KK_VR('A', 'E') && vr != KK_VR('U', 'R') &&
+        tag != KK_TAG(0x0008, 0x0100) && tag != KK_TAG(0x0008, 0x0119))
+        return false;
+    /* codes that give an object its structure, never a label anyone types
+     * (a test patient called Perfusion^Stroke, an SR item of Value Type
+     * TEXT): changing them would break the object */
+    static const uint32_t structural[] = {
+        TAG_SPECIFIC_CHARSET, KK_TAG(0x0008, 0x0008) /* ImageType */,
+        KK_TAG(0x0008, 0x9007) /* FrameType */, KK_TAG(0x0008, 0x0060) /* Modality */,
+        KK_TAG(0x0040, 0xA010) /* RelationshipType */, KK_TAG(0x0040, 0xA040) /* ValueType */,
+        KK_TAG(0x0040, 0xA050) /* ContinuityOfContent */,
+        KK_TAG(0x0028, 0x0004) /* PhotometricInterpretation */,
+    };
+    for (size_t i = 0; i < sizeof structural / sizeof structural[0]; i++)
+        if (tag == structural[i])
+            return false;
+    const char *s;
+    size_t n;
+    if (kk_dcm__get_string(e, &s, &n) != KK_OK || n == 0)
+        return false;
+    kk_buf u = KK_BUF_INIT;
+    kk_text__to_utf8(cs.s, cs.n, s, n, &u);
+    bool found = u.failed || (u.data && kk_clean__holds_ids(w->ids, u.data, u.len));
+    kk__buf_free(&u);
+    return found;
+}
+
 static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int depth, bool dummy)
 {
     if (depth > 200) {
@@ -685,6 +723,10 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             /* a safe-list private element may hold any text (issue 13) */
             a = KK_ACTION_CLEAN;
             origin = "safe-list private text, cleaned like any kept text";
+        }
+        if (a == KK_ACTION_KEEP && kept_holds_ids(w, e, tag, vr, cs)) {
+            a = KK_ACTION_DUMMY;
+            origin = "kept code holding the object's own identifier, replaced";
         }
         report(w, e, tag, depth, a, origin);
         if (a == KK_ACTION_REMOVE) {

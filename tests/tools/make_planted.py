@@ -34,6 +34,8 @@ Planted:
   * nested sequences 2-3 levels deep, both in sequences the profile removes
     and in sequences it keeps (which it must walk);
   * private blocks (creator, LO/SH/PN, private SQ holding PN, a UN element);
+  * kept values that are never cleaned holding the patient's own name and
+    IDs (a CS label, a multi-valued CS, a code value);
   * overlay group 6000 (OverlayDescription/Label/Comments/Data), curve 5000;
   * SR content (TEXT, PNAME, DATETIME, DATE, TIME, UIDREF, IMAGE items);
   * file meta (Source/Sending/Receiving AE titles, Implementation Version
@@ -421,6 +423,20 @@ def plant_nested_kept(ds, p, ctx):
     ds.ProcedureCodeSequence = Sequence([pc])
 
 
+def plant_kept_codes(ds, p, fam):
+    """Kept values that are not text, so never cleaned, holding the patient's
+    own identifiers: a CS label with the family name, a multi-valued CS and
+    a code value with the IDs."""
+    ds.add_new(0x00700080, "CS", ("Yamada" + fam).upper())  # ContentLabel
+    p.add(fam, "pn", 0x00700080, "(0070,0080) ContentLabel = the patient's family name")
+    pid = str(ds.PatientID)
+    ds.ScanOptions = ["HELICAL", pid]
+    p.add(pid, "id", 0x00180022, "(0018,0022) ScanOptions second value = PatientID")
+    acc = str(ds.AccessionNumber)
+    ds.AnatomicRegionSequence = Sequence([std_code(acc, "99LOCAL", "chest")])
+    p.add(acc, "id", 0x00080100, "(0008,2218)[0]>(0008,0100) CodeValue = AccessionNumber")
+
+
 def plant_private(ds, p):
     g = 0x0009
     creator = "KAKOU PLANT " + p.marker()
@@ -524,6 +540,7 @@ def ct_image(p, ctx, number, charset):
                     (0x00080018, "SOPInstanceUID", ctx["sop"])):
         p.add(v, "uid", t, tagstr(t) + " " + k)
     plant_nested_kept(ds, p, ctx)
+    plant_kept_codes(ds, p, fam)
     plant_private(ds, p)
     plant_overlay_curve(ds, p)
     ds.SeriesNumber = 1

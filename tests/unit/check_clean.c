@@ -117,6 +117,28 @@ START_TEST(clean_own_identifiers)
 }
 END_TEST
 
+/* kk_clean__holds_ids: the object's own identifiers in a kept code (CS,
+ * AE, a code value), and only those: no pattern of the cleaner. */
+START_TEST(kept_code_holds_own_ids)
+{
+    kk_idset ids = KK_IDSET_INIT;
+    const char *pn = "Yamada^Tarou=山田^太郎=やまだ^たろう";
+    kk_idset__add_name(&ids, pn, strlen(pn));
+    kk_idset__add_id(&ids, "97000131", 8);
+    ck_assert(kk_clean__holds_ids(&ids, "YAMADA", 6));
+    ck_assert(kk_clean__holds_ids(&ids, "HELICAL\\97000131", strlen("HELICAL\\97000131")));
+    ck_assert(kk_clean__holds_ids(&ids, "PR_TAROU", 8)); /* '_' parts words */
+    ck_assert(kk_clean__holds_ids(&ids, "TAROUDANT", 9) == false); /* not a word of its own */
+    ck_assert(kk_clean__holds_ids(&ids, "HELICAL\\970001310", strlen("HELICAL\\970001310")) == false);
+    ck_assert(kk_clean__holds_ids(&ids, "HELICAL\\AXIAL", strlen("HELICAL\\AXIAL")) == false);
+    /* no cue, no pattern: a name the patient does not have stays */
+    ck_assert(kk_clean__holds_ids(&ids, "SUZUKI", 6) == false);
+    ck_assert(kk_clean__holds_ids(&ids, "山田", strlen("山田")));
+    ck_assert(kk_clean__holds_ids(NULL, "YAMADA", 6) == false);
+    kk_idset__free(&ids);
+}
+END_TEST
+
 static const struct {
     const char *in;
     const char *gone;
@@ -181,6 +203,7 @@ Suite *clean_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("clean");
     tcase_add_test(tc, clean_own_identifiers);
+    tcase_add_test(tc, kept_code_holds_own_ids);
     tcase_add_loop_test(tc, clean_patterns, 0, (int)(sizeof patterns / sizeof patterns[0]));
     tcase_add_test(tc, clean_leaves_technical_text);
     tcase_add_test(tc, dummy_values_fit_their_vr);
