@@ -35,7 +35,8 @@ Planted:
     and in sequences it keeps (which it must walk);
   * private blocks (creator, LO/SH/PN, private SQ holding PN, a UN element);
   * kept values that are never cleaned holding the patient's own name and
-    IDs (a CS label, a multi-valued CS, a code value);
+    IDs (a CS label, a multi-valued CS, a code value), a URL with an ID, and
+    an unknown standard element stored as UN;
   * overlay group 6000 (OverlayDescription/Label/Comments/Data), curve 5000;
   * SR content (TEXT, PNAME, DATETIME, DATE, TIME, UIDREF, IMAGE items);
   * file meta (Source/Sending/Receiving AE titles, Implementation Version
@@ -426,7 +427,8 @@ def plant_nested_kept(ds, p, ctx):
 def plant_kept_codes(ds, p, fam):
     """Kept values that are not text, so never cleaned, holding the patient's
     own identifiers: a CS label with the family name, a multi-valued CS and
-    a code value with the IDs."""
+    a code value with the IDs; a URL with an ID; and an element of a
+    standard group the dictionary does not know, stored as UN."""
     ds.add_new(0x00700080, "CS", ("Yamada" + fam).upper())  # ContentLabel
     p.add(fam, "pn", 0x00700080, "(0070,0080) ContentLabel = the patient's family name")
     pid = str(ds.PatientID)
@@ -435,6 +437,12 @@ def plant_kept_codes(ds, p, fam):
     acc = str(ds.AccessionNumber)
     ds.AnatomicRegionSequence = Sequence([std_code(acc, "99LOCAL", "chest")])
     p.add(acc, "id", 0x00080100, "(0008,2218)[0]>(0008,0100) CodeValue = AccessionNumber")
+    v = p.ident()
+    ds.add_new(0x00081190, "UR", "https://pacs.invalid/wado?patientID=%s" % v)
+    p.add(v, "id", 0x00081190, "(0008,1190) RetrieveURL query")
+    v = p.marker()
+    ds.add_new(0x00422234, "UN", ("note " + v + " ").encode("ascii"))
+    p.add(v, "un", 0x00422234, "(0042,2234) unknown standard element, UN", "binary")
 
 
 def plant_private(ds, p):
