@@ -635,6 +635,36 @@ static bool kept_holds_ids(const walk *w, kk_dcm_elem *e, uint32_t tag, uint16_t
     return found;
 }
 
+/* A safe-list private element stored as UN (a system on the way did not
+ * know the creator) cannot be cleaned in place: its VR is unknown. When
+ * its bytes read as text and the cleaner finds something in them, it goes
+ * whole; binary values (no text) and clean text stay. */
+static bool private_un_finds(const walk *w, kk_dcm_elem *e, charset_ref cs)
+{
+    const unsigned char *b;
+    size_t n;
+    if (kk_dcm__get_bytes(e, &b, &n) != KK_OK || n == 0)
+        return false;
+    while (n && (b[n - 1] == ' ' || b[n - 1] == '\0'))
+        n--;
+    bool number = true;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] < 0x20 && b[i] != 0x1B && b[i] != '\t' && b[i] != '\r' && b[i] != '\n')
+            return false; /* binary: not text */
+        if (!strchr("0123456789.+-eE\\ ", b[i]))
+            number = false;
+    }
+    /* a DS or IS (ELSCINT1 DLP 248.5859): a measurement, never cleaned */
+    if (n == 0 || number)
+        return false;
+    kk_buf u = KK_BUF_INIT;
+    kk_text__to_utf8(cs.s, cs.n, (const char *)b, n, &u);
+    bool found = u.failed ||
+                 (u.data && kk_clean__finds(w->d->cleaner, w->ids, u.data, u.len));
+    kk__buf_free(&u);
+    return found;
+}
+
 static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int depth, bool dummy)
 {
     if (depth > 200) {
@@ -723,6 +753,11 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             /* a safe-list private element may hold any text (issue 13) */
             a = KK_ACTION_CLEAN;
             origin = "safe-list private text, cleaned like any kept text";
+        }
+        if ((g & 1) && a == KK_ACTION_KEEP && vr == KK_VR('U', 'N') && w->d->cleaner &&
+            private_un_finds(w, e, cs)) {
+            a = KK_ACTION_REMOVE;
+            origin = "safe-list private stored as UN, holding text the cleaner finds";
         }
         if (a == KK_ACTION_KEEP && kept_holds_ids(w, e, tag, vr, cs)) {
             a = KK_ACTION_DUMMY;

@@ -157,6 +157,13 @@ void kk_dcm__clear_items(kk_dcm_elem *seq);
  */
 kk_status kk_dcm__get_string(kk_dcm_elem *e, const char **out, size_t *len);
 
+/**
+ * Raw bytes of an OB or UN element (a private value whose VR is unknown).
+ * *out is borrowed until the element changes; NULL and 0 when empty.
+ * @return KK_OK; KK_EINVAL for any other VR
+ */
+kk_status kk_dcm__get_bytes(kk_dcm_elem *e, const unsigned char **out, size_t *len);
+
 /** The value as text, as dcmdump would show it (binary VRs included);
  *  release with kk_free(). For --show-values only. */
 char *kk_dcm__value_text(kk_dcm_elem *e);

@@ -1455,6 +1455,21 @@ kk_status kk_dcm__get_string(kk_dcm_elem *ke, const char **out, size_t *len)
     return KK_OK;
 }
 
+kk_status kk_dcm__get_bytes(kk_dcm_elem *ke, const unsigned char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    DcmElement *e = EL(ke);
+    if (e->ident() != EVR_UN && e->ident() != EVR_OB)
+        return KK_EINVAL;
+    Uint8 *b = NULL;
+    if (e->getUint8Array(b).bad() || !b)
+        return KK_OK; /* empty */
+    *out = b;
+    *len = e->getLength();
+    return KK_OK;
+}
+
 char *kk_dcm__value_text(kk_dcm_elem *ke)
 {
     DcmElement *e = EL(ke);

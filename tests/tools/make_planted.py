@@ -33,7 +33,8 @@ Planted:
     VR; U attributes get root UIDs; each Table SQ gets one item;
   * nested sequences 2-3 levels deep, both in sequences the profile removes
     and in sequences it keeps (which it must walk);
-  * private blocks (creator, LO/SH/PN, private SQ holding PN, a UN element);
+  * private blocks (creator, LO/SH/PN, private SQ holding PN, a UN element,
+    a safe-list element stored as UN holding the patient's name);
   * kept values that are never cleaned holding the patient's own name and
     IDs (a CS label, a multi-valued CS, a code value), a URL with an ID, and
     an unknown standard element stored as UN;
@@ -445,7 +446,7 @@ def plant_kept_codes(ds, p, fam):
     p.add(v, "un", 0x00422234, "(0042,2234) unknown standard element, UN", "binary")
 
 
-def plant_private(ds, p):
+def plant_private(ds, p, fam):
     g = 0x0009
     creator = "KAKOU PLANT " + p.marker()
     p.add(creator.split()[-1], "private", 0x00090010, "(0009,0010) private creator")
@@ -486,6 +487,13 @@ def plant_private(ds, p):
     v = p.marker()
     ds.add_new(0x00291001, "ST", "private note %s" % v)
     p.add(v, "private", 0x00291001, "(0029,1001) ST")
+    # a safe-list element (Table E.3.10-1, SIEMENS Ultrasound SC2000
+    # (0119,xx00) LO, which DCMTK's dictionary does not know) stored as UN,
+    # as a system that did not know the creator writes it, holding the
+    # patient's name
+    ds.add_new(0x01190010, "LO", "SIEMENS Ultrasound SC2000")
+    ds.add_new(0x01191000, "UN", ("Yamada" + fam + " ").encode("ascii"))
+    p.add(fam, "private", 0x01191000, "(0119,1000) safe-list private stored as UN, the patient's name")
 
 
 def plant_overlay_curve(ds, p):
@@ -549,7 +557,7 @@ def ct_image(p, ctx, number, charset):
         p.add(v, "uid", t, tagstr(t) + " " + k)
     plant_nested_kept(ds, p, ctx)
     plant_kept_codes(ds, p, fam)
-    plant_private(ds, p)
+    plant_private(ds, p, fam)
     plant_overlay_curve(ds, p)
     ds.SeriesNumber = 1
     ds.InstanceNumber = number
