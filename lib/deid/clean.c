@@ -2765,6 +2765,27 @@ bool kk_clean__finds(const kk_cleaner *cl, const kk_idset *ids, const char *in, 
     return found;
 }
 
+bool kk_clean__number_is_id(const kk_idset *ids, const char *in, size_t len)
+{
+    if (!ids)
+        return false;
+    for (size_t a = 0; a < len;) {
+        size_t b = a;
+        while (b < len && in[b] != '\\')
+            b++;
+        size_t x = a, y = b;
+        while (x < y && (in[x] == ' ' || in[x] == '+'))
+            x++;
+        while (y > x && (in[y - 1] == ' ' || in[y - 1] == '\0'))
+            y--;
+        if (y - x >= KK_ID_NUMBER_MIN &&
+            strindex_has(&ids->item_index, ids->items, ids->lens, in + x, y - x))
+            return true;
+        a = b + 1;
+    }
+    return false;
+}
+
 bool kk_clean__holds_ids(const kk_idset *ids, const char *in, size_t len)
 {
     if (!ids || (!ids->n && !ids->nkeys) || len == 0)

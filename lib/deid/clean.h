@@ -121,6 +121,15 @@ bool kk_clean__text(const kk_cleaner *cl, const kk_idset *ids, const char *in, s
  */
 bool kk_clean__finds(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len);
 
+/** Digits of an own ID this long or longer, written as a number (IS, DS),
+ *  are the ID: shorter ones are counts any object has (StudyID 1). */
+#define KK_ID_NUMBER_MIN 6
+
+/** Is a value of numbers (IS, DS; backslash-separated) one of the
+ *  object's own IDs, whole (SeriesNumber 84736251 when PatientID is
+ *  84736251)? */
+bool kk_clean__number_is_id(const kk_idset *ids, const char *in, size_t len);
+
 /**
  * Whether text holds one of the object's own identifiers (a name component
  * in any script or reading, an ID, a date spelling), and nothing else of

@@ -608,6 +608,11 @@ static bool kept_holds_ids(const walk *w, kk_dcm_elem *e, uint32_t tag, uint16_t
 {
     if (!w->ids || kk_dcm__is_sequence(e))
         return false;
+    if (vr == KK_VR('I', 'S') || vr == KK_VR('D', 'S')) {
+        const char *s;
+        size_t n;
+        return kk_dcm__get_string(e, &s, &n) == KK_OK && kk_clean__number_is_id(w->ids, s, n);
+    }
     if (vr != KK_VR('C', 'S') && vr != KK_VR('A', 'E') && vr != KK_VR('U', 'R') &&
         tag != KK_TAG(0x0008, 0x0100) && tag != KK_TAG(0x0008, 0x0119))
         return false;

@@ -435,6 +435,9 @@ def plant_kept_codes(ds, p, fam):
     pid = str(ds.PatientID)
     ds.ScanOptions = ["HELICAL", pid]
     p.add(pid, "id", 0x00180022, "(0018,0022) ScanOptions second value = PatientID")
+    if pid.isdigit() and len(pid) >= 6:
+        ds.AcquisitionNumber = pid
+        p.add(pid, "id", 0x00200012, "(0020,0012) AcquisitionNumber IS = PatientID")
     acc = str(ds.AccessionNumber)
     ds.AnatomicRegionSequence = Sequence([std_code(acc, "99LOCAL", "chest")])
     p.add(acc, "id", 0x00080100, "(0008,2218)[0]>(0008,0100) CodeValue = AccessionNumber")

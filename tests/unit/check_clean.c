@@ -135,6 +135,14 @@ START_TEST(kept_code_holds_own_ids)
     ck_assert(kk_clean__holds_ids(&ids, "SUZUKI", 6) == false);
     ck_assert(kk_clean__holds_ids(&ids, "山田", strlen("山田")));
     ck_assert(kk_clean__holds_ids(NULL, "YAMADA", 6) == false);
+    /* numbers (IS, DS): an own ID of 6 digits or more, whole, is the ID */
+    ck_assert(kk_clean__number_is_id(&ids, "97000131", 8));
+    ck_assert(kk_clean__number_is_id(&ids, "1\\ 97000131 ", strlen("1\\ 97000131 ")));
+    ck_assert(!kk_clean__number_is_id(&ids, "970001310", 9));
+    ck_assert(!kk_clean__number_is_id(&ids, "9700013", 7));
+    kk_idset__add_id(&ids, "123", 3); /* StudyID 123: a count, not an ID */
+    ck_assert(!kk_clean__number_is_id(&ids, "123", 3));
+    ck_assert(!kk_clean__number_is_id(NULL, "97000131", 8));
     kk_idset__free(&ids);
 }
 END_TEST
