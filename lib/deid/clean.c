@@ -181,6 +181,17 @@ static const pattern patterns[] = {
     { "(^|[^A-Za-z0-9._%+-])(@[A-Za-z0-9_]{2,})", "@", NULL, 2, false, false },
     /* a nurse's title before the name: RN Jessica, LPN Smith */
     { "(^|[^A-Za-z])(RN|LPN|NP|CNA|PA-C)[ :.]+(" NAME2 ")", "RLNCP", "RN|LPN|NP|CNA|PA-C", 3, false, true },
+    /* a room or bed number: 502号室, 612 号室, Room 1207, rm 418, ベッド 8A-12,
+     * マンション 1104号 (where someone lies or lives; not 1号液, 502 HU) */
+    { "(^|[^0-9])([0-9]{2,5}[A-Za-z]?)[ ]*号室", "\xe5", NULL, 2, false, false },
+    { "(^|[^A-Za-z])(Room|room|ROOM|Rm|rm|RM|Bed|bed|BED|病室|病床|ベッド)[ #:.]*(No\\.?[ ]*)?"
+      "([0-9]{1,4}[A-Za-z]?(-[0-9]{1,4})?)($|[^0-9A-Za-z.])", "0123456789", NULL, 4, false, false },
+    { "(マンション|アパート|ハイツ|コーポ|レジデンス|荘|寮)[ ]*([0-9]{2,5})[ ]*号", "\xe5", NULL, 2, false, false },
+    /* initials after a staff role and a colon, a slash or a space: Tech: AS,
+     * RT/KT, read by: T.Y., 技師：KS, 担当技師 Ｙ．Ｔ (not PA/LAT: PA, MD
+     * and NP are no roles here) */
+    { "(^|[^A-Za-z])(RT|RN|[Tt]echs?|TECH|[Rr]ead by|[Ss]canned by|[Dd]ictated by|技師|技師長|担当技師|撮影者|撮影|読影者|読影医|看護師)"
+      "[ ]*[:/]?[ ]*(([A-Z]\\.?){2,3})($|[^A-Za-z])", ":/ ", NULL, 3, false, true },
     /* DICOM-style names: Family^Given */
     /* (not a power: Plt 23.4×10^4/μL) */
     { "[^ ^=\\\\,;:()]*[^ ^=\\\\,;:()0-9]\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
@@ -2090,7 +2101,7 @@ static bool before_eponym_noun(const char *s, size_t n, size_t end)
         "protocol", "tumor", "tumour", "lesion", "body", "bodies", "node", "nodes",
         "encephalopathy", "malformation", "portoenterostomy", "fundoplication", "fossa",
         "foramen", "space", "canal", "duct", "hernia", "anomaly", "palsy", "triad", "ulcer",
-        "sarcoma", "lymphoma", "muscular", "dystrophy", NULL
+        "sarcoma", "lymphoma", "muscular", "dystrophy", "murmur", "nodule", NULL
     };
     size_t e = end;
     if (e + 1 < n && s[e] == '\'' && (s[e + 1] == 's' || s[e + 1] == 'S'))
@@ -2128,10 +2139,9 @@ static bool before_eponym_noun(const char *s, size_t n, size_t end)
 
 /* Common English given names (the US census's most frequent, less those
  * that are words a report uses: Mark, Grace, Ray, Iris, May, Will) and
- * common family names written first: with a capitalised word after them
- * they are a person, as in "John Smith called", where no title or role
- * says so. */
-static bool is_western_given(const char *s, size_t n)
+ * some of other countries: alone in English text they are a person
+ * ("Patricia called back", "Message left for Barbara"). */
+static bool is_given_alone(const char *s, size_t n)
 {
     static const char *const given[] = {
         "aaron", "abigail", "adam", "alan", "albert", "alexander", "alexis", "alice", "amanda",
@@ -2156,6 +2166,18 @@ static bool is_western_given(const char *s, size_t n)
         "sandra", "sara", "sarah", "scott", "sean", "sharon", "shirley", "sophia", "stephanie",
         "stephen", "steven", "susan", "teresa", "terry", "theresa", "thomas", "timothy", "tyler",
         "victoria", "vincent", "virginia", "walter", "wayne", "william", "willie", "zachary",
+        /* and common given names elsewhere */
+        "priya", "wei", "olga", "rosa", "elena", "ivan", "fatima", "omar", "sofia", "lucas",
+        "mateo", "isabella", "oliver", "amelia", "rebecca", "carmen", "pedro", "antonio",
+        "marco", "giulia", "hans", "klaus", "pierre", "sergei", "natasha", "rahul", "anjali",
+        NULL
+    };
+    return one_of(s, n, given);
+}
+
+static bool is_western_given(const char *s, size_t n)
+{
+    static const char *const family_first[] = {
         /* and names written family name first in Vietnam, Korea and China
          * (Nguyen Van An, Park Ji-yeon, Zhang Wei), less the short ones
          * that are English words (Do, Ho, He, Ma, Lin) */
@@ -2165,7 +2187,10 @@ static bool is_western_given(const char *s, size_t n)
         "guo", "luo", "jose", "carlos", "luis", "miguel", "ana", "mohammed", "muhammad", "ahmed",
         NULL
     };
-    return one_of(s, n, given);
+    /* with a capitalised word after them the given names and these
+     * family names written first are a person, as in "John Smith
+     * called", where no title or role says so */
+    return is_given_alone(s, n) || one_of(s, n, family_first);
 }
 
 /* Romaji names known to the dictionary: two capitalised words in a row
@@ -2238,6 +2263,35 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
             mark_span(v, a0, a1, mark, inlen);
             mark_span(v, b0, b1, mark, inlen);
         }
+    }
+    /* a common given name alone, in English text (a small letter or the
+     * end on one side): "Patricia called back", "for Barbara", "James and
+     * Mary"; with the capitalised word after it, whatever its spelling
+     * (Sarah O'Brien, Thomas Müller); not before an eponym's noun or a
+     * hyphen (Arnold-Chiari), not after St. (St. Louis) */
+    for (int w = 0; w < nw; w++) {
+        size_t a0 = ws[w], a1 = we[w];
+        if (!isupper((unsigned char)s[a0]) || a1 - a0 < 3 || !islower((unsigned char)s[a0 + 1]) ||
+            !is_given_alone(s + a0, a1 - a0) || before_eponym_noun(s, n, a1) ||
+            (a1 < n && s[a1] == '-') ||
+            (a0 >= 4 && strncmp(s + a0 - 4, "St. ", 4) == 0))
+            continue;
+        size_t end = a1;
+        if (a1 + 1 < n && s[a1] == ' ' &&
+            (isupper((unsigned char)s[a1 + 1]) || ((unsigned char)s[a1 + 1] == 0xc3 && a1 + 2 < n &&
+                                                     (unsigned char)s[a1 + 2] <= 0x9e))) {
+            size_t b = a1 + 1;
+            while (b < n && (isalpha((unsigned char)s[b]) || s[b] == '\'' || s[b] == '-' ||
+                             ((unsigned char)s[b] >= 0x80 && (unsigned char)s[b] < 0xc6)))
+                b++;
+            /* a possessive stays: Mary Smith's */
+            if (b - a1 > 3 && s[b - 2] == '\'' && s[b - 1] == 's')
+                b -= 2;
+            if (before_eponym_noun(s, n, b) || starts_common_word(s + a1 + 1, b - a1 - 1))
+                continue;
+            end = b;
+        }
+        mark_span(v, a0, end, mark, inlen);
     }
     /* and one capitalised word of ROMAJI_ALONE_MIN letters or more that
      * is a surname or given name reading outside not_names ("by tech

@@ -405,6 +405,23 @@ static const struct {
     { "T2 FLAIR AX Horigami-sama", "Horigami", "T2 FLAIR AX" },
     { "Hanako Yamada-sama, TARO YAMADA san", "Hanako", "" },
     { "Hanako Yamada-sama, TARO YAMADA san", "TARO", "" },
+    /* a fourth red-team set: room and bed numbers (not 1号液, 502 HU, room air) */
+    { "病室 713号室へ戻る", "713", "号室へ戻る" },
+    { "Room 1207 in ward, ベッド 8A-12", "1207", " in ward" },
+    { "Room 1207 in ward, ベッド 8A-12", "8A-12", "ベッド" },
+    { "1号液 500ml, 502 HU, SpO2 96% room air", NOTHING, "1号液 500ml, 502 HU, SpO2 96% room air" },
+    /* initials after a staff role (not PA/LAT, CT: AS calcified) */
+    { "RT/KT, 技師：KS", "KT", "RT/" },
+    { "RT/KT, 技師：KS", "KS", "技師" },
+    { "read by: T.Y.", "T.Y", "read by" },
+    { "PA/LAT views, CT: AS calcified", NOTHING, "PA/LAT views, CT: AS calcified" },
+    /* a common given name alone in English text, and the word after it */
+    { "Patricia called back", "Patricia", " called back" },
+    { "Message left for Barbara.", "Barbara", "Message left for" },
+    { "informed Sarah O'Brien by phone", "Brien", "informed" },
+    { "Thomas Müller accompanied", "ller", " accompanied" },
+    { "Paget disease, Austin Flint murmur, St. Louis encephalitis", NOTHING,
+      "Paget disease, Austin Flint murmur, St. Louis encephalitis" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
