@@ -2170,7 +2170,7 @@ static bool is_given_alone(const char *s, size_t n)
         "priya", "wei", "olga", "rosa", "elena", "ivan", "fatima", "omar", "sofia", "lucas",
         "mateo", "isabella", "oliver", "amelia", "rebecca", "carmen", "pedro", "antonio",
         "marco", "giulia", "hans", "klaus", "pierre", "sergei", "natasha", "rahul", "anjali",
-        NULL
+        "jose", "carlos", "luis", "miguel", "ana", "mohammed", "muhammad", "ahmed", NULL
     };
     return one_of(s, n, given);
 }
@@ -2184,8 +2184,7 @@ static bool is_western_given(const char *s, size_t n)
         "nguyen", "tran", "pham", "hoang", "huynh", "phan", "dang", "bui", "duong", "ngo",
         "kim", "lee", "park", "choi", "jung", "kang", "yoon", "jang", "lim", "han", "shin",
         "wang", "zhang", "liu", "chen", "yang", "huang", "zhao", "zhou", "xu", "sun", "zhu",
-        "guo", "luo", "jose", "carlos", "luis", "miguel", "ana", "mohammed", "muhammad", "ahmed",
-        NULL
+        "guo", "luo", NULL
     };
     /* with a capitalised word after them the given names and these
      * family names written first are a person, as in "John Smith
@@ -2319,6 +2318,126 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
                 !is_not_name(s + ws[w + 1], we[w + 1] - ws[w + 1]))
                 mark_span(v, ws[w + 1], we[w + 1], mark, inlen);
         }
+    }
+}
+
+/* Korean names in Hangul with no honorific: a run of two to four
+ * syllables, the first a common family name, with a word beside it that
+ * says a person came, called or consented (김민수 방문, 통역 이서연,
+ * 김민수が来院). Hangul in a Japanese or English report is hardly ever
+ * anything but a name; the cue keeps Korean words out (고혈압, 전이성). */
+static bool hangul_surname(unsigned cp)
+{
+    static const char fam[] = "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구"
+                              "민진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국은편용";
+    for (size_t i = 0; i < sizeof fam - 1;) {
+        size_t k;
+        if (cp_at(fam, sizeof fam - 1, i, &k) == cp)
+            return true;
+        i += k;
+    }
+    return false;
+}
+
+static void mark_hangul_names(const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const after[] = {
+        "방문", "전화", "내원", "보호자", "동의", "통역", "면담", "설명", "연락", "입원", "퇴원",
+        "씨", "님", "が", "と", "に", "より", "から", "は", "さん", "様", "来院", "面談", NULL
+    };
+    static const char *const before[] = {
+        "통역", "보호자", "환자", "담당", "가족", "通訳", "付き添い", "付添", "家族", "同伴", NULL
+    };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n;) {
+        size_t k;
+        unsigned cp = cp_at(s, n, i, &k);
+        if (!is_hangul(cp)) {
+            i += k;
+            continue;
+        }
+        size_t a = i;
+        int syl = 0;
+        while (i < n && is_hangul(cp_at(s, n, i, &k))) {
+            i += k;
+            syl++;
+        }
+        if (syl < 2 || syl > 4 || !hangul_surname(cp))
+            continue;
+        size_t j = i;
+        while (j < n && s[j] == ' ')
+            j++;
+        bool cue = false;
+        for (int c = 0; after[c] && !cue; c++)
+            cue = strncmp(s + j, after[c], strlen(after[c])) == 0 &&
+                  (j > i || !is_hangul(cp_at(s, n, j, &k)) || syl == 3);
+        size_t b = a;
+        while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == ':'))
+            b--;
+        for (int c = 0; before[c] && !cue; c++) {
+            size_t l = strlen(before[c]);
+            cue = b >= l && b < a && strncmp(s + b - l, before[c], l) == 0;
+        }
+        if (cue)
+            mark_span(v, a, i, mark, inlen);
+    }
+}
+
+/* Digits spelled in kana, as a phone number is read out (ぜろきゅうぜろ
+ * いちにさんよん, ゼロキュウゼロ): a run of kana that is nothing but
+ * digits' readings, four of them or more, or three after ぜろ, is a group
+ * of a phone number or an address's numbers. Words that read as digits
+ * are short (ごご, にし, しちごさん is three). */
+static size_t kana_digit(const char *s, size_t n, size_t i)
+{
+    static const char *const d[] = { "きゅう", "ぜろ", "れい", "まる", "いち", "さん", "よん",
+                                     "ろく", "なな", "しち", "はち", "に", "し", "ご", "く", NULL };
+    char h[16];
+    for (int w = 0; d[w]; w++) {
+        size_t l = strlen(d[w]), o = 0;
+        if (i + l > n)
+            continue;
+        /* katakana read as hiragana: the same but 0x60 lower */
+        for (size_t q = 0; q < l && q < sizeof h; q += 3) {
+            unsigned char b1 = (unsigned char)s[i + q], b2 = (unsigned char)s[i + q + 1],
+                          b3 = (unsigned char)s[i + q + 2];
+            unsigned cp = ((b1 & 0x0Fu) << 12) | ((b2 & 0x3Fu) << 6) | (b3 & 0x3Fu);
+            if (b1 != 0xe3)
+                break;
+            if (cp >= 0x30A1 && cp <= 0x30F6)
+                cp -= 0x60;
+            h[q] = (char)(0xE0 | (cp >> 12));
+            h[q + 1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            h[q + 2] = (char)(0x80 | (cp & 0x3F));
+            o = q + 3;
+        }
+        if (o == l && memcmp(h, d[w], l) == 0)
+            return l;
+    }
+    return 0;
+}
+
+static void mark_kana_digits(const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n;) {
+        size_t k;
+        if (!is_kana(cp_at(s, n, i, &k))) {
+            i += k;
+            continue;
+        }
+        size_t a = i, e = i;
+        int digits = 0;
+        bool zero = kana_digit(s, n, i) == strlen("ぜろ") &&
+                    (memcmp(s + i, "ぜろ", 6) == 0 || memcmp(s + i, "ゼロ", 6) == 0);
+        for (size_t l; e < n && (l = kana_digit(s, n, e)) > 0; e += l)
+            digits++;
+        while (i < n && is_kana(cp_at(s, n, i, &k)))
+            i += k;
+        if (e == i && (digits >= 4 || (zero && digits >= 3)))
+            mark_span(v, a, i, mark, inlen);
     }
 }
 
@@ -2785,6 +2904,8 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     if (!ascii) {
         mark_japanese(cl, &v1, mark, len);
         mark_kana_names(cl, &v1, mark, len);
+        mark_hangul_names(&v1, mark, len);
+        mark_kana_digits(&v1, mark, len);
     }
     /* a capitalised word: maybe a name, alone or beside another */
     if (has_capitalised_word(v1.s, v1.len))

@@ -422,6 +422,17 @@ static const struct {
     { "Thomas Müller accompanied", "ller", " accompanied" },
     { "Paget disease, Austin Flint murmur, St. Louis encephalitis", NOTHING,
       "Paget disease, Austin Flint murmur, St. Louis encephalitis" },
+    { "CT done; Carlos and Rosa Mendez notified", "Carlos", "CT done; " },
+    /* a Korean name with a verb or a role beside it, no honorific */
+    { "김민수 방문, 통역 이서연", "김민수", " 방문, 통역 " },
+    { "김민수 방문, 통역 이서연", "이서연", " 방문, 통역 " },
+    { "이지은と面談", "이지은", "と面談" },
+    { "고혈압 환자, 전이성 병변", NOTHING, "고혈압 환자, 전이성 병변" },
+    /* a phone number's digits read out in kana */
+    { "でんわ ぜろきゅうぜろ いちにさんよん", "いちにさんよん", "でんわ " },
+    { "でんわ ぜろきゅうぜろ いちにさんよん", "ぜろきゅうぜろ", "でんわ " },
+    { "ゼロキュウゼロ イチニサンヨン", "イチニサンヨン", "" },
+    { "ごご にし しちごさん いちにち", NOTHING, "ごご にし しちごさん いちにち" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
