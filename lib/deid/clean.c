@@ -2887,6 +2887,112 @@ static void mark_org_cues(const view *v, unsigned char *mark, size_t inlen)
     }
 }
 
+/* Whether the kana from i on start with a particle or a word that is no
+ * name (デイサービスでは, かかりつけ内科, 施設からの). */
+static bool kana_not_facility(const char *s, size_t n, size_t i)
+{
+    static const char *const w[] = { "では", "には", "から", "まで", "より", "での", "への", "にて",
+                                     "かかりつけ", "もより", "ちかく", "ほかの", "べつの", "まえの",
+                                     "この", "その", "あの", "どこ", "ここ", "そこ", "など", "なし",
+                                     "あり", "へ", "に", "を", "で", "は", "が", "と", "の", "も", NULL };
+    for (int k = 0; w[k]; k++)
+        if (i + strlen(w[k]) <= n && strncmp(s + i, w[k], strlen(w[k])) == 0)
+            return true;
+    return false;
+}
+
+/* The end of a run of hiragana or katakana from i (NFKC: no half-width). */
+static size_t kana_run_end(const char *s, size_t n, size_t i, int *chars)
+{
+    size_t k;
+    *chars = 0;
+    while (i < n && is_kana(cp_at(s, n, i, &k))) {
+        i += k;
+        (*chars)++;
+    }
+    return i;
+}
+
+/* Care homes, schools and clinics by their own names, which kana spell
+ * (さくら苑, ひまわり荘, やすらぎの里, こばやし整形外科) or one kanji
+ * (緑小学校): a kana name before a home's suffix or a clinic's word, kana
+ * after the kind of home (グループホーム たんぽぽ, デイサービスあおぞら,
+ * 老健 かがやき), one to four kanji or kana before a school. */
+static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const kinds[] = {
+        "デイサービス", "デイケア", "グループホーム", "ショートステイ", "有料老人ホーム", "老人ホーム",
+        "特養", "老健", "入所先", "通所先", "入居先", "施設", "小規模多機能", "サービス付き高齢者住宅",
+        "サ高住", "ケアハウス", NULL
+    };
+    static const char *const homes[] = { "苑", "荘", "園", "里", "寮", "ハウス", "ホーム", NULL };
+    static const char *const clinics[] = { "整形外科", "内科", "外科", "クリニック", "医院", "病院",
+                                           "診療所", "歯科", "眼科", "皮膚科", "小児科", "耳鼻科",
+                                           "耳鼻咽喉科", "泌尿器科", "産婦人科", NULL };
+    static const char *const schools[] = { "小学校", "中学校", "高等学校", "高校", "幼稚園", "保育園",
+                                           "支援学校", NULL };
+    static const char *const owners[] = { "市立", "県立", "区立", "町立", "村立", "私立", "国立", "都立",
+                                          "府立", "道立", NULL };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n;) {
+        size_t k, cl;
+        unsigned cp = cp_at(s, n, i, &k);
+        /* after the kind of home */
+        if ((cl = cue_at(s, n, i, kinds)) > 0) {
+            size_t j = i + cl;
+            while (j < n && (s[j] == ' ' || s[j] == ':'))
+                j++;
+            int chars;
+            size_t e = kana_run_end(s, n, j, &chars);
+            bool other = j > i + cl || !is_katakana(cp_at(s, n, j, &k));
+            if (chars >= 2 && other && !kana_not_facility(s, n, j)) {
+                size_t h = cue_at(s, n, e, homes);
+                mark_span(v, j, e + h, mark, inlen);
+                i = e + h;
+                continue;
+            }
+            i += cl;
+            continue;
+        }
+        if (!is_kana(cp)) {
+            /* a school's name: 1-4 kanji or kana right before it */
+            size_t sl = cue_at(s, n, i, schools);
+            if (sl > 0 && i > 0) {
+                size_t a = i, b;
+                int c = 0;
+                while (a > 0 && c < 4) {
+                    unsigned p = cp_before(s, n, a, &b);
+                    if (!(kanji_or_kata(p) || is_kana(p)) || p == 0x306E /* の */)
+                        break;
+                    a = b;
+                    c++;
+                }
+                bool owner = false;
+                for (int o = 0; owners[o]; o++)
+                    owner = owner || (i - a == strlen(owners[o]) && !strncmp(s + a, owners[o], i - a));
+                if (c > 0 && c <= 4 && !owner && (a == 0 || !(kanji_or_kata(cp_before(s, n, a, &b)))))
+                    mark_span(v, a, i + sl, mark, inlen);
+                i += sl;
+                continue;
+            }
+            i += k;
+            continue;
+        }
+        /* a kana name glued to a home's suffix or a clinic's word */
+        size_t a = i;
+        int chars;
+        size_t e = kana_run_end(s, n, i, &chars);
+        size_t h = cue_at(s, n, e, homes), c = h ? 0 : cue_at(s, n, e, clinics);
+        /* hiragana only before a clinic (ながの内科; not カテーテル内科) */
+        bool hira = cp >= 0x3041 && cp <= 0x309F;
+        if (chars >= 2 && (h || (c && hira && chars >= 3)) && !kana_not_facility(s, n, a) &&
+            (a == 0 || !is_kana(cp_before(s, n, a, &k))))
+            mark_span(v, a, e + h, mark, inlen);
+        i = e;
+    }
+}
+
 static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
                    unsigned char *mark)
 {
@@ -2906,6 +3012,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_kana_names(cl, &v1, mark, len);
         mark_hangul_names(&v1, mark, len);
         mark_kana_digits(&v1, mark, len);
+        mark_facilities(&v1, mark, len);
     }
     /* a capitalised word: maybe a name, alone or beside another */
     if (has_capitalised_word(v1.s, v1.len))
