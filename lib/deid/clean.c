@@ -95,7 +95,7 @@ static const pattern patterns[] = {
     { "(^|[^A-Za-z])([MTSHR]元[./-][0-9]{1,2}([./-][0-9]{1,2})?)", "\xe5", NULL, 2, false, false },
     /* whatever date follows a birth cue, even split by an era in
      * brackets: 生年月日：1950年（昭和25年）3月12日, 誕生日 3月12日, Born 1950 */
-    { "(生年月日|生年|誕生日|DOB|YOB|D\\.O\\.B\\.?|[Dd]ate of [Bb]irth|[Bb]irth ?[Dd]ate|[Bb]orn( in| on)?)[ :]*"
+    { "(生年月日|生年|誕生日|DOB|YOB|D\\.O\\.B\\.?|[Dd]ate of [Bb]irth|[Bb]irth ?[Dd]ate|[Bb]irthday|[Bb]orn( in| on)?)[ :]*"
       "((([-0-9/., ()]|年|月|日|昭和|平成|大正|令和|明治|元|・|十|" KDIG "|[MTSHR]|" MONTH "))*([0-9]|" KDIG ")(日|年|月)?)",
       "0123456789\xe4\xe3", NULL, 3, false, false },
     /* an age of 90 or more (rare enough to identify; PatientAge is
@@ -192,6 +192,13 @@ static const pattern patterns[] = {
      * and NP are no roles here) */
     { "(^|[^A-Za-z])(RT|RN|[Tt]echs?|TECH|[Rr]ead by|[Ss]canned by|[Dd]ictated by|技師|技師長|担当技師|撮影者|撮影|読影者|読影医|看護師)"
       "[ ]*[:/]?[ ]*(([A-Z]\\.?){2,3})($|[^A-Za-z])", ":/ ", NULL, 3, false, true },
+    /* a care home's, school's or hospital's own name: Sunrise Nursing
+     * Home, St. Mary's Hospital, Lincoln Elementary, Maple Grove assisted
+     * living (not University Hospital: a common word first) */
+    { "(^|[^A-Za-z])(St\\.?[ ]+)?(" NAME "('s)?([ ]+" NAME "('s)?)?)[ ]+(Nursing Home|Care Home|Hospital|Hospice|"
+      "Elementary|Middle School|High School|Primary School|Academy|Manor|[Aa]ssisted [Ll]iving|Senior Living|"
+      "Care Cent(er|re)|Medical Cent(er|re)|Rehab)($|[^A-Za-z])",
+      "HEMSACRa", "Home|Hospital|Hospice|Elementary|School|Academy|Manor|iving|Cent|Rehab", 3, false, true },
     /* DICOM-style names: Family^Given */
     /* (not a power: Plt 23.4×10^4/μL) */
     { "[^ ^=\\\\,;:()]*[^ ^=\\\\,;:()0-9]\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
@@ -1752,6 +1759,52 @@ static size_t latin_name_start(const char *s, size_t start)
     return q;
 }
 
+static bool is_kanji_cp(unsigned cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || cp == 0x3005;
+}
+
+/* The length of a separator between the kanji of a split name ending at
+ * e: spaces, a hyphen, a dash or a middle dot. */
+static size_t split_sep_before(const char *s, size_t e)
+{
+    size_t b = e;
+    for (;;) {
+        if (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '-'))
+            b--;
+        else if (b >= 3 && (!memcmp(s + b - 3, "\xe3\x80\x80", 3) || !memcmp(s + b - 3, "\xe2\x80\x90", 3) ||
+                            !memcmp(s + b - 3, "\xe3\x83\xbb", 3)))
+            b -= 3;
+        else
+            return e - b;
+    }
+}
+
+/* The start of two to four single kanji, each apart from the next, that
+ * end at e; e when there are none. */
+static size_t spaced_kanji_name(const char *s, size_t n, size_t e)
+{
+    size_t a = e, first = e;
+    int units = 0;
+    while (units < 4) {
+        size_t q;
+        if (a == 0 || !is_kanji_cp(cp_before(s, n, a, &q)))
+            break;
+        units++;
+        first = q;
+        size_t sl = split_sep_before(s, q);
+        if (!sl || q - sl == 0)
+            break;
+        a = q - sl;
+    }
+    if (units < 2 || (first > 0 && is_kanji_cp(cp_before(s, n, first, &a))))
+        return e;
+    /* a side or both: 左 肺 様, 両 側 */
+    if (!memcmp(s + first, "左", 3) || !memcmp(s + first, "右", 3) || !memcmp(s + first, "両", 3))
+        return e;
+    return first;
+}
+
 static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -2008,6 +2061,11 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                 if (lone_kanji_name(cl, s, n, q, b))
                     start = q;
             }
+            /* a name split into single kanji by spaces or hyphens before
+             * the honorific: 高 橋　花 子 様, 鈴‐木 さん, 田-中 様 (not a
+             * side: 左 肺 様) */
+            if (start == b)
+                start = spaced_kanji_name(s, n, b);
             /* a Korean name before 님, 씨 or a Japanese honorific: 김민준 님 */
             for (int chars = 0; start > 0 && chars < 5 && (start == b || chars); chars++) {
                 size_t q;

@@ -442,6 +442,18 @@ static const struct {
     { "前医：ながの内科クリニック", "ながの", "前医" },
     { "かかりつけ内科、デイサービスでは入浴、施設 入所中、市立小学校、カテーテル室", NOTHING,
       "かかりつけ内科、デイサービスでは入浴、施設 入所中、市立小学校、カテーテル室" },
+    /* a name split into single kanji before an honorific */
+    { "高 橋　花 子 様", "橋", " 様" },
+    { "鈴‐木 さん、田-中 様", "木", " さん" },
+    { "鈴‐木 さん、田-中 様", "中", " 様" },
+    { "左 肺 様 陰影", NOTHING, "左 肺 様 陰影" },
+    /* a care home's, a school's or a hospital's own name in English */
+    { "transferred from St. Mary's Hospital", "Mary", "transferred from" },
+    { "lives at Maple Grove assisted living", "Maple", "assisted living" },
+    { "attends Lincoln Elementary", "Lincoln", "Elementary" },
+    { "University Hospital ER, Medical Center", NOTHING, "University Hospital ER, Medical Center" },
+    /* a birthday */
+    { "birthday 5-6", "5-6", "birthday" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
