@@ -3051,6 +3051,81 @@ static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
     }
 }
 
+/* Whether the kana word [a, e) ends with suffix. */
+static bool kana_ends(const char *s, size_t a, size_t e, const char *suffix)
+{
+    size_t l = strlen(suffix);
+    return e - a > l && memcmp(s + e - l, suffix, l) == 0;
+}
+
+/* An address spelled in hiragana, words apart: after a city (four kana or
+ * more ending in し) its ward or town and all after it (ふくおかし はかたく
+ * はかたえき), and after an address cue all but the prefecture and the
+ * city (住所：さいたまし うらわく たかさご); すこし つよく stays. */
+static void mark_kana_address(const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const cues[] = { "じゅうしょ", "住所", "現住所", "すまい", "すんでいる", NULL };
+    static const char *const adverbs[] = { "よく", "つよく", "はやく", "おおく", "ながく", "ひろく",
+                                           "ふかく", "たかく", "うすく", "ちかく", "とおく", NULL };
+    const char *s = v->s;
+    size_t n = v->len;
+    size_t ws[32], we[32];
+    int wc[32], nw = 0;
+    /* kana words and the cues, in order */
+    for (size_t i = 0; i < n && nw < 32;) {
+        size_t k, cl = cue_at(s, n, i, cues);
+        if (cl) {
+            ws[nw] = i, we[nw] = i + cl, wc[nw] = -1, nw++;
+            i += cl;
+            continue;
+        }
+        if (!is_kana(cp_at(s, n, i, &k))) {
+            i += k;
+            continue;
+        }
+        int chars;
+        size_t e = kana_run_end(s, n, i, &chars);
+        ws[nw] = i, we[nw] = e, wc[nw] = chars, nw++;
+        i = e;
+    }
+    for (int w = 0; w < nw; w++) {
+        /* words that follow each other with spaces, a colon or は between */
+        int from = -1;
+        if (wc[w] < 0) {
+            int x = w + 1;
+            if (x < nw && wc[x] == 1 && !memcmp(s + ws[x], "は", 3))
+                x++;
+            /* the prefecture and the city stay */
+            if (x < nw && wc[x] > 0 && (kana_ends(s, ws[x], we[x], "けん") || kana_ends(s, ws[x], we[x], "と") ||
+                                        kana_ends(s, ws[x], we[x], "ふ") || kana_ends(s, ws[x], we[x], "どう")))
+                x++;
+            if (x < nw && wc[x] > 0 && kana_ends(s, ws[x], we[x], "し"))
+                x++;
+            from = x;
+        } else if (wc[w] >= 4 && kana_ends(s, ws[w], we[w], "し") && w + 1 < nw && wc[w + 1] >= 3 &&
+                   (kana_ends(s, ws[w + 1], we[w + 1], "く") || kana_ends(s, ws[w + 1], we[w + 1], "ちょう") ||
+                    kana_ends(s, ws[w + 1], we[w + 1], "まち") || kana_ends(s, ws[w + 1], we[w + 1], "むら")) &&
+                   !one_of(s + ws[w + 1], we[w + 1] - ws[w + 1], adverbs)) {
+            from = w + 1;
+        }
+        if (from < 0 || from >= nw)
+            continue;
+        /* the words after, as long as only spaces, colons or の join them */
+        size_t prev = we[from - 1 >= w ? from - 1 : w];
+        int x = from;
+        for (; x < nw && wc[x] > 0; x++) {
+            size_t g = prev;
+            while (g < ws[x] && (s[g] == ' ' || s[g] == ':'))
+                g++;
+            if (g != ws[x])
+                break;
+            mark_span(v, ws[x], we[x], mark, inlen);
+            prev = we[x];
+        }
+        w = x > w ? x - 1 : w;
+    }
+}
+
 static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
                    unsigned char *mark)
 {
@@ -3071,6 +3146,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_hangul_names(&v1, mark, len);
         mark_kana_digits(&v1, mark, len);
         mark_facilities(&v1, mark, len);
+        mark_kana_address(&v1, mark, len);
     }
     /* a capitalised word: maybe a name, alone or beside another */
     if (has_capitalised_word(v1.s, v1.len))

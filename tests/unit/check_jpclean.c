@@ -454,6 +454,11 @@ static const struct {
     { "University Hospital ER, Medical Center", NOTHING, "University Hospital ER, Medical Center" },
     /* a birthday */
     { "birthday 5-6", "5-6", "birthday" },
+    /* an address spelled in hiragana */
+    { "ふくおかし はかたく はかたえき まえ", "はかたく", "ふくおかし" },
+    { "住所：さいたまし うらわく たかさご", "たかさご", "さいたまし" },
+    { "すまい は よこはまし こうほくく つなしま", "つなしま", "よこはまし" },
+    { "いたみ すこし つよく なった", NOTHING, "いたみ すこし つよく なった" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
