@@ -406,7 +406,7 @@ static const struct {
     { "Hanako Yamada-sama, TARO YAMADA san", "Hanako", "" },
     { "Hanako Yamada-sama, TARO YAMADA san", "TARO", "" },
     /* a fourth red-team set: room and bed numbers (not 1号液, 502 HU, room air) */
-    { "病室 713号室へ戻る", "713", "号室へ戻る" },
+    { "3階 713号室へ戻る", "713", "号室へ戻る" },
     { "Room 1207 in ward, ベッド 8A-12", "1207", " in ward" },
     { "Room 1207 in ward, ベッド 8A-12", "8A-12", "ベッド" },
     { "1号液 500ml, 502 HU, SpO2 96% room air", NOTHING, "1号液 500ml, 502 HU, SpO2 96% room air" },
