@@ -182,10 +182,11 @@ static const pattern patterns[] = {
     /* a nurse's title before the name: RN Jessica, LPN Smith */
     { "(^|[^A-Za-z])(RN|LPN|NP|CNA|PA-C)[ :.]+(" NAME2 ")", "RLNCP", "RN|LPN|NP|CNA|PA-C", 3, false, true },
     /* a room or bed number: 502号室, 612 号室, Room 1207, rm 418, ベッド 8A-12,
-     * マンション 1104号 (where someone lies or lives; not 1号液, 502 HU) */
+     * マンション 1104号 (where someone lies or lives; not 1号液, 502 HU,
+     * room 2 CT, ICU bed 3: after Room or Bed three digits or a ward's) */
     { "(^|[^0-9])([0-9]{2,5}[A-Za-z]?)[ ]*号室", "\xe5", NULL, 2, false, false },
     { "(^|[^A-Za-z])(Room|room|ROOM|Rm|rm|RM|Bed|bed|BED|病室|病床|ベッド)[ #:.]*(No\\.?[ ]*)?"
-      "([0-9]{1,4}[A-Za-z]?(-[0-9]{1,4})?)($|[^0-9A-Za-z.])", "0123456789", NULL, 4, false, false },
+      "([0-9]{3,4}[A-Za-z]?|[0-9]{1,3}[A-Za-z]?-[0-9]{1,4})($|[^0-9A-Za-z.])", "0123456789", NULL, 4, false, false },
     { "(マンション|アパート|ハイツ|コーポ|レジデンス|荘|寮)[ ]*([0-9]{2,5})[ ]*号", "\xe5", NULL, 2, false, false },
     /* initials after a staff role and a colon, a slash or a space: Tech: AS,
      * RT/KT, read by: T.Y., 技師：KS, 担当技師 Ｙ．Ｔ (not PA/LAT: PA, MD
@@ -892,7 +893,9 @@ static bool starts_common_word(const char *s, size_t n)
         /* after a Japanese cue: 担当 Ope室, 家族 Mother, 患者 Pt */
         "ope", "pt", "mother", "father", "wife", "husband", "son", "daughter",
         /* staff abbreviations: 担当MSW 野口, 岡田 NS */
-        "msw", "ns", "rn", "md", "ot", "st", "ce", "mt", "np", "pa", "dr", "ph", "phd", NULL
+        "msw", "ns", "rn", "md", "ot", "st", "ce", "mt", "np", "pa", "dr", "ph", "phd",
+        /* sides and views after RT/: RT/LT, AP/LAT */
+        "rt", "lt", "lat", "ap", "lr", NULL
     };
     /* English nouns by their ending (Patient Verification, Patient
      * Characteristics): no surname ends so; -ance, -ence and -ght do

@@ -414,7 +414,8 @@ static const struct {
     { "RT/KT, 技師：KS", "KT", "RT/" },
     { "RT/KT, 技師：KS", "KS", "技師" },
     { "read by: T.Y.", "T.Y", "read by" },
-    { "PA/LAT views, CT: AS calcified", NOTHING, "PA/LAT views, CT: AS calcified" },
+    { "PA/LAT views, CT: AS calcified, RT/LT, room 2 CT, ICU bed 3", NOTHING,
+      "PA/LAT views, CT: AS calcified, RT/LT, room 2 CT, ICU bed 3" },
     /* a common given name alone in English text, and the word after it */
     { "Patricia called back", "Patricia", " called back" },
     { "Message left for Barbara.", "Barbara", "Message left for" },
