@@ -9,7 +9,9 @@
  * on composites of sampled frames (the per-pixel minimum keeps static
  * bright text and drops moving speckle; the maximum does the same for dark
  * text) and painted out of every frame. Then every frame is looked at on
- * its own, painted: text that moves or shows in some frames only.
+ * its own, unpainted first (the composites' lines seen whole: a line in
+ * some frames only is cut short on them), then painted: text that moves
+ * or shows in some frames only.
  *
  * Claim clean only when clean (issue 14): after painting, the painted
  * frames go through the presence stage, the detector and OCR again; what
@@ -237,6 +239,22 @@ static void paint(kk_image *img, const boxlist *l, size_t from)
     }
 }
 
+/* Paint boxes [from, to) of l into frame f only (those of every frame
+ * and those of f). */
+static void paint_frame(kk_image *img, const boxlist *l, size_t from, size_t to, int f)
+{
+    for (size_t i = from; i < to; i++) {
+        kk_pixel_box b = l->v[i];
+        if (b.source == KK_PIXEL_SOURCE_OVERLAY || (b.frame >= 0 && b.frame != f))
+            continue;
+        b.frame = f;
+        if (b.source == KK_PIXEL_SOURCE_RULE && l->nkeep)
+            fill_except(img, &b, l->keep, l->nkeep);
+        else
+            kk_image__fill(img, f, b.x, b.y, b.w, b.h);
+    }
+}
+
 static int cmp_u8(const void *a, const void *b)
 {
     return (int)*(const uint8_t *)a - (int)*(const uint8_t *)b;
@@ -353,6 +371,41 @@ static void find_codes(const uint8_t *g, int cols, int rows, int frame, boxlist 
     }
 }
 
+/* Frame f of a cine, before its first look on its own, unpainted: the
+ * lines the composites found, seen whole in it. The maximum composite
+ * cuts short a line shown in some frames only (seed 32's cine_partial:
+ * the first glyph of a name in frames 2-3 of 6 left, and the output
+ * claimed clean), and the painted frame shows what is left of it as a
+ * lone glyph, which a strict look drops. Lines wholly inside the
+ * composites' boxes are not read again (covered); of the others only
+ * those continuing a composite box's row count here, as the look at the
+ * painted frame that follows judges the rest as before. The composites'
+ * boxes and these are then painted into f. */
+static kk_status look_unpainted(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
+                                kk_textfind *tf, kk_image *img, int f, uint8_t *g,
+                                kk_image_window *win, const kk_textbox *cov, size_t ncov,
+                                boxlist *out, size_t first_look)
+{
+    int rows = kk_image__rows(img), cols = kk_image__columns(img);
+    size_t before = out->n;
+    kk_status st = KK_OK;
+    kk_textfind__covered(tf, cov, ncov);
+    for (int v = 0; v < view_count(img) && st == KK_OK; v++) {
+        bool skip;
+        st = view_of(img, ctx, tf, v, f, g, win, &skip);
+        if (st == KK_OK && !skip)
+            st = find_text(tf, ctx, pool, g, cols, rows, plan->mode, &plan->ids, f, out);
+    }
+    kk_textfind__covered(tf, NULL, 0);
+    size_t k = before;
+    for (size_t q = before; q < out->n; q++)
+        if (on_painted_row(&out->v[q], out, first_look, f))
+            out->v[k++] = out->v[q];
+    out->n = k;
+    paint_frame(img, out, 0, out->n, f);
+    return st;
+}
+
 static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
                         kk_image *img, boxlist *out, kk_pixel_outcome *o)
 {
@@ -413,9 +466,25 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
          * painted: text that moves, or shows in some frames only */
         memset(look, 1, (size_t)frames);
     }
-    paint(img, out, 0);
-    kk_textfind__strict(tf, true);
     size_t first_look = out->n;
+    /* a cine's frames are painted as they come to their first look on
+     * their own (look_unpainted) */
+    kk_textbox *cov = NULL;
+    size_t ncov = 0;
+    if (frames > 1 && first_look) {
+        cov = kk__calloc(first_look, sizeof *cov);
+        if (!cov)
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+        for (size_t i = 0; cov && i < first_look; i++) {
+            cov[ncov].x = out->v[i].x;
+            cov[ncov].y = out->v[i].y;
+            cov[ncov].w = out->v[i].w;
+            cov[ncov++].h = out->v[i].h;
+        }
+    } else {
+        paint(img, out, 0);
+    }
+    kk_textfind__strict(tf, true);
     /* look again at the painted frames, as the presence stage and the
      * detector see them: what the first look cut short or missed, and in
      * the end whether anything is left (issue 14: claim clean only when
@@ -426,6 +495,9 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
             if (!look[f])
                 continue;
             size_t before = out->n;
+            if (round == 0 && cov)
+                st = look_unpainted(plan, ctx, pool, tf, img, f, g, &win, cov, ncov, out,
+                                    first_look);
             for (int v = 0; v < nv && st == KK_OK; v++) {
                 bool skip;
                 st = view_of(img, ctx, tf, v, f, g, &win, &skip);
@@ -457,6 +529,7 @@ static kk_status detect(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *p
         if (!found)
             break;
     }
+    free(cov);
     kk_textfind__strict(tf, false);
     kk_textfind__need_reading(tf, false);
     kk_textfind__measured(tf, false);

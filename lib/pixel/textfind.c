@@ -69,6 +69,8 @@ struct kk_textfind {
     bool strict; /* weak candidates that do not look like text are dropped */
     bool need_reading; /* only lines OCR reads as text count */
     bool measured;     /* the frame is a measured picture (more than 8 bits) */
+    const kk_textbox *covered; /* painted already: lines inside are not read */
+    size_t ncovered;
     cache_slot cache[CACHE_SLOTS];
     unsigned next_slot;
 };
@@ -117,6 +119,25 @@ void kk_textfind__need_reading(kk_textfind *tf, bool need)
 {
     if (tf)
         tf->need_reading = need;
+}
+
+void kk_textfind__covered(kk_textfind *tf, const kk_textbox *boxes, size_t n)
+{
+    if (tf) {
+        tf->covered = n ? boxes : NULL;
+        tf->ncovered = boxes ? n : 0;
+    }
+}
+
+/* Whether x, y, w, h lies wholly inside a box painted already. */
+static int is_covered(const kk_textfind *tf, int x, int y, int w, int h)
+{
+    for (size_t i = 0; i < tf->ncovered; i++) {
+        const kk_textbox *b = &tf->covered[i];
+        if (x >= b->x && y >= b->y && x + w <= b->x + b->w && y + h <= b->y + b->h)
+            return 1;
+    }
+    return 0;
 }
 
 static int overlap_1d(int a0, int a1, int b0, int b1)
@@ -464,7 +485,7 @@ typedef struct decision {
 } decision;
 
 static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect_line *l,
-                       const reading *r)
+                       const reading *r, int alone)
 {
     decision d = { 0, 0, 0, 0, 0, KK_TEXT_OTHER, 0 };
     float best = r->eng_conf > r->jpn_conf ? r->eng_conf : r->jpn_conf;
@@ -494,7 +515,9 @@ static decision decide(const kk_textmatch *m, kk_text_mode mode, const kk_detect
         d.cls = KK_TEXT_TECHNICAL;
         return d;
     }
-    if (picture_like(l, r)) {
+    /* (a strong line alone on a plain background in the chroma view is
+     * faint colour text, as it stands out little: not a picture) */
+    if (!alone && picture_like(l, r)) {
         d.picture = 1;
         return d;
     }
@@ -715,7 +738,7 @@ static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatc
         st = read_line(tf, ctx, gray, width, height, &u, &r);
         if (st != KK_OK)
             break;
-        decision d = decide(m, mode, &u, &r);
+        decision d = decide(m, mode, &u, &r, 0);
         memset(&r, 0, sizeof r); /* OCR'd text is PHI */
         if (!d.propagate)
             continue;
@@ -1125,7 +1148,7 @@ static kk_status column_identifies(kk_textfind *tf, kk_ctx *ctx, const kk_textma
         free(img);
         if (st != KK_OK)
             return st;
-        decision d = decide(m, KK_TEXT_MODE_PHI, &vl, &rd);
+        decision d = decide(m, KK_TEXT_MODE_PHI, &vl, &rd, 0);
         /* a label cue alone counts when OCR reads it as text: any column
          * of a brain tile is read as "id" now and then */
         *yes = d.propagate && !d.technical && (!d.label || reads_as_text(&rd));
@@ -1211,17 +1234,23 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         goto out;
     }
     dedupe_polarity(lines, nlines, dead);
-    if (tf->strict)
-        for (size_t i = 0; i < nlines; i++)
-            if (lines[i].score < STRONG_SCORE && !looks_like_text(&lines[i]))
-                dead[i] = 1;
+    for (size_t i = 0; i < nlines; i++)
+        if ((tf->strict && lines[i].score < STRONG_SCORE && !looks_like_text(&lines[i])) ||
+            is_covered(tf, lines[i].x, lines[i].y, lines[i].w, lines[i].h))
+            dead[i] = 1;
     for (size_t i = 0; i < nlines; i++) {
         if (dead[i])
             continue;
         st = read_line(tf, ctx, gray, width, height, &lines[i], &rd[i]);
         if (st != KK_OK)
             goto out;
-        dec[i] = decide(m, mode, &lines[i], &rd[i]);
+        /* colour text as light as what lies under it shows in the chroma
+         * view only, where it stands out little (seed 27's green 8 px
+         * line: 15 levels of chroma): strong there and alone on a plain
+         * (grey) background, it is text, not a colour picture's shape */
+        int alone = tf->need_reading && lines[i].score >= STRONG_SCORE &&
+                    quiet_around(gray, width, height, &lines[i]);
+        dec[i] = decide(m, mode, &lines[i], &rd[i], alone);
         /* (a label cue counts as unread here: a sulcus read as "id" is
          * no label, and would take its row of tissue along) */
         if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact &&
@@ -1312,7 +1341,8 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         b->text[tl] = '\0';
     }
     for (size_t i = 0; i < ncols; i++)
-        out[n++] = cols[i];
+        if (!is_covered(tf, cols[i].x, cols[i].y, cols[i].w, cols[i].h))
+            out[n++] = cols[i];
     merge_boxes(out, &n, width, height);
     if (n) {
         *boxes = out;

@@ -157,6 +157,16 @@ void kk_textfind__measured(kk_textfind *tf, bool measured);
  */
 void kk_textfind__need_reading(kk_textfind *tf, bool need);
 
+/**
+ * The boxes painted already (not copied: they must outlive the calls to
+ * come; NULL, 0 for none): a candidate line wholly inside one is not
+ * read or returned. For a cine's frames looked at one by one before
+ * painting, where the static text found on composites is seen again:
+ * only a line that runs beyond its box (the first glyph of a name the
+ * composite cut short) is read.
+ */
+void kk_textfind__covered(kk_textfind *tf, const kk_textbox *boxes, size_t n);
+
 /** Fixed name of a class ("name", "id", "date", ...). */
 const char *kk_text_class__name(kk_text_class cls);
 
