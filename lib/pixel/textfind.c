@@ -1010,6 +1010,37 @@ static kk_status find_column_lines(kk_ctx *ctx, const uint8_t *gray, int width,
     return KK_OK;
 }
 
+/* gray (width by height) transposed: its columns are rows; NULL when
+ * out of memory. */
+static uint8_t *transposed(const uint8_t *gray, int width, int height)
+{
+    uint8_t *t = kk__malloc((size_t)width * (size_t)height);
+    if (t)
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                t[(size_t)x * height + y] = gray[(size_t)y * width + x];
+    return t;
+}
+
+/* A column grows along its length as a row grows along its baseline
+ * (grow_along_baseline, in the transposed frame t): the glyphs the
+ * detector did not chain at either end (seed 46's doc_vertical: the
+ * lower stroke of 二, the last glyph of a name written top to bottom, lay
+ * a blank stroke gap below its upper one and was left, and the output
+ * claimed clean with 98.9% painted). */
+static void grow_along_column(const uint8_t *t, int width, int height, kk_detect_line *c)
+{
+    kk_detect_line r = *c;
+    r.x = c->y;
+    r.y = c->x;
+    r.w = c->h;
+    r.h = c->w;
+    int y0 = r.x, y1 = r.x + r.w;
+    grow_along_baseline(t, height, width, &r, &y0, &y1);
+    c->y = y0;
+    c->h = y1 - y0;
+}
+
 /* The box of a column, padded for anti-aliased fringes. */
 static kk_textbox column_box(const kk_detect_line *c, int width, int height)
 {
@@ -1173,13 +1204,19 @@ static kk_status find_columns(kk_textfind *tf, kk_ctx *ctx, const kk_textmatch *
     kk_textbox *out = n ? kk__calloc(n, sizeof *out) : NULL;
     if (st == KK_OK && n && !out)
         st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+    uint8_t *t = NULL; /* the frame transposed, once a column goes */
     for (size_t i = 0; st == KK_OK && i < n; i++) {
         int yes = mode == KK_TEXT_MODE_ALL;
         if (!yes)
             st = column_identifies(tf, ctx, m, gray, width, height, &c[i], &yes);
-        if (st == KK_OK && yes)
+        if (st == KK_OK && yes && !t && (t = transposed(gray, width, height)) == NULL)
+            st = kk__fail(ctx, KK_ENOMEM, "out of memory");
+        if (st == KK_OK && yes) {
+            grow_along_column(t, width, height, &c[i]);
             out[k++] = column_box(&c[i], width, height);
+        }
     }
+    free(t);
     free(c);
     if (st != KK_OK || k == 0) {
         free(out);
