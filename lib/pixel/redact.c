@@ -378,9 +378,12 @@ static void find_codes(const uint8_t *g, int cols, int rows, int frame, boxlist 
  * claimed clean), and the painted frame shows what is left of it as a
  * lone glyph, which a strict look drops. Lines wholly inside the
  * composites' boxes are not read again (covered); of the others only
- * those continuing a composite box's row count here, as the look at the
- * painted frame that follows judges the rest as before. The composites'
- * boxes and these are then painted into f. */
+ * those read as an identifier that continue a composite box's row count
+ * here, as the look at the painted frame that follows judges the rest as
+ * before (unread pieces of a noisy cine beside its composites' boxes,
+ * painted here too, changed what the later looks chained along the
+ * speckle: a corpus cine, dicomparser IM00001, then kept text after the
+ * third look). The composites' boxes and these are then painted into f. */
 static kk_status look_unpainted(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel_pool *pool,
                                 kk_textfind *tf, kk_image *img, int f, uint8_t *g,
                                 kk_image_window *win, const kk_textbox *cov, size_t ncov,
@@ -399,7 +402,8 @@ static kk_status look_unpainted(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel
     kk_textfind__covered(tf, NULL, 0);
     size_t k = before;
     for (size_t q = before; q < out->n; q++)
-        if (on_painted_row(&out->v[q], out, first_look, f))
+        if (out->v[q].text_class > KK_TEXT_OTHER && out->v[q].text_class < KK_TEXT_TECHNICAL &&
+            on_painted_row(&out->v[q], out, first_look, f))
             out->v[k++] = out->v[q];
     out->n = k;
     paint_frame(img, out, 0, out->n, f);
