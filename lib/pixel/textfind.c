@@ -1027,9 +1027,16 @@ static uint8_t *transposed(const uint8_t *gray, int width, int height)
  * detector did not chain at either end (seed 46's doc_vertical: the
  * lower stroke of 二, the last glyph of a name written top to bottom, lay
  * a blank stroke gap below its upper one and was left, and the output
- * claimed clean with 98.9% painted), by a glyph at most. */
-static void grow_along_column(const uint8_t *t, int width, int height, kk_detect_line *c)
+ * claimed clean with 98.9% painted), by a glyph at most, and only on a
+ * plain background (a page, a label): columns of a sector's speckle and of
+ * a CT film page's pictures grew along them, and the looks again after
+ * painting chained along what that changed (pydicom's US1_J2KI and wg04's
+ * SC1_J2KI then kept text after the third look). */
+static void grow_along_column(const uint8_t *gray, const uint8_t *t, int width, int height,
+                              kk_detect_line *c)
 {
+    if (!plain_around(gray, width, height, c))
+        return;
     kk_detect_line r = *c;
     r.x = c->y;
     r.y = c->x;
@@ -1037,9 +1044,6 @@ static void grow_along_column(const uint8_t *t, int width, int height, kk_detect
     r.h = c->w;
     int y0 = r.x, y1 = r.x + r.w;
     grow_along_baseline(t, height, width, &r, &y0, &y1);
-    /* a glyph at most at either end: a column of a CT film page grew by
-     * four glyphs along the picture, and the looks again after painting
-     * chained along what that changed (wg04 SC1_J2KI kept text) */
     int gh = c->glyph_h > 0 ? c->glyph_h : c->w;
     y0 = y0 < c->y - gh ? c->y - gh : y0;
     y1 = y1 > c->y + c->h + gh ? c->y + c->h + gh : y1;
@@ -1218,7 +1222,7 @@ static kk_status find_columns(kk_textfind *tf, kk_ctx *ctx, const kk_textmatch *
         if (st == KK_OK && yes && !t && (t = transposed(gray, width, height)) == NULL)
             st = kk__fail(ctx, KK_ENOMEM, "out of memory");
         if (st == KK_OK && yes) {
-            grow_along_column(t, width, height, &c[i]);
+            grow_along_column(gray, t, width, height, &c[i]);
             out[k++] = column_box(&c[i], width, height);
         }
     }
