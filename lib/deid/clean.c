@@ -1808,6 +1808,100 @@ static size_t spaced_kanji_name(const char *s, size_t n, size_t e)
     return first;
 }
 
+/* The common Chinese and Korean family names of one kanji. */
+static bool cjk_surname(unsigned cp)
+{
+    static const char fam[] = "王李張劉陳楊黄趙周呉徐孫朱馬胡郭林何高羅鄭梁謝宋唐許韓馮鄧曹彭曾蕭田董"
+                              "潘袁蔡蒋余于杜葉程魏蘇呂丁任沈姚盧姜崔鍾譚陸汪范金石廖賈夏韋付方白鄒孟"
+                              "熊秦邱江尹薛閻段雷侯龍史陶黎賀顧毛郝龔邵萬錢厳覃武戴莫孔向湯朴申権安柳"
+                              "洪全文裵南河成車具禹辛閔兪池元千玄咸卞廉卓都魯魚秋慎";
+    for (size_t i = 0; i < sizeof fam - 1;) {
+        size_t k;
+        if (cp_at(fam, sizeof fam - 1, i, &k) == cp)
+            return true;
+        i += k;
+    }
+    return false;
+}
+
+/* After a name, a verb that says a person came, called or was told:
+ * と面談, が来院, に説明, から電話, 同席. Its length, or 0. */
+static size_t person_verb_at(const char *s, size_t n, size_t i)
+{
+    static const char *const particles[] = { "から", "より", "と", "が", "に", "へ", "は", "も", "、",
+                                             NULL };
+    static const char *const verbs[] = { "面談", "来院", "説明", "電話", "同席", "同伴", "面会",
+                                         "連絡", "相談", "来所", "付き添", "付添", "来棟", NULL };
+    size_t j = i;
+    for (int p = 0; particles[p]; p++) {
+        size_t l = strlen(particles[p]);
+        if (j + l <= n && !memcmp(s + j, particles[p], l)) {
+            j += l;
+            break;
+        }
+    }
+    for (int w = 0; verbs[w]; w++) {
+        size_t l = strlen(verbs[w]);
+        if (j + l <= n && !memcmp(s + j, verbs[w], l))
+            return j + l - i;
+    }
+    return 0;
+}
+
+/* A Chinese or Korean name in kanji (王 小明 さん, 黄志強と面談, 周杰が
+ *来院): a common one-kanji family name, no kanji before it, then one to
+ * three kanji (after a space too) that the dictionary does not read as a
+ * word of two kanji or more, then an honorific or a person verb. The
+ * name's end, or a. */
+static size_t cjk_kanji_name(const char *s, size_t n, const kk_token *t, int nt, size_t a)
+{
+    size_t k;
+    if (nt <= 0 || !cjk_surname(cp_at(s, n, a, &k)))
+        return a;
+    if (kanji_before(s, n, a)) {
+        /* after a word of two kanji or more (本日黄志強と面談), not
+         * inside one */
+        int p = tok_before(t, nt, a);
+        if (p < 0 || t[p].off + t[p].len != a || tok_at(t, nt, a) < 0 || namey(t[p].kind) ||
+            utf8_chars(s + t[p].off, t[p].len) < 2)
+            return a;
+    }
+    size_t g = a + k;
+    if (g < n && s[g] == ' ')
+        g++;
+    else if (g + 3 <= n && !memcmp(s + g, "\xe3\x80\x80", 3))
+        g += 3;
+    size_t e = g;
+    for (int c = 0; c < 3; c++) {
+        size_t r = kanji_run(s, n, e, 1);
+        if (r == e || (c > 0 && cue_at(s, n, e, cues_after)))
+            break;
+        e = r;
+        size_t q = e;
+        if (q < n && s[q] == ' ')
+            q++;
+        if (!cue_at(s, n, q, cues_after) && !person_verb_at(s, n, q))
+            continue;
+        /* 林宅へ連絡, 張医師: a household or a role after the family name */
+        static const char *const household[] = { "宅", "家", "邸", NULL };
+        if (e - g >= 3 && (cue_at(s, n, e - 3, household) || role_ending(s, e)))
+            return a;
+        /* a word of the dictionary is no name: 高血圧, 周囲, 全身 */
+        if (is_clinical_word(s + a, e - a) || is_clinical_word(s + g, e - g))
+            return a;
+        for (int m = tok_before(t, nt, a) + 1; m < nt && t[m].off < e; m++) {
+            if (t[m].off < a)
+                continue;
+            size_t in = (t[m].off + t[m].len < e ? t[m].off + t[m].len : e) - t[m].off;
+            if (utf8_chars(s + t[m].off, in) > 1 && !namey(t[m].kind) &&
+                t[m].kind != KK_TOK_SYMBOL)
+                return a;
+        }
+        return e;
+    }
+    return a;
+}
+
 static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -1885,6 +1979,17 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             if (g)
                 mark_span(v, t[k].off + t[k].len, g, mark, inlen);
         }
+    /* Chinese and Korean names in kanji before an honorific or a verb */
+    for (size_t i = 0; i < n;) {
+        size_t k, e = cjk_kanji_name(s, n, t, nt, i);
+        if (e > i) {
+            mark_span(v, i, e, mark, inlen);
+            i = e;
+        } else {
+            cp_at(s, n, i, &k);
+            i += k;
+        }
+    }
     for (size_t i = 0; i < n;) {
         size_t cl_len = cue_at(s, n, i, cues_before);
         bool titled = false;

@@ -460,6 +460,21 @@ static const struct {
     { "住所：さいたまし うらわく たかさご", "たかさご", "さいたまし" },
     { "すまい は よこはまし こうほくく つなしま", "つなしま", "よこはまし" },
     { "いたみ すこし つよく なった", NOTHING, "いたみ すこし つよく なった" },
+    /* Chinese and Korean names in kanji: a one-kanji family name and one
+     * to three kanji the dictionary has no word for, before an honorific
+     * or a verb that says a person came, called or was told */
+    { "引継ぎ: 王 小明 さん 713号室", "王", "引継ぎ: " },
+    { "引継ぎ: 王 小明 さん 713号室", "小明", "さん" },
+    { "本日黄志強と面談した", "黄", "と面談した" },
+    { "周杰が来院、CT施行", "周", "が来院、CT施行" },
+    { "張偉から電話あり", "張", "から電話あり" },
+    { "劉洋同席で説明", "劉", "同席で説明" },
+    { "周囲に説明し同意を得た。高血圧と糖尿病について本人に説明", NOTHING,
+      "周囲に説明し同意を得た。高血圧と糖尿病について本人に説明" },
+    { "全身状態を説明、程度について家族に説明、高度狭窄で来院、黄疸が出現し来院", NOTHING,
+      "全身状態を説明、程度について家族に説明、高度狭窄で来院、黄疸が出現し来院" },
+    { "金曜日に電話、周期的に来院、任意に説明、安静を説明", NOTHING,
+      "金曜日に電話、周期的に来院、任意に説明、安静を説明" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
