@@ -2550,6 +2550,94 @@ static void mark_hangul_names(const view *v, unsigned char *mark, size_t inlen)
     }
 }
 
+/* Whether s[0..n) is one romanised Korean syllable (ji, woo, yeon, min,
+ * seong): an initial, a vowel, a final consonant, in lower case. */
+static bool korean_syllable(const char *s, size_t n)
+{
+    static const char *const ini[] = { "kk", "tt", "pp", "ss", "jj", "ch", "sh", "g", "k", "n", "d",
+                                       "t", "r", "l", "m", "b", "p", "s", "j", "h", "", NULL };
+    static const char *const vow[] = { "yeo", "yae", "wae", "yoo", "woo", "eo", "ae", "ya", "ye",
+                                       "wa", "oe", "yo", "wo", "we", "wi", "yu", "eu", "ui", "oo",
+                                       "ee", "a", "e", "o", "u", "i", NULL };
+    static const char *const fin[] = { "", "k", "n", "t", "l", "m", "p", "ng", "g", NULL };
+    for (int a = 0; ini[a]; a++) {
+        size_t la = strlen(ini[a]);
+        if (la > n || strncasecmp(s, ini[a], la))
+            continue;
+        for (int b = 0; vow[b]; b++) {
+            size_t lb = strlen(vow[b]);
+            if (la + lb > n || memcmp(s + la, vow[b], lb))
+                continue;
+            for (int c = 0; fin[c]; c++)
+                if (strlen(fin[c]) == n - la - lb && !memcmp(s + la + lb, fin[c], n - la - lb))
+                    return true;
+        }
+    }
+    return false;
+}
+
+static bool korean_family_romaji(const char *s, size_t n)
+{
+    static const char *const fam[] = {
+        "kim", "lee", "park", "choi", "jung", "jeong", "kang", "cho", "yoon", "yun", "jang", "lim",
+        "han", "oh", "seo", "shin", "kwon", "hwang", "ahn", "song", "yoo", "hong", "jeon", "moon",
+        "yang", "son", "bae", "baek", "heo", "nam", "noh", "kwak", "sung", "cha", "joo", "min",
+        "ryu", "jin", "ko", "chung", "byun", "chae", "won", NULL
+    };
+    return n >= 2 && isupper((unsigned char)s[0]) && one_of(s, n, fam);
+}
+
+/* A hyphenated Korean given name in romaji beside a Korean family name:
+ * Ji-woo Park, Park Min-jun, KIM Seo-yeon. Both syllables must be
+ * Korean ones and the family name common, so Follow-up, X-ray and
+ * Non-contrast stay. */
+static void mark_korean_romaji(const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n; i++) {
+        if (!isupper((unsigned char)s[i]) || (i > 0 && isalnum((unsigned char)s[i - 1])))
+            continue;
+        size_t h = i;
+        while (h < n && isalpha((unsigned char)s[h]))
+            h++;
+        if (h >= n || s[h] != '-' || !korean_syllable(s + i, h - i))
+            continue;
+        size_t e = h + 1;
+        while (e < n && isalpha((unsigned char)s[e]))
+            e++;
+        if (e == h + 1 || (e < n && (isalnum((unsigned char)s[e]) || s[e] == '-')))
+            continue;
+        char low[8];
+        size_t l2 = e - h - 1;
+        if (l2 >= sizeof low)
+            continue;
+        for (size_t q = 0; q < l2; q++)
+            low[q] = (char)tolower((unsigned char)s[h + 1 + q]);
+        if (!korean_syllable(low, l2))
+            continue;
+        size_t a = i, b = e;
+        /* the family name after it (Ji-woo Park) or before it (Park Ji-woo) */
+        if (e + 1 < n && s[e] == ' ') {
+            size_t f = e + 1;
+            while (f < n && isalpha((unsigned char)s[f]))
+                f++;
+            if (korean_family_romaji(s + e + 1, f - e - 1))
+                b = f;
+        }
+        if (b == e && i >= 3 && s[i - 1] == ' ') {
+            size_t f = i - 1;
+            while (f > 0 && isalpha((unsigned char)s[f - 1]))
+                f--;
+            if (korean_family_romaji(s + f, i - 1 - f))
+                a = f;
+        }
+        if (a < i || b > e)
+            mark_span(v, a, b, mark, inlen);
+        i = e;
+    }
+}
+
 /* Digits spelled in kana, as a phone number is read out (ぜろきゅうぜろ
  * いちにさんよん, ゼロキュウゼロ): a run of kana that is nothing but
  * digits' readings, four of them or more, or three after ぜろ, is a group
@@ -3257,8 +3345,10 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_kana_address(&v1, mark, len);
     }
     /* a capitalised word: maybe a name, alone or beside another */
-    if (has_capitalised_word(v1.s, v1.len))
+    if (has_capitalised_word(v1.s, v1.len)) {
         mark_romaji_names(cl, &v1, mark, len);
+        mark_korean_romaji(&v1, mark, len);
+    }
     if (ids && (ids->n || ids->nkeys)) {
         view v2;
         if (!make_view(&v2, in, len, ascii, KK_FOLD_ALL)) {

@@ -475,6 +475,11 @@ static const struct {
       "全身状態を説明、程度について家族に説明、高度狭窄で来院、黄疸が出現し来院" },
     { "金曜日に電話、周期的に来院、任意に説明、安静を説明", NOTHING,
       "金曜日に電話、周期的に来院、任意に説明、安静を説明" },
+    /* a hyphenated Korean given name in romaji beside the family name */
+    { "from Dr. Park's office: Ji-woo Park, room 305", "Ji-woo", "office: " },
+    { "from Dr. Park's office: Ji-woo Park, room 305", "Park,", ", room" },
+    { "Park Min-jun called", "Min-jun", "called" },
+    { "Follow-up CT, Non-contrast, X-ray Park lab", NOTHING, "Follow-up CT, Non-contrast, X-ray" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
