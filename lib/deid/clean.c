@@ -358,7 +358,10 @@ static const char *const clinical_words[] = {
     /* what follows a family cue (長男来院, 母同伴) */
     "来院", "同伴", "同席", "付添", "面会", "説明", "同意", "希望", "連絡", "不在", "同居",
     "交代", "変更", "確認", "依頼", "診察", "対応",
-    "別居", "健在", "死亡", "既往", "病死", "在宅", "帰宅", NULL
+    "別居", "健在", "死亡", "既往", "病死", "在宅", "帰宅",
+    /* words that start with a kanji the dictionary also lists as a
+     * name (陳 旧性, 白 質) */
+    "陳旧性", "陳旧", "白質", "黄疸", "呂律", "朱色", NULL
 };
 
 static bool is_clinical_word(const char *s, size_t n)
@@ -368,6 +371,31 @@ static bool is_clinical_word(const char *s, size_t n)
         if (clinical_words[i][0] == s[0] && strlen(clinical_words[i]) == n &&
             memcmp(clinical_words[i], s, n) == 0)
             return true;
+    return false;
+}
+
+/* Whether [a, b) lies inside a clinical word of two to five characters
+ * that begins at most three kanji before a (陳 in 陳旧性梗塞, 質 in 白質). */
+static size_t kanji_run(const char *s, size_t n, size_t i, int max);
+static unsigned cp_before(const char *s, size_t n, size_t e, size_t *b);
+static bool in_clinical_word(const char *s, size_t n, size_t a, size_t b)
+{
+    size_t p = a;
+    for (int back = 0; back <= 3; back++) {
+        size_t q = kanji_run(s, n, p, 5);
+        for (size_t e = p, k = 0; e < q && k < 5; k++) {
+            e = kanji_run(s, n, e, 1);
+            if (e >= b && e - p > 3 && is_clinical_word(s + p, e - p))
+                return true;
+        }
+        size_t pb;
+        if (p == 0)
+            break;
+        cp_before(s, n, p, &pb);
+        if (kanji_run(s, n, pb, 1) == pb)
+            break;
+        p = pb;
+    }
     return false;
 }
 
@@ -1953,6 +1981,7 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                          (t[k + 1].kind == KK_TOK_NOUN || t[k + 1].kind == KK_TOK_SUFFIX ||
                           kanji_before(s, n, t[k].off));
             if ((kanji || next_name) && !glued && !is_clinical_word(s + t[k].off, t[k].len) &&
+                !in_clinical_word(s, n, t[k].off, t[k].off + t[k].len) &&
                 !eponym_after(s, n, end))
                 mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
         } else if (t[k].kind == KK_TOK_PLACE) {
@@ -2185,6 +2214,8 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                 start = katakana_name_start(s, n, start);
             if (start < b)
                 start = latin_name_start(s, start);
+            if (start < b && is_clinical_word(s + start, b - start))
+                start = b; /* 白質様: a finding "-like" */
             if (start < b)
                 mark_span(v, start, b, mark, inlen);
             i += al;

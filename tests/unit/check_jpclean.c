@@ -475,6 +475,10 @@ static const struct {
       "全身状態を説明、程度について家族に説明、高度狭窄で来院、黄疸が出現し来院" },
     { "金曜日に電話、周期的に来院、任意に説明、安静を説明", NOTHING,
       "金曜日に電話、周期的に来院、任意に説明、安静を説明" },
+    /* a clinical word that starts with a kanji the dictionary also lists
+     * as a family name, and the name itself beside it */
+    { "陳旧性梗塞あり、白質様の信号、陳旧性脳梗塞", NOTHING, "陳旧性梗塞あり、白質様の信号、陳旧性脳梗塞" },
+    { "陳さん来院、陳旧性梗塞あり", "陳さん", "陳旧性梗塞あり" },
     /* a hyphenated Korean given name in romaji beside the family name */
     { "from Dr. Park's office: Ji-woo Park, room 305", "Ji-woo", "office: " },
     { "from Dr. Park's office: Ji-woo Park, room 305", "Park,", ", room" },
