@@ -2593,7 +2593,7 @@ static bool korean_syllable(const char *s, size_t n)
     static const char *const fin[] = { "", "k", "n", "t", "l", "m", "p", "ng", "g", NULL };
     for (int a = 0; ini[a]; a++) {
         size_t la = strlen(ini[a]);
-        if (la > n || strncasecmp(s, ini[a], la))
+        if (la > n || memcmp(s, ini[a], la))
             continue;
         for (int b = 0; vow[b]; b++) {
             size_t lb = strlen(vow[b]);
@@ -2632,14 +2632,20 @@ static void mark_korean_romaji(const view *v, unsigned char *mark, size_t inlen)
         size_t h = i;
         while (h < n && isalpha((unsigned char)s[h]))
             h++;
-        if (h >= n || s[h] != '-' || !korean_syllable(s + i, h - i))
+        char low[8];
+        if (h >= n || s[h] != '-' || h - i >= sizeof low)
+            continue;
+        for (size_t q = i; q < h; q++)
+            low[q - i] = (char)tolower((unsigned char)s[q]);
+        /* English prefixes: re-do, de-, non-, un- */
+        static const char *const prefixes[] = { "re", "de", "non", "un", NULL };
+        if (!korean_syllable(low, h - i) || one_of(low, h - i, prefixes))
             continue;
         size_t e = h + 1;
         while (e < n && isalpha((unsigned char)s[e]))
             e++;
         if (e == h + 1 || (e < n && (isalnum((unsigned char)s[e]) || s[e] == '-')))
             continue;
-        char low[8];
         size_t l2 = e - h - 1;
         if (l2 >= sizeof low)
             continue;

@@ -483,7 +483,9 @@ static const struct {
     { "from Dr. Park's office: Ji-woo Park, room 305", "Ji-woo", "office: " },
     { "from Dr. Park's office: Ji-woo Park, room 305", "Park,", ", room" },
     { "Park Min-jun called", "Min-jun", "called" },
-    { "Follow-up CT, Non-contrast, X-ray Park lab", NOTHING, "Follow-up CT, Non-contrast, X-ray" },
+    { "PARK JI-WOO, room 305", "JI-WOO", ", room" },
+    { "Follow-up CT, Non-contrast, X-ray Park lab, Re-do Kim procedure", NOTHING,
+      "Follow-up CT, Non-contrast, X-ray Park lab, Re-do Kim procedure" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
