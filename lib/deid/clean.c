@@ -1836,6 +1836,18 @@ static size_t spaced_kanji_name(const char *s, size_t n, size_t e)
     return first;
 }
 
+/* Is cp one of the characters of set (n bytes of UTF-8)? */
+static bool cp_in(const char *set, size_t n, unsigned cp)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k;
+        if (cp_at(set, n, i, &k) == cp)
+            return true;
+        i += k;
+    }
+    return false;
+}
+
 /* The common Chinese and Korean family names of one kanji. */
 static bool cjk_surname(unsigned cp)
 {
@@ -1843,13 +1855,7 @@ static bool cjk_surname(unsigned cp)
                               "潘袁蔡蒋余于杜葉程魏蘇呂丁任沈姚盧姜崔鍾譚陸汪范金石廖賈夏韋付方白鄒孟"
                               "熊秦邱江尹薛閻段雷侯龍史陶黎賀顧毛郝龔邵萬錢厳覃武戴莫孔向湯朴申権安柳"
                               "洪全文裵南河成車具禹辛閔兪池元千玄咸卞廉卓都魯魚秋慎";
-    for (size_t i = 0; i < sizeof fam - 1;) {
-        size_t k;
-        if (cp_at(fam, sizeof fam - 1, i, &k) == cp)
-            return true;
-        i += k;
-    }
-    return false;
+    return cp_in(fam, sizeof fam - 1, cp);
 }
 
 /* After a name, a verb that says a person came, called or was told:
@@ -2527,13 +2533,7 @@ static bool hangul_surname(unsigned cp)
 {
     static const char fam[] = "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구"
                               "민진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국은편용";
-    for (size_t i = 0; i < sizeof fam - 1;) {
-        size_t k;
-        if (cp_at(fam, sizeof fam - 1, i, &k) == cp)
-            return true;
-        i += k;
-    }
-    return false;
+    return cp_in(fam, sizeof fam - 1, cp);
 }
 
 static void mark_hangul_names(const view *v, unsigned char *mark, size_t inlen)
