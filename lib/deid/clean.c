@@ -1145,6 +1145,18 @@ static bool is_hangul(unsigned cp)
     return cp >= 0xAC00 && cp <= 0xD7A3;
 }
 
+/* The end of a run of characters in class from i, and how many there are. */
+static size_t run_end(const char *s, size_t n, size_t i, bool (*in)(unsigned), int *chars)
+{
+    size_t k;
+    *chars = 0;
+    while (i < n && in(cp_at(s, n, i, &k))) {
+        i += k;
+        (*chars)++;
+    }
+    return i;
+}
+
 /* A name after a Japanese cue in another script: one or two capitalised
  * Latin words (Smith, John Smith, SMITH; not a common word or a modality:
  * 患者 CT), or one or two runs of Hangul (김철수). Its end, or i. */
@@ -2555,11 +2567,8 @@ static void mark_hangul_names(const view *v, unsigned char *mark, size_t inlen)
             continue;
         }
         size_t a = i;
-        int syl = 0;
-        while (i < n && is_hangul(cp_at(s, n, i, &k))) {
-            i += k;
-            syl++;
-        }
+        int syl;
+        i = run_end(s, n, i, is_hangul, &syl);
         if (syl < 2 || syl > 4 || !hangul_surname(cp))
             continue;
         size_t j = i;
@@ -2725,8 +2734,8 @@ static void mark_kana_digits(const view *v, unsigned char *mark, size_t inlen)
                     (memcmp(s + i, "ぜろ", 6) == 0 || memcmp(s + i, "ゼロ", 6) == 0);
         for (size_t l; e < n && (l = kana_digit(s, n, e)) > 0; e += l)
             digits++;
-        while (i < n && is_kana(cp_at(s, n, i, &k)))
-            i += k;
+        int nkana;
+        i = run_end(s, n, i, is_kana, &nkana);
         if (e == i && (digits >= 4 || (zero && digits >= 3)))
             mark_span(v, a, i, mark, inlen);
     }
@@ -2754,11 +2763,7 @@ static void mark_kana_names(const kk_cleaner *cl, const view *v, unsigned char *
             continue;
         }
         size_t a = i;
-        nk = 0;
-        while (i < n && is_kana(cp_at(s, n, i, &k))) {
-            i += k;
-            nk++;
-        }
+        i = run_end(s, n, i, is_kana, &nk);
         if (nk >= 2) {
             rs[nr] = a;
             re[nr] = i;
@@ -3192,17 +3197,6 @@ static bool kana_not_facility(const char *s, size_t n, size_t i)
     return false;
 }
 
-/* The end of a run of hiragana or katakana from i (NFKC: no half-width). */
-static size_t kana_run_end(const char *s, size_t n, size_t i, int *chars)
-{
-    size_t k;
-    *chars = 0;
-    while (i < n && is_kana(cp_at(s, n, i, &k))) {
-        i += k;
-        (*chars)++;
-    }
-    return i;
-}
 
 /* Care homes, schools and clinics by their own names, which kana spell
  * (さくら苑, ひまわり荘, やすらぎの里, こばやし整形外科) or one kanji
@@ -3235,7 +3229,7 @@ static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
             while (j < n && (s[j] == ' ' || s[j] == ':'))
                 j++;
             int chars;
-            size_t e = kana_run_end(s, n, j, &chars);
+            size_t e = run_end(s, n, j, is_kana, &chars);
             bool other = j > i + cl || !is_katakana(cp_at(s, n, j, &k));
             if (chars >= 2 && other && !kana_not_facility(s, n, j)) {
                 size_t h = cue_at(s, n, e, homes);
@@ -3273,7 +3267,7 @@ static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
         /* a kana name glued to a home's suffix or a clinic's word */
         size_t a = i;
         int chars;
-        size_t e = kana_run_end(s, n, i, &chars);
+        size_t e = run_end(s, n, i, is_kana, &chars);
         size_t h = cue_at(s, n, e, homes), c = h ? 0 : cue_at(s, n, e, clinics);
         /* hiragana only before a clinic (ながの内科; not カテーテル内科) */
         bool hira = cp >= 0x3041 && cp <= 0x309F;
@@ -3317,7 +3311,7 @@ static void mark_kana_address(const view *v, unsigned char *mark, size_t inlen)
             continue;
         }
         int chars;
-        size_t e = kana_run_end(s, n, i, &chars);
+        size_t e = run_end(s, n, i, is_kana, &chars);
         ws[nw] = i, we[nw] = e, wc[nw] = chars, nw++;
         i = e;
     }

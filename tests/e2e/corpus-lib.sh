@@ -45,6 +45,16 @@ deid_output() {
     [ "$(printf '%s' "$files" | grep -c .)" = 1 ] && printf '%s\n' "$files"
 }
 
+# make_seed_sets SEED...: make_burned.py's set of each SEED in $WORK/setSEED
+# (T: the tests/tools folder)
+make_seed_sets() {
+    local seed
+    for seed in "$@"; do
+        "$PYTHON" "$T/make_burned.py" --seed "$seed" "$WORK/set$seed" >/dev/null ||
+            fail "make_burned.py --seed $seed"
+    done
+}
+
 # judge_burned NAME SETDIR [--only] FILE...: each file of a make_burned.py
 # set through jp-anonymized on its own, then synthetic_recall.py on the
 # outputs (T: the tests/tools folder)

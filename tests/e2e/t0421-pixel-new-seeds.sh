@@ -24,10 +24,7 @@
 . "$(dirname "$0")/corpus-lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
 T="$TESTS/tools"
-for seed in 21 25; do
-    "$PYTHON" "$T/make_burned.py" --seed "$seed" "$WORK/set$seed" >/dev/null ||
-        fail "make_burned.py --seed $seed"
-done
+make_seed_sets 21 25
 S="$WORK/set21"
 [ -d "$S/dicom" ] && judge_burned seed21-form "$S" --only "$S/dicom/doc_vertical.dcm" "$S/dicom/us_small.dcm"
 S="$WORK/set25"

@@ -31,10 +31,7 @@
 . "$(dirname "$0")/corpus-lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
 T="$TESTS/tools"
-for seed in 23 26 33; do
-    "$PYTHON" "$T/make_burned.py" --seed "$seed" "$WORK/set$seed" >/dev/null ||
-        fail "make_burned.py --seed $seed"
-done
+make_seed_sets 23 26 33
 S="$WORK/set23"
 [ -d "$S/dicom" ] && judge_burned seed23 "$S" --only "$S/dicom/mr_mosaic.dcm" "$S/dicom/us_small.dcm"
 S="$WORK/set26"

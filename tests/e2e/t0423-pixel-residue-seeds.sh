@@ -24,10 +24,7 @@
 . "$(dirname "$0")/corpus-lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
 T="$TESTS/tools"
-for seed in 27 32 46; do
-    "$PYTHON" "$T/make_burned.py" --seed "$seed" "$WORK/set$seed" >/dev/null ||
-        fail "make_burned.py --seed $seed"
-done
+make_seed_sets 27 32 46
 S="$WORK/set27"
 [ -d "$S/dicom" ] && judge_burned seed27 "$S" --only "$S/dicom/us_chroma.dcm"
 S="$WORK/set32"
