@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # t0635-hostile-long-text: free text far longer than any note, cleaned by
 # jp-pseudonymized within 30 s each (a few seconds in fact; 90 s under
-# the sanitizers). MeCab's time grows with the square of a run it cannot
-# split: 450,000 katakana in one ImageComments took over a minute before
-# the text went to it in pieces. Finding the name before each honorific
+# the sanitizers). MeCab is slow on a long run it cannot split: 1,200,000
+# katakana in one ImageComments take it 80 s whole, 4 s in pieces of 2 KB
+# (450,000 took a minute before the other fixes below, 28 s after them:
+# too near the limit to catch the text going to MeCab whole). Finding the name before each honorific
 # searched every token from the end, and the token at an offset every
 # token from the first: 20,000 sentences with cue words took a minute
 # (10,000 here). A run of 60,000 letters and digits took glibc's regexec

@@ -38,7 +38,7 @@ KIND:
               mixed      levels alternate: explicit SQ undefined, UN defined,
                          implicit private, inside a deflated data set
             N may be a comma-separated list of depths
-  longtext  OUTDIR/longtext-kana.dcm: ImageComments of 450,000 katakana with
+  longtext  OUTDIR/longtext-kana.dcm: ImageComments of 1,200,000 katakana with
             no separator; OUTDIR/longtext-notes.dcm: 10,000 sentences
             naming people after cue words (1.2 MB); OUTDIR/longtext-run.dcm:
             a run of 60,000 letters and digits; OUTDIR/longtext-ids.dcm:
@@ -354,7 +354,7 @@ def nest(out, depths):
 
 def longtext(out):
     """Free text far longer than any note, to be cleaned: a run of
-    450,000 katakana with no separator (the patient's name, over and
+    1,200,000 katakana with no separator (the patient's name, over and
     over), 10,000 sentences naming people after cue words, a run of
     60,000 letters and digits, 100,000 OtherPatientIDs and 40,000
     OtherPatientNames."""
@@ -371,7 +371,7 @@ def longtext(out):
                 + im(0x0020, 0x000E, pad(sop + b".2", b"\0"))
                 + im(0x0020, 0x4000, pad(text.encode())))
         write(os.path.join(out, name), meta(TS_IMPLICIT, sop) + body)
-    one("longtext-kana.dcm", "所見：" + "ヤマダ" * 150000 + "。主治医 佐藤先生。腹部単純CT異常なし。")
+    one("longtext-kana.dcm", "所見：" + "ヤマダ" * 400000 + "。主治医 佐藤先生。腹部単純CT異常なし。")
     one("longtext-notes.dcm", "患者山田太郎様は東京都文京区本郷七丁目3番1号に住む。主治医佐藤先生。"
         "腹部単純CT異常なし。" * 10000)
     one("longtext-run.dcm", "所見：" + "a0" * 30000 + " 腹部単純CT異常なし。")
