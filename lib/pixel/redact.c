@@ -317,6 +317,25 @@ static bool on_painted_row(const kk_pixel_box *b, const boxlist *l, size_t upto,
     return false;
 }
 
+/* Does b lie mostly (half its area or more) in boxes the first look
+ * painted into frame f (boxes 0..upto-1)? A cine's composites merge the
+ * lines of moving text into one tall box, whose rows no single line
+ * continues, and the part of a line outside it is the part left. */
+static bool mostly_painted(const kk_pixel_box *b, const boxlist *l, size_t upto, int f)
+{
+    long long in = 0;
+    for (size_t i = 0; i < upto; i++) {
+        const kk_pixel_box *p = &l->v[i];
+        if (p->source == KK_PIXEL_SOURCE_OVERLAY || (p->frame >= 0 && p->frame != f))
+            continue;
+        int x0 = b->x > p->x ? b->x : p->x, x1 = b->x + b->w < p->x + p->w ? b->x + b->w : p->x + p->w;
+        int y0 = b->y > p->y ? b->y : p->y, y1 = b->y + b->h < p->y + p->h ? b->y + b->h : p->y + p->h;
+        if (x1 > x0 && y1 > y0)
+            in += (long long)(x1 - x0) * (y1 - y0);
+    }
+    return 2 * in >= (long long)b->w * b->h;
+}
+
 /* The views text is searched in: luminance, and a second one: for colour
  * images chroma (colour text as light as what lies under it shows only
  * there), for monochrome images of more than 8 bits their extremes (text
@@ -378,9 +397,12 @@ static void find_codes(const uint8_t *g, int cols, int rows, int frame, boxlist 
  * claimed clean), and the painted frame shows what is left of it as a
  * lone glyph, which a strict look drops. Lines wholly inside the
  * composites' boxes are not read again (covered); of the others only
- * those read as an identifier that continue a composite box's row count
- * here, as the look at the painted frame that follows judges the rest as
- * before (unread pieces of a noisy cine beside its composites' boxes,
+ * those read as an identifier that continue a composite box's row or lie
+ * mostly inside the composites' boxes count here (seed 52's cine_moving:
+ * the last digits of an ID outside the one tall box of the moving lines,
+ * left as three digits the strict look drops, and the output claimed
+ * clean), as the look at the painted frame that follows judges the rest
+ * as before (unread pieces of a noisy cine beside its composites' boxes,
  * painted here too, changed what the later looks chained along the
  * speckle: a corpus cine, dicomparser IM00001, then kept text after the
  * third look). The composites' boxes and these are then painted into f. */
@@ -403,7 +425,8 @@ static kk_status look_unpainted(const kk_pixel_plan *plan, kk_ctx *ctx, kk_pixel
     size_t k = before;
     for (size_t q = before; q < out->n; q++)
         if (out->v[q].text_class > KK_TEXT_OTHER && out->v[q].text_class < KK_TEXT_TECHNICAL &&
-            on_painted_row(&out->v[q], out, first_look, f))
+            (on_painted_row(&out->v[q], out, first_look, f) ||
+             mostly_painted(&out->v[q], out, first_look, f)))
             out->v[k++] = out->v[q];
     out->n = k;
     paint_frame(img, out, 0, out->n, f);
