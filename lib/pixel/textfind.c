@@ -652,6 +652,19 @@ static int aligned(const kk_detect_line *a, const kk_detect_line *b)
            gap <= 3 * gh;
 }
 
+/* Is one piece's span of rows inside the other's, the two close along
+ * the row (within three times the taller's height)? The glyph height of
+ * a piece the detector took only some strokes of (12 px kanji, dark on a
+ * mid-grey picture, across its edge: seed 44's sc01) is far below the
+ * glyphs', so aligned() finds no row in it. */
+static int nested_rows(const kk_detect_line *a, const kk_detect_line *b)
+{
+    int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+    int hmax = a->h > b->h ? a->h : b->h;
+    int in = (a->y >= b->y && a->y + a->h <= b->y + b->h) || (b->y >= a->y && b->y + b->h <= a->y + a->h);
+    return in && gap <= 3 * hmax;
+}
+
 /* Pieces of one row that the detector split at a wide gap (a hyphen, a
  * colon, a wide space: "1985" "07-05", "Acc:" "X7720221") may each read
  * as nothing in particular; read together they are a date or an ID. Each
@@ -676,7 +689,8 @@ static kk_status read_row_chains(kk_textfind *tf, kk_ctx *ctx, const kk_textmatc
                 if (!dead[i] && !dead[j] && chain[i] != chain[j] &&
                     (lines[i].polarity == lines[j].polarity || contrast(&lines[i]) < MIN_CONTRAST ||
                      contrast(&lines[j]) < MIN_CONTRAST) &&
-                    (same_row(&lines[i], &lines[j], 1) || aligned(&lines[i], &lines[j]))) {
+                    (same_row(&lines[i], &lines[j], 1) || aligned(&lines[i], &lines[j]) ||
+                     nested_rows(&lines[i], &lines[j]))) {
                     int a = chain[i] < chain[j] ? chain[i] : chain[j];
                     int b = chain[i] < chain[j] ? chain[j] : chain[i];
                     for (size_t k = 0; k < n; k++)
