@@ -70,12 +70,24 @@ got=$(files_in "$WORK/dest")
 uniq=$(sop_uids "$WORK/dest" | sort -u | wc -l)
 [ "$got" = "$a" ] && [ "$uniq" = "$a" ] && ok "every acknowledged instance was delivered ($a)" ||
     fail "$got files ($uniq distinct) delivered, $a acknowledged"
-# the refused ones are taken now that the spool has room
-storescu -v +sd +r 127.0.0.1 "$P_GW" "$WORK/in" >"$WORK/again.send" 2>&1 || fail "storescu after the drain"
-[ "$(acked "$WORK/again.send")" = 90 ] && ok "after the drain the spool takes objects again" ||
-    fail "$(acked "$WORK/again.send") of 90 acknowledged after the drain"
-wait_for 30 sh -c "[ \$(find '$WORK/dest' -type f | wc -l) -ge 90 ] && [ -z \"\$(ls -A '$WORK/spool/queue')\" ]" ||
-    fail "the rest did not arrive"
+# the refused ones are taken now that the spool has room. On a busy
+# machine the gateway forwards slower than storescu sends, and the spool
+# fills again: what it refuses then is sent again, as an SCU retries
+# 0xA700, up to 10 rounds (the old test, one round, failed under ASan
+# beside other tests: 57 of 90)
+round=0 first=""
+while [ $round -lt 10 ]; do
+    round=$((round + 1))
+    storescu -v +sd +r 127.0.0.1 "$P_GW" "$WORK/in" >"$WORK/again.send" 2>&1 ||
+        grep -q 'Refused: OutOfResources' "$WORK/again.send" || fail "storescu after the drain"
+    [ -n "$first" ] || first=$(acked "$WORK/again.send")
+    wait_for 30 sh -c "[ -z \"\$(ls -A '$WORK/spool/queue')\" ]" || fail "the spool did not drain in 30 s"
+    [ "$(acked "$WORK/again.send")" = 90 ] && break
+done
+[ "$first" -gt 0 ] && [ "$(acked "$WORK/again.send")" = 90 ] &&
+    ok "after the drain the spool takes objects again ($first of 90 at once, all 90 in $round round(s))" ||
+    fail "after the drain: $first of 90 acknowledged, then $(acked "$WORK/again.send") in round $round"
+wait_for 30 sh -c "[ \$(find '$WORK/dest' -type f | wc -l) -ge 90 ]" || fail "the rest did not arrive"
 sleep 0.5
 [ "$(files_in "$WORK/dest")" = 90 ] && [ "$(sop_uids "$WORK/dest" | sort -u | wc -l)" = 90 ] &&
     ok "90 instances, each once" || fail "$(files_in "$WORK/dest") files at the destination, wanted 90"
