@@ -146,6 +146,12 @@ static int overlap_1d(int a0, int a1, int b0, int b1)
     return hi > lo ? hi - lo : 0;
 }
 
+/* The gap between two lines along the row: negative where they overlap. */
+static int gap_along(const kk_detect_line *a, const kk_detect_line *b)
+{
+    return a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+}
+
 static void join_words(char *dst, size_t cap, const kk_ocr_word *w, size_t n)
 {
     size_t len = 0;
@@ -551,7 +557,7 @@ static int same_row(const kk_detect_line *a, const kk_detect_line *b, int tight)
     if (overlap_1d(a->y, a->y + a->h, b->y, b->y + b->h) * 2 < hmin || hmax > 2 * hmin + 4)
         return 0;
     int gh = a->glyph_h > b->glyph_h ? a->glyph_h : b->glyph_h;
-    int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+    int gap = gap_along(a, b);
     return tight ? 2 * gap <= 3 * gh : gap <= 4 * gh;
 }
 
@@ -644,7 +650,7 @@ static int aligned(const kk_detect_line *a, const kk_detect_line *b)
 {
     int gh = a->glyph_h > b->glyph_h ? a->glyph_h : b->glyph_h;
     int tol = gh / 4 > 2 ? gh / 4 : 2;
-    int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+    int gap = gap_along(a, b);
     return abs(a->glyph_h - b->glyph_h) <= tol && abs(a->y - b->y) <= tol &&
            abs(a->y + a->h - b->y - b->h) <= tol &&
            (abs(a->text_level - b->text_level) <= 24 || contrast(a) < MIN_CONTRAST ||
@@ -659,7 +665,7 @@ static int aligned(const kk_detect_line *a, const kk_detect_line *b)
  * glyphs', so aligned() finds no row in it. */
 static int nested_rows(const kk_detect_line *a, const kk_detect_line *b)
 {
-    int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+    int gap = gap_along(a, b);
     int hmax = a->h > b->h ? a->h : b->h;
     int in = (a->y >= b->y && a->y + a->h <= b->y + b->h) || (b->y >= a->y && b->y + b->h <= a->y + a->h);
     return in && gap <= 3 * hmax;
@@ -939,7 +945,7 @@ static void chain_column_pieces(kk_detect_line *l, size_t n, char *dead)
                 int gh = a->glyph_h > b->glyph_h ? a->glyph_h : b->glyph_h;
                 int tol = gh / 4 > 2 ? gh / 4 : 2;
                 int pa = a->w / (a->ncomp > 0 ? a->ncomp : 1), pb = b->w / (b->ncomp > 0 ? b->ncomp : 1);
-                int gap = a->x > b->x ? a->x - (b->x + b->w) : b->x - (a->x + a->w);
+                int gap = gap_along(a, b);
                 if (abs(a->glyph_h - b->glyph_h) > tol || abs(a->y - b->y) > tol ||
                     abs(a->y + a->h - b->y - b->h) > tol || gap > 2 * (pa > pb ? pa : pb))
                     continue;
