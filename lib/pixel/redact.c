@@ -323,16 +323,18 @@ static bool on_painted_row(const kk_pixel_box *b, const boxlist *l, size_t upto,
  * continues, and the part of a line outside it is the part left. */
 static bool mostly_painted(const kk_pixel_box *b, const boxlist *l, size_t upto, int f)
 {
+    /* pixel by pixel: the composites' boxes overlap one another */
     long long in = 0;
-    for (size_t i = 0; i < upto; i++) {
-        const kk_pixel_box *p = &l->v[i];
-        if (p->source == KK_PIXEL_SOURCE_OVERLAY || (p->frame >= 0 && p->frame != f))
-            continue;
-        int x0 = b->x > p->x ? b->x : p->x, x1 = b->x + b->w < p->x + p->w ? b->x + b->w : p->x + p->w;
-        int y0 = b->y > p->y ? b->y : p->y, y1 = b->y + b->h < p->y + p->h ? b->y + b->h : p->y + p->h;
-        if (x1 > x0 && y1 > y0)
-            in += (long long)(x1 - x0) * (y1 - y0);
-    }
+    for (int y = b->y; y < b->y + b->h; y++)
+        for (int x = b->x; x < b->x + b->w; x++)
+            for (size_t i = 0; i < upto; i++) {
+                const kk_pixel_box *p = &l->v[i];
+                if (p->source != KK_PIXEL_SOURCE_OVERLAY && (p->frame < 0 || p->frame == f) &&
+                    x >= p->x && x < p->x + p->w && y >= p->y && y < p->y + p->h) {
+                    in++;
+                    break;
+                }
+            }
     return 2 * in >= (long long)b->w * b->h;
 }
 
