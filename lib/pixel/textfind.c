@@ -432,6 +432,15 @@ static int big_glyphs(const kk_detect_line *l)
     return l->glyph_h >= BIG_UNREAD_GLYPH && !looks_like_text(l);
 }
 
+/* Dark blobs this high lying on what is darker still (the air around a
+ * mosaic's tiles): no dark glyphs, but the gaps inside a bright slice,
+ * however well they line up (seed 56's mr_mosaic: three sulci of one
+ * tile as a 33 px "LJ"). */
+static int big_dark_gaps(const kk_detect_line *l)
+{
+    return l->glyph_h >= BIG_UNREAD_GLYPH && l->polarity < 0 && contrast(l) == 0;
+}
+
 /* In phi mode in a measured picture (CT, MR, a radiograph), a candidate
  * going as unread text that OCR does not read as text may be the anatomy:
  *  - a weak one OCR makes only a few characters of, inside busy anatomy
@@ -439,7 +448,8 @@ static int big_glyphs(const kk_detect_line *l)
  *    misreading (6 px "Yuki Kobayashi" as "KOOByasr") or a strong one is
  *    text. (On 8-bit screens and speckle a name is often read that badly:
  *    there it goes.)
- *  - blobs as thick as they are high, or 16+ px ones read as nothing;
+ *  - blobs as thick as they are high, or 16+ px ones read as nothing,
+ *    or 16+ px dark ones on darker ground read as a few characters;
  *  - one or two blobs alone on the black around a head (the scalp and
  *    ears of an outer MR slice), strong as they are, read as a character
  *    or two: a glyph of a line goes with the line's identifier
@@ -449,7 +459,7 @@ static int anatomy_not_text(const uint8_t *gray, int width, int height, const kk
 {
     if (l->score < STRONG_SCORE && few_characters(r) && !plain_around(gray, width, height, l))
         return 1;
-    if (thick_blobs(l) || big_glyphs(l))
+    if (thick_blobs(l) || big_glyphs(l) || (big_dark_gaps(l) && few_characters(r)))
         return 1;
     return l->ncomp <= 2 && few_characters(r) && plain_around(gray, width, height, l);
 }
