@@ -79,7 +79,9 @@ typedef struct pattern {
 /* separators in a phone number or a digit group, as typed in Japanese
  * text too: ー between digits (０９０ー１２３４ー５６７８) */
 #define PSEP "([- ~]|ー|─|〜|～)"
-#define DSEP "([- .]|ー)"
+#define DSEP "([- .]|ー|・)"
+/* between groups of kanji numerals: a dash, a bracket or の */
+#define KSEP "([- ~()]|ー|─|〜|～|の|（|）)"
 static const pattern patterns[] = {
     /* Gregorian dates in common spellings */
     { "[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}", "0123456789", NULL, 0, false, false },
@@ -139,7 +141,11 @@ static const pattern patterns[] = {
     { "(^|[^A-Za-z])([A-Za-z]{2}[- ]?[0-9]{4}[- ][0-9]{4}[- ]?[A-Za-z]{2})", "0123456789", NULL, 2, false, false },
     /* the number after a 記号 or 番号 cue, however short (the 記号・番号
      * of a health insurance card: "記号 12-34 番号 567") */
-    { "(記号|番号)[ :：.]*([A-Za-z]{0,3}-?[0-9][-0-9]*)", "0123456789", NULL, 2, false, false },
+    { "(記号|番号)[ :：.]*([A-Za-z]{0,3}-?[0-9]+([- ・][0-9]+)*)", "0123456789", NULL, 2, false, false },
+    /* an ID after its label, in groups of digits or of four digits or
+     * more: ID: 87 654 321, ID 1234 (not ID 3 mm, an inner diameter) */
+    { "(^|[^A-Za-z])(ID|Id)[ :：.#]*([0-9]{1,4}([ ・.-][0-9]{2,4})+|[0-9]{4,})", "0123456789", NULL, 3, false, false },
+    { "(^|[^A-Za-z])(No\\.|NO\\.)[ :：#]*([0-9]{4,})", "0123456789", NULL, 3, false, false },
     /* international numbers in groups: +81 90 1234 5678, +81-(0)3-1234-5678,
      * the last of three digits or more (S1+2 2-3cm is a lung segment) */
     { "\\+[0-9]{1,3}(" PSEP "?\\(?[0-9]{1,5}\\)?){1,4}" PSEP "?[0-9]{3,5}", "+", NULL, 0, false, false },
@@ -150,12 +156,17 @@ static const pattern patterns[] = {
     { "(内線|PHS|[Ee]xt\\.?|EXT)[ :.]*([0-9]{2,6})", "0123456789", NULL, 2, false, false },
     /* a phone number in kanji numerals: 〇九〇ー一二三四ー五六七八 */
     { KDIG "{2,5}" PSEP "?" KDIG "{2,4}" PSEP "?" KDIG "{3,4}", "\xe3\xe4", NULL, 0, false, false },
+    /* ...with brackets or の between the groups: 〇三（三八一二）二一一一,
+     * 〇八〇の五五五五の一二一二 */
+    { KDIG "{2,5}" KSEP "{1,2}" KDIG "{2,4}" KSEP "{1,2}" KDIG "{3,4}", "\xe3\xe4\xe5", NULL, 0, false, false },
+    /* a postal code in kanji numerals: 〒〇六〇－〇八〇八 */
+    { "〒[ ]*" KDIG "{3}" PSEP "?" KDIG "{0,4}", "\xe3", NULL, 0, false, false },
     { "(^|[^0-9.])([0-9]{2,4}\\.[0-9]{2,4}\\.[0-9]{3,4})($|[^0-9.])", ".", NULL, 2, false, false },
     { "\\(0[0-9]{1,4}\\)[0-9]{1,4}-?[0-9]{3,4}", "(", NULL, 0, false, false },
     { "0[0-9]{1,4}[ ]?\\([0-9]{1,4}\\)[ ]?[0-9]{3,4}", "(", NULL, 0, false, false },
     { "(TEL|Tel|tel|FAX|Fax|fax|電話|携帯|連絡先)[ :.番号]*([-+()0-9 ]{6,})", "0123456789", NULL, 2, false, false },
     /* postal codes */
-    { "〒[ ]*[0-9]{3}-?[0-9]{0,4}", "\xe3", NULL, 0, false, false },
+    { "〒[ ]*[0-9]{3}[- ]?[0-9]{0,4}", "\xe3", NULL, 0, false, false },
     { "(^|[^0-9-])([0-9]{3}-[0-9]{4})($|[^0-9-])", "-", NULL, 2, false, false },
     /* e-mail */
     { "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", "@", NULL, 0, false, false },
@@ -361,7 +372,11 @@ static const char *const clinical_words[] = {
     "別居", "健在", "死亡", "既往", "病死", "在宅", "帰宅",
     /* words that start with a kanji the dictionary also lists as a
      * name (陳 旧性, 白 質) */
-    "陳旧性", "陳旧", "白質", "黄疸", "呂律", "朱色", NULL
+    "陳旧性", "陳旧", "白質", "黄疸", "呂律", "朱色",
+    /* anatomy the dictionary reads as a surname (大網: Oami) or starts
+     * with one (小殿筋, 上行結腸) */
+    "大網", "大殿筋", "中殿筋", "小殿筋", "大殿", "中殿", "小殿", "上行結腸", "下行結腸", "上行",
+    "下行", NULL
 };
 
 static bool is_clinical_word(const char *s, size_t n)
@@ -371,6 +386,18 @@ static bool is_clinical_word(const char *s, size_t n)
         if (clinical_words[i][0] == s[0] && strlen(clinical_words[i]) == n &&
             memcmp(clinical_words[i], s, n) == 0)
             return true;
+    return false;
+}
+
+/* Whether a clinical word of two characters or more starts the n bytes
+ * at s (確認済, 所見なし): a state after a cue, not a name. */
+static bool starts_clinical(const char *s, size_t n)
+{
+    for (int i = 0; clinical_words[i]; i++) {
+        size_t l = strlen(clinical_words[i]);
+        if (clinical_words[i][0] == s[0] && l < n && l >= 6 && memcmp(clinical_words[i], s, l) == 0)
+            return true;
+    }
     return false;
 }
 
@@ -1073,7 +1100,8 @@ static const char *const cues_before[] = {
     "ケアマネジャー", "ケアマネ", "受付", "事務", "秘書", "当直", "前医", "オーダー医", "執刀者",
     "助手", "介助者", "麻酔医", "立会者", "後見人", "ドクター ", "ドクター:", "姑", "舅", "叔父", "叔母",
     "伯父", "伯母", "従兄弟", "従姉妹", "義父", "義母", "義兄", "義姉", "義弟", "義妹", "彼氏",
-    "彼女", "婚約者", "恋人", "友人", "知人", "隣人", "同僚", "上司", "部下", "大家", "担任", NULL
+    "彼女", "婚約者", "恋人", "友人", "知人", "隣人", "同僚", "上司", "部下", "大家", "担任",
+    "通訳者", "通訳", "医療通訳", "付添い", "付き添い者", "付添者", NULL
 };
 static const char *const cues_after[] = {
     "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "せんせい", "センセイ",
@@ -1333,6 +1361,12 @@ static size_t given_as_words(const kk_cleaner *cl, const char *s, size_t n, cons
  * unknown words), or any nouns that stand alone between breaks (a name
  * the dictionary reads as a common word); then, after one space, the
  * given name when the dictionary knows it as a person's name. */
+/* A language (英語, ポルトガル語): what an interpreter is for, not who. */
+static bool language(const char *s, size_t len)
+{
+    return len >= 6 && !memcmp(s + len - 3, "語", 3);
+}
+
 static size_t cue_name_end(const kk_cleaner *cl, const char *s, size_t n, const kk_token *t,
                            int nt, size_t j, size_t e)
 {
@@ -1355,6 +1389,15 @@ static size_t cue_name_end(const kk_cleaner *cl, const char *s, size_t n, const 
                 t[k].kind != KK_TOK_ORG && t[k].kind != KK_TOK_SUFFIX &&
                 !(t[k].kind == KK_TOK_VNOUN && k - tk < 2))
                 nouns = false;
+            /* a job, a state or a loanword verb, not a name: 撮影者：放射線技師,
+             * 報告者確認済, 技師コメント */
+            size_t kl;
+            unsigned first = cp_at(s, n, t[k].off, &kl);
+            if (is_clinical_word(s + t[k].off, t[k].len) || language(s + t[k].off, t[k].len) ||
+                cue_at(s, n, t[k].off, cues_before) == t[k].len ||
+                cue_at(s, n, t[k].off, cues_after) == t[k].len ||
+                (t[k].kind == KK_TOK_VNOUN && first >= 0x30A1 && first <= 0x30FA))
+                nouns = false;
             q = t[k].off + t[k].len;
         }
         if (nouns && q > j && q <= e && name_break(s, n, q) && utf8_chars(s + j, q - j) <= 5 &&
@@ -1366,7 +1409,8 @@ static size_t cue_name_end(const kk_cleaner *cl, const char *s, size_t n, const 
         if (end == j) {
             size_t r = kanji_run(s, n, j, 4);
             if (r > j && r <= e && name_break(s, n, r) && utf8_chars(s + j, r - j) >= 2 &&
-                !is_clinical_word(s + j, r - j) &&
+                !is_clinical_word(s + j, r - j) && !starts_clinical(s + j, r - j) &&
+                !language(s + j, r - j) &&
                 (!cue_at(s, n, j, cues_after) || kk_morph__is_name(cl->morph, s + j, r - j)))
                 end = r;
         }
@@ -1429,6 +1473,18 @@ static bool kana_word_not_name(const char *s, size_t len)
         "ありがとう", "おつかれ", "ごくろう", "おじょう", "ぼっちゃん", "おとうと", "いもうと",
         "オトウ", "オカア", "オジイ", "オバア", "ミナ", NULL
     };
+    return one_of(s, len, words);
+}
+
+/* Hiragana that says something, not who: いない, ところ, ほか. */
+static bool kana_function_word(const char *s, size_t len)
+{
+    static const char *const words[] = { "いない", "います", "いました", "ありません", "あります",
+                                         "おります", "おりません", "なかった", "できない", "しない",
+                                         "ください", "ございます", "でした", "だった", "ところ",
+                                         "ため", "もの", "こと", "すでに", "まだ", "ほか", "など",
+                                         "のみ", "まで", "から", "より", "ので", "なし", "あり",
+                                         "です", "ます", "らと", "たち", "ども", NULL };
     return one_of(s, len, words);
 }
 
@@ -1514,13 +1570,8 @@ static size_t kana_name_after(const kk_cleaner *cl, const char *s, size_t n, con
     int tk = tok_at(t, nt, j);
     bool tagged = tk >= 0 && t[tk].off + t[tk].len == e &&
                   (t[tk].kind == KK_TOK_SURNAME || t[tk].kind == KK_TOK_GIVEN);
-    static const char *const words[] = { "いない", "います", "いました", "ありません", "あります",
-                                         "おります", "おりません", "なかった", "できない", "しない",
-                                         "ください", "ございます", "でした", "だった", "ところ",
-                                         "ため", "もの", "こと", "すでに", "まだ", "ほか", NULL };
-    for (int w = 0; words[w]; w++)
-        if (strlen(words[w]) == e - j && !memcmp(s + j, words[w], e - j))
-            return j;
+    if (kana_function_word(s + j, e - j))
+        return j;
     if (chars < 3 && !tagged)
         return j;
     return tagged || kana_name_at_end(cl, s, n, e, false) == j ? e : j;
@@ -1584,7 +1635,10 @@ static bool eponym_after(const char *s, size_t n, size_t e)
     static const char *const noun[] = { "病", "症候群", "症", "動脈炎", "甲状腺炎", "脳炎",
                                         "分類", "基準", "徴候", "兆候", "法", "病型", "母斑",
                                         "反射", "脳症", "型", "奇形", "窩", "孔", "噴門", "手術",
-                                        NULL };
+                                        /* scores, devices, toxins, tests: 長谷川式,
+                                         * 井上バルーン, 志賀毒素 */
+                                        "式", "毒素", "菌", "バルーン", "カテーテル", "鉗子",
+                                        "試験", "スコア", "変法", "細胞", "小体", NULL };
     static const char *const not_after[] = { "病院", "病棟", "病室", "病床", "病状", "病歴",
                                              "病名", "病理", "症例", "症状", "法人", "法律",
                                              NULL };
@@ -1706,6 +1760,37 @@ static size_t dotted_given_end(const char *s, size_t n, size_t e)
         cue_at(s, n, e + 3, cues_after) || cue_at(s, n, e + 3, cues_before))
         return e;
     return r;
+}
+
+/* A name in katakana, its parts joined by middle dots (アンナ・コワルスカ,
+ * マリア・サントス), at j: the end of the last part when there are two
+ * parts or more of two kana or more, else j. After a cue, a foreign name
+ * is written so; a loanword of two parts (ポータブル・撮影) is rarely one. */
+static size_t katakana_parts_end(const char *s, size_t n, size_t j)
+{
+    size_t e = j, k;
+    int parts = 0;
+    for (;;) {
+        size_t q = e;
+        int chars = 0;
+        for (unsigned cp; q < n && (((cp = cp_at(s, n, q, &k)) >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC);
+             q += k)
+            chars++;
+        if (chars < 2)
+            break;
+        e = q;
+        parts++;
+        if (e + 3 > n || memcmp(s + e, "・", 3))
+            break;
+        size_t after;
+        unsigned next = e + 3 < n ? cp_at(s, n, e + 3, &after) : 0;
+        if (!(next >= 0x30A1 && next <= 0x30FA))
+            break;
+        e += 3;
+    }
+    if (parts < 2)
+        return j;
+    return e;
 }
 
 /* Whether a token names a clinic or a department (内科, 医院, クリニック):
@@ -2128,6 +2213,9 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             }
             if (e > j)
                 e = dotted_given_end(s, n, e);
+            size_t kp = katakana_parts_end(s, n, j);
+            if (kp > e)
+                e = kp;
             if (e > j)
                 mark_span(v, j, e, mark, inlen);
             i += cl_len;
@@ -2411,6 +2499,50 @@ static bool is_western_given(const char *s, size_t n)
  * that are a surname and a given name reading (Hanako Yamada, YAMADA
  * Hanako, SUZUKI ICHIRO), or one word alone (below); neither in
  * not_names (TAKE NOTE, AREA, Module read as a given name and a surname). */
+/* A romaji letter at i: an ASCII letter (1), or a long vowel with a
+ * macron or a circumflex (2: Ō in Ōta, ū in Yūko); 0 for anything else.
+ * *upper: whether it is a capital. */
+static size_t romaji_letter(const char *s, size_t n, size_t i, bool *upper)
+{
+    if (i >= n)
+        return 0;
+    unsigned char c = (unsigned char)s[i];
+    if (isalpha(c)) {
+        *upper = isupper(c) != 0;
+        return 1;
+    }
+    if (i + 1 >= n)
+        return 0;
+    unsigned cp = ((c & 0x1Fu) << 6) | ((unsigned char)s[i + 1] & 0x3Fu);
+    if ((c & 0xE0) != 0xC0 || ((unsigned char)s[i + 1] & 0xC0) != 0x80)
+        return 0;
+    /* Ā ā Ē ē Ī ī Ō ō Ū ū, and Â Ê Î Ô Û â ê î ô û */
+    static const unsigned long_vowels[] = { 0x100, 0x101, 0x112, 0x113, 0x12A, 0x12B, 0x14C, 0x14D,
+                                            0x16A, 0x16B, 0xC2,  0xCA,  0xCE,  0xD4,  0xDB,  0xE2,
+                                            0xEA,  0xEE,  0xF4,  0xFB };
+    for (size_t k = 0; k < sizeof long_vowels / sizeof long_vowels[0]; k++)
+        if (cp == long_vowels[k]) {
+            *upper = cp < 0x100 ? cp < 0xE0 : (cp & 1) == 0;
+            return 2;
+        }
+    return 0;
+}
+
+/* A word starting at i with a capital (Ōta), and with a small letter
+ * after it (Yūko, not YŪKO). */
+static bool capital_at(const char *s, size_t n, size_t i)
+{
+    bool up = false;
+    return romaji_letter(s, n, i, &up) && up;
+}
+
+static bool small_second(const char *s, size_t n, size_t i)
+{
+    bool up = true;
+    size_t k = romaji_letter(s, n, i, &up);
+    return k && romaji_letter(s, n, i + k, &up) && !up;
+}
+
 static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char *mark,
                               size_t inlen)
 {
@@ -2419,10 +2551,15 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
     size_t ws[64], we[64];
     int nw = 0;
     for (size_t i = 0; i < n && nw < 64;) {
-        if (isalpha((unsigned char)s[i]) && (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
-            size_t j = i;
-            while (j < n && (isalpha((unsigned char)s[j]) || s[j] == '\''))
-                j++;
+        bool up, up2;
+        size_t pl = 0;
+        if (i >= 2)
+            pl = romaji_letter(s, n, i - 2, &up2) == 2 ? 2 : 0;
+        if (romaji_letter(s, n, i, &up) &&
+            (i == 0 || (!isalnum((unsigned char)s[i - 1]) && pl == 0))) {
+            size_t j = i, k;
+            while (j < n && ((k = romaji_letter(s, n, j, &up2)) != 0 || s[j] == '\''))
+                j += k ? k : 1;
             if (j < n && isdigit((unsigned char)s[j])) {
                 i = j;
                 continue;
@@ -2444,9 +2581,9 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         size_t gap = b0 - a1;
         if (gap < 1 || gap > 2 || (gap == 2 && s[a1] != ','))
             continue;
-        if (!isupper((unsigned char)s[a0]) || !isupper((unsigned char)s[b0]))
+        if (!capital_at(s, n, a0) || !capital_at(s, n, b0))
             continue;
-        bool mixed = islower((unsigned char)s[a0 + 1]) || islower((unsigned char)s[b0 + 1]);
+        bool mixed = small_second(s, n, a0) || small_second(s, n, b0);
         size_t least = mixed ? 2 : 3;
         if (a1 - a0 < least || b1 - b0 < least || is_not_name(s + a0, a1 - a0) ||
             is_not_name(s + b0, b1 - b0))
@@ -3022,6 +3159,110 @@ static bool list_sep(const char *s, size_t n, size_t i, size_t *k)
     return false;
 }
 
+/* A colon at i, full or half width: true, and *after past it. */
+static bool label_colon(const char *s, size_t n, size_t i, size_t *after)
+{
+    if (i < n && s[i] == ':') {
+        *after = i + 1;
+        return true;
+    }
+    if (i + 3 <= n && !memcmp(s + i, "：", 3)) {
+        *after = i + 3;
+        return true;
+    }
+    return false;
+}
+
+/* A task's label and a colon, then the name of who did it (撮影：イトウ,
+ * 監修：大川, 入力：ｻﾄｳ): a name the dictionary knows, in kanji or by its
+ * kana reading, or katakana parts, up to a break. What is no name stays
+ * (撮影：ポータブル, 確認：済, 依頼：頭部). */
+static void mark_label_names(const kk_cleaner *cl, const view *v, unsigned char *mark,
+                             size_t inlen)
+{
+    static const char *const labels[] = { "撮影", "作成", "監修", "入力", "承認", "確認", "記載",
+                                          "記録", "報告", "読影", "依頼", "検査", "実施", "施行",
+                                          "担当", "説明", "立会", "署名", "送信", "受付", "診察",
+                                          "処置", "介助", "問診", NULL };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = 0, a;
+        for (int c = 0; labels[c] && !l; c++)
+            if (i + strlen(labels[c]) <= n && !memcmp(s + i, labels[c], strlen(labels[c])))
+                l = strlen(labels[c]);
+        if (!l || !label_colon(s, n, i + l, &a))
+            continue;
+        while (a < n && s[a] == ' ')
+            a++;
+        if (a >= n || view_marked(v, mark, a))
+            continue;
+        size_t e = katakana_parts_end(s, n, a);
+        if (e == a) {
+            size_t r = kanji_run(s, n, a, 4);
+            if (r > a && name_break(s, n, r) && utf8_chars(s + a, r - a) >= 2 &&
+                !is_clinical_word(s + a, r - a) && kk_morph__is_name(cl->morph, s + a, r - a))
+                e = r;
+        }
+        if (e == a) {
+            size_t k, r = a;
+            for (unsigned cp; r < n && (((cp = cp_at(s, n, r, &k)) >= 0x30A1 && cp <= 0x30FA) ||
+                                        (cp >= 0x3041 && cp <= 0x3096) || cp == 0x30FC);
+                 r += k)
+                ;
+            if (r > a && name_break(s, n, r) && kana_name_at_end(cl, s, n, r, false) == a)
+                e = r;
+        }
+        if (e > a)
+            mark_span(v, a, e, mark, inlen);
+    }
+}
+
+/* A given name in kana after a family name already removed and a space
+ * (関口 さくら, 佐々木 さくら子 様): kana whose reading is a name, with a
+ * kanji of a given name's ending (子, 美, 代, 江), up to a break or an
+ * honorific. */
+static void mark_kana_given(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 1; i < n; i++) {
+        if (!view_marked(v, mark, i - 1) || view_marked(v, mark, i))
+            continue;
+        size_t q, k;
+        unsigned before = cp_before(s, n, i, &q);
+        if (!kanji_or_kata(before) && !is_kana(before))
+            continue;
+        size_t a = i;
+        while (a < n && (s[a] == ' ' || (a + 3 <= n && !memcmp(s + a, "\xe3\x80\x80", 3))))
+            a += s[a] == ' ' ? 1 : 3;
+        if (a == i || a >= n || cue_at(s, n, a, cues_after))
+            continue;
+        /* hiragana after any family name; katakana after one in katakana
+         * only (ヤマダ タロウ: not 田中 フォロー, a loanword) */
+        bool kata_ok = before >= 0x30A1 && before <= 0x30FC;
+        size_t r = a;
+        int chars = 0;
+        for (unsigned cp; r < n && chars < 6; r += k) {
+            cp = cp_at(s, n, r, &k);
+            if (!((cp >= 0x3041 && cp <= 0x3096) || (kata_ok && cp >= 0x30A1 && cp <= 0x30FC)))
+                break;
+            chars++;
+        }
+        if (chars < 2 || kana_function_word(s + a, r - a) ||
+            kana_name_at_end(cl, s, n, r, false) != a)
+            continue;
+        static const char *const endings[] = { "子", "美", "代", "江", "枝", "恵", "乃", NULL };
+        for (int c = 0; endings[c]; c++)
+            if (r + 3 <= n && !memcmp(s + r, endings[c], 3)) {
+                r += 3;
+                break;
+            }
+        if (name_break(s, n, r) || cue_at(s, n, r, cues_after))
+            mark_span(v, a, r, mark, inlen);
+    }
+}
+
 static void mark_name_lists(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -3037,6 +3278,11 @@ static void mark_name_lists(const kk_cleaner *cl, const view *v, unsigned char *
                 a++;
             while (b > 0 && s[b - 1] == ' ')
                 b--;
+            /* a role's label between: 作成：矢島、監修：大川 */
+            size_t lr = kanji_run(s, n, a, 4);
+            if (lr > a && b > 0 && view_marked(v, mark, b - 1) && label_colon(s, n, lr, &lr))
+                for (a = lr; a < n && s[a] == ' ';)
+                    a++;
             /* marked before the separator, a name after it */
             size_t e = kanji_run(s, n, a, 4);
             if (b > 0 && view_marked(v, mark, b - 1) && e > a && !view_marked(v, mark, a) &&
@@ -3067,14 +3313,14 @@ static void mark_name_lists(const kk_cleaner *cl, const view *v, unsigned char *
 
 /* --- the detector ----------------------------------------------------- */
 
-/* A capitalised word (Sato), or a word of three capitals or more (SATO):
- * only then can mark_romaji_names find a name. */
+/* A capitalised word (Sato, Ōta, Yūko), or a word of three capitals or
+ * more (SATO): only then can mark_romaji_names find a name. */
 static bool has_capitalised_word(const char *s, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i++) {
-        if (!isupper((unsigned char)s[i]) || (i > 0 && isalpha((unsigned char)s[i - 1])))
+        if (!capital_at(s, n, i) || (i > 0 && isalpha((unsigned char)s[i - 1])))
             continue;
-        if (islower((unsigned char)s[i + 1]) ||
+        if (small_second(s, n, i) ||
             (i + 2 < n && isupper((unsigned char)s[i + 1]) && isupper((unsigned char)s[i + 2])))
             return true;
     }
@@ -3392,7 +3638,9 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     }
     if (!ascii) {
         mark_bracket_readings(&v1, mark, len);
+        mark_label_names(cl, &v1, mark, len);
         mark_name_lists(cl, &v1, mark, len);
+        mark_kana_given(cl, &v1, mark, len);
     }
     free_view(&v1);
     return true;

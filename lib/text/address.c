@@ -9,6 +9,7 @@
  * number chain, then a building name and a room (号室, 階, F) up to the
  * next separator.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "text/address.h"
@@ -342,13 +343,15 @@ static bool hiragana_at(const char *s, size_t n, size_t i)
  * municipality (東京都港区六本木, 京都市中京区河原町通二条上る清水町): the
  * run of name characters after the municipality, less a hiragana tail
  * (〜区三軒茶屋にある), unless it says where someone lives or comes from
- * (在住, 出身) rather than naming a town. Its span in *sp; false when none. */
-static bool bare_town(const char *s, size_t n, size_t i, kk_span *sp)
+ * (在住, 出身) rather than naming a town. Its span in *sp; false when none.
+ * After a word for home (自宅は平塚市八重咲町) the prefecture may be
+ * left out: home says the town is someone's. */
+static bool bare_town(const char *s, size_t n, size_t i, kk_span *sp, bool home)
 {
     static const char *const not_towns[] = { "在住", "出身", "在", "内", "方面", "近郊", "周辺",
                                              "所在", "生まれ", "居住", "出生", "の", NULL };
     size_t pl = 0;
-    if (!kk_text__prefecture_at(s + i, n - i, &pl))
+    if (!kk_text__prefecture_at(s + i, n - i, &pl) && !home)
         return false;
     size_t lim = i;
     while (lim < n && name_char(s, n, lim))
@@ -369,6 +372,31 @@ static bool bare_town(const char *s, size_t n, size_t i, kk_span *sp)
     return true;
 }
 
+/* A word for someone's home and what joins it to the place (自宅は,
+ * 実家：, 住所 ): the end of both, or i. */
+static size_t home_cue_end(const char *s, size_t n, size_t i)
+{
+    static const char *const cues[] = { "現住所", "住所", "自宅", "実家", "居住地", "住まい", "転居先",
+                                        NULL };
+    static const char *const joins[] = { "は", "が", "の", "：", ":", " ", "　", NULL };
+    for (int c = 0; cues[c]; c++) {
+        if (!at(s, n, i, cues[c]))
+            continue;
+        size_t e = i + strlen(cues[c]), e0 = e;
+        for (bool more = true; more;) {
+            more = false;
+            for (int j = 0; joins[j]; j++)
+                if (at(s, n, e, joins[j])) {
+                    e += strlen(joins[j]);
+                    more = true;
+                    break;
+                }
+        }
+        return e > e0 ? e : i;
+    }
+    return i;
+}
+
 size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *spans,
                               size_t max)
 {
@@ -386,8 +414,11 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
         bool start_ok = i == 0 || !digit(s[i - 1]);
         bool numeral = start_ok && (digit(s[i]) || kanji_numeral(s, n, i));
         size_t e = numeral ? number_chain(s, n, i, &strong) : i;
-        /* backwards: the town name, to the municipality */
+        /* backwards: the town name, to the municipality; none before an
+         * ordinal or a letter's number (右第2-3-4肋骨, 肝S5-6-8, C3-4-5) */
         size_t b = numeral ? town_start(s, n, i) : i;
+        if (b < i && ((i - b >= 3 && at(s, i, i - 3, "第")) || isalpha((unsigned char)s[i - 1])))
+            b = i;
         if (numeral && !strong && digit(s[i]) && town_before(s, b, i)) {
             /* 千代田区千代田1-1, 大字仲原2500: digits alone after a town that
              * follows its municipality are its 番地 */
@@ -453,14 +484,15 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
         if (i > 0 && name_char(s, n, i - prev_len(s, i)))
             continue;
         kk_span t;
-        if (!bare_town(s, n, i, &t))
+        size_t h = home_cue_end(s, n, i);
+        if (!bare_town(s, n, h, &t, h > i))
             continue;
         bool covered = false;
         for (size_t k = 0; k < ns && !covered; k++)
             covered = spans[k].from < t.to && t.from < spans[k].to;
         if (!covered) {
             if (!keep_head)
-                t.from = i;
+                t.from = h;
             spans[ns++] = t;
         }
     }

@@ -486,6 +486,43 @@ static const struct {
     { "PARK JI-WOO, room 305", "JI-WOO", ", room" },
     { "Follow-up CT, Non-contrast, X-ray Park lab, Re-do Kim procedure", NOTHING,
       "Follow-up CT, Non-contrast, X-ray Park lab, Re-do Kim procedure" },
+    /* red-team set 5: a foreign name in katakana parts after a cue */
+    { "保護者：母 アンナ・コワルスカ", "コワルスカ", "保護者：母 " },
+    { "通訳者：マリア・サントス（ポルトガル語）", "サントス", "（ポルトガル語）" },
+    { "通訳 英語、撮影：ポータブル・臥位", NOTHING, "通訳 英語、撮影：ポータブル・臥位" },
+    /* a given name in kana after the family name removed */
+    { "付添い：孫 関口 さくら", "さくら", "付添い：孫 " },
+    { "佐々木 さくら子 様", "さくら子", " 様" },
+    { "ヤマモト ハナコ氏", "ハナコ", "氏" },
+    { "担当 田中 フォロー、山田 ほか", "田中", " フォロー、" },
+    { "担当 田中 フォロー、山田 ほか", "山田", " ほか" },
+    /* who did a task, after its label and a colon */
+    { "撮影：イトウ", "イトウ", "撮影：" },
+    { "撮影：ｲﾄｳ", "ｲﾄｳ", "撮影：" },
+    { "報告書 作成：矢島、監修：大川", "大川", "監修：" },
+    { "撮影：ポータブル、確認：済、依頼：頭部MRI", NOTHING, "撮影：ポータブル、確認：済、依頼：頭部MRI" },
+    /* romaji with long-vowel marks */
+    { "確認：Yūko Ōta", "Ōta", "確認：" },
+    { "確認：Yūko Ōta", "Yūko", "確認：" },
+    { "Ōta nevus, Kawasaki disease in Kōbe", NOTHING, "Ōta nevus, Kawasaki disease in Kōbe" },
+    /* numbers in kanji numerals, digit groups after a label */
+    { "〒〇六〇－〇八〇八 北区", "〇八〇八", " 北区" },
+    { "電話　〇三（三八一二）二一一一", "三八一二", "電話" },
+    { "電話は〇八〇の五五五五の一二一二", "五五五五", "電話は" },
+    { "〒 060 0808 北区", "0808", "北区" },
+    { "ID: 87 654 321", "654", "ID: " },
+    { "個人番号：4321・8765・2109", "8765", "個人番号：" },
+    { "ID 3 mm, No.3 2012", NOTHING, "ID 3 mm, No.3 2012" },
+    /* a town after a word for home, with no number */
+    { "自宅は平塚市八重咲町", "八重咲町", "自宅は" },
+    { "自宅で転倒、自宅は市内", NOTHING, "自宅で転倒、自宅は市内" },
+    /* what a cue is followed by that is no name */
+    { "撮影者：放射線技師、報告者確認済、技師コメント", NOTHING,
+      "撮影者：放射線技師、報告者確認済、技師コメント" },
+    { "長谷川式 24点、井上バルーン、志賀毒素", NOTHING, "長谷川式 24点、井上バルーン、志賀毒素" },
+    { "大網に脂肪織濃度上昇、小殿筋と上行結腸", NOTHING, "大網に脂肪織濃度上昇、小殿筋と上行結腸" },
+    { "右第2-3-4肋骨骨折", NOTHING, "右第2-3-4肋骨骨折" },
+    { "文京区本郷2-3-4、腹部CT", "2-3-4", "、腹部CT" },
 };
 
 /* the object's own name in a reading its spelling leaves open */
