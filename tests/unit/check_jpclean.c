@@ -501,6 +501,8 @@ static const struct {
     { "撮影：ｲﾄｳ", "ｲﾄｳ", "撮影：" },
     { "報告書 作成：矢島、監修：大川", "大川", "監修：" },
     { "撮影：ポータブル、確認：済、依頼：頭部MRI", NOTHING, "撮影：ポータブル、確認：済、依頼：頭部MRI" },
+    { "依頼：胸部、撮影：臥位、確認：本人", NOTHING, "依頼：胸部、撮影：臥位、確認：本人" },
+    { "担当：矢島、補助：大川", "大川", "、補助：" },
     /* romaji with long-vowel marks */
     { "確認：Yūko Ōta", "Ōta", "確認：" },
     { "確認：Yūko Ōta", "Yūko", "確認：" },
@@ -634,6 +636,11 @@ START_TEST(address_keeps_municipality_when_asked)
     /* a surname that is also a prefecture, in brackets before an honorific */
     c = clean_with(c2, NULL, "〔千葉〕先生確認");
     ck_assert_msg(strstr(c, "千葉") == NULL && strstr(c, "先生確認") != NULL, "name kept: %s", c);
+    free(c);
+    /* a town with no number and no prefecture after a word for home */
+    c = clean_with(c2, NULL, "自宅は平塚市八重咲町、実家：松山市道後湯之町");
+    ck_assert_msg(strstr(c, "平塚市") != NULL && strstr(c, "松山市") != NULL, "municipality lost: %s", c);
+    ck_assert_msg(strstr(c, "八重咲町") == NULL && strstr(c, "道後") == NULL, "town kept: %s", c);
     free(c);
     /* a surname that is also a prefecture, in a list of names, goes */
     c = clean_with(c2, NULL, "井上・清水・山口の3名で確認");
