@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "deid/clean.h"
 #include "deid/clean_cache.h"
@@ -1008,6 +1009,40 @@ static void hide_long_runs(const view *v, char *z, unsigned char *mark, size_t i
     }
 }
 
+/* Two numbers joined by a slash right after two labels joined by one,
+ * each label's value in its place (TR/TE 4000/90, WW/WL 400/40): a
+ * measurement, not an ID. */
+static bool paired_measurement(const char *z, size_t a, size_t b)
+{
+    int slashes = 0;
+    for (size_t i = a; i < b; i++) {
+        if (z[i] == '/')
+            slashes++;
+        else if (!isdigit((unsigned char)z[i]) && z[i] != '.')
+            return false;
+    }
+    size_t i = a;
+    while (i > 0 && (z[i - 1] == ' ' || z[i - 1] == ':' || z[i - 1] == '='))
+        i--;
+    if (slashes != 1 || i == a)
+        return false;
+    for (int label = 0; label < 2; label++) {
+        size_t e = i;
+        while (i > 0 && e - i < 5 && isalpha((unsigned char)z[i - 1]))
+            i--;
+        /* (an ID's label makes it an ID: ID/PW 1234/5678) */
+        if (i == e || e - i > 4 || (e - i == 2 && strncasecmp(z + i, "id", 2) == 0) ||
+            (e - i == 2 && strncasecmp(z + i, "no", 2) == 0))
+            return false;
+        if (label == 0) {
+            if (i == 0 || z[i - 1] != '/')
+                return false;
+            i--;
+        }
+    }
+    return i == 0 || !isalnum((unsigned char)z[i - 1]);
+}
+
 static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     char small[512];
@@ -1034,7 +1069,8 @@ static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *ma
                 while (b > a && (z[b - 1] == ' ' || z[b - 1] == '-'))
                     b--;
                 if (!(patterns[p].allowable && allowed(cl, z + a, b - a)) &&
-                    !(patterns[p].name && starts_common_word(z + a, b - a)))
+                    !(patterns[p].name && starts_common_word(z + a, b - a)) &&
+                    !paired_measurement(z, a, b))
                     mark_span(v, a, b, mark, inlen);
             }
             /* the next search starts after the part removed, so a second
