@@ -3299,6 +3299,55 @@ static void mark_kana_given(const kk_cleaner *cl, const view *v, unsigned char *
     }
 }
 
+/* A clinic named after a name removed elsewhere in the text (泉 正之 先生
+ * of 泉クリニック, はやし せんせい of はやし内科): the doctor's family
+ * name before the clinic's word goes too, however short, in any script
+ * (the dictionary cannot tell a one-kanji or kana name there). */
+static void mark_clinics_of_names(const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const clinic[] = { "クリニック", "内科", "外科", "医院", "病院", "診療所",
+                                          "歯科", "眼科", "小児科", "皮膚科", "耳鼻科", "整形外科",
+                                          "産婦人科", "レディースクリニック", NULL };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t a = 0; a < n;) {
+        if (!view_marked(v, mark, a) || s[a] == ' ') {
+            a++;
+            continue;
+        }
+        /* one part of a removed run: up to a space or its end */
+        size_t e = a, k;
+        while (e < n && view_marked(v, mark, e) && s[e] != ' ')
+            e++;
+        int chars = 0;
+        bool name = true;
+        for (size_t q = a; q < e && name; q += k) {
+            unsigned cp = cp_at(s, n, q, &k);
+            name = kanji_or_kata(cp) || is_kana(cp);
+            chars++;
+        }
+        if (name && chars >= 1 && chars <= 4) {
+            for (size_t j = 0; j + (e - a) <= n; j++) {
+                if (view_marked(v, mark, j) || memcmp(s + j, s + a, e - a))
+                    continue;
+                size_t after = j + (e - a);
+                if (after < n && s[after] == ' ')
+                    after++;
+                bool before_clinic = false;
+                for (int c = 0; clinic[c] && !before_clinic; c++)
+                    before_clinic = after + strlen(clinic[c]) <= n &&
+                                    !memcmp(s + after, clinic[c], strlen(clinic[c]));
+                /* a name's start, not the end of a longer word (大泉クリニック) */
+                size_t pb;
+                bool starts = j == 0 || !kanji_or_kata(cp_before(s, n, j, &pb));
+                if (before_clinic && starts)
+                    mark_span(v, j, j + (e - a), mark, inlen);
+            }
+        }
+        a = e;
+    }
+}
+
 static void mark_name_lists(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -3677,6 +3726,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_label_names(cl, &v1, mark, len);
         mark_name_lists(cl, &v1, mark, len);
         mark_kana_given(cl, &v1, mark, len);
+        mark_clinics_of_names(&v1, mark, len);
     }
     free_view(&v1);
     return true;

@@ -524,6 +524,10 @@ static const struct {
     { "長谷川式 24点、井上バルーン、志賀毒素", NOTHING, "長谷川式 24点、井上バルーン、志賀毒素" },
     { "大網に脂肪織濃度上昇、小殿筋と上行結腸", NOTHING, "大網に脂肪織濃度上昇、小殿筋と上行結腸" },
     { "右第2-3-4肋骨骨折", NOTHING, "右第2-3-4肋骨骨折" },
+    /* a clinic named after the doctor removed beside it */
+    { "紹介元：泉クリニック 泉 正之 先生", "泉クリニック", "クリニック" },
+    { "宛先：はやし内科 はやし せんせい", "はやし内科", "内科" },
+    { "林先生の紹介、心臓外科へ", "林", "心臓外科へ" },
     /* two labels and their two values: a measurement */
     { "T2WI TR/TE 4000/90, WW/WL 400/40", NOTHING, "T2WI TR/TE 4000/90, WW/WL 400/40" },
     { "ID/PW 1234/5678 seen", "1234", "seen" },
