@@ -3299,6 +3299,36 @@ static void mark_kana_given(const kk_cleaner *cl, const view *v, unsigned char *
     }
 }
 
+/* Whose number a removed phone number or extension is: a name right after
+ * it and a space (PHS：６７８９ 森下, TEL 090-1111-2222 ｺﾊﾞﾔｼ), in kanji the
+ * dictionary knows or in kana that reads as a name, up to a break. */
+static void mark_name_after_number(const kk_cleaner *cl, const view *v, unsigned char *mark,
+                                   size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] != ' ' || !view_marked(v, mark, i - 1) || !isdigit((unsigned char)s[i - 1]))
+            continue;
+        size_t a = i;
+        while (a < n && s[a] == ' ')
+            a++;
+        if (a >= n || view_marked(v, mark, a))
+            continue;
+        size_t r = kanji_run(s, n, a, 4), k;
+        if (r > a && name_break(s, n, r) && !is_clinical_word(s + a, r - a) &&
+            kk_morph__is_name(cl->morph, s + a, r - a)) {
+            mark_span(v, a, r, mark, inlen);
+            continue;
+        }
+        for (r = a; r < n && (is_kana(cp_at(s, n, r, &k)) || cp_at(s, n, r, &k) == 0x30FC); r += k)
+            ;
+        if (r > a && name_break(s, n, r) && !kana_function_word(s + a, r - a) &&
+            kana_name_at_end(cl, s, n, r, false) == a)
+            mark_span(v, a, r, mark, inlen);
+    }
+}
+
 /* A clinic named after a name removed elsewhere in the text (泉 正之 先生
  * of 泉クリニック, はやし せんせい of はやし内科): the doctor's family
  * name before the clinic's word goes too, however short, in any script
@@ -3727,6 +3757,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_name_lists(cl, &v1, mark, len);
         mark_kana_given(cl, &v1, mark, len);
         mark_clinics_of_names(&v1, mark, len);
+        mark_name_after_number(cl, &v1, mark, len);
     }
     free_view(&v1);
     return true;

@@ -528,6 +528,10 @@ static const struct {
     { "紹介元：泉クリニック 泉 正之 先生", "泉クリニック", "クリニック" },
     { "宛先：はやし内科 はやし せんせい", "はやし内科", "内科" },
     { "林先生の紹介、心臓外科へ", "林", "心臓外科へ" },
+    /* whose number it is, after the number */
+    { "PHS：６７８９ 森下", "森下", "PHS：" },
+    { "TEL 090-1111-2222 ｺﾊﾞﾔｼ", "ｺﾊﾞﾔｼ", "TEL " },
+    { "内線 4567 放射線科、TEL 090-1111-2222 まで", NOTHING, " 放射線科、TEL" },
     /* two labels and their two values: a measurement */
     { "T2WI TR/TE 4000/90, WW/WL 400/40", NOTHING, "T2WI TR/TE 4000/90, WW/WL 400/40" },
     { "ID/PW 1234/5678 seen", "1234", "seen" },
