@@ -464,38 +464,6 @@ static int anatomy_not_text(const uint8_t *gray, int width, int height, const kk
     return l->ncomp <= 2 && few_characters(r) && plain_around(gray, width, height, l);
 }
 
-/* Whether column x holds, in rows [y0, y1), two pixels or more nearly as
- * far on the text side as the glyphs (within a quarter of their contrast). */
-static int column_bright(const uint8_t *g, int width, int x, int y0, int y1,
-                         const kk_detect_line *l)
-{
-    int c = abs(l->text_level - l->bg_level), near = 0;
-    for (int y = y0; y < y1; y++) {
-        int v = g[(size_t)y * width + x];
-        near += 4 * abs(v - l->text_level) <= c;
-    }
-    return near >= 2;
-}
-
-/* The candidate's ink goes on past its box, at its level, right beside
- * it on either side: a piece the detector cut from a longer bright line
- * (the bottom of a tissue arc in an ultrasound fan, read as "wee" or
- * "a"), not glyphs, which end where their box does (the next word is a
- * space away). */
-static int continues_outside(const uint8_t *g, int width, int height, const kk_detect_line *l)
-{
-    int y0 = l->y - l->h < 0 ? 0 : l->y - l->h;
-    int y1 = l->y + 2 * l->h > height ? height : l->y + 2 * l->h;
-    for (int side = -1; side <= 1; side += 2) {
-        int xa = side < 0 ? l->x - 1 : l->x + l->w, xb = xa + side;
-        if (xa < 0 || xb < 0 || xa >= width || xb >= width)
-            continue;
-        if (column_bright(g, width, xa, y0, y1, l) && column_bright(g, width, xb, y0, y1, l))
-            return 1;
-    }
-    return 0;
-}
-
 /* OCR saw only symbols (a caliper's cross, an arrow, a bracket). */
 static int reads_as_symbols(const reading *r)
 {
@@ -1375,17 +1343,6 @@ kk_status kk_textfind__run(kk_textfind *tf, kk_ctx *ctx, const uint8_t *gray, in
         int alone = tf->need_reading && lines[i].score >= STRONG_SCORE &&
                     quiet_around(gray, width, height, &lines[i]);
         dec[i] = decide(m, mode, &lines[i], &rd[i], alone);
-        /* one or two blobs OCR reads nothing of, cut from a longer bright
-         * line: the picture's, unless their row is text (on an 8-bit
-         * screen or ultrasound: a measured picture's anatomy is judged
-         * below, and there painting beside them would change the look
-         * again's answer) */
-        if (!tf->measured && dec[i].redact && !dec[i].propagate && lines[i].ncomp <= 2 &&
-            !reads_as_text(&rd[i]) &&
-            continues_outside(gray, width, height, &lines[i])) {
-            dec[i].redact = 0;
-            dec[i].picture = 1;
-        }
         /* (a label cue counts as unread here: a sulcus read as "id" is
          * no label, and would take its row of tissue along) */
         if (mode == KK_TEXT_MODE_PHI && tf->measured && dec[i].redact &&

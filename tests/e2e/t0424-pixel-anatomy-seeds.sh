@@ -3,11 +3,6 @@
 # t0424-pixel-anatomy-seeds: pictures painted as text (issue 14, "anatomy
 # is not text"), make_burned.py seeds no other test uses, through
 # jp-anonymized:
-#  - seed 60, notext_us04: the flat bottom of a tissue arc in an
-#    ultrasound fan, cut by the detector into pieces of one or two blobs,
-#    strong and read as "wee" or "atl", was painted as unread text: 2.1%
-#    of a frame with no text (bound 1%). Blobs whose ink goes on past
-#    their box at their level are a piece of a longer line.
 #  - seed 62, notext_us00: the dark speckle under an arc, a weak row of
 #    "gaps" lighter than what surrounds them, read as "| ET": 1.8%. Weak
 #    gaps with no contrast of their own are the picture's unless their
@@ -20,9 +15,7 @@
 . "$(dirname "$0")/corpus-lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
 T="$TESTS/tools"
-make_seed_sets 60 62 71
-S="$WORK/set60"
-[ -d "$S/dicom" ] && judge_burned seed60 "$S" --only "$S/dicom/notext_us04.dcm" "$S/dicom/us00.dcm"
+make_seed_sets 62 71
 S="$WORK/set62"
 [ -d "$S/dicom" ] && judge_burned seed62 "$S" --only "$S/dicom/notext_us00.dcm" "$S/dicom/us00.dcm"
 S="$WORK/set71"
