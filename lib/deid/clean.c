@@ -3340,41 +3340,37 @@ static void mark_clinics_of_names(const view *v, unsigned char *mark, size_t inl
                                           "産婦人科", "レディースクリニック", NULL };
     const char *s = v->s;
     size_t n = v->len;
-    for (size_t a = 0; a < n;) {
-        if (!view_marked(v, mark, a) || s[a] == ' ') {
-            a++;
+    int tried = 0;
+    /* from each clinic's word back to its name: a bounded number of them,
+     * each searched for once, so a long text stays linear */
+    for (size_t i = 1; i < n && tried < 64; i++) {
+        bool at_clinic = false;
+        for (int c = 0; clinic[c] && !at_clinic; c++)
+            at_clinic = i + strlen(clinic[c]) <= n && !memcmp(s + i, clinic[c], strlen(clinic[c]));
+        if (!at_clinic || view_marked(v, mark, i - 1))
             continue;
-        }
-        /* one part of a removed run: up to a space or its end */
-        size_t e = a, k;
-        while (e < n && view_marked(v, mark, e) && s[e] != ' ')
-            e++;
+        size_t e = i, a, k;
+        if (s[e - 1] == ' ')
+            e--;
+        /* the whole run of kanji and kana before it, one to four of them */
         int chars = 0;
-        bool name = true;
-        for (size_t q = a; q < e && name; q += k) {
-            unsigned cp = cp_at(s, n, q, &k);
-            name = kanji_or_kata(cp) || is_kana(cp);
+        for (a = e; a > 0 && chars <= 4;) {
+            unsigned cp = cp_before(s, n, a, &k);
+            if (!kanji_or_kata(cp) && !is_kana(cp))
+                break;
+            a = k;
             chars++;
         }
-        if (name && chars >= 1 && chars <= 4) {
-            for (size_t j = 0; j + (e - a) <= n; j++) {
-                if (view_marked(v, mark, j) || memcmp(s + j, s + a, e - a))
-                    continue;
-                size_t after = j + (e - a);
-                if (after < n && s[after] == ' ')
-                    after++;
-                bool before_clinic = false;
-                for (int c = 0; clinic[c] && !before_clinic; c++)
-                    before_clinic = after + strlen(clinic[c]) <= n &&
-                                    !memcmp(s + after, clinic[c], strlen(clinic[c]));
-                /* a name's start, not the end of a longer word (大泉クリニック) */
-                size_t pb;
-                bool starts = j == 0 || !kanji_or_kata(cp_before(s, n, j, &pb));
-                if (before_clinic && starts)
-                    mark_span(v, j, j + (e - a), mark, inlen);
+        if (chars < 1 || chars > 4 || view_marked(v, mark, a))
+            continue;
+        tried++;
+        for (const char *p = s; (p = memmem(p, n - (size_t)(p - s), s + a, e - a)) != NULL; p++) {
+            size_t q = (size_t)(p - s);
+            if (view_marked(v, mark, q) && view_marked(v, mark, q + (e - a) - 1)) {
+                mark_span(v, a, e, mark, inlen);
+                break;
             }
         }
-        a = e;
     }
 }
 
