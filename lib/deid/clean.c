@@ -1809,8 +1809,7 @@ static size_t katakana_parts_end(const char *s, size_t n, size_t j)
     for (;;) {
         size_t q = e;
         int chars = 0;
-        for (unsigned cp; q < n && (((cp = cp_at(s, n, q, &k)) >= 0x30A1 && cp <= 0x30FA) || cp == 0x30FC);
-             q += k)
+        for (; q < n && is_katakana(cp_at(s, n, q, &k)); q += k)
             chars++;
         if (chars < 2)
             break;
@@ -3242,10 +3241,8 @@ static void mark_label_names(const kk_cleaner *cl, const view *v, unsigned char 
         }
         if (e == a) {
             size_t k, r = a;
-            for (unsigned cp; r < n && (((cp = cp_at(s, n, r, &k)) >= 0x30A1 && cp <= 0x30FA) ||
-                                        (cp >= 0x3041 && cp <= 0x3096) || cp == 0x30FC);
-                 r += k)
-                ;
+            while (r < n && is_kana(cp_at(s, n, r, &k)))
+                r += k;
             if (r > a && name_break(s, n, r) && kana_name_at_end(cl, s, n, r, false) == a)
                 e = r;
         }
