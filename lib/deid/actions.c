@@ -81,7 +81,9 @@ static kk_status apply_dummy(kk_action_env *env, kk_dcm_item *item, kk_dcm_elem 
 }
 
 /* Replace each UID of a (possibly multi-valued) UI value. Standard UIDs
- * (1.2.840.10008.*) name classes and syntaxes, never instances: kept. */
+ * name classes and syntaxes, never instances: kept, when the standard's
+ * table knows them; a made-up one under its root (1.2.840.10008.99.<ID>)
+ * is replaced like any other. */
 static kk_status apply_uid(kk_action_env *env, kk_dcm_item *item, kk_dcm_elem **e, uint16_t vr)
 {
     const char *s;
@@ -105,7 +107,7 @@ static kk_status apply_uid(kk_action_env *env, kk_dcm_item *item, kk_dcm_elem **
         uid[l] = '\0';
         if (out.len)
             kk__buf_addc(&out, '\\');
-        if (l == 0 || strncmp(uid, "1.2.840.10008.", 14) == 0) {
+        if (l == 0 || (strncmp(uid, "1.2.840.10008.", 14) == 0 && kk_dcm__uid_is_standard(uid))) {
             kk__buf_adds(&out, uid);
         } else {
             char nu[KK_UID_BUF];

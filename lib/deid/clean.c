@@ -49,7 +49,9 @@ typedef struct pattern {
 #define LATIN_UPPER "([A-Z]|\xc3[\x80-\x9e]|[\xc4\xc5][\x80-\xbf])"
 #define LATIN_ANY "(\xc3[\x80-\xbf]|[\xc4\xc5][\x80-\xbf])"
 #define NAME LATIN_UPPER "([A-Za-z'-]|" LATIN_ANY ")+"
-#define NAME2 NAME "([ ]+" LATIN_UPPER "([a-z'-]|" LATIN_ANY ")+)?"
+/* (the second word starts small after its capital, or with an apostrophe
+ * and a capital: O'Sullivan, McDonald; not CT, MRI) */
+#define NAME2 NAME "([ ]+" LATIN_UPPER "([a-z-]|'[A-Z]|" LATIN_ANY ")([A-Za-z'-]|" LATIN_ANY ")*)?"
 /* with initials before or after: K. Tanaka, Yoshida H. */
 #define NAMEI "([A-Z]\\.[ ]*){0,2}" NAME2 "([ ]+[A-Z]\\.)?"
 #define ROLES "[Dd]aughter-in-law|[Ss]on-in-law|[Mm]other-in-law|[Ff]ather-in-law|" \
@@ -236,6 +238,11 @@ static const pattern patterns[] = {
       "onographer|herapist|harmacist|idwife|ntern|egistrar|octor|linician|randmother|"
       "randfather|randson|randdaughter|unt|ncle|iece|ephew|ousin|riend|artner|eighbo|"
       "haperone|itness|arer|ibling|amily member|Pt", 7, false, true },
+    /* two capitalised words and a next of kin's label after
+     * them: KENNETH BRANAGH, NOK; Hale, Anna (guardian) */
+    { "(^|[^A-Za-z])([A-Z][A-Za-z'-]+(,?[ ]+[A-Z][A-Za-z'-]+){1})[ ]*[,(-][ ]*"
+      "(NOK|[Nn]ext of [Kk]in|[Gg]uardian|POA|[Ee]mergency [Cc]ontact)($|[^A-Za-z])",
+      ",(-", "NOK|ext of|uardian|POA|mergency", 2, false, true },
     /* Family, Given and a credential after them: McDonald, Sarah RN */
     { "(" NAME ",[ ]*" NAME2 ")[ ]+(RN|MD|M\\.D\\.|PhD|RT|NP|PA|DO|FRCR|MBBS|PharmD|Ns|NS)($|[^A-Za-z])",
       "RMPNDF", NULL, 1, false, true },
@@ -377,7 +384,9 @@ static const char *const clinical_words[] = {
     /* anatomy the dictionary reads as a surname (大網: Oami) or starts
      * with one (小殿筋, 上行結腸) */
     "大網", "大殿筋", "中殿筋", "小殿筋", "大殿", "中殿", "小殿", "上行結腸", "下行結腸", "上行",
-    "下行", NULL
+    "下行",
+    /* kinds of home whose short forms end in a kanji read as a name (特養: 養) */
+    "特養", "老健", "特別養護老人ホーム", NULL
 };
 
 static bool is_clinical_word(const char *s, size_t n)
@@ -1043,6 +1052,55 @@ static bool paired_measurement(const char *z, size_t a, size_t b)
     return i == 0 || !isalnum((unsigned char)z[i - 1]);
 }
 
+/* S and numbers right after the liver, a lung or a lobe (肝S5-6-8,
+ * 右下葉S6/10, segment S2-3): Couinaud's and the lungs' segments, not a
+ * Showa date. */
+static bool organ_segment(const char *z, size_t a)
+{
+    static const char *const organs[] = { "肝", "肺", "葉", "segment ", "Segment ", "seg ", "Seg " };
+    /* (segments run from 1 to 10) */
+    bool ten = z[a + 1] == '1' && z[a + 2] == '0';
+    if ((z[a] != 'S' && z[a] != 's') || (isdigit((unsigned char)z[a + 2]) && !ten))
+        return false;
+    for (size_t i = 0; i < sizeof organs / sizeof organs[0]; i++) {
+        size_t k = strlen(organs[i]);
+        if (a >= k && memcmp(z + a - k, organs[i], k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Two years joined by a hyphen or a slash, the second the same or a few
+ * later (2024-2025 シーズン, FY2019/2020): a period, not a number. */
+static bool year_range(const char *z, size_t a, size_t b)
+{
+    if (b - a != 9 || (z[a + 4] != '-' && z[a + 4] != '/'))
+        return false;
+    int y[2];
+    for (int k = 0; k < 2; k++) {
+        y[k] = 0;
+        for (size_t i = a + (size_t)k * 5; i < a + (size_t)k * 5 + 4; i++) {
+            if (!isdigit((unsigned char)z[i]))
+                return false;
+            y[k] = y[k] * 10 + (z[i] - '0');
+        }
+    }
+    if (!(y[0] >= 1900 && y[0] <= 2099 && y[1] >= y[0] && y[1] - y[0] <= 10))
+        return false;
+    /* (after a phone's label it is a local number: 電話 2024-2025) */
+    static const char *const phone[] = { "TEL", "Tel", "tel", "FAX", "Fax", "fax", "電話", "携帯",
+                                         "連絡先", "PHS", "内線", NULL };
+    size_t e = a;
+    while (e > 0 && (z[e - 1] == ' ' || z[e - 1] == ':' || z[e - 1] == '.'))
+        e--;
+    for (int i = 0; phone[i]; i++) {
+        size_t l = strlen(phone[i]);
+        if (e >= l && !memcmp(z + e - l, phone[i], l))
+            return false;
+    }
+    return true;
+}
+
 static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
 {
     char small[512];
@@ -1070,7 +1128,7 @@ static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *ma
                     b--;
                 if (!(patterns[p].allowable && allowed(cl, z + a, b - a)) &&
                     !(patterns[p].name && starts_common_word(z + a, b - a)) &&
-                    !paired_measurement(z, a, b))
+                    !paired_measurement(z, a, b) && !organ_segment(z, a) && !year_range(z, a, b))
                     mark_span(v, a, b, mark, inlen);
             }
             /* the next search starts after the part removed, so a second
@@ -1223,10 +1281,19 @@ static size_t run_end(const char *s, size_t n, size_t i, bool (*in)(unsigned), i
 
 /* A name after a Japanese cue in another script: one or two capitalised
  * Latin words (Smith, John Smith, SMITH; not a common word or a modality:
- * 患者 CT), or one or two runs of Hangul (김철수). Its end, or i. */
+ * 患者 CT), initials before them (S.HARA, J. K. Smith), or one or two runs
+ * of Hangul (김철수). Its end, or i. */
 static size_t other_script_name(const char *s, size_t n, size_t i)
 {
-    size_t e = i;
+    size_t a = i;
+    for (int c = 0; c < 2 && a + 2 < n && isupper((unsigned char)s[a]) && s[a + 1] == '.'; c++) {
+        a += 2;
+        if (s[a] == ' ')
+            a++;
+    }
+    if (a > i && !(a < n && isupper((unsigned char)s[a])))
+        a = i;
+    size_t e = a;
     for (int w = 0; w < 2; w++) {
         size_t b = e;
         if (w == 1) {
@@ -1255,7 +1322,7 @@ static size_t other_script_name(const char *s, size_t n, size_t i)
         }
         e = q;
     }
-    return e;
+    return e > a ? e : i;
 }
 
 /* A run of name characters from i (at most max characters; one space
@@ -1288,13 +1355,26 @@ static size_t name_run(const char *s, size_t n, size_t i, int max)
 }
 
 /* The end of the run of at most max kanji from i. */
+static bool kanji_proper(unsigned cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || cp == 0x3005 ||
+           (cp >= 0xF900 && cp <= 0xFAFF);
+}
+
+/* ヶ and 〻 between two kanji belong to the word (八ヶ代, 一ヶ谷, 佐〻木);
+ * alone they are a counter (3ヶ月). */
+static bool kanji_joiner(unsigned cp)
+{
+    return cp == 0x30F6 || cp == 0x303B;
+}
+
 static size_t kanji_run(const char *s, size_t n, size_t i, int max)
 {
-    size_t j = i, k;
+    size_t j = i, k, k2;
     for (int c = 0; j < n && c < max; c++) {
         unsigned cp = cp_at(s, n, j, &k);
-        if (!((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-              cp == 0x3005 || (cp >= 0xF900 && cp <= 0xFAFF)))
+        if (!kanji_proper(cp) &&
+            !(c > 0 && kanji_joiner(cp) && j + k < n && kanji_proper(cp_at(s, n, j + k, &k2))))
             break;
         j += k;
     }
@@ -1311,7 +1391,10 @@ static size_t kanji_run_before(const char *s, size_t n, size_t e, int max, int *
         size_t q = b - 1;
         while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
             q--;
-        if (kanji_run(s, n, q, 1) == q)
+        size_t k, pb;
+        if (kanji_run(s, n, q, 1) == q &&
+            !(*chars > 0 && q > 0 && kanji_joiner(cp_at(s, n, q, &k)) &&
+              kanji_proper(cp_before(s, n, q, &pb))))
             break;
         b = q;
         (*chars)++;
@@ -1498,6 +1581,28 @@ static size_t cue_name_end(const kk_cleaner *cl, const char *s, size_t n, const 
     return end;
 }
 
+/* One kanji at a word's start, right before an honorific, that the
+ * dictionary has as a surname (星先生の外来, 南さんより, 谷看護師が):
+ * MeCab reads it as a word there. [a, b): that kanji. */
+static bool lone_kanji_before_honorific(const kk_cleaner *cl, const char *s, size_t n, size_t a,
+                                        size_t b)
+{
+    /* a word of its own with the honorific: 奥様, 皆さん, 娘さん, 神様 */
+    static const char *const words[] = { "奥", "皆", "各", "娘", "嫁", "婿", "姉", "兄", "母", "父",
+                                         "妹", "弟", "孫", "王", "神", "仏", "殿", "客", "姑", "舅",
+                                         "坊", "旦", "親", "子", NULL };
+    size_t k, q;
+    if (a >= b || b > n || !kanji_proper(cp_at(s, n, a, &k)) || a + k != b ||
+        one_of(s + a, b - a, words))
+        return false;
+    if (a > 0) {
+        unsigned cp = cp_before(s, n, a, &q);
+        if (kanji_or_kata(cp) || is_kana(cp) || isalnum((int)(cp < 0x80 ? cp : 0)))
+            return false;
+    }
+    return kk_morph__is_name(cl->morph, s + a, b - a);
+}
+
 /* Kana words before an honorific that are family or everyday words, not
  * names: おとうさん, おばあちゃん, みなさん, ありがとう. */
 static bool kana_word_not_name(const char *s, size_t len)
@@ -1674,7 +1779,12 @@ static bool eponym_after(const char *s, size_t n, size_t e)
                                         /* scores, devices, toxins, tests: 長谷川式,
                                          * 井上バルーン, 志賀毒素 */
                                         "式", "毒素", "菌", "バルーン", "カテーテル", "鉗子",
-                                        "試験", "スコア", "変法", "細胞", "小体", NULL };
+                                        "試験", "スコア", "変法", "細胞", "小体",
+                                        /* spots, clips, nephritis, intelligence
+                                         * tests: 永山斑, 杉田クリップ, 馬杉腎炎,
+                                         * 田中ビネー */
+                                        "斑", "クリップ", "腎炎", "ビネー", "腫", "線",
+                                        "結節", "膜", "靱帯", "靭帯", "筋", NULL };
     static const char *const not_after[] = { "病院", "病棟", "病室", "病床", "病状", "病歴",
                                              "病名", "病理", "症例", "症状", "法人", "法律",
                                              NULL };
@@ -1687,6 +1797,27 @@ static bool eponym_after(const char *s, size_t n, size_t e)
         size_t l = strlen(noun[i]);
         if (e + l <= n && !memcmp(s + e, noun[i], l))
             return true;
+    }
+    /* two names joined by a hyphen or ・ before the noun: 中條-西村症候群 */
+    size_t j = e, k;
+    if (j < n && (s[j] == '-' || s[j] == '=')) {
+        j++;
+    } else if (j + 3 <= n && (!memcmp(s + j, "・", 3) || !memcmp(s + j, "－", 3) ||
+                              !memcmp(s + j, "＝", 3))) {
+        j += 3;
+    } else {
+        return false;
+    }
+    size_t r = j;
+    for (int c = 0; r < n && c < 6 && kanji_or_kata(cp_at(s, n, r, &k)); c++)
+        r += k;
+    if (r == j)
+        return false;
+    for (int i = 0; noun[i]; i++) {
+        size_t l = strlen(noun[i]);
+        for (size_t q = j + 1; q <= r; q++)
+            if (q + l <= n && !memcmp(s + q, noun[i], l))
+                return true;
     }
     return false;
 }
@@ -1774,7 +1905,8 @@ static size_t katakana_name_start(const char *s, size_t n, size_t start)
             chars++;
             continue;
         }
-        if ((cp == 0x30FB || cp == '=' || cp == 0xFF1D) && q > 0 &&
+        /* (the parts of a foreign name: ・, ＝, or a hyphen: ワタナベ－ケンジ) */
+        if ((cp == 0x30FB || cp == '=' || cp == 0xFF1D || cp == '-' || cp == 0xFF0D) && q > 0 &&
             is_katakana(cp_before(s, n, q, &k))) {
             start = q;
             parts++;
@@ -1860,16 +1992,37 @@ static bool place_suffix_at(const char *s, size_t n, size_t e)
 /* Whether a place the dictionary tagged is part of a longer word: one
  * kanji glued to the kanji after it (細 in 心房細動, 立 in 立位) that
  * makes it no place, or a place glued to a vessel or a nerve (上大静脈). */
+/* A region larger than a prefecture (西日本, 関東, 九州, アフリカ): where a
+ * disease is endemic or someone travelled, identifying no one. */
+static bool broad_region(const char *s, size_t len)
+{
+    static const char *const regions[] = {
+        "日本", "東日本", "西日本", "北日本", "東北", "関東", "北関東", "南関東", "甲信越", "信越",
+        "北陸", "東海", "中部", "近畿", "関西", "山陰", "山陽", "四国", "九州", "南九州",
+        "アジア", "東南アジア", "東アジア", "南アジア", "中東", "アフリカ", "ヨーロッパ", "欧州",
+        "北米", "南米", "中南米", "オセアニア", NULL
+    };
+    return one_of(s, len, regions);
+}
+
 static bool inside_word(const char *s, size_t n, kk_token t, bool suffixed)
 {
     static const char *const anatomy[] = { "静脈", "動脈", "神経", NULL };
     size_t a = t.off, e = t.off + t.len;
     if (cue_at(s, n, e, anatomy))
         return true;
-    if (suffixed || utf8_chars(s + a, t.len) != 1 || kanji_run(s, n, a, 1) == a)
+    if (suffixed || kanji_run(s, n, a, 1) == a)
         return false;
-    return e < n && kanji_run(s, n, e, 1) > e && !cue_at(s, n, e, cues_after) &&
-           !cue_at(s, n, e, cues_before) && !place_suffix_at(s, n, e);
+    bool glued_after = e < n && kanji_run(s, n, e, 1) > e && !cue_at(s, n, e, cues_after) &&
+                       !cue_at(s, n, e, cues_before) && !place_suffix_at(s, n, e);
+    if (utf8_chars(s + a, t.len) == 1)
+        return glued_after;
+    /* two kanji with kanji on both sides, none of them a place's suffix:
+     * the middle of a word (肺野条件) */
+    static const char *const suffixes[] = { "市", "区", "町", "村", "郡", "都", "道", "府", "県", NULL };
+    size_t q;
+    return utf8_chars(s + a, t.len) == 2 && glued_after && kanji_before(s, n, a) &&
+           (cp_before(s, n, a, &q), !cue_at(s, n, q, suffixes));
 }
 
 /* After a family name the dictionary knows and a space, a given name of
@@ -2134,6 +2287,7 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                                 !memcmp(x, "府", 3) || !memcmp(x, "県", 3));
             }
             if ((cl->keep_city && (pref || municipality)) || inside_word(s, n, t[k], municipality) ||
+                broad_region(s + t[k].off, t[k].len) ||
                 eponym_after(s, n, t[k].off + t[k].len) ||
                 is_clinical_word(s + t[k].off, t[k].len))
                 continue;
@@ -2336,7 +2490,7 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                 size_t q = b - 1;
                 while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
                     q--;
-                if (lone_kanji_name(cl, s, n, q, b))
+                if (lone_kanji_before_honorific(cl, s, n, q, b))
                     start = q;
             }
             /* a name split into single kanji by spaces or hyphens before
@@ -2677,7 +2831,20 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
                 continue;
             end = b;
         }
-        mark_span(v, a0, end, mark, inlen);
+        /* the family name first, with a comma: Whitaker, Samuel (not a
+         * greeting: Thanks, Rebecca) */
+        static const char *const greetings[] = { "thanks", "thank", "hi", "hello", "dear",
+                                                 "regards", "cheers", "sincerely", "yes", "no",
+                                                 "ok", "okay", "sorry", "please", "best", "attn",
+                                                 "bye", "morning", "evening", "welcome", NULL };
+        size_t start = a0;
+        if (w > 0 && we[w - 1] + 2 == a0 && s[a0 - 2] == ',' && s[a0 - 1] == ' ' &&
+            capital_at(s, n, ws[w - 1]) && we[w - 1] - ws[w - 1] >= 2 &&
+            !starts_common_word(s + ws[w - 1], we[w - 1] - ws[w - 1]) &&
+            !is_not_name(s + ws[w - 1], we[w - 1] - ws[w - 1]) &&
+            !word_in(s + ws[w - 1], we[w - 1] - ws[w - 1], 0, greetings))
+            start = ws[w - 1];
+        mark_span(v, start, end, mark, inlen);
     }
     /* and one capitalised word of ROMAJI_ALONE_MIN letters or more that
      * is a surname or given name reading outside not_names ("by tech
@@ -2741,7 +2908,9 @@ static void mark_hangul_names(const view *v, unsigned char *mark, size_t inlen)
         size_t a = i;
         int syl;
         i = run_end(s, n, i, is_hangul, &syl);
-        if (syl < 2 || syl > 4 || !hangul_surname(cp))
+        /* (a cue word is no name, though it may start like one: 연락) */
+        if (syl < 2 || syl > 4 || !hangul_surname(cp) || one_of(s + a, i - a, after) ||
+            one_of(s + a, i - a, before))
             continue;
         size_t j = i;
         while (j < n && s[j] == ' ')
@@ -3142,6 +3311,31 @@ static bool view_marked(const view *v, const unsigned char *mark, size_t a)
     return mark[v->identity ? a : v->ft.from[a]] != 0;
 }
 
+/* The family name before a maiden name in brackets: 松原（旧姓 浜口）恵美子
+ * (the maiden name and the given name go with the cue 旧姓). */
+static void mark_name_before_maiden(const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    static const char *const opens[] = { "（旧姓", "(旧姓", "【旧姓", "［旧姓", "[旧姓" };
+    for (size_t i = 0; i < n; i++) {
+        size_t l = 0;
+        for (size_t o = 0; o < sizeof opens / sizeof opens[0] && !l; o++)
+            if (!strncmp(s + i, opens[o], strlen(opens[o])))
+                l = strlen(opens[o]);
+        if (!l)
+            continue;
+        size_t e = i;
+        while (e > 0 && s[e - 1] == ' ')
+            e--;
+        int chars;
+        size_t b = kanji_run_before(s, n, e, 5, &chars);
+        if (chars >= 1 && chars <= 4 && !is_clinical_word(s + b, e - b))
+            mark_span(v, b, e, mark, inlen);
+        i += l - 1;
+    }
+}
+
 static void mark_bracket_readings(const view *v, unsigned char *mark, size_t inlen)
 {
     const char *s = v->s;
@@ -3299,6 +3493,35 @@ static void mark_kana_given(const kk_cleaner *cl, const view *v, unsigned char *
 /* Whose number a removed phone number or extension is: a name right after
  * it and a space (PHS：６７８９ 森下, TEL 090-1111-2222 ｺﾊﾞﾔｼ), in kanji the
  * dictionary knows or in kana that reads as a name, up to a break. */
+/* A name the dictionary knows after a therapist's or staff member's
+ * abbreviation (PT 安藤、OT 川端, MSW大森): no cue of their own, as PT
+ * 開始 and OT 評価 are what the therapy does. */
+static void mark_staff_abbrev_names(const kk_cleaner *cl, const view *v, unsigned char *mark,
+                                    size_t inlen)
+{
+    static const char *const abbrevs[] = { "PT", "OT", "ST", "MSW", "CW", "RT", "NS", "Ns", NULL };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (!isupper((unsigned char)s[i]) || (i > 0 && isalnum((unsigned char)s[i - 1])))
+            continue;
+        size_t l = 0;
+        for (int a = 0; abbrevs[a] && !l; a++)
+            if (!strncmp(s + i, abbrevs[a], strlen(abbrevs[a])))
+                l = strlen(abbrevs[a]);
+        if (!l)
+            continue;
+        size_t a = i + l, k;
+        while (a < n && (s[a] == ' ' || s[a] == ':' || s[a] == '.'))
+            a++;
+        size_t r = kanji_run(s, n, a, 4);
+        if (r > a && (name_break(s, n, r) || is_kana(cp_at(s, n, r, &k))) &&
+            !is_clinical_word(s + a, r - a) && kk_morph__is_name(cl->morph, s + a, r - a))
+            mark_span(v, a, r, mark, inlen);
+        i = a > i ? a - 1 : i;
+    }
+}
+
 static void mark_name_after_number(const kk_cleaner *cl, const view *v, unsigned char *mark,
                                    size_t inlen)
 {
@@ -3475,6 +3698,51 @@ static void need_readings(const kk_cleaner *cl, const kk_idset *cids, const char
  * トヨタ自動車, 学校 大橋小学校, Employer: Toyota Motor Corp, works at
  * Sony): the run up to a break, or the capitalised words. 職場復帰 (no
  * separator) stays. */
+/* A company's or a corporation's name by its legal form, before or after
+ * it: (株)サンライズ物流, ㈱丸紅テック, サンライズ物流株式会社, 医療法人白鷺会. */
+static void mark_company_forms(const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const forms[] = {
+        "(株)", "（株）", "㈱", "株式会社", "(有)", "（有）", "㈲", "有限会社", "合同会社",
+        "医療法人社団", "医療法人財団", "医療法人", "社会福祉法人", "学校法人", "一般社団法人",
+        "一般財団法人", "公益社団法人", "公益財団法人", "(医)", "（医）", "(社福)", "（社福）", NULL
+    };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n; i++) {
+        size_t fl = cue_at(s, n, i, forms), k, q;
+        if (!fl)
+            continue;
+        /* the name after the form: kanji, katakana, letters and digits */
+        size_t j = i + fl;
+        while (j < n && s[j] == ' ')
+            j++;
+        size_t e = j;
+        for (int c = 0; e < n && c < 16; c++) {
+            unsigned cp = cp_at(s, n, e, &k);
+            if (!(kanji_or_kata(cp) || cp == 0x30FB || (cp < 0x80 && isalnum((int)cp))))
+                break;
+            e += k;
+        }
+        /* or the name glued before it (サンライズ物流株式会社 勤務): then
+         * what follows after a space is no name */
+        size_t a = i;
+        for (int c = 0; a > 0 && c < 16; c++) {
+            unsigned cp = cp_before(s, n, a, &q);
+            if (!(kanji_or_kata(cp) || cp == 0x30FB || (cp < 0x80 && isalnum((int)cp))))
+                break;
+            a = q;
+        }
+        if (a < i && (j > i + fl || e == j)) {
+            if (!is_clinical_word(s + a, i - a))
+                mark_span(v, a, i, mark, inlen);
+        } else if (e > j && !is_clinical_word(s + j, e - j)) {
+            mark_span(v, j, e, mark, inlen);
+        }
+        i = (e > i + fl ? e : i + fl) - 1;
+    }
+}
+
 static void mark_org_cues(const view *v, unsigned char *mark, size_t inlen)
 {
     static const char *const cues[] = {
@@ -3487,9 +3755,13 @@ static void mark_org_cues(const view *v, unsigned char *mark, size_t inlen)
     const char *s = v->s;
     size_t n = v->len;
     for (size_t i = 0; i < n; i++) {
-        size_t cl = cue_at(s, n, i, cues);
+        size_t cl = cue_at(s, n, i, cues), q;
         if (!cl || (i > 0 && isalpha((unsigned char)s[i - 1])) ||
             (i + cl < n && isalpha((unsigned char)s[i + cl])))
+            continue;
+        /* (会社 and 学校 ending a longer word name no company: 株式会社 勤務) */
+        if ((!strncmp(s + i, "会社", cl) || !strncmp(s + i, "学校", cl)) && i > 0 &&
+            kanji_or_kata(cp_before(s, n, i, &q)))
             continue;
         size_t j = i + cl, k;
         bool sep = false;
@@ -3589,6 +3861,20 @@ static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
                 size_t h = cue_at(s, n, e, homes);
                 mark_span(v, j, e + h, mark, inlen);
                 i = e + h;
+                continue;
+            }
+            /* or in kanji, with the home's suffix: 老人ホーム 松風苑 */
+            size_t r = kanji_run(s, n, j, 5), h = r > j ? cue_at(s, n, r, homes) : 0, q;
+            if (r > j && !h) {
+                cp_before(s, n, r, &q);
+                if (q > j && cue_at(s, n, q, homes) == r - q)
+                    h = 0; /* the suffix ends the run: 松風苑 */
+                else
+                    r = j;
+            }
+            if (r > j) {
+                mark_span(v, j, r + h, mark, inlen);
+                i = r + h;
                 continue;
             }
             i += cl;
@@ -3717,6 +4003,8 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         return false;
     mark_patterns(cl, &v1, mark, len);
     mark_org_cues(&v1, mark, len);
+    if (!ascii)
+        mark_company_forms(&v1, mark, len);
     kk_span sp[32];
     size_t ns = kk_text__address_latin_spans(v1.s, v1.len, cl->keep_city, sp, 32);
     for (size_t k = 0; k < ns; k++)
@@ -3746,11 +4034,13 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     }
     if (!ascii) {
         mark_bracket_readings(&v1, mark, len);
+        mark_name_before_maiden(&v1, mark, len);
         mark_label_names(cl, &v1, mark, len);
         mark_name_lists(cl, &v1, mark, len);
         mark_kana_given(cl, &v1, mark, len);
         mark_clinics_of_names(&v1, mark, len);
         mark_name_after_number(cl, &v1, mark, len);
+        mark_staff_abbrev_names(cl, &v1, mark, len);
     }
     free_view(&v1);
     return true;

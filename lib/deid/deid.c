@@ -613,7 +613,11 @@ static bool kept_holds_ids(const walk *w, kk_dcm_elem *e, uint32_t tag, uint16_t
         size_t n;
         return kk_dcm__get_string(e, &s, &n) == KK_OK && kk_clean__number_is_id(w->ids, s, n);
     }
+    /* (text the profile keeps whole, not cleaned, holds them too: an
+     * EthnicGroup or a TimezoneOffsetFromUTC typed with the name) */
     if (vr != KK_VR('C', 'S') && vr != KK_VR('A', 'E') && vr != KK_VR('U', 'R') &&
+        vr != KK_VR('S', 'H') && vr != KK_VR('L', 'O') && vr != KK_VR('S', 'T') &&
+        vr != KK_VR('L', 'T') && vr != KK_VR('U', 'T') && vr != KK_VR('U', 'C') &&
         tag != KK_TAG(0x0008, 0x0100) && tag != KK_TAG(0x0008, 0x0119))
         return false;
     /* codes that give an object its structure, never a label anyone types
@@ -764,9 +768,17 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             a = KK_ACTION_REMOVE;
             origin = "safe-list private stored as UN, holding text the cleaner finds";
         }
-        if (a == KK_ACTION_KEEP && kept_holds_ids(w, e, tag, vr, cs)) {
-            a = KK_ACTION_DUMMY;
-            origin = "kept code holding the object's own identifier, replaced";
+        /* (clean keeps a code or a number as it is: it is looked at here) */
+        bool kept_code = a == KK_ACTION_CLEAN &&
+                         (vr == KK_VR('C', 'S') || vr == KK_VR('A', 'S') || vr == KK_VR('D', 'S') ||
+                          vr == KK_VR('I', 'S'));
+        if ((a == KK_ACTION_KEEP || kept_code) && kept_holds_ids(w, e, tag, vr, cs)) {
+            /* a dummy only where the IOD needs a value: a code's dummy is
+             * seldom one of its enumerated values (SmokingStatus) */
+            bool needed = depth == 0 && kk_dict__iod_type(w->sop_class, tag) == 1;
+            a = needed ? KK_ACTION_DUMMY : KK_ACTION_EMPTY;
+            origin = needed ? "kept value holding the object's own identifier, replaced"
+                            : "kept value holding the object's own identifier, emptied";
         }
         report(w, e, tag, depth, a, origin);
         if (a == KK_ACTION_REMOVE) {

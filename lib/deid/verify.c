@@ -278,8 +278,8 @@ static bool text_vr(uint16_t vr)
            vr == KK_VR('P', 'N');
 }
 
-/* Every value a replacement UID (2.25.…), or one deid keeps: UIDs under
- * the DICOM root 1.2.840.10008 (lib/deid/actions.c). */
+/* Every value a replacement UID (2.25.…), or one deid keeps: the
+ * standard's UIDs (lib/deid/actions.c). */
 static bool kakou_uid(const char *s, size_t n)
 {
     size_t start = 0;
@@ -291,7 +291,15 @@ static bool kakou_uid(const char *s, size_t n)
         while (l && (u[l - 1] == ' ' || u[l - 1] == '\0'))
             l--;
         start = i + 1;
-        if (l == 0 || (l > 14 && memcmp(u, "1.2.840.10008.", 14) == 0))
+        char one[128];
+        if (l > 14 && l < sizeof one && memcmp(u, "1.2.840.10008.", 14) == 0) {
+            memcpy(one, u, l);
+            one[l] = '\0';
+            if (kk_dcm__uid_is_standard(one))
+                continue;
+            return false;
+        }
+        if (l == 0)
             continue;
         if (l < 6 || memcmp(u, "2.25.", 5) != 0)
             return false;

@@ -193,6 +193,9 @@ kk_status kk_dcm__append_item(kk_dcm_item *item, kk_ctx *ctx, uint32_t tag,
 const char *kk_dcm__keyword(uint32_t tag);
 /** The dictionary VR of a tag (for private tags: unknown), 0 if unknown. */
 uint16_t kk_dcm__dict_vr(uint32_t tag);
+/** True when DCMTK's table of the standard's UIDs (classes, transfer
+ *  syntaxes, well-known frames of reference, coding schemes) names uid. */
+bool kk_dcm__uid_is_standard(const char *uid);
 /** Tag of a keyword. @return KK_OK or KK_ENOTFOUND */
 kk_status kk_dcm__tag_of_keyword(const char *keyword, uint32_t *tag);
 /** True when the VR holds text (AE AS CS DA DS DT IS LO LT PN SH ST TM UC

@@ -1460,7 +1460,10 @@ kk_status kk_dcm__get_bytes(kk_dcm_elem *ke, const unsigned char **out, size_t *
     *out = NULL;
     *len = 0;
     DcmElement *e = EL(ke);
-    if (e->ident() != EVR_UN && e->ident() != EVR_OB)
+    /* (a private element of an implicit VR file whose creator DCMTK does
+     * not know is EVR_UNKNOWN: its bytes as read) */
+    if (e->ident() != EVR_UN && e->ident() != EVR_OB && e->ident() != EVR_UNKNOWN &&
+        e->ident() != EVR_UNKNOWN2B)
         return KK_EINVAL;
     Uint8 *b = NULL;
     if (e->getUint8Array(b).bad() || !b)

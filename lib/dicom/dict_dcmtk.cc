@@ -43,6 +43,7 @@
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdict.h"
+#include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmdata/dcdicent.h"
 #include "dcmtk/dcmdata/dctag.h"
 #include "dcmtk/dcmdata/dcvr.h"
@@ -146,6 +147,11 @@ const char *kk_dcm__keyword(uint32_t tag)
     dcmDataDict.rdunlock();
     /* entries live as long as the process: the name may be kept */
     return keyword_of_name(name);
+}
+
+bool kk_dcm__uid_is_standard(const char *uid)
+{
+    return dcmFindNameOfUID(uid, NULL) != NULL;
 }
 
 uint16_t kk_dcm__dict_vr(uint32_t tag)

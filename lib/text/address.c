@@ -105,6 +105,8 @@ static size_t postal_at(const char *s, size_t n, size_t i, char *first3)
     size_t k = j + 3;
     if (s[k] == '-')
         k++;
+    else if (at(s, n, k, "ー") || at(s, n, k, "−") || at(s, n, k, "‐"))
+        k += 3; /* a long vowel mark or a minus typed as the hyphen */
     else if (!mark)
         return 0;
     for (int d = 0; d < 4; d++, k++)
@@ -264,7 +266,105 @@ static bool separator(const char *s, size_t n, size_t i)
 {
     return s[i] == ',' || s[i] == '\n' || s[i] == '\r' || s[i] == ';' || s[i] == '(' ||
            s[i] == ')' || at(s, n, i, "、") || at(s, n, i, "。") || at(s, n, i, "，") ||
-           at(s, n, i, "　") || s[i] == '^' || s[i] == '\\' || s[i] == '=';
+           at(s, n, i, "　") || at(s, n, i, "（") || at(s, n, i, "）") || s[i] == '^' ||
+           s[i] == '\\' || s[i] == '=';
+}
+
+/* A word of a building's name: where people live (the first row), or
+ * any building an address names. */
+static size_t building_word_at(const char *s, size_t n, size_t q, bool home)
+{
+    static const char *const homes[] = { "マンション", "ハイツ", "コーポ", "アパート", "レジデンス",
+                                         "メゾン", "ハイム", "ヴィラ", "ヒルズ", "パレス", "荘",
+                                         "寮", "団地", NULL };
+    static const char *const others[] = { "ビルディング", "ビル", "タワー", "コート", "プラザ",
+                                          "ハウス", "棟", "住宅", "庁舎", "会館", "センター", "館",
+                                          NULL };
+    for (int w = 0; homes[w]; w++)
+        if (at(s, n, q, homes[w]))
+            return strlen(homes[w]);
+    for (int w = 0; !home && others[w]; w++)
+        if (at(s, n, q, others[w]))
+            return strlen(others[w]);
+    return 0;
+}
+
+/* A room's number at q and its 号室 (203号室, 二〇三号室), or three or
+ * four digits and 号 (204号: a drug's or a form's number is shorter):
+ * its end, or q. */
+static size_t room_at(const char *s, size_t n, size_t q)
+{
+    size_t d = q;
+    int chars = 0;
+    while (d < n && (digit(s[d]) || kanji_numeral(s, n, d) || at(s, n, d, "〇"))) {
+        d += digit(s[d]) ? 1 : 3;
+        chars++;
+    }
+    if (chars >= 1 && chars <= 5 && at(s, n, d, "号室"))
+        return d + 6;
+    return chars >= 3 && chars <= 4 && at(s, n, d, "号") ? d + 3 : q;
+}
+
+static bool hiragana_at(const char *s, size_t n, size_t i);
+
+/* The end of a building and its room from f (a space may stand before
+ * them and between them): space-separated words while each holds a
+ * building's word, a room (号室), a floor (3階, 2F) or is the room's
+ * number after the building (青葉荘 203), cut before a particle
+ * (青葉荘203号室にて). With home, a residential building's word and its
+ * room must both be there. f when none. */
+static size_t building_end(const char *s, size_t n, size_t f, bool home)
+{
+    size_t end = f, k = f;
+    bool building = false, room = false;
+    for (int w = 0; w < 3 && k < n; w++) {
+        size_t a = k;
+        if (s[a] == ' ')
+            a++;
+        size_t z = a;
+        while (z < n && z < a + 60 && s[z] != ' ' && !separator(s, n, z))
+            z += char_len(s, n, z);
+        size_t last = a; /* the end of the last part of an address */
+        bool digits = true;
+        for (size_t q = a; q < z;) {
+            size_t l = building_word_at(s, z, q, home), r = room_at(s, z, q);
+            if (l) {
+                building = true;
+                last = q + l;
+                q += l;
+            } else if (r > q) {
+                room = true;
+                last = q = r;
+            } else if (digit(s[q]) && (at(s, z, q + 1, "階") || at(s, z, q + 1, "F") || at(s, z, q + 1, "号"))) {
+                room = room || !home;
+                q += 1;
+                last = q += at(s, z, q, "F") ? 1 : 3;
+            } else {
+                digits = digits && digit(s[q]);
+                q += char_len(s, z, q);
+            }
+        }
+        /* the room's number alone after the building: 青葉荘 203 */
+        if (last == a && digits && building && z > a && z - a <= 5) {
+            room = true;
+            last = z;
+        }
+        if (last == a)
+            break;
+        /* the rest of the word, up to a particle (hiragana but の) */
+        size_t e = last;
+        while (e < z && !(hiragana_at(s, z, e) && !at(s, z, e, "の")))
+            e += char_len(s, z, e);
+        if (!building && !room)
+            break;
+        end = e;
+        if (e < z)
+            break;
+        k = z;
+    }
+    if (home && !(building && room))
+        return f;
+    return end;
 }
 
 /* Where the town name before i starts: kanji and kana, and the numbered
@@ -451,33 +551,40 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
             if (he && he < i)
                 keep_to = he;
         }
-        /* forwards: a building and room up to the next separator (a
-         * space may stand between the number and the building) */
-        size_t f = e;
-        size_t k = f;
-        if (k < n && s[k] == ' ')
-            k++;
-        while (k < n && k < f + 60 && !separator(s, n, k))
-            k += char_len(s, n, k);
-        bool room = false;
-        for (size_t q = f; q < k; q += char_len(s, n, q))
-            if (at(s, k, q, "号室") || (digit(s[q]) && (at(s, k, q + 1, "階") || at(s, k, q + 1, "F") ||
-                                                      at(s, k, q + 1, "号"))) ||
-                at(s, k, q, "マンション") || at(s, k, q, "ビル") || at(s, k, q, "ハイツ") ||
-                at(s, k, q, "荘") || at(s, k, q, "コーポ") || at(s, k, q, "アパート") ||
-                at(s, k, q, "タワー") || at(s, k, q, "レジデンス") || at(s, k, q, "コート") ||
-                at(s, k, q, "ヒルズ") || at(s, k, q, "パレス") || at(s, k, q, "プラザ") ||
-                at(s, k, q, "ハウス") || at(s, k, q, "メゾン") || at(s, k, q, "寮") ||
-                at(s, k, q, "団地") || at(s, k, q, "棟") || at(s, k, q, "住宅") ||
-                at(s, k, q, "庁舎") || at(s, k, q, "会館") || at(s, k, q, "センター") ||
-                at(s, k, q, "ビルディング") || at(s, k, q, "館") || at(s, k, q, "荘"))
-                room = true;
-        if (room)
-            f = k;
+        /* forwards: a building and room */
+        size_t f = building_end(s, n, e, false);
         spans[ns].from = keep_to;
         spans[ns].to = f;
         ns++;
         i = f > i ? f : i + 1;
+    }
+    /* a home's building and room with no town before them (青葉荘
+     * 二〇三号室, グランメゾン新宿 305号室): residential words only, as
+     * a hospital's ward has rooms too (西病棟 305号室) */
+    for (size_t i = 0; i < n && ns < max;) {
+        size_t f = i;
+        if (i == 0 || !(name_char(s, n, i - prev_len(s, i)) || digit(s[i - 1])))
+            f = building_end(s, n, i, true);
+        bool covered = false;
+        for (size_t k = 0; k < ns && !covered; k++)
+            covered = spans[k].from < f && i < spans[k].to;
+        if (f > i && !covered) {
+            spans[ns].from = i;
+            spans[ns].to = f;
+            ns++;
+            /* and its town in brackets after it: （新宿区百人町） */
+            size_t bl = at(s, n, f, "（") ? 3 : f < n && s[f] == '(' ? 1 : 0;
+            kk_span t;
+            if (bl && ns < max && bare_town(s, n, f + bl, &t, true)) {
+                if (!keep_head)
+                    t.from = f + bl;
+                spans[ns++] = t;
+                f = t.to;
+            }
+            i = f;
+        } else {
+            i += char_len(s, n, i);
+        }
     }
     /* towns with no number, where no span above covers them */
     for (size_t i = 0; i < n && ns < max; i += char_len(s, n, i)) {
@@ -493,8 +600,16 @@ size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *
         if (!covered) {
             if (!keep_head)
                 t.from = h;
+            t.to = building_end(s, n, t.to, false);
             spans[ns++] = t;
         }
     }
+    /* in the order of the text (the later passes append) */
+    for (size_t a = 1; a < ns; a++)
+        for (size_t b = a; b > 0 && spans[b - 1].from > spans[b].from; b--) {
+            kk_span t = spans[b];
+            spans[b] = spans[b - 1];
+            spans[b - 1] = t;
+        }
     return ns;
 }

@@ -27,7 +27,8 @@ kk_span kk_text__address_head(const char *s, size_t n, char *postal3);
 /**
  * Addresses inside free text: every span to remove, at most max. With
  * keep_head the prefecture and municipality stay (pseudonymized); without,
- * the whole address goes. Postal codes always go.
+ * the whole address goes. Postal codes always go. In the order of the
+ * text, none overlapping.
  * @return the number of spans
  */
 size_t kk_text__address_spans(const char *s, size_t n, bool keep_head, kk_span *spans,

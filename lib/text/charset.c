@@ -493,11 +493,27 @@ static bool latin_set(const char *iconv_name)
 /* EUC-JP read as a Latin set (ISO_IR 100 over a Japanese system's bytes):
  * every high byte in A1-FE, or 8E before a half-width katakana (SS2), in
  * runs of even length (two bytes a character), one run two characters or
- * more. Latin text puts its few accented letters one at a time inside
- * words. */
+ * more, or one symbol of row 1 (A1 and a byte: 、。・：ー), which Latin
+ * never writes (¡ and a sign: mGy・cm). Latin text puts its few accented
+ * letters one at a time inside words. */
+static bool eucjp_runs(const char *s, size_t n, size_t *longest_out, bool *symbol_out);
+
 static bool looks_eucjp(const char *s, size_t n)
 {
+    size_t longest;
+    bool symbol;
+    return eucjp_runs(s, n, &longest, &symbol) && (longest >= 4 || symbol);
+}
+
+/* Whether every high byte of s stands in an EUC-JP pair (A1-FE twice, or
+ * 8E and a half-width katakana); the longest run of them, and whether one
+ * run is a symbol of row 1. */
+static bool eucjp_runs(const char *s, size_t n, size_t *longest_out, bool *symbol_out)
+{
     size_t run = 0, longest = 0;
+    bool symbol = false;
+    *longest_out = 0;
+    *symbol_out = false;
     for (size_t i = 0; i <= n; i++) {
         unsigned char c = i < n ? (unsigned char)s[i] : 0;
         if (c >= 0x80) {
@@ -514,10 +530,14 @@ static bool looks_eucjp(const char *s, size_t n)
         }
         if (run % 2)
             return false;
+        if (run == 2 && (unsigned char)s[i - 2] == 0xa1)
+            symbol = true;
         longest = run > longest ? run : longest;
         run = 0;
     }
-    return longest >= 4;
+    *longest_out = longest;
+    *symbol_out = symbol;
+    return longest > 0;
 }
 
 /* Half-width katakana (JIS X 0201, ISO_IR 13, Shift_JIS's single bytes)
@@ -592,8 +612,14 @@ static kk_text_src detect(const char *in, size_t len, kk_buf *out, bool latin_ok
             return KK_TEXT_AS_UTF8;
         }
         /* EUC-JP pairs decode as Shift_JIS too, as half-width katakana
-         * (佐藤 as ｺｴﾆ｣): tell them apart first */
-        if (guess_japanese(in, len) == KK_TEXT_AS_EUCJP && try_strict("EUC-JP", in, len, out))
+         * (佐藤 as ｺｴﾆ｣): tell them apart first. With no name declared,
+         * one pair beside ASCII letters (Hirschsprung病) is EUC-JP too:
+         * half-width katakana comes in words of its own. */
+        size_t longest;
+        bool symbol;
+        kk_text_src g = guess_japanese(in, len);
+        if ((g == KK_TEXT_AS_EUCJP || (g == KK_TEXT_AS_DECLARED && eucjp_runs(in, len, &longest, &symbol))) &&
+            try_strict("EUC-JP", in, len, out))
             return KK_TEXT_AS_EUCJP;
         if (try_strict("CP932", in, len, out))
             return KK_TEXT_AS_SJIS;

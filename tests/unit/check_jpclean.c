@@ -535,6 +535,66 @@ static const struct {
     /* two labels and their two values: a measurement */
     { "T2WI TR/TE 4000/90, WW/WL 400/40", NOTHING, "T2WI TR/TE 4000/90, WW/WL 400/40" },
     { "ID/PW 1234/5678 seen", "1234", "seen" },
+    /* companies by their legal form, before or after the name; homes by
+     * their kind and suffix */
+    { "(株)サンライズ物流に勤務", "サンライズ", "(株)" },
+    { "サンライズ物流株式会社 勤務、㈱丸紅テック 出向中", "サンライズ", "株式会社 勤務" },
+    { "サンライズ物流株式会社 勤務、㈱丸紅テック 出向中", "丸紅", " 出向中" },
+    { "医療法人白鷺会 病院", "白鷺", "医療法人" },
+    { "特別養護老人ホーム 松風苑 入所中", "松風", " 入所中" },
+    { "特養 入所中、会社員、小学校教諭", NOTHING, "特養 入所中、会社員、小学校教諭" },
+    /* a cue word is no Korean name, though it starts like one */
+    { "보호자 연락 완료, 통역 김민수", "김민수", "보호자 연락 완료, 통역 " },
+    /* eponyms before a spot, a clip, a nephritis, a test; two joined */
+    { "永山斑、杉田クリップ、馬杉腎炎、田中ビネー知能検査", NOTHING,
+      "永山斑、杉田クリップ、馬杉腎炎、田中ビネー知能検査" },
+    { "中條-西村症候群の疑い", NOTHING, "中條-西村症候群の疑い" },
+    { "主治医 山田-鈴木", "鈴木", "主治医 " },
+    /* regions larger than a prefecture; a place read inside a word */
+    { "西日本の風土病、アフリカ渡航歴、九州出身、肺野条件 1mm", NOTHING,
+      "西日本の風土病、アフリカ渡航歴、九州出身、肺野条件 1mm" },
+    { "港区赤坂見附に勤務", "赤坂", "に勤務" },
+    /* katakana parts joined by a full-width hyphen */
+    { "ワタナベ－ケンジ 様", "ワタナベ", " 様" },
+    /* a family name before a comma and a given name; O' and Mc inside */
+    { "Whitaker, Samuel (father) consented", "Whitaker", " (father) consented" },
+    { "Thanks, Rebecca", "Rebecca", "Thanks, " },
+    /* two capitalised words before a next of kin's label */
+    { "KENNETH BRANAGH, NOK", "BRANAGH", ", NOK" },
+    { "Called John Smith - next of kin", "Smith", "Called " },
+    { "Left Knee, POA; CT Chest (guardian present)", NOTHING, "Left Knee, POA; CT Chest (guardian present)" },
+    { "Diabetes, Hypertension (mother); CT, Mary called", "Mary", "Diabetes, Hypertension (mother); CT, " },
+    { "Dr Siobhan O'Sullivan, radiology", "Sullivan", ", radiology" },
+    { "Dr Smith CT chest, Dr McDonald MRI", "McDonald", " MRI" },
+    { "Dr Smith CT chest, Dr McDonald MRI", "Smith", " CT chest" },
+    /* a name after a therapist's abbreviation; what the therapy does stays */
+    { "PT 安藤、OT 川端 介入中", "安藤", "PT " },
+    { "PT 安藤、OT 川端 介入中", "川端", " 介入中" },
+    { "PT 開始、OT 評価、ST上昇、PT 歩行訓練、ST 嚥下", NOTHING,
+      "PT 開始、OT 評価、ST上昇、PT 歩行訓練、ST 嚥下" },
+    /* ヶ and 〻 inside a name; a counter's ヶ stays */
+    { "八ヶ代 様 再検、一ヶ谷先生へ返書", "ヶ代", "様 再検、" },
+    { "一ヶ谷先生へ返書", "ヶ谷", "先生へ返書" },
+    { "佐〻木 様", "〻木", " 様" },
+    { "3ヶ月後に再検、八ヶ岳を望む", NOTHING, "3ヶ月後に再検、八ヶ岳を望む" },
+    /* one kanji at a word's start right before an honorific */
+    { "星先生の外来へ予約", "星", "先生の外来へ予約" },
+    { "谷看護師が介助、南さんより電話", "谷", "看護師が介助" },
+    { "谷看護師が介助、南さんより電話", "南", "さんより電話" },
+    { "結節様の陰影、同様の所見、肺様", NOTHING, "結節様の陰影、同様の所見、肺様" },
+    { "奥様の話では、皆さんに説明、娘さん同席", NOTHING, "奥様の話では、皆さんに説明、娘さん同席" },
+    /* the family name before a maiden name in brackets */
+    { "松原（旧姓 浜口）恵美子 同意取得", "松原", "（旧姓 " },
+    /* initials before a Latin name after a cue */
+    { "撮影担当＝Ｓ．ＨＡＲＡ 胸部正面", "ＨＡＲＡ", "撮影担当＝" },
+    { "主治医 J. K. Smith 来院", "Smith", "主治医 " },
+    { "担当 S.CT 撮影", NOTHING, "担当 S.CT 撮影" },
+    /* a period of years, unless a phone's label is before it */
+    { "2024-2025 シーズン", NOTHING, "2024-2025 シーズン" },
+    { "電話 2024-2025", "2025", "電話 " },
+    /* a segment of the liver or a lung: not a Showa date */
+    { "肝S5-6-8にまたがる腫瘤、右下葉S10/6に結節", NOTHING, "肝S5-6-8にまたがる腫瘤、右下葉S10/6に結節" },
+    { "肝S45.3.2、生年月日 S5-6-8", "S45.3.2", "生年月日 " },
     { "受付 2024/123456", "123456", "受付" },
     { "文京区本郷2-3-4、腹部CT", "2-3-4", "、腹部CT" },
 };

@@ -195,6 +195,13 @@ START_TEST(japanese_under_a_latin_name)
         { "ISO_IR 100", "\xbb\xb3\xc5\xc4 \xcd\xe8\xb1\xa1", "山田 来院", KK_TEXT_AS_EUCJP },
         { "ISO_IR 100", "\xba\xb4\xc6\xa3 \xb2\xd6\xbb\xd2", "佐藤 花子", KK_TEXT_AS_EUCJP },
         { "", "\xba\xb4\xc6\xa3 \xb2\xd6\xbb\xd2", "佐藤 花子", KK_TEXT_AS_EUCJP },
+        /* one symbol of EUC-JP's first row (・) between Latin letters */
+        { "ISO_IR 100", "DLP 612.4 mGy\xa1\xa6" "cm", "DLP 612.4 mGy・cm", KK_TEXT_AS_EUCJP },
+        { "", "DLP 612.4 mGy\xa1\xa6" "cm", "DLP 612.4 mGy・cm", KK_TEXT_AS_EUCJP },
+        /* with no name, one pair beside Latin letters */
+        { "", "Hirschsprung\xc9\xc2", "Hirschsprung病", KK_TEXT_AS_EUCJP },
+        { "", "CT\xc3\xcd -20", "CT値 -20", KK_TEXT_AS_EUCJP },
+        { "", "\xbb\xc4\xb3 \xca\xc5\xba", "ｻﾄｳ ﾊﾅｺ", KK_TEXT_AS_SJIS },
         { "ISO_IR 100", "\xbb\xc4\xb3 \xca\xc5\xba", "ｻﾄｳ ﾊﾅｺ", KK_TEXT_AS_SJIS },
         { "ISO_IR 100", "\xd4\xcf\xc0\xde \xc0\xdb\xb3", "ﾔﾏﾀﾞ ﾀﾛｳ", KK_TEXT_AS_SJIS },
         { "ISO_IR 100", "\xbd\xbd\xde\xb7 \xb2\xc1\xdb\xb3", "ｽｽﾞｷ ｲﾁﾛｳ", KK_TEXT_AS_SJIS },
@@ -479,6 +486,30 @@ START_TEST(address_in_text)
     }
     c = cut("三軒茶屋3番、グランハイツ201号室、旭川市東3線北2号", true);
     ck_assert_str_eq(c, "*、*、旭川市*");
+    free(c);
+    /* the building and room end the address: what follows stays */
+    c = cut("練馬区豊玉北5-1-2 青葉荘203号室 腹部CT施行、練馬区豊玉北5-1-2 青葉荘 腹部CT", true);
+    ck_assert_str_eq(c, "練馬区* 腹部CT施行、練馬区* 腹部CT");
+    free(c);
+    c = cut("練馬区豊玉北5-1-2 青葉荘203号室にて転倒", true);
+    ck_assert_str_eq(c, "練馬区*にて転倒");
+    free(c);
+    /* a home's building and room with no town, or after a town with no
+     * number; a ward's room and a floor of the hospital stay */
+    c = cut("青葉荘 二〇三号室（練馬区）、グランメゾン新宿 305号室", true);
+    ck_assert_str_eq(c, "*（練馬区）、*");
+    free(c);
+    c = cut("グランメゾン新宿 305号室（新宿区百人町）", true);
+    ck_assert_str_eq(c, "*（新宿区*）");
+    free(c);
+    c = cut("レオパレス白金 204号 在住、〒150ー0043 渋谷区", true);
+    ck_assert_str_eq(c, "* 在住、* 渋谷区");
+    free(c);
+    c = cut("実家：松山市道後湯之町 湯月荘 2F", true);
+    ck_assert_str_eq(c, "実家：松山市*");
+    free(c);
+    c = cut("西病棟 305号室に入院、救命救急センター 3階、山荘で療養、寮生活", true);
+    ck_assert_str_eq(c, "西病棟 305号室に入院、救命救急センター 3階、山荘で療養、寮生活");
     free(c);
 }
 END_TEST
