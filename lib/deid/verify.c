@@ -117,6 +117,11 @@ struct kk_verify {
     strset new_ids;       /* pseudonyms and new UIDs the store knows */
     bool oom;
     kk_pixel_pool *pixels; /* kk_verify_pixels(): search the pixels too */
+    /* without it, where the dry run's first look still boxes text, the
+     * last look judges it (made on first need, shared by the threads) */
+    pthread_mutex_t judge_lock;
+    kk_pixel_pool *judge;
+    bool judge_tried;
 };
 
 static void take_mapping(char kind, const char *new_id, const char *original, void *payload)
@@ -136,6 +141,7 @@ kk_status kk_verify_new(kk_verify **out, kk_ctx *ctx, const kk_profile *profile,
     if (!v)
         return kk__fail(ctx, KK_ENOMEM, "out of memory");
     v->profile = profile;
+    pthread_mutex_init(&v->judge_lock, NULL);
     kk_status st = kk_deid__new_dry(&v->deid, ctx, profile);
     if (st == KK_OK)
         st = kk_clean__new_for(&v->cleaner, ctx, profile);
@@ -160,6 +166,8 @@ void kk_verify_free(kk_verify *v)
     kk_deid_free(v->deid);
     kk_clean__free(v->cleaner);
     kk_pixel__pool_free(v->pixels);
+    kk_pixel__pool_free(v->judge);
+    pthread_mutex_destroy(&v->judge_lock);
     set_free(&v->originals);
     set_free(&v->new_ids);
     free(v);
@@ -198,23 +206,19 @@ typedef struct check {
     bool oom;
     kk_buf loc;
     char *charset; /* (0008,0005) of the object checked, for its text */
+    size_t boxed;  /* regions the dry run's first look boxes as text */
 } check;
 
 static void collect(const kk_explain_entry *e, void *payload)
 {
     check *c = payload;
     if (e->box) {
-        /* text detection still finds identifying text in the pixels
-         * (with --pixels, check_pixels() judges the pixels instead, with
-         * the strict last look: the first look's weak candidates along
-         * painted boxes are not text) */
-        if (!c->v->pixels && e->box->source && strcmp(e->box->source, "detected") == 0) {
-            kk_explain_entry x = *e;
-            x.value = NULL;
-            c->fn(&x, "the pixels hold text that looks identifying (burned-in annotation)",
-                  c->payload);
-            c->findings++;
-        }
+        /* text detection still boxes text in the pixels: the strict last
+         * look judges it after the walk, as deid judged its output (the
+         * first look also boxes technical text deid keeps, and weak
+         * candidates along painted boxes) */
+        if (!c->v->pixels && e->box->source && strcmp(e->box->source, "detected") == 0)
+            c->boxed++;
         return;
     }
     if (c->ndec == c->capdec) {
@@ -566,13 +570,13 @@ static void tally_line(int frame, int text_class, const char *text, void *payloa
     }
 }
 
-static kk_status check_pixels(check *c, kk_dcm *a, const char *path)
+static kk_status check_pixels(check *c, kk_pixel_pool *pool, kk_dcm *a, const char *path)
 {
     kk_dcm_elem *pix = kk_dcm__find(kk_dcm__dataset(a), KK_TAG(0x7FE0, 0x0010));
     if (!pix)
         return KK_OK;
     pixel_tally t = { c->v->cleaner, 0, 0, 0, -1 };
-    kk_status st = kk_pixel__residue(c->ctx, c->v->pixels, a, path, tally_line, &t);
+    kk_status st = kk_pixel__residue(c->ctx, pool, a, path, tally_line, &t);
     if (st != KK_OK || !t.lines)
         return st;
     char problem[200];
@@ -584,6 +588,21 @@ static kk_status check_pixels(check *c, kk_dcm *a, const char *path)
     c->loc.len = 0;
     c->loc.data[0] = '\0';
     return c->loc.failed ? kk__fail(c->ctx, KK_ENOMEM, "out of memory") : KK_OK;
+}
+
+/* The last look's detector for judging what the first look boxes; NULL
+ * when the pixel module is not there (asked once). */
+static kk_pixel_pool *judge_pool(kk_verify *v, kk_ctx *ctx)
+{
+    pthread_mutex_lock(&v->judge_lock);
+    if (!v->judge && !v->judge_tried) {
+        v->judge_tried = true;
+        if (kk_pixel__pool_new(&v->judge, ctx, v->profile) != KK_OK)
+            v->judge = NULL;
+    }
+    kk_pixel_pool *p = v->judge;
+    pthread_mutex_unlock(&v->judge_lock);
+    return p;
 }
 
 kk_status kk_verify_file(kk_verify *v, kk_ctx *ctx, const char *path, kk_verify_fn fn,
@@ -623,8 +642,24 @@ kk_status kk_verify_file(kk_verify *v, kk_ctx *ctx, const char *path, kk_verify_
     }
     compare_item(&c, kk_dcm__dataset(a), kk_dcm__dataset(b), 0);
     check_object(&c, a);
-    if (v->pixels && (st = check_pixels(&c, a, path)) != KK_OK)
+    if (v->pixels && (st = check_pixels(&c, v->pixels, a, path)) != KK_OK)
         goto out;
+    if (!v->pixels && c.boxed) {
+        kk_pixel_pool *judge = judge_pool(v, ctx);
+        if (judge) {
+            if ((st = check_pixels(&c, judge, a, path)) != KK_OK)
+                goto out;
+        } else {
+            /* no pixel module to judge them: the boxes are the finding */
+            kk_dcm_elem *pix = kk_dcm__find(kk_dcm__dataset(a), KK_TAG(0x7FE0, 0x0010));
+            kk__buf_adds(&c.loc, "(7FE0,0010)");
+            finding(&c, pix, KK_TAG(0x7FE0, 0x0010), 0, NULL,
+                    "text detection still finds text in the pixels (burned-in annotation)");
+            c.loc.len = 0;
+            if (c.loc.data)
+                c.loc.data[0] = '\0';
+        }
+    }
     if (findings)
         *findings = c.findings;
 out:

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # t0535-verify-pixels: `kakou verify --pixels` searches the pixels with
 # deid's last look (issue 14 item 7). jp-anonymized outputs of burned-in
-# synthetic images (a single frame and a cine) are clean (exit 0); the
+# synthetic images (a single frame and a cine) are clean (exit 0), with or
+# without --pixels (without, the profile's pixel rules' boxes are judged by
+# the same last look); the
 # same outputs with their original pixels put back (clean header,
 # BurnedInAnnotation NO, code 113101: nothing else gives them away) are
 # flagged, one PixelData finding per file, exit 1, no text printed; a
@@ -26,9 +28,13 @@ for n in "${names[@]}"; do
 done
 [ ${#outs[@]} = 2 ] || { finish; }
 
-# painted outputs: clean, with or without --pixels
+# painted outputs: clean, with or without --pixels (without, what the
+# first look still boxes, technical text deid keeps, is judged by the last
+# look as deid judged it, not reported box by box)
 expect_exit 0 "$KAKOU" verify -q -p jp-anonymized --pixels "${outs[@]}" >"$WORK/v-painted"
 [ -s "$WORK/v-painted" ] && fail "painted outputs: $(head -c 400 "$WORK/v-painted")"
+expect_exit 0 "$KAKOU" verify -q -p jp-anonymized "${outs[@]}" >"$WORK/v-painted-default"
+[ -s "$WORK/v-painted-default" ] && fail "painted outputs, no --pixels: $(head -c 400 "$WORK/v-painted-default")"
 
 # the original pixels back into the cleaned outputs
 "$PYTHON" - "${ins[@]}" "${outs[@]}" "$WORK/back" <<'PY' || fail "cannot put the pixels back"
@@ -59,6 +65,11 @@ for name in ("us00.dcm", "cine_static.dcm"):
             if len(t) >= 4 and t in out:
                 sys.exit(1)
 PY
+# without --pixels, the profile's pixel rules find the same, one finding a file
+expect_exit 1 "$KAKOU" verify -q -p jp-anonymized "$WORK/back" >"$WORK/v-back-default"
+n=$(grep -c ': (7FE0,0010) PixelData O[BW]: text that looks identifying is found in the pixels: ' "$WORK/v-back-default")
+[ "$n" = 2 ] && [ "$(wc -l <"$WORK/v-back-default")" = 2 ] && ok "without --pixels, text put back is found too" ||
+    fail "text put back, no --pixels: $n PixelData findings, wanted 2: $(head -c 600 "$WORK/v-back-default")"
 # any profile: dicom-basic has no pixel rules, --pixels searches anyway
 expect_exit 1 "$KAKOU" verify -q --pixels "$WORK/back/0.dcm" >"$WORK/v-basic"
 grep -q 'PixelData O[BW]: text that looks identifying' "$WORK/v-basic" ||
