@@ -1361,8 +1361,8 @@ static bool kanji_proper(unsigned cp)
            (cp >= 0xF900 && cp <= 0xFAFF);
 }
 
-/* ヶ and 〻 between two kanji belong to the word (八ヶ代, 一ヶ谷, 佐〻木);
- * alone they are a counter (3ヶ月). */
+/* ヶ and 〻 before a kanji belong to the word (八ヶ代, 一ヶ谷, 佐〻木; a
+ * counter after a digit, 3ヶ月, starts no run of names). */
 static bool kanji_joiner(unsigned cp)
 {
     return cp == 0x30F6 || cp == 0x303B;
@@ -1374,7 +1374,7 @@ static size_t kanji_run(const char *s, size_t n, size_t i, int max)
     for (int c = 0; j < n && c < max; c++) {
         unsigned cp = cp_at(s, n, j, &k);
         if (!kanji_proper(cp) &&
-            !(c > 0 && kanji_joiner(cp) && j + k < n && kanji_proper(cp_at(s, n, j + k, &k2))))
+            !(kanji_joiner(cp) && j + k < n && kanji_proper(cp_at(s, n, j + k, &k2))))
             break;
         j += k;
     }
@@ -1415,8 +1415,9 @@ static bool role_ending(const char *s, size_t e)
 }
 
 /* The start of the run of 2-4 kanji that ends at e and stands alone
- * (a break or the text's start before it), or e: a name before an
- * honorific the dictionary reads as a number or a word (二三四先生). */
+ * (a break, の or the text's start before it), or e: a name before an
+ * honorific the dictionary reads as a number or a word (二三四先生,
+ * お孫さんの陽菜ちゃん). */
 static size_t kanji_name_before(const char *s, size_t n, size_t e)
 {
     int chars = 0;
@@ -1432,7 +1433,7 @@ static size_t kanji_name_before(const char *s, size_t n, size_t e)
         unsigned cp = cp_at(s, n, q, &k);
         if (!(cp == ' ' || cp == 0x3000 || cp == 0x3001 || cp == 0x3002 || cp == ',' ||
               cp == ':' || cp == 0xFF1A || cp == '(' || cp == 0xFF08 || cp == 0x300C ||
-              cp == 0x3010 || cp == 0x30FB))
+              cp == 0x3010 || cp == 0x30FB || cp == 0x306E /* の */))
             return e;
     }
     return b;
@@ -1730,28 +1731,6 @@ static bool is_family_cue(const char *s, size_t len)
                                           "婚約者", "恋人", "友人", "知人", "隣人", "同僚", "上司",
                                           "部下", "大家", "担任", NULL };
     return one_of(s, len, family);
-}
-
-/* One kanji standing alone between a cue and a break that the dictionary
- * has as a surname (林 先生, 担当：林Dr, 東 先生: MeCab reads 林 and 東 as
- * words there). [a, b): that kanji. */
-static bool lone_kanji_name(const kk_cleaner *cl, const char *s, size_t n, size_t a, size_t b)
-{
-    size_t k;
-    unsigned c = a < n ? cp_at(s, n, a, &k) : 0;
-    if (a >= b || b > n || !kanji_or_kata(c) || a + k != b || (c >= 0x30A1 && c <= 0x30FC))
-        return false;
-    if (b < n && (kanji_or_kata(cp_at(s, n, b, &k)) || is_kana(cp_at(s, n, b, &k))))
-        return false;
-    if (a > 0) {
-        size_t q = a - 1;
-        while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80)
-            q--;
-        unsigned cp = cp_at(s, n, q, &k);
-        if (kanji_or_kata(cp) || is_kana(cp))
-            return false;
-    }
-    return kk_morph__is_name(cl->morph, s + a, b - a);
 }
 
 /* Katakana only loanwords write: small vowels (ウィ, ファ), ヴ, the long
@@ -2394,12 +2373,6 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                         break;
                     }
             }
-            if (e <= j && !family) {
-                size_t k1;
-                cp_at(s, n, j, &k1);
-                if (j < n && lone_kanji_name(cl, s, n, j, j + k1))
-                    e = j + k1;
-            }
             if (e > j)
                 e = dotted_given_end(s, n, e);
             size_t kp = katakana_parts_end(s, n, j);
@@ -2855,8 +2828,11 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         bool caps = true;
         for (size_t k = a0; k < a1; k++)
             caps = caps && !islower((unsigned char)s[k]);
+        /* (the second of two names joined by a hyphen is an eponym's:
+         * Arnold-Chiari, Osgood-Schlatter) */
         if (!isupper((unsigned char)s[a0]) || (!caps && !islower((unsigned char)s[a0 + 1])) ||
-            a1 - a0 < (caps ? ROMAJI_CAPS_ALONE_MIN : ROMAJI_ALONE_MIN))
+            a1 - a0 < (caps ? ROMAJI_CAPS_ALONE_MIN : ROMAJI_ALONE_MIN) ||
+            (a0 >= 2 && s[a0 - 1] == '-' && isalpha((unsigned char)s[a0 - 2])))
             continue;
         char ka[64];
         if (kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) &&
@@ -3309,6 +3285,38 @@ static void mark_spaced_identifiers(const kk_idset *ids, const view *v, unsigned
 static bool view_marked(const view *v, const unsigned char *mark, size_t a)
 {
     return mark[v->identity ? a : v->ft.from[a]] != 0;
+}
+
+/* A name in katakana right before who they are, in brackets: メアリー・
+ * ジョーンズ（妻）, ジョン（夫）. A word in katakana there is a name: a
+ * loanword is no one's wife. */
+static void mark_name_before_family_bracket(const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 1; i < n; i++) {
+        size_t bl = !strncmp(s + i, "（", 3) ? 3 : s[i] == '(' ? 1 : 0;
+        if (!bl)
+            continue;
+        size_t j = i + bl, c = cue_at(s, n, j, cues_before), q;
+        if (!c || !is_family_cue(s + j, c) ||
+            !(!strncmp(s + j + c, "）", 3) || (j + c < n && s[j + c] == ')')))
+            continue;
+        /* (not a group: ケア（家族）; not a role: ヘルパー（長女）) */
+        static const char *const roles[] = { "ヘルパー", "ケア", "ケアマネ", "ケアマネジャー",
+                                             "ケアマネージャー", "キーパーソン", "スタッフ", "ナース",
+                                             "ドクター", "サポート", "フォロー", "ボランティア",
+                                             "ソーシャルワーカー", "マネージャー", "リハビリ",
+                                             "サービス", "ショートステイ", "デイサービス", NULL };
+        if (!is_katakana(cp_before(s, n, i, &q)) || (c == 6 && !strncmp(s + j, "家族", 6)))
+            continue;
+        size_t a = katakana_name_start(s, n, q);
+        int chars = 0;
+        for (size_t k = a, l; k < i; k += l)
+            chars += is_katakana(cp_at(s, n, k, &l));
+        if (chars >= 2 && !one_of(s + a, i - a, roles))
+            mark_span(v, a, i, mark, inlen);
+    }
 }
 
 /* The family name before a maiden name in brackets: 松原（旧姓 浜口）恵美子
@@ -4035,6 +4043,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     if (!ascii) {
         mark_bracket_readings(&v1, mark, len);
         mark_name_before_maiden(&v1, mark, len);
+        mark_name_before_family_bracket(&v1, mark, len);
         mark_label_names(cl, &v1, mark, len);
         mark_name_lists(cl, &v1, mark, len);
         mark_kana_given(cl, &v1, mark, len);

@@ -583,6 +583,14 @@ static const struct {
     { "谷看護師が介助、南さんより電話", "南", "さんより電話" },
     { "結節様の陰影、同様の所見、肺様", NOTHING, "結節様の陰影、同様の所見、肺様" },
     { "奥様の話では、皆さんに説明、娘さん同席", NOTHING, "奥様の話では、皆さんに説明、娘さん同席" },
+    /* a name after の before an honorific; katakana before a family role
+     * in brackets; the second of two joined eponyms */
+    { "お孫さんの陽菜ちゃん", "陽菜", "お孫さんの" },
+    { "肺の結節様、当院の看護師さん、胃の腫瘍様陰影", NOTHING, "肺の結節様、当院の看護師さん、胃の腫瘍様陰影" },
+    { "メアリー・ジョーンズ（妻）同席", "ジョーンズ", "（妻）同席" },
+    { "ジョン(夫)同席", "ジョン", "(夫)同席" },
+    { "ケア（家族）、ヘルパー（長女）", NOTHING, "ケア（家族）、ヘルパー（長女）" },
+    { "Arnold-Chiari malformation; Kobayashi called", "Kobayashi", "Arnold-Chiari malformation; " },
     /* the family name before a maiden name in brackets */
     { "松原（旧姓 浜口）恵美子 同意取得", "松原", "（旧姓 " },
     /* initials before a Latin name after a cue */
