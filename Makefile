@@ -272,8 +272,11 @@ check-headers:
 	done; echo "check-headers: ok"
 
 # tests/lsan.supp: leaks inside Tesseract, never kakou's own
+# (an instrumented run is several times slower: a run is called a hang
+# after 300 s, not 60, and Check's 4 s per test become 16)
 check-asan: deps-if-missing
 	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	  KK_TIMEOUT=$${KK_TIMEOUT:-300} CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4} \
 	  $(MAKE) --no-print-directory BUILD=build/asan SANITIZE=address,undefined OPT='-O1 -g' check
 
 # allocation failures: a build whose library fails its Nth allocation on

@@ -31,7 +31,7 @@ deid_each() {
     : >"$root/index.tsv"
     for f in "$@"; do
         n=$((n + 1))
-        timeout -k 5 60 "$KAKOU" deid ${args[@]+"${args[@]}"} -o "$root/$n" "$f" 2>"$root/$n.err" >/dev/null
+        timeout -k 5 "$KK_TIMEOUT" "$KAKOU" deid ${args[@]+"${args[@]}"} -o "$root/$n" "$f" 2>"$root/$n.err" >/dev/null
         rc=$?
         printf '%s\t%s\t%s\t%s\n' "$n" "$f" "$rc" \
             "$(find "$root/$n" -type f 2>/dev/null | wc -l)" >>"$root/index.tsv"

@@ -22,7 +22,7 @@ hostile_batch() {
     while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
     shift
     local out="$WORK/$name.out"
-    timeout -k 5 60 "$KAKOU" deid ${args[@]+"${args[@]}"} -o "$out" "$@" "$GOOD" \
+    timeout -k 5 "$KK_TIMEOUT" "$KAKOU" deid ${args[@]+"${args[@]}"} -o "$out" "$@" "$GOOD" \
         >"$WORK/$name.stdout" 2>"$WORK/$name.err"
     local rc=$?
     if [ $rc = 124 ] || [ $rc = 137 ]; then

@@ -5,6 +5,10 @@
 set -u
 : "${KAKOU:?}" "${SHARED:?}" "${PYTHON:=/usr/bin/python3}" "${TESTS:?}"
 CORPUS="$SHARED/corpus"
+# seconds one kakou run may take before a test calls it a hang: more under
+# a sanitizer on a busy machine (make check-asan sets it)
+: "${KK_TIMEOUT:=60}"
+export KK_TIMEOUT
 [ -f "$CORPUS/MANIFEST.tsv" ] || { echo "no corpus at $CORPUS (set SHARED=path/to/shared)"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kakou-e2e.XXXXXX")
 # KEEP_WORK=1 keeps the work folder of a failed test (its path is printed)

@@ -17,7 +17,7 @@ rm -f "$H/many-public.dcm" # the same size; the private one is the harder case
 f="$H/many-private.dcm"
 
 start=$(date +%s)
-expect_exit 0 timeout -k 5 60 "$KAKOU" deid -j 1 -o "$WORK/many" "$f" 2>"$WORK/many.err" \
+expect_exit 0 timeout -k 5 "$KK_TIMEOUT" "$KAKOU" deid -j 1 -o "$WORK/many" "$f" 2>"$WORK/many.err" \
     && ok "1,000,000 private elements: de-identified in $(( $(date +%s) - start )) s"
 out=$(find "$WORK/many" -type f -name '*.dcm')
 if [ -n "$out" ]; then

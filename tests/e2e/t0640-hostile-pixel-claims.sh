@@ -41,13 +41,13 @@ for f in "${zero[@]}"; do
         fail "pixels-unsized: $(basename "$f"): no refusal naming Rows or Columns"; sed -n '1,5p' "$WORK/pixels-unsized.err" | sed 's/^/    /'
     fi
 done
-n=$(timeout 60 "$KAKOU" deid -q -p dicom-basic -o "$WORK/unsized-basic" "${zero[@]}" 2>/dev/null; find "$WORK/unsized-basic" -name '*.dcm' | wc -l)
+n=$(timeout "$KK_TIMEOUT" "$KAKOU" deid -q -p dicom-basic -o "$WORK/unsized-basic" "${zero[@]}" 2>/dev/null; find "$WORK/unsized-basic" -name '*.dcm' | wc -l)
 [ "$n" = 2 ] && ok "dicom-basic (no pixel search) keeps both" || fail "dicom-basic wrote $n of 2"
 # nothing to search is no reason to refuse: an empty Pixel Data, and 2
 # bytes with no frame size
 for f in "$H/pix-empty.dcm" "$H/pix-tiny-unsized.dcm"; do
     rm -rf "$WORK/nothing"
-    expect_exit 0 timeout 60 "$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/nothing" "$f" &&
+    expect_exit 0 timeout "$KK_TIMEOUT" "$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/nothing" "$f" &&
         [ "$(find "$WORK/nothing" -name '*.dcm' | wc -l)" = 1 ] &&
         ok "jp-anonymized keeps $(basename "$f") (nothing to search)"
 done
@@ -57,7 +57,7 @@ done
 # again from the frames alone, and the hidden bytes are gone
 for f in "$H/pix-hidden-native.dcm" "$H/pix-hidden-rle.dcm"; do
     rm -rf "$WORK/hidden"
-    expect_exit 0 timeout 60 "$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/hidden" "$f"
+    expect_exit 0 timeout "$KK_TIMEOUT" "$KAKOU" deid -q -p jp-anonymized --no-release -o "$WORK/hidden" "$f"
     out=$(find "$WORK/hidden" -name '*.dcm' | head -1)
     if [ -n "$out" ] && "$PYTHON" - "$out" 2>/dev/null <<'PY'; then
 import sys

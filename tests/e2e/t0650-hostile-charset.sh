@@ -21,7 +21,7 @@ files=("$H"/cs-*.dcm)
 for p in "dicom-basic -O clean-descriptors" "jp-anonymized --no-release"; do
     tag=${p%% *}
     # shellcheck disable=SC2086
-    expect_exit 0 timeout -k 5 60 "$KAKOU" deid -p $p -o "$WORK/$tag" "${files[@]}" "$GOOD" \
+    expect_exit 0 timeout -k 5 "$KK_TIMEOUT" "$KAKOU" deid -p $p -o "$WORK/$tag" "${files[@]}" "$GOOD" \
         2>"$WORK/$tag.err" && ok "$p: exit 0"
     n=$(find "$WORK/$tag" -type f -name '*.dcm' | wc -l)
     [ "$n" = $(( ${#files[@]} + 1 )) ] && ok "$p: $n outputs" || fail "$p: $n outputs"

@@ -24,7 +24,7 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
     # a private mount namespace: nothing outlives the test
     unshare -m bash -c '
         mount -t tmpfs -o size=24k tmpfs "$1" || exit 77
-        timeout -k 5 60 "$KAKOU" deid -o "$1" "$2" "$3" 2>"$4"; rc=$?
+        timeout -k 5 "$KK_TIMEOUT" "$KAKOU" deid -o "$1" "$2" "$3" 2>"$4"; rc=$?
         find "$1" -type f >"$5"; exit $rc' _ "$WORK/small" "$big" "$GOOD" "$WORK/full.err" "$WORK/full.files"
     rc=$?
     if [ $rc = 77 ]; then

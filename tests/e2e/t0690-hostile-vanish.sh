@@ -15,7 +15,7 @@ mkdir -p "$WORK/batch"
 cp "$GOOD" "$WORK/batch/victim.dcm"
 victim="$WORK/batch/victim.dcm"
 
-timeout -k 5 60 "$KAKOU" deid -j 1 -o "$WORK/out" "$slow" "$victim" "$GOOD" 2>"$WORK/vanish.err" &
+timeout -k 5 "$KK_TIMEOUT" "$KAKOU" deid -j 1 -o "$WORK/out" "$slow" "$victim" "$GOOD" 2>"$WORK/vanish.err" &
 pid=$!
 # delete the victim once kakou has the slow file open
 for _ in $(seq 200); do

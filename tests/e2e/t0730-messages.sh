@@ -50,7 +50,7 @@ EOF
 # msg NAME FILE TEXT...: deid FILE fails (exit 1); stderr names FILE and holds each TEXT
 msg() {
     local name=$1 f=$2; shift 2
-    timeout -k 5 60 "$KAKOU" deid -o "$WORK/out-$name" "$f" 2>"$WORK/$name.err"
+    timeout -k 5 "$KK_TIMEOUT" "$KAKOU" deid -o "$WORK/out-$name" "$f" 2>"$WORK/$name.err"
     local rc=$?
     [ $rc = 1 ] || fail "$name: exit $rc, wanted 1"
     grep -Fq "'$f'" "$WORK/$name.err" || { fail "$name: the input is not named"; cat "$WORK/$name.err"; }
@@ -74,7 +74,7 @@ else
     ok "ts-escape: no raw control byte on stderr"
 fi
 # the pixels cannot be decoded to find burned-in text: which element is missing
-timeout -k 5 60 "$KAKOU" deid -p jp-anonymized --no-release -o "$WORK/out-jpeg" "$WORK/jpeg/no-pixrep.dcm" 2>"$WORK/jpeg.err"
+timeout -k 5 "$KK_TIMEOUT" "$KAKOU" deid -p jp-anonymized --no-release -o "$WORK/out-jpeg" "$WORK/jpeg/no-pixrep.dcm" 2>"$WORK/jpeg.err"
 rc=$?
 [ $rc = 1 ] && ok "jpeg without PixelRepresentation: exit 1" || fail "jpeg: exit $rc, wanted 1"
 grep -Fq "cannot decode the pixels of '$WORK/jpeg/no-pixrep.dcm': (0028,0103) PixelRepresentation missing" \

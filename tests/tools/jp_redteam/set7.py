@@ -221,6 +221,10 @@ IDS = [
  ("Subject No. 101-004", ["101-004"]),
  ("pager 7734", ["7734"]),
  ("DOB: 1931", ["1931"]),
+ ("Whitfield RN notified of critical result", ["Whitfield"]),
+ ("Discussed with Whitfield in the ICU", ["Whitfield"]),
+ ("aged ninety-one, lives alone", ["ninety-one"]),
+ ("from Riverside Medical Clinic", ["Riverside"]),
 ]
 
 CLIN = [
@@ -282,5 +286,5 @@ CLIN = [
  "foramen of Winslow", "loop of Henle", "islets of Langerhans", "canal of Schlemm",
  "pouch of Douglas, small fluid", "DWI b=1000", "b1000 trace", "DWI b800 and b2000", "ADC map b0/b1000",
  "Sister Mary Joseph", "Hunt and Hess", "Mary Joseph nodule", "Wilson disease", "Lou Gehrig disease",
- "Marie-Strumpell",
+ "Marie-Strumpell", "Monro-Kellie doctrine", "DWI b1500", "CPT 71250", "ICD-10 C3490",
 ]
