@@ -590,7 +590,7 @@ static const struct {
     { "メアリー・ジョーンズ（妻）同席", "ジョーンズ", "（妻）同席" },
     { "ジョン(夫)同席", "ジョン", "(夫)同席" },
     { "ケア（家族）、ヘルパー（長女）", NOTHING, "ケア（家族）、ヘルパー（長女）" },
-    { "Arnold-Chiari malformation; Kobayashi called", "Kobayashi", "Arnold-Chiari malformation; " },
+    { "Arnold-Chiari and Osgood-Schlatter; Kobayashi called", "Kobayashi", "Arnold-Chiari and Osgood-Schlatter; " },
     /* the family name before a maiden name in brackets */
     { "松原（旧姓 浜口）恵美子 同意取得", "松原", "（旧姓 " },
     /* initials before a Latin name after a cue */
