@@ -33,6 +33,9 @@
 #include "text/morph.h"
 #include "text/normalize.h"
 
+/* how many subexpressions of a pattern mark_patterns reads */
+#define PATTERN_MATCHES 8
+
 typedef struct pattern {
     const char *re;
     const char *needs; /* a byte the text must hold for the pattern to apply */
@@ -49,16 +52,22 @@ typedef struct pattern {
 #define LATIN_UPPER "([A-Z]|\xc3[\x80-\x9e]|[\xc4\xc5][\x80-\xbf])"
 #define LATIN_ANY "(\xc3[\x80-\xbf]|[\xc4\xc5][\x80-\xbf])"
 #define NAME LATIN_UPPER "([A-Za-z'-]|" LATIN_ANY ")+"
+/* small words of a family name before its capital: van den Heuvel, de Souza */
+#define PARTICLES "((van|von|de|da|di|du|del|della|der|den|dos|das|le|la|ter|ten|bin|al)[ ]+){0,2}"
 /* (the second word starts small after its capital, or with an apostrophe
  * and a capital: O'Sullivan, McDonald; not CT, MRI) */
-#define NAME2 NAME "([ ]+" LATIN_UPPER "([a-z-]|'[A-Z]|" LATIN_ANY ")([A-Za-z'-]|" LATIN_ANY ")*)?"
+#define NAME2 NAME "([ ]+" PARTICLES LATIN_UPPER "([a-z-]|'[A-Z]|" LATIN_ANY ")([A-Za-z'-]|" LATIN_ANY ")*)?"
 /* with initials before or after: K. Tanaka, Yoshida H. */
-#define NAMEI "([A-Z]\\.[ ]*){0,2}" NAME2 "([ ]+[A-Z]\\.)?"
+#define NAMEC "([A-Z]\\.[ ]*){0,2}" NAME2 "([ ]+[A-Z]\\.)?"
+/* the same, small words first, after a title only: Dr. da Silva (after a
+ * role with nothing between, "al" would start a name in Internal) */
+#define NAMEI "([A-Z]\\.[ ]*){0,2}" PARTICLES NAME2 "([ ]+[A-Z]\\.)?"
 #define ROLES "[Dd]aughter-in-law|[Ss]on-in-law|[Mm]other-in-law|[Ff]ather-in-law|" \
               "[Bb]rother-in-law|[Ss]ister-in-law|[Ss]tepson|[Ss]tepdaughter|[Ss]tepmother|" \
               "[Ss]tepfather|[Dd]aughter|[Ss]on|[Ww]ife|[Hh]usband|[Mm]other|[Ff]ather|[Ss]ister|" \
               "[Bb]rother|[Ss]pouse|[Gg]uardian|[Cc]ontact|[Rr]eferred by|" \
-              "[Rr]eferring physician|[Rr]eferring doctor|[Pp]hysician|[Tt]echnologist|" \
+              "[Rr]eferring physician|[Rr]eferring doctor|[Oo]rdering provider|[Oo]rdering physician|" \
+              "[Oo]rdering doctor|[Pp]rovider|[Pp]hysician|[Tt]echnologist|" \
               "[Rr]adiographer|[Nn]urse|[Aa]ttending|[Rr]adiologist|[Ss]urgeon|" \
               "[Kk]ey person|[Nn]ext of kin|[Pp]atient|[Cc]aregiver|[Rr]eported by|" \
               "[Rr]ead by|[Ss]igned by|[Pp]erformed by|[Dd]ictated by|[Vv]erified by|" \
@@ -112,6 +121,19 @@ static const pattern patterns[] = {
     { "(^|[^0-9])(9[0-9]|1[0-9][0-9])[ -]*([Yy]/[Oo]|[Yy][Oo]|[Yy]\\.[Oo]\\.|[Yy](ea)?rs?[ -]*[Oo]ld|[Yy]ear-old)",
       "Yy", NULL, 2, false, false },
     { "([Aa]ge|AGE)[ :]*(9[0-9]|1[0-9][0-9])($|[^0-9])", "Aa", NULL, 2, false, false },
+    /* a birth year after b. (b. 1931, widow); an age of 90 or more in
+     * words (ninety-three-year-old, aged ninety-one) */
+    { "(^|[^A-Za-z])b\\.[ ]*((18|19|20)[0-9]{2})($|[^0-9])", ".", NULL, 2, false, false },
+    { "(^|[^A-Za-z])(([Nn]inety|NINETY|[Oo]ne hundred|ONE HUNDRED)([- ]([Oo]ne|[Tt]wo|[Tt]hree|[Ff]our|[Ff]ive|"
+      "[Ss]ix|[Ss]even|[Ee]ight|[Nn]ine))?)([- ]+(years?|yrs?)[- ]+old|[- ]+year[- ]old|[ ]+y/?o)",
+      "yY", "inety|INETY|ne hundred|NE HUNDRED", 2, false, false },
+    { "([Aa]ged|AGED|[Aa]ge)[ :]*(([Nn]inety|[Oo]ne hundred)([- ]([Oo]ne|[Tt]wo|[Tt]hree|[Ff]our|[Ff]ive|[Ss]ix|"
+      "[Ss]even|[Ee]ight|[Nn]ine))?)", "a", "inety|ne hundred", 2, false, false },
+    /* a pager's number; a trial subject's number (Subject 101-004) */
+    { "([Pp]ager|PAGER|[Pp]age|[Bb]eeper|[Bb]leep)[ #:.]*([0-9]{4,6})($|[^0-9])", "0123456789",
+      "ager|AGER|age|eeper|leep", 2, false, false },
+    { "([Ss]ubject|SUBJECT|[Pp]articipant|PARTICIPANT)([ ]*(No\\.?|ID|#))?[ :#]*([0-9]{2,4}-[0-9]{2,4})",
+      "-", "ubject|UBJECT|articipant|ARTICIPANT", 4, false, false },
     /* Japanese era dates: 昭和45年3月12日, 平成元年, S45.3.12, H31/4/30 */
     { "(明治|大正|昭和|平成|令和)[ ]*(元|[0-9]{1,2})年([0-9]{1,2}月([0-9]{1,2}日)?)?", "\xe5\xe6\xe4", NULL, 0, false, false },
     /* the same in kanji numerals: 昭和三十六年四月十二日, 一九六一年四月十二日 */
@@ -212,8 +234,8 @@ static const pattern patterns[] = {
      * living (not University Hospital: a common word first) */
     { "(^|[^A-Za-z])(St\\.?[ ]+)?(" NAME "('s)?([ ]+" NAME "('s)?)?)[ ]+(Nursing Home|Care Home|Hospital|Hospice|"
       "Elementary|Middle School|High School|Primary School|Academy|Manor|[Aa]ssisted [Ll]iving|Senior Living|"
-      "Care Cent(er|re)|Medical Cent(er|re)|Rehab)($|[^A-Za-z])",
-      "HEMSACRa", "Home|Hospital|Hospice|Elementary|School|Academy|Manor|iving|Cent|Rehab", 3, false, true },
+      "Care Cent(er|re)|Medical Cent(er|re)|Rehab|General|Medical Clinic|Family Clinic|Univ\\.? Hospital)($|[^A-Za-z])",
+      "HEMSACRaG", "Home|Hospital|Hospice|Elementary|School|Academy|Manor|iving|Cent|Rehab|General|Clinic", 3, false, true },
     /* DICOM-style names: Family^Given */
     /* (not a power: Plt 23.4×10^4/μL) */
     { "[^ ^=\\\\,;:()]*[^ ^=\\\\,;:()0-9]\\^[^ ^=\\\\,;:()]*(\\^[^ ^=\\\\,;:()]*)*", "^", NULL, 0, false, false },
@@ -224,11 +246,24 @@ static const pattern patterns[] = {
     /* a title, with or without a period or space, and the name after it */
     { "(^|[^A-Za-z])(Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sra|Herr|Frau|Mme|Mlle|Sir)\\.?[ ]*(" NAMEI ")",
       "MDPSHFm", "Mr|Ms|Mx|Miss|Dr|Prof|Sra|Herr|Frau|Mme|Mlle|Sir", 3, false, true },
+    /* a name, a nurse's or a doctor's credential and what they were told:
+     * Dawn Price RN notified, Whitfield RN aware */
+    { "(^|[^A-Za-z])(" NAME2 ")[ ]+(RN|NP|PA|MD|RT|Ns)[ ,]+(notified|informed|aware|called|paged|updated|present|"
+      "at bedside)", "RNPMDT", "notified|informed|aware|called|paged|updated|present|bedside", 2, false, true },
+    /* a RIS's capitals: REF PHYS SMITH JOHN, ORDERING DR: TANAKA KENJI */
+    { "(^|[^A-Za-z])(REF PHYS|REF DR|REF[.] PHYS|REFERRING PHYSICIAN|REFERRING DR|REFERRING DOCTOR|"
+      "ORDERING PHYSICIAN|ORDERING DR|ORDERING PROVIDER|ATTENDING|REFERRER)[ :.]*"
+      "([A-Z][A-Z'-]+([ ,]+[A-Z][A-Z'-]+){1})($|[^A-Za-z])",
+      "ROA", "REF|ORDERING|ATTENDING", 3, false, true },
+    /* the names after Drs, Messrs or Profs: Drs. Kim and Lee, Drs Hartmann,
+     * Rossi and Dubois */
+    { "(^|[^A-Za-z])(Drs|DRs|Messrs|Profs)\\.?[ ]*(" NAMEI "([ ]*(,|&|/| and )[ ]*" NAMEI ")*)",
+      "DMP", "Drs|DRs|Messrs|Profs", 3, false, true },
     /* a role, and the capitalised name after it: "contact: daughter Hanako",
      * or names after it: "techs: Abe, Ueda", a staff title between them
      * included: "performed by RT J. Smith" */
-    { "(^|[^A-Za-z])(" ROLES ")[ :.,(]*((" ROLES ")[ :.,(]*)?((RT|RN|NP|PA|MD|PT|OT)\\.?[ ]+)?"
-      "(" NAMEI "([ ]*(,|&|/| and )[ ]*" NAMEI ")*)",
+    { "(^|[^A-Za-z])(" ROLES ")[ :.,(-]*((" ROLES ")[ :.,(-]*)?((RT|RN|NP|PA|MD|PT|OT)\\.?[ ]+)?"
+      "(" NAMEC "([ ]*(,|&|/| and )[ ]*" NAMEC ")*)",
       "abcdefghijklmnopqrstuvwxyz",
       "aughter|son|ife|usband|other|ather|ister|pouse|uardian|ontact|eferr|hysician|"
       "echnologist|adiographer|urse|ttending|adiologist|urgeon|ey person|ext of kin|"
@@ -237,14 +272,17 @@ static const pattern patterns[] = {
       "esident|onsultant|ech|nterpreter|ranslator|ed by|een by|one by|ef by|ef. by|"
       "onographer|herapist|harmacist|idwife|ntern|egistrar|octor|linician|randmother|"
       "randfather|randson|randdaughter|unt|ncle|iece|ephew|ousin|riend|artner|eighbo|"
-      "haperone|itness|arer|ibling|amily member|Pt", 7, false, true },
+      "haperone|itness|arer|ibling|amily member|Pt|rovider", 7, false, true },
     /* two capitalised words and a next of kin's label after
      * them: KENNETH BRANAGH, NOK; Hale, Anna (guardian) */
     { "(^|[^A-Za-z])([A-Z][A-Za-z'-]+(,?[ ]+[A-Z][A-Za-z'-]+){1})[ ]*[,(-][ ]*"
       "(NOK|[Nn]ext of [Kk]in|[Gg]uardian|POA|[Ee]mergency [Cc]ontact)($|[^A-Za-z])",
       ",(-", "NOK|ext of|uardian|POA|mergency", 2, false, true },
-    /* Family, Given and a credential after them: McDonald, Sarah RN */
-    { "(" NAME ",[ ]*" NAME2 ")[ ]+(RN|MD|M\\.D\\.|PhD|RT|NP|PA|DO|FRCR|MBBS|PharmD|Ns|NS)($|[^A-Za-z])",
+    /* Family, Given and a credential after them: McDonald, Sarah RN (a
+     * family name in small letters after its capital: ENT, Charge RN is a
+     * department and a shift) */
+    { "(" LATIN_UPPER "([a-z'-]|" LATIN_ANY ")([A-Za-z'-]|" LATIN_ANY ")*,[ ]*" NAME2 ")[ ]+"
+      "(RN|MD|M\\.D\\.|PhD|RT|NP|PA|DO|FRCR|MBBS|PharmD|Ns|NS)($|[^A-Za-z])",
       "RMPNDF", NULL, 1, false, true },
     /* a name with the role after it: Hanako Yamada (daughter) */
     { "(" NAME2 ")[ ,]*[(]?(" ROLES "|[Ss]elf|[Gg]randson|[Gg]randdaughter)[)]", "(", NULL, 1, false, true },
@@ -299,6 +337,14 @@ kk_status kk_clean__new_for(kk_cleaner **out, kk_ctx *ctx, const kk_profile *pro
         if (regcomp(&cl->re[i], patterns[i].re, REG_EXTENDED) != 0) {
             kk_clean__free(cl);
             return kk__fail(ctx, KK_EINTERNAL, "cannot compile clean pattern %zu", i);
+        }
+        /* the part removed must be one of the matches mark_patterns asks for */
+        size_t nsub = cl->re[i].re_nsub;
+        if (patterns[i].group >= PATTERN_MATCHES || (size_t)patterns[i].group > nsub) {
+            regfree(&cl->re[i]);
+            kk_clean__free(cl);
+            return kk__fail(ctx, KK_EINTERNAL, "clean pattern %zu removes group %d of %zu", i,
+                            patterns[i].group, nsub);
         }
         cl->ncompiled++;
     }
@@ -957,6 +1003,12 @@ static bool starts_common_word(const char *s, size_t n)
         "says", "said", "feels", "felt", "received", "given", "seen", "will", "may",
         /* after a Japanese cue: 担当 Ope室, 家族 Mother, 患者 Pt */
         "ope", "pt", "mother", "father", "wife", "husband", "son", "daughter",
+        /* departments and shifts before or after a name's place:
+         * Discussed with Cardiology, Charge RN notified */
+        "cardiology", "neurology", "oncology", "urology", "ir", "ed", "medicine", "nursing",
+        "pharmacy", "transport", "charge", "night", "day", "floor", "triage", "primary",
+        "bedside", "unit", "him", "them", "patient", "pt's", "attending", "resident",
+        "fellow", "tech", "clinic", "office", "reception", "front", "desk", "scheduling",
         /* staff abbreviations: 担当MSW 野口, 岡田 NS */
         "msw", "ns", "rn", "md", "ot", "st", "ce", "mt", "np", "pa", "dr", "ph", "phd",
         /* sides and views after RT/: RT/LT, AP/LAT */
@@ -1070,6 +1122,37 @@ static bool organ_segment(const char *z, size_t a)
     return false;
 }
 
+/* A number shaped like an ID that is a code or a setting: a diffusion b
+ * value (b1000), or one after a code system's or a lot's label (ICD-10
+ * C3490, CPT 71250, DPC 040040, Lot A12345). */
+static bool code_not_id(const char *z, size_t a, size_t b)
+{
+    if (z[a] == 'b' && b - a >= 4 && b - a <= 5) {
+        int v = 0;
+        size_t i = a + 1;
+        while (i < b && isdigit((unsigned char)z[i]))
+            v = v * 10 + (z[i++] - '0');
+        if (i == b && v <= 5000 && (a == 0 || !isalnum((unsigned char)z[a - 1])))
+            return true;
+    }
+    static const char *const labels[] = { "ICD-10", "ICD10", "ICD-9", "ICD9", "ICD", "ICD-O",
+                                          "CPT", "DPC", "SNOMED", "SNOMED CT", "LOINC", "JJ1017",
+                                          "RadLex", "Lot", "LOT", "lot", "Lot No.", "Lot no.",
+                                          NULL };
+    size_t e = a;
+    while (e > 0 && (z[e - 1] == ' ' || z[e - 1] == ':' || z[e - 1] == '#'))
+        e--;
+    if (e == a && a > 0)
+        return false;
+    for (int i = 0; labels[i]; i++) {
+        size_t l = strlen(labels[i]);
+        if (e >= l && !memcmp(z + e - l, labels[i], l) &&
+            (e == l || !isalnum((unsigned char)z[e - l - 1])))
+            return true;
+    }
+    return false;
+}
+
 /* Two years joined by a hyphen or a slash, the second the same or a few
  * later (2024-2025 シーズン, FY2019/2020): a period, not a number. */
 static bool year_range(const char *z, size_t a, size_t b)
@@ -1114,9 +1197,9 @@ static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *ma
         if (!strpbrk(z, patterns[p].needs) || !has_word(z, patterns[p].words))
             continue;
         size_t off = 0;
-        regmatch_t m[8];
+        regmatch_t m[PATTERN_MATCHES];
         int g = patterns[p].group;
-        while (off < v->len && regexec(&cl->re[p], z + off, 8, m, off ? REG_NOTBOL : 0) == 0) {
+        while (off < v->len && regexec(&cl->re[p], z + off, PATTERN_MATCHES, m, off ? REG_NOTBOL : 0) == 0) {
             if (m[0].rm_eo <= m[0].rm_so) {
                 off += (size_t)m[0].rm_so + 1;
                 continue;
@@ -1126,7 +1209,7 @@ static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *ma
                 /* trailing spaces and separators a pattern took stay */
                 while (b > a && (z[b - 1] == ' ' || z[b - 1] == '-'))
                     b--;
-                if (!(patterns[p].allowable && allowed(cl, z + a, b - a)) &&
+                if (!(patterns[p].allowable && (allowed(cl, z + a, b - a) || code_not_id(z, a, b))) &&
                     !(patterns[p].name && starts_common_word(z + a, b - a)) &&
                     !paired_measurement(z, a, b) && !organ_segment(z, a) && !year_range(z, a, b))
                     mark_span(v, a, b, mark, inlen);
@@ -2705,6 +2788,111 @@ static bool small_second(const char *s, size_t n, size_t i)
     return k && romaji_letter(s, n, i + k, &up) && !up;
 }
 
+/* A hospital's department or service, by its name or its short form
+ * (Neurosurgery, Pediatrics, Ortho, Onc). */
+static bool department(const char *s, size_t n)
+{
+    static const char *const ends[] = { "surgery", "ology", "iatrics", "iatry", "ics", "medicine",
+                                        "therapy", "care", NULL };
+    static const char *const names[] = {
+        "ortho", "neuro", "cardio", "onc", "renal", "rheum", "derm", "gyn", "ob", "obgyn", "peds",
+        "uro", "hem", "endo", "pulm", "pulmonary", "nephro", "vascular", "transplant", "trauma",
+        "anesthesia", "anaesthesia", "hospitalist", "hospice", "palliative", "security",
+        "billing", "admissions", "infectious", "interventional", "emergency", "stroke", "tumor",
+        "tumour", "rapid", "code", "ent", "gi", "id", "mri", "lab", "nuclear", "physics", NULL
+    };
+    if (one_of(s, n, names))
+        return true;
+    for (int i = 0; ends[i]; i++) {
+        size_t l = strlen(ends[i]);
+        if (n > l && strncasecmp(s + n - l, ends[i], l) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Who was told, called or paged, by name: Discussed with Whitfield,
+ * Message left for Hunter, Spoke with Mark Hunter, Callback: Bill Cook. One
+ * capitalised word not in capitals (not ENT, IR), or a common given name
+ * and the word after it, or any two after a title (Dr, Nurse); two other
+ * capitalised words are a team or a department (Tumor Board, Vascular
+ * Surgery, Stroke Team), as is a common word (Radiology, Charge). */
+static void mark_told_names(const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const verbs[] = {
+        "Discussed with", "discussed with", "Spoke to", "spoke to", "Spoke with", "spoke with",
+        "Talked to", "talked to", "Talked with", "talked with", "Message left for",
+        "message left for", "Left message for", "left message for", "Left a message for",
+        "left a message for", "Callback:", "Call back:", "Callback", "Paged", "paged",
+        "Contacted", "contacted", "Notified", "notified", "Informed", "informed",
+        "Confirmed with", "confirmed with", "Relayed to", "relayed to", "Reported to",
+        "reported to", "Handed over to", "handed over to", "Signed out to", "signed out to", NULL
+    };
+    static const char *const titles[] = { "Dr.", "Dr", "Nurse", "RN", "Mr.", "Mrs.", "Ms.", NULL };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = 0;
+        if (i > 0 && isalpha((unsigned char)s[i - 1]))
+            continue;
+        for (int k = 0; verbs[k] && !l; k++)
+            if (!strncmp(s + i, verbs[k], strlen(verbs[k])))
+                l = strlen(verbs[k]);
+        if (!l)
+            continue;
+        size_t a = i + l;
+        while (a < n && (s[a] == ' ' || s[a] == ':'))
+            a++;
+        bool titled = false;
+        for (int k = 0; titles[k]; k++) {
+            size_t tl = strlen(titles[k]);
+            if (!strncmp(s + a, titles[k], tl) && a + tl < n && s[a + tl] == ' ') {
+                a += tl + 1;
+                titled = true;
+                break;
+            }
+        }
+        size_t e1 = a;
+        while (e1 < n && (isalpha((unsigned char)s[e1]) || s[e1] == '\'' || s[e1] == '-'))
+            e1++;
+        if (e1 - a < 2 || !isupper((unsigned char)s[a]) || !islower((unsigned char)s[a + 1]) ||
+            starts_common_word(s + a, e1 - a) || department(s + a, e1 - a))
+            continue;
+        size_t e2 = e1;
+        if (e1 + 1 < n && s[e1] == ' ' && isupper((unsigned char)s[e1 + 1])) {
+            e2 = e1 + 1;
+            while (e2 < n && (isalpha((unsigned char)s[e2]) || s[e2] == '\'' || s[e2] == '-'))
+                e2++;
+            if (!(titled || is_western_given(s + a, e1 - a)) || starts_common_word(s + e1 + 1, e2 - e1 - 1))
+                continue; /* a team or a department */
+        }
+        if (before_eponym_noun(s, n, e2))
+            continue;
+        mark_span(v, a, e2, mark, inlen);
+        i = e2 > i ? e2 - 1 : i;
+    }
+}
+
+/* A name after "of" and a part of the body: an eponym (pouch of Douglas,
+ * foramen of Monro, circle of Willis). */
+static bool after_anatomy_of(const char *s, size_t a)
+{
+    static const char *const parts[] = {
+        "pouch", "foramen", "foramina", "circle", "vein", "veins", "ligament", "space", "canal",
+        "duct", "ampulla", "sphincter", "loop", "islets", "tetralogy", "triangle", "line", "angle",
+        "crypts", "glands", "organ", "node", "bundle", "nucleus", "area", "gyrus", "fissure",
+        "valve", "membrane", "artery", "tubercle", "fossa", "recess", "sinus", "column",
+        "columns", "capsule", "layer", "plexus", "ganglion", "aqueduct", "cells", "corpuscles",
+        "disease", "syndrome", "law", "sign", "pyramids", "ring", "tract", "septum", NULL
+    };
+    if (a < 5 || strncmp(s + a - 4, " of ", 4) != 0)
+        return false;
+    size_t e = a - 4, b = e;
+    while (b > 0 && isalpha((unsigned char)s[b - 1]))
+        b--;
+    return word_in(s, e, b, parts);
+}
+
 static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char *mark,
                               size_t inlen)
 {
@@ -2741,7 +2929,7 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         size_t a0 = ws[w], a1 = we[w], b0 = ws[w + 1], b1 = we[w + 1];
         /* adjacent: one space or a comma and space */
         size_t gap = b0 - a1;
-        if (gap < 1 || gap > 2 || (gap == 2 && s[a1] != ','))
+        if (gap < 1 || gap > 2 || (gap == 2 && s[a1] != ',') || (gap == 1 && s[a1] != ' '))
             continue;
         if (!capital_at(s, n, a0) || !capital_at(s, n, b0))
             continue;
@@ -2786,7 +2974,7 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
         size_t a0 = ws[w], a1 = we[w];
         if (!isupper((unsigned char)s[a0]) || a1 - a0 < 3 || !islower((unsigned char)s[a0 + 1]) ||
             !is_given_alone(s + a0, a1 - a0) || before_eponym_noun(s, n, a1) ||
-            (a1 < n && s[a1] == '-') ||
+            (a1 < n && s[a1] == '-') || after_anatomy_of(s, a0) ||
             (a0 >= 4 && strncmp(s + a0 - 4, "St. ", 4) == 0))
             continue;
         size_t end = a1;
@@ -2794,13 +2982,19 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
             (isupper((unsigned char)s[a1 + 1]) || ((unsigned char)s[a1 + 1] == 0xc3 && a1 + 2 < n &&
                                                      (unsigned char)s[a1 + 2] <= 0x9e))) {
             size_t b = a1 + 1;
+            /* a middle initial first: Robert J. Fitzgerald (then no eponym,
+             * even before a numeral: William H. Thornton III) */
+            bool middle = b + 3 < n && isupper((unsigned char)s[b]) && s[b + 1] == '.' &&
+                          s[b + 2] == ' ' && isupper((unsigned char)s[b + 3]);
+            if (middle)
+                b += 3;
             while (b < n && (isalpha((unsigned char)s[b]) || s[b] == '\'' || s[b] == '-' ||
                              ((unsigned char)s[b] >= 0x80 && (unsigned char)s[b] < 0xc6)))
                 b++;
             /* a possessive stays: Mary Smith's */
             if (b - a1 > 3 && s[b - 2] == '\'' && s[b - 1] == 's')
                 b -= 2;
-            if (before_eponym_noun(s, n, b) || starts_common_word(s + a1 + 1, b - a1 - 1))
+            if ((!middle && before_eponym_noun(s, n, b)) || starts_common_word(s + a1 + 1, b - a1 - 1))
                 continue;
             end = b;
         }
@@ -2832,7 +3026,9 @@ static void mark_romaji_names(const kk_cleaner *cl, const view *v, unsigned char
          * Arnold-Chiari, Osgood-Schlatter) */
         if (!isupper((unsigned char)s[a0]) || (!caps && !islower((unsigned char)s[a0 + 1])) ||
             a1 - a0 < (caps ? ROMAJI_CAPS_ALONE_MIN : ROMAJI_ALONE_MIN) ||
-            (a0 >= 2 && s[a0 - 1] == '-' && isalpha((unsigned char)s[a0 - 2])))
+            (a0 >= 2 && s[a0 - 1] == '-' && isalpha((unsigned char)s[a0 - 2])) ||
+            (a1 + 1 < n && s[a1] == '-' && isupper((unsigned char)s[a1 + 1])) ||
+            after_anatomy_of(s, a0))
             continue;
         char ka[64];
         if (kk_text__romaji_key(s + a0, a1 - a0, ka, sizeof ka) &&
@@ -4028,6 +4224,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     /* a capitalised word: maybe a name, alone or beside another */
     if (has_capitalised_word(v1.s, v1.len)) {
         mark_romaji_names(cl, &v1, mark, len);
+        mark_told_names(&v1, mark, len);
         mark_korean_romaji(&v1, mark, len);
     }
     if (ids && (ids->n || ids->nkeys)) {

@@ -559,6 +559,39 @@ static const struct {
     /* a family name before a comma and a given name; O' and Mc inside */
     { "Whitaker, Samuel (father) consented", "Whitaker", " (father) consented" },
     { "Thanks, Rebecca", "Rebecca", "Thanks, " },
+    /* English: names after Drs, a role and a dash, an ordering provider;
+     * particles, middle initials, a RIS's capitals */
+    { "Drs. Kim and Lee reviewed the images", "Lee", " reviewed the images" },
+    { "Attending - Gomez", "Gomez", "Attending - " },
+    { "Ordering provider: O'Sullivan, Siobhan", "Siobhan", "Ordering provider: " },
+    { "Report sent to Dr. Pieter van den Heuvel", "Heuvel", "Report sent to Dr. " },
+    { "Dictated by: Robert J. Fitzgerald Jr., MD", "Fitzgerald", "Dictated by: " },
+    { "Referring: William H. Thornton III", "Thornton", "Referring: " },
+    { "RIS: REF PHYS SMITH JOHN", "SMITH", "RIS: REF PHYS " },
+    { "REFERRING PHYSICIAN YAMADA TARO, CT CHEST", "YAMADA", ", CT CHEST" },
+    /* who was told or paged, by name, and who was notified with a
+     * credential; not a department, a team or a shift */
+    { "Discussed with Whitfield in the ICU", "Whitfield", " in the ICU" },
+    { "Message left for Hunter in IR; Informed Dr. Kim", "Hunter", " in IR; Informed Dr. " },
+    { "Dawn Price RN notified of critical result", "Price", " RN notified of critical result" },
+    { "Discussed with Neurosurgery, Discussed with Tumor Board, Paged Stroke Team, Discussed with ENT, "
+      "Charge RN notified, Notified Charge Nurse", NOTHING,
+      "Discussed with Neurosurgery, Discussed with Tumor Board, Paged Stroke Team, Discussed with ENT, "
+      "Charge RN notified, Notified Charge Nurse" },
+    /* eponyms after "of" and joined ones; codes and settings shaped like IDs */
+    { "pouch of Douglas, foramen of Monro, Monro-Kellie doctrine, Marie-Strumpell", NOTHING,
+      "pouch of Douglas, foramen of Monro, Monro-Kellie doctrine, Marie-Strumpell" },
+    { "DWI b1000, ADC b0/b1000, ICD-10 C3490, CPT 71250, Lot A12345", NOTHING,
+      "DWI b1000, ADC b0/b1000, ICD-10 C3490, CPT 71250, Lot A12345" },
+    { "MRN 1234567 ICD-10 C3490", "1234567", " ICD-10 C3490" },
+    /* a birth year after b., ages of 90 or more in words, pagers, trial
+     * subjects, a hospital named by its place */
+    { "b. 1931, widow", "1931", ", widow" },
+    { "ninety-three-year-old man, seventy-year-old wife", "ninety", "seventy-year-old wife" },
+    { "aged ninety-one, lives alone", "ninety", "aged " },
+    { "Please page 7734; page 3 of 4", "7734", "page 3 of 4" },
+    { "Subject 101-004, Visit 3", "101-004", ", Visit 3" },
+    { "Transferred from Tokyo General; General anesthesia", "Tokyo", " General; General anesthesia" },
     /* two capitalised words before a next of kin's label */
     { "KENNETH BRANAGH, NOK", "BRANAGH", ", NOK" },
     { "Called John Smith - next of kin", "Smith", "Called " },
