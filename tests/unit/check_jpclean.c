@@ -578,6 +578,8 @@ static const struct {
       "Charge RN notified, Notified Charge Nurse", NOTHING,
       "Discussed with Neurosurgery, Discussed with Tumor Board, Paged Stroke Team, Discussed with ENT, "
       "Charge RN notified, Notified Charge Nurse" },
+    { "Paged Acute Pain Service, Discussed with Bed Management", NOTHING,
+      "Paged Acute Pain Service, Discussed with Bed Management" },
     /* eponyms after "of" and joined ones; codes and settings shaped like IDs */
     { "pouch of Douglas, foramen of Monro, Monro-Kellie doctrine, Marie-Strumpell", NOTHING,
       "pouch of Douglas, foramen of Monro, Monro-Kellie doctrine, Marie-Strumpell" },
