@@ -674,6 +674,35 @@ static bool private_un_finds(const walk *w, kk_dcm_elem *e, charset_ref cs)
     return found;
 }
 
+/* A kept binary value of the standard (OB or UN: a CertifiedTimestamp, a
+ * FrameOriginTimestamp an option keeps as a date) whose bytes are text
+ * holding the object's own name or ID. Pixel data, overlays, waveforms
+ * and other bulk values (over 64 KiB) are not text and are not read. */
+static bool kept_bytes_hold_ids(const walk *w, kk_dcm_elem *e, uint32_t tag, charset_ref cs)
+{
+    if (!w->ids || KK_GROUP(tag) == 0x7FE0 || KK_GROUP(tag) == 0x5400 ||
+        (KK_GROUP(tag) >= 0x6000 && KK_GROUP(tag) <= 0x60FF))
+        return false;
+    const unsigned char *b;
+    size_t n;
+    if (kk_dcm__get_bytes(e, &b, &n) != KK_OK || n == 0 || n > 65536)
+        return false;
+    size_t text = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((b[i] >= 0x20 && b[i] < 0x7F) || b[i] == '\t' || b[i] == '\r' || b[i] == '\n' ||
+            b[i] == 0x1B || b[i] == 0)
+            text++;
+    /* (nine in ten bytes printable ASCII: a token or a note; random
+     * bytes, a waveform's samples, have about four in ten) */
+    if (text * 10 < n * 9)
+        return false;
+    kk_buf u = KK_BUF_INIT;
+    kk_text__to_utf8(cs.s, cs.n, (const char *)b, n, &u);
+    bool found = !u.failed && u.data && kk_clean__holds_ids(w->ids, u.data, u.len);
+    kk__buf_free(&u);
+    return found;
+}
+
 static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int depth, bool dummy)
 {
     if (depth > 200) {
@@ -779,6 +808,11 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             a = needed ? KK_ACTION_DUMMY : KK_ACTION_EMPTY;
             origin = needed ? "kept value holding the object's own identifier, replaced"
                             : "kept value holding the object's own identifier, emptied";
+        }
+        if (a == KK_ACTION_KEEP && !(g & 1) && (vr == KK_VR('O', 'B') || vr == KK_VR('U', 'N')) &&
+            !kk_dcm__is_sequence(e) && kept_bytes_hold_ids(w, e, tag, cs)) {
+            a = KK_ACTION_REMOVE;
+            origin = "kept binary value holding the object's own identifier, removed";
         }
         report(w, e, tag, depth, a, origin);
         if (a == KK_ACTION_REMOVE) {

@@ -9,7 +9,9 @@
 # safe-list private element of an implicit VR file whose creator DCMTK does
 # not know (read as an unknown VR) holding the name goes. An instance UID
 # made up under the standard's root (1.2.840.10008.99.<ID>) is replaced;
-# a standard one (the Talairach frame of reference) is kept.
+# a standard one (the Talairach frame of reference) is kept. A kept
+# binary value (FrameOriginTimestamp, OB) whose bytes are text holding the
+# name goes; one of binary bytes stays.
 . "$(dirname "$0")/lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
 mkdir -p "$WORK/in"
@@ -34,6 +36,9 @@ for n, implicit in (("explicit", False), ("implicit", True)):
     ref.ReferencedSOPInstanceUID = "1.2.840.10008.99.48213377"
     ds.ReferencedImageSequence = [ref]
     ds.FrameOfReferenceUID = "1.2.840.10008.1.4.1.1"
+    # a binary value the profile keeps (a date, for the options): text with
+    # the name goes, a binary one stays
+    ds.add_new(0x00340007, "OB", bytes(range(1, 17)) if implicit else b"Kurogane TQ48213377 20240101")
     ds.SOPInstanceUID = ds.SOPInstanceUID + (".2" if implicit else ".1")
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
@@ -57,11 +62,14 @@ import os, sys, pydicom
 for root, _, files in os.walk(sys.argv[1]):
     for f in sorted(files):
         ds = pydicom.dcmread(os.path.join(root, f))
-        for tag in (0x00102160, 0x00080201, 0x04000565, 0x001021A0, 0x01191000):
+        for tag in (0x00102160, 0x00080201, 0x04000565, 0x001021A0, 0x01191000, 0x00340007):
             el = ds.get(tag)
             print("%08X %s" % (tag, "absent" if el is None else repr(el.value)))
 PY
-[ "$(grep -c . "$WORK/values")" = 10 ] || fail "values of 10 elements expected: $(cat "$WORK/values")"
+[ "$(grep -c . "$WORK/values")" = 12 ] || fail "values of 12 elements expected: $(cat "$WORK/values")"
+grep -q "^00340007 absent" "$WORK/values" && grep -q "^00340007 b'\\\\x01\\\\x02" "$WORK/values" \
+    && ok "a kept binary value holding the name goes; a binary one stays" \
+    || fail "(0034,0007): $(grep ^00340007 "$WORK/values")"
 grep -q "^001021A0 ''$" "$WORK/values" && ! grep -q "^001021A0 'ANONYMIZED'" "$WORK/values" \
     && ok "SmokingStatus holding the ID is emptied" || fail "SmokingStatus: $(grep ^001021A0 "$WORK/values")"
 grep -q "^01191000 absent" "$WORK/values" && [ "$(grep -c '^01191000 absent' "$WORK/values")" = 2 ] \
