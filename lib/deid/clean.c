@@ -2836,7 +2836,7 @@ static void mark_told_names(const view *v, unsigned char *mark, size_t inlen)
         if (i > 0 && isalpha((unsigned char)s[i - 1]))
             continue;
         for (int k = 0; verbs[k] && !l; k++)
-            if (!strncmp(s + i, verbs[k], strlen(verbs[k])))
+            if (i + strlen(verbs[k]) <= n && !memcmp(s + i, verbs[k], strlen(verbs[k])))
                 l = strlen(verbs[k]);
         if (!l)
             continue;
@@ -2846,7 +2846,7 @@ static void mark_told_names(const view *v, unsigned char *mark, size_t inlen)
         bool titled = false;
         for (int k = 0; titles[k]; k++) {
             size_t tl = strlen(titles[k]);
-            if (!strncmp(s + a, titles[k], tl) && a + tl < n && s[a + tl] == ' ') {
+            if (a + tl < n && !memcmp(s + a, titles[k], tl) && s[a + tl] == ' ') {
                 a += tl + 1;
                 titled = true;
                 break;
