@@ -614,11 +614,16 @@ static bool kept_holds_ids(const walk *w, kk_dcm_elem *e, uint32_t tag, uint16_t
         return kk_dcm__get_string(e, &s, &n) == KK_OK && kk_clean__number_is_id(w->ids, s, n);
     }
     /* (text the profile keeps whole, not cleaned, holds them too: an
-     * EthnicGroup or a TimezoneOffsetFromUTC typed with the name) */
+     * EthnicGroup or a TimezoneOffsetFromUTC typed with the name; but not
+     * an identifier the identifiers come from, which a profile keeps on
+     * purpose: PatientID K) */
     if (vr != KK_VR('C', 'S') && vr != KK_VR('A', 'E') && vr != KK_VR('U', 'R') &&
         vr != KK_VR('S', 'H') && vr != KK_VR('L', 'O') && vr != KK_VR('S', 'T') &&
         vr != KK_VR('L', 'T') && vr != KK_VR('U', 'T') && vr != KK_VR('U', 'C') &&
         tag != KK_TAG(0x0008, 0x0100) && tag != KK_TAG(0x0008, 0x0119))
+        return false;
+    if ((vr == KK_VR('S', 'H') || vr == KK_VR('L', 'O')) && !(KK_GROUP(tag) & 1) &&
+        id_like_keyword(kk_dcm__keyword(tag)))
         return false;
     /* codes that give an object its structure, never a label anyone types
      * (a test patient called Perfusion^Stroke, an SR item of Value Type
