@@ -487,6 +487,10 @@ START_TEST(address_in_text)
     c = cut("三軒茶屋3番、グランハイツ201号室、旭川市東3線北2号", true);
     ck_assert_str_eq(c, "*、*、旭川市*");
     free(c);
+    /* a room after a building no home's word names (タワー) */
+    c = cut("グランタワー201号室、CT", true);
+    ck_assert_str_eq(c, "*、CT");
+    free(c);
     /* the building and room end the address: what follows stays */
     c = cut("練馬区豊玉北5-1-2 青葉荘203号室 腹部CT施行、練馬区豊玉北5-1-2 青葉荘 腹部CT", true);
     ck_assert_str_eq(c, "練馬区* 腹部CT施行、練馬区* 腹部CT");
