@@ -2832,12 +2832,9 @@ static void mark_told_names(const view *v, unsigned char *mark, size_t inlen)
     const char *s = v->s;
     size_t n = v->len;
     for (size_t i = 0; i < n; i++) {
-        size_t l = 0;
         if (i > 0 && isalpha((unsigned char)s[i - 1]))
             continue;
-        for (int k = 0; verbs[k] && !l; k++)
-            if (i + strlen(verbs[k]) <= n && !memcmp(s + i, verbs[k], strlen(verbs[k])))
-                l = strlen(verbs[k]);
+        size_t l = cue_at(s, n, i, verbs);
         if (!l)
             continue;
         size_t a = i + l;
@@ -3521,12 +3518,9 @@ static void mark_name_before_maiden(const view *v, unsigned char *mark, size_t i
 {
     const char *s = v->s;
     size_t n = v->len;
-    static const char *const opens[] = { "（旧姓", "(旧姓", "【旧姓", "［旧姓", "[旧姓" };
+    static const char *const opens[] = { "（旧姓", "(旧姓", "【旧姓", "［旧姓", "[旧姓", NULL };
     for (size_t i = 0; i < n; i++) {
-        size_t l = 0;
-        for (size_t o = 0; o < sizeof opens / sizeof opens[0] && !l; o++)
-            if (!strncmp(s + i, opens[o], strlen(opens[o])))
-                l = strlen(opens[o]);
+        size_t l = cue_at(s, n, i, opens);
         if (!l)
             continue;
         size_t e = i;
@@ -3709,10 +3703,7 @@ static void mark_staff_abbrev_names(const kk_cleaner *cl, const view *v, unsigne
     for (size_t i = 0; i + 2 < n; i++) {
         if (!isupper((unsigned char)s[i]) || (i > 0 && isalnum((unsigned char)s[i - 1])))
             continue;
-        size_t l = 0;
-        for (int a = 0; abbrevs[a] && !l; a++)
-            if (!strncmp(s + i, abbrevs[a], strlen(abbrevs[a])))
-                l = strlen(abbrevs[a]);
+        size_t l = cue_at(s, n, i, abbrevs);
         if (!l)
             continue;
         size_t a = i + l, k;
