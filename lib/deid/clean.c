@@ -89,8 +89,8 @@ typedef struct pattern {
               "[Aa]ug(ust)?|[Ss]ep(t|tember)?|[Oo]ct(ober)?|[Nn]ov(ember)?|[Dd]ec(ember)?|" \
               "(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*)\\.?"
 /* separators in a phone number or a digit group, as typed in Japanese
- * text too: ー between digits (０９０ー１２３４ー５６７８) */
-#define PSEP "([- ~]|ー|─|〜|～)"
+ * text too: ー between digits (０９０ー１２３４ー５６７８), ・ (03・3333・4444) */
+#define PSEP "([- ~]|ー|─|〜|～|・)"
 #define DSEP "([- .]|ー|・)"
 /* between groups of kanji numerals: a dash, a bracket or の */
 #define KSEP "([- ~()]|ー|─|〜|～|の|（|）)"
@@ -177,6 +177,12 @@ static const pattern patterns[] = {
     /* phone numbers: 03-1234-5678, (03)1234-5678, 090 1234 5678, +81-3-... */
     { "(\\(0[0-9]{1,4}\\)|0[0-9]{1,4}" PSEP ")" PSEP "?[0-9]{1,4}" PSEP "[0-9]{3,4}", "0123456789", NULL, 0, false, false },
     { "(^|[^0-9])(\\(?[0-9]{3}\\)?" PSEP "?[0-9]{3}" PSEP "[0-9]{4})($|[^0-9])", "0123456789", NULL, 2, false, false },
+    /* a post office box: 私書箱 30号, 私書箱第30号, P.O. Box 77 */
+    { "(私書箱|[Pp]\\.[ ]?[Oo]\\.[ ]?[Bb][Oo][Xx]|PO [Bb]ox|POB)[ ]*((第)?[0-9]+(号)?)", "0123456789", NULL, 2, false, false },
+    /* initials that sign or read (reviewed by H.K., Signed: M.T., 確認 H.K.,
+     * Read by T.O./K.S.) */
+    { "([Bb]y|BY|[Ss]igned|SIGNED|[Cc]c|CC|確認|読影|記載|承認|入力)[ :]*([A-Z]\\.[ ]?[A-Z]\\.([ ]?[A-Z]\\.)?"
+      "([ ]*[/,&][ ]*[A-Z]\\.[ ]?[A-Z]\\.([ ]?[A-Z]\\.)?)*)", ".", NULL, 2, false, false },
     /* an extension or a PHS: 内線 4567, ext 4455, PHS 7721 */
     { "(内線|PHS|[Ee]xt\\.?|EXT)[ :.]*([0-9]{2,6})", "0123456789", NULL, 2, false, false },
     /* a phone number in kanji numerals: 〇九〇ー一二三四ー五六七八 */
@@ -1122,6 +1128,37 @@ static bool organ_segment(const char *z, size_t a)
     return false;
 }
 
+/* Spine levels joined by hyphens or slashes (T11-12-L1, Th12/L1, C5-6):
+ * C, T, Th, L or S and a number up to 12, the letters after the first
+ * optional. Not a code of letters and digits. */
+static bool spine_levels(const char *z, size_t a, size_t b)
+{
+    if (a > 0 && isalnum((unsigned char)z[a - 1]))
+        return false;
+    size_t i = a;
+    for (int g = 0; i < b; g++) {
+        if (g > 0) {
+            if (z[i] != '-' && z[i] != '/')
+                return false;
+            i++;
+        }
+        if (i + 1 < b && z[i] == 'T' && z[i + 1] == 'h')
+            i += 2;
+        else if (i < b && strchr("CTLS", z[i]))
+            i++;
+        else if (g == 0)
+            return false;
+        int v = 0, d = 0;
+        while (i < b && isdigit((unsigned char)z[i]) && d < 3) {
+            v = v * 10 + (z[i++] - '0');
+            d++;
+        }
+        if (d == 0 || d > 2 || v < 1 || v > 12)
+            return false;
+    }
+    return true;
+}
+
 /* A number shaped like an ID that is a code or a setting: a diffusion b
  * value (b1000), or one after a code system's or a lot's label (ICD-10
  * C3490, CPT 71250, DPC 040040, Lot A12345). */
@@ -1211,7 +1248,8 @@ static void mark_patterns(const kk_cleaner *cl, const view *v, unsigned char *ma
                     b--;
                 if (!(patterns[p].allowable && (allowed(cl, z + a, b - a) || code_not_id(z, a, b))) &&
                     !(patterns[p].name && starts_common_word(z + a, b - a)) &&
-                    !paired_measurement(z, a, b) && !organ_segment(z, a) && !year_range(z, a, b))
+                    !paired_measurement(z, a, b) && !organ_segment(z, a) && !year_range(z, a, b) &&
+                    !spine_levels(z, a, b))
                     mark_span(v, a, b, mark, inlen);
             }
             /* the next search starts after the part removed, so a second
@@ -1282,7 +1320,7 @@ static const char *const cues_before[] = {
 };
 static const char *const cues_after[] = {
     "様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "せんせい", "センセイ",
-    "医師", "Dr", "技師", "님", "씨", "선생님",
+    "医師", "Dr", "Ns", "RN", "技師", "님", "씨", "선생님",
     "看護師", "師長", "副院長", "院長", "部長", "医長", "教授", "准教授", "講師", "課長", "係長",
     "主任", "社長", "所長", "隊長", "理事長", "会長", "看護部長", NULL
 };
@@ -1846,10 +1884,12 @@ static bool eponym_after(const char *s, size_t n, size_t e)
                                          * tests: 永山斑, 杉田クリップ, 馬杉腎炎,
                                          * 田中ビネー */
                                         "斑", "クリップ", "腎炎", "ビネー", "腫", "線",
-                                        "結節", "膜", "靱帯", "靭帯", "筋", NULL };
+                                        "結節", "膜", "靱帯", "靭帯", "筋",
+                                        /* a therapy: 森田療法 */
+                                        "療法", NULL };
     static const char *const not_after[] = { "病院", "病棟", "病室", "病床", "病状", "病歴",
                                              "病名", "病理", "症例", "症状", "法人", "法律",
-                                             NULL };
+                                             "療法士", NULL };
     for (int i = 0; not_after[i]; i++) {
         size_t l = strlen(not_after[i]);
         if (e + l <= n && !memcmp(s + e, not_after[i], l))
@@ -2100,7 +2140,8 @@ static size_t one_kanji_given(const char *s, size_t n, size_t e)
         "宅", "方", "家", "院", "科", "室", "棟", "階", "号", "歳", "才", "回", "日", "月", "年",
         "時", "分", "秒", "例", "名", "人", "頃", "朝", "昼", "夜", "今", "昨", "明", "本", "当",
         "同", "別", "着", "発", "入", "退", "来", "帰", "済", "未", "要", "了", "否", "是", "非",
-        "良", "悪", "軽", "重", "急", "死", "生", "病", "痛", "熱", "咳", "癌", "薬", "血", NULL
+        "良", "悪", "軽", "重", "急", "死", "生", "病", "痛", "熱", "咳", "癌", "薬", "血", "第",
+        "約", "各", "毎", "翌", "次", "数", "計", "超", "副", "主", "準", "総", NULL
     };
     size_t g = e;
     while (g < n && s[g] == ' ')
@@ -2229,6 +2270,65 @@ static size_t person_verb_at(const char *s, size_t n, size_t i)
     return 0;
 }
 
+/* After a word, a particle and a verb that only a person does there: the
+ * word did it, was asked or told (黒田が対応, 大橋から受けた, 本田の判断,
+ * 安藤へ報告). Its length, or 0. For the names MeCab reads as a common
+ * word or a company (黒田, 清水, 本田) where nothing else says person. */
+static size_t agent_verb_at(const char *s, size_t n, size_t i)
+{
+    static const struct {
+        const char *particle;
+        const char *const verbs[24];
+    } forms[] = {
+        { "が", { "対応", "担当", "施行", "実施", "確認", "判断", "説明", "報告", "記載", "指示",
+                  "読影", "執刀", "穿刺", "行", "承認", "付き添", "付添", "同伴", "同席", "来院",
+                  "面会", NULL } },
+        { "から", { "受け", "報告", "連絡", "指示", "申し送", "依頼", "説明", "電話", NULL } },
+        { "より", { "報告", "連絡", "指示", "申し送", "依頼", "説明", "電話", NULL } },
+        { "の", { "判断", "指示", "判定", "確認", "記載", "報告", "依頼", "指摘", "見解", "意見",
+                  "読影", "執刀", "許可", "承認", NULL } },
+        { "に", { "報告", "連絡", "確認", "依頼", "相談", "説明", "申し送", NULL } },
+        { "へ", { "報告", "連絡", "確認", "依頼", "相談", "説明", "申し送", NULL } },
+        { "と", { "面談", "相談", "協議", "同席", NULL } },
+    };
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        size_t l = strlen(forms[f].particle);
+        if (i + l > n || memcmp(s + i, forms[f].particle, l) != 0)
+            continue;
+        size_t v = cue_at(s, n, i + l, forms[f].verbs);
+        if (v)
+            return l + v;
+    }
+    return 0;
+}
+
+/* Whether a company MeCab knows is where someone works: after a label of
+ * work (職業：ヤマト運輸, 勤務先 トヨタ自動車) or before a word of it
+ * (佐川急便勤務, ヤマト運輸の社員, トヨタ自動車を退職). */
+static bool employer_at(const char *s, size_t n, size_t a, size_t e)
+{
+    static const char *const after[] = { "勤務", "に勤務", "で勤務", "勤め", "に勤め", "で勤め", "在籍",
+                                         "社員", "の社員", "従業員", "の従業員", "を退職", "退職",
+                                         "に就職", "入社", "に入社", "に勤", NULL };
+    static const char *const labels[] = { "職業", "勤務先", "勤め先", "会社", "所属", "就労先", "職場",
+                                          "元職", "前職", "雇用主", NULL };
+    if (cue_at(s, n, e, after))
+        return true;
+    size_t b = a;
+    while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == ':'))
+        b--;
+    if (b >= 3 && !memcmp(s + b - 3, "：", 3))
+        b -= 3;
+    while (b > 0 && s[b - 1] == ' ')
+        b--;
+    for (int i = 0; labels[i]; i++) {
+        size_t l = strlen(labels[i]);
+        if (b >= l && !memcmp(s + b - l, labels[i], l))
+            return true;
+    }
+    return false;
+}
+
 /* A Chinese or Korean name in kanji (王 小明 さん, 黄志強と面談, 周杰が
  *来院): a common one-kanji family name, no kanji before it, then one to
  * three kanji (after a space too) that the dictionary does not read as a
@@ -2337,7 +2437,23 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
                 !in_clinical_word(s, n, t[k].off, t[k].off + t[k].len) &&
                 !eponym_after(s, n, end))
                 mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
-        } else if (t[k].kind == KK_TOK_PLACE) {
+            continue;
+        }
+        /* a family name MeCab reads as a word, a company or a place,
+         * doing what a person does: 黒田が対応, 本田の判断 */
+        size_t e = t[k].off + t[k].len;
+        if (t[k].kind != KK_TOK_SYMBOL && t[k].kind != KK_TOK_OTHER && utf8_chars(s + t[k].off, t[k].len) >= 2 &&
+            kanji_run(s, n, t[k].off, 4) == e && !kanji_before(s, n, t[k].off) &&
+            agent_verb_at(s, n, e) && !is_clinical_word(s + t[k].off, t[k].len) &&
+            kk_morph__is_name(cl->morph, s + t[k].off, t[k].len)) {
+            mark_span(v, t[k].off, e, mark, inlen);
+            continue;
+        }
+        if (t[k].kind == KK_TOK_ORG && employer_at(s, n, t[k].off, e)) {
+            mark_span(v, t[k].off, e, mark, inlen);
+            continue;
+        }
+        if (t[k].kind == KK_TOK_PLACE) {
             size_t pl;
             bool pref = kk_text__prefecture_at(s + t[k].off, t[k].len, &pl) && pl >= t[k].len;
             bool municipality = false;
@@ -2660,8 +2776,11 @@ static bool before_eponym_noun(const char *s, size_t n, size_t end)
         while (e < n && isalpha((unsigned char)s[e]))
             e++;
     }
-    /* a Japanese noun right after it: Morison窩, Chiari奇形, Suzuki分類 */
+    /* a Japanese noun right after it, or after a space: Morison窩,
+     * Chiari奇形, Suzuki分類, Hashimoto 甲状腺炎 */
     if (e < n && ((unsigned char)s[e] & 0x80) && eponym_after(s, n, e))
+        return true;
+    if (e + 1 < n && s[e] == ' ' && ((unsigned char)s[e + 1] & 0x80) && eponym_after(s, n, e + 1))
         return true;
     if (e >= n || s[e] != ' ')
         return false;
@@ -3586,16 +3705,23 @@ static bool list_sep(const char *s, size_t n, size_t i, size_t *k)
     return false;
 }
 
-/* A colon at i, full or half width: true, and *after past it. */
+/* A colon at i, full or half width, or an arrow (承認→石田, 確定 -> 石田),
+ * spaces before it skipped: true, and *after past it. */
 static bool label_colon(const char *s, size_t n, size_t i, size_t *after)
 {
+    while (i < n && s[i] == ' ')
+        i++;
     if (i < n && s[i] == ':') {
         *after = i + 1;
         return true;
     }
-    if (i + 3 <= n && !memcmp(s + i, "：", 3)) {
-        *after = i + 3;
-        return true;
+    static const char *const marks[] = { "：", "→", "->", "⇒", NULL };
+    for (int c = 0; marks[c]; c++) {
+        size_t l = strlen(marks[c]);
+        if (i + l <= n && !memcmp(s + i, marks[c], l)) {
+            *after = i + l;
+            return true;
+        }
     }
     return false;
 }
@@ -3610,7 +3736,8 @@ static void mark_label_names(const kk_cleaner *cl, const view *v, unsigned char 
     static const char *const labels[] = { "撮影", "作成", "監修", "入力", "承認", "確認", "記載",
                                           "記録", "報告", "読影", "依頼", "検査", "実施", "施行",
                                           "担当", "説明", "立会", "署名", "送信", "受付", "診察",
-                                          "処置", "介助", "問診", NULL };
+                                          "処置", "介助", "問診", "麻酔", "確定", "執刀", "助手",
+                                          "外回り", "器械出し", "指導", NULL };
     const char *s = v->s;
     size_t n = v->len;
     for (size_t i = 0; i < n; i++) {
@@ -4029,16 +4156,20 @@ static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
     static const char *const kinds[] = {
         "デイサービス", "デイケア", "グループホーム", "ショートステイ", "有料老人ホーム", "老人ホーム",
         "特養", "老健", "入所先", "通所先", "入居先", "施設", "小規模多機能", "サービス付き高齢者住宅",
-        "サ高住", "ケアハウス", NULL
+        "サ高住", "ケアハウス", "訪問看護ステーション", "訪問介護ステーション", "ヘルパーステーション",
+        "居宅介護支援事業所", "居宅介護支援", "通所リハビリ", "通所リハ", "通所介護", "訪問介護",
+        "訪問看護", "事業所", NULL
     };
-    static const char *const homes[] = { "苑", "荘", "園", "里", "寮", "ハウス", "ホーム", NULL };
+    static const char *const homes[] = { "苑", "荘", "園", "里", "寮", "ハウス", "ホーム", "居宅",
+                                         NULL };
     static const char *const clinics[] = { "整形外科", "内科", "外科", "クリニック", "医院", "病院",
                                            "診療所", "歯科", "眼科", "皮膚科", "小児科", "耳鼻科",
                                            "耳鼻咽喉科", "泌尿器科", "産婦人科", NULL };
     static const char *const schools[] = { "小学校", "中学校", "高等学校", "高校", "幼稚園", "保育園",
                                            "支援学校", NULL };
     static const char *const owners[] = { "市立", "県立", "区立", "町立", "村立", "私立", "国立", "都立",
-                                          "府立", "道立", NULL };
+                                          "府立", "道立", "公立", "通信制", "定時制", "全日制",
+                                          "女子", "男子", NULL };
     const char *s = v->s;
     size_t n = v->len;
     for (size_t i = 0; i < n;) {
@@ -4049,6 +4180,9 @@ static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
             size_t j = i + cl;
             while (j < n && (s[j] == ' ' || s[j] == ':'))
                 j++;
+            /* its name in brackets: 通所リハ「かがやき」 */
+            if (j + 3 <= n && !memcmp(s + j, "「", 3))
+                j += 3;
             int chars;
             size_t e = run_end(s, n, j, is_kana, &chars);
             bool other = j > i + cl || !is_katakana(cp_at(s, n, j, &k));
@@ -4081,7 +4215,10 @@ static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
             if (sl > 0 && i > 0) {
                 size_t a = i, b;
                 int c = 0;
-                while (a > 0 && c < 4) {
+                /* (up to eight with 女子 or 男子 before it: 聖マリア女子高等学校) */
+                static const char *const sexes[] = { "女子", "男子", NULL };
+                size_t sx = i >= 6 ? cue_at(s, n, i - 6, sexes) : 0;
+                while (a > 0 && c < (sx ? 8 : 4)) {
                     unsigned p = cp_before(s, n, a, &b);
                     if (!(kanji_or_kata(p) || is_kana(p)) || p == 0x306E /* の */)
                         break;
@@ -4091,7 +4228,7 @@ static void mark_facilities(const view *v, unsigned char *mark, size_t inlen)
                 bool owner = false;
                 for (int o = 0; owners[o]; o++)
                     owner = owner || (i - a == strlen(owners[o]) && !strncmp(s + a, owners[o], i - a));
-                if (c > 0 && c <= 4 && !owner && (a == 0 || !(kanji_or_kata(cp_before(s, n, a, &b)))))
+                if (c > 0 && c <= (sx ? 8 : 4) && !owner && (a == 0 || !(kanji_or_kata(cp_before(s, n, a, &b)))))
                     mark_span(v, a, i + sl, mark, inlen);
                 i += sl;
                 continue;
@@ -4188,6 +4325,120 @@ static void mark_kana_address(const view *v, unsigned char *mark, size_t inlen)
     }
 }
 
+/* A kanji name the dictionary knows after an English cue: Performed by
+ * 山岸, per 森下, cc 井上, attn 大橋. */
+static void mark_latin_cue_names(const kk_cleaner *cl, const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const cues[] = { "by", "By", "BY", "per", "Per", "via", "attn", "Attn", "ATTN",
+                                        "cc", "CC", "from", "From", "with", "w/", "to", "Dr.", "Dr",
+                                        "Prof.", NULL };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (!isalpha((unsigned char)s[i]) || (i > 0 && isalpha((unsigned char)s[i - 1])))
+            continue;
+        size_t l = cue_at(s, n, i, cues), k;
+        if (!l || (isalpha((unsigned char)s[i + l - 1]) && i + l < n && isalpha((unsigned char)s[i + l])))
+            continue;
+        size_t a = i + l;
+        while (a < n && (s[a] == ' ' || s[a] == ':'))
+            a++;
+        size_t r = kanji_run(s, n, a, 4);
+        if (r > a && utf8_chars(s + a, r - a) >= 2 && (name_break(s, n, r) || is_kana(cp_at(s, n, r, &k))) &&
+            !is_clinical_word(s + a, r - a) && kk_morph__is_name(cl->morph, s + a, r - a))
+            mark_span(v, a, r, mark, inlen);
+    }
+}
+
+/* The numbers of a house left after its town was removed (幕張町４ー６０２
+ * ー１, 大原口町２２１, 茶花1234): digits glued to the removed kanji, with
+ * hyphens, ー or の between groups, and 番地, 番 or 号 after them. */
+static void mark_numbers_after_place(const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 1; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]) || view_marked(v, mark, i) || !view_marked(v, mark, i - 1) ||
+            !kanji_before(s, n, i))
+            continue;
+        size_t e = i;
+        for (;;) {
+            while (e < n && isdigit((unsigned char)s[e]))
+                e++;
+            static const char *const seps[] = { "-", "ー", "の", NULL };
+            size_t l = cue_at(s, n, e, seps);
+            if (!l || e + l >= n || !isdigit((unsigned char)s[e + l]))
+                break;
+            e += l;
+        }
+        static const char *const ends[] = { "番地", "番", "号", NULL };
+        e += cue_at(s, n, e, ends);
+        mark_span(v, i, e, mark, inlen);
+        i = e;
+    }
+}
+
+/* One kanji before an honorific is a given name (春さん, 空ちゃん, 真（まこと）
+ * ちゃん), unless it says who the person is to the patient (奥さん, 娘さん)
+ * or it ends a word (患者さん). */
+static void mark_one_kanji_honored(const view *v, unsigned char *mark, size_t inlen)
+{
+    static const char *const honorifics[] = { "さん", "ちゃん", "くん", "君", "様", "さま", NULL };
+    static const char *const not_names[] = { "奥", "娘", "嫁", "婿", "孫", "姪", "甥", "兄", "姉",
+                                             "妹", "弟", "父", "母", "夫", "妻", "子", "皆", "客",
+                                             "主", "親", "叔", "伯", "祖", "彼", "私", "神", "仏",
+                                             "殿", "王", "方", "各", "貴", "奥様", NULL };
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 0; i < n;) {
+        size_t k;
+        cp_at(s, n, i, &k);
+        size_t r = kanji_run(s, n, i, 1);
+        if (r == i || kanji_run(s, n, i, 2) != r) {
+            i += k;
+            continue;
+        }
+        size_t q;
+        unsigned before = i ? cp_before(s, n, i, &q) : 0;
+        if (before && (kanji_or_kata(before) || before == 0x304A /* お */ || before == 0x3054 /* ご */ ||
+                       isalnum(before < 0x80 ? (int)before : 0))) {
+            i = r;
+            continue;
+        }
+        size_t e = r;
+        /* a reading in brackets between: 真（まこと）ちゃん */
+        /* (NFKC makes the brackets ASCII) */
+        if (e < n && s[e] == '(') {
+            size_t j = e + 1;
+            while (j < n && is_kana(cp_at(s, n, j, &k)))
+                j += k;
+            if (j > e + 1 && j < n && s[j] == ')')
+                e = j + 1;
+        }
+        if (cue_at(s, n, e, honorifics) && cue_at(s, n, i, not_names) != r - i)
+            mark_span(v, i, e, mark, inlen);
+        i = r;
+    }
+}
+
+/* A given name of one kanji after a name already removed and a space
+ * (林 春 と同居, 担当：南野 空). */
+static void mark_given_after_removed(const view *v, unsigned char *mark, size_t inlen)
+{
+    const char *s = v->s;
+    size_t n = v->len;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] != ' ' && (i + 3 > n || memcmp(s + i, "\xe3\x80\x80", 3))) || !view_marked(v, mark, i - 1) ||
+            !kanji_before(s, n, i) || (i + 1 < n && view_marked(v, mark, i + 1)))
+            continue;
+        size_t q, g = one_kanji_given(s, n, i);
+        if (g) {
+            cp_before(s, n, g, &q);
+            mark_span(v, q, g, mark, inlen);
+        }
+    }
+}
+
 static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, size_t len,
                    unsigned char *mark)
 {
@@ -4238,6 +4489,10 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
         mark_clinics_of_names(&v1, mark, len);
         mark_name_after_number(cl, &v1, mark, len);
         mark_staff_abbrev_names(cl, &v1, mark, len);
+        mark_latin_cue_names(cl, &v1, mark, len);
+        mark_one_kanji_honored(&v1, mark, len);
+        mark_given_after_removed(&v1, mark, len);
+        mark_numbers_after_place(&v1, mark, len);
     }
     free_view(&v1);
     return true;

@@ -562,6 +562,26 @@ static bool looks_halfwidth_kana(const char *s, size_t n)
     return longest >= 2;
 }
 
+/* Whether every run of high bytes is of even length and each pair's
+ * first byte is EUC-JP's hiragana, katakana or a level-1 kanji row. */
+static bool eucjp_level1_pairs(const char *s, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char c = i < n ? (unsigned char)s[i] : 0;
+        if (c >= 0x80) {
+            if (run % 2 == 0 && c != 0xa4 && c != 0xa5 && (c < 0xb0 || c > 0xcf))
+                return false;
+            run++;
+            continue;
+        }
+        if (run % 2)
+            return false;
+        run = 0;
+    }
+    return true;
+}
+
 /* Which Japanese bytes these are, when they could be both: EUC-JP pairs
  * decode as half-width katakana too (山田 as ｻｳﾅﾄ). Half-width katakana
  * it is when a (han)dakuten stands after a kana that takes one (ﾔﾏﾀﾞ) and
@@ -582,6 +602,12 @@ static kk_text_src guess_japanese(const char *s, size_t n)
         else if (c == 0xdf)
             (p >= 0xca && p <= 0xce) ? good++ : bad++;
     }
+    /* with no mark to tell, pairs that are all common kanji or kana in
+     * EUC-JP (level 1, rows 0x24, 0x25, 0x30-0x4F: 林 as ﾎﾓ, 点 as ﾅﾀ) are
+     * EUC-JP: a word in half-width katakana is rarely all of even length
+     * with every other letter in ｰ..ﾏ */
+    if (hw && bad == 0 && good == 0 && !euc && eucjp_level1_pairs(s, n))
+        return KK_TEXT_AS_EUCJP;
     if (hw && bad == 0 && (good > 0 || !euc))
         return KK_TEXT_AS_SJIS;
     if (euc)

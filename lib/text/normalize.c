@@ -97,6 +97,10 @@ static UChar32 common_kanji(UChar32 c)
 
 static void put_cp(fold_out *o, UChar32 c, uint32_t a, uint32_t b, bool kana)
 {
+    /* variation selectors (辻󠄀 = 辻 + U+E0100, the one-dot form) choose a
+     * glyph, not a character: the name is the same without them */
+    if ((c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0100 && c <= 0xE01EF) || (c >= 0x180B && c <= 0x180D))
+        return;
     /* dashes NFKC leaves alone: hyphen, minus sign (JIS X 0208's 0x215D) */
     if ((c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == 0xFE63)
         c = '-';

@@ -9,9 +9,9 @@
  * hiragana, ぢ/づ to じ/ず; hyphens and minus signs (U+2010-2015, U+2212)
  * become '-', Cyrillic and Greek letters drawn like Latin ones their
  * Latin twins (Yamadа, Smіth) and old or variant kanji of names their
- * common form (髙橋, 𠮷田, 渡邉). Every output byte knows the span of input
- * bytes it came from, so a match in the folded text maps back to the
- * original.
+ * common form (髙橋, 𠮷田, 渡邉); variation selectors go (辻󠄀本). Every
+ * output byte knows the span of input bytes it came from, so a match in
+ * the folded text maps back to the original.
  *
  * kk_text__romaji_key() / kk_text__kana_key(): one spelling for a Japanese
  * reading however it is written: Hepburn or Kunrei romaji (shi/si,

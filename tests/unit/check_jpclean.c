@@ -640,6 +640,50 @@ static const struct {
     { "肝S45.3.2、生年月日 S5-6-8", "S45.3.2", "生年月日 " },
     { "受付 2024/123456", "123456", "受付" },
     { "文京区本郷2-3-4、腹部CT", "2-3-4", "、腹部CT" },
+    /* red-team set 8: a family name MeCab reads as a word or a company,
+     * doing what a person does */
+    { "本件は麻酔科 黒田が対応", "黒田", "本件は麻酔科 " },
+    { "申し送りは大橋から受けた", "大橋", "申し送りは" },
+    { "本田の判断で撮影中止", "本田", "の判断で撮影中止" },
+    { "金子が付き添い来院", "金子", "が付き添い来院" },
+    { "中央が対応、外来から連絡", NOTHING, "中央が対応、外来から連絡" },
+    /* a task's label with an arrow, a colon before half-width kana, Ns
+     * after a name, an English cue before a kanji name */
+    { "承認→石田", "石田", "承認→" },
+    { "麻酔：ｸﾎﾞﾀ", "ｸﾎﾞﾀ", "麻酔：" },
+    { "外回り 長尾 Ns", "長尾", "外回り " },
+    { "Performed by 山岸", "山岸", "Performed by " },
+    /* a variation selector inside a name (辻 + U+E0100) */
+    { "読影医 辻\xf3\xa0\x84\x80本 確認済", "本 ", " 確認済" },
+    /* one kanji as a given name: after a removed name and a space, or
+     * before an honorific; not a kinship word or a prefix */
+    { "内縁の妻 林 春 と同居", "春", " と同居" },
+    { "春さん（義母）と同居", "春", "さん（義母）と同居" },
+    { "姪の真（まこと）ちゃん同伴", "真", "ちゃん同伴" },
+    { "お子さんと奥さんが来院、患者さんへ説明", NOTHING, "お子さんと奥さんが来院、患者さんへ説明" },
+    { "担当技師 山田 第3腰椎圧迫骨折。", "山田", "第3腰椎圧迫骨折" },
+    /* a phone's groups split by ・; a house's numbers left after its
+     * town; a post office box; initials that sign */
+    { "携帯 ０８０・５５６６・７７８８", "５５６６", "携帯 " },
+    { "自宅 千葉市花見川区幕張町４ー６０２ー１", "６０２", "自宅 " },
+    { "私書箱第30号、P.O. Box 77, Sapporo", "77", "P.O. Box " },
+    { "私書箱 ３０号", "３０", "私書箱 " },
+    { "reviewed by H.K.; Read by T.O./K.S.", "K.S.", "Read by " },
+    { "P.O. intake poor", NOTHING, "P.O. intake poor" },
+    /* care services and schools by their own names; an employer MeCab
+     * knows after a label of work or before a word of it */
+    { "ケアマネ：ひまわり居宅 担当", "ひまわり", "ケアマネ：" },
+    { "訪問看護ステーションあおぞら 看護師より報告", "あおぞら", "訪問看護ステーション" },
+    { "居宅介護支援事業所 こもれび", "こもれび", "居宅介護支援事業所 " },
+    { "通所リハ「かがやき」利用中、事業所から連絡", "かがやき", "事業所から連絡" },
+    { "聖マリア女子高等学校 在学中", "マリア", " 在学中" },
+    { "職業：ヤマト運輸 ドライバー、佐川急便勤務", "佐川急便", "職業：" },
+    { "職業：トヨタ自動車 工員", "トヨタ", " 工員" },
+    { "職業：会社員", NOTHING, "職業：会社員" },
+    /* eponyms and spine levels stay */
+    { "Hashimoto 甲状腺炎、Kawasaki 病、森田療法を継続", NOTHING, "Hashimoto 甲状腺炎、Kawasaki 病、森田療法を継続" },
+    { "田中療法士より", "田中", "療法士より" },
+    { "Th11-12-L1 圧迫骨折、T11-12", NOTHING, "Th11-12-L1 圧迫骨折、T11-12" },
 };
 
 /* the object's own name in a reading its spelling leaves open */

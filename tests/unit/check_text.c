@@ -207,6 +207,13 @@ START_TEST(japanese_under_a_latin_name)
         { "ISO_IR 100", "\xbd\xbd\xde\xb7 \xb2\xc1\xdb\xb3", "ｽｽﾞｷ ｲﾁﾛｳ", KK_TEXT_AS_SJIS },
         { "", "\xbd\xbd\xde\xb7 \xb2\xc1\xdb\xb3", "ｽｽﾞｷ ｲﾁﾛｳ", KK_TEXT_AS_SJIS },
         { "ISO_IR 100", "patient \xbb\xc4\xb3 seen", "patient ｻﾄｳ seen", KK_TEXT_AS_SJIS },
+        /* one kanji alone could be two half-width kana (林 as ﾎﾓ): pairs
+         * that are all common kanji or kana are EUC-JP; ﾔﾏ (a level-2
+         * row there) stays half-width katakana */
+        { "ISO_IR 100", "CT by \xce\xd3", "CT by 林", KK_TEXT_AS_EUCJP },
+        { "", "per \xbf\xb9 Ns", "per 森 Ns", KK_TEXT_AS_EUCJP },
+        { "ISO_IR 100", "NIHSS 12\xc5\xc0", "NIHSS 12点", KK_TEXT_AS_EUCJP },
+        { "ISO_IR 100", "\xd4\xcf CT", "ﾔﾏ CT", KK_TEXT_AS_SJIS },
         { "ISO_IR 100", "M\xfcller Jos\xe9 37.5\xb0" "C \xb1" "2, \xc5ngstr\xf6m",
           "Müller José 37.5°C ±2, Ångström", KK_TEXT_AS_DECLARED },
         { "ISO_IR 100", "5\xb1" "2, 3\xb1" "1 \xab" "a\xbb", "5±2, 3±1 «a»", KK_TEXT_AS_DECLARED },

@@ -3,10 +3,10 @@
 """tests/tools/jp_redteam/probe.py - red-team probe of the free-text cleaner
 (issue 13). Not run by any test: a tool to find classes the cleaner misses.
 
-  probe.py WORKDIR [SET...]     SET: 1 to 7 (default: 1, 2, 3)
+  probe.py WORKDIR [SET...]     SET: 1 to 8 (default: 1, 2, 3)
   KAKOU=path/to/kakou (default: build/kakou of this tree)
 
-Plants each phrase of set1.py .. set7.py (identifiers with the parts
+Plants each phrase of set1.py .. set8.py (identifiers with the parts
 that must go, and clinical phrases that must stay) into ImageComments,
 StudyDescription, AdditionalPatientHistory, a RequestAttributesSequence
 item or an SR TEXT item of the bundled sample (testdata/sample, `make
