@@ -263,7 +263,7 @@ check-e2e: all $(UNIT_BIN) $(TEST_TOOLS)
 # Semantic mutations applied to a scratch copy, each caught by its tests
 # (tests/mutants/mutants.txt); builds first so the copy reuses the objects.
 check-mutants: all
-	@SHARED=$(SHARED) PYTHON=$(PYTHON) tests/mutants/run.sh
+	@SHARED=$(SHARED) PYTHON=$(PYTHON) MUTANT_CHECKED=$(MUTANT_CHECKED) tests/mutants/run.sh
 
 check-headers:
 	@for h in include/kakou/*.h; do \

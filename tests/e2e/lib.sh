@@ -15,7 +15,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/kakou-e2e.XXXXXX")
 trap 'if [ -n "${KEEP_WORK:-}" ] && [ "$fails" != 0 ]; then echo "work kept in $WORK"; else rm -rf "$WORK"; fi' EXIT
 fails=0
 
-fail() { echo "not ok: $*"; fails=$((fails + 1)); }
+# KK_FAIL_FAST=1 (set by make check-mutants, where the first failure is
+# all a kill needs) ends the test at its first failure
+fail() {
+    echo "not ok: $*"; fails=$((fails + 1))
+    [ -z "${KK_FAIL_FAST:-}" ] || { echo "KK_FAIL_FAST: stopped at the first failure"; exit 1; }
+}
 ok() { echo "ok: $*"; }
 
 # expect_exit CODE CMD...: run CMD, which must exit with CODE (not a signal).
