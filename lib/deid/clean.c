@@ -3602,7 +3602,8 @@ static bool view_marked(const view *v, const unsigned char *mark, size_t a)
 /* A name in katakana right before who they are, in brackets: メアリー・
  * ジョーンズ（妻）, ジョン（夫）. A word in katakana there is a name: a
  * loanword is no one's wife. */
-static void mark_name_before_family_bracket(const view *v, unsigned char *mark, size_t inlen)
+static void mark_name_before_family_bracket(const kk_cleaner *cl, const view *v, unsigned char *mark,
+                                            size_t inlen)
 {
     const char *s = v->s;
     size_t n = v->len;
@@ -3620,8 +3621,32 @@ static void mark_name_before_family_bracket(const view *v, unsigned char *mark, 
                                              "ドクター", "サポート", "フォロー", "ボランティア",
                                              "ソーシャルワーカー", "マネージャー", "リハビリ",
                                              "サービス", "ショートステイ", "デイサービス", NULL };
-        if (!is_katakana(cp_before(s, n, i, &q)) || (c == 6 && !strncmp(s + j, "家族", 6)))
+        if (c == 6 && !strncmp(s + j, "家族", 6))
             continue;
+        if (!is_katakana(cp_before(s, n, i, &q))) {
+            /* a family name in kanji, a space and a given name the
+             * dictionary knows, in kana or kanji: 齋 まゆみ（叔母）, 齋 真弓（叔母） */
+            size_t g = kana_name_at_end(cl, s, n, i, false);
+            int chars;
+            if (g == i) {
+                g = kanji_run_before(s, n, i, 3, &chars);
+                if (chars < 1 || !kk_morph__is_name(cl->morph, s + g, i - g))
+                    g = i;
+            }
+            if (g == i || cue_at(s, n, g, cues_after))
+                continue;
+            size_t a = g, f = g;
+            while (f > 0 && s[f - 1] == ' ')
+                f--;
+            if (f < g) {
+                size_t b = kanji_run_before(s, n, f, 3, &chars);
+                if (chars >= 1 && (b == 0 || !kanji_or_kata(cp_before(s, n, b, &q))) &&
+                    !is_clinical_word(s + b, f - b))
+                    a = b;
+            }
+            mark_span(v, a, i, mark, inlen);
+            continue;
+        }
         size_t a = katakana_name_start(s, n, q);
         int chars = 0;
         for (size_t k = a, l; k < i; k += l)
@@ -4482,7 +4507,7 @@ static bool detect(const kk_cleaner *cl, const kk_idset *ids, const char *in, si
     if (!ascii) {
         mark_bracket_readings(&v1, mark, len);
         mark_name_before_maiden(&v1, mark, len);
-        mark_name_before_family_bracket(&v1, mark, len);
+        mark_name_before_family_bracket(cl, &v1, mark, len);
         mark_label_names(cl, &v1, mark, len);
         mark_name_lists(cl, &v1, mark, len);
         mark_kana_given(cl, &v1, mark, len);

@@ -670,6 +670,11 @@ static const struct {
     { "私書箱 ３０号", "３０", "私書箱 " },
     { "reviewed by H.K.; Read by T.O./K.S.", "K.S.", "Read by " },
     { "P.O. intake poor", NOTHING, "P.O. intake poor" },
+    /* a name in kanji or kana before who they are, in brackets */
+    { "齋 まゆみ（叔母）同席", "まゆみ", "（叔母）同席" },
+    { "齋 真弓（叔母）同席", "齋", "（叔母）同席" },
+    { "病状説明 まゆみ（妻）", "まゆみ", "病状説明 " },
+    { "病状説明（妻）、造影（長男同意）", NOTHING, "病状説明（妻）、造影（長男同意）" },
     /* care services and schools by their own names; an employer MeCab
      * knows after a label of work or before a word of it */
     { "ケアマネ：ひまわり居宅 担当", "ひまわり", "ケアマネ：" },
