@@ -394,6 +394,20 @@ int kk_cmd_deid(int argc, char **argv)
         kk_cli_error(&cli, "cannot write to output folder '%s': %s", out_dir, strerror(errno));
         goto out;
     }
+    for (int i = optind; i < argc; i++) {
+        char ri[PATH_MAX], ro[PATH_MAX];
+        struct stat sb;
+        if (stat(argv[i], &sb) != 0 || !S_ISDIR(sb.st_mode) || !realpath(argv[i], ri) ||
+            !realpath(out_dir, ro))
+            continue;
+        size_t n = strlen(ri);
+        if (strncmp(ro, ri, n) == 0 && (ro[n] == '\0' || ro[n] == '/' || (n == 1 && ri[0] == '/'))) {
+            /* its outputs would be read as inputs, again on every run */
+            kk_cli_error(&cli, "the output folder '%s' is inside the input folder '%s': choose "
+                         "one outside it", out_dir, argv[i]);
+            goto out;
+        }
+    }
     if (db_path) {
         if (inside(out_dir, db_path)) {
             kk_cli_error(&cli, "the store '%s' is inside the output folder: keep it apart (R24)",

@@ -734,6 +734,14 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
             e = kk_dcm__remove(item, e);
             continue;
         }
+        if (g == 0x0002) {
+            /* File Meta Information belongs before the data set (PS3.10
+             * 7.1); inside it, it is invalid, and its Source AE title or
+             * private UIDs are no one's to keep */
+            report(w, e, tag, depth, KK_ACTION_REMOVE, "group 0002 inside the data set (PS3.10 7.1)");
+            e = kk_dcm__remove(item, e);
+            continue;
+        }
         if (g == 0x0004 && depth == 0 && !w->dicomdir) {
             report(w, e, tag, depth, KK_ACTION_REMOVE, "group 0004 outside a DICOMDIR (PS3.15 E.1.1)");
             e = kk_dcm__remove(item, e);
@@ -1102,10 +1110,24 @@ static kk_status walk_loaded(walk *w, const char *in_path)
     kk_status st;
     kk_dcm_item *ds = kk_dcm__dataset(w->dcm);
     kk_dcm_item *meta = kk_dcm__meta(w->dcm);
+    /* zeros read as elements of group 0000 (or group lengths alone) are
+     * no data set: nothing to de-identify, nothing to write */
+    bool any = false;
+    for (kk_dcm_elem *e = kk_dcm__next(ds, NULL); e && !any; e = kk_dcm__next(ds, e))
+        any = KK_GROUP(kk_dcm__tag(e)) != 0x0000 && KK_ELEMENT(kk_dcm__tag(e)) != 0x0000;
+    if (!any)
+        return kk__fail(w->ctx, KK_ENOTDICOM, "cannot read '%s': no data element (only group "
+                        "0000 or group lengths): not DICOM", in_path);
     w->sop_class = dup_string_of(ds, TAG_SOP_CLASS);
     if (!w->sop_class)
         w->sop_class = dup_string_of(meta, TAG_MEDIA_SOP_CLASS);
     w->dicomdir = w->sop_class && strcmp(w->sop_class, DICOMDIR_CLASS) == 0;
+    /* a DICOMDIR holds records, never an image: one claiming the class
+     * over Pixel Data would drop out of the release unseen */
+    if (w->dicomdir && (kk_dcm__find(ds, KK_TAG(0x7FE0, 0x0010)) || kk_dcm__find(ds, KK_TAG(0x7FE0, 0x0008)) ||
+                        kk_dcm__find(ds, KK_TAG(0x7FE0, 0x0009))))
+        return kk__fail(w->ctx, KK_ENOTDICOM, "cannot read '%s': (0008,0016) SOPClassUID says "
+                        "Media Storage Directory (a DICOMDIR), but it holds pixel data", in_path);
     if (w->dicomdir)
         /* its records point into the file by offset and name the
          * original files: rebuild it from the outputs instead (E.1.1) */

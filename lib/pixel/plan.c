@@ -261,8 +261,30 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
         px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_FLOAT_PIXEL_DATA);
     if (!px)
         px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_DOUBLE_PIXEL_DATA);
+    bool applies = false;
+    for (int i = 0; i < nrules && !applies; i++)
+        applies = rule_holds(dcm, &rules[i]) &&
+                  (rules[i].kind != KK_PIXEL_RULE_MODE || rules[i].mode != KK_PIXEL_MODE_OFF);
+    if (!applies)
+        return KK_OK;
+    /* Pixel Data in a transfer syntax DCMTK cannot decode (HTJ2K, deflated
+     * image frames) is carried over as it came, and a second pixel
+     * element beside the first (Float Pixel Data with Pixel Data) would
+     * be: neither can be searched, so neither passes */
+    int elements = (kk_dcm__find(kk_dcm__dataset(dcm), TAG_PIXEL_DATA) != NULL) +
+                   (kk_dcm__find(kk_dcm__dataset(dcm), TAG_FLOAT_PIXEL_DATA) != NULL) +
+                   (kk_dcm__find(kk_dcm__dataset(dcm), TAG_DOUBLE_PIXEL_DATA) != NULL);
+    if (kk_dcm__pixels_carried_raw(dcm))
+        return kk__fail(ctx, KK_EUNSUPPORTED, "cannot search the pixels of '%s' for burned-in "
+                        "text: transfer syntax %.64s cannot be decoded here",
+                        path ? path : "(buffer)", kk_dcm__transfer_syntax(dcm));
+    if (elements > 1)
+        return kk__fail(ctx, KK_EUNSUPPORTED, "cannot search the pixels of '%s' for burned-in "
+                        "text: it holds %d pixel elements (Pixel Data, Float Pixel Data, Double "
+                        "Float Pixel Data), where an image has one", path ? path : "(buffer)",
+                        elements);
     /* an empty Pixel Data (a corpus NM's was stripped) holds nothing */
-    if (nrules == 0 || !px || kk_dcm__length(px) == 0)
+    if (!px || kk_dcm__length(px) == 0)
         return KK_OK;
     plan->rows = (int)number_of(dcm, TAG_ROWS, 0);
     plan->columns = (int)number_of(dcm, TAG_COLUMNS, 0);

@@ -9,7 +9,8 @@
 # Pixels with Rows or Columns 0 are refused where the profile searches
 # pixels for text (they would otherwise pass unexamined); an empty Pixel
 # Data, or a few bytes, has nothing to search and passes. Bytes or
-# fragments past NumberOfFrames's frames are not kept unsearched.
+# fragments past NumberOfFrames's frames are not kept unsearched. Pixels
+# that cannot be decoded, or two pixel elements, are refused there too.
 # Outside ASan, the batch also runs under `ulimit -v` (1.5 GiB) to prove
 # that memory stays bounded.
 . "$(dirname "$0")/lib.sh"
@@ -43,6 +44,23 @@ for f in "${zero[@]}"; do
 done
 n=$(timeout "$KK_TIMEOUT" "$KAKOU" deid -q -p dicom-basic -o "$WORK/unsized-basic" "${zero[@]}" 2>/dev/null; find "$WORK/unsized-basic" -name '*.dcm' | wc -l)
 [ "$n" = 2 ] && ok "dicom-basic (no pixel search) keeps both" || fail "dicom-basic wrote $n of 2"
+# pixels that cannot be decoded (deflated image frames, newer than
+# DCMTK) or a second pixel element beside Pixel Data cannot be searched:
+# a profile that searches pixels refuses them, naming why; dicom-basic
+# carries them over
+odd=("$H/pix-deflated-frames.dcm" "$H/pix-float-beside.dcm")
+hostile_batch pixels-odd -p jp-anonymized --no-release -- "${odd[@]}"
+for want in "pix-deflated-frames.dcm:transfer syntax 1.2.840.10008.1.2.8.1 cannot be decoded" \
+            "pix-float-beside.dcm:it holds 2 pixel elements"; do
+    f="$H/${want%%:*}"
+    if grep -F "'$f'" "$WORK/pixels-odd.err" | grep -q "cannot search the pixels of .* for burned-in text: ${want#*:}"; then
+        ok "pixels-odd: $(basename "$f") refused: ${want#*:}"
+    else
+        fail "pixels-odd: $(basename "$f"): no refusal saying '${want#*:}'"; sed -n '1,5p' "$WORK/pixels-odd.err" | sed 's/^/    /'
+    fi
+done
+n=$(timeout "$KK_TIMEOUT" "$KAKOU" deid -q -p dicom-basic -o "$WORK/odd-basic" "${odd[@]}" 2>/dev/null; find "$WORK/odd-basic" -name '*.dcm' | wc -l)
+[ "$n" = 2 ] && ok "dicom-basic (no pixel search) keeps both" || fail "dicom-basic wrote $n of 2 undecodable or doubled pixel objects"
 # nothing to search is no reason to refuse: an empty Pixel Data, and 2
 # bytes with no frame size
 for f in "$H/pix-empty.dcm" "$H/pix-tiny-unsized.dcm"; do

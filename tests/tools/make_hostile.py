@@ -22,6 +22,9 @@ KIND:
             alone is 2^64 bytes
   charset   OUTDIR/cs-*.dcm: broken ISO 2022 escapes and invalid UTF-8
             in person names and free text (these must de-identify)
+  structure OUTDIR/meta-in-body.dcm: File Meta elements inside the data
+            set; zeros.dcm: 4 KiB of zeros (elements of group 0000 only);
+            dir-class-image.dcm: an image whose SOP Class UID says DICOMDIR
   good      OUTDIR/good.dcm: a small valid CT-like object
   nest      OUTDIR/nest-CONSTRUCTION-N.dcm: sequences nested N deep (default
             6000) in each construction a reader may take for a sequence,
@@ -49,9 +52,9 @@ KIND:
 """
 import os
 import random
-import zlib
 import struct
 import sys
+import zlib
 
 TS_EXPLICIT = b"1.2.840.10008.1.2.1"
 TS_IMPLICIT = b"1.2.840.10008.1.2"
@@ -241,6 +244,38 @@ def pixels(out):
     frags = item(b"") + item(rle) + item(rle.replace(b"\x10", b"\xab")) + SEQ_END
     one("pix-hidden-rle.dcm", 16, 16, 1, 8, ex(0x7FE0, 0x0010, b"OB", frags, length=UNDEF),
         ts=b"1.2.840.10008.1.2.5")
+    # pixels DCMTK cannot decode: deflated image frames (1.2.840.10008.1.2.8.1,
+    # newer than DCMTK 3.6.7) of a 16 x 16 8-bit frame; and a Float Pixel
+    # Data beside a Pixel Data of zeros
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    frame = z.compress(b"\x10" * 128 + b"\xab" * 128) + z.flush()
+    frame += b"\0" * (len(frame) % 2)
+    one("pix-deflated-frames.dcm", 16, 16, 1, 8,
+        ex(0x7FE0, 0x0010, b"OB", item(b"") + item(frame) + SEQ_END, length=UNDEF),
+        ts=b"1.2.840.10008.1.2.8.1")
+    one("pix-float-beside.dcm", 16, 16, 1, 8,
+        ex(0x7FE0, 0x0008, b"OF", struct.pack("<256f", *([16.0] * 128 + [171.0] * 128)))
+        + ex(0x7FE0, 0x0010, b"OB", b"\0" * 256))
+
+
+def structure(out):
+    sop = b"2.25.1006"
+    # File Meta elements inside the data set: a transfer syntax that
+    # contradicts the file's and a Source AE title that names a place
+    write(os.path.join(out, "meta-in-body.dcm"), meta(TS_EXPLICIT, sop)
+          + ex(0x0002, 0x0010, b"UI", pad(b"1.2.840.10008.1.2", b"\0"))
+          + ex(0x0002, 0x0016, b"AE", pad(b"PHIHOSTILEAE"))
+          + head_explicit(sop) + uids_explicit(sop))
+    # zeros, as a truncated copy or a sparse file holds: read as elements
+    # of group 0000, no data element at all
+    write(os.path.join(out, "zeros.dcm"), b"\0" * 4096)
+    # an image whose SOP Class UID says DICOMDIR
+    d = b"1.2.840.10008.1.3.10"
+    write(os.path.join(out, "dir-class-image.dcm"), meta(TS_EXPLICIT, sop + b".9")
+          + ex(0x0008, 0x0016, b"UI", pad(d, b"\0")) + ex(0x0008, 0x0018, b"UI", pad(sop + b".9", b"\0"))
+          + ex(0x0008, 0x0060, b"CS", b"OT") + ex(0x0010, 0x0010, b"PN", pad(b"PHIHOSTILE^NAME"))
+          + uids_explicit(sop + b".9")
+          + image_tail(8, 8, None, 16, ex(0x7FE0, 0x0010, b"OW", b"\x10\x00" * 64)))
 
 
 def charset(out):
@@ -402,6 +437,8 @@ def main():
         pixels(out)
     elif kind == "charset":
         charset(out)
+    elif kind == "structure":
+        structure(out)
     elif kind == "nest":
         depths = [int(x) for x in sys.argv[3].split(",")] if len(sys.argv) > 3 else [6000]
         nest(out, depths)
