@@ -708,6 +708,24 @@ static bool kept_bytes_hold_ids(const walk *w, kk_dcm_elem *e, uint32_t tag, cha
     return found;
 }
 
+/* The size of one value of a binary VR whose values have a fixed size
+ * (US 2, FD 8, AT 4), or 0. */
+static unsigned fixed_value_size(uint16_t vr)
+{
+    switch (vr) {
+    case KK_VR('U', 'S'): case KK_VR('S', 'S'):
+        return 2;
+    case KK_VR('U', 'L'): case KK_VR('S', 'L'): case KK_VR('F', 'L'): case KK_VR('A', 'T'):
+    case KK_VR('O', 'F'): case KK_VR('O', 'L'):
+        return 4;
+    case KK_VR('F', 'D'): case KK_VR('O', 'D'): case KK_VR('S', 'V'): case KK_VR('U', 'V'):
+    case KK_VR('O', 'V'):
+        return 8;
+    default:
+        return 0;
+    }
+}
+
 static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int depth, bool dummy)
 {
     if (depth > 200) {
@@ -731,6 +749,22 @@ static void process_item(walk *w, kk_dcm_item *item, charset_ref parent_cs, int 
         if (el == 0x0000 && g != 0x0002) {
             /* group lengths are wrong after any edit; they are retired */
             report(w, e, tag, depth, KK_ACTION_REMOVE, "group length");
+            e = kk_dcm__remove(item, e);
+            continue;
+        }
+        unsigned vsize = fixed_value_size(kk_dcm__vr(e));
+        uint32_t vlen = kk_dcm__length(e);
+        if (vsize && vlen != 0xFFFFFFFFu && vlen % vsize) {
+            /* a value no reader can split into values (FD of 5 bytes):
+             * written as it came it breaks the output for other readers;
+             * the image's own description cannot go without the image */
+            if (g == 0x0028 && depth == 0) {
+                w->err = kk__fail(w->ctx, KK_ENOTDICOM, "cannot read '%s': (%04X,%04X) holds %lu "
+                                  "bytes, not a multiple of its VR's %u (PS3.5 6.2)", w->path,
+                                  (unsigned)g, (unsigned)el, (unsigned long)vlen, vsize);
+                return;
+            }
+            report(w, e, tag, depth, KK_ACTION_REMOVE, "value length not a multiple of its VR's size");
             e = kk_dcm__remove(item, e);
             continue;
         }

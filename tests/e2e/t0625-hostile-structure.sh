@@ -3,7 +3,8 @@
 # t0625-hostile-structure: shapes an outside audit found passing as valid.
 # File Meta elements inside the data set (a transfer syntax that
 # contradicts the file's, a Source AE title) are removed, not copied into
-# the output's data set; zeros (a truncated copy, a sparse file) are not
+# the output's data set; binary values of a length no reader can split
+# are removed; zeros (a truncated copy, a sparse file) are not
 # DICOM, named as such, and no output is written for them, nor for an
 # image whose SOP Class UID says DICOMDIR (skipped, it would drop out of
 # a release unseen); an output folder inside an input folder is refused
@@ -38,6 +39,22 @@ done
 hostile_batch zeros -- "$H/zeros.dcm"
 grep -F "'$H/zeros.dcm'" "$WORK/zeros.err" | grep -q 'no data element.*not DICOM' &&
     ok "zeros: named as not DICOM" || { fail "zeros: no message naming it not DICOM"; sed -n 1,3p "$WORK/zeros.err"; }
+
+# binary values no reader can split (an FD of 5 bytes, an AT of 2) are
+# removed: the output parses in pydicom, every value read
+rm -rf "$WORK/bin"
+expect_exit 0 timeout "$KK_TIMEOUT" "$KAKOU" deid -q -o "$WORK/bin" "$H/binary-lengths.dcm" &&
+    if "$PYTHON" - "$(find "$WORK/bin" -name '*.dcm' | head -1)" <<'PY'
+import sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+for e in ds.iterall():
+    e.value
+left = [t for t in (0x00181050, 0x00209165) if t in ds]
+left and print("left:", ["%08X" % t for t in left])
+sys.exit(1 if left else 0)
+PY
+    then ok "binary values of broken length removed, output read by pydicom"
+    else fail "binary values of broken length kept, or output unreadable"; fi
 
 # an image whose SOP Class UID says DICOMDIR: a failure, not skipped
 hostile_batch dirclass -- "$H/dir-class-image.dcm"
