@@ -515,6 +515,7 @@ struct scan_result {
     uint32_t pix_len;
     char pix_vr[3];       /* as written; "" in implicit VR */
     bool pix_even;        /* its value, or every fragment, has an even length */
+    long long stray_end;  /* an Item Delimitation Item outside any item, or -1 */
 };
 
 /* Encapsulated Pixel Data: step over the items to the sequence
@@ -587,6 +588,8 @@ static void walk_data_set(Reader &fp, header_scan top, int limit, bool top_pixel
             } else if (e == 0xE00D) {
                 if (undef_top && !open.back().seq)
                     pop();
+                else if (open.empty() && r->stray_end < 0)
+                    r->stray_end = at;
             } else if (e == 0xE0DD) {
                 if (undef_top && !open.back().seq && open.size() >= 2 &&
                     open[open.size() - 2].seq && open[open.size() - 2].end < 0)
@@ -671,7 +674,7 @@ static void walk_data_set(Reader &fp, header_scan top, int limit, bool top_pixel
  * syntax, then the data set, inflated when deflated. */
 static void scan_object(byte_reader &fp, int limit, scan_result *r)
 {
-    *r = scan_result{ 0, 0, -1, -1, 0, "", false };
+    *r = scan_result{ 0, 0, -1, -1, 0, "", false, -1 };
     std::string ts;
     bool meta = scan_meta(fp, &ts);
     header_scan h = { false, true };
@@ -709,7 +712,7 @@ static void scan_object(byte_reader &fp, int limit, scan_result *r)
  * or ulimit -v): a 2 GB file of empty elements would need 50 GB. */
 static kk_status check_nesting(kk_ctx *ctx, const char *what, int fd, scan_result *r)
 {
-    *r = scan_result{ 0, 0, -1, -1, 0, "", false };
+    *r = scan_result{ 0, 0, -1, -1, 0, "", false, -1 };
     if (fd < 0)
         return KK_OK; /* DCMTK reports the open error */
     {
@@ -721,6 +724,11 @@ static kk_status check_nesting(kk_ctx *ctx, const char *what, int fd, scan_resul
     if (r->depth > KK_MAX_NESTING)
         return kk__fail(ctx, KK_ELIMIT, "cannot read '%s': sequences nested deeper than %d",
                         what, KK_MAX_NESTING);
+    /* DCMTK ends the data set there, and what follows would be lost */
+    if (r->stray_end >= 0)
+        return kk__fail(ctx, KK_ENOTDICOM, "cannot read '%s': an Item Delimitation Item "
+                        "(FFFE,E00D) at byte %lld stands outside any item (PS3.5 7.5)", what,
+                        r->stray_end);
     if (n < 4096)
         return KK_OK; /* under 1 MB of DCMTK objects: no machine is that small */
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);

@@ -4,11 +4,12 @@
 # File Meta elements inside the data set (a transfer syntax that
 # contradicts the file's, a Source AE title) are removed, not copied into
 # the output's data set; binary values of a length no reader can split
-# are removed; zeros (a truncated copy, a sparse file) are not
-# DICOM, named as such, and no output is written for them, nor for an
-# image whose SOP Class UID says DICOMDIR (skipped, it would drop out of
-# a release unseen); an output folder inside an input folder is refused
-# (exit 2): its outputs would be read as inputs on every run.
+# are removed; an Item Delimitation Item outside any item (where DCMTK
+# would end the data set) fails, named; zeros (a truncated copy, a sparse
+# file) are not DICOM, named as such, and no output is written for them,
+# nor for an image whose SOP Class UID says DICOMDIR (skipped, it would
+# drop out of a release unseen); an output folder inside an input folder
+# is refused (exit 2): its outputs would be read as inputs on every run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile-lib.sh"
 [ -x "$KAKOU" ] || skip "no kakou binary at $KAKOU"
@@ -55,6 +56,11 @@ sys.exit(1 if left else 0)
 PY
     then ok "binary values of broken length removed, output read by pydicom"
     else fail "binary values of broken length kept, or output unreadable"; fi
+
+# an Item Delimitation Item outside any item: DCMTK would end the data
+# set there and the rest be lost; a failure, named
+hostile_batch stray -- "$H/stray-item-end.dcm"
+names "$H/stray-item-end.dcm" 'Item Delimitation Item \(FFFE,E00D\) at byte [0-9]+ stands outside any item' stray
 
 # an image whose SOP Class UID says DICOMDIR: a failure, not skipped
 hostile_batch dirclass -- "$H/dir-class-image.dcm"

@@ -25,7 +25,8 @@ KIND:
   structure OUTDIR/meta-in-body.dcm: File Meta elements inside the data
             set; zeros.dcm: 4 KiB of zeros (elements of group 0000 only);
             dir-class-image.dcm: an image whose SOP Class UID says DICOMDIR;
-            binary-lengths.dcm: an FD of 5 bytes, an AT of 2
+            binary-lengths.dcm: an FD of 5 bytes, an AT of 2;
+            stray-item-end.dcm: (FFFE,E00D) outside any item
   good      OUTDIR/good.dcm: a small valid CT-like object
   nest      OUTDIR/nest-CONSTRUCTION-N.dcm: sequences nested N deep (default
             6000) in each construction a reader may take for a sequence,
@@ -274,6 +275,11 @@ def structure(out):
     write(os.path.join(out, "binary-lengths.dcm"), meta(TS_EXPLICIT, sop + b".8")
           + head_explicit(sop + b".8") + ex(0x0018, 0x1050, b"FD", b"\x01\x02\x03\x04\x05")
           + uids_explicit(sop + b".8") + ex(0x0020, 0x9165, b"AT", b"\x28\x00"))
+    # an Item Delimitation Item outside any item, after the name: DCMTK
+    # ends the data set there
+    write(os.path.join(out, "stray-item-end.dcm"), meta(TS_EXPLICIT, sop + b".7")
+          + head_explicit(sop + b".7") + struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
+          + uids_explicit(sop + b".7"))
     # an image whose SOP Class UID says DICOMDIR
     d = b"1.2.840.10008.1.3.10"
     write(os.path.join(out, "dir-class-image.dcm"), meta(TS_EXPLICIT, sop + b".9")
