@@ -2472,12 +2472,6 @@ static void mark_japanese(const kk_cleaner *cl, const view *v, unsigned char *ma
             mark_span(v, t[k].off, t[k].off + t[k].len, mark, inlen);
         }
     }
-    for (int k = 0; k + 1 < nt; k++)
-        if (t[k].kind == KK_TOK_SURNAME && has_kanji(s + t[k].off, t[k].len)) {
-            size_t g = one_kanji_given(s, n, t[k].off + t[k].len);
-            if (g)
-                mark_span(v, t[k].off + t[k].len, g, mark, inlen);
-        }
     /* Chinese and Korean names in kanji before an honorific or a verb */
     for (size_t i = 0; i < n;) {
         size_t k, e = cjk_kanji_name(s, n, t, nt, i);

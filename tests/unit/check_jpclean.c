@@ -376,6 +376,7 @@ static const struct {
     { "called to RN Jessica at 14:00", "Jessica", "called" },
     /* a family cue, の, and a name the dictionary knows */
     { "姉の千秋より連絡", "千秋", "より連絡" },
+    { "姉の千秋は元気", "千秋", "は元気" },
     { "母の既往 胃癌、父の病気", NOTHING, "母の既往 胃癌、父の病気" },
     /* a title and a colon label the name after them */
     { "紹介元 ひまわりクリニック（院長：野村）", "野村", "院長" },
