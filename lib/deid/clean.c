@@ -1130,24 +1130,30 @@ static bool organ_segment(const char *z, size_t a)
 
 /* Spine levels joined by hyphens or slashes (T11-12-L1, Th12/L1, C5-6):
  * C, T, Th, L or S and a number up to 12, the letters after the first
- * optional. Not a code of letters and digits. */
+ * optional. Not a code of letters and digits; and with T or S alone not
+ * a date either (S5-6-8 is Showa 5, T11-12 Taisho 11), so those need
+ * another level's letter or Th beside them. */
 static bool spine_levels(const char *z, size_t a, size_t b)
 {
     if (a > 0 && isalnum((unsigned char)z[a - 1]))
         return false;
     size_t i = a;
+    bool not_era = false;
     for (int g = 0; i < b; g++) {
         if (g > 0) {
             if (z[i] != '-' && z[i] != '/')
                 return false;
             i++;
         }
-        if (i + 1 < b && z[i] == 'T' && z[i + 1] == 'h')
+        if (i + 1 < b && z[i] == 'T' && z[i + 1] == 'h') {
             i += 2;
-        else if (i < b && strchr("CTLS", z[i]))
+            not_era = true;
+        } else if (i < b && strchr("CTLS", z[i])) {
+            not_era = not_era || z[i] == 'C' || z[i] == 'L' || (g > 0 && (z[i] == 'S' || z[i] == 'T'));
             i++;
-        else if (g == 0)
+        } else if (g == 0) {
             return false;
+        }
         int v = 0, d = 0;
         while (i < b && isdigit((unsigned char)z[i]) && d < 3) {
             v = v * 10 + (z[i++] - '0');
@@ -1156,7 +1162,11 @@ static bool spine_levels(const char *z, size_t a, size_t b)
         if (d == 0 || d > 2 || v < 1 || v > 12)
             return false;
     }
-    return true;
+    /* the next level's letter after the match: T11-12-L1 */
+    if (!not_era && (z[b] == '-' || z[b] == '/') && z[b + 1] && strchr("CLST", z[b + 1]) &&
+        (isdigit((unsigned char)z[b + 2]) || (z[b + 1] == 'T' && z[b + 2] == 'h')))
+        not_era = true;
+    return not_era;
 }
 
 /* A number shaped like an ID that is a code or a setting: a diffusion b

@@ -689,7 +689,9 @@ static const struct {
     /* eponyms and spine levels stay */
     { "Hashimoto 甲状腺炎、Kawasaki 病、森田療法を継続", NOTHING, "Hashimoto 甲状腺炎、Kawasaki 病、森田療法を継続" },
     { "田中療法士より", "田中", "療法士より" },
-    { "Th11-12-L1 圧迫骨折、T11-12", NOTHING, "Th11-12-L1 圧迫骨折、T11-12" },
+    { "Th11-12-L1 圧迫骨折、T11-12-L1", NOTHING, "Th11-12-L1 圧迫骨折、T11-12-L1" },
+    /* with T or S alone it may be a Taisho or Showa date */
+    { "既往 S5-6-8 手術", "S5-6-8", "既往 " },
 };
 
 /* the object's own name in a reading its spelling leaves open */
