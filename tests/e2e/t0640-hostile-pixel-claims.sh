@@ -33,34 +33,37 @@ done
 # pixels with no frame size cannot be searched for burned-in text: a
 # profile that searches them refuses the object (its bytes are there for
 # any reader that guesses a size); one that does not keeps it
-zero=("$H/pix-rows-zero.dcm" "$H/pix-columns-zero.dcm")
-hostile_batch pixels-unsized -p jp-anonymized --no-release -- "${zero[@]}"
-for f in "${zero[@]}"; do
-    if grep -F "'$f'" "$WORK/pixels-unsized.err" | grep -q 'cannot search the pixels of .* for burned-in text: Rows or Columns missing or zero'; then
-        ok "pixels-unsized: $(basename "$f") refused, Rows or Columns named"
+# refused_search NAME FILE REASON: stderr of batch NAME says FILE's pixels
+# cannot be searched for burned-in text because of REASON
+refused_search() {
+    if grep -F "'$2'" "$WORK/$1.err" | grep -q "cannot search the pixels of .* for burned-in text: $3"; then
+        ok "$1: $(basename "$2") refused: $3"
     else
-        fail "pixels-unsized: $(basename "$f"): no refusal naming Rows or Columns"; sed -n '1,5p' "$WORK/pixels-unsized.err" | sed 's/^/    /'
+        fail "$1: $(basename "$2"): no refusal saying '$3'"; sed -n '1,5p' "$WORK/$1.err" | sed 's/^/    /'
     fi
-done
-n=$(timeout "$KK_TIMEOUT" "$KAKOU" deid -q -p dicom-basic -o "$WORK/unsized-basic" "${zero[@]}" 2>/dev/null; find "$WORK/unsized-basic" -name '*.dcm' | wc -l)
-[ "$n" = 2 ] && ok "dicom-basic (no pixel search) keeps both" || fail "dicom-basic wrote $n of 2"
+}
+# searched_or_kept NAME REASON FILE...: a profile that searches pixels
+# refuses each FILE, naming REASON (or the FILE's own after a colon in
+# REASON's place: FILE:REASON); dicom-basic keeps them all
+searched_or_kept() {
+    local name=$1 reason=$2 f files=()
+    shift 2
+    for f in "$@"; do files+=("${f%%:*}"); done
+    hostile_batch "$name" -p jp-anonymized --no-release -- "${files[@]}"
+    for f in "$@"; do
+        case "$f" in *:*) refused_search "$name" "${f%%:*}" "${f#*:}" ;; *) refused_search "$name" "$f" "$reason" ;; esac
+    done
+    local n
+    n=$(timeout "$KK_TIMEOUT" "$KAKOU" deid -q -p dicom-basic -o "$WORK/$name-basic" "${files[@]}" 2>/dev/null; find "$WORK/$name-basic" -name '*.dcm' | wc -l)
+    [ "$n" = ${#files[@]} ] && ok "$name: dicom-basic (no pixel search) keeps all ${#files[@]}" ||
+        fail "$name: dicom-basic wrote $n of ${#files[@]}"
+}
+searched_or_kept pixels-unsized 'Rows or Columns missing or zero' "$H/pix-rows-zero.dcm" "$H/pix-columns-zero.dcm"
 # pixels that cannot be decoded (deflated image frames, newer than
-# DCMTK) or a second pixel element beside Pixel Data cannot be searched:
-# a profile that searches pixels refuses them, naming why; dicom-basic
-# carries them over
-odd=("$H/pix-deflated-frames.dcm" "$H/pix-float-beside.dcm")
-hostile_batch pixels-odd -p jp-anonymized --no-release -- "${odd[@]}"
-for want in "pix-deflated-frames.dcm:transfer syntax 1.2.840.10008.1.2.8.1 cannot be decoded" \
-            "pix-float-beside.dcm:it holds 2 pixel elements"; do
-    f="$H/${want%%:*}"
-    if grep -F "'$f'" "$WORK/pixels-odd.err" | grep -q "cannot search the pixels of .* for burned-in text: ${want#*:}"; then
-        ok "pixels-odd: $(basename "$f") refused: ${want#*:}"
-    else
-        fail "pixels-odd: $(basename "$f"): no refusal saying '${want#*:}'"; sed -n '1,5p' "$WORK/pixels-odd.err" | sed 's/^/    /'
-    fi
-done
-n=$(timeout "$KK_TIMEOUT" "$KAKOU" deid -q -p dicom-basic -o "$WORK/odd-basic" "${odd[@]}" 2>/dev/null; find "$WORK/odd-basic" -name '*.dcm' | wc -l)
-[ "$n" = 2 ] && ok "dicom-basic (no pixel search) keeps both" || fail "dicom-basic wrote $n of 2 undecodable or doubled pixel objects"
+# DCMTK) or a second pixel element beside Pixel Data cannot be searched
+# either
+searched_or_kept pixels-odd '' "$H/pix-deflated-frames.dcm:transfer syntax 1.2.840.10008.1.2.8.1 cannot be decoded" \
+    "$H/pix-float-beside.dcm:it holds 2 pixel elements"
 # nothing to search is no reason to refuse: an empty Pixel Data, and 2
 # bytes with no frame size
 for f in "$H/pix-empty.dcm" "$H/pix-tiny-unsized.dcm"; do
