@@ -256,11 +256,12 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
     memset(plan, 0, sizeof *plan);
     int nrules;
     const kk_pixel_rule *rules = kk_profile__pixel_rules(profile, &nrules);
-    kk_dcm_elem *px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_PIXEL_DATA);
-    if (!px) /* parametric maps: searched like any image */
-        px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_FLOAT_PIXEL_DATA);
-    if (!px)
-        px = kk_dcm__find(kk_dcm__dataset(dcm), TAG_DOUBLE_PIXEL_DATA);
+    kk_dcm_item *top = kk_dcm__dataset(dcm);
+    kk_dcm_elem *pixels = kk_dcm__find(top, TAG_PIXEL_DATA);
+    /* parametric maps: searched like any image */
+    kk_dcm_elem *floats = kk_dcm__find(top, TAG_FLOAT_PIXEL_DATA);
+    kk_dcm_elem *doubles = kk_dcm__find(top, TAG_DOUBLE_PIXEL_DATA);
+    kk_dcm_elem *px = pixels ? pixels : floats ? floats : doubles;
     bool applies = false;
     for (int i = 0; i < nrules && !applies; i++)
         applies = rule_holds(dcm, &rules[i]) &&
@@ -271,9 +272,7 @@ kk_status kk_pixel__plan(kk_pixel_plan *plan, kk_ctx *ctx, const kk_profile *pro
      * image frames) is carried over as it came, and a second pixel
      * element beside the first (Float Pixel Data with Pixel Data) would
      * be: neither can be searched, so neither passes */
-    int elements = (kk_dcm__find(kk_dcm__dataset(dcm), TAG_PIXEL_DATA) != NULL) +
-                   (kk_dcm__find(kk_dcm__dataset(dcm), TAG_FLOAT_PIXEL_DATA) != NULL) +
-                   (kk_dcm__find(kk_dcm__dataset(dcm), TAG_DOUBLE_PIXEL_DATA) != NULL);
+    int elements = (pixels != NULL) + (floats != NULL) + (doubles != NULL);
     if (kk_dcm__pixels_carried_raw(dcm))
         return kk__fail(ctx, KK_EUNSUPPORTED, "cannot search the pixels of '%s' for burned-in "
                         "text: transfer syntax %.64s cannot be decoded here",
